@@ -1,0 +1,258 @@
+//! The `imports` extractor: one item per import statement (per module for Python's
+//! `import a, b`), with the local files it resolves to filled in later by `resolve`.
+
+use super::syntax::{position, string_literal, text};
+use crate::lang::Lang;
+use serde::{Deserialize, Serialize};
+use tree_sitter::{Node, Query, QueryMatch};
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Import {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub kind: ImportKind,
+    pub specifier: String,
+    /// Bindings, as written: `a`, `a as b`, `default as X`, `* as ns`, `*`.
+    pub names: Vec<String>,
+    /// Repository-relative source files the statement loads, sorted; empty for packages.
+    pub targets: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportKind {
+    Static,
+    Type,
+    Dynamic,
+    Require,
+    Reexport,
+}
+
+/// Turns one match of `extractors/imports/*.scm` into import items (several for Python's
+/// `import a, b`).
+pub fn from_match(
+    query: &Query,
+    m: &QueryMatch<'_, '_>,
+    source: &[u8],
+    lang: Lang,
+    file: &str,
+    out: &mut Vec<Import>,
+) {
+    let mut statement = None;
+    let mut literal = None;
+    for capture in m.captures() {
+        let role = query.capture_names()[capture.index as usize];
+        match role {
+            "source" => literal = Some(capture.node),
+            _ if role.starts_with('_') => {}
+            _ => statement = Some((role, capture.node)),
+        }
+    }
+    let Some((role, node)) = statement else {
+        return;
+    };
+    let item = |at: Node<'_>, kind, specifier: &str, names| {
+        let (line, column) = position(at);
+        Import {
+            file: file.to_string(),
+            line,
+            column,
+            kind,
+            specifier: specifier.to_string(),
+            names,
+            targets: Vec::new(),
+        }
+    };
+    if lang.is_js_like() {
+        let Some(specifier) = literal.and_then(|l| string_literal(l, source)) else {
+            return;
+        };
+        let (kind, names) = match role {
+            "static" => js_import_names(node, source),
+            "reexport" => (ImportKind::Reexport, js_reexport_names(node, source)),
+            "dynamic" => (ImportKind::Dynamic, Vec::new()),
+            _ => (ImportKind::Require, js_require_names(node, source)),
+        };
+        out.push(item(node, kind, specifier, names));
+        return;
+    }
+    let kind = if under_type_checking(node, source) {
+        ImportKind::Type
+    } else {
+        ImportKind::Static
+    };
+    match role {
+        "import" => {
+            let mut cursor = node.walk();
+            for name in node.children_by_field_name("name", &mut cursor) {
+                let (module, names) = match name.kind() {
+                    "aliased_import" => {
+                        let module = name.child_by_field_name("name").map(|n| text(n, source));
+                        let alias = name.child_by_field_name("alias").map(|n| text(n, source));
+                        (module, alias.map(|a| vec![format!("* as {a}")]).unwrap_or_default())
+                    }
+                    _ => (Some(text(name, source)), Vec::new()),
+                };
+                if let Some(module) = module {
+                    out.push(item(name, kind, module, names));
+                }
+            }
+        }
+        "from" => {
+            let Some(module) = node.child_by_field_name("module_name") else {
+                return;
+            };
+            let mut names = Vec::new();
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                match child.kind() {
+                    "wildcard_import" => names.push("*".to_string()),
+                    "aliased_import" if child != module => {
+                        let n = child.child_by_field_name("name").map(|n| text(n, source));
+                        let a = child.child_by_field_name("alias").map(|n| text(n, source));
+                        if let (Some(n), Some(a)) = (n, a) {
+                            names.push(format!("{n} as {a}"));
+                        }
+                    }
+                    "dotted_name" if child != module => names.push(text(child, source).to_string()),
+                    _ => {}
+                }
+            }
+            out.push(item(node, kind, text(module, source), names));
+        }
+        _ => {
+            if let Some(specifier) = literal.and_then(|l| string_literal(l, source)) {
+                out.push(item(node, ImportKind::Dynamic, specifier, Vec::new()));
+            }
+        }
+    }
+}
+
+fn js_import_names(statement: Node<'_>, source: &[u8]) -> (ImportKind, Vec<String>) {
+    let mut kind = ImportKind::Static;
+    let mut names = Vec::new();
+    let mut cursor = statement.walk();
+    for child in statement.children(&mut cursor) {
+        match child.kind() {
+            // `import type { X } from` (an anonymous `type` token right in the statement).
+            "type" if !child.is_named() => kind = ImportKind::Type,
+            "import_clause" => {
+                let mut inner = child.walk();
+                for part in child.named_children(&mut inner) {
+                    match part.kind() {
+                        "identifier" => names.push(format!("default as {}", text(part, source))),
+                        "namespace_import" => {
+                            if let Some(id) = part.named_child(0) {
+                                names.push(format!("* as {}", text(id, source)));
+                            }
+                        }
+                        "named_imports" => {
+                            let mut specs = part.walk();
+                            for spec in part.named_children(&mut specs) {
+                                if spec.kind() == "import_specifier" {
+                                    names.push(specifier_name(spec, source));
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    (kind, names)
+}
+
+fn js_reexport_names(statement: Node<'_>, source: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut cursor = statement.walk();
+    for child in statement.children(&mut cursor) {
+        match child.kind() {
+            "*" => names.push("*".to_string()),
+            "namespace_export" => {
+                if let Some(id) = child.named_child(0) {
+                    names.push(format!("* as {}", text(id, source)));
+                }
+            }
+            "export_clause" => {
+                let mut specs = child.walk();
+                for spec in child.named_children(&mut specs) {
+                    if spec.kind() == "export_specifier" {
+                        names.push(specifier_name(spec, source));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+/// `a` or `a as b` for an import or export specifier.
+fn specifier_name(spec: Node<'_>, source: &[u8]) -> String {
+    let name = spec.child_by_field_name("name").map(|n| text(n, source)).unwrap_or("");
+    match spec.child_by_field_name("alias") {
+        Some(alias) => format!("{name} as {}", text(alias, source)),
+        None => name.to_string(),
+    }
+}
+
+/// Bindings of `const x = require("m")`, `const { a, b: c } = require("m")` and TypeScript's
+/// `import x = require("m")`.
+fn js_require_names(node: Node<'_>, source: &[u8]) -> Vec<String> {
+    if node.kind() == "import_require_clause" {
+        return node
+            .named_child(0)
+            .filter(|n| n.kind() == "identifier")
+            .map(|n| vec![format!("* as {}", text(n, source))])
+            .unwrap_or_default();
+    }
+    let Some(declarator) = node.parent().filter(|p| p.kind() == "variable_declarator") else {
+        return Vec::new();
+    };
+    let Some(pattern) = declarator.child_by_field_name("name") else {
+        return Vec::new();
+    };
+    match pattern.kind() {
+        "identifier" => vec![format!("* as {}", text(pattern, source))],
+        "object_pattern" => {
+            let mut names = Vec::new();
+            let mut cursor = pattern.walk();
+            for prop in pattern.named_children(&mut cursor) {
+                match prop.kind() {
+                    "shorthand_property_identifier_pattern" => names.push(text(prop, source).to_string()),
+                    "pair_pattern" => {
+                        let key = prop.child_by_field_name("key").map(|n| text(n, source));
+                        let value = prop.child_by_field_name("value").map(|n| text(n, source));
+                        if let (Some(k), Some(v)) = (key, value) {
+                            names.push(format!("{k} as {v}"));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            names
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// Whether a Python import sits in the body of `if TYPE_CHECKING:` (it then exists for type
+/// checkers only).
+fn under_type_checking(node: Node<'_>, source: &[u8]) -> bool {
+    let mut current = node;
+    while let Some(up) = current.parent() {
+        if up.kind() == "if_statement"
+            && up
+                .child_by_field_name("condition")
+                .is_some_and(|c| text(c, source).ends_with("TYPE_CHECKING"))
+            && up.child_by_field_name("consequence") == Some(current)
+        {
+            return true;
+        }
+        current = up;
+    }
+    false
+}

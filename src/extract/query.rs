@@ -1,0 +1,127 @@
+//! The bundled query files: one per extractor and language family, compiled once, checked
+//! against the capture names their Rust layer understands.
+
+use super::ExtractorId;
+use crate::lang::{Lang, QueryFamily};
+use tree_sitter::Query;
+
+/// A query file shipped inside the binary.
+pub struct BundledQuery {
+    pub extractor: ExtractorId,
+    pub family: QueryFamily,
+    /// Repository-relative path, for error messages.
+    pub path: &'static str,
+    pub source: &'static str,
+}
+
+macro_rules! bundled {
+    ($extractor:ident, $family:ident, $dir:literal, $stem:literal) => {
+        BundledQuery {
+            extractor: ExtractorId::$extractor,
+            family: QueryFamily::$family,
+            path: concat!("extractors/", $dir, "/", $stem, ".scm"),
+            source: include_str!(concat!("../../extractors/", $dir, "/", $stem, ".scm")),
+        }
+    };
+}
+
+static BUNDLED: [BundledQuery; 6] = [
+    bundled!(Imports, TypeScript, "imports", "typescript"),
+    bundled!(Imports, JavaScript, "imports", "javascript"),
+    bundled!(Imports, Python, "imports", "python"),
+    bundled!(Symbols, TypeScript, "symbols", "typescript"),
+    bundled!(Symbols, JavaScript, "symbols", "javascript"),
+    bundled!(Symbols, Python, "symbols", "python"),
+];
+
+pub fn bundled_queries() -> &'static [BundledQuery] {
+    &BUNDLED
+}
+
+/// Capture names each extractor's Rust layer reads. Names starting with `_` are private to
+/// the query (predicates) and always allowed.
+fn known_captures(extractor: ExtractorId) -> &'static [&'static str] {
+    match extractor {
+        ExtractorId::Symbols => &[
+            "function",
+            "class",
+            "method",
+            "interface",
+            "type",
+            "enum",
+            "namespace",
+            "variable",
+            "name",
+            "value",
+        ],
+        ExtractorId::Imports => &[
+            "static", "reexport", "dynamic", "require", "import", "from", "source",
+        ],
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueryLoadError {
+    #[error("invalid query `{path}` for {lang} at {row}:{column}: {message}")]
+    Syntax {
+        path: &'static str,
+        lang: Lang,
+        row: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "query `{path}` uses unknown capture `@{capture}` at {row}:{column}; the {extractor} extractor knows: {known}"
+    )]
+    UnknownCapture {
+        path: &'static str,
+        extractor: ExtractorId,
+        capture: String,
+        row: usize,
+        column: usize,
+        known: String,
+    },
+    #[error("no bundled query for the {extractor} extractor and {lang}")]
+    Missing { extractor: ExtractorId, lang: Lang },
+}
+
+/// Compiles the bundled query of `extractor` for `lang`.
+pub fn compile(extractor: ExtractorId, lang: Lang) -> Result<Query, QueryLoadError> {
+    let family = lang.query_family();
+    let bundled = BUNDLED
+        .iter()
+        .find(|q| q.extractor == extractor && q.family == family)
+        .ok_or(QueryLoadError::Missing { extractor, lang })?;
+    let query = Query::new(&lang.grammar(), bundled.source).map_err(|e| QueryLoadError::Syntax {
+        path: bundled.path,
+        lang,
+        row: e.row + 1,
+        column: e.column + 1,
+        message: e.message.trim().to_string(),
+    })?;
+    let known = known_captures(extractor);
+    for capture in query.capture_names() {
+        if capture.starts_with('_') || known.contains(capture) {
+            continue;
+        }
+        let (row, column) = position_of(bundled.source, &format!("@{capture}"));
+        return Err(QueryLoadError::UnknownCapture {
+            path: bundled.path,
+            extractor,
+            capture: (*capture).to_string(),
+            row,
+            column,
+            known: known.join(", "),
+        });
+    }
+    Ok(query)
+}
+
+/// 1-based row and column of the first occurrence of `needle`, for pointing at a capture.
+fn position_of(source: &str, needle: &str) -> (usize, usize) {
+    source
+        .lines()
+        .enumerate()
+        .find_map(|(row, line)| line.find(needle).map(|col| (row + 1, col + 1)))
+        .unwrap_or((1, 1))
+}

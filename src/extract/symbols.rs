@@ -1,0 +1,412 @@
+//! The `symbols` extractor: definitions at module, namespace and class level.
+
+use super::syntax::{one_line, position, string_literal, text};
+use crate::lang::Lang;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use tree_sitter::{Node, Query, QueryMatch};
+
+const SIGNATURE_MAX: usize = 200;
+const DOC_MAX: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Symbol {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub end_line: u32,
+    pub name: String,
+    pub kind: SymbolKind,
+    pub exported: bool,
+    pub parent: Option<String>,
+    pub signature: String,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SymbolKind {
+    Function,
+    Class,
+    Method,
+    Interface,
+    Type,
+    Enum,
+    Namespace,
+    Variable,
+}
+
+/// Names a JS/TS file exports through `export { a, b as c }` or `export default a`, which
+/// mark a declaration made elsewhere in the file as exported.
+pub struct ExportList(BTreeSet<String>);
+
+impl ExportList {
+    pub fn of(root: Node<'_>, source: &[u8], lang: Lang) -> ExportList {
+        let mut names = BTreeSet::new();
+        if lang.is_js_like() {
+            let mut cursor = root.walk();
+            for statement in root.named_children(&mut cursor) {
+                let is_local_export = statement.kind() == "export_statement"
+                    && statement.child_by_field_name("source").is_none();
+                if !is_local_export && statement.kind() != "expression_statement" {
+                    continue;
+                }
+                if let Some(value) = statement.child_by_field_name("value")
+                    && value.kind() == "identifier"
+                {
+                    names.insert(text(value, source).to_string());
+                }
+                if statement.kind() == "expression_statement" {
+                    commonjs_exports(statement, source, &mut names);
+                    continue;
+                }
+                let mut inner = statement.walk();
+                for clause in statement.named_children(&mut inner) {
+                    if clause.kind() != "export_clause" {
+                        continue;
+                    }
+                    let mut specs = clause.walk();
+                    for spec in clause.named_children(&mut specs) {
+                        if let Some(name) = spec.child_by_field_name("name") {
+                            names.insert(text(name, source).to_string());
+                        }
+                    }
+                }
+            }
+        }
+        ExportList(names)
+    }
+}
+
+/// Names a CommonJS module exports: `module.exports = X`, `module.exports = { a, b: c }`,
+/// `exports.a = a`, `module.exports.a = a`.
+fn commonjs_exports(statement: Node<'_>, source: &[u8], names: &mut BTreeSet<String>) {
+    let Some(assignment) = statement.named_child(0).filter(|n| n.kind() == "assignment_expression")
+    else {
+        return;
+    };
+    let (Some(left), Some(right)) = (
+        assignment.child_by_field_name("left"),
+        assignment.child_by_field_name("right"),
+    ) else {
+        return;
+    };
+    let target = text(left, source);
+    let is_exports = target == "module.exports"
+        || target.starts_with("exports.")
+        || target.starts_with("module.exports.");
+    if !is_exports {
+        return;
+    }
+    match right.kind() {
+        "identifier" => {
+            names.insert(text(right, source).to_string());
+        }
+        "object" => {
+            let mut cursor = right.walk();
+            for property in right.named_children(&mut cursor) {
+                let value = match property.kind() {
+                    "shorthand_property_identifier" => Some(property),
+                    "pair" => property.child_by_field_name("value").filter(|v| v.kind() == "identifier"),
+                    _ => None,
+                };
+                if let Some(value) = value {
+                    names.insert(text(value, source).to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Turns one match of `extractors/symbols/*.scm` into a symbol, or `None` for a definition
+/// that is local to a function (or otherwise not part of the module's shape).
+pub fn from_match(
+    query: &Query,
+    m: &QueryMatch<'_, '_>,
+    source: &[u8],
+    lang: Lang,
+    file: &str,
+    exports: &ExportList,
+) -> Option<Symbol> {
+    let mut def = None;
+    let mut name = None;
+    let mut value = None;
+    for capture in m.captures() {
+        let role = query.capture_names()[capture.index as usize];
+        match role {
+            "name" => name = Some(capture.node),
+            "value" => value = Some(capture.node),
+            _ => def = Some((role, capture.node)),
+        }
+    }
+    let (role, node) = def?;
+    let name_node = name?;
+    // `declare module "x"` names its module with a string literal.
+    let name = match name_node.kind() {
+        "string" => string_literal(name_node, source).unwrap_or_default().to_string(),
+        _ => text(name_node, source).to_string(),
+    };
+    let mut kind = match role {
+        "function" => SymbolKind::Function,
+        "class" => SymbolKind::Class,
+        "method" => SymbolKind::Method,
+        "interface" => SymbolKind::Interface,
+        "type" => SymbolKind::Type,
+        "enum" => SymbolKind::Enum,
+        "namespace" => SymbolKind::Namespace,
+        _ => SymbolKind::Variable,
+    };
+    let scope = if lang.is_js_like() {
+        js_scope(node, source)?
+    } else {
+        python_scope(node, source)?
+    };
+    if kind == SymbolKind::Function && scope.in_class {
+        kind = SymbolKind::Method;
+    }
+
+    let exported;
+    let signature;
+    let doc;
+    if lang.is_js_like() {
+        let is_function_value = value.is_some_and(|v| {
+            matches!(
+                v.kind(),
+                "arrow_function" | "function_expression" | "function" | "generator_function"
+            )
+        });
+        exported = scope.js_exported || exports.0.contains(&scope.top_name(&name));
+        if kind == SymbolKind::Variable {
+            if is_function_value {
+                kind = SymbolKind::Function;
+            } else if !exported {
+                // Only exported variables are part of a module's shape.
+                return None;
+            }
+        }
+        let body = match (kind, value) {
+            (SymbolKind::Function, Some(v)) if is_function_value => v.child_by_field_name("body"),
+            (SymbolKind::Variable | SymbolKind::Type, _) => None,
+            _ => node.child_by_field_name("body"),
+        };
+        signature = match declaration_keyword(node, source) {
+            Some(keyword) => format!("{keyword} {}", signature_text(node, body, source, kind)),
+            None => signature_text(node, body, source, kind),
+        };
+        doc = js_doc(scope.anchor, source);
+    } else {
+        exported = scope.python_public && is_public_python_name(&name);
+        let body = node.child_by_field_name("body");
+        signature = signature_text(node, body, source, kind);
+        doc = body.and_then(|b| python_docstring(b, source));
+    }
+
+    let (line, column) = position(node);
+    Some(Symbol {
+        file: file.to_string(),
+        line,
+        column,
+        end_line: super::syntax::end_line(node),
+        name,
+        kind,
+        exported,
+        parent: scope.parent,
+        signature,
+        doc,
+    })
+}
+
+/// Where a definition sits: its container's name and whether its top-level statement is
+/// exported.
+struct Scope<'t> {
+    parent: Option<String>,
+    in_class: bool,
+    js_exported: bool,
+    python_public: bool,
+    /// The statement that carries the definition's leading comment.
+    anchor: Node<'t>,
+    /// Name of the outermost container, for matching against `export { ... }` lists.
+    top: Option<String>,
+}
+
+impl Scope<'_> {
+    fn top_name(&self, own: &str) -> String {
+        self.top.clone().unwrap_or_else(|| own.to_string())
+    }
+}
+
+fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
+    let mut scope = Scope {
+        parent: None,
+        in_class: false,
+        js_exported: false,
+        python_public: true,
+        anchor: node,
+        top: None,
+    };
+    let mut anchor_settled = false;
+    let mut current = node;
+    while let Some(up) = current.parent() {
+        match up.kind() {
+            "program" => break,
+            "export_statement" => {
+                scope.js_exported = true;
+                if !anchor_settled {
+                    scope.anchor = up;
+                }
+            }
+            "lexical_declaration" | "variable_declaration" | "ambient_declaration"
+            | "expression_statement" => {
+                if !anchor_settled {
+                    scope.anchor = up;
+                }
+            }
+            "variable_declarator" => {
+                // A class expression assigned to a module-level constant.
+                anchor_settled = true;
+                if let Some(name) = up.child_by_field_name("name") {
+                    set_container(&mut scope, text(name, source));
+                }
+            }
+            "class_body" | "interface_body" | "object_type" => {}
+            "class_declaration" | "abstract_class_declaration" | "class"
+            | "interface_declaration" => {
+                anchor_settled = true;
+                if let Some(name) = up.child_by_field_name("name") {
+                    set_container(&mut scope, text(name, source));
+                    scope.in_class = scope.in_class || !up.kind().starts_with("interface");
+                }
+            }
+            "statement_block" => {
+                // Only a namespace's body is a container; any other block is a function's.
+                let owner = up.parent()?;
+                if !matches!(owner.kind(), "internal_module" | "module") {
+                    return None;
+                }
+            }
+            "internal_module" | "module" => {
+                anchor_settled = true;
+                if let Some(name) = up.child_by_field_name("name") {
+                    let name = match name.kind() {
+                        "string" => string_literal(name, source).unwrap_or_default(),
+                        _ => text(name, source),
+                    };
+                    set_container(&mut scope, name);
+                }
+            }
+            _ => return None,
+        }
+        current = up;
+    }
+    Some(scope)
+}
+
+/// Records the nearest container as the parent and the outermost one as the top.
+fn set_container(scope: &mut Scope<'_>, name: &str) {
+    if scope.parent.is_none() {
+        scope.parent = Some(name.to_string());
+    }
+    scope.top = Some(name.to_string());
+}
+
+fn python_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
+    let mut scope = Scope {
+        parent: None,
+        in_class: false,
+        js_exported: false,
+        python_public: true,
+        anchor: node,
+        top: None,
+    };
+    let mut current = node;
+    while let Some(up) = current.parent() {
+        match up.kind() {
+            "module" => break,
+            "class_definition" => {
+                if let Some(name) = up.child_by_field_name("name") {
+                    let name = text(name, source);
+                    if scope.parent.is_none() {
+                        scope.in_class = true;
+                    }
+                    scope.python_public = scope.python_public && is_public_python_name(name);
+                    set_container(&mut scope, name);
+                }
+            }
+            "decorated_definition" => scope.anchor = up,
+            // Module-level conditionals (`if TYPE_CHECKING:`, `try: ... except ImportError:`)
+            // still define module-level names.
+            "block" | "if_statement" | "elif_clause" | "else_clause" | "try_statement"
+            | "except_clause" | "finally_clause" | "with_statement" | "expression_statement" => {}
+            _ => return None,
+        }
+        current = up;
+    }
+    Some(scope)
+}
+
+/// `_private` names are not exported; dunders such as `__init__` are public API.
+fn is_public_python_name(name: &str) -> bool {
+    !name.starts_with('_') || (name.starts_with("__") && name.ends_with("__"))
+}
+
+fn signature_text(node: Node<'_>, body: Option<Node<'_>>, source: &[u8], kind: SymbolKind) -> String {
+    let start = node.start_byte();
+    let end = match body {
+        Some(b) if b.start_byte() > start => b.start_byte(),
+        _ => node.end_byte(),
+    };
+    let raw = std::str::from_utf8(&source[start..end]).unwrap_or("");
+    let mut sig = one_line(raw, SIGNATURE_MAX);
+    // The text before a body ends in the opener of that body.
+    if body.is_some() {
+        for suffix in ["{", ":"] {
+            if let Some(s) = sig.strip_suffix(suffix) {
+                sig = s.trim_end().to_string();
+            }
+        }
+    }
+    if kind == SymbolKind::Variable || kind == SymbolKind::Type {
+        sig = sig.trim_end_matches(';').to_string();
+    }
+    sig
+}
+
+/// `const` / `let` / `var` of a variable declarator, which its own node does not include.
+fn declaration_keyword<'s>(node: Node<'_>, source: &'s [u8]) -> Option<&'s str> {
+    if node.kind() != "variable_declarator" {
+        return None;
+    }
+    let declaration = node.parent()?;
+    Some(text(declaration.child(0)?, source))
+}
+
+/// First line of the JSDoc block (`/** ... */`) right above the statement.
+fn js_doc(anchor: Node<'_>, source: &[u8]) -> Option<String> {
+    let comment = anchor.prev_sibling()?;
+    if comment.kind() != "comment" || comment.end_position().row + 1 < anchor.start_position().row {
+        return None;
+    }
+    let raw = text(comment, source);
+    let inner = raw.strip_prefix("/**")?.strip_suffix("*/")?;
+    first_doc_line(inner.lines().map(|l| l.trim().trim_start_matches('*')))
+}
+
+fn python_docstring(body: Node<'_>, source: &[u8]) -> Option<String> {
+    let first = body.named_child(0)?;
+    if first.kind() != "expression_statement" {
+        return None;
+    }
+    let string = first.named_child(0)?;
+    if string.kind() != "string" {
+        return None;
+    }
+    first_doc_line(string_literal(string, source)?.lines())
+}
+
+fn first_doc_line<'a>(lines: impl Iterator<Item = &'a str>) -> Option<String> {
+    lines
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .map(|l| one_line(l, DOC_MAX))
+}

@@ -1,0 +1,103 @@
+//! Small helpers over tree-sitter nodes shared by the extractors' Rust layers.
+
+use tree_sitter::Node;
+
+/// The node's source text; lossy only for a node that splits a UTF-8 sequence, which a
+/// grammar over valid UTF-8 does not produce.
+pub fn text<'s>(node: Node<'_>, source: &'s [u8]) -> &'s str {
+    node.utf8_text(source).unwrap_or("")
+}
+
+/// 1-based line and column (column counted in bytes) of a node's start.
+pub fn position(node: Node<'_>) -> (u32, u32) {
+    let p = node.start_position();
+    (to_u32(p.row) + 1, to_u32(p.column) + 1)
+}
+
+/// 1-based line of a node's last character.
+pub fn end_line(node: Node<'_>) -> u32 {
+    let end = node.end_position();
+    // A node that ends at column 0 ends on the previous line (its trailing newline).
+    if end.column == 0 && end.row > node.start_position().row {
+        to_u32(end.row)
+    } else {
+        to_u32(end.row) + 1
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// The contents of a string literal node (JS `'x'` / `"x"` / `` `x` ``, Python `"x"` with
+/// prefixes), or `None` when it interpolates anything.
+pub fn string_literal<'s>(node: Node<'_>, source: &'s [u8]) -> Option<&'s str> {
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        if matches!(
+            child.kind(),
+            "template_substitution" | "interpolation" | "string_interpolation"
+        ) {
+            return None;
+        }
+    }
+    let raw = text(node, source);
+    // Python string prefixes (r, b, u, f...) come before the quote.
+    let body = raw.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+    for quote in ["\"\"\"", "'''", "\"", "'", "`"] {
+        if body.len() >= 2 * quote.len() && body.starts_with(quote) && body.ends_with(quote) {
+            return Some(&body[quote.len()..body.len() - quote.len()]);
+        }
+    }
+    None
+}
+
+/// Collapses runs of white space into one space and cuts the result to `max` characters,
+/// marking a cut with `…`.
+pub fn one_line(s: &str, max: usize) -> String {
+    let mut out = String::with_capacity(s.len().min(max + 4));
+    let mut count = 0;
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+            count += 1;
+        }
+        for c in word.chars() {
+            if count >= max {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            count += 1;
+        }
+    }
+    out
+}
+
+/// Counts ERROR and MISSING nodes, the parser's record of syntax it could not make sense of.
+pub fn count_syntax_errors(root: Node<'_>) -> u32 {
+    if !root.has_error() {
+        return 0;
+    }
+    let mut count = 0u32;
+    let mut cursor = root.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            count = count.saturating_add(1);
+        }
+        // Only descend into subtrees that contain an error.
+        if node.has_error() && !node.is_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    count
+}

@@ -1,0 +1,47 @@
+//! `discover`: a deterministic, chunked JSON inventory of TypeScript / JavaScript / Python
+//! codebases, extracted with tree-sitter.
+
+pub mod chunk;
+pub mod cli;
+pub mod config;
+pub mod exit;
+pub mod extract;
+pub mod hash;
+pub mod lang;
+pub mod manifest;
+pub mod plan;
+pub mod resolve;
+pub mod run;
+pub mod state;
+pub mod walk;
+
+use clap::Parser;
+use std::ffi::OsString;
+
+/// The whole program: parses `args`, runs, prints errors, and returns the exit code.
+pub fn main_with_args<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args = match cli::Args::try_parse_from(args) {
+        Ok(args) => args,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    if args.list_extractors {
+        print!("{}", cli::list_extractors());
+        return exit::OK;
+    }
+    let result = args.resolve().and_then(|cfg| run::execute(&cfg));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::USAGE
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! `.state/manifest.json`: what the state was generated from and what it holds.
+
+use crate::walk::Skipped;
+use serde::{Deserialize, Serialize};
+
+/// Bumped whenever the layout of `.state/` or the manifest changes.
+pub const FORMAT_VERSION: u32 = 1;
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format: u32,
+    pub generator: String,
+    pub extractors: Vec<ExtractorEntry>,
+    pub chunks: Vec<ChunkEntry>,
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractorEntry {
+    pub name: String,
+    pub version: u32,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChunkEntry {
+    pub name: String,
+    pub files: Vec<FileEntry>,
+    pub outputs: Vec<OutputEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileEntry {
+    pub path: String,
+    pub hash: String,
+    pub syntax_errors: u32,
+}
+
+/// One `<extractor>/<chunk>.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputEntry {
+    pub extractor: String,
+    pub version: u32,
+    /// Digest of the inputs the output was extracted from (see `plan::output_inputs`).
+    pub inputs: String,
+    pub items: usize,
+}
+
+pub fn generator() -> String {
+    format!("discover {}", env!("CARGO_PKG_VERSION"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("`{path}` is not a valid manifest ({message})")]
+    Corrupt { path: String, message: String },
+    #[error("`{path}` has format version {found}, this discover reads version {FORMAT_VERSION}")]
+    Version { path: String, found: u64 },
+}
+
+/// Parses a manifest, refusing anything that is not exactly this format.
+pub fn parse(bytes: &[u8], shown_path: &str) -> Result<Manifest, ManifestError> {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| ManifestError::Corrupt {
+            path: shown_path.to_string(),
+            message: e.to_string(),
+        })?;
+    match value.get("format").and_then(|f| f.as_u64()) {
+        Some(v) if v == u64::from(FORMAT_VERSION) => {}
+        Some(found) => {
+            return Err(ManifestError::Version {
+                path: shown_path.to_string(),
+                found,
+            });
+        }
+        None => {
+            return Err(ManifestError::Corrupt {
+                path: shown_path.to_string(),
+                message: "no `format` field".to_string(),
+            });
+        }
+    }
+    serde_json::from_value(value).map_err(|e| ManifestError::Corrupt {
+        path: shown_path.to_string(),
+        message: e.to_string(),
+    })
+}
+
+/// Pretty JSON with a trailing newline: the one rendering of every file in `.state/`.
+pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
+}

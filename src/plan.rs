@@ -1,0 +1,181 @@
+//! Staleness: which (chunk, extractor) outputs no longer match the sources, and why.
+
+use crate::chunk::Chunk;
+use crate::extract::ExtractorId;
+use crate::manifest::{ChunkEntry, Manifest};
+use crate::resolve::Resolver;
+use crate::state::StateDir;
+use crate::walk::SourceFile;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Digest of a chunk's sources: each file's path and content hash.
+pub fn chunk_digest<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for (path, hash) in files {
+        hasher.update(path.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(hash.as_bytes());
+        hasher.update(b"\n");
+    }
+    crate::hash::short_hex(hasher.finalize().as_bytes())
+}
+
+/// What an extractor's output for a chunk was computed from: the chunk's sources, and for
+/// extractors that look beyond the chunk (import resolution), the resolution context too.
+pub fn output_inputs(extractor: ExtractorId, chunk_digest: &str, resolver: &Resolver) -> String {
+    if extractor.depends_on_file_set() {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(chunk_digest.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(resolver.fingerprint().as_bytes());
+        crate::hash::short_hex(hasher.finalize().as_bytes())
+    } else {
+        chunk_digest.to_string()
+    }
+}
+
+/// Why an output is stale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reason {
+    NewChunk,
+    SourcesChanged,
+    ResolutionChanged,
+    ExtractorVersion,
+    NeverExtracted,
+    OutputMissing,
+    SourcesGone,
+}
+
+impl Reason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::NewChunk => "new chunk",
+            Reason::SourcesChanged => "sources changed",
+            Reason::ResolutionChanged => "files added or removed elsewhere, or a tsconfig changed",
+            Reason::ExtractorVersion => "extractor version changed",
+            Reason::NeverExtracted => "not extracted yet",
+            Reason::OutputMissing => "output file missing",
+            Reason::SourcesGone => "its sources are gone",
+        }
+    }
+}
+
+/// The staleness of the state against the current sources, for the selected extractors.
+#[derive(Debug, Default)]
+pub struct Staleness {
+    /// Plan chunk index → stale extractors with their reason.
+    pub stale: BTreeMap<usize, Vec<(ExtractorId, Reason)>>,
+    /// Manifest chunks that no longer exist, with the selected extractors they have outputs of.
+    pub gone: Vec<(String, Vec<ExtractorId>)>,
+    /// Changed source files relative to the manifest: added, modified, deleted.
+    pub added: Vec<String>,
+    pub modified: Vec<String>,
+    pub deleted: Vec<String>,
+}
+
+impl Staleness {
+    pub fn is_empty(&self) -> bool {
+        self.stale.is_empty() && self.gone.is_empty()
+    }
+}
+
+pub struct Current<'a> {
+    pub files: &'a [SourceFile],
+    pub chunks: &'a [Chunk],
+    pub digests: &'a [String],
+    pub resolver: &'a Resolver,
+}
+
+pub fn staleness(
+    current: &Current<'_>,
+    old: Option<&Manifest>,
+    selected: &[ExtractorId],
+    state: &StateDir,
+) -> Staleness {
+    let mut result = Staleness::default();
+    let old_chunks: BTreeMap<&str, &ChunkEntry> = old
+        .map(|m| m.chunks.iter().map(|c| (c.name.as_str(), c)).collect())
+        .unwrap_or_default();
+
+    for (index, chunk) in current.chunks.iter().enumerate() {
+        let digest = &current.digests[index];
+        let mut reasons = Vec::new();
+        let entry = old_chunks.get(chunk.name.as_str());
+        for &extractor in selected {
+            let reason = match entry {
+                None => Some(Reason::NewChunk),
+                Some(entry) => output_reason(entry, extractor, digest, current, state),
+            };
+            if let Some(reason) = reason {
+                reasons.push((extractor, reason));
+            }
+        }
+        if !reasons.is_empty() {
+            result.stale.insert(index, reasons);
+        }
+    }
+
+    let names: BTreeSet<&str> = current.chunks.iter().map(|c| c.name.as_str()).collect();
+    for (name, entry) in &old_chunks {
+        if names.contains(name) {
+            continue;
+        }
+        let with_outputs: Vec<ExtractorId> = selected
+            .iter()
+            .copied()
+            .filter(|e| entry.outputs.iter().any(|o| o.extractor == e.name()))
+            .collect();
+        if !with_outputs.is_empty() {
+            result.gone.push((name.to_string(), with_outputs));
+        }
+    }
+
+    let old_files: BTreeMap<&str, &str> = old_chunks
+        .values()
+        .flat_map(|c| c.files.iter().map(|f| (f.path.as_str(), f.hash.as_str())))
+        .collect();
+    let mut seen = BTreeSet::new();
+    for file in current.files {
+        seen.insert(file.path.as_str());
+        match old_files.get(file.path.as_str()) {
+            None => result.added.push(file.path.clone()),
+            Some(hash) if *hash != file.hash => result.modified.push(file.path.clone()),
+            Some(_) => {}
+        }
+    }
+    result.deleted = old_files
+        .keys()
+        .filter(|p| !seen.contains(*p))
+        .map(|p| p.to_string())
+        .collect();
+    result
+}
+
+fn output_reason(
+    entry: &ChunkEntry,
+    extractor: ExtractorId,
+    digest: &str,
+    current: &Current<'_>,
+    state: &StateDir,
+) -> Option<Reason> {
+    let Some(output) = entry.outputs.iter().find(|o| o.extractor == extractor.name()) else {
+        return Some(Reason::NeverExtracted);
+    };
+    if output.version != extractor.version() {
+        return Some(Reason::ExtractorVersion);
+    }
+    let expected = output_inputs(extractor, digest, current.resolver);
+    if output.inputs != expected {
+        let recorded_sources = chunk_digest(entry.files.iter().map(|f| (f.path.as_str(), f.hash.as_str())));
+        let same_sources = recorded_sources == digest;
+        return Some(if same_sources && extractor.depends_on_file_set() {
+            Reason::ResolutionChanged
+        } else {
+            Reason::SourcesChanged
+        });
+    }
+    if !state.exists(&StateDir::output_rel(extractor.name(), &entry.name)) {
+        return Some(Reason::OutputMissing);
+    }
+    None
+}

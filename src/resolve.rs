@@ -1,0 +1,400 @@
+//! Import resolution: from a specifier to the repository's own source files, the way
+//! TypeScript's bundler-style resolution and Python's import system would find them.
+
+use crate::extract::Import;
+use crate::lang::Lang;
+use crate::walk::SourceFile;
+use std::collections::{BTreeMap, HashSet};
+
+/// Extensions probed, in order, for an extensionless JS/TS specifier.
+const JS_EXTENSIONS: &[&str] = &[
+    ".ts", ".tsx", ".d.ts", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs",
+];
+
+pub struct Resolver {
+    files: HashSet<String>,
+    /// Directory of each `tsconfig.json` / `jsconfig.json` → its effective path mapping.
+    ts_configs: BTreeMap<String, TsPaths>,
+    fingerprint: String,
+}
+
+#[derive(Debug, Default, Clone)]
+struct TsPaths {
+    /// Root-relative `baseUrl`, when set.
+    base_url: Option<String>,
+    /// Root-relative directory that `paths` targets are relative to.
+    paths_base: String,
+    /// `(pattern, targets)` in file order.
+    paths: Vec<(String, Vec<String>)>,
+}
+
+impl Resolver {
+    pub fn new(files: &[SourceFile], configs: &[(String, String)]) -> Resolver {
+        let mut hasher = blake3::Hasher::new();
+        for file in files {
+            hasher.update(file.path.as_bytes());
+            hasher.update(b"\n");
+        }
+        let parsed: BTreeMap<String, serde_json::Value> = configs
+            .iter()
+            .filter_map(|(path, text)| {
+                hasher.update(path.as_bytes());
+                hasher.update(b"\0");
+                hasher.update(text.as_bytes());
+                hasher.update(b"\0");
+                serde_json::from_str(&strip_jsonc(text)).ok().map(|v| (path.clone(), v))
+            })
+            .collect();
+        let mut ts_configs = BTreeMap::new();
+        for path in parsed.keys() {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            if name == "tsconfig.json" || name == "jsconfig.json" {
+                let dir = parent_dir(path).to_string();
+                let effective = effective_paths(path, &parsed, 0);
+                // tsconfig.json wins over jsconfig.json in the same directory.
+                if name == "tsconfig.json" || !ts_configs.contains_key(&dir) {
+                    ts_configs.insert(dir, effective);
+                }
+            }
+        }
+        Resolver {
+            files: files.iter().map(|f| f.path.clone()).collect(),
+            ts_configs,
+            fingerprint: crate::hash::short_hex(hasher.finalize().as_bytes()),
+        }
+    }
+
+    /// Digest of everything resolution looks at besides the importing file: the set of
+    /// source paths and the TypeScript configurations.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Fills in `import.targets`.
+    pub fn resolve(&self, import: &mut Import) {
+        let Some(lang) = Lang::from_path(&import.file) else {
+            return;
+        };
+        let mut targets = if lang.is_js_like() {
+            self.resolve_js(&import.file, &import.specifier).into_iter().collect()
+        } else {
+            self.resolve_python(&import.file, &import.specifier, &import.names)
+        };
+        targets.retain(|t| t != &import.file);
+        targets.sort();
+        targets.dedup();
+        import.targets = targets;
+    }
+
+    fn resolve_js(&self, from: &str, specifier: &str) -> Option<String> {
+        let dir = parent_dir(from);
+        if specifier.starts_with("./") || specifier.starts_with("../") || specifier == "." || specifier == ".." {
+            return self.probe_js(&normalize(&join(dir, specifier))?);
+        }
+        if specifier.starts_with('/') {
+            return None;
+        }
+        let config = self.nearest_ts_config(dir)?;
+        let mut best: Option<(usize, &str, &Vec<String>)> = None;
+        for (pattern, targets) in &config.paths {
+            let matched = match pattern.split_once('*') {
+                Some((pre, post)) => specifier.len() >= pre.len() + post.len()
+                    && specifier.starts_with(pre)
+                    && specifier.ends_with(post),
+                None => pattern == specifier,
+            };
+            // The longest prefix before the `*` wins, as in TypeScript.
+            let weight = pattern.split('*').next().map_or(0, str::len) + usize::from(!pattern.contains('*')) * 10_000;
+            if matched && best.is_none_or(|(w, _, _)| weight > w) {
+                best = Some((weight, pattern, targets));
+            }
+        }
+        if let Some((_, pattern, targets)) = best {
+            let star = match pattern.split_once('*') {
+                Some((pre, post)) => &specifier[pre.len()..specifier.len() - post.len()],
+                None => "",
+            };
+            for target in targets {
+                let substituted = target.replacen('*', star, 1);
+                if let Some(path) = normalize(&join(&config.paths_base, &substituted))
+                    && let Some(found) = self.probe_js(&path)
+                {
+                    return Some(found);
+                }
+            }
+        }
+        let base = config.base_url.as_deref()?;
+        self.probe_js(&normalize(&join(base, specifier))?)
+    }
+
+    fn nearest_ts_config(&self, mut dir: &str) -> Option<&TsPaths> {
+        loop {
+            if let Some(config) = self.ts_configs.get(dir) {
+                return Some(config);
+            }
+            if dir.is_empty() {
+                return None;
+            }
+            dir = parent_dir(dir);
+        }
+    }
+
+    fn probe_js(&self, base: &str) -> Option<String> {
+        if self.files.contains(base) {
+            return Some(base.to_string());
+        }
+        // ESM-style TypeScript imports name the emitted `.js` file.
+        for (js, ts_candidates) in [
+            (".js", &[".ts", ".tsx"][..]),
+            (".jsx", &[".tsx"][..]),
+            (".mjs", &[".mts"][..]),
+            (".cjs", &[".cts"][..]),
+        ] {
+            if let Some(stem) = base.strip_suffix(js) {
+                for ts in ts_candidates {
+                    let candidate = format!("{stem}{ts}");
+                    if self.files.contains(&candidate) {
+                        return Some(candidate);
+                    }
+                }
+            }
+        }
+        for prefix in [base.to_string(), join(base, "index")] {
+            for ext in JS_EXTENSIONS {
+                let candidate = format!("{prefix}{ext}");
+                if self.files.contains(&candidate) {
+                    return Some(candidate);
+                }
+            }
+        }
+        None
+    }
+
+    fn resolve_python(&self, from: &str, specifier: &str, names: &[String]) -> Vec<String> {
+        let level = specifier.chars().take_while(|&c| c == '.').count();
+        let rest = &specifier[level..];
+        let parts: Vec<&str> = rest.split('.').filter(|p| !p.is_empty()).collect();
+        let imported: Vec<&str> = names
+            .iter()
+            .filter_map(|n| n.split(" as ").next())
+            .filter(|n| *n != "*")
+            .collect();
+        let mut targets = Vec::new();
+        if level > 0 {
+            let mut base = parent_dir(from).to_string();
+            for _ in 1..level {
+                if base.is_empty() {
+                    return targets;
+                }
+                base = parent_dir(&base).to_string();
+            }
+            self.python_from(&base, &parts, &imported, &mut targets);
+            return targets;
+        }
+        let mut roots = vec![self.python_package_root(from), String::new(), "src".to_string()];
+        let mut seen = HashSet::new();
+        roots.retain(|r| seen.insert(r.clone()));
+        for root in roots {
+            if self.python_from(&root, &parts, &imported, &mut targets) {
+                break;
+            }
+        }
+        targets
+    }
+
+    /// Resolves `parts` under `base` and each imported name as a submodule of it; returns
+    /// whether anything was found.
+    fn python_from(&self, base: &str, parts: &[&str], names: &[&str], out: &mut Vec<String>) -> bool {
+        let module_dir = parts.iter().fold(base.to_string(), |dir, p| join(&dir, p));
+        let before = out.len();
+        if parts.is_empty() {
+            if let Some(init) = self.python_package_init(&module_dir) {
+                out.push(init);
+            }
+        } else if let Some(module) = self.python_module(&module_dir) {
+            out.push(module);
+        }
+        for name in names {
+            if let Some(sub) = self.python_module(&join(&module_dir, name)) {
+                out.push(sub);
+            }
+        }
+        out.len() > before
+    }
+
+    fn python_module(&self, path: &str) -> Option<String> {
+        for candidate in [format!("{path}.py"), format!("{path}.pyi")] {
+            if self.files.contains(&candidate) {
+                return Some(candidate);
+            }
+        }
+        self.python_package_init(path)
+    }
+
+    fn python_package_init(&self, dir: &str) -> Option<String> {
+        ["__init__.py", "__init__.pyi"]
+            .into_iter()
+            .map(|init| join(dir, init))
+            .find(|candidate| self.files.contains(candidate))
+    }
+
+    /// The directory a file's top-level package sits in: its parent directories are climbed
+    /// while they are packages (hold an `__init__.py`).
+    fn python_package_root(&self, from: &str) -> String {
+        let mut dir = parent_dir(from).to_string();
+        while !dir.is_empty() && self.python_package_init(&dir).is_some() {
+            dir = parent_dir(&dir).to_string();
+        }
+        dir
+    }
+}
+
+/// The effective `baseUrl` / `paths` of a config, following relative `extends` chains.
+fn effective_paths(path: &str, parsed: &BTreeMap<String, serde_json::Value>, depth: usize) -> TsPaths {
+    let dir = parent_dir(path);
+    let Some(value) = parsed.get(path) else {
+        return TsPaths::default();
+    };
+    let mut inherited = TsPaths {
+        paths_base: dir.to_string(),
+        ..TsPaths::default()
+    };
+    let extends: Vec<&str> = match value.get("extends") {
+        Some(serde_json::Value::String(s)) => vec![s.as_str()],
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).collect(),
+        _ => Vec::new(),
+    };
+    // Eight levels is deeper than real projects go and stops cycles.
+    if depth < 8 {
+        for parent in extends {
+            if !(parent.starts_with("./") || parent.starts_with("../")) {
+                continue;
+            }
+            let mut target = normalize(&join(dir, parent)).unwrap_or_default();
+            if !target.ends_with(".json") {
+                target.push_str(".json");
+            }
+            let base = effective_paths(&target, parsed, depth + 1);
+            if base.base_url.is_some() {
+                inherited.base_url = base.base_url.clone();
+            }
+            if !base.paths.is_empty() {
+                inherited.paths = base.paths.clone();
+                inherited.paths_base = base.paths_base.clone();
+            }
+        }
+    }
+    let options = value.get("compilerOptions");
+    if let Some(base_url) = options.and_then(|o| o.get("baseUrl")).and_then(|v| v.as_str()) {
+        inherited.base_url = normalize(&join(dir, base_url));
+        if !inherited.paths.is_empty() && inherited.paths_base == dir {
+            inherited.paths_base = inherited.base_url.clone().unwrap_or_default();
+        }
+    }
+    if let Some(paths) = options.and_then(|o| o.get("paths")).and_then(|v| v.as_object()) {
+        inherited.paths = paths
+            .iter()
+            .map(|(pattern, targets)| {
+                let targets = targets
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default();
+                (pattern.clone(), targets)
+            })
+            .collect();
+        inherited.paths_base = inherited.base_url.clone().unwrap_or_else(|| dir.to_string());
+    }
+    inherited
+}
+
+/// Removes `//` and `/* */` comments and trailing commas, which `tsconfig.json` allows.
+fn strip_jsonc(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => {
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+                out.extend_from_slice(&bytes[start..i]);
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'/') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b',' => {
+                let next = bytes[i + 1..].iter().find(|b| !b.is_ascii_whitespace());
+                if !matches!(next, Some(b'}') | Some(b']')) {
+                    out.push(b',');
+                }
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
+fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+fn join(dir: &str, rest: &str) -> String {
+    if dir.is_empty() {
+        rest.to_string()
+    } else if rest.is_empty() {
+        dir.to_string()
+    } else {
+        format!("{dir}/{rest}")
+    }
+}
+
+/// Resolves `.` and `..` segments; `None` when the path climbs out of the root.
+fn normalize(path: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            _ => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_comments_and_trailing_commas_but_not_strings() {
+        let text = "{ // c\n \"a\": \"http://x/*y*/\", /* b */ \"p\": [1, 2,], }";
+        let v: serde_json::Value = serde_json::from_str(&strip_jsonc(text)).unwrap();
+        assert_eq!(v["a"], "http://x/*y*/");
+        assert_eq!(v["p"], serde_json::json!([1, 2]));
+    }
+
+    #[test]
+    fn normalize_refuses_to_leave_the_root() {
+        assert_eq!(normalize("a/./b/../c").as_deref(), Some("a/c"));
+        assert_eq!(normalize("a/../../x"), None);
+    }
+}

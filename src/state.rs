@@ -1,0 +1,187 @@
+//! The state directory on disk: atomic writes, leftover temp files, orphaned outputs.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Suffix of in-flight temp files; any such file found later is a killed run's leftover.
+const TEMP_SUFFIX: &str = ".discover-tmp";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("failed to {action} `{path}`: {source}")]
+    Io {
+        action: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+    #[error(
+        "refusing to use `{path}` as the state directory: it is not empty and holds no manifest.json (pass --state-dir to choose another)"
+    )]
+    Foreign { path: String },
+}
+
+pub struct StateDir {
+    root: PathBuf,
+    /// How paths are shown in messages (as the user would type them).
+    shown: String,
+}
+
+impl StateDir {
+    pub fn new(root: PathBuf, shown: String) -> StateDir {
+        StateDir { root, shown }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn show(&self, rel: &str) -> String {
+        format!("{}/{rel}", self.shown.trim_end_matches('/'))
+    }
+
+    pub fn output_rel(extractor: &str, chunk: &str) -> String {
+        format!("{extractor}/{chunk}.json")
+    }
+
+    pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, StateError> {
+        match fs::read(self.root.join(rel)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(self.io("read", rel, source)),
+        }
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.root.join(rel).is_file()
+    }
+
+    /// Refuses to take over a non-empty directory that was not written by us: orphan
+    /// cleanup would otherwise delete somebody's JSON files.
+    pub fn check_ownership(&self, manifest_name: &str) -> Result<(), StateError> {
+        let mut entries = match fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(self.io("read", "", source)),
+        };
+        if entries.next().is_none() || self.root.join(manifest_name).exists() {
+            Ok(())
+        } else {
+            Err(StateError::Foreign {
+                path: self.shown.clone(),
+            })
+        }
+    }
+
+    /// Writes `bytes` to `rel` through a temp file in the same directory, fsynced and renamed
+    /// into place, so a reader sees the old file or the new one, never a mix. Returns false
+    /// when the file already held exactly these bytes (and was left alone).
+    pub fn write_atomic(&self, rel: &str, bytes: &[u8]) -> Result<bool, StateError> {
+        let target = self.root.join(rel);
+        if fs::read(&target).is_ok_and(|old| old == bytes) {
+            return Ok(false);
+        }
+        let dir = target.parent().unwrap_or(&self.root);
+        fs::create_dir_all(dir).map_err(|e| self.io("create directory for", rel, e))?;
+        let file_name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let temp = dir.join(format!(".{file_name}.{}{TEMP_SUFFIX}", std::process::id()));
+        let result = (|| {
+            let mut file = fs::File::create(&temp)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            fs::rename(&temp, &target)
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&temp);
+            return Err(self.io("write", rel, e));
+        }
+        Ok(true)
+    }
+
+    pub fn remove(&self, rel: &str) -> Result<(), StateError> {
+        match fs::remove_file(self.root.join(rel)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(source) => Err(self.io("remove", rel, source)),
+        }
+    }
+
+    /// Flushes directory entries (renames) of the state root to disk.
+    pub fn sync_root(&self) {
+        if let Ok(dir) = fs::File::open(&self.root) {
+            let _ = dir.sync_all();
+        }
+    }
+
+    /// Removes temp files left by a run that was killed mid-write. Returns how many.
+    pub fn remove_leftover_temp_files(&self) -> usize {
+        let mut removed = 0;
+        for path in self.files_below(&self.root) {
+            if path.to_string_lossy().ends_with(TEMP_SUFFIX) && fs::remove_file(&path).is_ok() {
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// Output files (`*.json` below the root, the manifest aside) that are not in `keep`.
+    pub fn orphans(&self, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
+        let mut orphans: Vec<String> = self
+            .files_below(&self.root)
+            .into_iter()
+            .filter_map(|p| crate::walk::relative(&self.root, &p))
+            .filter(|rel| rel.ends_with(".json") && rel != manifest_name && !keep.contains(rel))
+            .collect();
+        orphans.sort();
+        orphans
+    }
+
+    /// Removes directories left empty below the root.
+    pub fn remove_empty_dirs(&self) {
+        fn prune(dir: &Path, is_root: bool) -> bool {
+            let Ok(entries) = fs::read_dir(dir) else {
+                return false;
+            };
+            let mut empty = true;
+            for entry in entries.flatten() {
+                let path = entry.path();
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if !(is_dir && prune(&path, false)) {
+                    empty = false;
+                }
+            }
+            empty && !is_root && fs::remove_dir(dir).is_ok()
+        }
+        prune(&self.root, true);
+    }
+
+    fn files_below(&self, dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                match entry.file_type() {
+                    Ok(t) if t.is_dir() => stack.push(entry.path()),
+                    Ok(t) if t.is_file() => out.push(entry.path()),
+                    _ => {}
+                }
+            }
+        }
+        out
+    }
+
+    fn io(&self, action: &'static str, rel: &str, source: std::io::Error) -> StateError {
+        StateError::Io {
+            action,
+            path: self.show(rel),
+            source,
+        }
+    }
+}

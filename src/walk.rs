@@ -1,0 +1,274 @@
+//! File discovery: which files under the root are inventoried, their content hashes, and
+//! every file passed over with the reason.
+
+use crate::config::{Settings, human_size};
+use crate::hash::content_hash;
+use crate::lang::Lang;
+use ignore::WalkBuilder;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Directories never inventoried: dependencies, build output, caches.
+const SKIPPED_DIRS: &[&str] = &[
+    ".git",
+    "node_modules",
+    "dist",
+    "build",
+    "__pycache__",
+    "site-packages",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+];
+
+/// Bytes looked at to tell a binary file from text.
+const BINARY_SNIFF: usize = 8 * 1024;
+
+/// A file that will be parsed.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Relative to the root, `/`-separated.
+    pub path: String,
+    pub lang: Lang,
+    pub hash: String,
+    pub size: u64,
+}
+
+/// A file under the root that is not inventoried, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    TooLarge,
+    Binary,
+    NotUtf8,
+    Unreadable,
+    SymlinkLoop,
+    ParseFailed,
+}
+
+impl SkipReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::TooLarge => "too large",
+            SkipReason::Binary => "binary",
+            SkipReason::NotUtf8 => "not UTF-8",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::SymlinkLoop => "symlink loop",
+            SkipReason::ParseFailed => "parse failed",
+        }
+    }
+}
+
+/// The result of walking the root.
+#[derive(Debug, Default)]
+pub struct Inventory {
+    /// Sorted by path.
+    pub files: Vec<SourceFile>,
+    /// Sorted by path.
+    pub skipped: Vec<Skipped>,
+    /// Human-readable detail for each skipped file, in the same order, for stderr only (it
+    /// may hold OS messages that do not belong in `.state/`).
+    pub skip_details: Vec<String>,
+    /// `tsconfig.json` / `jsconfig.json` files, relative path and contents, sorted.
+    pub ts_configs: Vec<(String, String)>,
+}
+
+/// Walks `root`, honouring `.gitignore` / `.ignore`, and reads and hashes every candidate.
+pub fn walk(root: &Path, state_dir: &Path, settings: &Settings) -> Inventory {
+    let state_dir = state_dir.canonicalize().ok();
+    let mut candidates: Vec<(String, PathBuf, Option<Lang>)> = Vec::new();
+    let mut inventory = Inventory::default();
+    let mut errors: Vec<(String, SkipReason, String)> = Vec::new();
+
+    let walker = WalkBuilder::new(root)
+        .follow_links(true)
+        .require_git(false)
+        .sort_by_file_name(|a, b| a.cmp(b))
+        .filter_entry(move |entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            if !is_dir || entry.depth() == 0 {
+                return true;
+            }
+            let name = entry.file_name().to_string_lossy();
+            if SKIPPED_DIRS.contains(&name.as_ref()) {
+                return false;
+            }
+            // A virtualenv under any name carries this marker.
+            if entry.path().join("pyvenv.cfg").is_file() {
+                return false;
+            }
+            match (&state_dir, entry.path().canonicalize()) {
+                (Some(state), Ok(path)) => &path != state,
+                _ => true,
+            }
+        })
+        .build();
+
+    for entry in walker {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                let (path, reason) = describe_walk_error(root, &err);
+                errors.push((path, reason, err.to_string()));
+                continue;
+            }
+        };
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Some(rel) = relative(root, entry.path()) else {
+            let lossy = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            let lossy = lossy.to_string_lossy().replace('\\', "/");
+            if Lang::from_path(&lossy).is_some() {
+                errors.push((lossy, SkipReason::NotUtf8, "file name is not UTF-8".into()));
+            }
+            continue;
+        };
+        let name = entry.file_name().to_string_lossy();
+        if name == "tsconfig.json" || name == "jsconfig.json" {
+            if let Ok(text) = std::fs::read_to_string(entry.path()) {
+                inventory.ts_configs.push((rel.clone(), text));
+            }
+            continue;
+        }
+        let Some(lang) = Lang::from_path(&rel) else {
+            continue;
+        };
+        if let Some(include) = &settings.include
+            && !include.is_match(&rel)
+        {
+            continue;
+        }
+        if settings.exclude.is_match(&rel) {
+            continue;
+        }
+        candidates.push((rel, entry.into_path(), Some(lang)));
+    }
+
+    let read = read_all(&candidates, settings.max_file_size);
+    let mut skipped: Vec<(Skipped, String)> = Vec::new();
+    for ((rel, _, lang), outcome) in candidates.into_iter().zip(read) {
+        match outcome {
+            Ok((hash, size)) => inventory.files.push(SourceFile {
+                path: rel,
+                lang: lang.unwrap_or(Lang::JavaScript),
+                hash,
+                size,
+            }),
+            Err((reason, detail)) => skipped.push((Skipped { path: rel, reason }, detail)),
+        }
+    }
+    for (path, reason, detail) in errors {
+        skipped.push((Skipped { path, reason }, detail));
+    }
+    inventory.files.sort_by(|a, b| a.path.cmp(&b.path));
+    skipped.sort();
+    skipped.dedup_by(|a, b| a.0.path == b.0.path);
+    for (s, detail) in skipped {
+        inventory.skipped.push(s);
+        inventory.skip_details.push(detail);
+    }
+    inventory.ts_configs.sort();
+    inventory
+}
+
+type ReadOutcome = Result<(String, u64), (SkipReason, String)>;
+
+/// Reads and hashes the candidates on all cores; the order of the result is the input's.
+fn read_all(candidates: &[(String, PathBuf, Option<Lang>)], max_size: u64) -> Vec<ReadOutcome> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let per_thread = candidates.len().div_ceil(threads).max(64);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = candidates
+            .chunks(per_thread)
+            .map(|slice| {
+                scope.spawn(move || {
+                    slice
+                        .iter()
+                        .map(|(_, path, _)| read_one(path, max_size))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Reads one file and checks that it is UTF-8 text within the size limit.
+pub fn read_one(path: &Path, max_size: u64) -> ReadOutcome {
+    let meta = std::fs::metadata(path).map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
+    if meta.len() > max_size {
+        return Err((
+            SkipReason::TooLarge,
+            format!("{} > {}", human_size(meta.len()), human_size(max_size)),
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
+    check_text(&bytes)?;
+    Ok((content_hash(&bytes), bytes.len() as u64))
+}
+
+/// Rejects binary and non-UTF-8 content.
+pub fn check_text(bytes: &[u8]) -> Result<(), (SkipReason, String)> {
+    if bytes[..bytes.len().min(BINARY_SNIFF)].contains(&0) {
+        return Err((SkipReason::Binary, "contains NUL bytes".into()));
+    }
+    if let Err(e) = std::str::from_utf8(bytes) {
+        return Err((
+            SkipReason::NotUtf8,
+            format!("invalid UTF-8 at byte {}", e.valid_up_to()),
+        ));
+    }
+    Ok(())
+}
+
+/// `/`-separated path relative to the root, or `None` for a name that is not UTF-8 (such a
+/// path cannot be written into JSON faithfully).
+pub fn relative(root: &Path, path: &Path) -> Option<String> {
+    let rel = path.strip_prefix(root).ok()?;
+    let mut out = String::new();
+    for part in rel.components() {
+        let part = part.as_os_str().to_str()?;
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(part);
+    }
+    Some(out)
+}
+
+fn describe_walk_error(root: &Path, err: &ignore::Error) -> (String, SkipReason) {
+    let mut reason = SkipReason::Unreadable;
+    let mut path = None;
+    let mut current = err;
+    loop {
+        match current {
+            ignore::Error::WithPath { path: p, err } => {
+                path = path.or_else(|| relative(root, p));
+                current = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                current = err;
+            }
+            ignore::Error::Loop { child, .. } => {
+                reason = SkipReason::SymlinkLoop;
+                path = path.or_else(|| relative(root, child));
+                break;
+            }
+            _ => break,
+        }
+    }
+    (path.unwrap_or_else(|| "?".to_string()), reason)
+}

@@ -88,7 +88,11 @@ fn annotate(dir: &mut Dir, path: &str, settings: &Settings) -> bool {
 }
 
 fn emit(dir: &Dir, path: &str, settings: &Settings, out: &mut Vec<Chunk>) {
-    let name = if path.is_empty() { ROOT_CHUNK.to_string() } else { path.to_string() };
+    let name = if path.is_empty() {
+        ROOT_CHUNK.to_string()
+    } else {
+        path.to_string()
+    };
     if dir.total <= settings.chunk_max_files && !dir.has_root_below {
         let mut files = Vec::with_capacity(dir.total);
         collect(dir, &mut files);

@@ -75,7 +75,7 @@ impl Args {
             Some(dir) => (absolute(dir)?, dir.display().to_string()),
             None => (
                 root.join(".state"),
-                if self.root == PathBuf::from(".") {
+                if self.root.as_os_str() == "." {
                     ".state".to_string()
                 } else {
                     self.root.join(".state").display().to_string()
@@ -105,7 +105,12 @@ impl Args {
         let only_chunks = if self.only_chunks.is_empty() {
             None
         } else {
-            Some(self.only_chunks.iter().map(|c| c.trim().to_string()).collect())
+            Some(
+                self.only_chunks
+                    .iter()
+                    .map(|c| c.trim().to_string())
+                    .collect(),
+            )
         };
 
         let settings: Settings = config::load(
@@ -135,13 +140,19 @@ impl Args {
 }
 
 fn absolute(path: &std::path::Path) -> Result<PathBuf, RunError> {
-    std::path::absolute(path).map_err(|e| RunError::Usage(format!("invalid --state-dir `{}`: {e}", path.display())))
+    std::path::absolute(path)
+        .map_err(|e| RunError::Usage(format!("invalid --state-dir `{}`: {e}", path.display())))
 }
 
 pub fn list_extractors() -> String {
     let mut out = String::new();
     for e in ExtractorId::ALL {
-        out.push_str(&format!("{:<10} v{}  {}\n", e.name(), e.version(), e.description()));
+        out.push_str(&format!(
+            "{:<10} v{}  {}\n",
+            e.name(),
+            e.version(),
+            e.description()
+        ));
     }
     out
 }

@@ -26,7 +26,9 @@ pub enum ConfigError {
         glob: String,
         message: String,
     },
-    #[error("invalid size `{value}` for {what}: expected a number of bytes with an optional unit (B, KB, KiB, MB, MiB, GB, GiB), e.g. `512KiB`")]
+    #[error(
+        "invalid size `{value}` for {what}: expected a number of bytes with an optional unit (B, KB, KiB, MB, MiB, GB, GiB), e.g. `512KiB`"
+    )]
     Size { what: String, value: String },
     #[error("invalid value for {what}: {message}")]
     Value { what: String, message: String },
@@ -86,7 +88,12 @@ pub fn load(root: &Path, overrides: &Overrides) -> Result<Settings, ConfigError>
             message: e.to_string().trim().to_string(),
         })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
-        Err(source) => return Err(ConfigError::Read { path: shown, source }),
+        Err(source) => {
+            return Err(ConfigError::Read {
+                path: shown,
+                source,
+            });
+        }
     };
 
     let max_file_size = match (&overrides.max_file_size, &file.max_file_size) {

@@ -12,6 +12,9 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 pub struct Manifest {
     pub format: u32,
     pub generator: String,
+    /// Fingerprint of what import resolution looked at (the set of source paths and the
+    /// tsconfig files) when every imports output was last known to match it.
+    pub resolution: String,
     pub extractors: Vec<ExtractorEntry>,
     pub chunks: Vec<ChunkEntry>,
     pub skipped: Vec<Skipped>,
@@ -47,7 +50,7 @@ pub struct FileEntry {
 pub struct OutputEntry {
     pub extractor: String,
     pub version: u32,
-    /// Digest of the inputs the output was extracted from (see `plan::output_inputs`).
+    /// Digest of the inputs the output was extracted from (see `plan::chunk_digest`).
     pub inputs: String,
     pub items: usize,
 }

@@ -2,10 +2,12 @@
 
 use crate::chunk::Chunk;
 use crate::extract::ExtractorId;
+use crate::extract::Import;
 use crate::manifest::{ChunkEntry, Manifest};
 use crate::resolve::Resolver;
 use crate::state::StateDir;
 use crate::walk::SourceFile;
+use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Digest of a chunk's sources: each file's path and content hash.
@@ -18,20 +20,6 @@ pub fn chunk_digest<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Stri
         hasher.update(b"\n");
     }
     crate::hash::short_hex(hasher.finalize().as_bytes())
-}
-
-/// What an extractor's output for a chunk was computed from: the chunk's sources, and for
-/// extractors that look beyond the chunk (import resolution), the resolution context too.
-pub fn output_inputs(extractor: ExtractorId, chunk_digest: &str, resolver: &Resolver) -> String {
-    if extractor.depends_on_file_set() {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(chunk_digest.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(resolver.fingerprint().as_bytes());
-        crate::hash::short_hex(hasher.finalize().as_bytes())
-    } else {
-        chunk_digest.to_string()
-    }
 }
 
 /// Why an output is stale.
@@ -104,7 +92,7 @@ pub fn staleness(
         for &extractor in selected {
             let reason = match entry {
                 None => Some(Reason::NewChunk),
-                Some(entry) => output_reason(entry, extractor, digest, current, state),
+                Some(entry) => output_reason(entry, extractor, digest, state),
             };
             if let Some(reason) = reason {
                 reasons.push((extractor, reason));
@@ -113,6 +101,26 @@ pub fn staleness(
         if !reasons.is_empty() {
             result.stale.insert(index, reasons);
         }
+    }
+
+    // Import targets depend on files outside the chunk. When the file set or a tsconfig
+    // changed since the last run, re-resolve the stored imports of every chunk that is
+    // otherwise fresh and see whether any target moved.
+    let recorded_resolution = old.map(|m| m.resolution.as_str());
+    if selected.contains(&ExtractorId::Imports)
+        && recorded_resolution != Some(current.resolver.fingerprint())
+    {
+        for (index, chunk) in current.chunks.iter().enumerate() {
+            let reasons = result.stale.entry(index).or_default();
+            if reasons.iter().any(|(e, _)| *e == ExtractorId::Imports) {
+                continue;
+            }
+            if !imports_still_resolve(state, &chunk.name, current.resolver) {
+                reasons.push((ExtractorId::Imports, Reason::ResolutionChanged));
+                reasons.sort();
+            }
+        }
+        result.stale.retain(|_, reasons| !reasons.is_empty());
     }
 
     let names: BTreeSet<&str> = current.chunks.iter().map(|c| c.name.as_str()).collect();
@@ -151,28 +159,46 @@ pub fn staleness(
     result
 }
 
+#[derive(Deserialize)]
+struct StoredImports {
+    items: Vec<Import>,
+}
+
+/// Whether the stored `imports/<chunk>.json` resolves the same way against the current file
+/// set; an unreadable file counts as not.
+fn imports_still_resolve(state: &StateDir, chunk: &str, resolver: &Resolver) -> bool {
+    let rel = StateDir::output_rel(ExtractorId::Imports.name(), chunk);
+    let Ok(Some(bytes)) = state.read(&rel) else {
+        return false;
+    };
+    let Ok(stored) = serde_json::from_slice::<StoredImports>(&bytes) else {
+        return false;
+    };
+    stored.items.into_iter().all(|mut import| {
+        let before = std::mem::take(&mut import.targets);
+        resolver.resolve(&mut import);
+        import.targets == before
+    })
+}
+
 fn output_reason(
     entry: &ChunkEntry,
     extractor: ExtractorId,
     digest: &str,
-    current: &Current<'_>,
     state: &StateDir,
 ) -> Option<Reason> {
-    let Some(output) = entry.outputs.iter().find(|o| o.extractor == extractor.name()) else {
+    let Some(output) = entry
+        .outputs
+        .iter()
+        .find(|o| o.extractor == extractor.name())
+    else {
         return Some(Reason::NeverExtracted);
     };
     if output.version != extractor.version() {
         return Some(Reason::ExtractorVersion);
     }
-    let expected = output_inputs(extractor, digest, current.resolver);
-    if output.inputs != expected {
-        let recorded_sources = chunk_digest(entry.files.iter().map(|f| (f.path.as_str(), f.hash.as_str())));
-        let same_sources = recorded_sources == digest;
-        return Some(if same_sources && extractor.depends_on_file_set() {
-            Reason::ResolutionChanged
-        } else {
-            Reason::SourcesChanged
-        });
+    if output.inputs != digest {
+        return Some(Reason::SourcesChanged);
     }
     if !state.exists(&StateDir::output_rel(extractor.name(), &entry.name)) {
         return Some(Reason::OutputMissing);

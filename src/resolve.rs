@@ -42,7 +42,9 @@ impl Resolver {
                 hasher.update(b"\0");
                 hasher.update(text.as_bytes());
                 hasher.update(b"\0");
-                serde_json::from_str(&strip_jsonc(text)).ok().map(|v| (path.clone(), v))
+                serde_json::from_str(&strip_jsonc(text))
+                    .ok()
+                    .map(|v| (path.clone(), v))
             })
             .collect();
         let mut ts_configs = BTreeMap::new();
@@ -76,7 +78,9 @@ impl Resolver {
             return;
         };
         let mut targets = if lang.is_js_like() {
-            self.resolve_js(&import.file, &import.specifier).into_iter().collect()
+            self.resolve_js(&import.file, &import.specifier)
+                .into_iter()
+                .collect()
         } else {
             self.resolve_python(&import.file, &import.specifier, &import.names)
         };
@@ -88,7 +92,11 @@ impl Resolver {
 
     fn resolve_js(&self, from: &str, specifier: &str) -> Option<String> {
         let dir = parent_dir(from);
-        if specifier.starts_with("./") || specifier.starts_with("../") || specifier == "." || specifier == ".." {
+        if specifier.starts_with("./")
+            || specifier.starts_with("../")
+            || specifier == "."
+            || specifier == ".."
+        {
             return self.probe_js(&normalize(&join(dir, specifier))?);
         }
         if specifier.starts_with('/') {
@@ -98,13 +106,16 @@ impl Resolver {
         let mut best: Option<(usize, &str, &Vec<String>)> = None;
         for (pattern, targets) in &config.paths {
             let matched = match pattern.split_once('*') {
-                Some((pre, post)) => specifier.len() >= pre.len() + post.len()
-                    && specifier.starts_with(pre)
-                    && specifier.ends_with(post),
+                Some((pre, post)) => {
+                    specifier.len() >= pre.len() + post.len()
+                        && specifier.starts_with(pre)
+                        && specifier.ends_with(post)
+                }
                 None => pattern == specifier,
             };
             // The longest prefix before the `*` wins, as in TypeScript.
-            let weight = pattern.split('*').next().map_or(0, str::len) + usize::from(!pattern.contains('*')) * 10_000;
+            let weight = pattern.split('*').next().map_or(0, str::len)
+                + usize::from(!pattern.contains('*')) * 10_000;
             if matched && best.is_none_or(|(w, _, _)| weight > w) {
                 best = Some((weight, pattern, targets));
             }
@@ -191,7 +202,11 @@ impl Resolver {
             self.python_from(&base, &parts, &imported, &mut targets);
             return targets;
         }
-        let mut roots = vec![self.python_package_root(from), String::new(), "src".to_string()];
+        let mut roots = vec![
+            self.python_package_root(from),
+            String::new(),
+            "src".to_string(),
+        ];
         let mut seen = HashSet::new();
         roots.retain(|r| seen.insert(r.clone()));
         for root in roots {
@@ -204,7 +219,13 @@ impl Resolver {
 
     /// Resolves `parts` under `base` and each imported name as a submodule of it; returns
     /// whether anything was found.
-    fn python_from(&self, base: &str, parts: &[&str], names: &[&str], out: &mut Vec<String>) -> bool {
+    fn python_from(
+        &self,
+        base: &str,
+        parts: &[&str],
+        names: &[&str],
+        out: &mut Vec<String>,
+    ) -> bool {
         let module_dir = parts.iter().fold(base.to_string(), |dir, p| join(&dir, p));
         let before = out.len();
         if parts.is_empty() {
@@ -250,7 +271,11 @@ impl Resolver {
 }
 
 /// The effective `baseUrl` / `paths` of a config, following relative `extends` chains.
-fn effective_paths(path: &str, parsed: &BTreeMap<String, serde_json::Value>, depth: usize) -> TsPaths {
+fn effective_paths(
+    path: &str,
+    parsed: &BTreeMap<String, serde_json::Value>,
+    depth: usize,
+) -> TsPaths {
     let dir = parent_dir(path);
     let Some(value) = parsed.get(path) else {
         return TsPaths::default();
@@ -285,24 +310,37 @@ fn effective_paths(path: &str, parsed: &BTreeMap<String, serde_json::Value>, dep
         }
     }
     let options = value.get("compilerOptions");
-    if let Some(base_url) = options.and_then(|o| o.get("baseUrl")).and_then(|v| v.as_str()) {
+    if let Some(base_url) = options
+        .and_then(|o| o.get("baseUrl"))
+        .and_then(|v| v.as_str())
+    {
         inherited.base_url = normalize(&join(dir, base_url));
         if !inherited.paths.is_empty() && inherited.paths_base == dir {
             inherited.paths_base = inherited.base_url.clone().unwrap_or_default();
         }
     }
-    if let Some(paths) = options.and_then(|o| o.get("paths")).and_then(|v| v.as_object()) {
+    if let Some(paths) = options
+        .and_then(|o| o.get("paths"))
+        .and_then(|v| v.as_object())
+    {
         inherited.paths = paths
             .iter()
             .map(|(pattern, targets)| {
                 let targets = targets
                     .as_array()
-                    .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_string)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|t| t.as_str().map(str::to_string))
+                            .collect()
+                    })
                     .unwrap_or_default();
                 (pattern.clone(), targets)
             })
             .collect();
-        inherited.paths_base = inherited.base_url.clone().unwrap_or_else(|| dir.to_string());
+        inherited.paths_base = inherited
+            .base_url
+            .clone()
+            .unwrap_or_else(|| dir.to_string());
     }
     inherited
 }

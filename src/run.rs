@@ -114,7 +114,17 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     let staleness = plan::staleness(&current, old.as_ref(), &cfg.selected, &state);
 
     if cfg.mode == Mode::Check {
-        return Ok(check(cfg, &state, &inventory, &chunks, old.as_ref(), old_bytes.as_deref(), manifest_problem, &staleness));
+        return Ok(check(
+            cfg,
+            &state,
+            &inventory,
+            &chunks,
+            old.as_ref(),
+            old_bytes.as_deref(),
+            manifest_problem,
+            &staleness,
+            resolver.fingerprint(),
+        ));
     }
     if let Some(problem) = &manifest_problem {
         eprintln!("warning: {problem}; treating every chunk as stale");
@@ -132,9 +142,16 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         let known: BTreeSet<&str> = chunks
             .iter()
             .map(|c| c.name.as_str())
-            .chain(old.iter().flat_map(|m| m.chunks.iter().map(|c| c.name.as_str())))
+            .chain(
+                old.iter()
+                    .flat_map(|m| m.chunks.iter().map(|c| c.name.as_str())),
+            )
             .collect();
-        let unknown: Vec<&str> = named.iter().copied().filter(|n| !known.contains(n)).collect();
+        let unknown: Vec<&str> = named
+            .iter()
+            .copied()
+            .filter(|n| !known.contains(n))
+            .collect();
         if !unknown.is_empty() {
             return Err(RunError::Usage(format!(
                 "unknown chunk(s) in --only-chunks: {}; chunk names are listed in {}",
@@ -161,20 +178,26 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
             work.push((index, extractors));
         }
     }
-    let removals: Vec<&(String, Vec<ExtractorId>)> =
-        staleness.gone.iter().filter(|(name, _)| wanted(name)).collect();
+    let removals: Vec<&(String, Vec<ExtractorId>)> = staleness
+        .gone
+        .iter()
+        .filter(|(name, _)| wanted(name))
+        .collect();
 
     // Extract and write outputs; the manifest comes last, so until it is renamed into place
     // the old manifest describes the sources these outputs no longer match (stale).
     let set = ExtractorSet::new(&cfg.selected)?;
     let mut ctx = ExtractContext::default();
+    let old_resolution = old.as_ref().map(|m| m.resolution.clone());
     let mut entries: BTreeMap<String, ChunkEntry> = old
         .map(|m| m.chunks.into_iter().map(|c| (c.name.clone(), c)).collect())
         .unwrap_or_default();
     let mut tally = Tally::default();
     for (name, extractors) in removals {
         if let Some(entry) = entries.get_mut(name) {
-            entry.outputs.retain(|o| !extractors.iter().any(|e| e.name() == o.extractor));
+            entry
+                .outputs
+                .retain(|o| !extractors.iter().any(|e| e.name() == o.extractor));
             if entry.outputs.is_empty() {
                 entries.remove(name);
             }
@@ -183,7 +206,9 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     }
     for (index, extractors) in &work {
         let chunk = &chunks[*index];
-        let result = extract_chunk(cfg, &inventory, chunk, &set, extractors, &mut ctx, &resolver);
+        let result = extract_chunk(
+            cfg, &inventory, chunk, &set, extractors, &mut ctx, &resolver,
+        );
         let mut outputs: Vec<OutputEntry> = entries
             .remove(&chunk.name)
             .map(|e| e.outputs)
@@ -214,7 +239,7 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
             outputs.push(OutputEntry {
                 extractor: extractor.name().to_string(),
                 version: extractor.version(),
-                inputs: plan::output_inputs(*extractor, &digests[*index], &resolver),
+                inputs: digests[*index].clone(),
                 items: items.len(),
             });
         }
@@ -230,7 +255,21 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         tally.failures.extend(result.failures);
     }
 
-    let new_manifest = assemble_manifest(entries, &inventory);
+    // The resolution fingerprint may only move forward when every imports output now
+    // matches it: all that were stale got re-extracted, all that were gone got removed.
+    let imports = ExtractorId::Imports;
+    let imports_caught_up = cfg.selected.contains(&imports)
+        && staleness.stale.iter().all(|(index, reasons)| {
+            !reasons.iter().any(|(e, _)| *e == imports)
+                || work.iter().any(|(i, e)| i == index && e.contains(&imports))
+        })
+        && staleness.gone.iter().all(|(name, _)| wanted(name));
+    let resolution = if imports_caught_up {
+        resolver.fingerprint().to_string()
+    } else {
+        old_resolution.unwrap_or_default()
+    };
+    let new_manifest = assemble_manifest(entries, &inventory, resolution);
     state.write_atomic(MANIFEST_FILE, &manifest::to_json_bytes(&new_manifest))?;
     let keep = expected_outputs(&new_manifest);
     for orphan in state.orphans(&keep, MANIFEST_FILE) {
@@ -258,7 +297,8 @@ fn extract_chunk(
     ctx: &mut ExtractContext,
     resolver: &Resolver,
 ) -> ChunkResult {
-    let mut items: Vec<(ExtractorId, Vec<Item>)> = extractors.iter().map(|&e| (e, Vec::new())).collect();
+    let mut items: Vec<(ExtractorId, Vec<Item>)> =
+        extractors.iter().map(|&e| (e, Vec::new())).collect();
     let mut files = Vec::with_capacity(chunk.files.len());
     let mut failures = Vec::new();
     for &index in &chunk.files {
@@ -266,7 +306,8 @@ fn extract_chunk(
         let mut syntax_errors = 0;
         match std::fs::read(cfg.root.join(&file.path)) {
             Ok(bytes) => {
-                let facts = extract::extract_file(ctx, set, &file.path, file.lang, &bytes, extractors);
+                let facts =
+                    extract::extract_file(ctx, set, &file.path, file.lang, &bytes, extractors);
                 syntax_errors = facts.syntax_errors;
                 if let Some(failure) = facts.failure {
                     failures.push((file.path.clone(), failure));
@@ -294,10 +335,18 @@ fn extract_chunk(
         list.sort();
         list.dedup();
     }
-    ChunkResult { files, items, failures }
+    ChunkResult {
+        files,
+        items,
+        failures,
+    }
 }
 
-fn assemble_manifest(entries: BTreeMap<String, ChunkEntry>, inventory: &Inventory) -> Manifest {
+fn assemble_manifest(
+    entries: BTreeMap<String, ChunkEntry>,
+    inventory: &Inventory,
+    resolution: String,
+) -> Manifest {
     let present: BTreeSet<&str> = entries
         .values()
         .flat_map(|c| c.outputs.iter().map(|o| o.extractor.as_str()))
@@ -314,6 +363,7 @@ fn assemble_manifest(entries: BTreeMap<String, ChunkEntry>, inventory: &Inventor
     Manifest {
         format: manifest::FORMAT_VERSION,
         generator: manifest::generator(),
+        resolution,
         extractors,
         chunks: entries.into_values().collect(),
         skipped: inventory.skipped.clone(),
@@ -324,11 +374,18 @@ fn expected_outputs(manifest: &Manifest) -> BTreeSet<String> {
     manifest
         .chunks
         .iter()
-        .flat_map(|c| c.outputs.iter().map(|o| StateDir::output_rel(&o.extractor, &c.name)))
+        .flat_map(|c| {
+            c.outputs
+                .iter()
+                .map(|o| StateDir::output_rel(&o.extractor, &c.name))
+        })
         .collect()
 }
 
-#[expect(clippy::too_many_arguments, reason = "the check report reads every part of the run")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the check report reads every part of the run"
+)]
 fn check(
     cfg: &RunConfig,
     state: &StateDir,
@@ -338,6 +395,7 @@ fn check(
     old_bytes: Option<&[u8]>,
     manifest_problem: Option<String>,
     staleness: &Staleness,
+    current_resolution: &str,
 ) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -349,20 +407,35 @@ fn check(
             // Nothing stale: the manifest a run would write is the one on disk, unless the
             // global parts (skipped files, generator, extractor list) moved.
             if staleness.is_empty() {
+                let resolution = if cfg.selected.contains(&ExtractorId::Imports) {
+                    current_resolution.to_string()
+                } else {
+                    old.resolution.clone()
+                };
                 let rebuilt = assemble_manifest(
-                    old.chunks.iter().map(|c| (c.name.clone(), c.clone())).collect(),
+                    old.chunks
+                        .iter()
+                        .map(|c| (c.name.clone(), c.clone()))
+                        .collect(),
                     inventory,
+                    resolution,
                 );
                 if rebuilt.skipped != old.skipped {
                     problems.push("the set of skipped files changed".to_string());
                 }
                 if rebuilt.generator != old.generator {
-                    problems.push(format!("written by {}, this is {}", old.generator, rebuilt.generator));
+                    problems.push(format!(
+                        "written by {}, this is {}",
+                        old.generator, rebuilt.generator
+                    ));
                 }
                 if old_bytes != Some(manifest::to_json_bytes(&rebuilt).as_slice())
                     && problems.is_empty()
                 {
-                    problems.push(format!("{} differs from what a run would write", state.show(MANIFEST_FILE)));
+                    problems.push(format!(
+                        "{} differs from what a run would write",
+                        state.show(MANIFEST_FILE)
+                    ));
                 }
             }
             let orphans = state.orphans(&expected_outputs(old), MANIFEST_FILE);
@@ -386,7 +459,10 @@ fn check(
     let mut lines = Vec::new();
     for (index, reasons) in &staleness.stale {
         let chunk = &chunks[*index];
-        let what: Vec<String> = reasons.iter().map(|(e, r)| format!("{e}: {}", r.describe())).collect();
+        let what: Vec<String> = reasons
+            .iter()
+            .map(|(e, r)| format!("{e}: {}", r.describe()))
+            .collect();
         lines.push(format!("stale chunk {} ({})", chunk.name, what.join("; ")));
         for &file in &chunk.files {
             let path = &inventory.files[file].path;
@@ -402,7 +478,10 @@ fn check(
     }
     for (name, extractors) in &staleness.gone {
         let list: Vec<&str> = extractors.iter().map(|e| e.name()).collect();
-        lines.push(format!("stale chunk {name} ({}: its sources are gone)", list.join(", ")));
+        lines.push(format!(
+            "stale chunk {name} ({}: its sources are gone)",
+            list.join(", ")
+        ));
         for path in &staleness.deleted {
             if old_chunk_has(old, name, path) {
                 lines.push(format!("  {:<8} {path}", "deleted"));
@@ -430,7 +509,12 @@ fn check(
         crate::exit::STALE_OR_PARTIAL
     } else {
         if !cfg.quiet {
-            eprintln!("{} is fresh: {} chunk(s), {} file(s)", cfg.state_shown, chunks.len(), inventory.files.len());
+            eprintln!(
+                "{} is fresh: {} chunk(s), {} file(s)",
+                cfg.state_shown,
+                chunks.len(),
+                inventory.files.len()
+            );
         }
         crate::exit::OK
     }
@@ -491,7 +575,11 @@ fn print_summary(
     if !inventory.skipped.is_empty() {
         eprintln!("  skipped {} file(s):", inventory.skipped.len());
         for (skipped, detail) in inventory.skipped.iter().zip(&inventory.skip_details) {
-            eprintln!("    {} ({}: {detail})", skipped.path, skipped.reason.describe());
+            eprintln!(
+                "    {} ({}: {detail})",
+                skipped.path,
+                skipped.reason.describe()
+            );
         }
     }
     for (path, why) in &tally.failures {

@@ -185,7 +185,9 @@ type ReadOutcome = Result<(String, u64), (SkipReason, String)>;
 
 /// Reads and hashes the candidates on all cores; the order of the result is the input's.
 fn read_all(candidates: &[(String, PathBuf, Option<Lang>)], max_size: u64) -> Vec<ReadOutcome> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
     let per_thread = candidates.len().div_ceil(threads).max(64);
     std::thread::scope(|scope| {
         let handles: Vec<_> = candidates

@@ -90,7 +90,10 @@ pub fn from_match(
                     "aliased_import" => {
                         let module = name.child_by_field_name("name").map(|n| text(n, source));
                         let alias = name.child_by_field_name("alias").map(|n| text(n, source));
-                        (module, alias.map(|a| vec![format!("* as {a}")]).unwrap_or_default())
+                        (
+                            module,
+                            alias.map(|a| vec![format!("* as {a}")]).unwrap_or_default(),
+                        )
                     }
                     _ => (Some(text(name, source)), Vec::new()),
                 };
@@ -192,7 +195,10 @@ fn js_reexport_names(statement: Node<'_>, source: &[u8]) -> Vec<String> {
 
 /// `a` or `a as b` for an import or export specifier.
 fn specifier_name(spec: Node<'_>, source: &[u8]) -> String {
-    let name = spec.child_by_field_name("name").map(|n| text(n, source)).unwrap_or("");
+    let name = spec
+        .child_by_field_name("name")
+        .map(|n| text(n, source))
+        .unwrap_or("");
     match spec.child_by_field_name("alias") {
         Some(alias) => format!("{name} as {}", text(alias, source)),
         None => name.to_string(),
@@ -222,7 +228,9 @@ fn js_require_names(node: Node<'_>, source: &[u8]) -> Vec<String> {
             let mut cursor = pattern.walk();
             for prop in pattern.named_children(&mut cursor) {
                 match prop.kind() {
-                    "shorthand_property_identifier_pattern" => names.push(text(prop, source).to_string()),
+                    "shorthand_property_identifier_pattern" => {
+                        names.push(text(prop, source).to_string())
+                    }
                     "pair_pattern" => {
                         let key = prop.child_by_field_name("key").map(|n| text(n, source));
                         let value = prop.child_by_field_name("value").map(|n| text(n, source));

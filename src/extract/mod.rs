@@ -52,12 +52,6 @@ impl ExtractorId {
         }
     }
 
-    /// Whether the output depends on files other than the chunk's own sources (import
-    /// resolution looks at the whole file set and `tsconfig.json`).
-    pub fn depends_on_file_set(self) -> bool {
-        matches!(self, ExtractorId::Imports)
-    }
-
     pub fn from_name(name: &str) -> Option<ExtractorId> {
         ExtractorId::ALL.into_iter().find(|e| e.name() == name)
     }

@@ -92,8 +92,18 @@ pub fn compile(extractor: ExtractorId, lang: Lang) -> Result<Query, QueryLoadErr
         .iter()
         .find(|q| q.extractor == extractor && q.family == family)
         .ok_or(QueryLoadError::Missing { extractor, lang })?;
-    let query = Query::new(&lang.grammar(), bundled.source).map_err(|e| QueryLoadError::Syntax {
-        path: bundled.path,
+    compile_source(extractor, lang, bundled.path, bundled.source)
+}
+
+/// Compiles query text for `lang`, rejecting capture names the extractor does not read.
+fn compile_source(
+    extractor: ExtractorId,
+    lang: Lang,
+    path: &'static str,
+    source: &str,
+) -> Result<Query, QueryLoadError> {
+    let query = Query::new(&lang.grammar(), source).map_err(|e| QueryLoadError::Syntax {
+        path,
         lang,
         row: e.row + 1,
         column: e.column + 1,
@@ -104,9 +114,9 @@ pub fn compile(extractor: ExtractorId, lang: Lang) -> Result<Query, QueryLoadErr
         if capture.starts_with('_') || known.contains(capture) {
             continue;
         }
-        let (row, column) = position_of(bundled.source, &format!("@{capture}"));
+        let (row, column) = position_of(source, &format!("@{capture}"));
         return Err(QueryLoadError::UnknownCapture {
-            path: bundled.path,
+            path,
             extractor,
             capture: (*capture).to_string(),
             row,
@@ -124,4 +134,54 @@ fn position_of(source: &str, needle: &str) -> (usize, usize) {
         .enumerate()
         .find_map(|(row, line)| line.find(needle).map(|col| (row + 1, col + 1)))
         .unwrap_or((1, 1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_query_compiles_for_every_grammar_it_serves() {
+        for extractor in ExtractorId::ALL {
+            for lang in Lang::ALL {
+                if let Err(e) = compile(extractor, lang) {
+                    panic!("{e}");
+                }
+            }
+        }
+        assert_eq!(bundled_queries().len(), ExtractorId::ALL.len() * 3);
+    }
+
+    #[test]
+    fn unknown_captures_are_rejected_with_file_and_row() {
+        let source = "(function_declaration)\n(class_declaration name: (_) @nmae) @class\n";
+        let err = compile_source(
+            ExtractorId::Symbols,
+            Lang::JavaScript,
+            "extractors/x.scm",
+            source,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("`extractors/x.scm` uses unknown capture `@nmae` at 2:"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_point_at_the_file() {
+        let err = compile_source(
+            ExtractorId::Symbols,
+            Lang::Python,
+            "extractors/y.scm",
+            "(nope",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.starts_with("invalid query `extractors/y.scm` for python at 1:"),
+            "{err}"
+        );
+    }
 }

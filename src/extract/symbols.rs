@@ -81,7 +81,9 @@ impl ExportList {
 /// Names a CommonJS module exports: `module.exports = X`, `module.exports = { a, b: c }`,
 /// `exports.a = a`, `module.exports.a = a`.
 fn commonjs_exports(statement: Node<'_>, source: &[u8], names: &mut BTreeSet<String>) {
-    let Some(assignment) = statement.named_child(0).filter(|n| n.kind() == "assignment_expression")
+    let Some(assignment) = statement
+        .named_child(0)
+        .filter(|n| n.kind() == "assignment_expression")
     else {
         return;
     };
@@ -107,7 +109,9 @@ fn commonjs_exports(statement: Node<'_>, source: &[u8], names: &mut BTreeSet<Str
             for property in right.named_children(&mut cursor) {
                 let value = match property.kind() {
                     "shorthand_property_identifier" => Some(property),
-                    "pair" => property.child_by_field_name("value").filter(|v| v.kind() == "identifier"),
+                    "pair" => property
+                        .child_by_field_name("value")
+                        .filter(|v| v.kind() == "identifier"),
                     _ => None,
                 };
                 if let Some(value) = value {
@@ -144,7 +148,9 @@ pub fn from_match(
     let name_node = name?;
     // `declare module "x"` names its module with a string literal.
     let name = match name_node.kind() {
-        "string" => string_literal(name_node, source).unwrap_or_default().to_string(),
+        "string" => string_literal(name_node, source)
+            .unwrap_or_default()
+            .to_string(),
         _ => text(name_node, source).to_string(),
     };
     let mut kind = match role {
@@ -256,7 +262,9 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
                     scope.anchor = up;
                 }
             }
-            "lexical_declaration" | "variable_declaration" | "ambient_declaration"
+            "lexical_declaration"
+            | "variable_declaration"
+            | "ambient_declaration"
             | "expression_statement" => {
                 if !anchor_settled {
                     scope.anchor = up;
@@ -270,7 +278,9 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
                 }
             }
             "class_body" | "interface_body" | "object_type" => {}
-            "class_declaration" | "abstract_class_declaration" | "class"
+            "class_declaration"
+            | "abstract_class_declaration"
+            | "class"
             | "interface_declaration" => {
                 anchor_settled = true;
                 if let Some(name) = up.child_by_field_name("name") {
@@ -336,8 +346,15 @@ fn python_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
             "decorated_definition" => scope.anchor = up,
             // Module-level conditionals (`if TYPE_CHECKING:`, `try: ... except ImportError:`)
             // still define module-level names.
-            "block" | "if_statement" | "elif_clause" | "else_clause" | "try_statement"
-            | "except_clause" | "finally_clause" | "with_statement" | "expression_statement" => {}
+            "block"
+            | "if_statement"
+            | "elif_clause"
+            | "else_clause"
+            | "try_statement"
+            | "except_clause"
+            | "finally_clause"
+            | "with_statement"
+            | "expression_statement" => {}
             _ => return None,
         }
         current = up;
@@ -350,7 +367,12 @@ fn is_public_python_name(name: &str) -> bool {
     !name.starts_with('_') || (name.starts_with("__") && name.ends_with("__"))
 }
 
-fn signature_text(node: Node<'_>, body: Option<Node<'_>>, source: &[u8], kind: SymbolKind) -> String {
+fn signature_text(
+    node: Node<'_>,
+    body: Option<Node<'_>>,
+    source: &[u8],
+    kind: SymbolKind,
+) -> String {
     let start = node.start_byte();
     let end = match body {
         Some(b) if b.start_byte() > start => b.start_byte(),

@@ -1,0 +1,97 @@
+//! `--check`: exit 0 on fresh state, 1 on stale state with the right listing, never a write.
+
+use crate::util::Repo;
+
+#[test]
+fn fresh_state_passes_and_check_writes_nothing() {
+    let repo = Repo::from_fixture("mixed");
+    repo.run(&[]).expect_code(0);
+    let before = repo.state_files();
+    repo.run(&["--check"])
+        .expect_code(0)
+        .expect_stderr_contains("is fresh");
+    assert_eq!(before, repo.state_files());
+}
+
+#[test]
+fn missing_state_is_stale() {
+    let repo = Repo::from_fixture("mixed");
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("manifest.json does not exist");
+    assert!(
+        !repo.state().exists(),
+        "--check must not create the state dir"
+    );
+}
+
+#[test]
+fn lists_added_modified_and_deleted_files_per_chunk() {
+    let repo = Repo::from_fixture("mixed");
+    repo.write("discover.toml", "[chunks]\nmax_files = 4\n");
+    repo.run(&[]).expect_code(0);
+    let before = repo.state_files();
+
+    repo.write("src/lib/api.ts", "export const changed = 1;\n");
+    repo.write("py/app/extra.py", "def extra():\n    pass\n");
+    repo.remove("py/app/views.py");
+    let run = repo.run(&["--check"]);
+    run.expect_code(1)
+        .expect_stdout_contains("stale chunk src/lib (")
+        .expect_stdout_contains("  modified src/lib/api.ts")
+        .expect_stdout_contains("stale chunk py/app (")
+        .expect_stdout_contains("  added    py/app/extra.py")
+        .expect_stdout_contains("  deleted  py/app/views.py")
+        .expect_stdout_contains("1 file(s) added, 1 modified, 1 deleted");
+    assert!(
+        !run.stdout().contains("stale chunk src/app "),
+        "{}",
+        run.stdout()
+    );
+    assert_eq!(before, repo.state_files(), "--check wrote something");
+}
+
+#[test]
+fn a_new_file_elsewhere_makes_import_resolution_stale() {
+    let repo = Repo::empty();
+    repo.write("discover.toml", "[chunks]\nmax_files = 1\n");
+    repo.write("a/main.ts", "import { x } from '../b/x';\n");
+    repo.write("c/other.ts", "export const o = 1;\n");
+    repo.run(&[]).expect_code(0);
+    repo.write("b/x.ts", "export const x = 1;\n");
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("stale chunk a (imports: files added or removed elsewhere");
+    repo.run(&["--incremental"]).expect_code(0);
+    let imports = crate::util::read_json(&repo.state().join("imports/a.json"));
+    assert_eq!(imports["items"][0]["targets"][0], "b/x.ts");
+    repo.run(&["--check"]).expect_code(0);
+}
+
+#[test]
+fn deleted_output_file_and_orphans_are_stale() {
+    let repo = Repo::from_fixture("mixed");
+    repo.run(&[]).expect_code(0);
+    std::fs::remove_file(repo.state().join("symbols/_root.json")).unwrap();
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("symbols: output file missing");
+    repo.run(&[]).expect_code(0);
+    repo.write(".state/symbols/ghost.json", "{}\n");
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("not in the manifest: symbols/ghost.json");
+    repo.run(&["--incremental"]).expect_code(0);
+    assert!(!repo.state().join("symbols/ghost.json").exists());
+    repo.run(&["--check"]).expect_code(0);
+}
+
+#[test]
+fn newly_skipped_file_makes_the_manifest_stale() {
+    let repo = Repo::from_fixture("mixed");
+    repo.run(&[]).expect_code(0);
+    repo.write("src/blob.js", b"\x00\x01binary".as_slice());
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("the set of skipped files changed");
+}

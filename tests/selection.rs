@@ -1,0 +1,99 @@
+//! `--only` and `--only-chunks` restrict the work and leave everything else untouched, with a
+//! truthful manifest.
+
+use crate::util::{Repo, read_json};
+
+fn two_chunks() -> Repo {
+    let repo = Repo::empty();
+    repo.write("discover.toml", "[chunks]\nmax_files = 1\n");
+    repo.write("a/one.ts", "export function one() {}\nimport './two';\n");
+    repo.write("b/two.py", "def two():\n    pass\n");
+    repo
+}
+
+#[test]
+fn only_symbols_writes_only_symbols() {
+    let repo = two_chunks();
+    repo.run(&["--only", "symbols"]).expect_code(0);
+    assert!(repo.state().join("symbols/a.json").is_file());
+    assert!(!repo.state().join("imports").exists());
+    let manifest = repo.manifest();
+    assert_eq!(manifest["extractors"].as_array().unwrap().len(), 1);
+    // The check of all extractors says imports were never extracted.
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("imports: not extracted yet");
+    repo.run(&["--check", "--only", "symbols"]).expect_code(0);
+}
+
+#[test]
+fn only_leaves_other_extractors_untouched_and_stale() {
+    let repo = two_chunks();
+    repo.run(&[]).expect_code(0);
+    let imports_before = std::fs::read(repo.state().join("imports/a.json")).unwrap();
+    repo.write(
+        "a/one.ts",
+        "export function renamed() {}\nimport './gone';\n",
+    );
+    repo.run(&["--only", "symbols"]).expect_code(0);
+    assert_eq!(
+        imports_before,
+        std::fs::read(repo.state().join("imports/a.json")).unwrap()
+    );
+    let symbols = read_json(&repo.state().join("symbols/a.json"));
+    assert_eq!(symbols["items"][0]["name"], "renamed");
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("stale chunk a (imports: sources changed)");
+    repo.run(&["--incremental"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(0);
+}
+
+#[test]
+fn only_chunks_reextracts_just_those() {
+    let repo = two_chunks();
+    repo.run(&[]).expect_code(0);
+    repo.write("a/one.ts", "export function changedA() {}\n");
+    repo.write("b/two.py", "def changed_b():\n    pass\n");
+    repo.run(&["--only-chunks", "a"]).expect_code(0);
+    let a = read_json(&repo.state().join("symbols/a.json"));
+    assert_eq!(a["items"][0]["name"], "changedA");
+    let b = read_json(&repo.state().join("symbols/b.json"));
+    assert_eq!(b["items"][0]["name"], "two", "chunk b must stay untouched");
+    let run = repo.run(&["--check"]);
+    run.expect_code(1).expect_stdout_contains("stale chunk b (");
+    assert!(!run.stdout().contains("stale chunk a "), "{}", run.stdout());
+}
+
+#[test]
+fn unknown_names_are_usage_errors() {
+    let repo = two_chunks();
+    repo.run(&[]).expect_code(0);
+    let before = repo.state_files();
+    repo.run(&["--only-chunks", "nope"])
+        .expect_code(2)
+        .expect_stderr_contains("unknown chunk(s) in --only-chunks: nope");
+    repo.run(&["--only", "symbols,widgets"])
+        .expect_code(2)
+        .expect_stderr_contains(
+            "unknown extractor `widgets` in --only; known extractors: imports, symbols",
+        );
+    assert_eq!(before, repo.state_files());
+}
+
+#[test]
+fn list_extractors_names_each_with_a_description() {
+    let repo = Repo::empty();
+    let run = repo.run(&["--list-extractors"]);
+    run.expect_code(0);
+    let lines: Vec<String> = run.stdout().lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("imports ") && lines[0].contains("v1"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with("symbols ") && lines[1].contains("functions"),
+        "{lines:?}"
+    );
+}

@@ -1,0 +1,199 @@
+//! Test harness: a temp copy of a fixture tree, a way to run the binary on it, and readers
+//! for the `.state/` it writes. Failures print argv, stdout, stderr and the state tree.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_discover");
+
+pub fn fixture_dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Run {
+    pub argv: Vec<String>,
+    pub output: Output,
+    pub state_listing: String,
+}
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.output.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.output.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.output.stderr).into_owned()
+    }
+    fn describe(&self) -> String {
+        format!(
+            "argv: {:?}\nexit: {}\n--- stdout\n{}\n--- stderr\n{}\n--- .state\n{}",
+            self.argv,
+            self.code(),
+            self.stdout(),
+            self.stderr(),
+            self.state_listing
+        )
+    }
+    /// Asserts the exit code, printing everything about the run when it differs.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code(),
+            code,
+            "unexpected exit code\n{}",
+            self.describe()
+        );
+        self
+    }
+    #[track_caller]
+    pub fn expect_stdout_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stdout().contains(needle),
+            "stdout lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+    #[track_caller]
+    pub fn expect_stderr_contains(&self, needle: &str) -> &Self {
+        assert!(
+            self.stderr().contains(needle),
+            "stderr lacks {needle:?}\n{}",
+            self.describe()
+        );
+        self
+    }
+}
+
+impl Repo {
+    pub fn empty() -> Repo {
+        Repo {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    /// A copy of `tests/fixtures/<name>`.
+    pub fn from_fixture(name: &str) -> Repo {
+        let repo = Repo::empty();
+        copy_tree(&fixture_dir(name), repo.path());
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, contents: impl AsRef<[u8]>) {
+        let path = self.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, contents).expect("write");
+    }
+
+    pub fn remove(&self, rel: &str) {
+        std::fs::remove_file(self.path().join(rel)).expect("remove");
+    }
+
+    pub fn state(&self) -> PathBuf {
+        self.path().join(".state")
+    }
+
+    /// Runs the binary with the repo as working directory.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_in(self.path(), args)
+    }
+
+    pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
+        let output = Command::new(BIN)
+            .args(args)
+            .current_dir(cwd)
+            .env_remove("RUST_BACKTRACE")
+            .output()
+            .expect("spawn discover");
+        Run {
+            argv: args.iter().map(|s| s.to_string()).collect(),
+            output,
+            state_listing: listing(&self.state()),
+        }
+    }
+
+    /// Every file under the state dir, by relative path.
+    pub fn state_files(&self) -> BTreeMap<String, Vec<u8>> {
+        files_under(&self.state())
+    }
+
+    pub fn manifest(&self) -> serde_json::Value {
+        read_json(&self.state().join("manifest.json"))
+    }
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("parse {}: {e}", path.display()))
+}
+
+pub fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(root).expect("under root");
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    out
+}
+
+fn listing(root: &Path) -> String {
+    files_under(root)
+        .iter()
+        .map(|(path, bytes)| format!("{path} ({} bytes)\n", bytes.len()))
+        .collect()
+}
+
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read fixture") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Asserts two state trees are byte-identical, naming the first difference.
+#[track_caller]
+pub fn assert_same_state(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>) {
+    let names_a: Vec<&String> = a.keys().collect();
+    let names_b: Vec<&String> = b.keys().collect();
+    assert_eq!(names_a, names_b, "state trees hold different files");
+    for (path, bytes) in a {
+        if bytes != &b[path] {
+            panic!(
+                "{path} differs:\n--- first\n{}\n--- second\n{}",
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(&b[path])
+            );
+        }
+    }
+}

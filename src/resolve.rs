@@ -202,13 +202,19 @@ impl Resolver {
             self.python_from(&base, &parts, &imported, &mut targets);
             return targets;
         }
-        let mut roots = vec![
-            self.python_package_root(from),
-            String::new(),
-            "src".to_string(),
-        ];
-        let mut seen = HashSet::new();
-        roots.retain(|r| seen.insert(r.clone()));
+        // Where `sys.path` would most likely point: the directory holding the file's top
+        // package, then each directory above it (a project in a monorepo subdirectory), then
+        // a `src/` layout at the root.
+        let mut roots = Vec::new();
+        let mut dir = self.python_package_root(from);
+        loop {
+            roots.push(dir.clone());
+            if dir.is_empty() {
+                break;
+            }
+            dir = parent_dir(&dir).to_string();
+        }
+        roots.push("src".to_string());
         for root in roots {
             if self.python_from(&root, &parts, &imported, &mut targets) {
                 break;

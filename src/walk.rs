@@ -134,7 +134,10 @@ pub fn walk(root: &Path, state_dir: &Path, settings: &Settings) -> Inventory {
             continue;
         };
         let name = entry.file_name().to_string_lossy();
-        if name == "tsconfig.json" || name == "jsconfig.json" {
+        // `extends` chains name files like `tsconfig.base.json`; keep them all.
+        let is_ts_config = (name.starts_with("tsconfig") || name.starts_with("jsconfig"))
+            && name.ends_with(".json");
+        if is_ts_config {
             if let Ok(text) = std::fs::read_to_string(entry.path()) {
                 inventory.ts_configs.push((rel.clone(), text));
             }

@@ -7,4 +7,5 @@ mod check;
 mod chunking;
 mod determinism;
 mod incremental;
+mod resolution;
 mod selection;

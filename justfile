@@ -6,7 +6,7 @@ discover *ARGS:
 
 # Run the whole test suite (integration tests run the real binary on fixture trees).
 test:
-    cargo nextest run --no-fail-fast
+    cargo nextest run --no-fail-fast --features fault-injection
 
 # Formatting and lints, as CI runs them.
 lint:

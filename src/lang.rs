@@ -1,10 +1,11 @@
 //! Source languages: which files we read, and the tree-sitter grammar for each.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A grammar we parse with. TypeScript and TSX are separate grammars in tree-sitter, so a
 /// query has to be compiled once for each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Lang {
     TypeScript,
     Tsx,

@@ -6,13 +6,18 @@ pub mod cli;
 pub mod config;
 pub mod exit;
 pub mod extract;
+pub mod fault;
 pub mod hash;
 pub mod lang;
 pub mod manifest;
+pub mod orchestrator;
 pub mod plan;
 pub mod resolve;
 pub mod run;
+pub mod signals;
 pub mod state;
+pub mod task;
+pub mod unix;
 pub mod walk;
 
 use clap::Parser;
@@ -24,6 +29,13 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    if args
+        .get(1)
+        .is_some_and(|a| a == orchestrator::WORKER_COMMAND)
+    {
+        return orchestrator::worker_main();
+    }
     let args = match cli::Args::try_parse_from(args) {
         Ok(args) => args,
         Err(e) => {

@@ -3,18 +3,22 @@
 
 use crate::chunk::{self, Chunk, ChunkError};
 use crate::config::{ConfigError, Settings, human_size};
-use crate::extract::{self, ExtractContext, ExtractorId, ExtractorSet, Item, QueryLoadError};
+use crate::extract::{ExtractorId, ExtractorSet, Items, QueryLoadError};
 use crate::manifest::{
     self, ChunkEntry, ExtractorEntry, FileEntry, MANIFEST_FILE, Manifest, OutputEntry,
 };
+use crate::orchestrator::{self, ExecOptions, ExecReport};
 use crate::plan::{self, Current, Staleness};
 use crate::resolve::Resolver;
+use crate::signals::Interrupts;
 use crate::state::{StateDir, StateError};
-use crate::walk::{self, Inventory};
+use crate::task::{self, Failure, FileOutcome};
+use crate::walk::{self, Inventory, Skipped};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
@@ -34,6 +38,13 @@ pub struct RunConfig {
     pub only_chunks: Option<Vec<String>>,
     pub settings: Settings,
     pub quiet: bool,
+    /// Worker processes; 0 extracts in process.
+    pub jobs: usize,
+    pub timeout: Duration,
+    pub max_memory: Option<u64>,
+    pub file_timeout: Duration,
+    pub verbose: bool,
+    pub json: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,22 +61,10 @@ pub enum RunError {
     Chunk(#[from] ChunkError),
     #[error("bundled query failed to load (a bug in discover): {0}")]
     Query(#[from] QueryLoadError),
-}
-
-/// The JSON shape of one `<extractor>/<chunk>.json`.
-#[derive(Serialize)]
-struct OutputFile<'a> {
-    extractor: &'a str,
-    version: u32,
-    chunk: &'a str,
-    items: &'a [Item],
-}
-
-/// What a chunk's extraction produced.
-struct ChunkResult {
-    files: Vec<FileEntry>,
-    items: Vec<(ExtractorId, Vec<Item>)>,
-    failures: Vec<(String, String)>,
+    #[error("worker pool failed: {0}")]
+    Worker(String),
+    #[error("cannot install the signal handler: {0}")]
+    Signals(std::io::Error),
 }
 
 #[derive(Default)]
@@ -73,7 +72,16 @@ struct Tally {
     extracted_chunks: BTreeMap<ExtractorId, usize>,
     rewritten: BTreeMap<ExtractorId, usize>,
     removed: usize,
-    failures: Vec<(String, String)>,
+    failures: Vec<(String, Failure)>,
+    written_chunks: usize,
+}
+
+/// A chunk being extracted: outcomes arrive per file, in any order.
+struct PendingChunk {
+    chunk: usize,
+    extractors: Vec<ExtractorId>,
+    outcomes: Vec<Option<FileOutcome>>,
+    remaining: usize,
 }
 
 /// Runs discover and returns the exit code.
@@ -82,7 +90,7 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     let leftovers = if cfg.mode == Mode::Check {
         0
     } else {
-        state.check_ownership(MANIFEST_FILE)?;
+        state.check_ownership(MANIFEST_FILE, &ExtractorId::ALL.map(|e| e.name()))?;
         state.remove_leftover_temp_files()
     };
     let inventory = walk::walk(&cfg.root, &cfg.state_dir, &cfg.settings);
@@ -186,8 +194,6 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
 
     // Extract and write outputs; the manifest comes last, so until it is renamed into place
     // the old manifest describes the sources these outputs no longer match (stale).
-    let set = ExtractorSet::new(&cfg.selected)?;
-    let mut ctx = ExtractContext::default();
     let old_resolution = old.as_ref().map(|m| m.resolution.clone());
     let mut entries: BTreeMap<String, ChunkEntry> = old
         .map(|m| m.chunks.into_iter().map(|c| (c.name.clone(), c)).collect())
@@ -204,56 +210,84 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         }
         tally.removed += 1;
     }
-    for (index, extractors) in &work {
-        let chunk = &chunks[*index];
-        let result = extract_chunk(
-            cfg, &inventory, chunk, &set, extractors, &mut ctx, &resolver,
-        );
-        let mut outputs: Vec<OutputEntry> = entries
-            .remove(&chunk.name)
-            .map(|e| e.outputs)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|o| !extractors.iter().any(|e| e.name() == o.extractor))
-            .collect();
-        for (extractor, items) in &result.items {
-            let bytes = manifest::to_json_bytes(&OutputFile {
-                extractor: extractor.name(),
-                version: extractor.version(),
-                chunk: &chunk.name,
-                items,
-            });
-            let rel = StateDir::output_rel(extractor.name(), &chunk.name);
-            if bytes.len() as u64 > cfg.settings.chunk_warn_size {
-                eprintln!(
-                    "warning: {} is {} (over {}); split the chunk with `chunks.max_files` or `chunks.roots` in discover.toml",
-                    state.show(&rel),
-                    human_size(bytes.len() as u64),
-                    human_size(cfg.settings.chunk_warn_size)
-                );
-            }
-            if state.write_atomic(&rel, &bytes)? {
-                *tally.rewritten.entry(*extractor).or_default() += 1;
-            }
-            *tally.extracted_chunks.entry(*extractor).or_default() += 1;
-            outputs.push(OutputEntry {
-                extractor: extractor.name().to_string(),
-                version: extractor.version(),
-                inputs: digests[*index].clone(),
-                items: items.len(),
-            });
+
+    let work_files: Vec<(Vec<usize>, Vec<ExtractorId>)> = work
+        .iter()
+        .map(|(index, extractors)| (chunks[*index].files.clone(), extractors.clone()))
+        .collect();
+    let work_bytes: u64 = work_files
+        .iter()
+        .flat_map(|(files, _)| files.iter().map(|&i| inventory.files[i].size))
+        .sum();
+    let tasks = task::plan_tasks(
+        &work_files,
+        &inventory.files,
+        task_target_bytes(work_bytes, cfg.jobs),
+    );
+    let mut owner: HashMap<u32, (usize, usize)> = HashMap::new();
+    let mut pending: Vec<PendingChunk> = Vec::with_capacity(work.len());
+    for (position, (index, extractors)) in work.iter().enumerate() {
+        let files = &chunks[*index].files;
+        for (slot, &file) in files.iter().enumerate() {
+            owner.insert(file as u32, (position, slot));
         }
-        outputs.sort_by(|a, b| a.extractor.cmp(&b.extractor));
-        entries.insert(
-            chunk.name.clone(),
-            ChunkEntry {
-                name: chunk.name.clone(),
-                files: result.files,
-                outputs,
-            },
-        );
-        tally.failures.extend(result.failures);
+        pending.push(PendingChunk {
+            chunk: *index,
+            extractors: extractors.clone(),
+            outcomes: vec![None; files.len()],
+            remaining: files.len(),
+        });
     }
+
+    let interrupts = Interrupts::install().map_err(RunError::Signals)?;
+    let options = ExecOptions {
+        root: cfg.root.clone(),
+        jobs: cfg.jobs,
+        timeout: cfg.timeout,
+        max_memory: cfg.max_memory,
+        file_budget: cfg.file_timeout,
+        grace: Duration::from_millis(1000),
+        verbose: cfg.verbose,
+        progress: !cfg.quiet && !cfg.json,
+    };
+    let report: ExecReport = {
+        let mut sink = |file: u32, outcome: FileOutcome| -> Result<(), RunError> {
+            let Some(&(position, slot)) = owner.get(&file) else {
+                return Err(RunError::Worker(format!(
+                    "an outcome arrived for file {file}, which no chunk asked for"
+                )));
+            };
+            let chunk = &mut pending[position];
+            if chunk.outcomes[slot].replace(outcome).is_none() {
+                chunk.remaining -= 1;
+            }
+            if chunk.remaining == 0 {
+                let done = &mut pending[position];
+                finish_chunk(
+                    cfg,
+                    &state,
+                    &inventory,
+                    &chunks[done.chunk],
+                    &digests[done.chunk],
+                    done,
+                    &resolver,
+                    &mut entries,
+                    &mut tally,
+                )?;
+            }
+            Ok(())
+        };
+        if cfg.jobs == 0 {
+            let set = ExtractorSet::new(&cfg.selected)?;
+            orchestrator::run_sequential(tasks, &set, &options, &interrupts, &mut sink)?
+        } else {
+            // Fail early, in the parent, on a query that does not compile.
+            ExtractorSet::new(&cfg.selected)?;
+            orchestrator::run_parallel(tasks, &options, &interrupts, &mut sink)?
+        }
+    };
+    drop(interrupts);
+    let completed = pending.iter().filter(|p| p.remaining == 0).count();
 
     // The resolution fingerprint may only move forward when every imports output now
     // matches it: all that were stale got re-extracted, all that were gone got removed.
@@ -261,7 +295,9 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     let imports_caught_up = cfg.selected.contains(&imports)
         && staleness.stale.iter().all(|(index, reasons)| {
             !reasons.iter().any(|(e, _)| *e == imports)
-                || work.iter().any(|(i, e)| i == index && e.contains(&imports))
+                || pending.iter().any(|p| {
+                    p.chunk == *index && p.remaining == 0 && p.extractors.contains(&imports)
+                })
         })
         && staleness.gone.iter().all(|(name, _)| wanted(name));
     let resolution = if imports_caught_up {
@@ -269,7 +305,7 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     } else {
         old_resolution.unwrap_or_default()
     };
-    let new_manifest = assemble_manifest(entries, &inventory, resolution);
+    let new_manifest = assemble_manifest(entries, &inventory, &tally.failures, resolution);
     state.write_atomic(MANIFEST_FILE, &manifest::to_json_bytes(&new_manifest))?;
     let keep = expected_outputs(&new_manifest);
     for orphan in state.orphans(&keep, MANIFEST_FILE) {
@@ -278,8 +314,29 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     state.remove_empty_dirs();
     state.sync_root();
 
-    if !cfg.quiet {
-        print_summary(cfg, &state, &inventory, &new_manifest, &tally, work.len());
+    let summary = Summary {
+        cfg,
+        state: &state,
+        inventory: &inventory,
+        chunks: &chunks,
+        manifest: &new_manifest,
+        tally: &tally,
+        report: &report,
+        planned: work.len(),
+        completed,
+    };
+    if cfg.json {
+        summary.print_json();
+    } else if !cfg.quiet {
+        summary.print();
+    }
+    if let Some(sig) = report.interrupted {
+        eprintln!(
+            "interrupted: {completed} of {} chunk(s) extracted and written, {} manifest describes them; run `discover --incremental` to finish",
+            work.len(),
+            state.show(MANIFEST_FILE)
+        );
+        return Ok(crate::signals::exit_code(sig));
     }
     Ok(if tally.failures.is_empty() {
         crate::exit::OK
@@ -288,63 +345,119 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     })
 }
 
-fn extract_chunk(
+/// Bytes of source per task: small enough that every worker gets several tasks (balance),
+/// large enough that the per-task round trip stays negligible.
+fn task_target_bytes(work_bytes: u64, jobs: usize) -> u64 {
+    if jobs == 0 {
+        return u64::MAX;
+    }
+    (work_bytes / (jobs as u64 * 8)).clamp(64 << 10, 2 << 20)
+}
+
+/// Turns a chunk's file outcomes into its outputs and manifest entry.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the run's pieces a finished chunk is written into"
+)]
+fn finish_chunk(
     cfg: &RunConfig,
+    state: &StateDir,
     inventory: &Inventory,
     chunk: &Chunk,
-    set: &ExtractorSet,
-    extractors: &[ExtractorId],
-    ctx: &mut ExtractContext,
+    digest: &str,
+    done: &mut PendingChunk,
     resolver: &Resolver,
-) -> ChunkResult {
-    let mut items: Vec<(ExtractorId, Vec<Item>)> =
-        extractors.iter().map(|&e| (e, Vec::new())).collect();
+    entries: &mut BTreeMap<String, ChunkEntry>,
+    tally: &mut Tally,
+) -> Result<(), RunError> {
+    let mut items: Vec<Items> = done.extractors.iter().map(|&e| Items::empty(e)).collect();
     let mut files = Vec::with_capacity(chunk.files.len());
-    let mut failures = Vec::new();
-    for &index in &chunk.files {
+    let mut failed = false;
+    for (slot, &index) in chunk.files.iter().enumerate() {
         let file = &inventory.files[index];
-        let mut syntax_errors = 0;
-        match std::fs::read(cfg.root.join(&file.path)) {
-            Ok(bytes) => {
-                let facts =
-                    extract::extract_file(ctx, set, &file.path, file.lang, &bytes, extractors);
-                syntax_errors = facts.syntax_errors;
-                if let Some(failure) = facts.failure {
-                    failures.push((file.path.clone(), failure));
-                }
-                for (extractor, found) in facts.items {
-                    if let Some((_, all)) = items.iter_mut().find(|(e, _)| *e == extractor) {
+        match done.outcomes[slot].take() {
+            Some(FileOutcome::Done(facts)) => {
+                for found in facts.items {
+                    if let Some(all) = items
+                        .iter_mut()
+                        .find(|i| i.extractor() == found.extractor())
+                    {
                         all.extend(found);
                     }
                 }
+                files.push(FileEntry {
+                    path: file.path.clone(),
+                    hash: file.hash.clone(),
+                    syntax_errors: facts.syntax_errors,
+                });
             }
-            Err(e) => failures.push((file.path.clone(), format!("cannot read: {e}"))),
+            Some(FileOutcome::Failed(failure)) => {
+                failed = true;
+                tally.failures.push((file.path.clone(), failure));
+            }
+            None => {}
         }
-        files.push(FileEntry {
-            path: file.path.clone(),
-            hash: file.hash.clone(),
-            syntax_errors,
-        });
     }
-    for (_, list) in &mut items {
-        for item in list.iter_mut() {
-            if let Item::Import(import) = item {
+    // A chunk with a skipped file records the digest of what was extracted, which differs
+    // from its sources' digest: `--check` keeps reporting it, `--incremental` retries it.
+    let inputs = if failed {
+        plan::chunk_digest(files.iter().map(|f| (f.path.as_str(), f.hash.as_str())))
+    } else {
+        digest.to_string()
+    };
+    let mut outputs: Vec<OutputEntry> = entries
+        .remove(&chunk.name)
+        .map(|e| e.outputs)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|o| !done.extractors.iter().any(|e| e.name() == o.extractor))
+        .collect();
+    for mut list in items {
+        if let Items::Imports(imports) = &mut list {
+            for import in imports.iter_mut() {
                 resolver.resolve(import);
             }
         }
         list.sort();
-        list.dedup();
+        let extractor = list.extractor();
+        let bytes = list.to_output_json(&chunk.name);
+        let rel = StateDir::output_rel(extractor.name(), &chunk.name);
+        if bytes.len() as u64 > cfg.settings.chunk_warn_size {
+            eprintln!(
+                "warning: {} is {} (over {}); split the chunk with `chunks.max_files` or `chunks.roots` in discover.toml",
+                state.show(&rel),
+                human_size(bytes.len() as u64),
+                human_size(cfg.settings.chunk_warn_size)
+            );
+        }
+        if state.write_atomic(&rel, &bytes)? {
+            *tally.rewritten.entry(extractor).or_default() += 1;
+        }
+        *tally.extracted_chunks.entry(extractor).or_default() += 1;
+        outputs.push(OutputEntry {
+            extractor: extractor.name().to_string(),
+            version: extractor.version(),
+            inputs: inputs.clone(),
+            items: list.len(),
+        });
     }
-    ChunkResult {
-        files,
-        items,
-        failures,
-    }
+    outputs.sort_by(|a, b| a.extractor.cmp(&b.extractor));
+    entries.insert(
+        chunk.name.clone(),
+        ChunkEntry {
+            name: chunk.name.clone(),
+            files,
+            outputs,
+        },
+    );
+    tally.written_chunks += 1;
+    Ok(())
 }
 
 fn assemble_manifest(
     entries: BTreeMap<String, ChunkEntry>,
     inventory: &Inventory,
+    failures: &[(String, Failure)],
     resolution: String,
 ) -> Manifest {
     let present: BTreeSet<&str> = entries
@@ -366,8 +479,20 @@ fn assemble_manifest(
         resolution,
         extractors,
         chunks: entries.into_values().collect(),
-        skipped: inventory.skipped.clone(),
+        skipped: skipped_list(inventory, failures),
     }
+}
+
+/// The walk's skipped files plus the files extraction had to skip, sorted by path.
+fn skipped_list(inventory: &Inventory, failures: &[(String, Failure)]) -> Vec<Skipped> {
+    let mut skipped = inventory.skipped.clone();
+    skipped.extend(failures.iter().map(|(path, failure)| Skipped {
+        path: path.clone(),
+        reason: failure.reason(),
+    }));
+    skipped.sort();
+    skipped.dedup_by(|a, b| a.path == b.path);
+    skipped
 }
 
 fn expected_outputs(manifest: &Manifest) -> BTreeSet<String> {
@@ -418,6 +543,7 @@ fn check(
                         .map(|c| (c.name.clone(), c.clone()))
                         .collect(),
                     inventory,
+                    &[],
                     resolution,
                 );
                 if rebuilt.skipped != old.skipped {
@@ -525,64 +651,254 @@ fn old_chunk_has(old: Option<&Manifest>, chunk: &str, path: &str) -> bool {
         .is_some_and(|c| c.files.iter().any(|f| f.path == path))
 }
 
-fn print_summary(
-    cfg: &RunConfig,
-    state: &StateDir,
-    inventory: &Inventory,
-    manifest: &Manifest,
-    tally: &Tally,
-    worked: usize,
-) {
-    let total_chunks = manifest.chunks.len();
-    eprintln!(
-        "discover: {} source file(s) in {} chunk(s); {} chunk(s) extracted, {} removed -> {}",
-        inventory.files.len(),
-        total_chunks,
-        worked,
-        tally.removed,
-        state.show(MANIFEST_FILE)
-    );
-    for extractor in &cfg.selected {
-        let (items, chunks) = manifest
+/// What a run did, for stderr or, with --json, for scripts on stdout.
+struct Summary<'a> {
+    cfg: &'a RunConfig,
+    state: &'a StateDir,
+    inventory: &'a Inventory,
+    chunks: &'a [Chunk],
+    manifest: &'a Manifest,
+    tally: &'a Tally,
+    report: &'a ExecReport,
+    planned: usize,
+    completed: usize,
+}
+
+#[derive(Serialize)]
+struct JsonSummary<'a> {
+    exit_code: i32,
+    interrupted: Option<&'static str>,
+    files: usize,
+    chunks: usize,
+    chunks_planned: usize,
+    chunks_extracted: usize,
+    chunks_removed: usize,
+    mode: &'static str,
+    workers: usize,
+    extractors: Vec<JsonExtractor<'a>>,
+    skipped: Vec<JsonSkipped<'a>>,
+    failed: Vec<JsonSkipped<'a>>,
+    syntax_error_files: usize,
+    retries: usize,
+    worker_peaks: Vec<u64>,
+    largest_chunk_peaks: Vec<(String, u64)>,
+}
+
+#[derive(Serialize)]
+struct JsonExtractor<'a> {
+    name: &'a str,
+    items: usize,
+    chunks: usize,
+    extracted: usize,
+    rewritten: usize,
+    peak_rss: u64,
+}
+
+#[derive(Serialize)]
+struct JsonSkipped<'a> {
+    path: &'a str,
+    reason: String,
+}
+
+impl Summary<'_> {
+    fn extractor_totals(&self, extractor: ExtractorId) -> (usize, usize) {
+        self.manifest
             .chunks
             .iter()
             .flat_map(|c| c.outputs.iter())
             .filter(|o| o.extractor == extractor.name())
-            .fold((0usize, 0usize), |(i, c), o| (i + o.items, c + 1));
-        eprintln!(
-            "  {:<8} {items:>7} items in {chunks} chunk(s) ({} extracted, {} rewritten)",
-            extractor.name(),
-            tally.extracted_chunks.get(extractor).copied().unwrap_or(0),
-            tally.rewritten.get(extractor).copied().unwrap_or(0),
-        );
+            .fold((0, 0), |(items, chunks), o| (items + o.items, chunks + 1))
     }
-    let error_files: Vec<(&str, u32)> = manifest
-        .chunks
-        .iter()
-        .flat_map(|c| c.files.iter())
-        .filter(|f| f.syntax_errors > 0)
-        .map(|f| (f.path.as_str(), f.syntax_errors))
-        .collect();
-    if !error_files.is_empty() {
-        let total: u32 = error_files.iter().map(|(_, n)| n).sum();
-        eprintln!(
-            "  syntax errors: {total} in {} file(s), extracted what parsed (first: {} with {})",
-            error_files.len(),
-            error_files[0].0,
-            error_files[0].1
-        );
+
+    /// The largest task peak among the tasks that ran this extractor.
+    fn extractor_peak(&self) -> u64 {
+        self.report.file_peaks.values().copied().max().unwrap_or(0)
     }
-    if !inventory.skipped.is_empty() {
-        eprintln!("  skipped {} file(s):", inventory.skipped.len());
-        for (skipped, detail) in inventory.skipped.iter().zip(&inventory.skip_details) {
-            eprintln!(
-                "    {} ({}: {detail})",
-                skipped.path,
-                skipped.reason.describe()
-            );
+
+    fn chunk_peaks(&self) -> Vec<(String, u64)> {
+        let mut peaks: Vec<(String, u64)> = self
+            .chunks
+            .iter()
+            .filter_map(|c| {
+                c.files
+                    .iter()
+                    .filter_map(|&i| self.report.file_peaks.get(&(i as u32)))
+                    .max()
+                    .map(|&p| (c.name.clone(), p))
+            })
+            .collect();
+        peaks.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        peaks.truncate(3);
+        peaks
+    }
+
+    fn mode(&self) -> &'static str {
+        match (self.cfg.mode, self.cfg.only_chunks.is_some()) {
+            (_, true) => "only-chunks",
+            (Mode::Incremental, _) => "incremental",
+            _ => "full",
         }
     }
-    for (path, why) in &tally.failures {
-        eprintln!("  failed: {path}: {why}");
+
+    fn print(&self) {
+        let mb = |b: u64| human_size(b);
+        eprintln!(
+            "discover: {} source file(s) in {} chunk(s); {} of {} chunk(s) extracted ({}), {} removed -> {}",
+            self.inventory.files.len(),
+            self.manifest.chunks.len(),
+            self.completed,
+            self.planned,
+            if self.cfg.jobs == 0 {
+                "in process".to_string()
+            } else {
+                format!("{} worker(s)", self.cfg.jobs)
+            },
+            self.tally.removed,
+            self.state.show(MANIFEST_FILE)
+        );
+        for &extractor in &self.cfg.selected {
+            let (items, chunks) = self.extractor_totals(extractor);
+            eprintln!(
+                "  {:<8} {items:>7} items in {chunks} chunk(s) ({} extracted, {} rewritten), peak {}",
+                extractor.name(),
+                self.tally
+                    .extracted_chunks
+                    .get(&extractor)
+                    .copied()
+                    .unwrap_or(0),
+                self.tally.rewritten.get(&extractor).copied().unwrap_or(0),
+                mb(self.extractor_peak()),
+            );
+        }
+        let peaks = self.chunk_peaks();
+        if !peaks.is_empty() {
+            let list: Vec<String> = peaks
+                .iter()
+                .map(|(n, p)| format!("{n} {}", mb(*p)))
+                .collect();
+            eprintln!("  largest chunk peaks: {}", list.join(", "));
+        }
+        if self.cfg.jobs > 0 {
+            let workers: Vec<String> = self
+                .report
+                .workers
+                .iter()
+                .enumerate()
+                .map(|(i, w)| format!("#{i} {} task(s) peak {}", w.tasks, mb(w.peak)))
+                .collect();
+            eprintln!(
+                "  workers: {}; {} task retries",
+                workers.join(", "),
+                self.report.retries
+            );
+        }
+        let error_files: Vec<(&str, u32)> = self
+            .manifest
+            .chunks
+            .iter()
+            .flat_map(|c| c.files.iter())
+            .filter(|f| f.syntax_errors > 0)
+            .map(|f| (f.path.as_str(), f.syntax_errors))
+            .collect();
+        if !error_files.is_empty() {
+            let total: u32 = error_files.iter().map(|(_, n)| n).sum();
+            eprintln!(
+                "  syntax errors: {total} in {} file(s), extracted what parsed (first: {} with {})",
+                error_files.len(),
+                error_files[0].0,
+                error_files[0].1
+            );
+        }
+        if !self.inventory.skipped.is_empty() {
+            eprintln!("  skipped {} file(s):", self.inventory.skipped.len());
+            for (skipped, detail) in self
+                .inventory
+                .skipped
+                .iter()
+                .zip(&self.inventory.skip_details)
+            {
+                eprintln!(
+                    "    {} ({}: {detail})",
+                    skipped.path,
+                    skipped.reason.describe()
+                );
+            }
+        }
+        if !self.tally.failures.is_empty() {
+            eprintln!(
+                "  failed and skipped {} file(s):",
+                self.tally.failures.len()
+            );
+            for (path, failure) in &self.tally.failures {
+                eprintln!("    {path} ({})", failure.describe());
+            }
+        }
+    }
+
+    fn print_json(&self) {
+        let exit_code = match self.report.interrupted {
+            Some(sig) => crate::signals::exit_code(sig),
+            None if self.tally.failures.is_empty() => crate::exit::OK,
+            None => crate::exit::STALE_OR_PARTIAL,
+        };
+        let extractors = self
+            .cfg
+            .selected
+            .iter()
+            .map(|&e| {
+                let (items, chunks) = self.extractor_totals(e);
+                JsonExtractor {
+                    name: e.name(),
+                    items,
+                    chunks,
+                    extracted: self.tally.extracted_chunks.get(&e).copied().unwrap_or(0),
+                    rewritten: self.tally.rewritten.get(&e).copied().unwrap_or(0),
+                    peak_rss: self.extractor_peak(),
+                }
+            })
+            .collect();
+        let summary = JsonSummary {
+            exit_code,
+            interrupted: self.report.interrupted.map(crate::unix::signal_name),
+            files: self.inventory.files.len(),
+            chunks: self.manifest.chunks.len(),
+            chunks_planned: self.planned,
+            chunks_extracted: self.completed,
+            chunks_removed: self.tally.removed,
+            mode: self.mode(),
+            workers: self.cfg.jobs,
+            extractors,
+            skipped: self
+                .inventory
+                .skipped
+                .iter()
+                .zip(&self.inventory.skip_details)
+                .map(|(s, d)| JsonSkipped {
+                    path: &s.path,
+                    reason: format!("{}: {d}", s.reason.describe()),
+                })
+                .collect(),
+            failed: self
+                .tally
+                .failures
+                .iter()
+                .map(|(p, f)| JsonSkipped {
+                    path: p,
+                    reason: f.describe(),
+                })
+                .collect(),
+            syntax_error_files: self
+                .manifest
+                .chunks
+                .iter()
+                .flat_map(|c| c.files.iter())
+                .filter(|f| f.syntax_errors > 0)
+                .count(),
+            retries: self.report.retries,
+            worker_peaks: self.report.workers.iter().map(|w| w.peak).collect(),
+            largest_chunk_peaks: self.chunk_peaks(),
+        };
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(&manifest::to_json_bytes(&summary));
     }
 }

@@ -59,19 +59,33 @@ impl StateDir {
 
     /// Refuses to take over a non-empty directory that was not written by us: orphan
     /// cleanup would otherwise delete somebody's JSON files.
-    pub fn check_ownership(&self, manifest_name: &str) -> Result<(), StateError> {
-        let mut entries = match fs::read_dir(&self.root) {
+    /// A run killed before its first manifest leaves only output directories and temp
+    /// files, which are ours too.
+    pub fn check_ownership(
+        &self,
+        manifest_name: &str,
+        output_dirs: &[&str],
+    ) -> Result<(), StateError> {
+        let entries = match fs::read_dir(&self.root) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(source) => return Err(self.io("read", "", source)),
         };
-        if entries.next().is_none() || self.root.join(manifest_name).exists() {
-            Ok(())
-        } else {
-            Err(StateError::Foreign {
-                path: self.shown.clone(),
-            })
+        if self.root.join(manifest_name).exists() {
+            return Ok(());
         }
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            let ours =
+                (is_dir && output_dirs.contains(&name.as_str())) || name.ends_with(TEMP_SUFFIX);
+            if !ours {
+                return Err(StateError::Foreign {
+                    path: self.shown.clone(),
+                });
+            }
+        }
+        Ok(())
     }
 
     /// Writes `bytes` to `rel` through a temp file in the same directory, fsynced and renamed

@@ -53,6 +53,11 @@ pub enum SkipReason {
     Unreadable,
     SymlinkLoop,
     ParseFailed,
+    ParseTimeout,
+    TaskTimeout,
+    WorkerCrashed,
+    OverMemoryLimit,
+    ProtocolError,
 }
 
 impl SkipReason {
@@ -64,6 +69,11 @@ impl SkipReason {
             SkipReason::Unreadable => "unreadable",
             SkipReason::SymlinkLoop => "symlink loop",
             SkipReason::ParseFailed => "parse failed",
+            SkipReason::ParseTimeout => "parse budget exceeded",
+            SkipReason::TaskTimeout => "task timed out",
+            SkipReason::WorkerCrashed => "worker crashed",
+            SkipReason::OverMemoryLimit => "over memory limit",
+            SkipReason::ProtocolError => "corrupt worker frame",
         }
     }
 }

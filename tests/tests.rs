@@ -6,6 +6,11 @@ mod bad_input;
 mod check;
 mod chunking;
 mod determinism;
+#[cfg(feature = "fault-injection")]
+mod faults;
 mod incremental;
+mod parallel;
+#[cfg(feature = "fault-injection")]
+mod process;
 mod resolution;
 mod selection;

@@ -161,7 +161,7 @@ pub fn files_under(root: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn listing(root: &Path) -> String {
+pub fn listing(root: &Path) -> String {
     files_under(root)
         .iter()
         .map(|(path, bytes)| format!("{path} ({} bytes)\n", bytes.len()))

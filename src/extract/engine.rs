@@ -1,11 +1,17 @@
 //! Parse once, extract many: a file is parsed a single time and every selected extractor's
-//! query runs over the same tree.
+//! query runs over the same tree, within a time budget.
 
 use super::query::{QueryLoadError, compile};
 use super::syntax::count_syntax_errors;
-use super::{ExtractorId, Item, imports, symbols};
+use super::{ExtractorId, Items, imports, symbols};
 use crate::lang::Lang;
-use tree_sitter::{Parser, Query, QueryCursor, StreamingIterator};
+use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+use tree_sitter::{
+    ParseOptions, ParseState, Parser, Query, QueryCursor, QueryCursorOptions, QueryCursorState,
+    StreamingIterator,
+};
 
 /// The compiled queries of the selected extractors, built once and shared by every file.
 pub struct ExtractorSet {
@@ -51,16 +57,31 @@ impl Default for ExtractContext {
 }
 
 /// What one file yielded.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileFacts {
     /// ERROR and MISSING nodes in the tree; extraction still ran over what parsed.
     pub syntax_errors: u32,
-    /// Items per selected extractor, in the set's order, unsorted.
-    pub items: Vec<(ExtractorId, Vec<Item>)>,
-    /// Set when the file could not be parsed at all.
-    pub failure: Option<String>,
+    /// Items per requested extractor, in the set's order, unsorted.
+    pub items: Vec<Items>,
 }
 
+/// Why a file yielded nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExtractError {
+    /// Parsing or querying took longer than the per-file budget.
+    OverBudget(Duration),
+    /// Stopped because the run is being interrupted.
+    Cancelled,
+    /// tree-sitter could not load the grammar or gave no tree.
+    Parser(String),
+}
+
+/// Parses `source` once and runs the `wanted` extractors of `set` over the tree. `budget`
+/// bounds parsing and querying together; `cancelled` is polled as work proceeds.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one file's whole extraction context"
+)]
 pub fn extract_file(
     ctx: &mut ExtractContext,
     set: &ExtractorSet,
@@ -68,20 +89,58 @@ pub fn extract_file(
     lang: Lang,
     source: &[u8],
     wanted: &[ExtractorId],
-) -> FileFacts {
-    let mut facts = FileFacts::default();
+    budget: Duration,
+    cancelled: &dyn Fn() -> bool,
+) -> Result<FileFacts, ExtractError> {
     if let Err(e) = ctx.parser.set_language(&lang.grammar()) {
-        facts.failure = Some(format!("grammar for {lang} cannot be loaded: {e}"));
-        return facts;
+        return Err(ExtractError::Parser(format!(
+            "grammar for {lang} cannot be loaded: {e}"
+        )));
     }
+    let start = Instant::now();
+    let limit = crate::fault::parse_budget(path, budget);
+    let mut stop: Option<ExtractError> = None;
+    let check = |stop: &mut Option<ExtractError>| {
+        if cancelled() {
+            *stop = Some(ExtractError::Cancelled);
+        } else if start.elapsed() > limit {
+            *stop = Some(ExtractError::OverBudget(budget));
+        }
+        if stop.is_some() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+
     // A UTF-8 byte order mark is not part of the program text.
     let text = source.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(source);
-    let Some(tree) = ctx.parser.parse(text, None) else {
-        facts.failure = Some("the parser gave up".to_string());
-        return facts;
+    let tree = {
+        let mut progress = |_: &ParseState| check(&mut stop);
+        let options = ParseOptions::new().progress_callback(&mut progress);
+        ctx.parser.parse_with_options(
+            &mut |offset, _| &text[offset.min(text.len())..],
+            None,
+            Some(options),
+        )
+    };
+    // The parser reports progress only every so many steps; a small file may finish (over
+    // budget) without being asked.
+    let _ = check(&mut stop);
+    if let Some(stop) = stop.take() {
+        // A cancelled parse resumes on the next call unless the parser is reset.
+        ctx.parser.reset();
+        return Err(stop);
+    }
+    let Some(tree) = tree else {
+        ctx.parser.reset();
+        return Err(ExtractError::Parser("the parser returned no tree".into()));
     };
     let root = tree.root_node();
-    facts.syntax_errors = count_syntax_errors(root);
+    let mut facts = FileFacts {
+        syntax_errors: count_syntax_errors(root),
+        items: Vec::with_capacity(wanted.len()),
+    };
     let exports = symbols::ExportList::of(root, text, lang);
 
     for (pos, &extractor) in set.selected.iter().enumerate() {
@@ -89,25 +148,32 @@ pub fn extract_file(
             continue;
         }
         let query = &set.queries[pos][lang.index()];
-        let mut items = Vec::new();
-        let mut matches = ctx.cursor.matches(query, root, text);
-        match extractor {
+        let mut progress = |_: &QueryCursorState| check(&mut stop);
+        let options = QueryCursorOptions::new().progress_callback(&mut progress);
+        let mut matches = ctx.cursor.matches_with_options(query, root, text, options);
+        let items = match extractor {
             ExtractorId::Symbols => {
+                let mut found = Vec::new();
                 while let Some(m) = matches.next() {
                     if let Some(s) = symbols::from_match(query, m, text, lang, path, &exports) {
-                        items.push(Item::Symbol(s));
+                        found.push(s);
                     }
                 }
+                Items::Symbols(found)
             }
             ExtractorId::Imports => {
                 let mut found = Vec::new();
                 while let Some(m) = matches.next() {
                     imports::from_match(query, m, text, lang, path, &mut found);
                 }
-                items.extend(found.into_iter().map(Item::Import));
+                Items::Imports(found)
             }
+        };
+        drop(matches);
+        if let Some(stop) = stop.take() {
+            return Err(stop);
         }
-        facts.items.push((extractor, items));
+        facts.items.push(items);
     }
-    facts
+    Ok(facts)
 }

@@ -6,7 +6,7 @@ mod query;
 mod symbols;
 mod syntax;
 
-pub use engine::{ExtractContext, ExtractorSet, FileFacts, extract_file};
+pub use engine::{ExtractContext, ExtractError, ExtractorSet, FileFacts, extract_file};
 pub use imports::{Import, ImportKind};
 pub use query::{QueryLoadError, bundled_queries};
 pub use symbols::{Symbol, SymbolKind};
@@ -67,11 +67,89 @@ impl fmt::Display for ExtractorId {
     }
 }
 
-/// One extracted fact. Items of one output file are all of one variant; the derived order
-/// (file, line, column, then the rest of the fields) is the total order items are written in.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Item {
-    Import(Import),
-    Symbol(Symbol),
+/// The items one extractor found, in one file or a whole chunk. Externally tagged so that it
+/// crosses the worker pipe in bincode; the JSON output serializes the inner list only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Items {
+    Imports(Vec<Import>),
+    Symbols(Vec<Symbol>),
+}
+
+/// The JSON shape of one `<extractor>/<chunk>.json`.
+#[derive(Serialize)]
+struct OutputFile<'a, T> {
+    extractor: &'a str,
+    version: u32,
+    chunk: &'a str,
+    items: &'a [T],
+}
+
+impl Items {
+    pub fn empty(extractor: ExtractorId) -> Items {
+        match extractor {
+            ExtractorId::Imports => Items::Imports(Vec::new()),
+            ExtractorId::Symbols => Items::Symbols(Vec::new()),
+        }
+    }
+
+    pub fn extractor(&self) -> ExtractorId {
+        match self {
+            Items::Imports(_) => ExtractorId::Imports,
+            Items::Symbols(_) => ExtractorId::Symbols,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            Items::Imports(v) => v.len(),
+            Items::Symbols(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends `other`, which must come from the same extractor.
+    pub fn extend(&mut self, other: Items) {
+        match (self, other) {
+            (Items::Imports(a), Items::Imports(b)) => a.extend(b),
+            (Items::Symbols(a), Items::Symbols(b)) => a.extend(b),
+            _ => debug_assert!(false, "items of different extractors"),
+        }
+    }
+
+    /// Sorts into the total order the output is written in (file, line, column, then the
+    /// remaining fields), dropping exact duplicates.
+    pub fn sort(&mut self) {
+        match self {
+            Items::Imports(v) => {
+                v.sort();
+                v.dedup();
+            }
+            Items::Symbols(v) => {
+                v.sort();
+                v.dedup();
+            }
+        }
+    }
+
+    /// The rendered `<extractor>/<chunk>.json`.
+    pub fn to_output_json(&self, chunk: &str) -> Vec<u8> {
+        let extractor = self.extractor();
+        match self {
+            Items::Imports(items) => crate::manifest::to_json_bytes(&OutputFile {
+                extractor: extractor.name(),
+                version: extractor.version(),
+                chunk,
+                items,
+            }),
+            Items::Symbols(items) => crate::manifest::to_json_bytes(&OutputFile {
+                extractor: extractor.name(),
+                version: extractor.version(),
+                chunk,
+                items,
+            }),
+        }
+    }
 }

@@ -1,0 +1,86 @@
+//! Test-only fault injection, compiled in with the `fault-injection` feature: the variable
+//! `DISCOVER_FAULT=KIND:PATH[,KIND:PATH...]` makes the worker misbehave when it reaches the
+//! file PATH. Kinds: `hang`, `abort`, `alloc` (grow without bound), `grandchild` (spawn a
+//! long-lived child, then hang), `corrupt` (write a garbage frame), `slow` (the parse budget
+//! runs out, in workers and in-process alike). Without the feature every hook is a no-op.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Hang,
+    Abort,
+    Alloc,
+    Grandchild,
+    Corrupt,
+    Slow,
+}
+
+#[cfg(feature = "fault-injection")]
+pub fn fault_for(path: &str) -> Option<Fault> {
+    let spec = std::env::var("DISCOVER_FAULT").ok()?;
+    spec.split(',').find_map(|entry| {
+        let (kind, target) = entry.split_once(':')?;
+        if target != path {
+            return None;
+        }
+        Some(match kind {
+            "hang" => Fault::Hang,
+            "abort" => Fault::Abort,
+            "alloc" => Fault::Alloc,
+            "grandchild" => Fault::Grandchild,
+            "corrupt" => Fault::Corrupt,
+            "slow" => Fault::Slow,
+            _ => return None,
+        })
+    })
+}
+
+#[cfg(not(feature = "fault-injection"))]
+pub fn fault_for(_path: &str) -> Option<Fault> {
+    None
+}
+
+/// The parse budget for `path`: zero for a `slow` fault, so the real cancellation path runs.
+pub fn parse_budget(path: &str, budget: Duration) -> Duration {
+    if fault_for(path) == Some(Fault::Slow) {
+        Duration::ZERO
+    } else {
+        budget
+    }
+}
+
+/// Misbehaves as configured for `path`, in a worker. `corrupt` is left to the caller, which
+/// owns the protocol stream.
+pub fn before_file_in_worker(path: &str) {
+    match fault_for(path) {
+        Some(Fault::Hang) => {
+            // Tests wait for this line before they signal or kill anything.
+            eprintln!("fault: hanging on {path}");
+            hang()
+        }
+        Some(Fault::Abort) => std::process::abort(),
+        Some(Fault::Alloc) => {
+            let mut hoard: Vec<Vec<u8>> = Vec::new();
+            loop {
+                // Touch every page so the memory is resident, not just reserved.
+                hoard.push(vec![1u8; 8 << 20]);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        }
+        Some(Fault::Grandchild) => {
+            let child = std::process::Command::new("sleep").arg("600").spawn();
+            if let Ok(child) = child {
+                eprintln!("fault: spawned grandchild {}", child.id());
+            }
+            hang()
+        }
+        _ => {}
+    }
+}
+
+fn hang() -> ! {
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}

@@ -1,0 +1,522 @@
+//! The dispatcher: the one owner of a parallel run's state. Worker supervisor threads (one
+//! reading each worker's frames, one its stderr) and the signal handler only send it typed
+//! events; it hands out tasks, enforces the timeout and the memory limit, replaces failed
+//! workers and retries a failed task by halves until the one poisonous file is found.
+
+use super::progress::Progress;
+use super::protocol::{FromWorker, PROTOCOL_VERSION, ToWorker, read_frame, write_frame};
+use super::worker::WORKER_COMMAND;
+use super::{ExecOptions, ExecReport, Sink, WorkerStats};
+use crate::run::RunError;
+use crate::signals::{self, Interrupts};
+use crate::task::{Failure, FileOutcome, Task, TaskFile};
+use crate::unix;
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader};
+use std::os::unix::ffi::OsStrExt;
+use std::process::{ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+/// How often timeouts and memory are looked at when no event arrives.
+const TICK: Duration = Duration::from_millis(20);
+
+enum Event {
+    Frame {
+        slot: usize,
+        generation: u64,
+        frame: Result<FromWorker, String>,
+    },
+    Closed {
+        slot: usize,
+        generation: u64,
+    },
+    Stderr {
+        slot: usize,
+        generation: u64,
+        line: String,
+    },
+}
+
+struct Worker {
+    generation: u64,
+    pid: u32,
+    stdin: Option<ChildStdin>,
+    ready: bool,
+    running: Option<Running>,
+}
+
+struct Running {
+    task: Task,
+    started: Instant,
+    current: Option<String>,
+    /// Files not yet reported done, in task order.
+    unfinished: Vec<TaskFile>,
+}
+
+struct Dispatcher<'s, 'o> {
+    options: &'o ExecOptions,
+    tx: Sender<Event>,
+    workers: Vec<Option<Worker>>,
+    stats: Vec<WorkerStats>,
+    queue: VecDeque<Task>,
+    next_task_id: u32,
+    next_generation: u64,
+    report: ExecReport,
+    progress: Progress,
+    sink: &'s mut Sink<'s>,
+}
+
+pub fn run_parallel<'s>(
+    tasks: Vec<Task>,
+    options: &ExecOptions,
+    interrupts: &Interrupts,
+    sink: &'s mut Sink<'s>,
+) -> Result<ExecReport, RunError> {
+    let (tx, rx) = mpsc::channel();
+    let slots = options.jobs.max(1).min(tasks.len().max(1));
+    let total: usize = tasks.iter().map(|t| t.files.len()).sum();
+    let mut dispatcher = Dispatcher {
+        options,
+        tx,
+        workers: (0..slots).map(|_| None).collect(),
+        stats: vec![WorkerStats::default(); slots],
+        next_task_id: tasks.iter().map(|t| t.id + 1).max().unwrap_or(0),
+        queue: tasks.into(),
+        next_generation: 0,
+        report: ExecReport::default(),
+        progress: Progress::new(options.progress, options.verbose, total, slots),
+        sink,
+    };
+    let result = dispatcher.run(&rx, interrupts);
+    dispatcher.shutdown(result.is_err() || dispatcher.report.interrupted.is_some());
+    dispatcher.progress.finish();
+    result?;
+    dispatcher.report.workers = dispatcher.stats.clone();
+    Ok(std::mem::take(&mut dispatcher.report))
+}
+
+impl Dispatcher<'_, '_> {
+    fn run(&mut self, rx: &mpsc::Receiver<Event>, interrupts: &Interrupts) -> Result<(), RunError> {
+        for slot in 0..self.workers.len() {
+            self.spawn(slot)?;
+        }
+        loop {
+            if let Some(sig) = interrupts.received() {
+                self.report.interrupted = Some(sig);
+                return Ok(());
+            }
+            self.dispatch()?;
+            let busy = self.workers.iter().flatten().any(|w| w.running.is_some());
+            if self.queue.is_empty() && !busy {
+                return Ok(());
+            }
+            match rx.recv_timeout(TICK) {
+                Ok(event) => self.handle(event)?,
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+            self.enforce_limits()?;
+        }
+    }
+
+    fn spawn(&mut self, slot: usize) -> Result<(), RunError> {
+        let exe = std::env::current_exe()
+            .map_err(|e| RunError::Worker(format!("cannot find the discover executable: {e}")))?;
+        let mut command = Command::new(exe);
+        command
+            .arg(WORKER_COMMAND)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        unix::isolate(&mut command);
+        let mut child = command
+            .spawn()
+            .map_err(|e| RunError::Worker(format!("cannot start a worker process: {e}")))?;
+        let pid = child.id();
+        signals::register_worker(pid);
+        let generation = self.next_generation;
+        self.next_generation += 1;
+        let (Some(stdout), Some(stderr), Some(mut stdin)) =
+            (child.stdout.take(), child.stderr.take(), child.stdin.take())
+        else {
+            return Err(RunError::Worker("worker pipes are missing".into()));
+        };
+        // The child is reaped by pid (wait4), for the kernel's peak memory figure.
+        drop(child);
+        let init = ToWorker::Init {
+            protocol: PROTOCOL_VERSION,
+            root: self.options.root.as_os_str().as_bytes().to_vec(),
+            file_budget_ms: self.options.file_budget.as_millis() as u64,
+        };
+        let init_ok = write_frame(&mut stdin, &init).is_ok();
+
+        let tx = self.tx.clone();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let frame = match read_frame::<FromWorker>(&mut reader) {
+                    Ok(Some(frame)) => Ok(frame),
+                    Ok(None) => break,
+                    Err(e) => Err(e.to_string()),
+                };
+                let failed = frame.is_err();
+                if tx
+                    .send(Event::Frame {
+                        slot,
+                        generation,
+                        frame,
+                    })
+                    .is_err()
+                    || failed
+                {
+                    return;
+                }
+            }
+            let _ = tx.send(Event::Closed { slot, generation });
+        });
+        let tx = self.tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx
+                    .send(Event::Stderr {
+                        slot,
+                        generation,
+                        line,
+                    })
+                    .is_err()
+                {
+                    break;
+                }
+            }
+        });
+
+        self.stats[slot].spawned += 1;
+        self.workers[slot] = Some(Worker {
+            generation,
+            pid,
+            stdin: Some(stdin),
+            ready: false,
+            running: None,
+        });
+        if !init_ok {
+            self.fail_worker(slot, None)?;
+        }
+        Ok(())
+    }
+
+    fn dispatch(&mut self) -> Result<(), RunError> {
+        for slot in 0..self.workers.len() {
+            if self.queue.is_empty() {
+                break;
+            }
+            let idle = matches!(&self.workers[slot], Some(w) if w.ready && w.running.is_none());
+            if self.workers[slot].is_none() {
+                self.spawn(slot)?;
+                continue;
+            }
+            if !idle {
+                continue;
+            }
+            let Some(task) = self.queue.pop_front() else {
+                break;
+            };
+            let Some(worker) = self.workers[slot].as_mut() else {
+                continue;
+            };
+            let sent = worker
+                .stdin
+                .as_mut()
+                .is_some_and(|stdin| write_frame(stdin, &ToWorker::Task(task.clone())).is_ok());
+            self.progress.detail(|| {
+                format!(
+                    "task {} started on worker {slot} (pid {}, {} files, first {})",
+                    task.id,
+                    worker.pid,
+                    task.files.len(),
+                    task.files[0].path
+                )
+            });
+            worker.running = Some(Running {
+                unfinished: task.files.clone(),
+                task,
+                started: Instant::now(),
+                current: None,
+            });
+            if !sent {
+                self.fail_worker(slot, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn handle(&mut self, event: Event) -> Result<(), RunError> {
+        match event {
+            Event::Stderr {
+                slot,
+                generation,
+                line,
+            } => {
+                if let Some(worker) = self.live(slot, generation) {
+                    let context = match &worker.running {
+                        Some(r) => format!(
+                            " (task {}{})",
+                            r.task.id,
+                            r.current
+                                .as_deref()
+                                .map(|c| format!(", {c}"))
+                                .unwrap_or_default()
+                        ),
+                        None => String::new(),
+                    };
+                    let pid = worker.pid;
+                    self.progress
+                        .line(&format!("worker {slot} pid {pid}{context}: {line}"));
+                }
+                Ok(())
+            }
+            Event::Closed { slot, generation } => {
+                if self.live(slot, generation).is_some() {
+                    self.fail_worker(slot, None)?;
+                }
+                Ok(())
+            }
+            Event::Frame {
+                slot,
+                generation,
+                frame,
+            } => {
+                if self.live(slot, generation).is_none() {
+                    return Ok(());
+                }
+                match frame {
+                    Ok(frame) => self.on_frame(slot, frame),
+                    Err(e) => self.fail_worker(slot, Some(Failure::Protocol(e))),
+                }
+            }
+        }
+    }
+
+    fn live(&self, slot: usize, generation: u64) -> Option<&Worker> {
+        self.workers[slot]
+            .as_ref()
+            .filter(|w| w.generation == generation)
+    }
+
+    fn on_frame(&mut self, slot: usize, frame: FromWorker) -> Result<(), RunError> {
+        let Some(worker) = self.workers[slot].as_mut() else {
+            return Ok(());
+        };
+        match frame {
+            FromWorker::Hello { protocol, .. } => {
+                if protocol != PROTOCOL_VERSION {
+                    return Err(RunError::Worker(format!(
+                        "worker speaks protocol {protocol}, this discover speaks {PROTOCOL_VERSION}"
+                    )));
+                }
+                worker.ready = true;
+            }
+            FromWorker::FileStarted { task, file } => {
+                if let Some(running) = worker.running.as_mut().filter(|r| r.task.id == task) {
+                    let path = running
+                        .unfinished
+                        .iter()
+                        .find(|f| f.index == file)
+                        .map(|f| f.path.clone());
+                    running.current = path.clone();
+                    if let Some(path) = path {
+                        self.progress.working_on(slot, &path);
+                    }
+                }
+            }
+            FromWorker::FileDone {
+                task,
+                file,
+                outcome,
+            } => {
+                let Some(running) = worker.running.as_mut().filter(|r| r.task.id == task) else {
+                    return Err(RunError::Worker(format!(
+                        "worker {slot} reported a file of task {task}, which it was not running"
+                    )));
+                };
+                let before = running.unfinished.len();
+                running.unfinished.retain(|f| f.index != file);
+                if running.unfinished.len() == before {
+                    return self.fail_worker(
+                        slot,
+                        Some(Failure::Protocol(format!(
+                            "unexpected file {file} in task {task}"
+                        ))),
+                    );
+                }
+                running.current = None;
+                let items = match &outcome {
+                    FileOutcome::Done(facts) => facts.items.iter().map(|i| i.len()).sum(),
+                    FileOutcome::Failed(_) => 0,
+                };
+                (self.sink)(file, outcome)?;
+                self.progress.file_done(items);
+            }
+            FromWorker::TaskDone { task, peak } => {
+                let Some(running) = worker.running.take().filter(|r| r.task.id == task) else {
+                    return Err(RunError::Worker(format!(
+                        "worker {slot} finished task {task}, which it was not running"
+                    )));
+                };
+                if !running.unfinished.is_empty() {
+                    return Err(RunError::Worker(format!(
+                        "worker {slot} finished task {task} without reporting every file"
+                    )));
+                }
+                for file in &running.task.files {
+                    self.report.file_peaks.insert(file.index, peak);
+                }
+                let stats = &mut self.stats[slot];
+                stats.tasks += 1;
+                stats.peak = stats.peak.max(peak);
+                self.progress.working_on(slot, "");
+                let elapsed = running.started.elapsed();
+                self.progress.detail(|| {
+                    format!(
+                        "task {task} done on worker {slot} in {} ms, peak {}",
+                        elapsed.as_millis(),
+                        crate::config::human_size(peak)
+                    )
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Kills workers over their time or memory budget.
+    fn enforce_limits(&mut self) -> Result<(), RunError> {
+        for slot in 0..self.workers.len() {
+            let Some(worker) = &self.workers[slot] else {
+                continue;
+            };
+            let Some(running) = &worker.running else {
+                continue;
+            };
+            if running.started.elapsed() > self.options.timeout {
+                let millis = self.options.timeout.as_millis() as u64;
+                self.fail_worker(slot, Some(Failure::Timeout { millis }))?;
+                continue;
+            }
+            if let Some(limit) = self.options.max_memory
+                && let Some((rss, _)) = unix::memory(worker.pid)
+            {
+                self.stats[slot].peak = self.stats[slot].peak.max(rss);
+                if rss > limit {
+                    self.fail_worker(slot, Some(Failure::OverMemory { peak: rss, limit }))?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops the worker in `slot` (TERM, grace, KILL to its group), blames its task's
+    /// unfinished files, and starts a fresh worker if work remains.
+    fn fail_worker(&mut self, slot: usize, reason: Option<Failure>) -> Result<(), RunError> {
+        let Some(mut worker) = self.workers[slot].take() else {
+            return Ok(());
+        };
+        drop(worker.stdin.take());
+        let reaped = unix::terminate_group(worker.pid, self.options.grace);
+        signals::unregister_worker(worker.pid);
+        if let Some(r) = &reaped {
+            self.stats[slot].peak = self.stats[slot].peak.max(r.max_rss);
+        }
+        let reason = reason.unwrap_or_else(|| {
+            Failure::Crashed(reaped.map_or_else(|| "vanished".to_string(), |r| r.status.describe()))
+        });
+        if let Some(running) = worker.running.take() {
+            self.progress.line(&format!(
+                "worker {slot} (pid {}) failed on task {} ({} of {} files left, at {}): {}",
+                worker.pid,
+                running.task.id,
+                running.unfinished.len(),
+                running.task.files.len(),
+                running.current.as_deref().unwrap_or("start"),
+                reason.describe()
+            ));
+            self.retry_or_blame(running, reason)?;
+        } else if !self.queue.is_empty() {
+            self.progress.line(&format!(
+                "worker {slot} (pid {}) died while idle: {}",
+                worker.pid,
+                reason.describe()
+            ));
+        }
+        if !self.queue.is_empty() && self.report.interrupted.is_none() {
+            self.spawn(slot)?;
+        }
+        Ok(())
+    }
+
+    /// A task that failed with one file left blames that file; otherwise its unfinished
+    /// files are retried as two halves, at the front of the queue.
+    fn retry_or_blame(&mut self, running: Running, reason: Failure) -> Result<(), RunError> {
+        let mut files = running.unfinished;
+        match files.len() {
+            0 => Ok(()),
+            1 => {
+                let file = files.remove(0);
+                self.progress
+                    .line(&format!("skipping {}: {}", file.path, reason.describe()));
+                (self.sink)(file.index, FileOutcome::Failed(reason))?;
+                self.progress.file_done(0);
+                Ok(())
+            }
+            n => {
+                let second = files.split_off(n / 2);
+                for half in [second, files].into_iter() {
+                    let id = self.next_task_id;
+                    self.next_task_id += 1;
+                    self.report.retries += 1;
+                    self.queue.push_front(Task {
+                        id,
+                        files: half,
+                        extractors: running.task.extractors.clone(),
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends every worker: politely when the run completed, by TERM / KILL otherwise.
+    fn shutdown(&mut self, abrupt: bool) {
+        for slot in 0..self.workers.len() {
+            let Some(mut worker) = self.workers[slot].take() else {
+                continue;
+            };
+            let polite = !abrupt
+                && worker.running.is_none()
+                && worker
+                    .stdin
+                    .as_mut()
+                    .is_some_and(|stdin| write_frame(stdin, &ToWorker::Shutdown).is_ok());
+            drop(worker.stdin.take());
+            let reaped = if polite {
+                let deadline = Instant::now() + self.options.grace;
+                let mut reaped = None;
+                while reaped.is_none() && Instant::now() < deadline {
+                    reaped = unix::reap(worker.pid, false);
+                    if reaped.is_none() {
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }
+                reaped.or_else(|| unix::terminate_group(worker.pid, self.options.grace))
+            } else {
+                unix::terminate_group(worker.pid, self.options.grace)
+            };
+            // Anything the worker left in its group goes too.
+            unix::signal_group(worker.pid, libc::SIGKILL);
+            signals::unregister_worker(worker.pid);
+            if let Some(r) = reaped {
+                self.stats[slot].peak = self.stats[slot].peak.max(r.max_rss);
+            }
+        }
+    }
+}

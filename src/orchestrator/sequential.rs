@@ -1,0 +1,85 @@
+//! In-process execution: the same tasks, one file after another, with the per-file budget
+//! and the interrupt flag polled as the parser works.
+
+use super::progress::Progress;
+use super::{ExecOptions, ExecReport, Sink, WorkerStats};
+use crate::extract::{ExtractContext, ExtractorSet};
+use crate::run::RunError;
+use crate::signals::Interrupts;
+use crate::task::{FileOutcome, Task, run_file};
+use std::sync::atomic::Ordering;
+
+pub fn run_sequential(
+    tasks: Vec<Task>,
+    set: &ExtractorSet,
+    options: &ExecOptions,
+    interrupts: &Interrupts,
+    sink: &mut Sink<'_>,
+) -> Result<ExecReport, RunError> {
+    let total: usize = tasks.iter().map(|t| t.files.len()).sum();
+    let mut progress = Progress::new(options.progress, options.verbose, total, 1);
+    let mut report = ExecReport::default();
+    let mut ctx = ExtractContext::default();
+    let flag = interrupts.flag();
+    let cancelled = move || flag.load(Ordering::SeqCst) != 0;
+    let mut stats = WorkerStats {
+        spawned: 0,
+        ..WorkerStats::default()
+    };
+    'tasks: for task in tasks {
+        progress.detail(|| {
+            format!(
+                "task {} started in process ({} files, first {})",
+                task.id,
+                task.files.len(),
+                task.files[0].path
+            )
+        });
+        crate::unix::reset_own_peak();
+        for file in &task.files {
+            if let Some(sig) = interrupts.received() {
+                report.interrupted = Some(sig);
+                break 'tasks;
+            }
+            progress.working_on(0, &file.path);
+            match run_file(
+                &mut ctx,
+                set,
+                &options.root,
+                file,
+                &task.extractors,
+                options.file_budget,
+                &cancelled,
+            ) {
+                Ok(outcome) => {
+                    let items = match &outcome {
+                        FileOutcome::Done(facts) => facts.items.iter().map(|i| i.len()).sum(),
+                        FileOutcome::Failed(_) => 0,
+                    };
+                    sink(file.index, outcome)?;
+                    progress.file_done(items);
+                }
+                Err(_) => {
+                    report.interrupted = interrupts.received();
+                    break 'tasks;
+                }
+            }
+        }
+        let peak = crate::unix::own_peak();
+        for file in &task.files {
+            report.file_peaks.insert(file.index, peak);
+        }
+        stats.tasks += 1;
+        stats.peak = stats.peak.max(peak);
+        progress.detail(|| {
+            format!(
+                "task {} done, peak {}",
+                task.id,
+                crate::config::human_size(peak)
+            )
+        });
+    }
+    progress.finish();
+    report.workers.push(stats);
+    Ok(report)
+}

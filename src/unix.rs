@@ -1,0 +1,131 @@
+//! Platform code: process groups, signals to them, reaping with the kernel's peak-memory
+//! figure, and resident-memory readings from /proc. Linux is the platform discover runs on.
+
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Puts the child in its own process group (so a signal reaches its children too) and asks
+/// the kernel to kill it if the parent dies, however it dies.
+pub fn isolate(command: &mut Command) {
+    command.process_group(0);
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent may have died between fork and prctl.
+            if libc::getppid() == 1 {
+                libc::_exit(1);
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Sends `signal` to every process of the group `pgid`.
+pub fn signal_group(pgid: u32, signal: i32) {
+    // SAFETY: plain system call; a group that is gone yields ESRCH, which is fine.
+    unsafe {
+        libc::killpg(pgid as libc::pid_t, signal);
+    }
+}
+
+/// How a reaped child ended, with the kernel's peak resident set size.
+#[derive(Debug, Clone, Copy)]
+pub struct Reaped {
+    pub status: ExitStatus,
+    pub max_rss: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Code(i32),
+    Signal(i32),
+}
+
+impl ExitStatus {
+    pub fn describe(self) -> String {
+        match self {
+            ExitStatus::Code(code) => format!("exited with code {code}"),
+            ExitStatus::Signal(sig) => format!("killed by signal {sig} ({})", signal_name(sig)),
+        }
+    }
+}
+
+pub fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        _ => "signal",
+    }
+}
+
+/// Reaps `pid` if it has exited (`block` waits for it).
+pub fn reap(pid: u32, block: bool) -> Option<Reaped> {
+    let mut status = 0;
+    // SAFETY: rusage is plain data, fully written by wait4 on success.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let flags = if block { 0 } else { libc::WNOHANG };
+    // SAFETY: plain system call on our own child.
+    let got = unsafe { libc::wait4(pid as libc::pid_t, &mut status, flags, &mut usage) };
+    if got <= 0 {
+        return None;
+    }
+    let status = if libc::WIFSIGNALED(status) {
+        ExitStatus::Signal(libc::WTERMSIG(status))
+    } else {
+        ExitStatus::Code(libc::WEXITSTATUS(status))
+    };
+    Some(Reaped {
+        status,
+        max_rss: (usage.ru_maxrss.max(0) as u64) * 1024,
+    })
+}
+
+/// Terminates a worker's whole group: SIGTERM, up to `grace` for it to go, then SIGKILL.
+/// Stragglers of the group (grandchildren) get SIGKILL either way.
+pub fn terminate_group(pid: u32, grace: Duration) -> Option<Reaped> {
+    signal_group(pid, libc::SIGTERM);
+    let deadline = Instant::now() + grace;
+    let mut reaped = None;
+    while Instant::now() < deadline {
+        if let Some(r) = reap(pid, false) {
+            reaped = Some(r);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    signal_group(pid, libc::SIGKILL);
+    reaped.or_else(|| reap(pid, true))
+}
+
+/// Current and peak resident set size of a process, in bytes, from /proc.
+pub fn memory(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map(|kb| kb * 1024)
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
+}
+
+/// Resets this process's peak resident set size, so the next reading is a task's own peak.
+pub fn reset_own_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// This process's peak resident set size since the last reset, in bytes.
+pub fn own_peak() -> u64 {
+    memory(std::process::id()).map_or(0, |(_, peak)| peak)
+}

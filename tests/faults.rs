@@ -1,0 +1,233 @@
+//! Misbehaving workers (fault injection, `--features fault-injection`): a hang, a crash, a
+//! runaway allocation, a grandchild, a corrupt frame cost one file, never the run; signals
+//! stop a run cleanly; no process outlives the parent.
+
+use crate::process::{assert_all_gone, pids_in};
+use crate::util::{Repo, assert_same_state, files_under};
+
+const POISON: &str = "poison/bad.ts";
+
+/// The wide tree plus one file, alone in its chunk, that nobody imports.
+fn poisoned_tree() -> Repo {
+    let repo = crate::parallel::wide_tree();
+    repo.write(POISON, "export function bad() { return 1; }\n");
+    repo
+}
+
+/// Outputs of a sequential run over the same tree without the poisoned file.
+fn clean_outputs(repo: &Repo) -> std::collections::BTreeMap<String, Vec<u8>> {
+    let clean = Repo::empty();
+    crate::util::copy_tree(repo.path(), clean.path());
+    std::fs::remove_dir_all(clean.state()).ok();
+    clean.remove(POISON);
+    clean.run(&[]).expect_code(0);
+    outputs(&clean.state_files())
+}
+
+fn outputs(
+    state: &std::collections::BTreeMap<String, Vec<u8>>,
+) -> std::collections::BTreeMap<String, Vec<u8>> {
+    state
+        .iter()
+        .filter(|(p, _)| p.as_str() != "manifest.json" && !p.ends_with("/poison.json"))
+        .map(|(p, b)| (p.clone(), b.clone()))
+        .collect()
+}
+
+fn run_fault(kind: &str, extra: &[&str], reason: &str, message: &str) {
+    let repo = poisoned_tree();
+    let fault = format!("{kind}:{POISON}");
+    let mut args = vec!["-j", "2", "-v"];
+    args.extend_from_slice(extra);
+    let run = repo.run_env(&args, &[("DISCOVER_FAULT", &fault)]);
+    run.expect_code(1)
+        .expect_stderr_contains(&format!("skipping {POISON}: {message}"))
+        .expect_stderr_contains(&format!("{POISON} ({message}"));
+
+    // Recorded in the manifest, so --check stays truthful.
+    let manifest = repo.manifest();
+    assert!(
+        manifest["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["path"] == POISON && s["reason"] == reason),
+        "{}",
+        manifest["skipped"]
+    );
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("stale chunk poison");
+
+    // Every other chunk is exactly what a clean sequential run writes.
+    assert_same_state(&clean_outputs(&repo), &outputs(&repo.state_files()));
+    let poison = crate::util::read_json(&repo.state().join("symbols/poison.json"));
+    assert_eq!(poison["items"], serde_json::json!([]));
+
+    // No worker (nor anything it spawned) survives.
+    let pids = pids_in(&[run.stderr()]);
+    assert!(
+        !pids.is_empty(),
+        "no worker pids in the verbose output:\n{}",
+        run.stderr()
+    );
+    assert_all_gone(&pids);
+
+    // Without the fault, --incremental completes the job.
+    repo.run(&["--incremental", "-j", "2"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(0);
+}
+
+#[test]
+fn a_hanging_file_times_out_and_is_skipped() {
+    run_fault(
+        "hang",
+        &["--timeout", "1s"],
+        "task-timeout",
+        "timed out after 1000 ms",
+    );
+}
+
+#[test]
+fn a_crashing_file_is_skipped() {
+    run_fault(
+        "abort",
+        &[],
+        "worker-crashed",
+        "worker crashed: killed by signal 6 (SIGABRT)",
+    );
+}
+
+#[test]
+fn a_runaway_allocation_is_over_the_memory_limit() {
+    run_fault(
+        "alloc",
+        &["--max-memory", "300MiB"],
+        "over-memory-limit",
+        "over memory limit (",
+    );
+}
+
+#[test]
+fn a_corrupt_frame_is_a_protocol_error() {
+    run_fault(
+        "corrupt",
+        &[],
+        "protocol-error",
+        "worker sent a corrupt frame",
+    );
+}
+
+#[test]
+fn a_grandchild_dies_with_its_worker() {
+    let repo = poisoned_tree();
+    let fault = format!("grandchild:{POISON}");
+    let run = repo.run_env(
+        &["-j", "2", "-v", "--timeout", "1s"],
+        &[("DISCOVER_FAULT", &fault)],
+    );
+    run.expect_code(1)
+        .expect_stderr_contains("fault: spawned grandchild");
+    let pids = pids_in(&[run.stderr()]);
+    assert!(
+        pids.len() >= 3,
+        "expected worker and grandchild pids:\n{}",
+        run.stderr()
+    );
+    assert_all_gone(&pids);
+}
+
+#[test]
+fn a_file_over_the_parse_budget_is_skipped_in_process_too() {
+    let repo = poisoned_tree();
+    let fault = format!("slow:{POISON}");
+    repo.run_env(&[], &[("DISCOVER_FAULT", &fault)])
+        .expect_code(1)
+        .expect_stderr_contains(&format!("{POISON} (parse budget of 10000 ms exceeded)"));
+    let manifest = repo.manifest();
+    assert!(
+        manifest["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["reason"] == "parse-timeout")
+    );
+    repo.run(&["--incremental"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(0);
+}
+
+fn interrupt(signal: &str, code: i32) {
+    let repo = poisoned_tree();
+    repo.run(&[]).expect_code(0);
+    let complete = repo.state_files();
+    // Change every file so the interrupted run has real work in flight.
+    for d in 0..6 {
+        repo.write(&format!("d{d}/m0.ts"), format!("export const v{d} = 2;\n"));
+    }
+    repo.write(POISON, "export function bad() { return 2; }\n");
+    let fault = format!("hang:{POISON}");
+    let mut running = repo.spawn(&["-j", "2", "-v"], &[("DISCOVER_FAULT", &fault)]);
+    running.wait_for_line(&format!("fault: hanging on {POISON}"));
+    running.signal(signal);
+    let (exit, lines) = running.finish();
+    assert_eq!(exit, code, "{}", lines.join("\n"));
+    assert!(
+        lines.iter().any(|l| l.contains("interrupted:")),
+        "{}",
+        lines.join("\n")
+    );
+    assert_all_gone(&pids_in(&lines));
+
+    let state = repo.state_files();
+    assert!(
+        state.keys().all(|p| !p.contains("discover-tmp")),
+        "temp files left: {:?}",
+        state.keys()
+    );
+    // The manifest describes what is on disk: --check is truthful about the unfinished work.
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("stale chunk poison");
+    repo.run(&["--incremental"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(0);
+    let full = Repo::empty();
+    crate::util::copy_tree(repo.path(), full.path());
+    std::fs::remove_dir_all(full.state()).unwrap();
+    full.run(&[]).expect_code(0);
+    assert_same_state(&full.state_files(), &repo.state_files());
+    assert_ne!(complete, repo.state_files());
+}
+
+#[test]
+fn sigint_stops_a_parallel_run_cleanly() {
+    interrupt("INT", 130);
+}
+
+#[test]
+fn sigterm_stops_a_parallel_run_cleanly() {
+    interrupt("TERM", 143);
+}
+
+#[test]
+fn workers_die_with_a_killed_parent() {
+    let repo = poisoned_tree();
+    let fault = format!("hang:{POISON}");
+    let mut running = repo.spawn(&["-j", "2", "-v"], &[("DISCOVER_FAULT", &fault)]);
+    running.wait_for_line(&format!("fault: hanging on {POISON}"));
+    running.signal("KILL");
+    let (exit, lines) = running.finish();
+    assert_eq!(exit, 128 + 9);
+    let pids: Vec<u32> = pids_in(&lines);
+    assert!(!pids.is_empty(), "{}", lines.join("\n"));
+    assert_all_gone(&pids);
+    let leftovers: Vec<String> = files_under(&repo.state())
+        .into_keys()
+        .filter(|p| p.contains("discover-tmp"))
+        .collect();
+    // A killed parent may leave temp files; the next run removes them.
+    repo.run(&["--incremental"]).expect_code(0);
+    for leftover in leftovers {
+        assert!(!repo.state().join(leftover).exists());
+    }
+    repo.run(&["--check"]).expect_code(0);
+}

@@ -12,3 +12,10 @@ test:
 lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
+
+# Benchmark on the pinned real-world corpus (BIG=1 for the large one), every variant side by
+# side; prints one table and writes target/bench/{default,big}.{md,json}.
+bench:
+    cargo build --release
+    bin/fetch-corpus "target/corpus$([ "${BIG:-}" = 1 ] && echo -big || true)"
+    python3 bin/bench

@@ -6,6 +6,7 @@ mod bad_input;
 mod check;
 mod chunking;
 mod determinism;
+mod extractors;
 #[cfg(feature = "fault-injection")]
 mod faults;
 mod incremental;

@@ -12,6 +12,8 @@
 
 (method_definition name: (_) @name) @method
 (abstract_method_signature name: (_) @name) @method
+; Methods of `declare class` (interface members belong to the types, not to symbols).
+(class_body (method_signature name: (_) @name) @method)
 (public_field_definition
   name: (_) @name
   value: [(arrow_function) (function_expression)]) @method

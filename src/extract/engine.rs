@@ -6,6 +6,7 @@ use super::syntax::count_syntax_errors;
 use super::{ExtractorId, Items, imports, symbols};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::time::{Duration, Instant};
 use tree_sitter::{
@@ -74,6 +75,29 @@ pub enum ExtractError {
     Cancelled,
     /// tree-sitter could not load the grammar or gave no tree.
     Parser(String),
+}
+
+/// Byte ranges around every occurrence of any of `words`, merged when close, so that a
+/// block of imports is one range.
+fn anchor_ranges(text: &[u8], words: &[&str]) -> Vec<std::ops::Range<usize>> {
+    const MERGE_GAP: usize = 2048;
+    let Ok(text) = std::str::from_utf8(text) else {
+        // Not reachable for files that passed the UTF-8 check; scan everything then.
+        return std::iter::once(0..text.len()).collect();
+    };
+    let mut hits: Vec<std::ops::Range<usize>> = words
+        .iter()
+        .flat_map(|w| text.match_indices(w).map(|(at, w)| at..at + w.len()))
+        .collect();
+    hits.sort_by_key(|r| r.start);
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+    for hit in hits {
+        match merged.last_mut() {
+            Some(last) if hit.start <= last.end + MERGE_GAP => last.end = last.end.max(hit.end),
+            _ => merged.push(hit),
+        }
+    }
+    merged
 }
 
 /// Parses `source` once and runs the `wanted` extractors of `set` over the tree. `budget`
@@ -148,32 +172,63 @@ pub fn extract_file(
             continue;
         }
         let query = &set.queries[pos][lang.index()];
-        let mut progress = |_: &QueryCursorState| check(&mut stop);
-        let options = QueryCursorOptions::new().progress_callback(&mut progress);
-        let mut matches = ctx.cursor.matches_with_options(query, root, text, options);
-        let items = match extractor {
-            ExtractorId::Symbols => {
-                let mut found = Vec::new();
-                while let Some(m) = matches.next() {
-                    if let Some(s) = symbols::from_match(query, m, text, lang, path, &exports) {
-                        found.push(s);
+        ctx.cursor.set_max_start_depth(extractor.max_start_depth());
+        // Each scan is a subtree and a byte range of it. Imports scan only the stretches
+        // around their anchor words; symbols scan the top of the tree and then, one by one,
+        // the containers (classes, namespaces) found there.
+        let mut scans: Vec<(tree_sitter::Node<'_>, std::ops::Range<usize>)> =
+            match extractor.anchors(lang) {
+                Some(words) => anchor_ranges(text, words)
+                    .into_iter()
+                    .map(|r| (root, r))
+                    .collect(),
+                None => vec![(root, 0..text.len())],
+            };
+        // Matches are keyed by pattern and node, so one found by two scans counts once.
+        let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
+        let mut symbols_found = Vec::new();
+        let mut imports_found = Vec::new();
+        while let Some((scan_root, range)) = scans.pop() {
+            ctx.cursor.set_byte_range(range);
+            let mut progress = |_: &QueryCursorState| check(&mut stop);
+            let options = QueryCursorOptions::new().progress_callback(&mut progress);
+            let mut matches = ctx
+                .cursor
+                .matches_with_options(query, scan_root, text, options);
+            while let Some(m) = matches.next() {
+                let key = m.captures().first().map_or((m.pattern_index, 0, 0), |c| {
+                    (m.pattern_index, c.node.start_byte(), c.node.end_byte())
+                });
+                if !seen.insert(key) {
+                    continue;
+                }
+                match extractor {
+                    ExtractorId::Symbols => {
+                        if let Some(container) = symbols::container(query, m, text)
+                            && container != scan_root
+                        {
+                            scans.push((container, 0..usize::MAX));
+                        }
+                        if let Some(s) = symbols::from_match(query, m, text, lang, path, &exports) {
+                            symbols_found.push(s);
+                        }
+                    }
+                    ExtractorId::Imports => {
+                        imports::from_match(query, m, text, lang, path, &mut imports_found);
                     }
                 }
-                Items::Symbols(found)
             }
-            ExtractorId::Imports => {
-                let mut found = Vec::new();
-                while let Some(m) = matches.next() {
-                    imports::from_match(query, m, text, lang, path, &mut found);
-                }
-                Items::Imports(found)
+            drop(matches);
+            if let Some(stop) = stop.take() {
+                ctx.cursor.set_byte_range(0..usize::MAX);
+                return Err(stop);
             }
-        };
-        drop(matches);
-        if let Some(stop) = stop.take() {
-            return Err(stop);
         }
-        facts.items.push(items);
+        ctx.cursor.set_byte_range(0..usize::MAX);
+        facts.items.push(match extractor {
+            ExtractorId::Symbols => Items::Symbols(symbols_found),
+            ExtractorId::Imports => Items::Imports(imports_found),
+        });
     }
     Ok(facts)
 }

@@ -11,8 +11,13 @@ pub use imports::{Import, ImportKind};
 pub use query::{QueryLoadError, bundled_queries};
 pub use symbols::{Symbol, SymbolKind};
 
+use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+
+/// Deepest start of a symbol match below the root of a scan (the file, or a class or
+/// namespace found in it); see `ExtractorId::max_start_depth`.
+const SYMBOL_MAX_DEPTH: u32 = 5;
 
 /// One extractor of the catalogue. The order of the variants is the order of the summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -37,7 +42,7 @@ impl ExtractorId {
     pub fn version(self) -> u32 {
         match self {
             ExtractorId::Imports => 1,
-            ExtractorId::Symbols => 1,
+            ExtractorId::Symbols => 2,
         }
     }
 
@@ -49,6 +54,29 @@ impl ExtractorId {
             ExtractorId::Symbols => {
                 "functions, classes, methods, interfaces, type aliases, enums and exported variables"
             }
+        }
+    }
+
+    /// How deep below a scan's root a match may start. Symbols live at module, namespace and
+    /// class level, so the query cursor need not descend into function bodies: the file is
+    /// scanned to depth 5 (`export > class > body > method`, `if > block > def`), and every
+    /// class or namespace found is scanned again from its own node, to any nesting.
+    pub fn max_start_depth(self) -> Option<u32> {
+        match self {
+            ExtractorId::Symbols => Some(SYMBOL_MAX_DEPTH),
+            ExtractorId::Imports => None,
+        }
+    }
+
+    /// Words every match of this extractor contains, when there are such words: the query
+    /// then only runs over the stretches of the file around them instead of the whole tree.
+    /// (`export { a } from "x"` has `from` but no `import`; `importlib.import_module` and
+    /// `__import__` contain `import`.)
+    pub fn anchors(self, lang: Lang) -> Option<&'static [&'static str]> {
+        match (self, lang.is_js_like()) {
+            (ExtractorId::Imports, true) => Some(&["import", "require", "from"]),
+            (ExtractorId::Imports, false) => Some(&["import"]),
+            (ExtractorId::Symbols, _) => None,
         }
     }
 

@@ -53,6 +53,7 @@ fn known_captures(extractor: ExtractorId) -> &'static [&'static str] {
             "variable",
             "name",
             "value",
+            "scope",
         ],
         ExtractorId::Imports => &[
             "static", "reexport", "dynamic", "require", "import", "from", "source",

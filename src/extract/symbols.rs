@@ -123,6 +123,23 @@ fn commonjs_exports(statement: Node<'_>, source: &[u8], names: &mut BTreeSet<Str
     }
 }
 
+/// A node whose body may hold further symbols: a class or namespace definition, or a
+/// module-level compound statement (`@scope`).
+pub fn container<'t>(query: &Query, m: &QueryMatch<'_, 't>, source: &[u8]) -> Option<Node<'t>> {
+    let capture = m.captures().iter().find(|c| {
+        matches!(
+            query.capture_names()[c.index as usize],
+            "class" | "namespace" | "scope"
+        )
+    })?;
+    if query.capture_names()[capture.index as usize] == "scope"
+        && python_scope(capture.node, source).is_none()
+    {
+        return None;
+    }
+    Some(capture.node)
+}
+
 /// Turns one match of `extractors/symbols/*.scm` into a symbol, or `None` for a definition
 /// that is local to a function (or otherwise not part of the module's shape).
 pub fn from_match(
@@ -145,6 +162,9 @@ pub fn from_match(
         }
     }
     let (role, node) = def?;
+    if role == "scope" {
+        return None;
+    }
     let name_node = name?;
     // `declare module "x"` names its module with a string literal.
     let name = match name_node.kind() {
@@ -374,8 +394,15 @@ fn signature_text(
     kind: SymbolKind,
 ) -> String {
     let start = node.start_byte();
-    let end = match body {
-        Some(b) if b.start_byte() > start => b.start_byte(),
+    // Python's head ends at its `:` (a comment may sit between it and the body).
+    let mut cursor = node.walk();
+    let colon = node
+        .children(&mut cursor)
+        .find(|c| !c.is_named() && c.kind() == ":")
+        .map(|c| c.start_byte());
+    let end = match (colon, body) {
+        (Some(colon), Some(_)) => colon,
+        (_, Some(b)) if b.start_byte() > start => b.start_byte(),
         _ => node.end_byte(),
     };
     let raw = std::str::from_utf8(&source[start..end]).unwrap_or("");

@@ -1,0 +1,97 @@
+//! Extractor edge cases that the scan strategy (depth-bounded symbol scans, anchor-word
+//! import scans) must not lose.
+
+use crate::util::{Repo, read_json};
+
+fn items(repo: &Repo, extractor: &str) -> Vec<serde_json::Value> {
+    read_json(&repo.state().join(format!("{extractor}/_root.json")))["items"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn names(items: &[serde_json::Value], file: &str) -> Vec<String> {
+    items
+        .iter()
+        .filter(|i| i["file"] == file)
+        .map(|i| {
+            format!(
+                "{}:{}",
+                i["name"].as_str().unwrap(),
+                i["parent"].as_str().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn deeply_nested_containers_keep_their_symbols() {
+    let repo = Repo::empty();
+    repo.write(
+        "deep.py",
+        "try:\n    import fcntl\nexcept ImportError:\n    if True:\n        if False:\n            pass\n        else:\n            def lock(f):  # not locked\n                def inner():\n                    pass\n                return inner\n\nclass A:\n    class B:\n        class C:\n            def m(self):\n                pass\n",
+    );
+    repo.write(
+        "deep.d.ts",
+        "declare module \"m\" {\n  export namespace Outer {\n    export namespace Inner {\n      export class K {\n        method(): void;\n      }\n    }\n  }\n}\n",
+    );
+    repo.run(&[]).expect_code(0);
+    let symbols = items(&repo, "symbols");
+    assert_eq!(
+        names(&symbols, "deep.py"),
+        ["lock:-", "A:-", "B:A", "C:B", "m:C"]
+    );
+    assert_eq!(
+        names(&symbols, "deep.d.ts"),
+        ["m:-", "Outer:m", "Inner:Outer", "K:Inner", "method:K"]
+    );
+    let lock = symbols.iter().find(|s| s["name"] == "lock").unwrap();
+    assert_eq!(
+        lock["signature"], "def lock(f)",
+        "a comment after the colon is not signature"
+    );
+}
+
+#[test]
+fn imports_anywhere_in_the_file_are_found() {
+    let repo = Repo::empty();
+    repo.write(
+        "lazy.py",
+        "def f():\n    if True:\n        from json import loads\n        mod = __import__('os')\n    return loads\n",
+    );
+    repo.write(
+        "deep.js",
+        "function a() {\n  return function b() {\n    if (x) { const { c } = require('./c'); return import('./d'); }\n  };\n}\n",
+    );
+    repo.write(
+        "re.ts",
+        "export { a as b } from './c';\nexport * from \"./d\";\n",
+    );
+    repo.write("c.js", "");
+    repo.write("d.ts", "");
+    repo.run(&[]).expect_code(0);
+    let imports = items(&repo, "imports");
+    let summary: Vec<String> = imports
+        .iter()
+        .map(|i| {
+            format!(
+                "{} {} {} {}",
+                i["file"].as_str().unwrap(),
+                i["kind"].as_str().unwrap(),
+                i["specifier"].as_str().unwrap(),
+                i["targets"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            "deep.js require ./c [\"c.js\"]",
+            "deep.js dynamic ./d [\"d.ts\"]",
+            "lazy.py static json []",
+            "lazy.py dynamic os []",
+            "re.ts reexport ./c [\"c.js\"]",
+            "re.ts reexport ./d [\"d.ts\"]",
+        ]
+    );
+}

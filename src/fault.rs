@@ -2,7 +2,8 @@
 //! `DISCOVER_FAULT=KIND:PATH[,KIND:PATH...]` makes the worker misbehave when it reaches the
 //! file PATH. Kinds: `hang`, `abort`, `alloc` (grow without bound), `grandchild` (spawn a
 //! long-lived child, then hang), `corrupt` (write a garbage frame), `slow` (the parse budget
-//! runs out, in workers and in-process alike). Without the feature every hook is a no-op.
+//! runs out, in workers and in-process alike); and `startup:exit` makes every worker exit
+//! before its handshake. Without the feature every hook is a no-op.
 
 use std::time::Duration;
 
@@ -40,6 +41,18 @@ pub fn fault_for(path: &str) -> Option<Fault> {
 pub fn fault_for(_path: &str) -> Option<Fault> {
     None
 }
+
+/// `DISCOVER_FAULT=startup:exit` makes every worker exit before its handshake.
+#[cfg(feature = "fault-injection")]
+pub fn at_worker_start() {
+    let spec = std::env::var("DISCOVER_FAULT").unwrap_or_default();
+    if spec.split(',').any(|entry| entry == "startup:exit") {
+        std::process::exit(7);
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+pub fn at_worker_start() {}
 
 /// The parse budget for `path`: zero for a `slow` fault, so the real cancellation path runs.
 pub fn parse_budget(path: &str, budget: Duration) -> Duration {

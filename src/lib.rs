@@ -49,7 +49,9 @@ where
         }
     };
     if args.list_extractors {
-        print!("{}", cli::list_extractors());
+        // A closed pipe (`discover --list-extractors | head -1`) is not an error.
+        let _ =
+            std::io::Write::write_all(&mut std::io::stdout(), cli::list_extractors().as_bytes());
         return exit::OK;
     }
     let result = args.resolve().and_then(|cfg| run::execute(&cfg));

@@ -224,6 +224,7 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         &inventory.files,
         task_target_bytes(work_bytes, cfg.jobs),
     );
+    let task_count = tasks.len();
     let mut owner: HashMap<u32, (usize, usize)> = HashMap::new();
     let mut pending: Vec<PendingChunk> = Vec::with_capacity(work.len());
     for (position, (index, extractors)) in work.iter().enumerate() {
@@ -324,6 +325,7 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         report: &report,
         planned: work.len(),
         completed,
+        tasks: task_count,
     };
     if cfg.json {
         summary.print_json();
@@ -662,6 +664,8 @@ struct Summary<'a> {
     report: &'a ExecReport,
     planned: usize,
     completed: usize,
+    /// Tasks planned (retries not counted).
+    tasks: usize,
 }
 
 #[derive(Serialize)]
@@ -675,6 +679,7 @@ struct JsonSummary<'a> {
     chunks_removed: usize,
     mode: &'static str,
     workers: usize,
+    tasks: usize,
     extractors: Vec<JsonExtractor<'a>>,
     skipped: Vec<JsonSkipped<'a>>,
     failed: Vec<JsonSkipped<'a>>,
@@ -867,6 +872,7 @@ impl Summary<'_> {
             chunks_removed: self.tally.removed,
             mode: self.mode(),
             workers: self.cfg.jobs,
+            tasks: self.tasks,
             extractors,
             skipped: self
                 .inventory

@@ -25,29 +25,27 @@ fn rerun_changes_no_byte_and_rewrites_nothing() {
     let repo = Repo::from_fixture("mixed");
     repo.run(&[]).expect_code(0);
     let first = repo.state_files();
-    let mtimes: Vec<_> = first
-        .keys()
-        .map(|p| {
-            std::fs::metadata(repo.state().join(p))
-                .unwrap()
-                .modified()
-                .unwrap()
-        })
-        .collect();
+    let mtimes = |repo: &Repo| -> Vec<std::time::SystemTime> {
+        first
+            .keys()
+            .map(|p| {
+                std::fs::metadata(repo.state().join(p))
+                    .unwrap()
+                    .modified()
+                    .unwrap()
+            })
+            .collect()
+    };
+    let before = mtimes(&repo);
     repo.run(&[])
         .expect_code(0)
         .expect_stderr_contains("(1 extracted, 0 rewritten)");
     assert_same_state(&first, &repo.state_files());
-    let again: Vec<_> = first
-        .keys()
-        .map(|p| {
-            std::fs::metadata(repo.state().join(p))
-                .unwrap()
-                .modified()
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(mtimes, again, "unchanged outputs must not be rewritten");
+    assert_eq!(
+        before,
+        mtimes(&repo),
+        "unchanged outputs must not be rewritten"
+    );
 }
 
 #[test]

@@ -34,6 +34,18 @@ fn outputs(
         .collect()
 }
 
+/// The manifest lists the poisoned file as skipped for `reason`.
+#[track_caller]
+fn assert_skipped(repo: &Repo, reason: &str) {
+    let skipped = repo.manifest()["skipped"].clone();
+    let listed = skipped
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s["path"] == POISON && s["reason"] == reason);
+    assert!(listed, "{POISON} not skipped for {reason}: {skipped}");
+}
+
 fn run_fault(kind: &str, extra: &[&str], reason: &str, message: &str) {
     let repo = poisoned_tree();
     let fault = format!("{kind}:{POISON}");
@@ -45,16 +57,7 @@ fn run_fault(kind: &str, extra: &[&str], reason: &str, message: &str) {
         .expect_stderr_contains(&format!("{POISON} ({message}"));
 
     // Recorded in the manifest, so --check stays truthful.
-    let manifest = repo.manifest();
-    assert!(
-        manifest["skipped"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["path"] == POISON && s["reason"] == reason),
-        "{}",
-        manifest["skipped"]
-    );
+    assert_skipped(&repo, reason);
     repo.run(&["--check"])
         .expect_code(1)
         .expect_stdout_contains("stale chunk poison");
@@ -144,14 +147,7 @@ fn a_file_over_the_parse_budget_is_skipped_in_process_too() {
     repo.run_env(&[], &[("DISCOVER_FAULT", &fault)])
         .expect_code(1)
         .expect_stderr_contains(&format!("{POISON} (parse budget of 10000 ms exceeded)"));
-    let manifest = repo.manifest();
-    assert!(
-        manifest["skipped"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["reason"] == "parse-timeout")
-    );
+    assert_skipped(&repo, "parse-timeout");
     repo.run(&["--incremental"]).expect_code(0);
     repo.run(&["--check"]).expect_code(0);
 }
@@ -230,4 +226,13 @@ fn workers_die_with_a_killed_parent() {
         assert!(!repo.state().join(leftover).exists());
     }
     repo.run(&["--check"]).expect_code(0);
+}
+
+#[test]
+fn a_pool_that_cannot_start_is_an_error_not_a_loop() {
+    let repo = poisoned_tree();
+    repo.run_env(&["-j", "2"], &[("DISCOVER_FAULT", "startup:exit")])
+        .expect_code(2)
+        .expect_stderr_contains("worker processes in a row exited before their handshake (last: worker crashed: exited with code 7)");
+    assert!(!repo.state().join("manifest.json").exists());
 }

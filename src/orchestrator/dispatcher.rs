@@ -41,6 +41,7 @@ enum Event {
 struct Worker {
     generation: u64,
     pid: u32,
+    spawned: Instant,
     stdin: Option<ChildStdin>,
     ready: bool,
     running: Option<Running>,
@@ -64,8 +65,17 @@ struct Dispatcher<'s, 'o> {
     next_generation: u64,
     report: ExecReport,
     progress: Progress,
+    /// Workers in a row that died before their handshake; a pool that cannot start at all
+    /// is an error, not a respawn loop.
+    failed_starts: usize,
     sink: &'s mut Sink<'s>,
 }
+
+/// How many workers in a row may die before saying hello.
+const MAX_FAILED_STARTS: usize = 3;
+
+/// How long a new worker may take to say hello.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn run_parallel<'s>(
     tasks: Vec<Task>,
@@ -86,6 +96,7 @@ pub fn run_parallel<'s>(
         next_generation: 0,
         report: ExecReport::default(),
         progress: Progress::new(options.progress, options.verbose, total, slots),
+        failed_starts: 0,
         sink,
     };
     let result = dispatcher.run(&rx, interrupts);
@@ -196,6 +207,7 @@ impl Dispatcher<'_, '_> {
         self.workers[slot] = Some(Worker {
             generation,
             pid,
+            spawned: Instant::now(),
             stdin: Some(stdin),
             ready: false,
             running: None,
@@ -316,6 +328,7 @@ impl Dispatcher<'_, '_> {
                     )));
                 }
                 worker.ready = true;
+                self.failed_starts = 0;
             }
             FromWorker::FileStarted { task, file } => {
                 if let Some(running) = worker.running.as_mut().filter(|r| r.task.id == task) {
@@ -395,6 +408,11 @@ impl Dispatcher<'_, '_> {
             let Some(worker) = &self.workers[slot] else {
                 continue;
             };
+            if !worker.ready && worker.spawned.elapsed() > STARTUP_TIMEOUT {
+                let why = format!("no handshake within {} s", STARTUP_TIMEOUT.as_secs());
+                self.fail_worker(slot, Some(Failure::Crashed(why)))?;
+                continue;
+            }
             let Some(running) = &worker.running else {
                 continue;
             };
@@ -430,6 +448,16 @@ impl Dispatcher<'_, '_> {
         let reason = reason.unwrap_or_else(|| {
             Failure::Crashed(reaped.map_or_else(|| "vanished".to_string(), |r| r.status.describe()))
         });
+        if !worker.ready {
+            self.failed_starts += 1;
+            if self.failed_starts >= MAX_FAILED_STARTS {
+                return Err(RunError::Worker(format!(
+                    "{} worker processes in a row exited before their handshake (last: {})",
+                    self.failed_starts,
+                    reason.describe()
+                )));
+            }
+        }
         if let Some(running) = worker.running.take() {
             self.progress.line(&format!(
                 "worker {slot} (pid {}) failed on task {} ({} of {} files left, at {}): {}",

@@ -26,6 +26,7 @@ pub fn worker_main() -> i32 {
 }
 
 fn serve() -> Result<(), String> {
+    crate::fault::at_worker_start();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     write_frame(

@@ -79,6 +79,11 @@ pub struct Args {
     #[arg(long, conflicts_with = "check")]
     pub json: bool,
 
+    /// Read every file instead of trusting the per-machine hash cache (in
+    /// $XDG_CACHE_HOME/discover or ~/.cache/discover), and do not update it.
+    #[arg(long)]
+    pub no_cache: bool,
+
     /// Print only warnings and errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -243,6 +248,7 @@ impl Args {
             file_timeout,
             verbose: self.verbose,
             json: self.json,
+            use_cache: !self.no_cache,
         })
     }
 }

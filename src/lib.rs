@@ -8,6 +8,7 @@ pub mod exit;
 pub mod extract;
 pub mod fault;
 pub mod hash;
+pub mod hash_cache;
 pub mod lang;
 pub mod manifest;
 pub mod orchestrator;

@@ -2,12 +2,11 @@
 
 use crate::chunk::Chunk;
 use crate::extract::ExtractorId;
-use crate::extract::Import;
+use crate::extract::Items;
 use crate::manifest::{ChunkEntry, Manifest};
 use crate::resolve::Resolver;
 use crate::state::StateDir;
 use crate::walk::SourceFile;
-use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Digest of a chunk's sources: each file's path and content hash.
@@ -159,11 +158,6 @@ pub fn staleness(
     result
 }
 
-#[derive(Deserialize)]
-struct StoredImports {
-    items: Vec<Import>,
-}
-
 /// Whether the stored `imports/<chunk>.json` resolves the same way against the current file
 /// set; an unreadable file counts as not.
 fn imports_still_resolve(state: &StateDir, chunk: &str, resolver: &Resolver) -> bool {
@@ -171,10 +165,10 @@ fn imports_still_resolve(state: &StateDir, chunk: &str, resolver: &Resolver) -> 
     let Ok(Some(bytes)) = state.read(&rel) else {
         return false;
     };
-    let Ok(stored) = serde_json::from_slice::<StoredImports>(&bytes) else {
+    let Some(Items::Imports(stored)) = Items::from_output_json(ExtractorId::Imports, &bytes) else {
         return false;
     };
-    stored.items.into_iter().all(|mut import| {
+    stored.into_iter().all(|mut import| {
         let before = std::mem::take(&mut import.targets);
         resolver.resolve(&mut import);
         import.targets == before

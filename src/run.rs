@@ -4,6 +4,7 @@
 use crate::chunk::{self, Chunk, ChunkError};
 use crate::config::{ConfigError, Settings, human_size};
 use crate::extract::{ExtractorId, ExtractorSet, Items, QueryLoadError};
+use crate::hash_cache::HashCache;
 use crate::manifest::{
     self, ChunkEntry, ExtractorEntry, FileEntry, MANIFEST_FILE, Manifest, OutputEntry,
 };
@@ -45,6 +46,8 @@ pub struct RunConfig {
     pub file_timeout: Duration,
     pub verbose: bool,
     pub json: bool,
+    /// Whether the per-machine hash cache is read and written.
+    pub use_cache: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -93,7 +96,12 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         state.check_ownership(MANIFEST_FILE, &ExtractorId::ALL.map(|e| e.name()))?;
         state.remove_leftover_temp_files()
     };
-    let inventory = walk::walk(&cfg.root, &cfg.state_dir, &cfg.settings);
+    let mut cache = if cfg.use_cache {
+        HashCache::load(&cfg.root, &cfg.state_dir)
+    } else {
+        HashCache::disabled()
+    };
+    let inventory = walk::walk(&cfg.root, &cfg.state_dir, &cfg.settings, &mut cache);
     let chunks = chunk::plan_chunks(&inventory.files, &cfg.settings)?;
     let digests: Vec<String> = chunks
         .iter()
@@ -211,9 +219,63 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         tally.removed += 1;
     }
 
-    let work_files: Vec<(Vec<usize>, Vec<ExtractorId>)> = work
+    // Incremental runs reuse, from the outputs on disk, the items of every file of a stale
+    // chunk whose content did not change; only changed and new files are parsed.
+    let mut owner: HashMap<u32, (usize, usize)> = HashMap::new();
+    let mut pending: Vec<PendingChunk> = Vec::with_capacity(work.len());
+    for (position, (index, extractors)) in work.iter().enumerate() {
+        let chunk = &chunks[*index];
+        let outcomes = if cfg.mode == Mode::Incremental {
+            reusable_outcomes(
+                &state,
+                entries.get(&chunk.name),
+                chunk,
+                &inventory,
+                extractors,
+            )
+        } else {
+            vec![None; chunk.files.len()]
+        };
+        for (slot, &file) in chunk.files.iter().enumerate() {
+            if outcomes[slot].is_none() {
+                owner.insert(file as u32, (position, slot));
+            }
+        }
+        pending.push(PendingChunk {
+            chunk: *index,
+            extractors: extractors.clone(),
+            remaining: outcomes.iter().filter(|o| o.is_none()).count(),
+            outcomes,
+        });
+    }
+    for done in pending.iter_mut().filter(|p| p.remaining == 0) {
+        let index = done.chunk;
+        finish_chunk(
+            cfg,
+            &state,
+            &inventory,
+            &chunks[index],
+            &digests[index],
+            done,
+            &resolver,
+            &mut entries,
+            &mut tally,
+        )?;
+    }
+
+    let work_files: Vec<(Vec<usize>, Vec<ExtractorId>)> = pending
         .iter()
-        .map(|(index, extractors)| (chunks[*index].files.clone(), extractors.clone()))
+        .filter(|p| p.remaining > 0)
+        .map(|p| {
+            let files = chunks[p.chunk]
+                .files
+                .iter()
+                .zip(&p.outcomes)
+                .filter(|(_, outcome)| outcome.is_none())
+                .map(|(&file, _)| file)
+                .collect();
+            (files, p.extractors.clone())
+        })
         .collect();
     let work_bytes: u64 = work_files
         .iter()
@@ -225,20 +287,12 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         task_target_bytes(work_bytes, cfg.jobs),
     );
     let task_count = tasks.len();
-    let mut owner: HashMap<u32, (usize, usize)> = HashMap::new();
-    let mut pending: Vec<PendingChunk> = Vec::with_capacity(work.len());
-    for (position, (index, extractors)) in work.iter().enumerate() {
-        let files = &chunks[*index].files;
-        for (slot, &file) in files.iter().enumerate() {
-            owner.insert(file as u32, (position, slot));
-        }
-        pending.push(PendingChunk {
-            chunk: *index,
-            extractors: extractors.clone(),
-            outcomes: vec![None; files.len()],
-            remaining: files.len(),
-        });
-    }
+    let parsed_files: usize = work_files.iter().map(|(files, _)| files.len()).sum();
+    let reused_files: usize = work
+        .iter()
+        .map(|(index, _)| chunks[*index].files.len())
+        .sum::<usize>()
+        - parsed_files;
 
     let interrupts = Interrupts::install().map_err(RunError::Signals)?;
     let options = ExecOptions {
@@ -279,11 +333,9 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
             Ok(())
         };
         if cfg.jobs == 0 {
-            let set = ExtractorSet::new(&cfg.selected)?;
+            let set = ExtractorSet::new(&cfg.selected);
             orchestrator::run_sequential(tasks, &set, &options, &interrupts, &mut sink)?
         } else {
-            // Fail early, in the parent, on a query that does not compile.
-            ExtractorSet::new(&cfg.selected)?;
             orchestrator::run_parallel(tasks, &options, &interrupts, &mut sink)?
         }
     };
@@ -326,6 +378,8 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         planned: work.len(),
         completed,
         tasks: task_count,
+        parsed: parsed_files,
+        reused: reused_files,
     };
     if cfg.json {
         summary.print_json();
@@ -345,6 +399,62 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     } else {
         crate::exit::STALE_OR_PARTIAL
     })
+}
+
+/// Outcomes of the files of `chunk` that need no parsing: unchanged since the chunk's
+/// outputs were written, their items read back from those outputs. `None` for every file
+/// when the outputs cannot be reused (another extractor version, a missing or unreadable
+/// file).
+fn reusable_outcomes(
+    state: &StateDir,
+    old: Option<&ChunkEntry>,
+    chunk: &Chunk,
+    inventory: &Inventory,
+    extractors: &[ExtractorId],
+) -> Vec<Option<FileOutcome>> {
+    let none = || vec![None; chunk.files.len()];
+    let Some(old) = old else { return none() };
+    let mut stored: Vec<HashMap<String, Items>> = Vec::with_capacity(extractors.len());
+    for &extractor in extractors {
+        let current = old
+            .outputs
+            .iter()
+            .any(|o| o.extractor == extractor.name() && o.version == extractor.version());
+        let rel = StateDir::output_rel(extractor.name(), &chunk.name);
+        let items = match (current, state.read(&rel)) {
+            (true, Ok(Some(bytes))) => Items::from_output_json(extractor, &bytes),
+            _ => None,
+        };
+        match items {
+            Some(items) => stored.push(items.by_file()),
+            None => return none(),
+        }
+    }
+    let old_files: HashMap<&str, &FileEntry> =
+        old.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    chunk
+        .files
+        .iter()
+        .map(|&index| {
+            let file = &inventory.files[index];
+            let entry = old_files
+                .get(file.path.as_str())
+                .filter(|e| e.hash == file.hash)?;
+            let items = extractors
+                .iter()
+                .zip(stored.iter_mut())
+                .map(|(&e, by_file)| {
+                    by_file
+                        .remove(&file.path)
+                        .unwrap_or_else(|| Items::empty(e))
+                })
+                .collect();
+            Some(FileOutcome::Done(crate::extract::FileFacts {
+                syntax_errors: entry.syntax_errors,
+                items,
+            }))
+        })
+        .collect()
 }
 
 /// Bytes of source per task: small enough that every worker gets several tasks (balance),
@@ -666,6 +776,9 @@ struct Summary<'a> {
     completed: usize,
     /// Tasks planned (retries not counted).
     tasks: usize,
+    /// Files handed to the parser, and files whose items were reused from the outputs.
+    parsed: usize,
+    reused: usize,
 }
 
 #[derive(Serialize)]
@@ -680,6 +793,8 @@ struct JsonSummary<'a> {
     mode: &'static str,
     workers: usize,
     tasks: usize,
+    files_parsed: usize,
+    files_reused: usize,
     extractors: Vec<JsonExtractor<'a>>,
     skipped: Vec<JsonSkipped<'a>>,
     failed: Vec<JsonSkipped<'a>>,
@@ -748,11 +863,13 @@ impl Summary<'_> {
     fn print(&self) {
         let mb = |b: u64| human_size(b);
         eprintln!(
-            "discover: {} source file(s) in {} chunk(s); {} of {} chunk(s) extracted ({}), {} removed -> {}",
+            "discover: {} source file(s) in {} chunk(s); {} of {} chunk(s) extracted ({} file(s) parsed, {} reused; {}), {} removed -> {}",
             self.inventory.files.len(),
             self.manifest.chunks.len(),
             self.completed,
             self.planned,
+            self.parsed,
+            self.reused,
             if self.cfg.jobs == 0 {
                 "in process".to_string()
             } else {
@@ -873,6 +990,8 @@ impl Summary<'_> {
             mode: self.mode(),
             workers: self.cfg.jobs,
             tasks: self.tasks,
+            files_parsed: self.parsed,
+            files_reused: self.reused,
             extractors,
             skipped: self
                 .inventory

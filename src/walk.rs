@@ -3,6 +3,7 @@
 
 use crate::config::{Settings, human_size};
 use crate::hash::content_hash;
+use crate::hash_cache::{HashCache, Stamp};
 use crate::lang::Lang;
 use ignore::WalkBuilder;
 use serde::{Deserialize, Serialize};
@@ -23,6 +24,9 @@ const SKIPPED_DIRS: &[&str] = &[
     ".mypy_cache",
     ".pytest_cache",
 ];
+
+/// How deep below the root a directory is checked for being a virtualenv.
+const VENV_MAX_DEPTH: usize = 3;
 
 /// Bytes looked at to tell a binary file from text.
 const BINARY_SNIFF: usize = 8 * 1024;
@@ -93,8 +97,15 @@ pub struct Inventory {
 }
 
 /// Walks `root`, honouring `.gitignore` / `.ignore`, and reads and hashes every candidate.
-pub fn walk(root: &Path, state_dir: &Path, settings: &Settings) -> Inventory {
-    let state_dir = state_dir.canonicalize().ok();
+pub fn walk(
+    root: &Path,
+    state_dir: &Path,
+    settings: &Settings,
+    cache: &mut HashCache,
+) -> Inventory {
+    let state_dir = state_dir
+        .canonicalize()
+        .unwrap_or_else(|_| state_dir.to_path_buf());
     let mut candidates: Vec<(String, PathBuf, Option<Lang>)> = Vec::new();
     let mut inventory = Inventory::default();
     let mut errors: Vec<(String, SkipReason, String)> = Vec::new();
@@ -112,14 +123,16 @@ pub fn walk(root: &Path, state_dir: &Path, settings: &Settings) -> Inventory {
             if SKIPPED_DIRS.contains(&name.as_ref()) {
                 return false;
             }
-            // A virtualenv under any name carries this marker.
-            if entry.path().join("pyvenv.cfg").is_file() {
+            // A virtualenv under any name carries this marker. Virtualenvs live near the
+            // root (`.venv`, `env`, `backend/venv`); looking deeper would cost a stat per
+            // directory of every large tree.
+            if entry.depth() <= VENV_MAX_DEPTH && entry.path().join("pyvenv.cfg").is_file() {
                 return false;
             }
-            match (&state_dir, entry.path().canonicalize()) {
-                (Some(state), Ok(path)) => &path != state,
-                _ => true,
-            }
+            // The walked paths extend the canonical root, so a plain comparison finds the
+            // state directory (it holds no sources, so missing it through a link costs
+            // nothing but a few directory reads).
+            entry.path() != state_dir.as_path()
         })
         .build();
 
@@ -167,19 +180,24 @@ pub fn walk(root: &Path, state_dir: &Path, settings: &Settings) -> Inventory {
         candidates.push((rel, entry.into_path(), Some(lang)));
     }
 
-    let read = read_all(&candidates, settings.max_file_size);
+    let read = read_all(&candidates, settings.max_file_size, cache);
     let mut skipped: Vec<(Skipped, String)> = Vec::new();
+    let mut stamps = Vec::with_capacity(candidates.len());
     for ((rel, _, lang), outcome) in candidates.into_iter().zip(read) {
         match outcome {
-            Ok((hash, size)) => inventory.files.push(SourceFile {
-                path: rel,
-                lang: lang.unwrap_or(Lang::JavaScript),
-                hash,
-                size,
-            }),
+            Ok((hash, stamp)) => {
+                inventory.files.push(SourceFile {
+                    path: rel.clone(),
+                    lang: lang.unwrap_or(Lang::JavaScript),
+                    hash: hash.clone(),
+                    size: stamp.size(),
+                });
+                stamps.push((rel, stamp, hash));
+            }
             Err((reason, detail)) => skipped.push((Skipped { path: rel, reason }, detail)),
         }
     }
+    cache.store(stamps);
     for (path, reason, detail) in errors {
         skipped.push((Skipped { path, reason }, detail));
     }
@@ -194,10 +212,15 @@ pub fn walk(root: &Path, state_dir: &Path, settings: &Settings) -> Inventory {
     inventory
 }
 
-type ReadOutcome = Result<(String, u64), (SkipReason, String)>;
+type ReadOutcome = Result<(String, Stamp), (SkipReason, String)>;
 
-/// Reads and hashes the candidates on all cores; the order of the result is the input's.
-fn read_all(candidates: &[(String, PathBuf, Option<Lang>)], max_size: u64) -> Vec<ReadOutcome> {
+/// Reads and hashes the candidates on all cores (files whose metadata matches the cache are
+/// not read); the order of the result is the input's.
+fn read_all(
+    candidates: &[(String, PathBuf, Option<Lang>)],
+    max_size: u64,
+    cache: &HashCache,
+) -> Vec<ReadOutcome> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -206,23 +229,29 @@ fn read_all(candidates: &[(String, PathBuf, Option<Lang>)], max_size: u64) -> Ve
         let handles: Vec<_> = candidates
             .chunks(per_thread)
             .map(|slice| {
-                scope.spawn(move || {
+                let handle = scope.spawn(move || {
                     slice
                         .iter()
-                        .map(|(_, path, _)| read_one(path, max_size))
+                        .map(|(rel, path, _)| read_one(rel, path, max_size, cache))
                         .collect::<Vec<_>>()
-                })
+                });
+                (slice.len(), handle)
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|(len, h)| {
+                h.join().unwrap_or_else(|_| {
+                    vec![Err((SkipReason::Unreadable, "reader thread panicked".to_string())); len]
+                })
+            })
             .collect()
     })
 }
 
-/// Reads one file and checks that it is UTF-8 text within the size limit.
-pub fn read_one(path: &Path, max_size: u64) -> ReadOutcome {
+/// Hashes one file, checking that it is UTF-8 text within the size limit; an unchanged file
+/// (same metadata as cached) is not read.
+fn read_one(rel: &str, path: &Path, max_size: u64, cache: &HashCache) -> ReadOutcome {
     let meta = std::fs::metadata(path).map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
     if meta.len() > max_size {
         return Err((
@@ -230,9 +259,16 @@ pub fn read_one(path: &Path, max_size: u64) -> ReadOutcome {
             format!("{} > {}", human_size(meta.len()), human_size(max_size)),
         ));
     }
+    let stamp = Stamp::of(&meta);
+    if let Some(hash) = cache.get(rel, &stamp) {
+        return Ok((hash.to_string(), stamp));
+    }
     let bytes = std::fs::read(path).map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
     check_text(&bytes)?;
-    Ok((content_hash(&bytes), bytes.len() as u64))
+    // The file may have changed between the stat and the read; the stamp must describe
+    // the bytes that were hashed.
+    let stamp = std::fs::metadata(path).map_or(stamp, |m| Stamp::of(&m));
+    Ok((content_hash(&bytes), stamp))
 }
 
 /// Rejects binary and non-UTF-8 content.

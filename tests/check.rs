@@ -95,3 +95,69 @@ fn newly_skipped_file_makes_the_manifest_stale() {
         .expect_code(1)
         .expect_stdout_contains("the set of skipped files changed");
 }
+
+#[test]
+fn the_hash_cache_never_hides_an_edit() {
+    let repo = Repo::from_fixture("mixed");
+    // Files modified in the last seconds are never cached; age the copy.
+    let aged = std::process::Command::new("find")
+        .arg(repo.path())
+        .args([
+            "-type",
+            "f",
+            "-exec",
+            "touch",
+            "-m",
+            "-d",
+            "1 hour ago",
+            "{}",
+            "+",
+        ])
+        .status()
+        .unwrap();
+    assert!(aged.success());
+    repo.run(&[]).expect_code(0);
+    let cache_dir = repo.cache.path().join("discover");
+    assert_eq!(
+        std::fs::read_dir(&cache_dir).unwrap().count(),
+        1,
+        "one cache file per root"
+    );
+    repo.run(&["--check"]).expect_code(0);
+
+    // Same size, and the mtime set back to what it was: only ctime tells.
+    let path = repo.path().join("src/lib/api.ts");
+    let meta = std::fs::metadata(&path).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[0] = if bytes[0] == b'e' { b'E' } else { b'e' };
+    std::fs::write(&path, &bytes).unwrap();
+    let stamp = format!(
+        "@{}",
+        meta.modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    );
+    let touched = std::process::Command::new("touch")
+        .args(["-m", "-d", &stamp])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), meta.len());
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("  modified src/lib/api.ts");
+    repo.run(&["--check", "--no-cache"])
+        .expect_code(1)
+        .expect_stdout_contains("  modified src/lib/api.ts");
+}
+
+#[test]
+fn no_cache_leaves_the_cache_alone() {
+    let repo = Repo::from_fixture("mixed");
+    repo.run(&["--no-cache"]).expect_code(0);
+    repo.run(&["--check", "--no-cache"]).expect_code(0);
+    assert!(!repo.cache.path().join("discover").exists());
+}

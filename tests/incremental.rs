@@ -146,13 +146,33 @@ proptest! {
 }
 
 #[test]
-fn incremental_reextracts_only_the_stale_chunk() {
+fn incremental_reextracts_only_the_stale_chunk_and_parses_only_changed_files() {
     let repo = seeded();
     repo.run(&[]).expect_code(0);
     repo.write("lib/core.py", "def changed():\n    pass\n");
     repo.run(&["--incremental"])
         .expect_code(0)
-        .expect_stderr_contains("1 chunk(s) extracted");
+        .expect_stderr_contains("1 of 1 chunk(s) extracted (1 file(s) parsed, 1 reused;");
+    // The same through workers, and in the JSON summary.
+    repo.write("lib/core.py", "def changed_again():\n    pass\n");
+    let run = repo.run(&["--incremental", "-j", "2", "--json"]);
+    run.expect_code(0);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(
+        (
+            summary["files_parsed"].as_u64(),
+            summary["files_reused"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
+    let symbols = crate::util::read_json(&repo.state().join("symbols/lib.json"));
+    let names: Vec<&str> = symbols["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["changed_again", "K", "m", "I"]);
 }
 
 #[test]

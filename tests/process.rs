@@ -1,7 +1,7 @@
 //! Background runs of the binary for the fault and signal tests: streamed stderr, signals,
 //! and checks that no process survives.
 
-use crate::util::{BIN, Repo, Run, listing};
+use crate::util::{Repo, Run, listing};
 use std::process::Command;
 
 /// A discover process running in the background, with its stderr lines streamed.
@@ -14,7 +14,7 @@ pub struct Spawned {
 impl Repo {
     pub fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Spawned {
         use std::io::BufRead;
-        let mut command = Command::new(BIN);
+        let mut command = self.command();
         command
             .args(args)
             .current_dir(self.path())
@@ -44,7 +44,7 @@ impl Repo {
     }
 
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
-        let mut command = Command::new(BIN);
+        let mut command = self.command();
         command.args(args).current_dir(self.path());
         for (k, v) in env {
             command.env(k, v);

@@ -15,6 +15,8 @@ pub fn fixture_dir(name: &str) -> PathBuf {
 
 pub struct Repo {
     pub dir: tempfile::TempDir,
+    /// The per-machine hash cache of this test's runs, kept out of the real home.
+    pub cache: tempfile::TempDir,
 }
 
 pub struct Run {
@@ -78,6 +80,7 @@ impl Repo {
     pub fn empty() -> Repo {
         Repo {
             dir: tempfile::tempdir().expect("temp dir"),
+            cache: tempfile::tempdir().expect("temp dir"),
         }
     }
 
@@ -111,11 +114,20 @@ impl Repo {
         self.run_in(self.path(), args)
     }
 
+    /// The binary with its environment: the hash cache in this test's own directory.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .env("XDG_CACHE_HOME", self.cache.path())
+            .env_remove("RUST_BACKTRACE");
+        command
+    }
+
     pub fn run_in(&self, cwd: &Path, args: &[&str]) -> Run {
-        let output = Command::new(BIN)
+        let output = self
+            .command()
             .args(args)
             .current_dir(cwd)
-            .env_remove("RUST_BACKTRACE")
             .output()
             .expect("spawn discover");
         Run {

@@ -8,37 +8,37 @@ use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::ops::ControlFlow;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tree_sitter::{
     ParseOptions, ParseState, Parser, Query, QueryCursor, QueryCursorOptions, QueryCursorState,
     StreamingIterator,
 };
 
-/// The compiled queries of the selected extractors, built once and shared by every file.
+/// The queries of the selected extractors, each compiled on first use (a run over one
+/// JavaScript file compiles no Python or TypeScript query) and then shared by every file.
 pub struct ExtractorSet {
     selected: Vec<ExtractorId>,
     /// `queries[extractor position in selected][lang index]`.
-    queries: Vec<Vec<Query>>,
+    queries: Vec<[OnceLock<Result<Query, QueryLoadError>>; 4]>,
 }
 
 impl ExtractorSet {
-    pub fn new(selected: &[ExtractorId]) -> Result<ExtractorSet, QueryLoadError> {
-        let mut queries = Vec::with_capacity(selected.len());
-        for &extractor in selected {
-            let per_lang = Lang::ALL
-                .into_iter()
-                .map(|lang| compile(extractor, lang))
-                .collect::<Result<Vec<_>, _>>()?;
-            queries.push(per_lang);
-        }
-        Ok(ExtractorSet {
+    pub fn new(selected: &[ExtractorId]) -> ExtractorSet {
+        ExtractorSet {
             selected: selected.to_vec(),
-            queries,
-        })
+            queries: selected.iter().map(|_| Default::default()).collect(),
+        }
     }
 
     pub fn selected(&self) -> &[ExtractorId] {
         &self.selected
+    }
+
+    fn query(&self, pos: usize, lang: Lang) -> Result<&Query, &QueryLoadError> {
+        self.queries[pos][lang.index()]
+            .get_or_init(|| compile(self.selected[pos], lang))
+            .as_ref()
     }
 }
 
@@ -171,7 +171,9 @@ pub fn extract_file(
         if !wanted.contains(&extractor) {
             continue;
         }
-        let query = &set.queries[pos][lang.index()];
+        let query = set
+            .query(pos, lang)
+            .map_err(|e| ExtractError::Parser(e.to_string()))?;
         ctx.cursor.set_max_start_depth(extractor.max_start_depth());
         // Each scan is a subtree and a byte range of it. Imports scan only the stretches
         // around their anchor words; symbols scan the top of the tree and then, one by one,

@@ -162,6 +162,51 @@ impl Items {
         }
     }
 
+    /// Reads back the items of a rendered `<extractor>/<chunk>.json`.
+    pub fn from_output_json(extractor: ExtractorId, bytes: &[u8]) -> Option<Items> {
+        #[derive(Deserialize)]
+        struct Stored<T> {
+            items: Vec<T>,
+        }
+        match extractor {
+            ExtractorId::Imports => serde_json::from_slice::<Stored<Import>>(bytes)
+                .ok()
+                .map(|s| Items::Imports(s.items)),
+            ExtractorId::Symbols => serde_json::from_slice::<Stored<Symbol>>(bytes)
+                .ok()
+                .map(|s| Items::Symbols(s.items)),
+        }
+    }
+
+    /// Splits the items by the file they come from.
+    pub fn by_file(self) -> std::collections::HashMap<String, Items> {
+        let mut out: std::collections::HashMap<String, Items> = std::collections::HashMap::new();
+        let extractor = self.extractor();
+        match self {
+            Items::Imports(items) => {
+                for item in items {
+                    if let Items::Imports(list) = out
+                        .entry(item.file.clone())
+                        .or_insert_with(|| Items::empty(extractor))
+                    {
+                        list.push(item);
+                    }
+                }
+            }
+            Items::Symbols(items) => {
+                for item in items {
+                    if let Items::Symbols(list) = out
+                        .entry(item.file.clone())
+                        .or_insert_with(|| Items::empty(extractor))
+                    {
+                        list.push(item);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The rendered `<extractor>/<chunk>.json`.
     pub fn to_output_json(&self, chunk: &str) -> Vec<u8> {
         let extractor = self.extractor();

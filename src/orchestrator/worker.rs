@@ -80,7 +80,7 @@ fn serve() -> Result<(), String> {
             ToWorker::Init { .. } => return Err("unexpected second Init frame".into()),
         };
         if !sets.contains_key(&task.extractors) {
-            let set = ExtractorSet::new(&task.extractors).map_err(|e| e.to_string())?;
+            let set = ExtractorSet::new(&task.extractors);
             sets.insert(task.extractors.clone(), set);
         }
         let set = &sets[&task.extractors];

@@ -1,0 +1,158 @@
+//! A per-machine cache of content hashes keyed by file metadata, so that `--check` and
+//! `--incremental` need not read files that did not change. It lives outside the repository
+//! (`$XDG_CACHE_HOME/discover/`, else `~/.cache/discover/`), one file per root and state
+//! directory; it never influences what is written to `.state/`, only how fast hashes are
+//! known. An entry is trusted only when size, mtime, ctime, inode and device all match, and
+//! files modified within two seconds of the cache being written are not cached at all (an
+//! edit in the same clock tick could otherwise go unnoticed).
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// Bumped whenever the file layout changes; another version is ignored.
+const CACHE_VERSION: u32 = 1;
+/// Files modified this recently (seconds) before the cache is written are left out.
+const RACY_SECONDS: i64 = 2;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    size: u64,
+    mtime: (i64, i64),
+    ctime: (i64, i64),
+    ino: u64,
+    dev: u64,
+}
+
+impl Stamp {
+    pub fn of(meta: &std::fs::Metadata) -> Stamp {
+        Stamp {
+            size: meta.len(),
+            mtime: (meta.mtime(), meta.mtime_nsec()),
+            ctime: (meta.ctime(), meta.ctime_nsec()),
+            ino: meta.ino(),
+            dev: meta.dev(),
+        }
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Modified so recently that a further edit in the same clock tick could leave the
+    /// stamp unchanged.
+    fn is_racy(&self, now: i64) -> bool {
+        self.mtime.0 >= now - RACY_SECONDS
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct CacheFile {
+    version: u32,
+    entries: Vec<(String, Stamp, String)>,
+}
+
+#[derive(Debug, Default)]
+pub struct HashCache {
+    path: Option<PathBuf>,
+    entries: HashMap<String, (Stamp, String)>,
+}
+
+impl HashCache {
+    /// A cache that is neither read nor written.
+    pub fn disabled() -> HashCache {
+        HashCache::default()
+    }
+
+    /// Loads the cache of `root` + `state_dir`; a missing, corrupt or foreign-version file
+    /// is an empty cache.
+    pub fn load(root: &Path, state_dir: &Path) -> HashCache {
+        let Some(dir) = cache_dir() else {
+            return HashCache::disabled();
+        };
+        let mut key = blake3::Hasher::new();
+        key.update(root.as_os_str().as_encoded_bytes());
+        key.update(b"\0");
+        key.update(state_dir.as_os_str().as_encoded_bytes());
+        let path = dir.join(format!(
+            "{}.bin",
+            crate::hash::short_hex(key.finalize().as_bytes())
+        ));
+        let entries = std::fs::read(&path)
+            .ok()
+            .and_then(|bytes| {
+                bincode::serde::decode_from_slice::<CacheFile, _>(
+                    &bytes,
+                    bincode::config::standard(),
+                )
+                .ok()
+            })
+            .filter(|(file, _)| file.version == CACHE_VERSION)
+            .map(|(file, _)| {
+                file.entries
+                    .into_iter()
+                    .map(|(path, stamp, hash)| (path, (stamp, hash)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        HashCache {
+            path: Some(path),
+            entries,
+        }
+    }
+
+    /// The cached hash of `rel`, when its metadata still matches.
+    pub fn get(&self, rel: &str, stamp: &Stamp) -> Option<&str> {
+        self.entries
+            .get(rel)
+            .filter(|(cached, _)| cached == stamp)
+            .map(|(_, hash)| hash.as_str())
+    }
+
+    /// Replaces the cache with `fresh` and writes it if anything changed. Failures are
+    /// ignored: the cache only saves time.
+    pub fn store(&mut self, fresh: Vec<(String, Stamp, String)>) {
+        let Some(path) = &self.path else { return };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let entries: HashMap<String, (Stamp, String)> = fresh
+            .into_iter()
+            .filter(|(_, stamp, _)| !stamp.is_racy(now))
+            .map(|(path, stamp, hash)| (path, (stamp, hash)))
+            .collect();
+        if entries == self.entries {
+            return;
+        }
+        let mut list: Vec<(String, Stamp, String)> = entries
+            .iter()
+            .map(|(p, (s, h))| (p.clone(), s.clone(), h.clone()))
+            .collect();
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        self.entries = entries;
+        let file = CacheFile {
+            version: CACHE_VERSION,
+            entries: list,
+        };
+        let Ok(bytes) = bincode::serde::encode_to_vec(&file, bincode::config::standard()) else {
+            return;
+        };
+        let Some(dir) = path.parent() else { return };
+        if std::fs::create_dir_all(dir).is_err() {
+            return;
+        }
+        let temp = dir.join(format!(".{}.tmp", std::process::id()));
+        if std::fs::write(&temp, &bytes).is_ok() && std::fs::rename(&temp, path).is_err() {
+            let _ = std::fs::remove_file(&temp);
+        }
+    }
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    let base = match std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME").filter(|v| !v.is_empty())?).join(".cache"),
+    };
+    Some(base.join("discover"))
+}

@@ -36,8 +36,15 @@ impl Stamp {
         }
     }
 
-    pub fn size(&self) -> u64 {
-        self.size
+    /// The stamp of a file that changed while it was read: never cached, never matched.
+    pub fn unstable() -> Stamp {
+        Stamp {
+            size: u64::MAX,
+            mtime: (i64::MAX, 0),
+            ctime: (i64::MAX, 0),
+            ino: 0,
+            dev: 0,
+        }
     }
 
     /// Modified so recently that a further edit in the same clock tick could leave the

@@ -203,6 +203,25 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     // Extract and write outputs; the manifest comes last, so until it is renamed into place
     // the old manifest describes the sources these outputs no longer match (stale).
     let old_resolution = old.as_ref().map(|m| m.resolution.clone());
+    let old_failures: Vec<Skipped> = old
+        .as_ref()
+        .map(|m| {
+            m.skipped
+                .iter()
+                .filter(|s| s.reason.is_extraction_failure())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let files = &inventory.files;
+    let file_chunk: HashMap<&str, &str> = chunks
+        .iter()
+        .flat_map(|c| {
+            c.files
+                .iter()
+                .map(move |&i| (files[i].path.as_str(), c.name.as_str()))
+        })
+        .collect();
     let mut entries: BTreeMap<String, ChunkEntry> = old
         .map(|m| m.chunks.into_iter().map(|c| (c.name.clone(), c)).collect())
         .unwrap_or_default();
@@ -339,7 +358,6 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
             orchestrator::run_parallel(tasks, &options, &interrupts, &mut sink)?
         }
     };
-    drop(interrupts);
     let completed = pending.iter().filter(|p| p.remaining == 0).count();
 
     // The resolution fingerprint may only move forward when every imports output now
@@ -358,14 +376,34 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     } else {
         old_resolution.unwrap_or_default()
     };
-    let new_manifest = assemble_manifest(entries, &inventory, &tally.failures, resolution);
+    // Files that failed in an earlier run stay recorded while their chunk is not retried.
+    let retried: BTreeSet<&str> = pending
+        .iter()
+        .map(|p| chunks[p.chunk].name.as_str())
+        .collect();
+    let mut failures = tally.failures.clone();
+    for old_skip in &old_failures {
+        let chunk = file_chunk.get(old_skip.path.as_str());
+        let still_missing = chunk.is_some_and(|c| {
+            !retried.contains(c)
+                && entries
+                    .get(*c)
+                    .is_some_and(|e| !e.files.iter().any(|f| f.path == old_skip.path))
+        });
+        if still_missing {
+            failures.push((old_skip.path.clone(), Failure::Earlier(old_skip.reason)));
+        }
+    }
+    let new_manifest = assemble_manifest(entries, &inventory, &failures, resolution);
+    // The outputs' renames reach the disk before the manifest that describes them.
+    state.sync();
     state.write_atomic(MANIFEST_FILE, &manifest::to_json_bytes(&new_manifest))?;
     let keep = expected_outputs(&new_manifest);
     for orphan in state.orphans(&keep, MANIFEST_FILE) {
         state.remove(&orphan)?;
     }
     state.remove_empty_dirs();
-    state.sync_root();
+    state.sync();
 
     let summary = Summary {
         cfg,
@@ -386,7 +424,10 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     } else if !cfg.quiet {
         summary.print();
     }
-    if let Some(sig) = report.interrupted {
+    // A signal that arrived while the manifest was written still counts.
+    let interrupted = report.interrupted.or_else(|| interrupts.received());
+    drop(interrupts);
+    if let Some(sig) = interrupted {
         eprintln!(
             "interrupted: {completed} of {} chunk(s) extracted and written, {} manifest describes them; run `discover --incremental` to finish",
             work.len(),
@@ -414,12 +455,16 @@ fn reusable_outcomes(
 ) -> Vec<Option<FileOutcome>> {
     let none = || vec![None; chunk.files.len()];
     let Some(old) = old else { return none() };
+    // The chunk's file list is that of its latest extraction; an output made from older
+    // sources (an `--only` run re-extracted the others since) cannot be split by it.
+    let recorded = plan::chunk_digest(old.files.iter().map(|f| (f.path.as_str(), f.hash.as_str())));
     let mut stored: Vec<HashMap<String, Items>> = Vec::with_capacity(extractors.len());
     for &extractor in extractors {
-        let current = old
-            .outputs
-            .iter()
-            .any(|o| o.extractor == extractor.name() && o.version == extractor.version());
+        let current = old.outputs.iter().any(|o| {
+            o.extractor == extractor.name()
+                && o.version == extractor.version()
+                && o.inputs == recorded
+        });
         let rel = StateDir::output_rel(extractor.name(), &chunk.name);
         let items = match (current, state.read(&rel)) {
             (true, Ok(Some(bytes))) => Items::from_output_json(extractor, &bytes),

@@ -1,5 +1,6 @@
 //! The state directory on disk: atomic writes, leftover temp files, orphaned outputs.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
@@ -26,11 +27,17 @@ pub struct StateDir {
     root: PathBuf,
     /// How paths are shown in messages (as the user would type them).
     shown: String,
+    /// Directories that received a rename, flushed by `sync`.
+    renamed_in: RefCell<BTreeSet<PathBuf>>,
 }
 
 impl StateDir {
     pub fn new(root: PathBuf, shown: String) -> StateDir {
-        StateDir { root, shown }
+        StateDir {
+            root,
+            shown,
+            renamed_in: RefCell::new(BTreeSet::new()),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -113,6 +120,7 @@ impl StateDir {
             let _ = fs::remove_file(&temp);
             return Err(self.io("write", rel, e));
         }
+        self.renamed_in.borrow_mut().insert(dir.to_path_buf());
         Ok(true)
     }
 
@@ -124,10 +132,15 @@ impl StateDir {
         }
     }
 
-    /// Flushes directory entries (renames) of the state root to disk.
-    pub fn sync_root(&self) {
-        if let Ok(dir) = fs::File::open(&self.root) {
-            let _ = dir.sync_all();
+    /// Flushes the directory entries (renames) of every directory written to, and of the
+    /// root, to disk.
+    pub fn sync(&self) {
+        let mut dirs = std::mem::take(&mut *self.renamed_in.borrow_mut());
+        dirs.insert(self.root.clone());
+        for dir in dirs {
+            if let Ok(dir) = fs::File::open(&dir) {
+                let _ = dir.sync_all();
+            }
         }
     }
 

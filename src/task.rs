@@ -49,6 +49,8 @@ pub enum Failure {
     OverMemory { peak: u64, limit: u64 },
     /// The worker sent a corrupt frame on this file.
     Protocol(String),
+    /// Failed in an earlier run, and not retried since.
+    Earlier(SkipReason),
 }
 
 impl Failure {
@@ -62,6 +64,7 @@ impl Failure {
             Failure::Crashed(_) => SkipReason::WorkerCrashed,
             Failure::OverMemory { .. } => SkipReason::OverMemoryLimit,
             Failure::Protocol(_) => SkipReason::ProtocolError,
+            Failure::Earlier(reason) => *reason,
         }
     }
 
@@ -78,6 +81,7 @@ impl Failure {
                 crate::config::human_size(*limit)
             ),
             Failure::Protocol(why) => format!("worker sent a corrupt frame: {why}"),
+            Failure::Earlier(reason) => format!("{} in an earlier run", reason.describe()),
         }
     }
 }

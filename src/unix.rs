@@ -12,7 +12,9 @@ pub fn isolate(command: &mut Command) {
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
         command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+            // SIGTERM rather than SIGKILL: the worker catches it and kills its whole group,
+            // so that what it spawned dies with it.
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
             // The parent may have died between fork and prctl.
@@ -90,21 +92,34 @@ pub fn reap(pid: u32, block: bool) -> Option<Reaped> {
     })
 }
 
-/// Terminates a worker's whole group: SIGTERM, up to `grace` for it to go, then SIGKILL.
-/// Stragglers of the group (grandchildren) get SIGKILL either way.
+/// Whether `pid` has exited, without reaping it: while it is an unreaped zombie its pid,
+/// and so its process group id, cannot be reused, so the group can still be signalled safely.
+pub fn has_exited(pid: u32) -> bool {
+    // SAFETY: siginfo is plain data written by waitid.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: plain system call on our own child.
+    let got = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT,
+        )
+    };
+    // SAFETY: si_pid is set by waitid when a child changed state.
+    got == 0 && unsafe { info.si_pid() } != 0
+}
+
+/// Terminates a worker's whole group: SIGTERM, up to `grace` for the worker to go, then
+/// SIGKILL to the group (grandchildren included), and only then reaps the worker.
 pub fn terminate_group(pid: u32, grace: Duration) -> Option<Reaped> {
     signal_group(pid, libc::SIGTERM);
     let deadline = Instant::now() + grace;
-    let mut reaped = None;
-    while Instant::now() < deadline {
-        if let Some(r) = reap(pid, false) {
-            reaped = Some(r);
-            break;
-        }
+    while Instant::now() < deadline && !has_exited(pid) {
         std::thread::sleep(Duration::from_millis(5));
     }
     signal_group(pid, libc::SIGKILL);
-    reaped.or_else(|| reap(pid, true))
+    reap(pid, true)
 }
 
 /// Current and peak resident set size of a process, in bytes, from /proc.

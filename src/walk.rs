@@ -65,6 +65,20 @@ pub enum SkipReason {
 }
 
 impl SkipReason {
+    /// Reasons found while extracting (not by the walk), which a later run may not see again
+    /// until it retries the file.
+    pub fn is_extraction_failure(self) -> bool {
+        matches!(
+            self,
+            SkipReason::ParseFailed
+                | SkipReason::ParseTimeout
+                | SkipReason::TaskTimeout
+                | SkipReason::WorkerCrashed
+                | SkipReason::OverMemoryLimit
+                | SkipReason::ProtocolError
+        )
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             SkipReason::TooLarge => "too large",
@@ -185,12 +199,12 @@ pub fn walk(
     let mut stamps = Vec::with_capacity(candidates.len());
     for ((rel, _, lang), outcome) in candidates.into_iter().zip(read) {
         match outcome {
-            Ok((hash, stamp)) => {
+            Ok((hash, size, stamp)) => {
                 inventory.files.push(SourceFile {
                     path: rel.clone(),
                     lang: lang.unwrap_or(Lang::JavaScript),
                     hash: hash.clone(),
-                    size: stamp.size(),
+                    size,
                 });
                 stamps.push((rel, stamp, hash));
             }
@@ -212,7 +226,7 @@ pub fn walk(
     inventory
 }
 
-type ReadOutcome = Result<(String, Stamp), (SkipReason, String)>;
+type ReadOutcome = Result<(String, u64, Stamp), (SkipReason, String)>;
 
 /// Reads and hashes the candidates on all cores (files whose metadata matches the cache are
 /// not read); the order of the result is the input's.
@@ -261,14 +275,18 @@ fn read_one(rel: &str, path: &Path, max_size: u64, cache: &HashCache) -> ReadOut
     }
     let stamp = Stamp::of(&meta);
     if let Some(hash) = cache.get(rel, &stamp) {
-        return Ok((hash.to_string(), stamp));
+        return Ok((hash.to_string(), meta.len(), stamp));
     }
     let bytes = std::fs::read(path).map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
     check_text(&bytes)?;
-    // The file may have changed between the stat and the read; the stamp must describe
-    // the bytes that were hashed.
-    let stamp = std::fs::metadata(path).map_or(stamp, |m| Stamp::of(&m));
-    Ok((content_hash(&bytes), stamp))
+    // A file that changed while it was read gets a stamp that matches nothing, so it is
+    // neither cached with the wrong hash nor trusted next time.
+    let after = std::fs::metadata(path).map(|m| Stamp::of(&m));
+    let stamp = match after {
+        Ok(after) if after == stamp => stamp,
+        _ => Stamp::unstable(),
+    };
+    Ok((content_hash(&bytes), bytes.len() as u64, stamp))
 }
 
 /// Rejects binary and non-UTF-8 content.

@@ -32,6 +32,10 @@ fn deeply_nested_containers_keep_their_symbols() {
         "try:\n    import fcntl\nexcept ImportError:\n    if True:\n        if False:\n            pass\n        else:\n            def lock(f):  # not locked\n                def inner():\n                    pass\n                return inner\n\nclass A:\n    class B:\n        class C:\n            def m(self):\n                pass\n",
     );
     repo.write(
+        "expr.ts",
+        "export const Foo = class {\n  method() {}\n};\nexport namespace N {\n  export const Bar = class {\n    other() {}\n  };\n}\n",
+    );
+    repo.write(
         "deep.d.ts",
         "declare module \"m\" {\n  export namespace Outer {\n    export namespace Inner {\n      export class K {\n        method(): void;\n      }\n    }\n  }\n}\n",
     );
@@ -44,6 +48,10 @@ fn deeply_nested_containers_keep_their_symbols() {
     assert_eq!(
         names(&symbols, "deep.d.ts"),
         ["m:-", "Outer:m", "Inner:Outer", "K:Inner", "method:K"]
+    );
+    assert_eq!(
+        names(&symbols, "expr.ts"),
+        ["Foo:-", "method:Foo", "N:-", "Bar:N", "other:Bar"]
     );
     let lock = symbols.iter().find(|s| s["name"] == "lock").unwrap();
     assert_eq!(

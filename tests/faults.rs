@@ -205,11 +205,12 @@ fn sigterm_stops_a_parallel_run_cleanly() {
 }
 
 #[test]
-fn workers_die_with_a_killed_parent() {
+fn workers_and_grandchildren_die_with_a_killed_parent() {
     let repo = poisoned_tree();
-    let fault = format!("hang:{POISON}");
+    // The worker spawns a long-lived child on the poisoned file, then hangs.
+    let fault = format!("grandchild:{POISON}");
     let mut running = repo.spawn(&["-j", "2", "-v"], &[("DISCOVER_FAULT", &fault)]);
-    running.wait_for_line(&format!("fault: hanging on {POISON}"));
+    running.wait_for_line("fault: spawned grandchild");
     running.signal("KILL");
     let (exit, lines) = running.finish();
     assert_eq!(exit, 128 + 9);

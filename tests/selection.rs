@@ -97,3 +97,24 @@ fn list_extractors_names_each_with_a_description() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn incremental_after_an_only_run_reextracts_what_only_skipped() {
+    let repo = two_chunks();
+    repo.write("a/two.ts", "export const two = 2;\n");
+    repo.run(&[]).expect_code(0);
+    repo.write(
+        "a/one.ts",
+        "import { two } from './two';\nexport function one() {}\n",
+    );
+    repo.run(&["--only", "symbols"]).expect_code(0);
+    repo.run(&["--incremental"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(0);
+    let imports = read_json(&repo.state().join("imports/a.json"));
+    assert_eq!(imports["items"][0]["targets"][0], "a/two.ts", "{imports}");
+    let fresh = tempfile::tempdir().unwrap();
+    let state = fresh.path().join("state");
+    repo.run(&["--state-dir", state.to_str().unwrap()])
+        .expect_code(0);
+    crate::util::assert_same_state(&crate::util::files_under(&state), &repo.state_files());
+}

@@ -42,7 +42,7 @@ impl ExtractorId {
     pub fn version(self) -> u32 {
         match self {
             ExtractorId::Imports => 1,
-            ExtractorId::Symbols => 2,
+            ExtractorId::Symbols => 3,
         }
     }
 

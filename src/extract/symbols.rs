@@ -126,6 +126,14 @@ fn commonjs_exports(statement: Node<'_>, source: &[u8], names: &mut BTreeSet<Str
 /// A node whose body may hold further symbols: a class or namespace definition, or a
 /// module-level compound statement (`@scope`).
 pub fn container<'t>(query: &Query, m: &QueryMatch<'_, 't>, source: &[u8]) -> Option<Node<'t>> {
+    // `const Foo = class { ... }`: the class expression holds the methods.
+    if let Some(value) = m
+        .captures()
+        .iter()
+        .find(|c| query.capture_names()[c.index as usize] == "value" && c.node.kind() == "class")
+    {
+        return Some(value.node);
+    }
     let capture = m.captures().iter().find(|c| {
         matches!(
             query.capture_names()[c.index as usize],

@@ -127,6 +127,11 @@ impl Dispatcher<'_, '_> {
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return Ok(()),
             }
+            // Results that already arrived count before any limit is enforced: a worker that
+            // finished just in time is not killed for a timeout it did not exceed.
+            while let Ok(event) = rx.try_recv() {
+                self.handle(event)?;
+            }
             self.enforce_limits()?;
         }
     }
@@ -349,9 +354,8 @@ impl Dispatcher<'_, '_> {
                 outcome,
             } => {
                 let Some(running) = worker.running.as_mut().filter(|r| r.task.id == task) else {
-                    return Err(RunError::Worker(format!(
-                        "worker {slot} reported a file of task {task}, which it was not running"
-                    )));
+                    let why = format!("reported a file of task {task}, which it was not running");
+                    return self.fail_worker(slot, Some(Failure::Protocol(why)));
                 };
                 let before = running.unfinished.len();
                 running.unfinished.retain(|f| f.index != file);
@@ -372,16 +376,17 @@ impl Dispatcher<'_, '_> {
                 self.progress.file_done(items);
             }
             FromWorker::TaskDone { task, peak } => {
-                let Some(running) = worker.running.take().filter(|r| r.task.id == task) else {
-                    return Err(RunError::Worker(format!(
-                        "worker {slot} finished task {task}, which it was not running"
-                    )));
-                };
-                if !running.unfinished.is_empty() {
-                    return Err(RunError::Worker(format!(
-                        "worker {slot} finished task {task} without reporting every file"
-                    )));
+                let finished = worker
+                    .running
+                    .as_ref()
+                    .is_some_and(|r| r.task.id == task && r.unfinished.is_empty());
+                if !finished {
+                    let why = format!("finished task {task} early or without running it");
+                    return self.fail_worker(slot, Some(Failure::Protocol(why)));
                 }
+                let Some(running) = worker.running.take() else {
+                    return Ok(());
+                };
                 for file in &running.task.files {
                     self.report.file_peaks.insert(file.index, peak);
                 }
@@ -482,12 +487,26 @@ impl Dispatcher<'_, '_> {
         Ok(())
     }
 
-    /// A task that failed with one file left blames that file; otherwise its unfinished
-    /// files are retried as two halves, at the front of the queue.
+    /// A task of one file that failed blames that file; otherwise its unfinished files are
+    /// retried (as two halves when there are several), at the front of the queue.
     fn retry_or_blame(&mut self, running: Running, reason: Failure) -> Result<(), RunError> {
         let mut files = running.unfinished;
+        // Only a task of one file convicts that file: the last file of a longer task may
+        // have run out of time (or memory) that the files before it used.
+        let alone = running.task.files.len() == 1;
         match files.len() {
             0 => Ok(()),
+            1 if !alone => {
+                let id = self.next_task_id;
+                self.next_task_id += 1;
+                self.report.retries += 1;
+                self.queue.push_front(Task {
+                    id,
+                    files,
+                    extractors: running.task.extractors,
+                });
+                Ok(())
+            }
             1 => {
                 let file = files.remove(0);
                 self.progress
@@ -528,19 +547,15 @@ impl Dispatcher<'_, '_> {
             drop(worker.stdin.take());
             let reaped = if polite {
                 let deadline = Instant::now() + self.options.grace;
-                let mut reaped = None;
-                while reaped.is_none() && Instant::now() < deadline {
-                    reaped = unix::reap(worker.pid, false);
-                    if reaped.is_none() {
-                        std::thread::sleep(Duration::from_millis(2));
-                    }
+                while Instant::now() < deadline && !unix::has_exited(worker.pid) {
+                    std::thread::sleep(Duration::from_millis(2));
                 }
-                reaped.or_else(|| unix::terminate_group(worker.pid, self.options.grace))
+                // Anything the worker left in its group goes too, before the pid is freed.
+                unix::signal_group(worker.pid, libc::SIGKILL);
+                unix::reap(worker.pid, true)
             } else {
                 unix::terminate_group(worker.pid, self.options.grace)
             };
-            // Anything the worker left in its group goes too.
-            unix::signal_group(worker.pid, libc::SIGKILL);
             signals::unregister_worker(worker.pid);
             if let Some(r) = reaped {
                 self.stats[slot].peak = self.stats[slot].peak.max(r.max_rss);

@@ -38,6 +38,16 @@ fn serve() -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
 
+    // SIGTERM (from the parent, or the kernel when the parent dies) takes the whole group:
+    // anything this worker spawned must not outlive it.
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([libc::SIGTERM]) {
+        std::thread::spawn(move || {
+            if signals.forever().next().is_some() {
+                crate::unix::signal_group(std::process::id(), libc::SIGKILL);
+            }
+        });
+    }
+
     // A reader thread owns stdin, so that the end of the pipe is noticed even while the main
     // thread is stuck in a pathological file.
     let (tx, rx) = mpsc::channel::<ToWorker>();

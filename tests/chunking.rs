@@ -11,6 +11,15 @@ fn chunk_names(repo: &Repo) -> Vec<String> {
         .collect()
 }
 
+/// The chunks of `tree()` once `src/features/*` are split out.
+const SPLIT: [&str; 5] = [
+    "_root",
+    "src",
+    "src/features/billing",
+    "src/features/orders",
+    "tools",
+];
+
 fn tree() -> Repo {
     let repo = Repo::empty();
     repo.write("index.ts", "export const a = 1;\n");
@@ -41,16 +50,7 @@ fn directories_over_the_budget_split_into_children() {
     let repo = tree();
     repo.write("discover.toml", "[chunks]\nmax_files = 4\n");
     repo.run(&[]).expect_code(0);
-    assert_eq!(
-        chunk_names(&repo),
-        [
-            "_root",
-            "src",
-            "src/features/billing",
-            "src/features/orders",
-            "tools"
-        ]
-    );
+    assert_eq!(chunk_names(&repo), SPLIT);
     // A directory's own files form a chunk named after it; nested names map to nested files.
     assert!(repo.state().join("symbols/src.json").is_file());
     assert!(
@@ -65,16 +65,7 @@ fn configured_roots_always_get_their_own_chunk() {
     let repo = tree();
     repo.write("discover.toml", "[chunks]\nroots = [\"src/features/*\"]\n");
     repo.run(&[]).expect_code(0);
-    assert_eq!(
-        chunk_names(&repo),
-        [
-            "_root",
-            "src",
-            "src/features/billing",
-            "src/features/orders",
-            "tools"
-        ]
-    );
+    assert_eq!(chunk_names(&repo), SPLIT);
 }
 
 #[test]

@@ -4,7 +4,7 @@ use crate::walk::Skipped;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the layout of `.state/` or the manifest changes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +53,10 @@ pub struct OutputEntry {
     /// Digest of the inputs the output was extracted from (see `plan::chunk_digest`).
     pub inputs: String,
     pub items: usize,
+    /// Size and blake3 of the output file as written: `--check` compares the size, and an
+    /// incremental run reuses the file's items only when the hash matches.
+    pub bytes: u64,
+    pub hash: String,
 }
 
 pub fn generator() -> String {

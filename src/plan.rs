@@ -30,6 +30,7 @@ pub enum Reason {
     ExtractorVersion,
     NeverExtracted,
     OutputMissing,
+    OutputModified,
     SourcesGone,
 }
 
@@ -42,6 +43,7 @@ impl Reason {
             Reason::ExtractorVersion => "extractor version changed",
             Reason::NeverExtracted => "not extracted yet",
             Reason::OutputMissing => "output file missing",
+            Reason::OutputModified => "output file differs from the manifest",
             Reason::SourcesGone => "its sources are gone",
         }
     }
@@ -194,8 +196,10 @@ fn output_reason(
     if output.inputs != digest {
         return Some(Reason::SourcesChanged);
     }
-    if !state.exists(&StateDir::output_rel(extractor.name(), &entry.name)) {
-        return Some(Reason::OutputMissing);
+    match state.size(&StateDir::output_rel(extractor.name(), &entry.name)) {
+        None => return Some(Reason::OutputMissing),
+        Some(size) if size != output.bytes => return Some(Reason::OutputModified),
+        Some(_) => {}
     }
     None
 }

@@ -460,14 +460,17 @@ fn reusable_outcomes(
     let recorded = plan::chunk_digest(old.files.iter().map(|f| (f.path.as_str(), f.hash.as_str())));
     let mut stored: Vec<HashMap<String, Items>> = Vec::with_capacity(extractors.len());
     for &extractor in extractors {
-        let current = old.outputs.iter().any(|o| {
+        let output = old.outputs.iter().find(|o| {
             o.extractor == extractor.name()
                 && o.version == extractor.version()
                 && o.inputs == recorded
         });
         let rel = StateDir::output_rel(extractor.name(), &chunk.name);
-        let items = match (current, state.read(&rel)) {
-            (true, Ok(Some(bytes))) => Items::from_output_json(extractor, &bytes),
+        // Only the very bytes the manifest describes are trusted.
+        let items = match (output, state.read(&rel)) {
+            (Some(output), Ok(Some(bytes))) if crate::hash::content_hash(&bytes) == output.hash => {
+                Items::from_output_json(extractor, &bytes)
+            }
             _ => None,
         };
         match items {
@@ -596,6 +599,8 @@ fn finish_chunk(
             version: extractor.version(),
             inputs: inputs.clone(),
             items: list.len(),
+            bytes: bytes.len() as u64,
+            hash: crate::hash::content_hash(&bytes),
         });
     }
     outputs.sort_by(|a, b| a.extractor.cmp(&b.extractor));

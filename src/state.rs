@@ -60,8 +60,12 @@ impl StateDir {
         }
     }
 
-    pub fn exists(&self, rel: &str) -> bool {
-        self.root.join(rel).is_file()
+    /// Size of the file `rel`, or `None` when there is none.
+    pub fn size(&self, rel: &str) -> Option<u64> {
+        fs::metadata(self.root.join(rel))
+            .ok()
+            .filter(|m| m.is_file())
+            .map(|m| m.len())
     }
 
     /// Refuses to take over a non-empty directory that was not written by us: orphan

@@ -161,3 +161,31 @@ fn no_cache_leaves_the_cache_alone() {
     repo.run(&["--check", "--no-cache"]).expect_code(0);
     assert!(!repo.cache.path().join("discover").exists());
 }
+
+#[test]
+fn an_edited_output_is_stale_and_never_reused() {
+    let repo = Repo::from_fixture("mixed");
+    repo.write("discover.toml", "[chunks]\nmax_files = 4\n");
+    repo.run(&[]).expect_code(0);
+    let good = repo.state_files();
+    let path = repo.state().join("symbols/src/lib.json");
+    let edited = String::from_utf8(good["symbols/src/lib.json"].clone())
+        .unwrap()
+        .replace("\"ENDPOINT\"", "\"ENDPOINT_EDITED_BY_HAND\"");
+    std::fs::write(&path, edited).unwrap();
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains(
+            "stale chunk src/lib (symbols: output file differs from the manifest)",
+        );
+    // A source edit in the same chunk must not resurrect the hand-edited items.
+    repo.write("src/lib/esm.mjs", "export const url = 2;\n");
+    repo.run(&["--incremental"]).expect_code(0);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(!text.contains("ENDPOINT_EDITED_BY_HAND"), "{text}");
+    let full = Repo::empty();
+    crate::util::copy_tree(repo.path(), full.path());
+    std::fs::remove_dir_all(full.state()).unwrap();
+    full.run(&[]).expect_code(0);
+    crate::util::assert_same_state(&full.state_files(), &repo.state_files());
+}

@@ -63,16 +63,6 @@ pub enum QueryFamily {
     Python,
 }
 
-impl QueryFamily {
-    pub fn file_stem(self) -> &'static str {
-        match self {
-            QueryFamily::TypeScript => "typescript",
-            QueryFamily::JavaScript => "javascript",
-            QueryFamily::Python => "python",
-        }
-    }
-}
-
 impl fmt::Display for Lang {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

@@ -120,7 +120,7 @@ pub fn walk(
     let state_dir = state_dir
         .canonicalize()
         .unwrap_or_else(|_| state_dir.to_path_buf());
-    let mut candidates: Vec<(String, PathBuf, Option<Lang>)> = Vec::new();
+    let mut candidates: Vec<(String, PathBuf, Lang)> = Vec::new();
     let mut inventory = Inventory::default();
     let mut errors: Vec<(String, SkipReason, String)> = Vec::new();
 
@@ -191,7 +191,7 @@ pub fn walk(
         if settings.exclude.is_match(&rel) {
             continue;
         }
-        candidates.push((rel, entry.into_path(), Some(lang)));
+        candidates.push((rel, entry.into_path(), lang));
     }
 
     let read = read_all(&candidates, settings.max_file_size, cache);
@@ -202,7 +202,7 @@ pub fn walk(
             Ok((hash, size, stamp)) => {
                 inventory.files.push(SourceFile {
                     path: rel.clone(),
-                    lang: lang.unwrap_or(Lang::JavaScript),
+                    lang,
                     hash: hash.clone(),
                     size,
                 });
@@ -231,7 +231,7 @@ type ReadOutcome = Result<(String, u64, Stamp), (SkipReason, String)>;
 /// Reads and hashes the candidates on all cores (files whose metadata matches the cache are
 /// not read); the order of the result is the input's.
 fn read_all(
-    candidates: &[(String, PathBuf, Option<Lang>)],
+    candidates: &[(String, PathBuf, Lang)],
     max_size: u64,
     cache: &HashCache,
 ) -> Vec<ReadOutcome> {

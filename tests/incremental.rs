@@ -138,10 +138,7 @@ proptest! {
         repo.run(&["--incremental"]).expect_code(0);
         repo.run(&["--check"]).expect_code(0);
 
-        let fresh = tempfile::tempdir().unwrap();
-        let fresh_state = fresh.path().join("state");
-        repo.run(&["--state-dir", fresh_state.to_str().unwrap()]).expect_code(0);
-        assert_same_state(&files_under(&fresh_state), &repo.state_files());
+        assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
     }
 }
 

@@ -1,6 +1,6 @@
 //! `--parallel` and `-j N` write the bytes the sequential run writes, for any N.
 
-use crate::util::{Repo, assert_same_state, files_under};
+use crate::util::{Repo, assert_same_state};
 
 /// A tree with enough chunks and bytes to spread over several tasks and workers.
 pub fn wide_tree() -> Repo {
@@ -27,26 +27,17 @@ pub fn wide_tree() -> Repo {
     repo
 }
 
-fn state_with(repo: &Repo, args: &[&str]) -> std::collections::BTreeMap<String, Vec<u8>> {
-    let out = tempfile::tempdir().unwrap();
-    let state = out.path().join("state");
-    let mut argv = vec!["--state-dir", state.to_str().unwrap()];
-    argv.extend_from_slice(args);
-    repo.run(&argv).expect_code(0);
-    files_under(&state)
-}
-
 #[test]
 fn any_worker_count_gives_the_sequential_bytes() {
     for repo in [wide_tree(), Repo::from_fixture("mixed")] {
-        let sequential = state_with(&repo, &[]);
+        let sequential = repo.state_of_run(&[]);
         for args in [
             &["-j", "1"][..],
             &["-j", "2"],
             &["-j", "4"],
             &["--parallel"],
         ] {
-            assert_same_state(&sequential, &state_with(&repo, args));
+            assert_same_state(&sequential, &repo.state_of_run(args));
         }
     }
 }
@@ -60,7 +51,7 @@ fn parallel_incremental_equals_a_full_run() {
     repo.write("d5/extra.ts", "import { x } from '../d3/m3';\n");
     repo.run(&["--incremental", "-j", "3"]).expect_code(0);
     repo.run(&["--check"]).expect_code(0);
-    assert_same_state(&state_with(&repo, &[]), &repo.state_files());
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
 }
 
 #[test]

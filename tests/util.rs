@@ -142,6 +142,17 @@ impl Repo {
         files_under(&self.state())
     }
 
+    /// The state a run with `args` writes into a fresh directory outside the repo (a full
+    /// run, for comparison with the repo's own state).
+    pub fn state_of_run(&self, args: &[&str]) -> BTreeMap<String, Vec<u8>> {
+        let out = tempfile::tempdir().expect("temp dir");
+        let state = out.path().join("state");
+        let mut argv = vec!["--state-dir", state.to_str().expect("UTF-8 temp path")];
+        argv.extend_from_slice(args);
+        self.run(&argv).expect_code(0);
+        files_under(&state)
+    }
+
     pub fn manifest(&self) -> serde_json::Value {
         read_json(&self.state().join("manifest.json"))
     }

@@ -31,10 +31,6 @@ impl ExtractorSet {
         }
     }
 
-    pub fn selected(&self) -> &[ExtractorId] {
-        &self.selected
-    }
-
     fn query(&self, pos: usize, lang: Lang) -> Result<&Query, &QueryLoadError> {
         self.queries[pos][lang.index()]
             .get_or_init(|| compile(self.selected[pos], lang))

@@ -3,6 +3,7 @@
 mod util;
 
 mod bad_input;
+mod catalogue;
 mod check;
 mod chunking;
 mod determinism;

@@ -1,9 +1,12 @@
 //! Parse once, extract many: a file is parsed a single time and every selected extractor's
 //! query runs over the same tree, within a time budget.
 
-use super::query::{QueryLoadError, compile};
+use super::query::{QueryLoadError, compile, has_query};
+use super::scan::Scan;
 use super::syntax::count_syntax_errors;
-use super::{ExtractorId, Items, imports, symbols};
+use super::{
+    ExtractorId, Items, calls, components, hooks, imports, routes, schemas, symbols, tests, types,
+};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -31,10 +34,16 @@ impl ExtractorSet {
         }
     }
 
-    fn query(&self, pos: usize, lang: Lang) -> Result<&Query, &QueryLoadError> {
+    /// The query of the extractor at `pos` for `lang`, or `None` when it ships none.
+    fn query(&self, pos: usize, lang: Lang) -> Result<Option<&Query>, ExtractError> {
+        if !has_query(self.selected[pos], lang) {
+            return Ok(None);
+        }
         self.queries[pos][lang.index()]
             .get_or_init(|| compile(self.selected[pos], lang))
             .as_ref()
+            .map(Some)
+            .map_err(|e| ExtractError::Parser(e.to_string()))
     }
 }
 
@@ -167,9 +176,44 @@ pub fn extract_file(
         if !wanted.contains(&extractor) {
             continue;
         }
-        let query = set
-            .query(pos, lang)
-            .map_err(|e| ExtractError::Parser(e.to_string()))?;
+        if !matches!(extractor, ExtractorId::Symbols | ExtractorId::Imports) {
+            if !extractor.admits(lang, path, text) {
+                facts.items.push(Items::empty(extractor));
+                continue;
+            }
+            let query = set.query(pos, lang)?;
+            let mut should_stop = || check(&mut stop).is_break();
+            let mut scan = Scan::new(
+                query,
+                &mut ctx.cursor,
+                root,
+                text,
+                lang,
+                path,
+                &mut should_stop,
+            );
+            let items = match extractor {
+                ExtractorId::Calls => Items::Calls(calls::extract(&mut scan)),
+                ExtractorId::Components => Items::Components(components::extract(&mut scan)),
+                ExtractorId::Hooks => Items::Hooks(hooks::extract(&mut scan)),
+                ExtractorId::Routes => Items::Routes(routes::extract(&mut scan)),
+                ExtractorId::Schemas => Items::Schemas(schemas::extract(&mut scan)),
+                ExtractorId::Tests => Items::Tests(tests::extract(&mut scan)),
+                ExtractorId::Types => Items::Types(types::extract(&mut scan)),
+                ExtractorId::Symbols | ExtractorId::Imports => unreachable!("handled below"),
+            };
+            let stopped = scan.stopped();
+            drop(scan);
+            if stopped {
+                return Err(stop.unwrap_or(ExtractError::Cancelled));
+            }
+            facts.items.push(items);
+            continue;
+        }
+        let Some(query) = set.query(pos, lang)? else {
+            facts.items.push(Items::empty(extractor));
+            continue;
+        };
         ctx.cursor.set_max_start_depth(extractor.max_start_depth());
         // Each scan is a subtree and a byte range of it. Imports scan only the stretches
         // around their anchor words; symbols scan the top of the tree and then, one by one,
@@ -211,7 +255,7 @@ pub fn extract_file(
                             symbols_found.push(s);
                         }
                     }
-                    ExtractorId::Imports => {
+                    _ => {
                         imports::from_match(query, m, text, lang, path, &mut imports_found);
                     }
                 }
@@ -225,7 +269,7 @@ pub fn extract_file(
         ctx.cursor.set_byte_range(0..usize::MAX);
         facts.items.push(match extractor {
             ExtractorId::Symbols => Items::Symbols(symbols_found),
-            ExtractorId::Imports => Items::Imports(imports_found),
+            _ => Items::Imports(imports_found),
         });
     }
     Ok(facts)

@@ -6,6 +6,11 @@ use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, Query, QueryMatch};
 
+/// Capture names `extractors/imports/*.scm` may use.
+pub const CAPTURES: &[&str] = &[
+    "static", "reexport", "dynamic", "require", "import", "from", "source",
+];
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Import {
     pub file: String,

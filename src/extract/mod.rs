@@ -1,18 +1,34 @@
 //! The extractor catalogue and the per-file engine that runs it.
 
+mod calls;
+mod components;
 mod engine;
+mod hooks;
 mod imports;
 mod query;
+mod routes;
+mod scan;
+mod schemas;
 mod symbols;
 mod syntax;
+mod tests;
+mod types;
 
+pub use calls::CallNode;
+pub use components::Component;
 pub use engine::{ExtractContext, ExtractError, ExtractorSet, FileFacts, extract_file};
+pub use hooks::Hook;
 pub use imports::{Import, ImportKind};
 pub use query::{QueryLoadError, bundled_queries};
+pub use routes::Route;
+pub use schemas::Schema;
 pub use symbols::{Symbol, SymbolKind};
+pub use tests::TestCase;
+pub use types::TypeDef;
 
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::fmt;
 
 /// Deepest start of a symbol match below the root of a scan (the file, or a class or
@@ -23,33 +39,142 @@ const SYMBOL_MAX_DEPTH: u32 = 5;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ExtractorId {
+    Calls,
+    Components,
+    Hooks,
     Imports,
+    Routes,
+    Schemas,
     Symbols,
+    Tests,
+    Types,
 }
 
 impl ExtractorId {
-    pub const ALL: [ExtractorId; 2] = [ExtractorId::Imports, ExtractorId::Symbols];
+    pub const ALL: [ExtractorId; 9] = [
+        ExtractorId::Calls,
+        ExtractorId::Components,
+        ExtractorId::Hooks,
+        ExtractorId::Imports,
+        ExtractorId::Routes,
+        ExtractorId::Schemas,
+        ExtractorId::Symbols,
+        ExtractorId::Tests,
+        ExtractorId::Types,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
+            ExtractorId::Calls => "calls",
+            ExtractorId::Components => "components",
+            ExtractorId::Hooks => "hooks",
             ExtractorId::Imports => "imports",
+            ExtractorId::Routes => "routes",
+            ExtractorId::Schemas => "schemas",
             ExtractorId::Symbols => "symbols",
+            ExtractorId::Tests => "tests",
+            ExtractorId::Types => "types",
         }
+    }
+
+    /// Whether the extractor has anything to find in files of `lang`: components need JSX,
+    /// types need TypeScript, and hooks are a React (JS/TS) notion.
+    pub fn applies_to(self, lang: Lang) -> bool {
+        match self {
+            ExtractorId::Components => matches!(lang, Lang::Tsx | Lang::JavaScript),
+            ExtractorId::Hooks => lang.is_js_like(),
+            ExtractorId::Types => matches!(lang, Lang::TypeScript | Lang::Tsx),
+            _ => true,
+        }
+    }
+
+    /// Whether a file can hold anything this extractor finds, judged from its path and a
+    /// substring search for words every match contains. A file without them is skipped
+    /// without running a query: the search costs a fraction of a query pass.
+    pub fn admits(self, lang: Lang, path: &str, text: &[u8]) -> bool {
+        if !self.applies_to(lang) {
+            return false;
+        }
+        let words: &[&str] = match (self, lang.is_js_like()) {
+            (ExtractorId::Components, _) => &["<", "createElement"],
+            (ExtractorId::Hooks, _) => &["use"],
+            (ExtractorId::Schemas, true) => &["z.", "zod", ".extend(", ".merge("],
+            (ExtractorId::Schemas, false) => &[
+                "BaseModel",
+                "dataclass",
+                "TypedDict",
+                "attr",
+                "Model",
+                "define",
+                "frozen",
+            ],
+            // Next.js route handlers are known by their path, not their text.
+            (ExtractorId::Routes, true) if routes::is_next_route_file(path) => return true,
+            (ExtractorId::Routes, true) => &["'/", "\"/", "`/", "route", "Route"],
+            (ExtractorId::Routes, false) => &[
+                "route",
+                "path(",
+                "url(",
+                ".get(",
+                ".post(",
+                ".put(",
+                ".patch(",
+                ".delete(",
+                ".head(",
+                ".options(",
+                "websocket",
+                "Route(",
+            ],
+            (ExtractorId::Tests, true) => &[
+                "describe", "it(", "it.", "test", "xit", "fit", "suite", "specify", "context",
+            ],
+            (ExtractorId::Tests, false) => &["test", "Test"],
+            _ => return true,
+        };
+        words
+            .iter()
+            .any(|w| memchr::memmem::find(text, w.as_bytes()).is_some())
     }
 
     /// Bumped whenever the extractor's output for the same input changes, so that a new
     /// version makes every chunk it wrote stale.
     pub fn version(self) -> u32 {
         match self {
+            ExtractorId::Calls => 1,
+            ExtractorId::Components => 1,
+            ExtractorId::Hooks => 1,
             ExtractorId::Imports => 1,
+            ExtractorId::Routes => 1,
+            ExtractorId::Schemas => 1,
             ExtractorId::Symbols => 3,
+            ExtractorId::Tests => 1,
+            ExtractorId::Types => 1,
         }
     }
 
     pub fn description(self) -> &'static str {
         match self {
+            ExtractorId::Calls => {
+                "the call graph: functions, methods and components with the calls, `new`s and JSX renders they make"
+            }
+            ExtractorId::Components => {
+                "React components: props, hooks called, child components rendered, contexts used"
+            }
+            ExtractorId::Hooks => "custom React hooks: parameters, return type, hooks called",
             ExtractorId::Imports => {
                 "import / require / re-export statements, resolved to local files where possible"
+            }
+            ExtractorId::Routes => {
+                "HTTP endpoints: Express-style routers, Next.js route files, FastAPI / Flask / Starlette, Django urls"
+            }
+            ExtractorId::Schemas => {
+                "data schemas: Zod, pydantic models, dataclasses, TypedDicts and attrs classes, with their fields"
+            }
+            ExtractorId::Tests => {
+                "tests: Jest / Vitest / Mocha suites and cases, pytest functions and classes, unittest methods"
+            }
+            ExtractorId::Types => {
+                "TypeScript interfaces, type aliases, enums and classes' public shape, with members"
             }
             ExtractorId::Symbols => {
                 "functions, classes, methods, interfaces, type aliases, enums and exported variables"
@@ -64,7 +189,7 @@ impl ExtractorId {
     pub fn max_start_depth(self) -> Option<u32> {
         match self {
             ExtractorId::Symbols => Some(SYMBOL_MAX_DEPTH),
-            ExtractorId::Imports => None,
+            _ => None,
         }
     }
 
@@ -76,7 +201,7 @@ impl ExtractorId {
         match (self, lang.is_js_like()) {
             (ExtractorId::Imports, true) => Some(&["import", "require", "from"]),
             (ExtractorId::Imports, false) => Some(&["import"]),
-            (ExtractorId::Symbols, _) => None,
+            _ => None,
         }
     }
 
@@ -95,12 +220,120 @@ impl fmt::Display for ExtractorId {
     }
 }
 
-/// The items one extractor found, in one file or a whole chunk. Externally tagged so that it
-/// crosses the worker pipe in bincode; the JSON output serializes the inner list only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Items {
-    Imports(Vec<Import>),
-    Symbols(Vec<Symbol>),
+/// Generates `Items`, one variant per extractor holding that extractor's item type, and the
+/// operations the driver needs on a list of any of them. Every item type has a `file` field
+/// and a total order that starts with it.
+macro_rules! items {
+    ($($variant:ident($item:ty)),* $(,)?) => {
+        /// The items one extractor found, in one file or a whole chunk. Externally tagged so
+        /// that it crosses the worker pipe in bincode; the JSON output serializes the inner
+        /// list only.
+        #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+        pub enum Items {
+            $($variant(Vec<$item>)),*
+        }
+
+        impl Items {
+            pub fn empty(extractor: ExtractorId) -> Items {
+                match extractor {
+                    $(ExtractorId::$variant => Items::$variant(Vec::new())),*
+                }
+            }
+
+            pub fn extractor(&self) -> ExtractorId {
+                match self {
+                    $(Items::$variant(_) => ExtractorId::$variant),*
+                }
+            }
+
+            pub fn len(&self) -> usize {
+                match self {
+                    $(Items::$variant(v) => v.len()),*
+                }
+            }
+
+            /// Appends `other`, which must come from the same extractor.
+            pub fn extend(&mut self, other: Items) {
+                match (self, other) {
+                    $((Items::$variant(a), Items::$variant(b)) => a.extend(b),)*
+                    _ => debug_assert!(false, "items of different extractors"),
+                }
+            }
+
+            /// Sorts into the total order the output is written in (file, line, column,
+            /// then the remaining fields), dropping exact duplicates.
+            pub fn sort(&mut self) {
+                match self {
+                    $(Items::$variant(v) => {
+                        v.sort();
+                        v.dedup();
+                    })*
+                }
+            }
+
+            /// Reads back the items of a rendered `<extractor>/<chunk>.json`.
+            pub fn from_output_json(extractor: ExtractorId, bytes: &[u8]) -> Option<Items> {
+                #[derive(Deserialize)]
+                struct Stored<T> {
+                    items: Vec<T>,
+                }
+                match extractor {
+                    $(ExtractorId::$variant => serde_json::from_slice::<Stored<$item>>(bytes)
+                        .ok()
+                        .map(|s| Items::$variant(s.items)),)*
+                }
+            }
+
+            /// Splits the items by the file they come from.
+            pub fn by_file(self) -> HashMap<String, Items> {
+                let mut out: HashMap<String, Items> = HashMap::new();
+                match self {
+                    $(Items::$variant(items) => {
+                        for item in items {
+                            if let Items::$variant(list) = out
+                                .entry(item.file.clone())
+                                .or_insert_with(|| Items::$variant(Vec::new()))
+                            {
+                                list.push(item);
+                            }
+                        }
+                    })*
+                }
+                out
+            }
+
+            /// The rendered `<extractor>/<chunk>.json`.
+            pub fn to_output_json(&self, chunk: &str) -> Vec<u8> {
+                let extractor = self.extractor();
+                match self {
+                    $(Items::$variant(items) => crate::manifest::to_json_bytes(&OutputFile {
+                        extractor: extractor.name(),
+                        version: extractor.version(),
+                        chunk,
+                        items,
+                    }),)*
+                }
+            }
+        }
+    };
+}
+
+items! {
+    Calls(CallNode),
+    Components(Component),
+    Hooks(Hook),
+    Imports(Import),
+    Routes(Route),
+    Schemas(Schema),
+    Symbols(Symbol),
+    Tests(TestCase),
+    Types(TypeDef),
+}
+
+impl Items {
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// The JSON shape of one `<extractor>/<chunk>.json`.
@@ -110,119 +343,4 @@ struct OutputFile<'a, T> {
     version: u32,
     chunk: &'a str,
     items: &'a [T],
-}
-
-impl Items {
-    pub fn empty(extractor: ExtractorId) -> Items {
-        match extractor {
-            ExtractorId::Imports => Items::Imports(Vec::new()),
-            ExtractorId::Symbols => Items::Symbols(Vec::new()),
-        }
-    }
-
-    pub fn extractor(&self) -> ExtractorId {
-        match self {
-            Items::Imports(_) => ExtractorId::Imports,
-            Items::Symbols(_) => ExtractorId::Symbols,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Items::Imports(v) => v.len(),
-            Items::Symbols(v) => v.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Appends `other`, which must come from the same extractor.
-    pub fn extend(&mut self, other: Items) {
-        match (self, other) {
-            (Items::Imports(a), Items::Imports(b)) => a.extend(b),
-            (Items::Symbols(a), Items::Symbols(b)) => a.extend(b),
-            _ => debug_assert!(false, "items of different extractors"),
-        }
-    }
-
-    /// Sorts into the total order the output is written in (file, line, column, then the
-    /// remaining fields), dropping exact duplicates.
-    pub fn sort(&mut self) {
-        match self {
-            Items::Imports(v) => {
-                v.sort();
-                v.dedup();
-            }
-            Items::Symbols(v) => {
-                v.sort();
-                v.dedup();
-            }
-        }
-    }
-
-    /// Reads back the items of a rendered `<extractor>/<chunk>.json`.
-    pub fn from_output_json(extractor: ExtractorId, bytes: &[u8]) -> Option<Items> {
-        #[derive(Deserialize)]
-        struct Stored<T> {
-            items: Vec<T>,
-        }
-        match extractor {
-            ExtractorId::Imports => serde_json::from_slice::<Stored<Import>>(bytes)
-                .ok()
-                .map(|s| Items::Imports(s.items)),
-            ExtractorId::Symbols => serde_json::from_slice::<Stored<Symbol>>(bytes)
-                .ok()
-                .map(|s| Items::Symbols(s.items)),
-        }
-    }
-
-    /// Splits the items by the file they come from.
-    pub fn by_file(self) -> std::collections::HashMap<String, Items> {
-        let mut out: std::collections::HashMap<String, Items> = std::collections::HashMap::new();
-        let extractor = self.extractor();
-        match self {
-            Items::Imports(items) => {
-                for item in items {
-                    if let Items::Imports(list) = out
-                        .entry(item.file.clone())
-                        .or_insert_with(|| Items::empty(extractor))
-                    {
-                        list.push(item);
-                    }
-                }
-            }
-            Items::Symbols(items) => {
-                for item in items {
-                    if let Items::Symbols(list) = out
-                        .entry(item.file.clone())
-                        .or_insert_with(|| Items::empty(extractor))
-                    {
-                        list.push(item);
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// The rendered `<extractor>/<chunk>.json`.
-    pub fn to_output_json(&self, chunk: &str) -> Vec<u8> {
-        let extractor = self.extractor();
-        match self {
-            Items::Imports(items) => crate::manifest::to_json_bytes(&OutputFile {
-                extractor: extractor.name(),
-                version: extractor.version(),
-                chunk,
-                items,
-            }),
-            Items::Symbols(items) => crate::manifest::to_json_bytes(&OutputFile {
-                extractor: extractor.name(),
-                version: extractor.version(),
-                chunk,
-                items,
-            }),
-        }
-    }
 }

@@ -6,6 +6,21 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use tree_sitter::{Node, Query, QueryMatch};
 
+/// Capture names `extractors/symbols/*.scm` may use.
+pub const CAPTURES: &[&str] = &[
+    "function",
+    "class",
+    "method",
+    "interface",
+    "type",
+    "enum",
+    "namespace",
+    "variable",
+    "name",
+    "value",
+    "scope",
+];
+
 const SIGNATURE_MAX: usize = 200;
 const DOC_MAX: usize = 200;
 

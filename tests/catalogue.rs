@@ -1,0 +1,86 @@
+//! The extractor catalogue against hand-written expectations: each extractor runs alone
+//! (`--only`) over `tests/fixtures/catalogue`, and every item it writes, across all chunks,
+//! must equal `tests/expected/<extractor>.json`. The expected files are written by hand from
+//! reading the fixture sources, not copied from output: a mismatch is either a bug in the
+//! extractor or a case the expectation got wrong, and a person decides which. The actual
+//! items of a failing run are left in `target/catalogue-actual/<extractor>.json`.
+
+use crate::util::{Repo, read_json};
+use std::path::Path;
+
+fn check_extractor(extractor: &str) {
+    let repo = Repo::from_fixture("catalogue");
+    repo.run(&["--only", extractor, "-q"]).expect_code(0);
+    let dir = repo.state().join(extractor);
+    let mut actual: Vec<serde_json::Value> = Vec::new();
+    let mut outputs: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
+    outputs.sort();
+    for output in outputs {
+        let json = read_json(&output);
+        assert_eq!(json["extractor"], extractor, "{}", output.display());
+        actual.extend(json["items"].as_array().unwrap().iter().cloned());
+    }
+    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let expected_path = manifest_dir.join(format!("tests/expected/{extractor}.json"));
+    let expected = read_json(&expected_path);
+    let actual = serde_json::Value::Array(actual);
+    if actual != expected {
+        let out_dir = manifest_dir.join("target/catalogue-actual");
+        std::fs::create_dir_all(&out_dir).unwrap();
+        let out = out_dir.join(format!("{extractor}.json"));
+        std::fs::write(&out, serde_json::to_string_pretty(&actual).unwrap()).unwrap();
+        let (want, got) = (expected.as_array().unwrap(), actual.as_array().unwrap());
+        let first = want
+            .iter()
+            .zip(got)
+            .position(|(a, b)| a != b)
+            .unwrap_or(want.len().min(got.len()));
+        panic!(
+            "{extractor}: {} items expected, {} found; first difference at item {first}:\nexpected: {}\nfound:    {}\n(all found items: {}; compare with {})",
+            want.len(),
+            got.len(),
+            want.get(first).map_or("(none)".into(), |v| v.to_string()),
+            got.get(first).map_or("(none)".into(), |v| v.to_string()),
+            out.display(),
+            expected_path.display(),
+        );
+    }
+}
+
+#[test]
+fn calls() {
+    check_extractor("calls");
+}
+
+#[test]
+fn components() {
+    check_extractor("components");
+}
+
+#[test]
+fn hooks() {
+    check_extractor("hooks");
+}
+
+#[test]
+fn routes() {
+    check_extractor("routes");
+}
+
+#[test]
+fn schemas() {
+    check_extractor("schemas");
+}
+
+#[test]
+fn tests() {
+    check_extractor("tests");
+}
+
+#[test]
+fn types() {
+    check_extractor("types");
+}

@@ -1,1 +1,32 @@
-; (in progress)
+; React component candidates in TSX (compiled for the TypeScript grammar too, where no file
+; is ever scanned: components need JSX). The Rust layer keeps a candidate only when its
+; function returns JSX (or it is a class extending Component), so these patterns only need
+; to find capitalised definitions. Captures:
+;   @function  a function or arrow that may be the component
+;   @wrapped   a call that may wrap one (`memo(...)`, `forwardRef(...)`, `observer(...)`)
+;   @class     a class that may be a class component
+;   @name      the component's name
+;   @default   an anonymous `export default` function or wrapper
+
+(function_declaration
+  name: (identifier) @name (#match? @name "^[A-Z]")) @function
+
+(variable_declarator
+  name: (identifier) @name (#match? @name "^[A-Z]")
+  value: [(arrow_function) (function_expression)] @function)
+
+(variable_declarator
+  name: (identifier) @name (#match? @name "^[A-Z]")
+  value: (call_expression) @wrapped)
+
+(class_declaration
+  name: (type_identifier) @name (#match? @name "^[A-Z]")
+  (class_heritage)) @class
+
+(export_statement
+  "default"
+  value: [(arrow_function) (function_expression)] @function) @default
+
+(export_statement
+  "default"
+  value: (call_expression) @wrapped) @default

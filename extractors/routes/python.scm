@@ -1,1 +1,35 @@
-; (in progress)
+; HTTP routes in Python. Captures:
+;   @decorator    `@app.get("/x")`, `@bp.route("/x", methods=[...])`, `@app.websocket(...)`
+;   @route        Starlette `Route("/x", endpoint)` / `WebSocketRoute(...)`
+;   @urlpatterns  the value assigned to (or added to) Django's `urlpatterns`; the Rust layer
+;                 walks it for `path()` / `re_path()` / `url()` calls
+; Arguments (path literal, methods, endpoint) are read by the Rust layer.
+
+(decorator
+  (call
+    function: (attribute attribute: (identifier) @_method)
+    arguments: (argument_list . (string)))
+  (#any-of? @_method "get" "post" "put" "patch" "delete" "head" "options" "trace" "route" "api_route" "websocket")) @decorator
+
+(call
+  function: [(identifier) @_callee (attribute attribute: (identifier) @_callee)]
+  arguments: (argument_list . (string))
+  (#any-of? @_callee "Route" "WebSocketRoute")) @route
+
+(assignment
+  left: (identifier) @_name
+  right: (_) @urlpatterns
+  (#eq? @_name "urlpatterns"))
+
+(augmented_assignment
+  left: (identifier) @_name
+  right: (_) @urlpatterns
+  (#eq? @_name "urlpatterns"))
+
+(call
+  function: (attribute
+    object: (identifier) @_name
+    attribute: (identifier) @_op)
+  arguments: (argument_list) @urlpatterns
+  (#eq? @_name "urlpatterns")
+  (#any-of? @_op "append" "extend" "insert"))

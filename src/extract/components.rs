@@ -1,18 +1,539 @@
-//! The `components` extractor (in progress).
+//! The `components` extractor: React function, arrow, wrapped and class components.
 
+use super::react::{body_facts, for_each_descendant, returns_jsx};
 use super::scan::Scan;
+use super::syntax::{one_line, position, text};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use tree_sitter::Node;
 
 /// Capture names `extractors/components/*.scm` may use.
-pub const CAPTURES: &[&str] = &[];
+pub const CAPTURES: &[&str] = &["function", "wrapped", "class", "name", "default"];
+
+/// Deepest start of a candidate: `export > lexical_declaration > variable_declarator` is 3;
+/// components defined inside functions are local and not part of the module's shape.
+const MAX_DEPTH: u32 = 3;
+
+const TYPE_MAX: usize = 120;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Component {
     pub file: String,
     pub line: u32,
+    pub column: u32,
+    pub name: String,
+    pub kind: ComponentKind,
+    pub exported: bool,
+    pub default: bool,
+    /// Wrapping calls, outermost first, as written: `React.memo`, `forwardRef`, `observer`.
+    pub wrappers: Vec<String>,
+    /// Destructured prop names, in source order; `...rest` for a rest element.
+    pub props: Vec<String>,
+    /// The props parameter's declared type, or the type argument of `React.FC<...>`,
+    /// `forwardRef<Ref, Props>` and `Component<Props>`.
+    pub props_type: Option<String>,
+    pub hooks: Vec<String>,
+    pub children: Vec<String>,
+    pub contexts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComponentKind {
+    Function,
+    Arrow,
+    Class,
+}
+
+/// Names the module exports by a separate statement: `export { A, B as C }`, `export
+/// default A`, `module.exports = A`; the second set holds the default exports.
+pub struct ModuleExports {
+    named: BTreeSet<String>,
+    default: BTreeSet<String>,
+}
+
+impl ModuleExports {
+    pub fn of(root: Node<'_>, source: &[u8]) -> ModuleExports {
+        let mut exports = ModuleExports {
+            named: BTreeSet::new(),
+            default: BTreeSet::new(),
+        };
+        let mut cursor = root.walk();
+        for statement in root.named_children(&mut cursor) {
+            match statement.kind() {
+                "export_statement" if statement.child_by_field_name("source").is_none() => {
+                    if let Some(value) = statement.child_by_field_name("value")
+                        && value.kind() == "identifier"
+                    {
+                        exports.default.insert(text(value, source).to_string());
+                    }
+                    let mut inner = statement.walk();
+                    for clause in statement.named_children(&mut inner) {
+                        if clause.kind() != "export_clause" {
+                            continue;
+                        }
+                        let mut specs = clause.walk();
+                        for spec in clause.named_children(&mut specs) {
+                            let Some(name) = spec.child_by_field_name("name") else {
+                                continue;
+                            };
+                            let local = text(name, source).to_string();
+                            let is_default = spec
+                                .child_by_field_name("alias")
+                                .is_some_and(|a| text(a, source) == "default");
+                            if is_default {
+                                exports.default.insert(local.clone());
+                            }
+                            exports.named.insert(local);
+                        }
+                    }
+                }
+                "expression_statement" => {
+                    let Some(assignment) = statement
+                        .named_child(0)
+                        .filter(|n| n.kind() == "assignment_expression")
+                    else {
+                        continue;
+                    };
+                    let (Some(left), Some(right)) = (
+                        assignment.child_by_field_name("left"),
+                        assignment.child_by_field_name("right"),
+                    ) else {
+                        continue;
+                    };
+                    if right.kind() != "identifier" {
+                        continue;
+                    }
+                    match text(left, source) {
+                        "module.exports" | "exports.default" | "module.exports.default" => {
+                            exports.default.insert(text(right, source).to_string());
+                        }
+                        l if l.starts_with("exports.") || l.starts_with("module.exports.") => {
+                            exports.named.insert(text(right, source).to_string());
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {}
+            }
+        }
+        exports
+    }
+
+    /// Whether the definition `node` named `name` is exported, and whether as the default:
+    /// by an `export` in front of it or by a separate statement.
+    pub fn status(&self, node: Node<'_>, name: &str) -> (bool, bool) {
+        let mut exported = self.named.contains(name) || self.default.contains(name);
+        let mut default = self.default.contains(name);
+        let mut next = Some(node);
+        while let Some(up) = next {
+            next = up.parent();
+            if up.kind() == "export_statement" {
+                exported = true;
+                let mut cursor = up.walk();
+                default |= up.children(&mut cursor).any(|c| c.kind() == "default");
+                break;
+            }
+            if matches!(up.kind(), "program" | "statement_block" | "class_body") {
+                break;
+            }
+        }
+        (exported, default)
+    }
+}
+
+/// A `memo(Foo)`-style wrapping of a component defined elsewhere in the file.
+struct Wrapping {
+    target: String,
+    wrappers: Vec<String>,
+    default: bool,
 }
 
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
-    let _ = scan;
-    Vec::new()
+    let source = scan.text;
+    let exports = ModuleExports::of(scan.root, source);
+    let mut found: Vec<Component> = Vec::new();
+    let mut wrappings: Vec<Wrapping> = Vec::new();
+    let root = scan.root;
+    let path = scan.path;
+    scan.matches(root, Some(MAX_DEPTH), |m| {
+        let name_node = m.get("name");
+        let name = name_node.map_or("default", |n| text(n, source));
+        let anchor = m.get("default").or(name_node);
+        let declared_type = name_node
+            .and_then(|n| n.parent())
+            .and_then(|declarator| declarator.child_by_field_name("type"))
+            .and_then(|annotation| fc_props_type(annotation, source));
+        if let Some(class) = m.get("class") {
+            if let Some(component) = class_component(class, name, source, path, &exports) {
+                found.push(component);
+            }
+            return;
+        }
+        let (function, wrappers, wrapped_type) = if let Some(function) = m.get("function") {
+            (function, Vec::new(), None)
+        } else if let Some(call) = m.get("wrapped") {
+            match unwrap(call, source) {
+                Unwrapped::Function(function, wrappers, props_type) => {
+                    (function, wrappers, props_type)
+                }
+                Unwrapped::Reference(target, wrappers) => {
+                    if m.get("default").is_some() {
+                        wrappings.push(Wrapping {
+                            target,
+                            wrappers,
+                            default: true,
+                        });
+                    } else if name_node.is_some() {
+                        wrappings.push(Wrapping {
+                            target,
+                            wrappers,
+                            default: false,
+                        });
+                    }
+                    return;
+                }
+                Unwrapped::Nothing => return,
+            }
+        } else {
+            return;
+        };
+        if !returns_jsx(function, source) {
+            return;
+        }
+        let at = anchor.unwrap_or(function);
+        let (exported, default) = exports.status(at, name);
+        let (props, param_type) = props_of(function, source);
+        let facts = function.child_by_field_name("body").map(|b| body_facts(b, source));
+        let (line, column) = position(at);
+        let kind = if function.kind() == "arrow_function" {
+            ComponentKind::Arrow
+        } else {
+            ComponentKind::Function
+        };
+        let facts = facts.unwrap_or_default();
+        found.push(Component {
+            file: path.to_string(),
+            line,
+            column,
+            name: name.to_string(),
+            kind,
+            exported,
+            default,
+            wrappers,
+            props,
+            props_type: param_type.or(wrapped_type).or(declared_type),
+            hooks: facts.hooks.into_iter().collect(),
+            children: facts.children.into_iter().collect(),
+            contexts: facts.contexts.into_iter().collect(),
+        });
+    });
+    // `export default memo(Foo)` and `const Bar = observer(Foo)` describe Foo.
+    let by_name: BTreeMap<String, usize> = found
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.name.clone(), i))
+        .collect();
+    for wrapping in wrappings {
+        if let Some(&i) = by_name.get(&wrapping.target) {
+            let component = &mut found[i];
+            for wrapper in wrapping.wrappers {
+                if !component.wrappers.contains(&wrapper) {
+                    component.wrappers.push(wrapper);
+                }
+            }
+            if wrapping.default {
+                component.default = true;
+                component.exported = true;
+            }
+        }
+    }
+    found
+}
+
+enum Unwrapped<'t> {
+    /// The wrapped function, the wrappers outermost first, and a props type from them.
+    Function(Node<'t>, Vec<String>, Option<String>),
+    /// The wrappers of a component named elsewhere: `memo(Foo)`.
+    Reference(String, Vec<String>),
+    Nothing,
+}
+
+/// Looks through nested wrapper calls to the function or name they wrap.
+fn unwrap<'t>(call: Node<'t>, source: &[u8]) -> Unwrapped<'t> {
+    let mut wrappers = Vec::new();
+    let mut props_type = None;
+    let mut current = call;
+    loop {
+        let Some(callee) = current.child_by_field_name("function") else {
+            return Unwrapped::Nothing;
+        };
+        // A curried HOC (`connect(mapState)(Foo)`) or a member call: keep it as written.
+        wrappers.push(one_line(text(callee, source), TYPE_MAX));
+        if props_type.is_none()
+            && let Some(args) = current.child_by_field_name("type_arguments")
+        {
+            let mut cursor = args.walk();
+            let types: Vec<Node<'_>> = args.named_children(&mut cursor).collect();
+            // `forwardRef<Ref, Props>` puts the props second; `memo<Props>` first.
+            let pick = if text(callee, source).ends_with("forwardRef") {
+                types.get(1)
+            } else {
+                types.first()
+            };
+            props_type = pick.map(|t| one_line(text(*t, source), TYPE_MAX));
+        }
+        let Some(first) = current
+            .child_by_field_name("arguments")
+            .and_then(|a| a.named_child(0))
+        else {
+            return Unwrapped::Nothing;
+        };
+        match first.kind() {
+            "arrow_function" | "function_expression" | "function" => {
+                return Unwrapped::Function(first, wrappers, props_type);
+            }
+            "call_expression" => current = first,
+            "identifier" => {
+                return Unwrapped::Reference(text(first, source).to_string(), wrappers);
+            }
+            _ => return Unwrapped::Nothing,
+        }
+    }
+}
+
+/// The props a function component takes: destructured names of its first parameter (or
+/// of `const { a } = props` in its body) and the parameter's declared type.
+fn props_of(function: Node<'_>, source: &[u8]) -> (Vec<String>, Option<String>) {
+    let first = function
+        .child_by_field_name("parameters")
+        .and_then(|p| p.named_child(0))
+        .or_else(|| function.child_by_field_name("parameter"));
+    let Some(first) = first else {
+        return (Vec::new(), None);
+    };
+    // TypeScript wraps a parameter with its annotation; JavaScript gives the pattern.
+    let (pattern, declared) = match first.kind() {
+        "required_parameter" | "optional_parameter" => (
+            first.child_by_field_name("pattern"),
+            first
+                .child_by_field_name("type")
+                .and_then(|t| t.named_child(0))
+                .map(|t| one_line(text(t, source), TYPE_MAX)),
+        ),
+        _ => (Some(first), None),
+    };
+    let Some(mut pattern) = pattern else {
+        return (Vec::new(), declared);
+    };
+    if pattern.kind() == "assignment_pattern"
+        && let Some(left) = pattern.child_by_field_name("left")
+    {
+        pattern = left;
+    }
+    match pattern.kind() {
+        "object_pattern" => (pattern_names(pattern, source), declared),
+        "identifier" => {
+            let param = text(pattern, source);
+            let mut names = Vec::new();
+            if let Some(body) = function.child_by_field_name("body") {
+                for_each_descendant(body, |node| {
+                    if node.kind() == "variable_declarator"
+                        && node
+                            .child_by_field_name("value")
+                            .is_some_and(|v| text(v, source) == param)
+                        && let Some(target) = node
+                            .child_by_field_name("name")
+                            .filter(|n| n.kind() == "object_pattern")
+                    {
+                        names.extend(pattern_names(target, source));
+                    }
+                    !super::react::is_js_function(node.kind())
+                });
+            }
+            (names, declared)
+        }
+        _ => (Vec::new(), declared),
+    }
+}
+
+/// The property names an object pattern binds, in source order.
+fn pattern_names(pattern: Node<'_>, source: &[u8]) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut cursor = pattern.walk();
+    for property in pattern.named_children(&mut cursor) {
+        let name = match property.kind() {
+            "shorthand_property_identifier_pattern" => Some(text(property, source).to_string()),
+            "pair_pattern" => property
+                .child_by_field_name("key")
+                .map(|k| text(k, source).to_string()),
+            "object_assignment_pattern" => property
+                .child_by_field_name("left")
+                .map(|k| text(k, source).to_string()),
+            "rest_pattern" => property
+                .named_child(0)
+                .map(|r| format!("...{}", text(r, source))),
+            _ => None,
+        };
+        if let Some(name) = name
+            && !names.contains(&name)
+        {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// `React.FC<Props>`, `FC<Props>`, `React.FunctionComponent<Props>`,
+/// `React.ComponentType<Props>`: the props type argument of a variable's annotation.
+fn fc_props_type(annotation: Node<'_>, source: &[u8]) -> Option<String> {
+    let generic = annotation.named_child(0)?;
+    if generic.kind() != "generic_type" {
+        return None;
+    }
+    let name = text(generic.child_by_field_name("name")?, source);
+    let last = name.rsplit('.').next().unwrap_or(name);
+    if !matches!(
+        last,
+        "FC" | "FunctionComponent" | "VFC" | "ComponentType" | "VoidFunctionComponent"
+    ) {
+        return None;
+    }
+    let args = generic.child_by_field_name("type_arguments")?;
+    let first = args.named_child(0)?;
+    Some(one_line(text(first, source), TYPE_MAX))
+}
+
+/// A class component: a class extending `Component` / `PureComponent` (from React or not),
+/// or any class whose `render` method returns JSX.
+fn class_component(
+    class: Node<'_>,
+    name: &str,
+    source: &[u8],
+    path: &str,
+    exports: &ModuleExports,
+) -> Option<Component> {
+    let heritage = {
+        let mut cursor = class.walk();
+        class
+            .named_children(&mut cursor)
+            .find(|c| c.kind() == "class_heritage")?
+    };
+    let body = class.child_by_field_name("body")?;
+    let base = react_base(heritage, source);
+    let render = {
+        let mut cursor = body.walk();
+        body.named_children(&mut cursor).find(|m| {
+            m.kind() == "method_definition"
+                && m.child_by_field_name("name")
+                    .is_some_and(|n| text(n, source) == "render")
+        })
+    };
+    let renders_jsx = render.is_some_and(|r| returns_jsx(r, source));
+    if base.is_none() && !renders_jsx {
+        return None;
+    }
+    let facts = body_facts(body, source);
+    let mut props = Vec::new();
+    let mut contexts: BTreeSet<String> = facts.contexts;
+    for_each_descendant(body, |node| {
+        match node.kind() {
+            // `const { a, b } = this.props`
+            "variable_declarator" => {
+                if node
+                    .child_by_field_name("value")
+                    .is_some_and(|v| text(v, source) == "this.props")
+                    && let Some(target) = node
+                        .child_by_field_name("name")
+                        .filter(|n| n.kind() == "object_pattern")
+                {
+                    for name in pattern_names(target, source) {
+                        if !props.contains(&name) {
+                            props.push(name);
+                        }
+                    }
+                }
+            }
+            // `this.props.a`
+            "member_expression" => {
+                if node
+                    .child_by_field_name("object")
+                    .is_some_and(|o| text(o, source) == "this.props")
+                    && let Some(property) = node.child_by_field_name("property")
+                {
+                    let name = text(property, source).to_string();
+                    if !props.contains(&name) {
+                        props.push(name);
+                    }
+                }
+            }
+            // `static contextType = ThemeContext`
+            "public_field_definition" | "field_definition" => {
+                let is_context = node
+                    .child_by_field_name("name")
+                    .or_else(|| node.child_by_field_name("property"))
+                    .is_some_and(|n| text(n, source) == "contextType");
+                if is_context && let Some(value) = node.child_by_field_name("value") {
+                    contexts.insert(text(value, source).to_string());
+                }
+            }
+            _ => {}
+        }
+        true
+    });
+    let (exported, default) = exports.status(class, name);
+    let (line, column) = position(class.child_by_field_name("name").unwrap_or(class));
+    Some(Component {
+        file: path.to_string(),
+        line,
+        column,
+        name: name.to_string(),
+        kind: ComponentKind::Class,
+        exported,
+        default,
+        wrappers: Vec::new(),
+        props,
+        props_type: base.flatten(),
+        hooks: Vec::new(),
+        children: facts.children.into_iter().collect(),
+        contexts: contexts.into_iter().collect(),
+    })
+}
+
+/// `Some(props type)` when the class extends `Component` or `PureComponent` (bare or as
+/// a member such as `React.Component`), `None` otherwise.
+fn react_base(heritage: Node<'_>, source: &[u8]) -> Option<Option<String>> {
+    let mut found = None;
+    for_each_descendant(heritage, |node| {
+        if found.is_some() {
+            return false;
+        }
+        let (base, args) = match node.kind() {
+            "identifier" | "member_expression" => (node, None),
+            "generic_type" => (
+                match node.child_by_field_name("name") {
+                    Some(n) => n,
+                    None => return true,
+                },
+                node.child_by_field_name("type_arguments"),
+            ),
+            _ => return true,
+        };
+        let written = text(base, source);
+        let last = written.rsplit('.').next().unwrap_or(written);
+        if matches!(last, "Component" | "PureComponent") {
+            // TS writes `extends React.Component<Props>`: the arguments follow the name.
+            let args = args.or_else(|| {
+                base.next_named_sibling()
+                    .filter(|s| s.kind() == "type_arguments")
+            });
+            found = Some(
+                args.and_then(|a| a.named_child(0))
+                    .map(|t| one_line(text(t, source), TYPE_MAX)),
+            );
+            return false;
+        }
+        node.kind() != "member_expression"
+    });
+    found
 }

@@ -1,18 +1,81 @@
-//! The `hooks` extractor (in progress).
+//! The `hooks` extractor: custom React hooks defined at module level.
 
+use super::components::ModuleExports;
+use super::react::body_facts;
 use super::scan::Scan;
+use super::syntax::{one_line, position, text};
 use serde::{Deserialize, Serialize};
 
 /// Capture names `extractors/hooks/*.scm` may use.
-pub const CAPTURES: &[&str] = &[];
+pub const CAPTURES: &[&str] = &["hook", "name"];
+
+/// `export > lexical_declaration > variable_declarator` starts at depth 3.
+const MAX_DEPTH: u32 = 3;
+
+const TEXT_MAX: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Hook {
     pub file: String,
     pub line: u32,
+    pub column: u32,
+    pub name: String,
+    pub exported: bool,
+    pub default: bool,
+    /// Each parameter as written, with its type and default.
+    pub params: Vec<String>,
+    /// The declared return type, without the colon; `None` when not written.
+    pub returns: Option<String>,
+    /// Hooks it calls, sorted, without repeats.
+    pub hooks: Vec<String>,
 }
 
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Hook> {
-    let _ = scan;
-    Vec::new()
+    let source = scan.text;
+    let path = scan.path;
+    let exports = ModuleExports::of(scan.root, source);
+    let mut found = Vec::new();
+    let root = scan.root;
+    scan.matches(root, Some(MAX_DEPTH), |m| {
+        let (Some(function), Some(name_node)) = (m.get("hook"), m.get("name")) else {
+            return;
+        };
+        let name = text(name_node, source);
+        let params = match function.child_by_field_name("parameters") {
+            Some(list) => {
+                let mut cursor = list.walk();
+                list.named_children(&mut cursor)
+                    .filter(|p| p.kind() != "comment")
+                    .map(|p| one_line(text(p, source), TEXT_MAX))
+                    .collect()
+            }
+            // `useX = value => ...` has a bare parameter.
+            None => function
+                .child_by_field_name("parameter")
+                .map(|p| vec![one_line(text(p, source), TEXT_MAX)])
+                .unwrap_or_default(),
+        };
+        let returns = function
+            .child_by_field_name("return_type")
+            .and_then(|t| t.named_child(0))
+            .map(|t| one_line(text(t, source), TEXT_MAX));
+        let hooks = function
+            .child_by_field_name("body")
+            .map(|b| body_facts(b, source).hooks.into_iter().collect())
+            .unwrap_or_default();
+        let (exported, default) = exports.status(name_node, name);
+        let (line, column) = position(name_node);
+        found.push(Hook {
+            file: path.to_string(),
+            line,
+            column,
+            name: name.to_string(),
+            exported,
+            default,
+            params,
+            returns,
+            hooks,
+        });
+    });
+    found
 }

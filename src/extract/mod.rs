@@ -6,6 +6,7 @@ mod engine;
 mod hooks;
 mod imports;
 mod query;
+mod react;
 mod routes;
 mod scan;
 mod schemas;

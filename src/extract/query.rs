@@ -65,7 +65,7 @@ pub fn has_query(extractor: ExtractorId, lang: Lang) -> bool {
 /// the query (predicates) and always allowed.
 fn known_captures(extractor: ExtractorId) -> &'static [&'static str] {
     match extractor {
-        ExtractorId::Calls => &[],
+        ExtractorId::Calls => super::calls::CAPTURES,
         ExtractorId::Components => super::components::CAPTURES,
         ExtractorId::Hooks => super::hooks::CAPTURES,
         ExtractorId::Imports => super::imports::CAPTURES,

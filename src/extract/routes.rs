@@ -1,22 +1,878 @@
-//! The `routes` extractor (in progress).
+//! The `routes` extractor: HTTP endpoints declared with Express-style routers (Express, Koa,
+//! Fastify, Hono), Next.js route files, FastAPI / Flask / Starlette and Django url patterns.
 
 use super::scan::Scan;
+use super::syntax::{one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
+use tree_sitter::Node;
 
 /// Capture names `extractors/routes/*.scm` may use.
-pub const CAPTURES: &[&str] = &[];
+pub const CAPTURES: &[&str] = &["call", "decorator", "route", "urlpatterns"];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Route {
     pub file: String,
     pub line: u32,
+    pub column: u32,
+    /// Upper-case HTTP methods, sorted; `ANY` when every method is served or none is named.
+    pub methods: Vec<String>,
+    /// The path as written; for Next.js, derived from the file's path.
+    pub path: String,
+    /// The handler: identifier or member text, `<inline>` for a function written in place.
+    pub handler: Option<String>,
+    pub framework: String,
 }
 
+/// HTTP method names as they appear as router members, with the method each serves.
+const JS_METHODS: &[(&str, &str)] = &[
+    ("get", "GET"),
+    ("post", "POST"),
+    ("put", "PUT"),
+    ("patch", "PATCH"),
+    ("delete", "DELETE"),
+    ("del", "DELETE"),
+    ("head", "HEAD"),
+    ("options", "OPTIONS"),
+    ("all", "ANY"),
+];
+
+/// The functions a Next.js app-router `route.ts` may export to serve a method.
+const NEXT_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/// Receivers known to be HTTP clients, whose `get('/x', config)` calls are requests, not
+/// routes.
+const CLIENTS: &[&str] = &[
+    "axios",
+    "http",
+    "https",
+    "request",
+    "superagent",
+    "got",
+    "ky",
+    "client",
+    "agent",
+    "fetch",
+    "$",
+    "jquery",
+    "ajax",
+    "$http",
+];
+
+const INLINE: &str = "<inline>";
+
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Route> {
-    let _ = scan;
-    Vec::new()
+    let mut out = Vec::new();
+    if scan.lang.is_js_like() {
+        extract_js(scan, &mut out);
+    } else {
+        extract_python(scan, &mut out);
+    }
+    out
 }
+
+fn item(file: &str, at: Node<'_>, methods: Vec<String>, path: String) -> Route {
+    let (line, column) = position(at);
+    let mut methods = methods;
+    methods.sort();
+    methods.dedup();
+    Route {
+        file: file.to_string(),
+        line,
+        column,
+        methods,
+        path,
+        handler: None,
+        framework: String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// JavaScript / TypeScript
+
+fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
+    let src = scan.text;
+    let file = scan.path;
+    if let Some(next) = next_route(file) {
+        next_routes(scan.root, src, file, &next, out);
+    }
+    let framework = js_framework(scan.root, src);
+    let mut calls = Vec::new();
+    scan.matches(scan.root, None, |m| {
+        if let Some(call) = m.get("call") {
+            calls.push(call);
+        }
+    });
+    for call in calls {
+        js_call(call, src, file, framework, out);
+    }
+}
+
+/// One `x.<method>(...)` call: a route, the head of a `route('/x')` chain, or a Fastify
+/// route object.
+fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out: &mut Vec<Route>) {
+    let Some(callee) = call.child_by_field_name("function") else {
+        return;
+    };
+    let (Some(object), Some(property)) = (
+        callee.child_by_field_name("object"),
+        callee.child_by_field_name("property"),
+    ) else {
+        return;
+    };
+    let Some(arguments) = call.child_by_field_name("arguments") else {
+        return;
+    };
+    let args = named_args(arguments);
+    let receiver = receiver_name(object, src);
+    let fw = match framework {
+        Some(fw) => {
+            if receiver.as_deref().is_some_and(is_client) {
+                return;
+            }
+            fw
+        }
+        None if receiver.as_deref().is_some_and(looks_like_router) => "unknown",
+        None => return,
+    };
+    let method = text(property, src);
+    if method == "route" {
+        match args.as_slice() {
+            [first] if first.kind() == "object" => fastify_route(*first, call, src, file, fw, out),
+            [first] => {
+                if let Some(path) = js_path(*first, src) {
+                    route_chain(call, &path, src, file, fw, out);
+                }
+            }
+            _ => {}
+        }
+        return;
+    }
+    let Some(&(_, verb)) = JS_METHODS.iter().find(|(m, _)| *m == method) else {
+        return;
+    };
+    let [first, .., last] = args.as_slice() else {
+        return;
+    };
+    let Some(path) = js_path(*first, src) else {
+        return;
+    };
+    let Some(handler) = js_handler(*last, src) else {
+        return;
+    };
+    let mut route = item(file, call, vec![verb.to_string()], path);
+    route.handler = Some(handler);
+    route.framework = fw.to_string();
+    out.push(route);
+}
+
+/// `router.route('/x').get(a).post(b)`: one item per chained method call, at its name.
+fn route_chain(
+    head: Node<'_>,
+    path: &str,
+    src: &[u8],
+    file: &str,
+    framework: &str,
+    out: &mut Vec<Route>,
+) {
+    let mut current = head;
+    while let Some(member) = current.parent() {
+        if member.kind() != "member_expression" {
+            break;
+        }
+        let Some(call) = member.parent().filter(|p| p.kind() == "call_expression") else {
+            break;
+        };
+        let Some(property) = member.child_by_field_name("property") else {
+            break;
+        };
+        let name = text(property, src);
+        let Some(&(_, verb)) = JS_METHODS.iter().find(|(m, _)| *m == name) else {
+            break;
+        };
+        let handler = call
+            .child_by_field_name("arguments")
+            .and_then(|a| named_args(a).last().copied())
+            .and_then(|h| js_handler(h, src));
+        if handler.is_some() {
+            let mut route = item(file, property, vec![verb.to_string()], path.to_string());
+            route.handler = handler;
+            route.framework = framework.to_string();
+            out.push(route);
+        }
+        current = call;
+    }
+}
+
+/// Fastify's `fastify.route({ method: 'GET', url: '/x', handler })`.
+fn fastify_route(
+    object: Node<'_>,
+    call: Node<'_>,
+    src: &[u8],
+    file: &str,
+    framework: &str,
+    out: &mut Vec<Route>,
+) {
+    let mut methods = Vec::new();
+    let mut path = None;
+    let mut handler = None;
+    let mut cursor = object.walk();
+    for pair in object.named_children(&mut cursor) {
+        match pair.kind() {
+            "pair" => {
+                let (Some(key), Some(value)) = (
+                    pair.child_by_field_name("key"),
+                    pair.child_by_field_name("value"),
+                ) else {
+                    continue;
+                };
+                let key = string_literal(key, src).unwrap_or_else(|| text(key, src));
+                match key {
+                    "method" => methods = js_method_list(value, src),
+                    "url" | "path" => path = js_path(value, src),
+                    "handler" => handler = js_handler(value, src),
+                    _ => {}
+                }
+            }
+            "shorthand_property_identifier" if text(pair, src) == "handler" => {
+                handler = Some("handler".to_string());
+            }
+            "method_definition" => {
+                if pair
+                    .child_by_field_name("name")
+                    .is_some_and(|n| text(n, src) == "handler")
+                {
+                    handler = Some(INLINE.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    let (Some(path), false) = (path, methods.is_empty()) else {
+        return;
+    };
+    if handler.is_none() {
+        return;
+    }
+    let mut route = item(file, call, methods, path);
+    route.handler = handler;
+    route.framework = if framework == "unknown" {
+        "fastify".to_string()
+    } else {
+        framework.to_string()
+    };
+    out.push(route);
+}
+
+/// `'GET'` or `['GET', 'POST']`, upper-cased.
+fn js_method_list(value: Node<'_>, src: &[u8]) -> Vec<String> {
+    let one = |n: Node<'_>| string_literal(n, src).map(str::to_ascii_uppercase);
+    if value.kind() == "array" {
+        let mut cursor = value.walk();
+        value.named_children(&mut cursor).filter_map(one).collect()
+    } else {
+        one(value).into_iter().collect()
+    }
+}
+
+fn named_args(arguments: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = arguments.walk();
+    arguments
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect()
+}
+
+/// A route path: a string or substitution-free template starting with `/` or `*`, or a
+/// regular expression literal (its source).
+fn js_path(node: Node<'_>, src: &[u8]) -> Option<String> {
+    match node.kind() {
+        "string" | "template_string" => {
+            let s = string_literal(node, src)?;
+            (s.starts_with('/') || s.starts_with('*')).then(|| s.to_string())
+        }
+        "regex" => Some(text(node, src).to_string()),
+        _ => None,
+    }
+}
+
+/// The handler argument's name, `<inline>` for a function, `None` for anything that cannot
+/// handle a request (an object, a literal).
+fn js_handler(node: Node<'_>, src: &[u8]) -> Option<String> {
+    match node.kind() {
+        "identifier" | "member_expression" => Some(one_line(text(node, src), 200)),
+        "function_expression" | "arrow_function" | "generator_function" => {
+            Some(INLINE.to_string())
+        }
+        // `asyncHandler(list)` keeps its text; a wrapper around a function written in place
+        // is inline.
+        "call_expression" => {
+            let arguments = node.child_by_field_name("arguments")?;
+            let plain = named_args(arguments).iter().all(|a| {
+                matches!(
+                    a.kind(),
+                    "identifier" | "member_expression" | "string" | "number"
+                )
+            });
+            if plain && !text(node, src).contains('\n') {
+                Some(one_line(text(node, src), 200))
+            } else {
+                Some(INLINE.to_string())
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The name a call's receiver goes by: `app` in `app.get`, `router` in `this.router.get`,
+/// `app` in `app.get(...).post(...)`, `Router` in `express.Router().get(...)`.
+fn receiver_name(node: Node<'_>, src: &[u8]) -> Option<String> {
+    match node.kind() {
+        "identifier" => Some(text(node, src).to_string()),
+        "member_expression" => node
+            .child_by_field_name("property")
+            .map(|p| text(p, src).to_string()),
+        "call_expression" => {
+            let function = node.child_by_field_name("function")?;
+            if function.kind() == "member_expression" {
+                let property = function.child_by_field_name("property")?;
+                let name = text(property, src);
+                if name == "route" || JS_METHODS.iter().any(|(m, _)| *m == name) {
+                    return receiver_name(function.child_by_field_name("object")?, src);
+                }
+            }
+            receiver_name(function, src)
+        }
+        "new_expression" => receiver_name(node.child_by_field_name("constructor")?, src),
+        "parenthesized_expression" => receiver_name(node.named_child(0)?, src),
+        _ => None,
+    }
+}
+
+fn is_client(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    CLIENTS.contains(&lower.as_str())
+}
+
+/// In a file that imports no server framework, only receivers named like one count:
+/// `app`, `router`, `server`, `api`, `routes`, `r`, or names ending in `app`, `router`,
+/// `routes`, `server` (`userRouter`, `adminApp`).
+fn looks_like_router(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    matches!(lower.as_str(), "api" | "r" | "route")
+        || ["app", "router", "routes", "server"]
+            .iter()
+            .any(|s| lower.ends_with(s))
+}
+
+/// The server framework a file imports (`import`, or `require` in a top-level declaration),
+/// in document order; failing that, a binding named after one (`const express =
+/// require('../..')`).
+fn js_framework(root: Node<'_>, src: &[u8]) -> Option<&'static str> {
+    let mut by_binding = None;
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        match statement.kind() {
+            "import_statement" => {
+                if let Some(fw) = statement
+                    .child_by_field_name("source")
+                    .and_then(|s| string_literal(s, src))
+                    .and_then(framework_of_module)
+                {
+                    return Some(fw);
+                }
+                if by_binding.is_none() {
+                    let mut c = statement.walk();
+                    let clause = statement
+                        .named_children(&mut c)
+                        .find(|n| n.kind() == "import_clause");
+                    if let Some(clause) = clause {
+                        let mut c2 = clause.walk();
+                        by_binding = clause
+                            .named_children(&mut c2)
+                            .find(|n| n.kind() == "identifier")
+                            .and_then(|n| framework_of_binding(text(n, src)));
+                    }
+                }
+            }
+            "lexical_declaration" | "variable_declaration" => {
+                let mut c = statement.walk();
+                for declarator in statement.named_children(&mut c) {
+                    let Some(value) = declarator.child_by_field_name("value") else {
+                        continue;
+                    };
+                    let Some(module) = required_module(value, src) else {
+                        continue;
+                    };
+                    if let Some(fw) = framework_of_module(module) {
+                        return Some(fw);
+                    }
+                    if by_binding.is_none() {
+                        by_binding = declarator
+                            .child_by_field_name("name")
+                            .and_then(|n| framework_of_binding(text(n, src)));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    by_binding
+}
+
+/// `x` of `require('x')`, also under `require('x')()` / `require('x').Router`.
+fn required_module<'s>(value: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    let mut node = value;
+    for _ in 0..4 {
+        match node.kind() {
+            "call_expression" => {
+                let function = node.child_by_field_name("function")?;
+                if function.kind() == "identifier" && text(function, src) == "require" {
+                    let arguments = node.child_by_field_name("arguments")?;
+                    let first = *named_args(arguments).first()?;
+                    return string_literal(first, src);
+                }
+                node = function;
+            }
+            "member_expression" => node = node.child_by_field_name("object")?,
+            "await_expression" => node = node.named_child(0)?,
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn framework_of_module(module: &str) -> Option<&'static str> {
+    let family = |name: &str| {
+        module == name
+            || module.starts_with(&format!("{name}/"))
+            || module.starts_with(&format!("{name}-"))
+            || module.starts_with(&format!("@{name}/"))
+    };
+    ["express", "koa", "fastify", "hono"]
+        .into_iter()
+        .find(|name| family(name))
+}
+
+fn framework_of_binding(name: &str) -> Option<&'static str> {
+    match name {
+        "express" => Some("express"),
+        "koa" | "Koa" => Some("koa"),
+        "fastify" | "Fastify" => Some("fastify"),
+        "Hono" => Some("hono"),
+        _ => None,
+    }
+}
+
+/// What a Next.js route file serves.
+enum NextRoute {
+    /// `app/**/route.ts`: one route per exported method function.
+    App(String),
+    /// `pages/api/**`: the default export serves every method.
+    Pages(String),
+}
+
 pub fn is_next_route_file(path: &str) -> bool {
-    let _ = path;
-    false
+    next_route(path).is_some()
+}
+
+/// The URL path a Next.js route file serves, from the last `app` directory above a
+/// `route.*` file, or the last `pages/api` directory. Route groups `(x)` and parallel-route
+/// slots `@x` are not part of the URL; `index` names its directory.
+fn next_route(path: &str) -> Option<NextRoute> {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let (stem, ext) = name.split_once('.')?;
+    if !matches!(ext, "ts" | "tsx" | "js" | "jsx" | "mjs") {
+        return None;
+    }
+    let segments: Vec<&str> = if dir.is_empty() {
+        Vec::new()
+    } else {
+        dir.split('/').collect()
+    };
+    let url = |parts: &[&str]| {
+        let kept: Vec<&str> = parts
+            .iter()
+            .copied()
+            .filter(|s| !(s.starts_with('(') && s.ends_with(')')) && !s.starts_with('@'))
+            .collect();
+        format!("/{}", kept.join("/"))
+    };
+    if stem == "route" {
+        let app = segments.iter().rposition(|s| *s == "app")?;
+        return Some(NextRoute::App(url(&segments[app + 1..])));
+    }
+    let pages = (0..segments.len().saturating_sub(1))
+        .rev()
+        .find(|&i| segments[i] == "pages" && segments[i + 1] == "api")?;
+    if stem.starts_with('_') {
+        return None;
+    }
+    let mut parts: Vec<&str> = segments[pages + 1..].to_vec();
+    if stem != "index" {
+        parts.push(stem);
+    }
+    Some(NextRoute::Pages(url(&parts)))
+}
+
+fn next_routes(root: Node<'_>, src: &[u8], file: &str, next: &NextRoute, out: &mut Vec<Route>) {
+    let mut push = |at: Node<'_>, methods: &[&str], path: &str, handler: String| {
+        let mut route = item(
+            file,
+            at,
+            methods.iter().map(|m| m.to_string()).collect(),
+            path.to_string(),
+        );
+        route.handler = Some(handler);
+        route.framework = "nextjs".to_string();
+        out.push(route);
+    };
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        if statement.kind() != "export_statement" {
+            continue;
+        }
+        let is_default = {
+            let mut c = statement.walk();
+            statement.children(&mut c).any(|n| n.kind() == "default")
+        };
+        match next {
+            NextRoute::Pages(path) if is_default => {
+                let handler = match statement
+                    .child_by_field_name("declaration")
+                    .or_else(|| statement.child_by_field_name("value"))
+                {
+                    Some(d) if d.kind() == "identifier" => text(d, src).to_string(),
+                    Some(d) => d
+                        .child_by_field_name("name")
+                        .map_or(INLINE.to_string(), |n| text(n, src).to_string()),
+                    None => INLINE.to_string(),
+                };
+                push(statement, &["ANY"], path, handler);
+            }
+            NextRoute::Pages(_) => {}
+            NextRoute::App(path) => {
+                for name in exported_names(statement, src) {
+                    if NEXT_METHODS.contains(&name) {
+                        push(statement, &[name], path, name.to_string());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Names a top-level `export` statement exports (declarations and `export { a as GET }`).
+fn exported_names<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
+    let mut names = Vec::new();
+    if let Some(declaration) = statement.child_by_field_name("declaration") {
+        match declaration.kind() {
+            "lexical_declaration" | "variable_declaration" => {
+                let mut c = declaration.walk();
+                for d in declaration.named_children(&mut c) {
+                    if let Some(n) = d.child_by_field_name("name") {
+                        names.push(text(n, src));
+                    }
+                }
+            }
+            _ => {
+                if let Some(n) = declaration.child_by_field_name("name") {
+                    names.push(text(n, src));
+                }
+            }
+        }
+    }
+    let mut c = statement.walk();
+    for clause in statement.named_children(&mut c) {
+        if clause.kind() != "export_clause" {
+            continue;
+        }
+        let mut c2 = clause.walk();
+        for spec in clause.named_children(&mut c2) {
+            if let Some(n) = spec
+                .child_by_field_name("alias")
+                .or_else(|| spec.child_by_field_name("name"))
+            {
+                names.push(text(n, src));
+            }
+        }
+    }
+    names
+}
+
+// ---------------------------------------------------------------------------------------
+// Python
+
+/// Deepest start of a Python match: decorators and `Route(...)` lists sit at module or
+/// class level, or in an app factory's body (`def create_app(): ... @app.route(...)`),
+/// `Starlette(routes=[Route(...)])` inside one reaching depth 9.
+const PYTHON_MAX_DEPTH: u32 = 10;
+
+fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
+    let src = scan.text;
+    let file = scan.path;
+    let framework = python_framework(scan.root, src);
+    let mut found: Vec<(&str, Node<'_>)> = Vec::new();
+    scan.matches(scan.root, Some(PYTHON_MAX_DEPTH), |m| {
+        if let Some(found_kind) = m.kind_besides(&[]) {
+            found.push(found_kind);
+        }
+    });
+    for (kind, node) in found {
+        match kind {
+            "decorator" => decorator_route(node, src, file, framework, out),
+            "route" => starlette_route(node, src, file, out),
+            "urlpatterns" => django_patterns(node, src, file, out, 0),
+            _ => {}
+        }
+    }
+}
+
+/// `fastapi`, `flask` or `starlette`, from the first module-level import of one.
+fn python_framework(root: Node<'_>, src: &[u8]) -> Option<&'static str> {
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        let modules: Vec<Node<'_>> = match statement.kind() {
+            "import_from_statement" => statement
+                .child_by_field_name("module_name")
+                .into_iter()
+                .collect(),
+            "import_statement" => {
+                let mut c = statement.walk();
+                statement.children_by_field_name("name", &mut c).collect()
+            }
+            _ => continue,
+        };
+        for module in modules {
+            let name = text(module, src);
+            let top = name.split(['.', ' ']).next().unwrap_or("");
+            if let Some(fw) = ["fastapi", "flask", "starlette"]
+                .into_iter()
+                .find(|f| *f == top)
+            {
+                return Some(fw);
+            }
+        }
+    }
+    None
+}
+
+fn decorator_route(
+    decorator: Node<'_>,
+    src: &[u8],
+    file: &str,
+    framework: Option<&'static str>,
+    out: &mut Vec<Route>,
+) {
+    let Some(call) = decorator.named_child(0).filter(|c| c.kind() == "call") else {
+        return;
+    };
+    let (Some(function), Some(arguments)) = (
+        call.child_by_field_name("function"),
+        call.child_by_field_name("arguments"),
+    ) else {
+        return;
+    };
+    let Some(method) = function.child_by_field_name("attribute") else {
+        return;
+    };
+    let method = text(method, src);
+    let Some(path) = py_args(arguments)
+        .first()
+        .and_then(|a| string_literal(*a, src))
+        .filter(|p| p.is_empty() || p.starts_with('/'))
+    else {
+        return;
+    };
+    let handler = decorator
+        .parent()
+        .filter(|p| p.kind() == "decorated_definition")
+        .and_then(|p| p.child_by_field_name("definition"))
+        .filter(|d| d.kind() == "function_definition")
+        .and_then(|d| d.child_by_field_name("name"))
+        .map(|n| text(n, src).to_string());
+    let Some(handler) = handler else {
+        return;
+    };
+    let methods = match method {
+        "route" | "api_route" => methods_kwarg(arguments, src).unwrap_or_else(|| vec!["GET".into()]),
+        "websocket" => vec!["WEBSOCKET".to_string()],
+        other => vec![other.to_ascii_uppercase()],
+    };
+    let framework = framework.unwrap_or(if method == "route" { "flask" } else { "fastapi" });
+    let mut route = item(file, decorator, methods, path.to_string());
+    route.handler = Some(handler);
+    route.framework = framework.to_string();
+    out.push(route);
+}
+
+/// Positional arguments of a call (keyword arguments and comments left out).
+fn py_args(arguments: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = arguments.walk();
+    arguments
+        .named_children(&mut cursor)
+        .filter(|n| {
+            !matches!(
+                n.kind(),
+                "keyword_argument" | "comment" | "list_splat" | "dictionary_splat"
+            )
+        })
+        .collect()
+}
+
+fn kwarg<'t>(arguments: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
+    let mut cursor = arguments.walk();
+    let found = arguments.named_children(&mut cursor).find(|n| {
+        n.kind() == "keyword_argument"
+            && n.child_by_field_name("name")
+                .is_some_and(|k| text(k, src) == name)
+    });
+    found.and_then(|k| k.child_by_field_name("value"))
+}
+
+/// `methods=[...]`: `None` when absent, `["ANY"]` when not a literal list of strings.
+fn methods_kwarg(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
+    let value = kwarg(arguments, "methods", src)?;
+    if !matches!(value.kind(), "list" | "tuple" | "set") {
+        return Some(vec!["ANY".to_string()]);
+    }
+    let mut cursor = value.walk();
+    let mut methods = Vec::new();
+    for element in value.named_children(&mut cursor) {
+        if element.kind() == "comment" {
+            continue;
+        }
+        match string_literal(element, src) {
+            Some(m) => methods.push(m.to_ascii_uppercase()),
+            None => return Some(vec!["ANY".to_string()]),
+        }
+    }
+    Some(methods)
+}
+
+/// Starlette `Route("/x", endpoint, methods=[...])` / `WebSocketRoute("/ws", endpoint)`.
+fn starlette_route(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
+    let (Some(function), Some(arguments)) = (
+        call.child_by_field_name("function"),
+        call.child_by_field_name("arguments"),
+    ) else {
+        return;
+    };
+    let websocket = text(function, src).ends_with("WebSocketRoute");
+    let positional = py_args(arguments);
+    let Some(path) = positional
+        .first()
+        .and_then(|a| string_literal(*a, src))
+        .filter(|p| p.starts_with('/'))
+    else {
+        return;
+    };
+    let handler = positional
+        .get(1)
+        .copied()
+        .or_else(|| kwarg(arguments, "endpoint", src))
+        .map(|h| py_handler(h, src));
+    let methods = if websocket {
+        vec!["WEBSOCKET".to_string()]
+    } else {
+        methods_kwarg(arguments, src).unwrap_or_else(|| vec!["GET".to_string()])
+    };
+    let mut route = item(file, call, methods, path.to_string());
+    route.handler = handler;
+    route.framework = "starlette".to_string();
+    out.push(route);
+}
+
+fn py_handler(node: Node<'_>, src: &[u8]) -> String {
+    if node.kind() == "lambda" {
+        INLINE.to_string()
+    } else {
+        one_line(text(node, src), 200)
+    }
+}
+
+/// Django `path()` / `re_path()` / `url()` calls anywhere in a `urlpatterns` value,
+/// `include([...])` lists included.
+fn django_patterns(node: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>, depth: u32) {
+    // Url configurations nest a handful of levels; a deeper value is data, not routing.
+    if depth > 12 {
+        return;
+    }
+    if node.kind() == "call" {
+        django_call(node, src, file, out);
+    }
+    if matches!(node.kind(), "lambda" | "function_definition" | "string") {
+        return;
+    }
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        django_patterns(child, src, file, out, depth + 1);
+    }
+}
+
+fn django_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
+    let (Some(function), Some(arguments)) = (
+        call.child_by_field_name("function"),
+        call.child_by_field_name("arguments"),
+    ) else {
+        return;
+    };
+    let name = match function.kind() {
+        "identifier" => text(function, src),
+        "attribute" => function
+            .child_by_field_name("attribute")
+            .map_or("", |a| text(a, src)),
+        _ => return,
+    };
+    if !matches!(name, "path" | "re_path" | "url") {
+        return;
+    }
+    let positional = py_args(arguments);
+    let Some(path) = positional
+        .first()
+        .copied()
+        .or_else(|| kwarg(arguments, "route", src))
+        .and_then(|a| string_literal(a, src))
+    else {
+        return;
+    };
+    let handler = positional
+        .get(1)
+        .copied()
+        .or_else(|| kwarg(arguments, "view", src))
+        .map(|h| py_handler(h, src));
+    let mut route = item(file, call, vec!["ANY".to_string()], path.to_string());
+    route.handler = handler;
+    route.framework = "django".to_string();
+    out.push(route);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(path: &str) -> Option<String> {
+        match next_route(path)? {
+            NextRoute::App(p) => Some(format!("app {p}")),
+            NextRoute::Pages(p) => Some(format!("pages {p}")),
+        }
+    }
+
+    #[test]
+    fn next_paths() {
+        assert_eq!(url("app/route.ts").as_deref(), Some("app /"));
+        assert_eq!(
+            url("src/app/(shop)/users/[id]/route.ts").as_deref(),
+            Some("app /users/[id]")
+        );
+        assert_eq!(
+            url("packages/app/src/app/api/route.js").as_deref(),
+            Some("app /api")
+        );
+        assert_eq!(url("pages/api/a/index.ts").as_deref(), Some("pages /api/a"));
+        assert_eq!(url("web/pages/api/users/[id].ts").as_deref(), Some("pages /api/users/[id]"));
+        assert_eq!(url("pages/api/_utils.ts"), None);
+        assert_eq!(url("pages/about.tsx"), None);
+        assert_eq!(url("src/route.ts"), None);
+        assert_eq!(url("app/users/page.tsx"), None);
+    }
 }

@@ -27,7 +27,7 @@ pub struct Match<'a, 't> {
     pub captures: Vec<(&'a str, Node<'t>)>,
 }
 
-impl<'t> Match<'_, 't> {
+impl<'a, 't> Match<'a, 't> {
     /// The first node captured as `name`.
     pub fn get(&self, name: &str) -> Option<Node<'t>> {
         self.captures
@@ -46,7 +46,7 @@ impl<'t> Match<'_, 't> {
 
     /// The name of the first capture that is not one of `roles`: the match's kind, for
     /// queries that capture the matched definition under a name saying what it is.
-    pub fn kind_besides(&self, roles: &[&str]) -> Option<(&str, Node<'t>)> {
+    pub fn kind_besides(&self, roles: &[&str]) -> Option<(&'a str, Node<'t>)> {
         self.captures
             .iter()
             .find(|(n, _)| !roles.contains(n) && !n.starts_with('_'))

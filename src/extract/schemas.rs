@@ -1,18 +1,1351 @@
-//! The `schemas` extractor (in progress).
+//! The `schemas` extractor: Zod schemas in TS/JS, and pydantic models, dataclasses,
+//! TypedDicts and attrs classes in Python, each with its fields and the schemas it uses.
 
 use super::scan::Scan;
+use super::syntax::{one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use tree_sitter::Node;
 
 /// Capture names `extractors/schemas/*.scm` may use.
-pub const CAPTURES: &[&str] = &[];
+pub const CAPTURES: &[&str] = &["schema", "name", "value", "class"];
+
+/// `export const X = ...` puts the declarator at depth 3 below the program.
+const JS_DEPTH: u32 = 3;
+/// `@decorator class X` puts the class at depth 2 below the module.
+const PYTHON_DEPTH: u32 = 2;
+const TEXT_MAX: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Schema {
     pub file: String,
     pub line: u32,
+    pub column: u32,
+    pub name: String,
+    pub library: Library,
+    pub kind: SchemaKind,
+    pub exported: bool,
+    /// Fields written in this definition, in source order.
+    pub fields: Vec<Field>,
+    /// Members of an enum or of a union of literals, in source order.
+    pub values: Vec<String>,
+    /// Keys of `.pick` / `.omit`, in source order.
+    pub keys: Vec<String>,
+    /// Other schemas this one refers to, sorted.
+    pub refs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Library {
+    Zod,
+    Pydantic,
+    Dataclass,
+    TypedDict,
+    Attrs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SchemaKind {
+    Object,
+    Enum,
+    Literal,
+    Union,
+    Intersection,
+    Array,
+    Record,
+    Tuple,
+    Lazy,
+    Extend,
+    Merge,
+    Pick,
+    Omit,
+    Other,
+    /// A Python class (the library says which kind).
+    Class,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub type_text: Option<String>,
+    pub optional: bool,
+    pub nullable: bool,
+    pub default: Option<String>,
 }
 
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
-    let _ = scan;
-    Vec::new()
+    if scan.lang.is_js_like() {
+        zod_schemas(scan)
+    } else {
+        python_schemas(scan)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Zod
+
+/// What the file calls Zod.
+struct ZodNames {
+    /// Names bound to the Zod namespace (`z` unless imported otherwise).
+    namespaces: BTreeSet<String>,
+    /// Zod functions imported by name: local name to Zod name (`import { object } from "zod"`).
+    functions: BTreeMap<String, String>,
+    /// The file imports Zod, so `X.extend({...})` on any identifier is a schema.
+    imported: bool,
+}
+
+fn is_zod_source(source: &str) -> bool {
+    source == "zod" || source.starts_with("zod/")
+}
+
+fn zod_names(root: Node<'_>, src: &[u8]) -> ZodNames {
+    let mut names = ZodNames {
+        namespaces: BTreeSet::from(["z".to_string()]),
+        functions: BTreeMap::new(),
+        imported: false,
+    };
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        match statement.kind() {
+            "import_statement" => {
+                let Some(source) = statement
+                    .child_by_field_name("source")
+                    .and_then(|s| string_literal(s, src))
+                else {
+                    continue;
+                };
+                if !is_zod_source(source) {
+                    continue;
+                }
+                names.imported = true;
+                let mut inner = statement.walk();
+                for clause in statement.named_children(&mut inner) {
+                    if clause.kind() == "import_clause" {
+                        import_clause(clause, src, &mut names);
+                    }
+                }
+            }
+            "lexical_declaration" | "variable_declaration" => {
+                let mut inner = statement.walk();
+                for declarator in statement.named_children(&mut inner) {
+                    require_zod(declarator, src, &mut names);
+                }
+            }
+            _ => {}
+        }
+    }
+    names
+}
+
+fn import_clause(clause: Node<'_>, src: &[u8], names: &mut ZodNames) {
+    let mut cursor = clause.walk();
+    for part in clause.named_children(&mut cursor) {
+        match part.kind() {
+            "identifier" => {
+                names.namespaces.insert(text(part, src).to_string());
+            }
+            "namespace_import" => {
+                if let Some(id) = part.named_child(0) {
+                    names.namespaces.insert(text(id, src).to_string());
+                }
+            }
+            "named_imports" => {
+                let mut specs = part.walk();
+                for spec in part.named_children(&mut specs) {
+                    let Some(name) = spec.child_by_field_name("name") else {
+                        continue;
+                    };
+                    let name = text(name, src);
+                    let local = spec
+                        .child_by_field_name("alias")
+                        .map_or(name, |a| text(a, src));
+                    if name == "z" {
+                        names.namespaces.insert(local.to_string());
+                    } else {
+                        names.functions.insert(local.to_string(), name.to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `const z = require("zod")`, `const { z } = require("zod")`.
+fn require_zod(declarator: Node<'_>, src: &[u8], names: &mut ZodNames) {
+    let (Some(name), Some(value)) = (
+        declarator.child_by_field_name("name"),
+        declarator.child_by_field_name("value"),
+    ) else {
+        return;
+    };
+    let is_require = value.kind() == "call_expression"
+        && value
+            .child_by_field_name("function")
+            .is_some_and(|f| text(f, src) == "require")
+        && value
+            .child_by_field_name("arguments")
+            .and_then(|a| a.named_child(0))
+            .and_then(|s| string_literal(s, src))
+            .is_some_and(is_zod_source);
+    if !is_require {
+        return;
+    }
+    names.imported = true;
+    match name.kind() {
+        "identifier" => {
+            names.namespaces.insert(text(name, src).to_string());
+        }
+        "object_pattern" => {
+            let mut cursor = name.walk();
+            for part in name.named_children(&mut cursor) {
+                match part.kind() {
+                    "shorthand_property_identifier_pattern" if text(part, src) == "z" => {
+                        names.namespaces.insert("z".to_string());
+                    }
+                    "pair_pattern" => {
+                        let key = part.child_by_field_name("key").map(|k| text(k, src));
+                        let value = part.child_by_field_name("value");
+                        if key == Some("z")
+                            && let Some(value) = value
+                        {
+                            names.namespaces.insert(text(value, src).to_string());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A Zod expression's shape, as far as it is written out.
+struct Shape {
+    kind: SchemaKind,
+    fields: Vec<Field>,
+    values: Vec<String>,
+    keys: Vec<String>,
+    refs: BTreeSet<String>,
+}
+
+impl Shape {
+    fn new(kind: SchemaKind) -> Shape {
+        Shape {
+            kind,
+            fields: Vec::new(),
+            values: Vec::new(),
+            keys: Vec::new(),
+            refs: BTreeSet::new(),
+        }
+    }
+}
+
+struct ZodContext<'s> {
+    names: ZodNames,
+    src: &'s [u8],
+    /// Schemas found so far in this file, by name.
+    known: BTreeSet<String>,
+}
+
+fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
+    let src = scan.text;
+    let root = scan.root;
+    let mut candidates = Vec::new();
+    scan.matches(root, Some(JS_DEPTH), |m| {
+        if let (Some(node), Some(value)) = (m.get("schema"), m.get("value")) {
+            candidates.push((node, m.get("name"), value));
+        }
+    });
+    let exports = local_exports(root, src);
+    let mut ctx = ZodContext {
+        names: zod_names(root, src),
+        src,
+        known: BTreeSet::new(),
+    };
+    let mut out = Vec::new();
+    let mut pending: Vec<_> = candidates
+        .into_iter()
+        .filter(|(node, _, _)| js_module_level(*node))
+        .collect();
+    // A schema derived from one defined further down is found on a later round.
+    loop {
+        let before = pending.len();
+        let mut rest = Vec::new();
+        for (node, name, value) in pending {
+            let Some(shape) = zod_shape(value, &ctx, false) else {
+                rest.push((node, name, value));
+                continue;
+            };
+            let name = name.map_or("default", |n| text(n, src)).to_string();
+            let exported = node.kind() == "export_statement"
+                || node
+                    .parent()
+                    .and_then(|d| d.parent())
+                    .is_some_and(|s| s.kind() == "export_statement")
+                || exports.contains(&name);
+            ctx.known.insert(name.clone());
+            let mut refs = shape.refs;
+            // A recursive schema (`z.lazy(() => Self)`) does not refer to another one.
+            refs.remove(&name);
+            let (line, column) = position(node);
+            out.push(Schema {
+                file: scan.path.to_string(),
+                line,
+                column,
+                name,
+                library: Library::Zod,
+                kind: shape.kind,
+                exported,
+                fields: shape.fields,
+                values: shape.values,
+                keys: shape.keys,
+                refs: refs.into_iter().collect(),
+            });
+        }
+        if rest.len() == before || rest.is_empty() {
+            break;
+        }
+        pending = rest;
+    }
+    out
+}
+
+/// A declarator (or `export default`) directly in the program, not in a function.
+fn js_module_level(node: Node<'_>) -> bool {
+    let mut current = node;
+    while let Some(up) = current.parent() {
+        match up.kind() {
+            "program" => return true,
+            "lexical_declaration" | "variable_declaration" | "export_statement" => {}
+            _ => return false,
+        }
+        current = up;
+    }
+    false
+}
+
+/// Names a module exports through `export { A }`, `module.exports = { A }`, `exports.A = A`.
+fn local_exports(root: Node<'_>, src: &[u8]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        match statement.kind() {
+            "export_statement" if statement.child_by_field_name("source").is_none() => {
+                if let Some(value) = statement.child_by_field_name("value")
+                    && value.kind() == "identifier"
+                {
+                    names.insert(text(value, src).to_string());
+                }
+                let mut inner = statement.walk();
+                for clause in statement.named_children(&mut inner) {
+                    if clause.kind() != "export_clause" {
+                        continue;
+                    }
+                    let mut specs = clause.walk();
+                    for spec in clause.named_children(&mut specs) {
+                        if let Some(name) = spec.child_by_field_name("name") {
+                            names.insert(text(name, src).to_string());
+                        }
+                    }
+                }
+            }
+            "expression_statement" => commonjs_exports(statement, src, &mut names),
+            _ => {}
+        }
+    }
+    names
+}
+
+fn commonjs_exports(statement: Node<'_>, src: &[u8], names: &mut BTreeSet<String>) {
+    let Some(assignment) = statement
+        .named_child(0)
+        .filter(|n| n.kind() == "assignment_expression")
+    else {
+        return;
+    };
+    let (Some(left), Some(right)) = (
+        assignment.child_by_field_name("left"),
+        assignment.child_by_field_name("right"),
+    ) else {
+        return;
+    };
+    let target = text(left, src);
+    if target != "module.exports"
+        && !target.starts_with("exports.")
+        && !target.starts_with("module.exports.")
+    {
+        return;
+    }
+    match right.kind() {
+        "identifier" => {
+            names.insert(text(right, src).to_string());
+        }
+        "object" => {
+            let mut cursor = right.walk();
+            for property in right.named_children(&mut cursor) {
+                let value = match property.kind() {
+                    "shorthand_property_identifier" => Some(property),
+                    "pair" => property
+                        .child_by_field_name("value")
+                        .filter(|v| v.kind() == "identifier"),
+                    _ => None,
+                };
+                if let Some(value) = value {
+                    names.insert(text(value, src).to_string());
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Methods that derive a new schema from the one they are called on.
+const DERIVING: &[&str] = &[
+    "extend",
+    "safeExtend",
+    "merge",
+    "pick",
+    "omit",
+    "and",
+    "or",
+    "array",
+    "partial",
+    "required",
+    "deepPartial",
+];
+
+/// The shape of a Zod expression, or `None` when it is not one. In a schema position (an
+/// argument of `z.array`, a field value...) any identifier counts as a schema; at the top,
+/// a chain on an identifier counts when the identifier is a schema of this file, or the file
+/// imports Zod and the chain calls a deriving method.
+fn zod_shape(node: Node<'_>, ctx: &ZodContext<'_>, positional: bool) -> Option<Shape> {
+    let src = ctx.src;
+    match node.kind() {
+        "parenthesized_expression" | "as_expression" | "satisfies_expression" => {
+            zod_shape(node.named_child(0)?, ctx, positional)
+        }
+        "identifier" if positional && !ctx.names.namespaces.contains(text(node, src)) => {
+            let mut shape = Shape::new(SchemaKind::Other);
+            shape.refs.insert(text(node, src).to_string());
+            Some(shape)
+        }
+        "call_expression" => {
+            let function = node.child_by_field_name("function")?;
+            let args = node.child_by_field_name("arguments");
+            match function.kind() {
+                "identifier" => {
+                    let zod_name = ctx.names.functions.get(text(function, src))?;
+                    Some(zod_root(zod_name, args, ctx))
+                }
+                "member_expression" => {
+                    let object = function.child_by_field_name("object")?;
+                    let method = text(function.child_by_field_name("property")?, src);
+                    if object.kind() == "identifier" {
+                        let base = text(object, src);
+                        if ctx.names.namespaces.contains(base) {
+                            return Some(zod_root(method, args, ctx));
+                        }
+                        let derives = DERIVING.contains(&method);
+                        let accepted = positional
+                            || ctx.known.contains(base)
+                            || (ctx.names.imported && derives);
+                        if !accepted {
+                            return None;
+                        }
+                        let mut inner = Shape::new(SchemaKind::Other);
+                        inner.refs.insert(base.to_string());
+                        return Some(zod_method(inner, method, args, ctx));
+                    }
+                    let inner = zod_shape(object, ctx, positional)?;
+                    Some(zod_method(inner, method, args, ctx))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+fn arguments<'t>(args: Option<Node<'t>>) -> Vec<Node<'t>> {
+    let Some(args) = args else {
+        return Vec::new();
+    };
+    let mut cursor = args.walk();
+    args.named_children(&mut cursor)
+        .filter(|a| a.kind() != "comment")
+        .collect()
+}
+
+/// `z.<function>(args)`.
+fn zod_root(function: &str, args: Option<Node<'_>>, ctx: &ZodContext<'_>) -> Shape {
+    let args = arguments(args);
+    let first = args.first().copied();
+    let kind = match function {
+        "object" | "strictObject" | "looseObject" => SchemaKind::Object,
+        "enum" | "nativeEnum" => SchemaKind::Enum,
+        "literal" => SchemaKind::Literal,
+        "union" | "discriminatedUnion" | "xor" => SchemaKind::Union,
+        "intersection" => SchemaKind::Intersection,
+        "array" | "set" => SchemaKind::Array,
+        "record" | "map" | "partialRecord" => SchemaKind::Record,
+        "tuple" => SchemaKind::Tuple,
+        "lazy" => SchemaKind::Lazy,
+        _ => SchemaKind::Other,
+    };
+    let mut shape = Shape::new(kind);
+    match function {
+        "object" | "strictObject" | "looseObject" => {
+            if let Some(object) = first {
+                object_fields(object, ctx, &mut shape);
+            }
+        }
+        "enum" => {
+            if let Some(list) = first.filter(|a| a.kind() == "array") {
+                shape.values = literal_list(list, ctx.src);
+            }
+        }
+        "literal" => {
+            if let Some(value) = first {
+                shape.values.push(literal_value(value, ctx.src));
+            }
+        }
+        "union" | "discriminatedUnion" | "xor" | "intersection" | "array" | "set" | "record"
+        | "map" | "partialRecord" | "tuple" | "lazy" | "optional" | "nullable" | "promise"
+        | "readonly" | "nonoptional" => {
+            for arg in &args {
+                schema_refs(*arg, ctx, &mut shape.refs);
+            }
+            if matches!(function, "union" | "discriminatedUnion" | "xor") {
+                shape.values = union_literals(args.last().copied(), ctx);
+            }
+        }
+        _ => {}
+    }
+    shape
+}
+
+/// `<schema>.<method>(args)`: deriving methods change the kind, modifiers keep it.
+fn zod_method(
+    mut shape: Shape,
+    method: &str,
+    args: Option<Node<'_>>,
+    ctx: &ZodContext<'_>,
+) -> Shape {
+    let args = arguments(args);
+    let first = args.first().copied();
+    match method {
+        "extend" | "safeExtend" => {
+            shape.kind = SchemaKind::Extend;
+            if let Some(object) = first {
+                object_fields(object, ctx, &mut shape);
+            }
+        }
+        "merge" | "and" | "or" => {
+            shape.kind = match method {
+                "merge" => SchemaKind::Merge,
+                "and" => SchemaKind::Intersection,
+                _ => SchemaKind::Union,
+            };
+            for arg in &args {
+                schema_refs(*arg, ctx, &mut shape.refs);
+            }
+        }
+        "pick" | "omit" => {
+            shape.kind = if method == "pick" {
+                SchemaKind::Pick
+            } else {
+                SchemaKind::Omit
+            };
+            if let Some(mask) = first.filter(|a| a.kind() == "object") {
+                shape.keys = object_keys(mask, ctx.src);
+            }
+        }
+        "array" => shape.kind = SchemaKind::Array,
+        "partial" | "deepPartial" if first.is_none() => {
+            for field in &mut shape.fields {
+                field.optional = true;
+            }
+        }
+        "required" if first.is_none() => {
+            for field in &mut shape.fields {
+                field.optional = false;
+            }
+        }
+        _ => {}
+    }
+    shape
+}
+
+/// Identifiers used as schemas inside `node`, an argument in a schema position.
+fn schema_refs(node: Node<'_>, ctx: &ZodContext<'_>, refs: &mut BTreeSet<String>) {
+    match node.kind() {
+        "identifier" => {
+            let name = text(node, ctx.src);
+            if !ctx.names.namespaces.contains(name) && name != "undefined" {
+                refs.insert(name.to_string());
+            }
+        }
+        "array" => {
+            let mut cursor = node.walk();
+            for element in node.named_children(&mut cursor) {
+                schema_refs(element, ctx, refs);
+            }
+        }
+        "arrow_function" => {
+            if let Some(body) = node.child_by_field_name("body") {
+                if body.kind() == "statement_block" {
+                    let mut cursor = body.walk();
+                    for statement in body.named_children(&mut cursor) {
+                        if statement.kind() == "return_statement"
+                            && let Some(value) = statement.named_child(0)
+                        {
+                            schema_refs(value, ctx, refs);
+                        }
+                    }
+                } else {
+                    schema_refs(body, ctx, refs);
+                }
+            }
+        }
+        "parenthesized_expression" => {
+            if let Some(inner) = node.named_child(0) {
+                schema_refs(inner, ctx, refs);
+            }
+        }
+        "member_expression" => {
+            // `Base.shape.name`: the root object is the schema.
+            let mut root = node;
+            while root.kind() == "member_expression" {
+                match root.child_by_field_name("object") {
+                    Some(object) => root = object,
+                    None => return,
+                }
+            }
+            if root.kind() == "identifier" {
+                schema_refs(root, ctx, refs);
+            }
+        }
+        "call_expression" => {
+            if let Some(shape) = zod_shape(node, ctx, true) {
+                refs.extend(shape.refs);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Fields of `{ key: schema, ... }`; spreads (`...Base.shape`) only add refs.
+fn object_fields(object: Node<'_>, ctx: &ZodContext<'_>, shape: &mut Shape) {
+    if object.kind() != "object" {
+        schema_refs(object, ctx, &mut shape.refs);
+        return;
+    }
+    let src = ctx.src;
+    let mut cursor = object.walk();
+    for property in object.named_children(&mut cursor) {
+        match property.kind() {
+            "pair" => {
+                let (Some(key), Some(value)) = (
+                    property.child_by_field_name("key"),
+                    property.child_by_field_name("value"),
+                ) else {
+                    continue;
+                };
+                schema_refs(value, ctx, &mut shape.refs);
+                shape.fields.push(zod_field(key_name(key, src), value, ctx));
+            }
+            "shorthand_property_identifier" => {
+                let name = text(property, src).to_string();
+                shape.refs.insert(name.clone());
+                shape.fields.push(Field {
+                    name: name.clone(),
+                    type_text: Some(name),
+                    optional: false,
+                    nullable: false,
+                    default: None,
+                });
+            }
+            "spread_element" => {
+                if let Some(inner) = property.named_child(0) {
+                    schema_refs(inner, ctx, &mut shape.refs);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn key_name(key: Node<'_>, src: &[u8]) -> String {
+    match key.kind() {
+        "string" => string_literal(key, src)
+            .unwrap_or_else(|| text(key, src))
+            .to_string(),
+        _ => text(key, src).to_string(),
+    }
+}
+
+/// Keys of a `.pick({ a: true })` mask.
+fn object_keys(object: Node<'_>, src: &[u8]) -> Vec<String> {
+    let mut cursor = object.walk();
+    object
+        .named_children(&mut cursor)
+        .filter_map(|p| match p.kind() {
+            "pair" => p.child_by_field_name("key").map(|k| key_name(k, src)),
+            "shorthand_property_identifier" => Some(text(p, src).to_string()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// One field: its schema text without the trailing `.optional()` / `.nullable()` /
+/// `.nullish()` / `.default(..)`, and the flags those (anywhere in the outer chain) set.
+fn zod_field(name: String, value: Node<'_>, ctx: &ZodContext<'_>) -> Field {
+    let src = ctx.src;
+    let mut field = Field {
+        name,
+        type_text: None,
+        optional: false,
+        nullable: false,
+        default: None,
+    };
+    let mut stripped = value;
+    let mut trailing = true;
+    let mut node = value;
+    while let Some((object, method, args)) = method_call(node, src) {
+        match method {
+            "optional" => field.optional = true,
+            "nullable" => field.nullable = true,
+            "nullish" => {
+                field.optional = true;
+                field.nullable = true;
+            }
+            "default" | "prefault" => {
+                field.optional = true;
+                if field.default.is_none() {
+                    field.default = arguments(args)
+                        .first()
+                        .map(|d| one_line(text(*d, src), TEXT_MAX));
+                }
+            }
+            _ => trailing = false,
+        }
+        if trailing {
+            stripped = object;
+        }
+        node = object;
+    }
+    // `z.optional(X)` / `z.nullable(X)` wrap the field's schema.
+    if let Some(function) = stripped.child_by_field_name("function")
+        && stripped.kind() == "call_expression"
+        && function.kind() == "member_expression"
+        && let (Some(object), Some(property)) = (
+            function.child_by_field_name("object"),
+            function.child_by_field_name("property"),
+        )
+        && ctx.names.namespaces.contains(text(object, src))
+        && let Some(inner) = arguments(stripped.child_by_field_name("arguments")).first()
+    {
+        match text(property, src) {
+            "optional" => {
+                field.optional = true;
+                stripped = *inner;
+            }
+            "nullable" => {
+                field.nullable = true;
+                stripped = *inner;
+            }
+            _ => {}
+        }
+    }
+    field.type_text = Some(one_line(text(stripped, src), TEXT_MAX));
+    field
+}
+
+/// `object.method(args)` parts of a call on a member expression.
+fn method_call<'t, 's>(
+    node: Node<'t>,
+    src: &'s [u8],
+) -> Option<(Node<'t>, &'s str, Option<Node<'t>>)> {
+    if node.kind() != "call_expression" {
+        return None;
+    }
+    let function = node.child_by_field_name("function")?;
+    if function.kind() != "member_expression" {
+        return None;
+    }
+    let object = function.child_by_field_name("object")?;
+    let method = text(function.child_by_field_name("property")?, src);
+    Some((object, method, node.child_by_field_name("arguments")))
+}
+
+fn literal_value(node: Node<'_>, src: &[u8]) -> String {
+    match node.kind() {
+        "string" => string_literal(node, src)
+            .unwrap_or_else(|| text(node, src))
+            .to_string(),
+        _ => one_line(text(node, src), TEXT_MAX),
+    }
+}
+
+fn literal_list(list: Node<'_>, src: &[u8]) -> Vec<String> {
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor)
+        .filter(|e| e.kind() != "comment")
+        .map(|e| literal_value(e, src))
+        .collect()
+}
+
+/// Values of `z.union([z.literal("a"), z.literal("b")])`, when every option is a literal.
+fn union_literals(options: Option<Node<'_>>, ctx: &ZodContext<'_>) -> Vec<String> {
+    let Some(options) = options.filter(|o| o.kind() == "array") else {
+        return Vec::new();
+    };
+    let mut values = Vec::new();
+    let mut cursor = options.walk();
+    for option in options.named_children(&mut cursor) {
+        let Some((object, method, args)) = method_call(option, ctx.src) else {
+            return Vec::new();
+        };
+        let literal = method == "literal"
+            && object.kind() == "identifier"
+            && ctx.names.namespaces.contains(text(object, ctx.src));
+        match arguments(args).first() {
+            Some(value) if literal => values.push(literal_value(*value, ctx.src)),
+            _ => return Vec::new(),
+        }
+    }
+    values
+}
+
+// ---------------------------------------------------------------------------------------
+// Python
+
+/// Bases that make a class a pydantic model.
+const PYDANTIC_BASES: &[&str] = &[
+    "BaseModel",
+    "BaseSettings",
+    "RootModel",
+    "SQLModel",
+    "GenericModel",
+];
+/// `@attr.s`, `@attrs.define`...: the decorator's dotted name.
+const ATTRS_DECORATORS: &[&str] = &[
+    "attr.s",
+    "attr.attrs",
+    "attr.define",
+    "attr.frozen",
+    "attr.mutable",
+    "attr.dataclass",
+    "attrs.define",
+    "attrs.frozen",
+    "attrs.mutable",
+];
+/// Names that `from attr(s) import ...` makes attrs class decorators.
+const ATTRS_NAMES: &[&str] = &["s", "attrs", "define", "frozen", "mutable", "dataclass"];
+
+struct PyClass<'t> {
+    node: Node<'t>,
+    name: String,
+    /// Base expressions as written, without keyword arguments.
+    bases: Vec<String>,
+    total_false: bool,
+    library: Option<Library>,
+}
+
+fn python_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
+    let src = scan.text;
+    let root = scan.root;
+    let mut nodes = Vec::new();
+    scan.matches(root, Some(PYTHON_DEPTH), |m| {
+        if let (Some(class), Some(name)) = (m.get("class"), m.get("name")) {
+            nodes.push((class, name));
+        }
+    });
+    let imports = PythonImports::of(root, src);
+    let mut classes: Vec<PyClass<'_>> = nodes
+        .into_iter()
+        .filter(|(class, _)| python_module_level(*class))
+        .map(|(node, name)| {
+            let (bases, total_false) = python_bases(node, src);
+            let library = decorator_library(node, src, &imports).or_else(|| {
+                bases.iter().find_map(|b| {
+                    let base = strip_subscript(b);
+                    if imports.is_pydantic_base(base) {
+                        Some(Library::Pydantic)
+                    } else if last_segment(base) == "TypedDict" {
+                        Some(Library::TypedDict)
+                    } else {
+                        None
+                    }
+                })
+            });
+            PyClass {
+                node,
+                name: text(name, src).to_string(),
+                bases,
+                total_false,
+                library,
+            }
+        })
+        .collect();
+    // Subclasses of this file's models and TypedDicts, whatever order they come in.
+    loop {
+        let libraries: BTreeMap<String, Library> = classes
+            .iter()
+            .filter_map(|c| c.library.map(|l| (c.name.clone(), l)))
+            .collect();
+        let mut changed = false;
+        for class in classes.iter_mut().filter(|c| c.library.is_none()) {
+            let inherited = class.bases.iter().find_map(|b| {
+                libraries
+                    .get(strip_subscript(b))
+                    .copied()
+                    .filter(|l| matches!(l, Library::Pydantic | Library::TypedDict))
+            });
+            if inherited.is_some() {
+                class.library = inherited;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let schema_names: BTreeSet<&str> = classes
+        .iter()
+        .filter(|c| c.library.is_some())
+        .map(|c| c.name.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for class in &classes {
+        let Some(library) = class.library else {
+            continue;
+        };
+        let mut refs = BTreeSet::new();
+        let mut note_refs = |written: &str| {
+            for word in identifiers(written) {
+                if word != class.name
+                    && (schema_names.contains(word) || imports.relative.contains(word))
+                {
+                    refs.insert(word.to_string());
+                }
+            }
+        };
+        for base in &class.bases {
+            note_refs(base);
+        }
+        let fields = python_fields(class, library, src);
+        for field in &fields {
+            if let Some(t) = &field.type_text {
+                note_refs(t);
+            }
+        }
+        let (line, column) = position(class.node);
+        out.push(Schema {
+            file: scan.path.to_string(),
+            line,
+            column,
+            name: class.name.clone(),
+            library,
+            kind: SchemaKind::Class,
+            exported: !class.name.starts_with('_'),
+            fields,
+            values: Vec::new(),
+            keys: Vec::new(),
+            refs: refs.into_iter().collect(),
+        });
+    }
+    out
+}
+
+/// What the module imports that matters here.
+#[derive(Default)]
+struct PythonImports {
+    /// Local names imported from `attr` / `attrs`.
+    attrs: BTreeSet<String>,
+    /// Local names imported from a relative module (`from .models import User`).
+    relative: BTreeSet<String>,
+    /// Local names of pydantic's base classes (`from pydantic import BaseModel as M`).
+    pydantic_bases: BTreeSet<String>,
+    /// Local names of the pydantic packages (`import pydantic as pd`).
+    pydantic_modules: BTreeSet<String>,
+}
+
+/// Packages whose base classes make pydantic models.
+const PYDANTIC_PACKAGES: &[&str] = &["pydantic", "pydantic_settings", "sqlmodel"];
+
+impl PythonImports {
+    fn of(root: Node<'_>, src: &[u8]) -> PythonImports {
+        let mut imports = PythonImports {
+            pydantic_modules: PYDANTIC_PACKAGES.iter().map(|p| p.to_string()).collect(),
+            ..PythonImports::default()
+        };
+        let mut cursor = root.walk();
+        for statement in root.named_children(&mut cursor) {
+            let mut names = statement.walk();
+            match statement.kind() {
+                "import_statement" => {
+                    for name in statement.children_by_field_name("name", &mut names) {
+                        if name.kind() != "aliased_import" {
+                            continue;
+                        }
+                        let (Some(module), Some(alias)) = (
+                            name.child_by_field_name("name"),
+                            name.child_by_field_name("alias"),
+                        ) else {
+                            continue;
+                        };
+                        if PYDANTIC_PACKAGES.contains(&text(module, src)) {
+                            imports.pydantic_modules.insert(text(alias, src).to_string());
+                        }
+                    }
+                }
+                "import_from_statement" => {
+                    let Some(module) = statement.child_by_field_name("module_name") else {
+                        continue;
+                    };
+                    let module = text(module, src);
+                    let package = module.split('.').next().unwrap_or(module);
+                    for name in statement.children_by_field_name("name", &mut names) {
+                        let (original, local) = match name.kind() {
+                            "aliased_import" => (
+                                name.child_by_field_name("name"),
+                                name.child_by_field_name("alias"),
+                            ),
+                            _ => (Some(name), Some(name)),
+                        };
+                        let (Some(original), Some(local)) = (original, local) else {
+                            continue;
+                        };
+                        let local = text(local, src).to_string();
+                        if module == "attr" || module == "attrs" {
+                            imports.attrs.insert(local);
+                        } else if module.starts_with('.') {
+                            imports.relative.insert(local);
+                        } else if PYDANTIC_PACKAGES.contains(&package)
+                            && PYDANTIC_BASES.contains(&text(original, src))
+                        {
+                            imports.pydantic_bases.insert(local);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        imports
+    }
+
+    /// `BaseModel` imported from pydantic, or `pydantic.BaseModel` / `pd.BaseModel`.
+    fn is_pydantic_base(&self, base: &str) -> bool {
+        match base.rsplit_once('.') {
+            Some((module, name)) => {
+                let package = module.split('.').next().unwrap_or(module);
+                PYDANTIC_BASES.contains(&name) && self.pydantic_modules.contains(package)
+            }
+            None => self.pydantic_bases.contains(base),
+        }
+    }
+}
+
+/// A class directly in the module, or decorated there.
+fn python_module_level(class: Node<'_>) -> bool {
+    let Some(parent) = class.parent() else {
+        return false;
+    };
+    match parent.kind() {
+        "module" => true,
+        "decorated_definition" => parent.parent().is_some_and(|p| p.kind() == "module"),
+        _ => false,
+    }
+}
+
+fn python_bases(class: Node<'_>, src: &[u8]) -> (Vec<String>, bool) {
+    let mut bases = Vec::new();
+    let mut total_false = false;
+    if let Some(list) = class.child_by_field_name("superclasses") {
+        let mut cursor = list.walk();
+        for base in list.named_children(&mut cursor) {
+            match base.kind() {
+                "keyword_argument" => {
+                    let name = base.child_by_field_name("name").map(|n| text(n, src));
+                    let value = base.child_by_field_name("value").map(|v| text(v, src));
+                    if name == Some("total") && value == Some("False") {
+                        total_false = true;
+                    }
+                }
+                "comment" => {}
+                _ => bases.push(one_line(text(base, src), TEXT_MAX)),
+            }
+        }
+    }
+    (bases, total_false)
+}
+
+fn decorator_library(class: Node<'_>, src: &[u8], imports: &PythonImports) -> Option<Library> {
+    let decorated = class.parent().filter(|p| p.kind() == "decorated_definition")?;
+    let mut cursor = decorated.walk();
+    for decorator in decorated.named_children(&mut cursor) {
+        if decorator.kind() != "decorator" {
+            continue;
+        }
+        let Some(mut expression) = decorator.named_child(0) else {
+            continue;
+        };
+        if expression.kind() == "call"
+            && let Some(function) = expression.child_by_field_name("function")
+        {
+            expression = function;
+        }
+        let dotted = text(expression, src);
+        if ATTRS_DECORATORS.contains(&dotted)
+            || (ATTRS_NAMES.contains(&dotted) && imports.attrs.contains(dotted))
+        {
+            return Some(Library::Attrs);
+        }
+        if last_segment(dotted) == "dataclass" {
+            return Some(Library::Dataclass);
+        }
+    }
+    None
+}
+
+fn strip_subscript(written: &str) -> &str {
+    written.split('[').next().unwrap_or(written).trim()
+}
+
+fn last_segment(dotted: &str) -> &str {
+    dotted.rsplit('.').next().unwrap_or(dotted)
+}
+
+/// Identifiers in a written type, skipping attribute names (`x.Y` yields `x`).
+fn identifiers(written: &str) -> impl Iterator<Item = &str> {
+    let bytes = written.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
+                i += 1;
+            }
+            if start == 0 || bytes[start - 1] != b'.' {
+                out.push(&written[start..i]);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out.into_iter()
+}
+
+/// Annotated class attributes (and unannotated `attr.ib()` ones) of a schema class.
+fn python_fields(class: &PyClass<'_>, library: Library, src: &[u8]) -> Vec<Field> {
+    let mut fields = Vec::new();
+    let Some(body) = class.node.child_by_field_name("body") else {
+        return fields;
+    };
+    let mut cursor = body.walk();
+    for statement in body.named_children(&mut cursor) {
+        if statement.kind() != "expression_statement" {
+            continue;
+        }
+        let Some(assignment) = statement
+            .named_child(0)
+            .filter(|a| a.kind() == "assignment")
+        else {
+            continue;
+        };
+        let Some(left) = assignment
+            .child_by_field_name("left")
+            .filter(|l| l.kind() == "identifier")
+        else {
+            continue;
+        };
+        let name = text(left, src);
+        let annotation = assignment.child_by_field_name("type");
+        let right = assignment.child_by_field_name("right");
+        let written = annotation.map(|a| one_line(text(a, src), TEXT_MAX));
+        if name == "model_config" || (library == Library::Pydantic && name.starts_with('_')) {
+            continue;
+        }
+        match &written {
+            Some(t) if matches!(last_segment(type_head(t)), "ClassVar" | "KW_ONLY") => continue,
+            Some(_) => {}
+            // Without an annotation only an attrs `attr.ib()` declares a field.
+            None => {
+                let is_attrib = library == Library::Attrs
+                    && right.is_some_and(|r| {
+                        r.kind() == "call"
+                            && r.child_by_field_name("function").is_some_and(|f| {
+                                matches!(
+                                    text(f, src),
+                                    "attr.ib" | "attr.attrib" | "attrib" | "attr.field" | "attrs.field"
+                                        | "field"
+                                )
+                            })
+                    });
+                if !is_attrib {
+                    continue;
+                }
+            }
+        }
+        let default = right.map(|r| one_line(text(r, src), TEXT_MAX));
+        let mut optional = right.is_some_and(|r| has_default(r, src));
+        let mut nullable = false;
+        if let Some(t) = &written {
+            let (head, inner) = unwrap_type(t);
+            nullable = is_nullable(inner);
+            if library == Library::TypedDict {
+                optional = match last_segment(head) {
+                    "NotRequired" => true,
+                    "Required" => false,
+                    _ => class.total_false,
+                };
+            }
+        }
+        fields.push(Field {
+            name: name.to_string(),
+            type_text: written,
+            optional,
+            nullable,
+            default,
+        });
+    }
+    fields
+}
+
+/// Whether the value assigned to a field gives it a default: anything but `...`, or a
+/// `Field(...)` / `field()` / `attr.ib()` call with a default, default factory or factory.
+fn has_default(right: Node<'_>, src: &[u8]) -> bool {
+    if right.kind() == "ellipsis" {
+        return false;
+    }
+    let Some(function) = right
+        .child_by_field_name("function")
+        .filter(|_| right.kind() == "call")
+    else {
+        return true;
+    };
+    let callee = last_segment(text(function, src));
+    if !matches!(callee, "Field" | "field" | "ib" | "attrib") {
+        return true;
+    }
+    let Some(args) = right.child_by_field_name("arguments") else {
+        return false;
+    };
+    let mut cursor = args.walk();
+    for arg in args.named_children(&mut cursor) {
+        match arg.kind() {
+            "keyword_argument" => {
+                let name = arg.child_by_field_name("name").map(|n| text(n, src));
+                if matches!(name, Some("default" | "default_factory" | "factory")) {
+                    return true;
+                }
+            }
+            "ellipsis" | "comment" => {}
+            // A positional first argument of `Field` is its default.
+            _ if callee == "Field" => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The name before the first `[` of a written type.
+fn type_head(written: &str) -> &str {
+    let written = written.trim().trim_matches(|c| c == '"' || c == '\'');
+    written.split('[').next().unwrap_or(written).trim()
+}
+
+/// Peels `Annotated[T, ...]`, `Required[T]`, `NotRequired[T]`, `ReadOnly[T]`, `Final[T]`:
+/// the outermost qualifier's head and the type inside all of them.
+fn unwrap_type(written: &str) -> (&str, &str) {
+    let outer_head = type_head(written);
+    let mut current = written.trim().trim_matches(|c| c == '"' || c == '\'');
+    loop {
+        let head = last_segment(type_head(current));
+        if !matches!(
+            head,
+            "Annotated" | "Required" | "NotRequired" | "ReadOnly" | "Final"
+        ) {
+            return (outer_head, current);
+        }
+        match type_arguments(current).first() {
+            Some(first) => current = first,
+            None => return (outer_head, current),
+        }
+    }
+}
+
+/// Top-level comma-separated arguments of `Head[a, b]`.
+fn type_arguments(written: &str) -> Vec<&str> {
+    let Some(open) = written.find('[') else {
+        return Vec::new();
+    };
+    let Some(close) = written.rfind(']') else {
+        return Vec::new();
+    };
+    if close <= open {
+        return Vec::new();
+    }
+    split_top_level(&written[open + 1..close], b',')
+}
+
+fn split_top_level(s: &str, separator: u8) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        match b {
+            b'[' | b'(' | b'{' => depth += 1,
+            b']' | b')' | b'}' => depth -= 1,
+            _ if b == separator && depth == 0 => {
+                parts.push(s[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(s[start..].trim());
+    parts
+}
+
+/// `Optional[T]`, `Union[T, None]`, `T | None`.
+fn is_nullable(written: &str) -> bool {
+    let head = last_segment(type_head(written));
+    if head == "Optional" {
+        return true;
+    }
+    if head == "Union" && type_arguments(written).contains(&"None") {
+        return true;
+    }
+    split_top_level(written, b'|').contains(&"None")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nullable_types() {
+        assert!(is_nullable("Optional[int]"));
+        assert!(is_nullable("typing.Optional[dict[str, int]]"));
+        assert!(is_nullable("Union[int, None]"));
+        assert!(is_nullable("int | str | None"));
+        assert!(!is_nullable("dict[str, int | None]"));
+        assert!(!is_nullable("Union[int, str]"));
+        assert_eq!(unwrap_type("Annotated[Optional[int], Field(gt=0)]").1, "Optional[int]");
+        assert_eq!(unwrap_type("NotRequired[float | None]"), ("NotRequired", "float | None"));
+    }
+
+    #[test]
+    fn identifiers_skip_attributes() {
+        let words: Vec<_> = identifiers("list[models.User] | Tag").collect();
+        assert_eq!(words, ["list", "models", "Tag"]);
+    }
 }

@@ -1,18 +1,680 @@
-//! The `tests` extractor (in progress).
+//! The `tests` extractor: Jest / Vitest / Mocha / node:test suites and cases with their full
+//! title paths, pytest functions and classes, unittest `TestCase` classes and methods.
 
 use super::scan::Scan;
+use super::syntax::{one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::collections::HashSet;
+use tree_sitter::Node;
 
 /// Capture names `extractors/tests/*.scm` may use.
-pub const CAPTURES: &[&str] = &[];
+pub const CAPTURES: &[&str] = &["call", "function", "class"];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TestCase {
     pub file: String,
     pub line: u32,
+    pub column: u32,
+    /// Full title path: `Cart > add > rejects negatives`; Python `TestClass::test_method`.
+    pub name: String,
+    pub kind: TestKind,
+    pub framework: String,
+    /// Skipped unconditionally, by itself or by an enclosing suite (`.todo` included).
+    pub skipped: bool,
+    /// Sorted: `each`, `only`, `todo`, `concurrent`, `parametrize`, `skipif`, `xfail`, ...
+    pub modifiers: Vec<String>,
+    /// Rows of a literal `.each([...])` table or product of literal `parametrize` lists.
+    pub cases: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TestKind {
+    Suite,
+    Test,
 }
 
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
-    let _ = scan;
-    Vec::new()
+    if scan.lang.is_js_like() {
+        extract_js(scan)
+    } else {
+        extract_python(scan)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// JavaScript / TypeScript
+
+/// Member modifiers a test function may carry; anything else (`test.describe`,
+/// `describe.configure`) is not one of ours.
+const JS_MODIFIERS: &[&str] = &[
+    "skip",
+    "only",
+    "todo",
+    "each",
+    "concurrent",
+    "failing",
+    "fails",
+    "sequential",
+    "shuffle",
+    "skipIf",
+    "runIf",
+];
+
+/// Modifiers that return a function to call with the title: `it.each(table)('t', fn)`.
+const CURRIED: &[&str] = &["each", "skipIf", "runIf"];
+
+/// One recognised call, before nesting.
+struct JsTest {
+    node_id: usize,
+    at: (u32, u32),
+    title: String,
+    kind: TestKind,
+    skipped: bool,
+    modifiers: Vec<String>,
+    cases: Option<u32>,
+}
+
+fn extract_js(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
+    let src = scan.text;
+    let mut calls = Vec::new();
+    scan.matches(scan.root, None, |m| {
+        if let Some(call) = m.get("call") {
+            calls.push(call);
+        }
+    });
+    calls.sort_by_key(|c| (c.start_byte(), std::cmp::Reverse(c.end_byte())));
+    let mut mocha_names = false;
+    let mut found = Vec::new();
+    for call in &calls {
+        match js_test(*call, src) {
+            Recognised::Test(t) => found.push((*call, t)),
+            Recognised::MochaHook => mocha_names = true,
+            Recognised::No => {}
+        }
+    }
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let framework = js_framework(scan.root, src, mocha_names || found.iter().any(|(c, _)| {
+        c.child_by_field_name("function")
+            .is_some_and(|f| is_mocha_name(base_name(f, src)))
+    }));
+    // Suites by node id: their full name and whether they are skipped.
+    let mut suites: HashMap<usize, (String, bool)> = HashMap::new();
+    let mut out = Vec::with_capacity(found.len());
+    for (call, t) in found {
+        let mut parent = None;
+        let mut up = call.parent();
+        while let Some(node) = up {
+            if let Some(suite) = suites.get(&node.id()) {
+                parent = Some(suite.clone());
+                break;
+            }
+            up = node.parent();
+        }
+        let (name, skipped) = match parent {
+            Some((prefix, parent_skipped)) => {
+                (format!("{prefix} > {}", t.title), t.skipped || parent_skipped)
+            }
+            None => (t.title, t.skipped),
+        };
+        if t.kind == TestKind::Suite {
+            suites.insert(t.node_id, (name.clone(), skipped));
+        }
+        out.push(TestCase {
+            file: scan.path.to_string(),
+            line: t.at.0,
+            column: t.at.1,
+            name,
+            kind: t.kind,
+            framework: framework.to_string(),
+            skipped,
+            modifiers: t.modifiers,
+            cases: t.cases,
+        });
+    }
+    out
+}
+
+enum Recognised {
+    Test(JsTest),
+    MochaHook,
+    No,
+}
+
+fn is_mocha_name(name: &str) -> bool {
+    matches!(
+        name,
+        "suite" | "context" | "xcontext" | "specify" | "xspecify" | "before" | "after"
+    )
+}
+
+/// The identifier a callee chain starts from: `it` of `it.skip.each(x)`.
+fn base_name<'s>(callee: Node<'_>, src: &'s [u8]) -> &'s str {
+    let mut node = callee;
+    loop {
+        match node.kind() {
+            "identifier" => return text(node, src),
+            "member_expression" => match node.child_by_field_name("object") {
+                Some(o) => node = o,
+                None => return "",
+            },
+            "call_expression" => match node.child_by_field_name("function") {
+                Some(f) => node = f,
+                None => return "",
+            },
+            _ => return "",
+        }
+    }
+}
+
+fn js_test(call: Node<'_>, src: &[u8]) -> Recognised {
+    let (Some(mut callee), Some(arguments)) = (
+        call.child_by_field_name("function"),
+        call.child_by_field_name("arguments"),
+    ) else {
+        return Recognised::No;
+    };
+    // `it.each(table)` is the callee of the call holding the title.
+    let mut table = None;
+    if callee.kind() == "call_expression" {
+        table = callee.child_by_field_name("arguments");
+        match callee.child_by_field_name("function") {
+            Some(f) => callee = f,
+            None => return Recognised::No,
+        }
+    }
+    let mut members = Vec::new();
+    let mut node = callee;
+    while node.kind() == "member_expression" {
+        let (Some(object), Some(property)) = (
+            node.child_by_field_name("object"),
+            node.child_by_field_name("property"),
+        ) else {
+            return Recognised::No;
+        };
+        members.push(text(property, src));
+        node = object;
+    }
+    members.reverse();
+    if node.kind() != "identifier" {
+        return Recognised::No;
+    }
+    let base = text(node, src);
+    if matches!(base, "before" | "after") {
+        return if members.is_empty() && table.is_none() {
+            Recognised::MochaHook
+        } else {
+            Recognised::No
+        };
+    }
+    if members.iter().any(|m| !JS_MODIFIERS.contains(m)) {
+        return Recognised::No;
+    }
+    let curried = members.iter().any(|m| CURRIED.contains(m));
+    if curried != table.is_some() {
+        return Recognised::No;
+    }
+    let kind = match base {
+        "describe" | "fdescribe" | "xdescribe" | "suite" | "context" | "xcontext" => {
+            TestKind::Suite
+        }
+        _ => TestKind::Test,
+    };
+    let args = named_args(arguments);
+    let Some(title) = args.first().copied() else {
+        return Recognised::No;
+    };
+    if is_function(title) {
+        return Recognised::No;
+    }
+    // Vitest takes options before the callback: `test('t', { retry: 2 }, () => {})`.
+    let callback = match args.get(1) {
+        Some(o) if o.kind() == "object" => args.get(2).copied(),
+        other => other.copied(),
+    };
+    let mut modifiers: Vec<String> = members
+        .iter()
+        .filter(|m| **m != "skip")
+        .map(|m| m.to_ascii_lowercase())
+        .collect();
+    match callback {
+        Some(f) if is_function(f) => {}
+        // A bare `test(x)` is a call of some other `test`; a todo has a written title.
+        None if kind == TestKind::Test && matches!(title.kind(), "string" | "template_string") => {
+            modifiers.push("todo".to_string());
+        }
+        // `it.todo('t')` has no callback by definition.
+        None if members.contains(&"todo") => {}
+        _ => return Recognised::No,
+    }
+    if base.starts_with('f') {
+        modifiers.push("only".to_string());
+    }
+    modifiers.sort();
+    modifiers.dedup();
+    let skipped = base.starts_with('x')
+        || members.contains(&"skip")
+        || modifiers.iter().any(|m| m == "todo");
+    let cases = table.and_then(|t| table_rows(t, src));
+    Recognised::Test(JsTest {
+        node_id: call.id(),
+        at: position(call),
+        title: title_text(title, src),
+        kind,
+        skipped,
+        modifiers,
+        cases,
+    })
+}
+
+fn named_args(arguments: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = arguments.walk();
+    arguments
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect()
+}
+
+fn is_function(node: Node<'_>) -> bool {
+    matches!(
+        node.kind(),
+        "arrow_function" | "function_expression" | "generator_function"
+    )
+}
+
+/// A title as written, without quotes; a template keeps its `${...}`; any other expression
+/// is its source text.
+fn title_text(node: Node<'_>, src: &[u8]) -> String {
+    match node.kind() {
+        "string" => string_literal(node, src).map_or_else(
+            || one_line(text(node, src), 200),
+            |s| s.to_string(),
+        ),
+        "template_string" => {
+            let raw = text(node, src);
+            let inner = raw
+                .strip_prefix('`')
+                .and_then(|s| s.strip_suffix('`'))
+                .unwrap_or(raw);
+            inner.to_string()
+        }
+        _ => one_line(text(node, src), 200),
+    }
+}
+
+/// Rows of an `.each` table: the elements of a literal array, or the lines after the
+/// header of a tagged template table.
+fn table_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
+    if arguments.kind() == "template_string" {
+        let rows = text(arguments, src)
+            .trim_matches('`')
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .count();
+        return u32::try_from(rows.checked_sub(1)?).ok();
+    }
+    let args = named_args(arguments);
+    let [array] = args.as_slice() else {
+        return None;
+    };
+    if array.kind() != "array" {
+        return None;
+    }
+    let mut cursor = array.walk();
+    let mut count = 0u32;
+    for element in array.named_children(&mut cursor) {
+        match element.kind() {
+            "comment" => {}
+            "spread_element" => return None,
+            _ => count += 1,
+        }
+    }
+    Some(count)
+}
+
+/// `vitest`, `node`, `mocha` or `jest`: by an import or top-level `require` of the runner,
+/// else `mocha` when the file uses Mocha-only names, else `jest`.
+fn js_framework(root: Node<'_>, src: &[u8], mocha_names: bool) -> &'static str {
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        let module = match statement.kind() {
+            "import_statement" => statement
+                .child_by_field_name("source")
+                .and_then(|s| string_literal(s, src)),
+            "lexical_declaration" | "variable_declaration" => {
+                let mut c = statement.walk();
+                let found = statement.named_children(&mut c).find_map(|d| {
+                    let value = d.child_by_field_name("value")?;
+                    let function = value.child_by_field_name("function")?;
+                    if value.kind() != "call_expression" || text(function, src) != "require" {
+                        return None;
+                    }
+                    let arguments = value.child_by_field_name("arguments")?;
+                    string_literal(*named_args(arguments).first()?, src)
+                });
+                found
+            }
+            _ => None,
+        };
+        match module {
+            Some("vitest") => return "vitest",
+            Some("node:test") => return "node",
+            Some("mocha") => return "mocha",
+            Some("@jest/globals") => return "jest",
+            _ => {}
+        }
+    }
+    if mocha_names { "mocha" } else { "jest" }
+}
+
+// ---------------------------------------------------------------------------------------
+// Python
+
+/// Conditional skips and expected failures of unittest and Django, listed as modifiers.
+const UNITTEST_MODIFIERS: &[&str] = &[
+    "skipIf",
+    "skipUnless",
+    "expectedFailure",
+    "skipIfDBFeature",
+    "skipUnlessDBFeature",
+    "skipUnlessAnyDBFeature",
+];
+
+/// What the decorators of a definition say.
+#[derive(Default)]
+struct Marks {
+    skipped: bool,
+    modifiers: Vec<String>,
+    cases: Option<u32>,
+}
+
+fn extract_python(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
+    let src = scan.text;
+    let file = scan.path;
+    let mut found: Vec<(&str, Node<'_>)> = Vec::new();
+    scan.matches(scan.root, Some(1), |m| {
+        if let Some(f) = m.kind_besides(&[]) {
+            found.push(f);
+        }
+    });
+    let pytest_file = is_pytest_file(file);
+    let mut unittest_classes: HashSet<String> = HashSet::new();
+    let mut out = Vec::new();
+    for (kind, node) in found {
+        let (definition, marks) = unwrap_decorated(node, src);
+        let Some(name) = definition.child_by_field_name("name").map(|n| text(n, src)) else {
+            continue;
+        };
+        match kind {
+            "function" => {
+                if pytest_file && is_pytest_name(name) {
+                    out.push(py_item(file, definition, name.to_string(), TestKind::Test, "pytest", marks));
+                }
+            }
+            "class" => {
+                let mut ctx = ClassContext {
+                    file,
+                    src,
+                    pytest_file,
+                    unittest_classes: &mut unittest_classes,
+                    out: &mut out,
+                };
+                ctx.class(definition, name, None, marks, false);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+struct ClassContext<'a, 's> {
+    file: &'a str,
+    src: &'s [u8],
+    pytest_file: bool,
+    unittest_classes: &'a mut HashSet<String>,
+    out: &'a mut Vec<TestCase>,
+}
+
+impl ClassContext<'_, '_> {
+    /// A test class and its test methods (and nested pytest classes); nothing when it
+    /// holds no test.
+    fn class(
+        &mut self,
+        class: Node<'_>,
+        name: &str,
+        prefix: Option<&str>,
+        marks: Marks,
+        parent_skipped: bool,
+    ) -> bool {
+        let src = self.src;
+        let unittest = bases(class, src)
+            .iter()
+            .any(|b| b.ends_with("TestCase") || self.unittest_classes.contains(*b));
+        if unittest && prefix.is_none() {
+            self.unittest_classes.insert(name.to_string());
+        }
+        let Some(body) = class.child_by_field_name("body") else {
+            return false;
+        };
+        let pytest = !unittest
+            && self.pytest_file
+            && name.starts_with("Test")
+            && !has_method(body, "__init__", src);
+        if !unittest && !pytest {
+            return false;
+        }
+        let framework = if unittest { "unittest" } else { "pytest" };
+        let full = match prefix {
+            Some(p) => format!("{p}::{name}"),
+            None => name.to_string(),
+        };
+        let skipped = marks.skipped || parent_skipped;
+        let suite_at = self.out.len();
+        let mut any = false;
+        let mut cursor = body.walk();
+        for child in body.named_children(&mut cursor) {
+            let (definition, child_marks) = unwrap_decorated(child, src);
+            let Some(child_name) = definition.child_by_field_name("name").map(|n| text(n, src))
+            else {
+                continue;
+            };
+            match definition.kind() {
+                "function_definition" => {
+                    let is_test = if unittest {
+                        child_name.starts_with("test")
+                    } else {
+                        is_pytest_name(child_name)
+                    };
+                    if is_test {
+                        let mut item = py_item(
+                            self.file,
+                            definition,
+                            format!("{full}::{child_name}"),
+                            TestKind::Test,
+                            framework,
+                            child_marks,
+                        );
+                        item.skipped |= skipped;
+                        self.out.push(item);
+                        any = true;
+                    }
+                }
+                "class_definition" => {
+                    any |= self.class(definition, child_name, Some(&full), child_marks, skipped);
+                }
+                _ => {}
+            }
+        }
+        if any {
+            let mut suite = py_item(self.file, class, full, TestKind::Suite, framework, marks);
+            suite.skipped = skipped;
+            self.out.insert(suite_at, suite);
+        }
+        any
+    }
+}
+
+fn py_item(
+    file: &str,
+    definition: Node<'_>,
+    name: String,
+    kind: TestKind,
+    framework: &str,
+    marks: Marks,
+) -> TestCase {
+    let (line, column) = position(definition);
+    let mut modifiers = marks.modifiers;
+    modifiers.sort();
+    modifiers.dedup();
+    TestCase {
+        file: file.to_string(),
+        line,
+        column,
+        name,
+        kind,
+        framework: framework.to_string(),
+        skipped: marks.skipped,
+        modifiers,
+        cases: marks.cases,
+    }
+}
+
+/// pytest's default collection: `test_*.py` and `*_test.py` files; also `tests.py` and
+/// anything under a `test` / `tests` directory, where projects put their suites.
+fn is_pytest_file(path: &str) -> bool {
+    let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
+    let stem = name.strip_suffix(".py").unwrap_or(name);
+    stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem == "tests"
+        || dir.split('/').any(|s| s == "test" || s == "tests")
+}
+
+fn is_pytest_name(name: &str) -> bool {
+    name == "test" || name.starts_with("test_")
+}
+
+fn has_method(body: Node<'_>, method: &str, src: &[u8]) -> bool {
+    let mut cursor = body.walk();
+    body.named_children(&mut cursor).any(|child| {
+        let (definition, _) = unwrap_decorated_plain(child);
+        definition.kind() == "function_definition"
+            && definition
+                .child_by_field_name("name")
+                .is_some_and(|n| text(n, src) == method)
+    })
+}
+
+/// The last name of each base class: `TestCase` of `django.test.TestCase`.
+fn bases<'s>(class: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
+    let Some(list) = class.child_by_field_name("superclasses") else {
+        return Vec::new();
+    };
+    let mut cursor = list.walk();
+    list.named_children(&mut cursor)
+        .filter(|b| matches!(b.kind(), "identifier" | "attribute"))
+        .map(|b| text(b, src).rsplit('.').next().unwrap_or(""))
+        .collect()
+}
+
+fn unwrap_decorated_plain(node: Node<'_>) -> (Node<'_>, Option<Node<'_>>) {
+    if node.kind() == "decorated_definition" {
+        if let Some(d) = node.child_by_field_name("definition") {
+            return (d, Some(node));
+        }
+    }
+    (node, None)
+}
+
+/// The definition under a decorated one, and what its decorators say.
+fn unwrap_decorated<'t>(node: Node<'t>, src: &[u8]) -> (Node<'t>, Marks) {
+    let (definition, decorated) = unwrap_decorated_plain(node);
+    let mut marks = Marks::default();
+    let Some(decorated) = decorated else {
+        return (definition, marks);
+    };
+    let mut all_cases: Option<Option<u32>> = None;
+    let mut cursor = decorated.walk();
+    for decorator in decorated.named_children(&mut cursor) {
+        if decorator.kind() != "decorator" {
+            continue;
+        }
+        let Some(expression) = decorator.named_child(0) else {
+            continue;
+        };
+        let (callee, arguments) = if expression.kind() == "call" {
+            (
+                expression.child_by_field_name("function"),
+                expression.child_by_field_name("arguments"),
+            )
+        } else {
+            (Some(expression), None)
+        };
+        let Some(callee) = callee else {
+            continue;
+        };
+        let dotted = text(callee, src);
+        let last = dotted.rsplit('.').next().unwrap_or("");
+        let is_mark = dotted.starts_with("pytest.mark.") || dotted.starts_with("mark.");
+        if last == "skip" && (is_mark || matches!(dotted, "unittest.skip" | "skip")) {
+            marks.skipped = true;
+        } else if is_mark {
+            if last == "parametrize" {
+                let rows = arguments.and_then(|a| parametrize_rows(a, src));
+                all_cases = Some(match (all_cases, rows) {
+                    (None, r) => r,
+                    (Some(Some(a)), Some(b)) => a.checked_mul(b),
+                    _ => None,
+                });
+            }
+            marks.modifiers.push(last.to_ascii_lowercase());
+        } else if UNITTEST_MODIFIERS.contains(&last) {
+            marks.modifiers.push(last.to_ascii_lowercase());
+        }
+    }
+    marks.cases = all_cases.flatten();
+    (definition, marks)
+}
+
+/// Cases of `parametrize(names, [ ... ])`: the length of a literal list or tuple.
+fn parametrize_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
+    let mut cursor = arguments.walk();
+    let mut positional = 0;
+    let mut values = None;
+    for arg in arguments.named_children(&mut cursor) {
+        match arg.kind() {
+            "comment" => {}
+            "keyword_argument" => {
+                if arg
+                    .child_by_field_name("name")
+                    .is_some_and(|n| text(n, src) == "argvalues")
+                {
+                    values = arg.child_by_field_name("value");
+                }
+            }
+            _ => {
+                positional += 1;
+                if positional == 2 {
+                    values = Some(arg);
+                }
+            }
+        }
+    }
+    let values = values?;
+    if !matches!(values.kind(), "list" | "tuple") {
+        return None;
+    }
+    let mut c = values.walk();
+    let mut count = 0u32;
+    for element in values.named_children(&mut c) {
+        match element.kind() {
+            "comment" => {}
+            "list_splat" | "list_comprehension" => return None,
+            _ => count += 1,
+        }
+    }
+    Some(count)
 }

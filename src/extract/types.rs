@@ -1,18 +1,535 @@
-//! The `types` extractor (in progress).
+//! The `types` extractor: TypeScript interfaces, type aliases, enums and classes at module
+//! and namespace level, with the public shape of each (members, enum members, heritage).
 
 use super::scan::Scan;
+use super::syntax::{one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use tree_sitter::Node;
 
 /// Capture names `extractors/types/*.scm` may use.
-pub const CAPTURES: &[&str] = &[];
+pub const CAPTURES: &[&str] = &["interface", "type", "enum", "class", "namespace", "name"];
+
+/// How deep below the file's root a definition may start: `export declare namespace` puts
+/// the namespace at depth 3, and `declare global { interface X }` the interface.
+const ROOT_DEPTH: u32 = 3;
+/// How deep below a namespace node: `namespace > body > export > declare > interface`.
+const NAMESPACE_DEPTH: u32 = 4;
+const TEXT_MAX: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TypeDef {
     pub file: String,
     pub line: u32,
+    pub column: u32,
+    pub name: String,
+    pub kind: TypeKind,
+    pub exported: bool,
+    /// Enclosing namespaces / ambient modules, outermost first, dot-joined.
+    pub parent: Option<String>,
+    pub type_params: Vec<String>,
+    pub extends: Vec<String>,
+    pub implements: Vec<String>,
+    /// Members of an object shape, in source order.
+    pub members: Vec<Member>,
+    pub enum_members: Vec<EnumMember>,
+    /// The value of a type alias that is not an object type literal.
+    pub alias: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TypeKind {
+    Interface,
+    Type,
+    Enum,
+    Class,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Member {
+    pub name: String,
+    pub kind: MemberKind,
+    #[serde(rename = "type")]
+    pub type_text: Option<String>,
+    pub optional: bool,
+    pub readonly: bool,
+    #[serde(rename = "static")]
+    pub is_static: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberKind {
+    Property,
+    Method,
+    Index,
+    Call,
+    Construct,
+    Get,
+    Set,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct EnumMember {
+    pub name: String,
+    pub value: Option<String>,
 }
 
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<TypeDef> {
-    let _ = scan;
-    Vec::new()
+    let exports = local_exports(scan.root, scan.text);
+    let declaration_file = [".d.ts", ".d.mts", ".d.cts"]
+        .iter()
+        .any(|ext| scan.path.ends_with(ext));
+    let mut out = Vec::new();
+    let mut seen = BTreeSet::new();
+    let mut work = vec![(scan.root, ROOT_DEPTH)];
+    while let Some((scope_root, depth)) = work.pop() {
+        let mut found = Vec::new();
+        scan.matches(scope_root, Some(depth), |m| {
+            if let (Some((role, node)), Some(name)) = (m.kind_besides(&["name"]), m.get("name")) {
+                found.push((role.to_string(), node, name));
+            }
+        });
+        for (role, node, name) in found {
+            if node == scope_root || !seen.insert((node.start_byte(), node.kind_id())) {
+                continue;
+            }
+            let Some(place) = place_of(node, scan.text) else {
+                continue;
+            };
+            if role == "namespace" {
+                work.push((node, NAMESPACE_DEPTH));
+                continue;
+            }
+            let name = text(name, scan.text).to_string();
+            let exported = place.own_export
+                || (place.containers.is_empty() && exports.contains(&name))
+                || (!place.containers.is_empty() && (place.ambient || declaration_file));
+            let (line, column) = position(node);
+            let mut def = TypeDef {
+                file: scan.path.to_string(),
+                line,
+                column,
+                name,
+                kind: match role.as_str() {
+                    "interface" => TypeKind::Interface,
+                    "type" => TypeKind::Type,
+                    "enum" => TypeKind::Enum,
+                    _ => TypeKind::Class,
+                },
+                exported,
+                parent: (!place.containers.is_empty()).then(|| place.containers.join(".")),
+                type_params: Vec::new(),
+                extends: Vec::new(),
+                implements: Vec::new(),
+                members: Vec::new(),
+                enum_members: Vec::new(),
+                alias: None,
+            };
+            describe(&mut def, node, scan.text);
+            out.push(def);
+        }
+        if scan.over_budget() {
+            break;
+        }
+    }
+    out
+}
+
+/// Names marked exported by a top-level `export { A, B as C }` or `export default A`.
+fn local_exports(root: Node<'_>, source: &[u8]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        if statement.kind() != "export_statement" || statement.child_by_field_name("source").is_some()
+        {
+            continue;
+        }
+        if let Some(value) = statement.child_by_field_name("value")
+            && value.kind() == "identifier"
+        {
+            names.insert(text(value, source).to_string());
+        }
+        let mut inner = statement.walk();
+        for clause in statement.named_children(&mut inner) {
+            if clause.kind() != "export_clause" {
+                continue;
+            }
+            let mut specs = clause.walk();
+            for spec in clause.named_children(&mut specs) {
+                if let Some(name) = spec.child_by_field_name("name") {
+                    names.insert(text(name, source).to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// Where a definition sits.
+struct Place {
+    /// Namespace and ambient module names, outermost first.
+    containers: Vec<String>,
+    /// Its own statement carries `export`.
+    own_export: bool,
+    /// Some container is declared with `declare` (members of an ambient namespace or module
+    /// are exported without the keyword).
+    ambient: bool,
+}
+
+/// The definition's containers, or `None` when it is local to a function or a block.
+fn place_of(node: Node<'_>, source: &[u8]) -> Option<Place> {
+    let mut place = Place {
+        containers: Vec::new(),
+        own_export: false,
+        ambient: false,
+    };
+    let mut in_container = false;
+    let mut current = node;
+    while let Some(up) = current.parent() {
+        match up.kind() {
+            "program" => break,
+            "export_statement" => place.own_export |= !in_container,
+            "ambient_declaration" => {
+                // `declare global { ... }` holds its body directly.
+                if current.kind() == "statement_block" {
+                    place.containers.push("global".to_string());
+                    in_container = true;
+                }
+                place.ambient |= in_container;
+            }
+            "expression_statement" => {}
+            "statement_block" => {
+                let owner = up.parent()?;
+                if !matches!(
+                    owner.kind(),
+                    "internal_module" | "module" | "ambient_declaration"
+                ) {
+                    return None;
+                }
+            }
+            "internal_module" | "module" => {
+                let name = up.child_by_field_name("name")?;
+                let name = match name.kind() {
+                    "string" => string_literal(name, source).unwrap_or_default(),
+                    _ => text(name, source),
+                };
+                place.containers.push(name.to_string());
+                in_container = true;
+            }
+            _ => return None,
+        }
+        current = up;
+    }
+    place.containers.reverse();
+    Some(place)
+}
+
+/// Fills in what the definition's own node says: type parameters, heritage, members.
+fn describe(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
+    if let Some(params) = node.child_by_field_name("type_parameters") {
+        let mut cursor = params.walk();
+        def.type_params = params
+            .named_children(&mut cursor)
+            .filter(|p| p.kind() == "type_parameter")
+            .map(|p| one_line(text(p, source), TEXT_MAX))
+            .collect();
+    }
+    let mut cursor = node.walk();
+    for child in node.named_children(&mut cursor) {
+        match child.kind() {
+            "extends_type_clause" => {
+                let mut types = child.walk();
+                def.extends = child
+                    .children_by_field_name("type", &mut types)
+                    .map(|t| one_line(text(t, source), TEXT_MAX))
+                    .collect();
+            }
+            "class_heritage" => heritage(def, child, source),
+            _ => {}
+        }
+    }
+    match def.kind {
+        TypeKind::Interface | TypeKind::Class => {
+            if let Some(body) = node.child_by_field_name("body") {
+                def.members = members(body, source);
+            }
+        }
+        TypeKind::Type => {
+            if let Some(value) = node.child_by_field_name("value") {
+                if value.kind() == "object_type" {
+                    def.members = members(value, source);
+                } else {
+                    def.alias = Some(one_line(text(value, source), TEXT_MAX));
+                }
+            }
+        }
+        TypeKind::Enum => {
+            if let Some(body) = node.child_by_field_name("body") {
+                def.enum_members = enum_members(body, source);
+            }
+        }
+    }
+}
+
+/// `extends Base<T> implements A, B` of a class.
+fn heritage(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
+    let mut cursor = node.walk();
+    for clause in node.named_children(&mut cursor) {
+        let mut inner = clause.walk();
+        match clause.kind() {
+            "extends_clause" => {
+                // The clause's text after `extends` keeps type arguments with their base.
+                let raw = text(clause, source);
+                let raw = raw.strip_prefix("extends").unwrap_or(raw);
+                def.extends.push(one_line(raw, TEXT_MAX));
+            }
+            "implements_clause" => {
+                def.implements = clause
+                    .named_children(&mut inner)
+                    .filter(|t| t.kind() != "comment")
+                    .map(|t| one_line(text(t, source), TEXT_MAX))
+                    .collect();
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Public members of an interface body, object type or class body, in source order.
+fn members(body: Node<'_>, source: &[u8]) -> Vec<Member> {
+    let mut out = Vec::new();
+    let mut cursor = body.walk();
+    for child in body.named_children(&mut cursor) {
+        let flags = Flags::of(child, source);
+        if flags.hidden {
+            continue;
+        }
+        let name_node = child.child_by_field_name("name");
+        if name_node.is_some_and(|n| n.kind() == "private_property_identifier") {
+            continue;
+        }
+        let name = name_node.map(|n| text(n, source).to_string());
+        let (name, kind, type_text) = match child.kind() {
+            "property_signature" | "public_field_definition" => {
+                let Some(name) = name else { continue };
+                let function_value = child.child_by_field_name("value").filter(|v| {
+                    matches!(v.kind(), "arrow_function" | "function_expression")
+                });
+                match (annotation(child, source), function_value) {
+                    // `handler = (e: E): void => {}` is a method in all but name.
+                    (None, Some(value)) => {
+                        (name, MemberKind::Method, Some(signature(value, source, true)))
+                    }
+                    (type_text, _) => (name, MemberKind::Property, type_text),
+                }
+            }
+            "method_signature" | "method_definition" | "abstract_method_signature" => {
+                let Some(name) = name else { continue };
+                if child.kind() == "method_definition" && name == "constructor" {
+                    parameter_properties(child, source, &mut out);
+                    let signature = signature(child, source, false);
+                    out.push(Member {
+                        name,
+                        kind: MemberKind::Construct,
+                        type_text: Some(signature),
+                        optional: false,
+                        readonly: false,
+                        is_static: false,
+                    });
+                    continue;
+                }
+                if flags.get {
+                    (name, MemberKind::Get, return_type(child, source))
+                } else if flags.set {
+                    (name, MemberKind::Set, first_parameter_type(child, source))
+                } else {
+                    (
+                        name,
+                        MemberKind::Method,
+                        Some(signature(child, source, true)),
+                    )
+                }
+            }
+            "call_signature" => (
+                "()".to_string(),
+                MemberKind::Call,
+                Some(signature(child, source, true)),
+            ),
+            "construct_signature" => (
+                "new ()".to_string(),
+                MemberKind::Construct,
+                Some(signature(child, source, true)),
+            ),
+            "index_signature" => {
+                let raw = text(child, source);
+                let key = match raw.find(']') {
+                    Some(end) => &raw[..=end],
+                    None => raw,
+                };
+                let key = key.trim_start_matches(['-', '+']).trim_start();
+                let key = key.strip_prefix("readonly").unwrap_or(key).trim_start();
+                (
+                    one_line(key, TEXT_MAX),
+                    MemberKind::Index,
+                    annotation(child, source),
+                )
+            }
+            _ => continue,
+        };
+        out.push(Member {
+            name,
+            kind,
+            type_text,
+            optional: flags.optional,
+            readonly: flags.readonly,
+            is_static: flags.is_static,
+        });
+    }
+    out
+}
+
+/// Modifier keywords of a member.
+#[derive(Default)]
+struct Flags {
+    hidden: bool,
+    optional: bool,
+    readonly: bool,
+    is_static: bool,
+    get: bool,
+    set: bool,
+}
+
+impl Flags {
+    fn of(node: Node<'_>, source: &[u8]) -> Flags {
+        let mut flags = Flags::default();
+        let mut cursor = node.walk();
+        for child in node.children(&mut cursor) {
+            match child.kind() {
+                "accessibility_modifier" => {
+                    flags.hidden = text(child, source) != "public";
+                }
+                "?" => flags.optional = true,
+                "readonly" => flags.readonly = true,
+                "static" => flags.is_static = true,
+                "get" => flags.get = true,
+                "set" => flags.set = true,
+                "opting_type_annotation" => flags.optional = true,
+                _ => {}
+            }
+        }
+        flags
+    }
+}
+
+/// The text of a `: T` annotation (or `?: T` of a mapped type), without the colon.
+fn annotation(node: Node<'_>, source: &[u8]) -> Option<String> {
+    let annotation = node.child_by_field_name("type")?;
+    let inner = annotation.named_child(0)?;
+    Some(one_line(text(inner, source), TEXT_MAX))
+}
+
+fn return_type(node: Node<'_>, source: &[u8]) -> Option<String> {
+    let annotation = node.child_by_field_name("return_type")?;
+    let inner = annotation.named_child(0)?;
+    Some(one_line(text(inner, source), TEXT_MAX))
+}
+
+fn first_parameter_type(node: Node<'_>, source: &[u8]) -> Option<String> {
+    let params = node.child_by_field_name("parameters")?;
+    let first = params.named_child(0)?;
+    annotation(first, source)
+}
+
+/// `<T>(a: T) => R` from a method's or signature's parts; without a return type when the
+/// source gives none (or, for a constructor, when `with_return` is false).
+fn signature(node: Node<'_>, source: &[u8], with_return: bool) -> String {
+    let mut sig = String::new();
+    if let Some(params) = node.child_by_field_name("type_parameters") {
+        sig.push_str(text(params, source));
+    }
+    if let Some(params) = node.child_by_field_name("parameters") {
+        sig.push_str(text(params, source));
+    }
+    // Construct signatures name their result `type`, the others `return_type`.
+    let result = node
+        .child_by_field_name("return_type")
+        .or_else(|| {
+            (node.kind() == "construct_signature")
+                .then(|| node.child_by_field_name("type"))
+                .flatten()
+        })
+        .and_then(|a| a.named_child(0));
+    if with_return && let Some(result) = result {
+        sig.push_str(" => ");
+        sig.push_str(text(result, source));
+    }
+    one_line(&sig, TEXT_MAX)
+}
+
+/// `constructor(public x: T, readonly y: U)` declares the properties `x` and `y`.
+fn parameter_properties(ctor: Node<'_>, source: &[u8], out: &mut Vec<Member>) {
+    let Some(params) = ctor.child_by_field_name("parameters") else {
+        return;
+    };
+    let mut cursor = params.walk();
+    for param in params.named_children(&mut cursor) {
+        if !matches!(param.kind(), "required_parameter" | "optional_parameter") {
+            continue;
+        }
+        let mut modifier = None;
+        let mut readonly = false;
+        let mut inner = param.walk();
+        for child in param.children(&mut inner) {
+            match child.kind() {
+                "accessibility_modifier" => modifier = Some(text(child, source)),
+                "readonly" => readonly = true,
+                _ => {}
+            }
+        }
+        let is_property = matches!(modifier, Some("public")) || (modifier.is_none() && readonly);
+        let Some(pattern) = param.child_by_field_name("pattern") else {
+            continue;
+        };
+        if !is_property || pattern.kind() != "identifier" {
+            continue;
+        }
+        out.push(Member {
+            name: text(pattern, source).to_string(),
+            kind: MemberKind::Property,
+            type_text: annotation(param, source),
+            optional: param.kind() == "optional_parameter",
+            readonly,
+            is_static: false,
+        });
+    }
+}
+
+fn enum_members(body: Node<'_>, source: &[u8]) -> Vec<EnumMember> {
+    let mut out = Vec::new();
+    let mut cursor = body.walk();
+    for child in body.named_children(&mut cursor) {
+        let (name, value) = match child.kind() {
+            "enum_assignment" => (
+                child.child_by_field_name("name"),
+                child
+                    .child_by_field_name("value")
+                    .map(|v| one_line(text(v, source), TEXT_MAX)),
+            ),
+            "property_identifier" | "string" | "number" | "computed_property_name" => {
+                (Some(child), None)
+            }
+            _ => continue,
+        };
+        let Some(name) = name else { continue };
+        let name = match name.kind() {
+            "string" => string_literal(name, source)
+                .unwrap_or_else(|| text(name, source))
+                .to_string(),
+            _ => text(name, source).to_string(),
+        };
+        out.push(EnumMember { name, value });
+    }
+    out
 }

@@ -99,9 +99,136 @@ pub fn parse(bytes: &[u8], shown_path: &str) -> Result<Manifest, ManifestError> 
     })
 }
 
-/// Pretty JSON with a trailing newline: the one rendering of every file in `.state/`.
+/// JSON with a trailing newline, the one rendering of every file in `.state/`: indented
+/// two spaces down to the fields of each item, and every deeper object or list (a call
+/// edge, a type member, a manifest's file entry) on one line, so that a diff shows one
+/// changed line per changed edge or member and the files stay a fraction of the size.
 pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    let mut bytes = Vec::with_capacity(4096);
+    let mut serializer =
+        serde_json::Serializer::with_formatter(&mut bytes, StateFormatter::default());
+    if value.serialize(&mut serializer).is_err() {
+        bytes.clear();
+    }
     bytes.push(b'\n');
     bytes
+}
+
+/// Containers opened deeper than this are written on one line.
+const PRETTY_DEPTH: usize = 4;
+
+/// serde_json's pretty layout down to `PRETTY_DEPTH`, compact below it.
+#[derive(Default)]
+struct StateFormatter {
+    depth: usize,
+    has_value: bool,
+}
+
+impl StateFormatter {
+    fn pretty(&self) -> bool {
+        self.depth <= PRETTY_DEPTH
+    }
+
+    fn indent<W: ?Sized + std::io::Write>(writer: &mut W, depth: usize) -> std::io::Result<()> {
+        for _ in 0..depth {
+            writer.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn begin<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        open: &[u8],
+    ) -> std::io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        writer.write_all(open)
+    }
+
+    fn end<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        close: &[u8],
+    ) -> std::io::Result<()> {
+        let pretty = self.pretty();
+        self.depth -= 1;
+        if pretty && self.has_value {
+            writer.write_all(b"\n")?;
+            Self::indent(writer, self.depth)?;
+        }
+        writer.write_all(close)
+    }
+
+    fn begin_entry<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if self.pretty() {
+            writer.write_all(if first { b"\n" } else { b",\n" })?;
+            Self::indent(writer, self.depth)
+        } else if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+}
+
+impl serde_json::ser::Formatter for StateFormatter {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.begin(writer, b"[")
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.end(writer, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.begin_entry(writer, first)
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        _writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.begin(writer, b"{")
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, writer: &mut W) -> std::io::Result<()> {
+        self.end(writer, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.begin_entry(writer, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        _writer: &mut W,
+    ) -> std::io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
 }

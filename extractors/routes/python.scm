@@ -3,6 +3,9 @@
 ;   @route        Starlette `Route("/x", endpoint)` / `WebSocketRoute(...)`
 ;   @urlpatterns  the value assigned to (or added to) Django's `urlpatterns`; the Rust layer
 ;                 walks it for `path()` / `re_path()` / `url()` calls
+;   @assigned     the value of any other module-level assignment: walked the same way in a
+;                 url configuration (a file defining `urlpatterns`, or `urls.py`), where
+;                 lists like `ns_patterns = [path(...)]` are included by name
 ; Arguments (path literal, methods, endpoint) are read by the Rust layer.
 
 (decorator
@@ -33,3 +36,10 @@
   arguments: (argument_list) @urlpatterns
   (#eq? @_name "urlpatterns")
   (#any-of? @_op "append" "extend" "insert"))
+
+(module
+  (expression_statement
+    (assignment
+      left: (identifier) @_name
+      right: (_) @assigned
+      (#not-eq? @_name "urlpatterns"))))

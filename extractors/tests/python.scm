@@ -8,3 +8,7 @@
 (module (decorated_definition definition: (function_definition)) @function)
 (module (class_definition) @class)
 (module (decorated_definition definition: (class_definition)) @class)
+
+; Tests defined under a module-level `if` (an optional dependency: `if numpy:`).
+(module (if_statement consequence: (block [(function_definition) (decorated_definition definition: (function_definition))] @function)))
+(module (if_statement consequence: (block [(class_definition) (decorated_definition definition: (class_definition))] @class)))

@@ -14,6 +14,7 @@ use super::syntax::{one_line, position, string_literal, text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use tree_sitter::Node;
 
 /// Capture names: none, there is no query file.
@@ -23,8 +24,18 @@ const CALLEE_MAX: usize = 100;
 
 /// Array methods whose callback runs once per element: a call in it runs in a loop.
 const ITERATING: &[&str] = &[
-    "map", "forEach", "flatMap", "filter", "reduce", "reduceRight", "some", "every", "find",
-    "findIndex", "findLast", "findLastIndex",
+    "map",
+    "forEach",
+    "flatMap",
+    "filter",
+    "reduce",
+    "reduceRight",
+    "some",
+    "every",
+    "find",
+    "findIndex",
+    "findLast",
+    "findLastIndex",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -51,7 +62,9 @@ pub enum NodeKind {
     Component,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+/// One call site. In JSON, `false` flags and absent names are left out: a file has as many
+/// edges as calls, and they are most of the output.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct Edge {
     pub line: u32,
     pub column: u32,
@@ -60,16 +73,50 @@ pub struct Edge {
     pub callee: String,
     /// Inside an `if`/`else`, a `switch` case, a ternary branch, the right side of
     /// `&&`/`||`/`??`, or a `catch`/`except` block, within the node.
+    #[serde(default)]
     pub conditional: bool,
     /// Inside a loop body, a comprehension, or a callback of `map`/`forEach`/`filter`/...
-    #[serde(rename = "loop")]
+    #[serde(default, rename = "loop")]
     pub in_loop: bool,
     /// The id of the callee's node when it is defined in the same file.
+    #[serde(default)]
     pub target: Option<String>,
     /// For a callee imported from another module: the module as written in the import
     /// (`./api`, `react`, `.models`) and the name imported from it (`*` for a namespace).
+    #[serde(default)]
     pub module: Option<String>,
+    #[serde(default)]
     pub imported: Option<String>,
+}
+
+impl Serialize for Edge {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // The worker pipe (bincode) is not self-describing and needs every field; JSON
+        // readers take a missing field as its default.
+        let sparse = serializer.is_human_readable();
+        let mut out = serializer.serialize_struct("Edge", 9)?;
+        out.serialize_field("line", &self.line)?;
+        out.serialize_field("column", &self.column)?;
+        out.serialize_field("kind", &self.kind)?;
+        out.serialize_field("callee", &self.callee)?;
+        if !sparse || self.conditional {
+            out.serialize_field("conditional", &self.conditional)?;
+        }
+        if !sparse || self.in_loop {
+            out.serialize_field("loop", &self.in_loop)?;
+        }
+        for (name, value) in [
+            ("target", &self.target),
+            ("module", &self.module),
+            ("imported", &self.imported),
+        ] {
+            if !sparse || value.is_some() {
+                out.serialize_field(name, value)?;
+            }
+        }
+        out.end()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -114,26 +161,39 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<CallNode> {
     // Sites are collected with the callee node's text; resolution runs once all
     // definitions of the file are known.
     let mut sites: Vec<(usize, Edge)> = Vec::new();
-    let mut contexts: Vec<Context> = vec![Context {
-        owner: 0,
-        conditional: false,
-        in_loop: false,
-    }];
+    // The context of each node on the path from the root, with the node itself: a child's
+    // parent is the top of the stack (`Node::parent` would search down from the root).
+    let mut path_stack: Vec<(Context, Node<'_>)> = Vec::new();
+    let tables = kind_tables(lang);
     let mut cursor = root.walk();
     let mut visited: u32 = 0;
     'walk: loop {
         let node = cursor.node();
-        let field = cursor.field_name();
-        let parent_context = *contexts.last().unwrap_or(&Context {
-            owner: 0,
-            conditional: false,
-            in_loop: false,
-        });
-        let mut context = parent_context;
-        if let Some(parent) = node.parent() {
-            adjust(&mut context, parent, node, field, source, lang);
+        let mut context = path_stack.last().map_or(
+            Context {
+                owner: 0,
+                conditional: false,
+                in_loop: false,
+            },
+            |(c, _)| *c,
+        );
+        let parent = path_stack.last().map(|(_, n)| *n);
+        let kind = node.kind_id() as usize;
+        if let Some(parent) = parent
+            && tables.context.get(parent.kind_id() as usize) == Some(&true)
+        {
+            let grandparent = path_stack.len().checked_sub(2).map(|i| path_stack[i].1);
+            adjust(
+                &mut context,
+                parent,
+                grandparent,
+                node,
+                cursor.field_name(),
+                source,
+                lang,
+            );
         }
-        if let Some((name, kind)) = definition(node, source, lang, &defs, context.owner) {
+        if let Some((name, kind)) = definition(node, parent, source, lang, &defs, context.owner) {
             let (line, column) = position(node);
             defs.push(Def {
                 name,
@@ -156,7 +216,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<CallNode> {
             return Vec::new();
         }
         if cursor.goto_first_child() {
-            contexts.push(context);
+            path_stack.push((context, node));
             continue;
         }
         loop {
@@ -166,7 +226,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<CallNode> {
             if !cursor.goto_parent() {
                 break 'walk;
             }
-            contexts.pop();
+            path_stack.pop();
         }
     }
 
@@ -229,10 +289,90 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<CallNode> {
     out
 }
 
+/// Which node kinds matter to the walk, by kind id: comparing ids is what keeps the walk
+/// cheap, as a kind's name costs a string conversion per node.
+struct KindTables {
+    /// Definitions and call sites.
+    relevant: Vec<bool>,
+    /// Parents that make their children conditional or looping.
+    context: Vec<bool>,
+}
+
+const RELEVANT: &[&str] = &[
+    "function_declaration",
+    "generator_function_declaration",
+    "method_definition",
+    "class_declaration",
+    "abstract_class_declaration",
+    "arrow_function",
+    "function_expression",
+    "function",
+    "class",
+    "call_expression",
+    "new_expression",
+    "jsx_opening_element",
+    "jsx_self_closing_element",
+    "function_definition",
+    "class_definition",
+    "call",
+];
+
+const CONTEXT: &[&str] = &[
+    "if_statement",
+    "ternary_expression",
+    "conditional_expression",
+    "binary_expression",
+    "boolean_operator",
+    "switch_case",
+    "switch_default",
+    "catch_clause",
+    "except_clause",
+    "case_clause",
+    "elif_clause",
+    "else_clause",
+    "except_group_clause",
+    "for_statement",
+    "for_in_statement",
+    "while_statement",
+    "do_statement",
+    "list_comprehension",
+    "set_comprehension",
+    "dictionary_comprehension",
+    "generator_expression",
+    "arguments",
+];
+
+fn kind_tables(lang: Lang) -> &'static KindTables {
+    static TABLES: [OnceLock<KindTables>; 4] = [const { OnceLock::new() }; 4];
+    TABLES[lang.index()].get_or_init(|| {
+        let language = lang.grammar();
+        let count = language.node_kind_count();
+        let mut tables = KindTables {
+            relevant: vec![false; count],
+            context: vec![false; count],
+        };
+        for id in 0..count {
+            let Ok(id16) = u16::try_from(id) else {
+                break;
+            };
+            if !language.node_kind_is_named(id16) {
+                continue;
+            }
+            let Some(name) = language.node_kind_for_id(id16) else {
+                continue;
+            };
+            tables.relevant[id] = RELEVANT.contains(&name);
+            tables.context[id] = CONTEXT.contains(&name);
+        }
+        tables
+    })
+}
+
 /// Marks a node conditional or looping by its place in its parent.
 fn adjust(
     context: &mut Context,
     parent: Node<'_>,
+    grandparent: Option<Node<'_>>,
     node: Node<'_>,
     field: Option<&str>,
     source: &[u8],
@@ -255,8 +395,14 @@ fn adjust(
                 context.conditional = true;
             }
         }
-        "switch_case" | "switch_default" | "catch_clause" | "except_clause" | "case_clause"
-        | "elif_clause" | "else_clause" | "except_group_clause" => context.conditional = true,
+        "switch_case"
+        | "switch_default"
+        | "catch_clause"
+        | "except_clause"
+        | "case_clause"
+        | "elif_clause"
+        | "else_clause"
+        | "except_group_clause" => context.conditional = true,
         "for_statement" | "for_in_statement" | "while_statement" | "do_statement"
             if field == Some("body") =>
         {
@@ -268,8 +414,7 @@ fn adjust(
         | "generator_expression" => context.in_loop = true,
         "arguments" if is_js_function(node.kind()) => {
             // A callback handed to `items.map(...)` runs once per item.
-            let iterating = parent
-                .parent()
+            let iterating = grandparent
                 .and_then(|call| call.child_by_field_name("function"))
                 .filter(|f| f.kind() == "member_expression")
                 .and_then(|f| f.child_by_field_name("property"))
@@ -285,6 +430,7 @@ fn adjust(
 /// A named definition that becomes a graph node: its qualified name and kind.
 fn definition(
     node: Node<'_>,
+    parent: Option<Node<'_>>,
     source: &[u8],
     lang: Lang,
     defs: &[Def],
@@ -299,18 +445,20 @@ fn definition(
     };
     let owner_is_class = defs[owner].kind == NodeKind::Class;
     if lang == Lang::Python {
-        let name = text(node.child_by_field_name("name")?, source);
-        return match node.kind() {
-            "function_definition" if owner_is_class => Some((qualify(name), NodeKind::Method)),
-            "function_definition" => Some((qualify(name), NodeKind::Function)),
-            "class_definition" => Some((qualify(name), NodeKind::Class)),
-            _ => None,
+        let kind = match node.kind() {
+            "function_definition" if owner_is_class => NodeKind::Method,
+            "function_definition" => NodeKind::Function,
+            "class_definition" => NodeKind::Class,
+            _ => return None,
         };
+        let name = text(node.child_by_field_name("name")?, source);
+        return Some((qualify(name), kind));
     }
     let function_kind = |function: Node<'_>, name: &str| {
         if owner_is_class {
             NodeKind::Method
-        } else if name.starts_with(|c: char| c.is_ascii_uppercase()) && returns_jsx(function, source)
+        } else if name.starts_with(|c: char| c.is_ascii_uppercase())
+            && returns_jsx(function, source)
         {
             NodeKind::Component
         } else {
@@ -331,7 +479,7 @@ fn definition(
             Some((qualify(name), NodeKind::Class))
         }
         "arrow_function" | "function_expression" | "function" | "class" => {
-            let parent = node.parent()?;
+            let parent = parent?;
             let name = match parent.kind() {
                 "variable_declarator" => parent.child_by_field_name("name")?,
                 "public_field_definition" | "field_definition" => parent
@@ -412,7 +560,9 @@ fn resolve_local(
     lang: Lang,
 ) -> Option<usize> {
     let receiver = if lang == Lang::Python {
-        ["self.", "cls."].iter().find_map(|p| callee.strip_prefix(p))
+        ["self.", "cls."]
+            .iter()
+            .find_map(|p| callee.strip_prefix(p))
     } else {
         callee.strip_prefix("this.")
     };

@@ -204,7 +204,9 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
         let at = anchor.unwrap_or(function);
         let (exported, default) = exports.status(at, name);
         let (props, param_type) = props_of(function, source);
-        let facts = function.child_by_field_name("body").map(|b| body_facts(b, source));
+        let facts = function
+            .child_by_field_name("body")
+            .map(|b| body_facts(b, source));
         let (line, column) = position(at);
         let kind = if function.kind() == "arrow_function" {
             ComponentKind::Arrow

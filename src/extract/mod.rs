@@ -111,24 +111,32 @@ impl ExtractorId {
             ],
             // Next.js route handlers are known by their path, not their text.
             (ExtractorId::Routes, true) if routes::is_next_route_file(path) => return true,
-            (ExtractorId::Routes, true) => &["'/", "\"/", "`/", "route", "Route"],
-            (ExtractorId::Routes, false) => &[
-                "route",
-                "path(",
-                "url(",
+            // The query needs a call of a member named after a method or `route`.
+            (ExtractorId::Routes, true) => &[
                 ".get(",
                 ".post(",
                 ".put(",
                 ".patch(",
                 ".delete(",
+                ".del(",
                 ".head(",
                 ".options(",
-                "websocket",
-                "Route(",
+                ".all(",
+                ".route(",
             ],
-            (ExtractorId::Tests, true) => &[
-                "describe", "it(", "it.", "test", "xit", "fit", "suite", "specify", "context",
+            // Every Python route names a path literal, a `route` decorator or Django's
+            // `urlpatterns`; method words such as `.get(` are in nearly every file.
+            (ExtractorId::Routes, false) => &[
+                "route",
+                "Route",
+                "urlpatterns",
+                "path(",
+                "\"/",
+                "'/",
+                "(\"\")",
+                "('')",
             ],
+            (ExtractorId::Tests, true) => return calls_any(text, TEST_FUNCTIONS),
             (ExtractorId::Tests, false) => &["test", "Test"],
             _ => return true,
         };
@@ -219,6 +227,36 @@ impl fmt::Display for ExtractorId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// The functions a JS test file calls to declare suites and tests.
+const TEST_FUNCTIONS: &[&str] = &[
+    "describe",
+    "fdescribe",
+    "xdescribe",
+    "it",
+    "fit",
+    "xit",
+    "test",
+    "xtest",
+    "suite",
+    "context",
+    "xcontext",
+    "specify",
+    "xspecify",
+];
+
+/// Whether `text` calls one of `names` as a free function: the name starts a word (not
+/// `.test(` on a regular expression) and is followed by `(` or `.` (`it.each(...)`).
+fn calls_any(text: &[u8], names: &[&str]) -> bool {
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.';
+    names.iter().any(|name| {
+        memchr::memmem::find_iter(text, name.as_bytes()).any(|at| {
+            let before_ok = at == 0 || !is_word(text[at - 1]);
+            let after = text.get(at + name.len()).copied();
+            before_ok && matches!(after, Some(b'(' | b'.'))
+        })
+    })
 }
 
 /// Generates `Items`, one variant per extractor holding that extractor's item type, and the

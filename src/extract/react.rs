@@ -119,9 +119,16 @@ pub fn hook_callee(callee: Node<'_>, source: &[u8]) -> Option<String> {
 pub fn rendered_component(element: Node<'_>, source: &[u8]) -> Option<String> {
     let name = element.child_by_field_name("name")?;
     let written = text(name, source);
-    let starts_upper = written.chars().next().is_some_and(|c| c.is_ascii_uppercase());
-    (starts_upper && matches!(name.kind(), "identifier" | "member_expression" | "nested_identifier"))
-        .then(|| written.to_string())
+    let starts_upper = written
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase());
+    (starts_upper
+        && matches!(
+            name.kind(),
+            "identifier" | "member_expression" | "nested_identifier"
+        ))
+    .then(|| written.to_string())
 }
 
 /// Collects the body facts of everything under `node`, including nested callbacks (a

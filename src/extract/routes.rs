@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
 /// Capture names `extractors/routes/*.scm` may use.
-pub const CAPTURES: &[&str] = &["call", "decorator", "route", "urlpatterns"];
+pub const CAPTURES: &[&str] = &["call", "decorator", "route", "urlpatterns", "assigned"];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Route {
@@ -236,13 +236,12 @@ fn fastify_route(
             "shorthand_property_identifier" if text(pair, src) == "handler" => {
                 handler = Some("handler".to_string());
             }
-            "method_definition" => {
+            "method_definition"
                 if pair
                     .child_by_field_name("name")
-                    .is_some_and(|n| text(n, src) == "handler")
-                {
-                    handler = Some(INLINE.to_string());
-                }
+                    .is_some_and(|n| text(n, src) == "handler") =>
+            {
+                handler = Some(INLINE.to_string());
             }
             _ => {}
         }
@@ -300,9 +299,7 @@ fn js_path(node: Node<'_>, src: &[u8]) -> Option<String> {
 fn js_handler(node: Node<'_>, src: &[u8]) -> Option<String> {
     match node.kind() {
         "identifier" | "member_expression" => Some(one_line(text(node, src), 200)),
-        "function_expression" | "arrow_function" | "generator_function" => {
-            Some(INLINE.to_string())
-        }
+        "function_expression" | "arrow_function" | "generator_function" => Some(INLINE.to_string()),
         // `asyncHandler(list)` keeps its text; a wrapper around a function written in place
         // is inline.
         "call_expression" => {
@@ -493,7 +490,7 @@ fn next_route(path: &str) -> Option<NextRoute> {
         let kept: Vec<&str> = parts
             .iter()
             .copied()
-            .filter(|s| !(s.starts_with('(') && s.ends_with(')')) && !s.starts_with('@'))
+            .filter(|s| !((s.starts_with('(') && s.ends_with(')')) || s.starts_with('@')))
             .collect();
         format!("/{}", kept.join("/"))
     };
@@ -617,11 +614,13 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
             found.push(found_kind);
         }
     });
+    let urlconf = file.ends_with("urls.py") || found.iter().any(|(k, _)| *k == "urlpatterns");
     for (kind, node) in found {
         match kind {
             "decorator" => decorator_route(node, src, file, framework, out),
             "route" => starlette_route(node, src, file, out),
             "urlpatterns" => django_patterns(node, src, file, out, 0),
+            "assigned" if urlconf => django_patterns(node, src, file, out, 0),
             _ => {}
         }
     }
@@ -694,11 +693,17 @@ fn decorator_route(
         return;
     };
     let methods = match method {
-        "route" | "api_route" => methods_kwarg(arguments, src).unwrap_or_else(|| vec!["GET".into()]),
+        "route" | "api_route" => {
+            methods_kwarg(arguments, src).unwrap_or_else(|| vec!["GET".into()])
+        }
         "websocket" => vec!["WEBSOCKET".to_string()],
         other => vec![other.to_ascii_uppercase()],
     };
-    let framework = framework.unwrap_or(if method == "route" { "flask" } else { "fastapi" });
+    let framework = framework.unwrap_or(if method == "route" {
+        "flask"
+    } else {
+        "fastapi"
+    });
     let mut route = item(file, decorator, methods, path.to_string());
     route.handler = Some(handler);
     route.framework = framework.to_string();
@@ -869,7 +874,10 @@ mod tests {
             Some("app /api")
         );
         assert_eq!(url("pages/api/a/index.ts").as_deref(), Some("pages /api/a"));
-        assert_eq!(url("web/pages/api/users/[id].ts").as_deref(), Some("pages /api/users/[id]"));
+        assert_eq!(
+            url("web/pages/api/users/[id].ts").as_deref(),
+            Some("pages /api/users/[id]")
+        );
         assert_eq!(url("pages/api/_utils.ts"), None);
         assert_eq!(url("pages/about.tsx"), None);
         assert_eq!(url("src/route.ts"), None);

@@ -1000,7 +1000,9 @@ impl PythonImports {
                             continue;
                         };
                         if PYDANTIC_PACKAGES.contains(&text(module, src)) {
-                            imports.pydantic_modules.insert(text(alias, src).to_string());
+                            imports
+                                .pydantic_modules
+                                .insert(text(alias, src).to_string());
                         }
                     }
                 }
@@ -1086,7 +1088,9 @@ fn python_bases(class: Node<'_>, src: &[u8]) -> (Vec<String>, bool) {
 }
 
 fn decorator_library(class: Node<'_>, src: &[u8], imports: &PythonImports) -> Option<Library> {
-    let decorated = class.parent().filter(|p| p.kind() == "decorated_definition")?;
+    let decorated = class
+        .parent()
+        .filter(|p| p.kind() == "decorated_definition")?;
     let mut cursor = decorated.walk();
     for decorator in decorated.named_children(&mut cursor) {
         if decorator.kind() != "decorator" {
@@ -1184,7 +1188,11 @@ fn python_fields(class: &PyClass<'_>, library: Library, src: &[u8]) -> Vec<Field
                             && r.child_by_field_name("function").is_some_and(|f| {
                                 matches!(
                                     text(f, src),
-                                    "attr.ib" | "attr.attrib" | "attrib" | "attr.field" | "attrs.field"
+                                    "attr.ib"
+                                        | "attr.attrib"
+                                        | "attrib"
+                                        | "attr.field"
+                                        | "attrs.field"
                                         | "field"
                                 )
                             })
@@ -1232,7 +1240,8 @@ fn has_default(right: Node<'_>, src: &[u8]) -> bool {
         return true;
     };
     let callee = last_segment(text(function, src));
-    if !matches!(callee, "Field" | "field" | "ib" | "attrib") {
+    // `from pydantic import Field as PField` keeps the name recognisable.
+    if !(matches!(callee, "field" | "ib" | "attrib") || callee.ends_with("Field")) {
         return true;
     }
     let Some(args) = right.child_by_field_name("arguments") else {
@@ -1249,7 +1258,7 @@ fn has_default(right: Node<'_>, src: &[u8]) -> bool {
             }
             "ellipsis" | "comment" => {}
             // A positional first argument of `Field` is its default.
-            _ if callee == "Field" => return true,
+            _ if callee.ends_with("Field") => return true,
             _ => {}
         }
     }
@@ -1339,8 +1348,14 @@ mod tests {
         assert!(is_nullable("int | str | None"));
         assert!(!is_nullable("dict[str, int | None]"));
         assert!(!is_nullable("Union[int, str]"));
-        assert_eq!(unwrap_type("Annotated[Optional[int], Field(gt=0)]").1, "Optional[int]");
-        assert_eq!(unwrap_type("NotRequired[float | None]"), ("NotRequired", "float | None"));
+        assert_eq!(
+            unwrap_type("Annotated[Optional[int], Field(gt=0)]").1,
+            "Optional[int]"
+        );
+        assert_eq!(
+            unwrap_type("NotRequired[float | None]"),
+            ("NotRequired", "float | None")
+        );
     }
 
     #[test]

@@ -97,10 +97,15 @@ fn extract_js(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
     if found.is_empty() {
         return Vec::new();
     }
-    let framework = js_framework(scan.root, src, mocha_names || found.iter().any(|(c, _)| {
-        c.child_by_field_name("function")
-            .is_some_and(|f| is_mocha_name(base_name(f, src)))
-    }));
+    let framework = js_framework(
+        scan.root,
+        src,
+        mocha_names
+            || found.iter().any(|(c, _)| {
+                c.child_by_field_name("function")
+                    .is_some_and(|f| is_mocha_name(base_name(f, src)))
+            }),
+    );
     // Suites by node id: their full name and whether they are skipped.
     let mut suites: HashMap<usize, (String, bool)> = HashMap::new();
     let mut out = Vec::with_capacity(found.len());
@@ -115,9 +120,10 @@ fn extract_js(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
             up = node.parent();
         }
         let (name, skipped) = match parent {
-            Some((prefix, parent_skipped)) => {
-                (format!("{prefix} > {}", t.title), t.skipped || parent_skipped)
-            }
+            Some((prefix, parent_skipped)) => (
+                format!("{prefix} > {}", t.title),
+                t.skipped || parent_skipped,
+            ),
             None => (t.title, t.skipped),
         };
         if t.kind == TestKind::Suite {
@@ -255,9 +261,8 @@ fn js_test(call: Node<'_>, src: &[u8]) -> Recognised {
     }
     modifiers.sort();
     modifiers.dedup();
-    let skipped = base.starts_with('x')
-        || members.contains(&"skip")
-        || modifiers.iter().any(|m| m == "todo");
+    let skipped =
+        base.starts_with('x') || members.contains(&"skip") || modifiers.iter().any(|m| m == "todo");
     let cases = table.and_then(|t| table_rows(t, src));
     Recognised::Test(JsTest {
         node_id: call.id(),
@@ -289,10 +294,8 @@ fn is_function(node: Node<'_>) -> bool {
 /// is its source text.
 fn title_text(node: Node<'_>, src: &[u8]) -> String {
     match node.kind() {
-        "string" => string_literal(node, src).map_or_else(
-            || one_line(text(node, src), 200),
-            |s| s.to_string(),
-        ),
+        "string" => string_literal(node, src)
+            .map_or_else(|| one_line(text(node, src), 200), |s| s.to_string()),
         "template_string" => {
             let raw = text(node, src);
             let inner = raw
@@ -346,7 +349,7 @@ fn js_framework(root: Node<'_>, src: &[u8], mocha_names: bool) -> &'static str {
                 .and_then(|s| string_literal(s, src)),
             "lexical_declaration" | "variable_declaration" => {
                 let mut c = statement.walk();
-                let found = statement.named_children(&mut c).find_map(|d| {
+                statement.named_children(&mut c).find_map(|d| {
                     let value = d.child_by_field_name("value")?;
                     let function = value.child_by_field_name("function")?;
                     if value.kind() != "call_expression" || text(function, src) != "require" {
@@ -354,8 +357,7 @@ fn js_framework(root: Node<'_>, src: &[u8], mocha_names: bool) -> &'static str {
                     }
                     let arguments = value.child_by_field_name("arguments")?;
                     string_literal(*named_args(arguments).first()?, src)
-                });
-                found
+                })
             }
             _ => None,
         };
@@ -409,10 +411,15 @@ fn extract_python(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
             continue;
         };
         match kind {
-            "function" => {
-                if pytest_file && is_pytest_name(name) {
-                    out.push(py_item(file, definition, name.to_string(), TestKind::Test, "pytest", marks));
-                }
+            "function" if pytest_file && is_pytest_name(name) => {
+                out.push(py_item(
+                    file,
+                    definition,
+                    name.to_string(),
+                    TestKind::Test,
+                    "pytest",
+                    marks,
+                ));
             }
             "class" => {
                 let mut ctx = ClassContext {
@@ -452,7 +459,7 @@ impl ClassContext<'_, '_> {
         let src = self.src;
         let unittest = bases(class, src)
             .iter()
-            .any(|b| b.ends_with("TestCase") || self.unittest_classes.contains(*b));
+            .any(|b| is_test_base(b) || self.unittest_classes.contains(*b));
         if unittest && prefix.is_none() {
             self.unittest_classes.insert(name.to_string());
         }
@@ -553,6 +560,15 @@ fn is_pytest_file(path: &str) -> bool {
         || dir.split('/').any(|s| s == "test" || s == "tests")
 }
 
+/// A unittest base: `TestCase` and its kin (`SimpleTestCase`, `APITestCase`), or a
+/// project's own base test class imported from elsewhere (`WidgetTest`, `AdminTests`,
+/// `MigrationTestBase`).
+fn is_test_base(name: &str) -> bool {
+    ["TestCase", "Test", "Tests", "TestBase", "TestsBase"]
+        .iter()
+        .any(|s| name.ends_with(s))
+}
+
 fn is_pytest_name(name: &str) -> bool {
     name == "test" || name.starts_with("test_")
 }
@@ -581,10 +597,10 @@ fn bases<'s>(class: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
 }
 
 fn unwrap_decorated_plain(node: Node<'_>) -> (Node<'_>, Option<Node<'_>>) {
-    if node.kind() == "decorated_definition" {
-        if let Some(d) = node.child_by_field_name("definition") {
-            return (d, Some(node));
-        }
+    if node.kind() == "decorated_definition"
+        && let Some(d) = node.child_by_field_name("definition")
+    {
+        return (d, Some(node));
     }
     (node, None)
 }

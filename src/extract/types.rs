@@ -142,7 +142,8 @@ fn local_exports(root: Node<'_>, source: &[u8]) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     let mut cursor = root.walk();
     for statement in root.named_children(&mut cursor) {
-        if statement.kind() != "export_statement" || statement.child_by_field_name("source").is_some()
+        if statement.kind() != "export_statement"
+            || statement.child_by_field_name("source").is_some()
         {
             continue;
         }
@@ -310,18 +311,26 @@ fn members(body: Node<'_>, source: &[u8]) -> Vec<Member> {
         if name_node.is_some_and(|n| n.kind() == "private_property_identifier") {
             continue;
         }
-        let name = name_node.map(|n| text(n, source).to_string());
+        let name = name_node.map(|n| match n.kind() {
+            // `"~standard": T` names its member with a string.
+            "string" => string_literal(n, source)
+                .unwrap_or_else(|| text(n, source))
+                .to_string(),
+            _ => text(n, source).to_string(),
+        });
         let (name, kind, type_text) = match child.kind() {
             "property_signature" | "public_field_definition" => {
                 let Some(name) = name else { continue };
-                let function_value = child.child_by_field_name("value").filter(|v| {
-                    matches!(v.kind(), "arrow_function" | "function_expression")
-                });
+                let function_value = child
+                    .child_by_field_name("value")
+                    .filter(|v| matches!(v.kind(), "arrow_function" | "function_expression"));
                 match (annotation(child, source), function_value) {
                     // `handler = (e: E): void => {}` is a method in all but name.
-                    (None, Some(value)) => {
-                        (name, MemberKind::Method, Some(signature(value, source, true)))
-                    }
+                    (None, Some(value)) => (
+                        name,
+                        MemberKind::Method,
+                        Some(signature(value, source, true)),
+                    ),
                     (type_text, _) => (name, MemberKind::Property, type_text),
                 }
             }

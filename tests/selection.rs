@@ -44,7 +44,7 @@ fn only_leaves_other_extractors_untouched_and_stale() {
     assert_eq!(symbols["items"][0]["name"], "renamed");
     repo.run(&["--check"])
         .expect_code(1)
-        .expect_stdout_contains("stale chunk a (imports: sources changed)");
+        .expect_stdout_contains("stale chunk a (calls: sources changed; components: sources changed; hooks: sources changed; imports: sources changed; routes: sources changed; schemas: sources changed; tests: sources changed; types: sources changed)");
     repo.run(&["--incremental"]).expect_code(0);
     repo.run(&["--check"]).expect_code(0);
 }
@@ -76,7 +76,7 @@ fn unknown_names_are_usage_errors() {
     repo.run(&["--only", "symbols,widgets"])
         .expect_code(2)
         .expect_stderr_contains(
-            "unknown extractor `widgets` in --only; known extractors: imports, symbols",
+            "unknown extractor `widgets` in --only; known extractors: calls, components, hooks, imports, routes, schemas, symbols, tests, types",
         );
     assert_eq!(before, repo.state_files());
 }
@@ -87,13 +87,32 @@ fn list_extractors_names_each_with_a_description() {
     let run = repo.run(&["--list-extractors"]);
     run.expect_code(0);
     let lines: Vec<String> = run.stdout().lines().map(str::to_string).collect();
-    assert_eq!(lines.len(), 2, "{lines:?}");
-    assert!(
-        lines[0].starts_with("imports ") && lines[0].contains("v1"),
-        "{lines:?}"
+    let names: Vec<&str> = lines
+        .iter()
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "calls",
+            "components",
+            "hooks",
+            "imports",
+            "routes",
+            "schemas",
+            "symbols",
+            "tests",
+            "types"
+        ]
     );
+    for line in &lines {
+        // name, version, then a description of some words.
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        assert!(fields[1].starts_with('v'), "{line}");
+        assert!(fields.len() > 5, "{line}");
+    }
     assert!(
-        lines[1].starts_with("symbols ") && lines[1].contains("functions"),
+        lines[6].contains("v3") && lines[6].contains("functions"),
         "{lines:?}"
     );
 }

@@ -19,6 +19,11 @@
   name: (identifier) @name (#match? @name "^[A-Z]")
   value: (call_expression) @wrapped)
 
+; `forwardRef(...) as typeof X` casts the wrapper's result.
+(variable_declarator
+  name: (identifier) @name (#match? @name "^[A-Z]")
+  value: (as_expression (call_expression) @wrapped))
+
 (class_declaration
   name: (type_identifier) @name (#match? @name "^[A-Z]")
   (class_heritage)) @class

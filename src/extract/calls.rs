@@ -137,6 +137,8 @@ struct Context {
 }
 
 struct Def {
+    /// Parameters and local variables, which shadow outer definitions of the same name.
+    locals: Vec<String>,
     name: String,
     kind: NodeKind,
     line: u32,
@@ -152,6 +154,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<CallNode> {
     let root = scan.root;
     let imports = import_bindings(root, source, lang);
     let mut defs: Vec<Def> = vec![Def {
+        locals: Vec::new(),
         name: "<module>".to_string(),
         kind: NodeKind::Module,
         line: 0,
@@ -193,22 +196,38 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<CallNode> {
                 lang,
             );
         }
-        if let Some((name, kind)) = definition(node, parent, source, lang, &defs, context.owner) {
-            let (line, column) = position(node);
-            defs.push(Def {
-                name,
-                kind,
-                line,
-                column,
-                parent: context.owner,
-            });
-            context = Context {
-                owner: defs.len() - 1,
-                conditional: false,
-                in_loop: false,
-            };
-        } else if let Some(edge) = site(node, source, lang, context) {
-            sites.push((context.owner, edge));
+        let found = if tables.relevant.get(kind) == Some(&true) {
+            definition(node, &path_stack, source, lang, &defs, context.owner)
+        } else {
+            // Most nodes are neither definitions nor call sites.
+            None
+        };
+        match found {
+            Some(Found::Node(name, kind, at)) => {
+                let (line, column) = position(at);
+                let locals = parameter_names(node, source);
+                defs.push(Def {
+                    locals,
+                    name,
+                    kind,
+                    line,
+                    column,
+                    parent: context.owner,
+                });
+                context = Context {
+                    owner: defs.len() - 1,
+                    conditional: false,
+                    in_loop: false,
+                };
+            }
+            Some(Found::Local(name)) => defs[context.owner].locals.push(name),
+            None => {
+                if tables.relevant.get(kind) == Some(&true)
+                    && let Some(edge) = site(node, source, lang, context)
+                {
+                    sites.push((context.owner, edge));
+                }
+            }
         }
         visited += 1;
         // A walk over a big file is long; poll the budget every few thousand nodes.
@@ -299,6 +318,8 @@ struct KindTables {
 }
 
 const RELEVANT: &[&str] = &[
+    "variable_declarator",
+    "assignment",
     "function_declaration",
     "generator_function_declaration",
     "method_definition",
@@ -381,11 +402,9 @@ fn adjust(
     match parent.kind() {
         "if_statement" if field != Some("condition") => context.conditional = true,
         "ternary_expression" if field != Some("condition") => context.conditional = true,
-        "conditional_expression" if lang == Lang::Python => {
-            // `a if cond else b`: the first and last operands run conditionally.
-            if parent.named_child(1) != Some(node) {
-                context.conditional = true;
-            }
+        // `a if cond else b`: the first and last operands run conditionally.
+        "conditional_expression" if lang == Lang::Python && parent.named_child(1) != Some(node) => {
+            context.conditional = true;
         }
         "binary_expression" | "boolean_operator" if field == Some("right") => {
             let operator = parent
@@ -403,11 +422,14 @@ fn adjust(
         | "elif_clause"
         | "else_clause"
         | "except_group_clause" => context.conditional = true,
-        "for_statement" | "for_in_statement" | "while_statement" | "do_statement"
-            if field == Some("body") =>
+        // A loop's condition and update run on every turn too; a `for … of` iterable and
+        // a `for` initializer run once.
+        "for_statement" | "while_statement" | "do_statement"
+            if !matches!(field, Some("initializer" | "left" | "right")) =>
         {
             context.in_loop = true;
         }
+        "for_in_statement" if field == Some("body") => context.in_loop = true,
         "list_comprehension"
         | "set_comprehension"
         | "dictionary_comprehension"
@@ -427,15 +449,24 @@ fn adjust(
     }
 }
 
-/// A named definition that becomes a graph node: its qualified name and kind.
-fn definition(
-    node: Node<'_>,
-    parent: Option<Node<'_>>,
+/// What a definition contributes to the graph: a new node, or a local name of the node
+/// it sits in (a parameter-free local variable) that shadows outer definitions.
+enum Found<'t> {
+    /// The qualified name, the node kind, and the node whose position is the node's.
+    Node(String, NodeKind, Node<'t>),
+    Local(String),
+}
+
+/// A named definition that becomes a graph node, or a local variable of the current node.
+/// `ancestors` is the path from the root to `node`'s parent.
+fn definition<'t>(
+    node: Node<'t>,
+    ancestors: &[(Context, Node<'t>)],
     source: &[u8],
     lang: Lang,
     defs: &[Def],
     owner: usize,
-) -> Option<(String, NodeKind)> {
+) -> Option<Found<'t>> {
     let qualify = |name: &str| -> String {
         if owner == 0 {
             name.to_string()
@@ -449,10 +480,19 @@ fn definition(
             "function_definition" if owner_is_class => NodeKind::Method,
             "function_definition" => NodeKind::Function,
             "class_definition" => NodeKind::Class,
+            "assignment" if owner != 0 && !owner_is_class => {
+                let left = node.child_by_field_name("left")?;
+                return (left.kind() == "identifier")
+                    .then(|| Found::Local(text(left, source).to_string()));
+            }
             _ => return None,
         };
-        let name = text(node.child_by_field_name("name")?, source);
-        return Some((qualify(name), kind));
+        let name_node = node.child_by_field_name("name")?;
+        return Some(Found::Node(
+            qualify(text(name_node, source)),
+            kind,
+            name_node,
+        ));
     }
     let function_kind = |function: Node<'_>, name: &str| {
         if owner_is_class {
@@ -467,42 +507,138 @@ fn definition(
     };
     match node.kind() {
         "function_declaration" | "generator_function_declaration" => {
-            let name = text(node.child_by_field_name("name")?, source);
-            Some((qualify(name), function_kind(node, name)))
+            let name_node = node.child_by_field_name("name")?;
+            let name = text(name_node, source);
+            Some(Found::Node(
+                qualify(name),
+                function_kind(node, name),
+                name_node,
+            ))
         }
         "method_definition" => {
-            let name = text(node.child_by_field_name("name")?, source);
-            Some((qualify(name), NodeKind::Method))
+            let name_node = node.child_by_field_name("name")?;
+            Some(Found::Node(
+                qualify(text(name_node, source)),
+                NodeKind::Method,
+                name_node,
+            ))
         }
         "class_declaration" | "abstract_class_declaration" => {
-            let name = text(node.child_by_field_name("name")?, source);
-            Some((qualify(name), NodeKind::Class))
+            let name_node = node.child_by_field_name("name")?;
+            Some(Found::Node(
+                qualify(text(name_node, source)),
+                NodeKind::Class,
+                name_node,
+            ))
+        }
+        "variable_declarator" if owner != 0 && !owner_is_class => {
+            let name = node.child_by_field_name("name")?;
+            let value_is_function = node
+                .child_by_field_name("value")
+                .is_some_and(|v| is_js_function(v.kind()) || v.kind() == "class");
+            (name.kind() == "identifier" && !value_is_function)
+                .then(|| Found::Local(text(name, source).to_string()))
         }
         "arrow_function" | "function_expression" | "function" | "class" => {
-            let parent = parent?;
-            let name = match parent.kind() {
-                "variable_declarator" => parent.child_by_field_name("name")?,
-                "public_field_definition" | "field_definition" => parent
-                    .child_by_field_name("name")
-                    .or_else(|| parent.child_by_field_name("property"))?,
-                _ => return None,
-            };
-            if parent.child_by_field_name("value") != Some(node)
-                || !matches!(
-                    name.kind(),
-                    "identifier" | "property_identifier" | "private_property_identifier"
-                )
-            {
-                return None;
-            }
-            let name = text(name, source);
+            let (name_node, name) = binding_name(node, ancestors, source)?;
             if node.kind() == "class" {
-                return Some((qualify(name), NodeKind::Class));
+                return Some(Found::Node(qualify(&name), NodeKind::Class, name_node));
             }
-            Some((qualify(name), function_kind(node, name)))
+            Some(Found::Node(
+                qualify(&name),
+                function_kind(node, &name),
+                name_node,
+            ))
         }
         _ => None,
     }
+}
+
+/// The name a function or class expression is bound to: a variable (`const f = () => …`),
+/// a class field (`onClick = () => …`), the variable a wrapper call is assigned to
+/// (`const Button = memo(forwardRef((props, ref) => …))`, also cast with `as`), or
+/// `default` for `export default` of any of those.
+fn binding_name<'t>(
+    node: Node<'t>,
+    ancestors: &[(Context, Node<'t>)],
+    source: &[u8],
+) -> Option<(Node<'t>, String)> {
+    let mut child = node;
+    let mut through_wrapper = false;
+    for (_, up) in ancestors.iter().rev() {
+        match up.kind() {
+            "variable_declarator" | "public_field_definition" | "field_definition" => {
+                if up.child_by_field_name("value") != Some(child) {
+                    return None;
+                }
+                let name = up
+                    .child_by_field_name("name")
+                    .or_else(|| up.child_by_field_name("property"))?;
+                if !matches!(
+                    name.kind(),
+                    "identifier" | "property_identifier" | "private_property_identifier"
+                ) {
+                    return None;
+                }
+                return Some((name, text(name, source).to_string()));
+            }
+            "export_statement" => {
+                let is_default = up.child_by_field_name("value") == Some(child)
+                    || up.child_by_field_name("declaration") == Some(child);
+                return is_default.then(|| (*up, "default".to_string()));
+            }
+            // Only the first argument of a call is a wrapped function.
+            "arguments" if up.named_child(0) == Some(child) => through_wrapper = true,
+            "call_expression" if through_wrapper => {}
+            "as_expression" | "satisfies_expression" | "parenthesized_expression" => {}
+            _ => return None,
+        }
+        child = *up;
+    }
+    None
+}
+
+/// The names a function's parameters bind (destructured ones included).
+fn parameter_names(function: Node<'_>, source: &[u8]) -> Vec<String> {
+    let Some(parameters) = function
+        .child_by_field_name("parameters")
+        .or_else(|| function.child_by_field_name("parameter"))
+    else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    if parameters.kind() == "identifier" {
+        names.push(text(parameters, source).to_string());
+        return names;
+    }
+    super::react::for_each_descendant(parameters, |node| {
+        match node.kind() {
+            // A default value's expression binds nothing; its names are uses.
+            "default_parameter"
+            | "typed_default_parameter"
+            | "assignment_pattern"
+            | "object_assignment_pattern" => {
+                if let Some(name) = node
+                    .child_by_field_name("name")
+                    .or_else(|| node.child_by_field_name("left"))
+                    .filter(|n| {
+                        n.kind() == "identifier"
+                            || n.kind() == "shorthand_property_identifier_pattern"
+                    })
+                {
+                    names.push(text(name, source).to_string());
+                }
+                false
+            }
+            "identifier" | "shorthand_property_identifier_pattern" => {
+                names.push(text(node, source).to_string());
+                false
+            }
+            "type_annotation" | "type" => false,
+            _ => true,
+        }
+    });
+    names
 }
 
 /// A call, `new` or render at `node`, with the callee as written.
@@ -541,13 +677,43 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
         line,
         column,
         kind,
-        callee: one_line(text(callee, source), CALLEE_MAX),
+        callee: one_line(&callee_text(callee, source, 0), CALLEE_MAX),
         conditional: context.conditional,
         in_loop: context.in_loop,
         target: None,
         module: None,
         imported: None,
     })
+}
+
+/// A callee as written, with the arguments of any call inside it left out:
+/// `re.sub("-", s.lower()).strip` reads `re.sub().strip`.
+fn callee_text(node: Node<'_>, source: &[u8], depth: u32) -> String {
+    const MAX_DEPTH: u32 = 16;
+    if depth < MAX_DEPTH {
+        match node.kind() {
+            "member_expression" | "attribute" => {
+                let object = node.child_by_field_name("object");
+                let property = node
+                    .child_by_field_name("property")
+                    .or_else(|| node.child_by_field_name("attribute"));
+                if let (Some(object), Some(property)) = (object, property) {
+                    return format!(
+                        "{}.{}",
+                        callee_text(object, source, depth + 1),
+                        text(property, source)
+                    );
+                }
+            }
+            "call_expression" | "call" => {
+                if let Some(function) = node.child_by_field_name("function") {
+                    return format!("{}()", callee_text(function, source, depth + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    text(node, source).to_string()
 }
 
 /// The definition a callee names in this file: a nested definition of an enclosing
@@ -578,13 +744,18 @@ fn resolve_local(
         }
         return None;
     }
-    // Bare names see enclosing functions' definitions, never a class's members.
+    // Bare names see enclosing functions' definitions, never a class's members; a
+    // parameter or local variable of the same name hides what is outside.
+    let first = callee.split('.').next().unwrap_or(callee);
     let mut scope = owner;
     while scope != 0 {
-        if defs[scope].kind != NodeKind::Class
-            && let Some(&found) = index.get(format!("{}.{callee}", defs[scope].name).as_str())
-        {
-            return Some(found);
+        if defs[scope].kind != NodeKind::Class {
+            if let Some(&found) = index.get(format!("{}.{callee}", defs[scope].name).as_str()) {
+                return Some(found);
+            }
+            if defs[scope].locals.iter().any(|l| l == first) {
+                return None;
+            }
         }
         scope = defs[scope].parent;
     }

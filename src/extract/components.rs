@@ -4,7 +4,7 @@ use super::react::{body_facts, for_each_descendant, returns_jsx};
 use super::scan::Scan;
 use super::syntax::{one_line, position, text};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use tree_sitter::Node;
 
 /// Capture names `extractors/components/*.scm` may use.
@@ -14,7 +14,7 @@ pub const CAPTURES: &[&str] = &["function", "wrapped", "class", "name", "default
 /// components defined inside functions are local and not part of the module's shape.
 const MAX_DEPTH: u32 = 3;
 
-const TYPE_MAX: usize = 120;
+const TYPE_MAX: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Component {
@@ -27,6 +27,9 @@ pub struct Component {
     pub default: bool,
     /// Wrapping calls, outermost first, as written: `React.memo`, `forwardRef`, `observer`.
     pub wrappers: Vec<String>,
+    /// For `const Public = memo(Impl)`: the component of this file it wraps, whose props,
+    /// hooks, children and contexts it repeats.
+    pub wraps: Option<String>,
     /// Destructured prop names, in source order; `...rest` for a rest element.
     pub props: Vec<String>,
     /// The props parameter's declared type, or the type argument of `React.FC<...>`,
@@ -146,7 +149,10 @@ impl ModuleExports {
 struct Wrapping {
     target: String,
     wrappers: Vec<String>,
+    /// `export default memo(Foo)`: no name of its own.
     default: bool,
+    /// `const Public = memo(Foo)`: the name, its position and export status.
+    alias: Option<(String, u32, u32, bool, bool)>,
 }
 
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
@@ -183,12 +189,16 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
                             target,
                             wrappers,
                             default: true,
+                            alias: None,
                         });
-                    } else if name_node.is_some() {
+                    } else if let Some(name_node) = name_node {
+                        let (line, column) = position(name_node);
+                        let (exported, default) = exports.status(name_node, name);
                         wrappings.push(Wrapping {
                             target,
                             wrappers,
                             default: false,
+                            alias: Some((name.to_string(), line, column, exported, default)),
                         });
                     }
                     return;
@@ -223,6 +233,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
             exported,
             default,
             wrappers,
+            wraps: None,
             props,
             props_type: param_type.or(wrapped_type).or(declared_type),
             hooks: facts.hooks.into_iter().collect(),
@@ -230,23 +241,36 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
             contexts: facts.contexts.into_iter().collect(),
         });
     });
-    // `export default memo(Foo)` and `const Bar = observer(Foo)` describe Foo.
-    let by_name: BTreeMap<String, usize> = found
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.name.clone(), i))
-        .collect();
+    // `export default memo(Foo)` marks Foo as the default export; `const Bar =
+    // observer(Foo)` is a component of its own that repeats what Foo does. Aliases of
+    // aliases (`const A = memo(Impl); const B = observer(A)`) resolve in source order.
     for wrapping in wrappings {
-        if let Some(&i) = by_name.get(&wrapping.target) {
-            let component = &mut found[i];
-            for wrapper in wrapping.wrappers {
-                if !component.wrappers.contains(&wrapper) {
-                    component.wrappers.push(wrapper);
+        let Some(i) = found.iter().position(|c| c.name == wrapping.target) else {
+            continue;
+        };
+        match wrapping.alias {
+            None => {
+                let component = &mut found[i];
+                for wrapper in wrapping.wrappers {
+                    if !component.wrappers.contains(&wrapper) {
+                        component.wrappers.push(wrapper);
+                    }
+                }
+                if wrapping.default {
+                    component.default = true;
+                    component.exported = true;
                 }
             }
-            if wrapping.default {
-                component.default = true;
-                component.exported = true;
+            Some((name, line, column, exported, default)) => {
+                let mut alias = found[i].clone();
+                alias.name = name;
+                alias.line = line;
+                alias.column = column;
+                alias.exported = exported;
+                alias.default = default;
+                alias.wrappers = wrapping.wrappers;
+                alias.wraps = Some(wrapping.target);
+                found.push(alias);
             }
         }
     }
@@ -340,10 +364,12 @@ fn props_of(function: Node<'_>, source: &[u8]) -> (Vec<String>, Option<String>) 
             let mut names = Vec::new();
             if let Some(body) = function.child_by_field_name("body") {
                 for_each_descendant(body, |node| {
+                    // `const props = useThemeProps({ props: inProps })` is a common way to
+                    // fill in defaults before destructuring.
                     if node.kind() == "variable_declarator"
-                        && node
-                            .child_by_field_name("value")
-                            .is_some_and(|v| text(v, source) == param)
+                        && node.child_by_field_name("value").is_some_and(
+                            |v| matches!(text(v, source), p if p == param || p == "props"),
+                        )
                         && let Some(target) = node
                             .child_by_field_name("name")
                             .filter(|n| n.kind() == "object_pattern")
@@ -494,6 +520,7 @@ fn class_component(
         exported,
         default,
         wrappers: Vec::new(),
+        wraps: None,
         props,
         props_type: base.flatten(),
         hooks: Vec::new(),

@@ -202,9 +202,7 @@ pub fn extract_file(
                 ExtractorId::Types => Items::Types(types::extract(&mut scan)),
                 ExtractorId::Symbols | ExtractorId::Imports => unreachable!("handled below"),
             };
-            let stopped = scan.stopped();
-            drop(scan);
-            if stopped {
+            if scan.stopped() {
                 return Err(stop.unwrap_or(ExtractError::Cancelled));
             }
             facts.items.push(items);

@@ -24,9 +24,9 @@ pub fn is_js_function(kind: &str) -> bool {
 pub fn is_jsx_value(node: Node<'_>, source: &[u8]) -> bool {
     match node.kind() {
         "jsx_element" | "jsx_self_closing_element" | "jsx_fragment" => true,
-        "parenthesized_expression" | "as_expression" | "satisfies_expression" => node
-            .named_child(0)
-            .is_some_and(|inner| is_jsx_value(inner, source)),
+        "parenthesized_expression" | "as_expression" | "satisfies_expression" => {
+            first_value(node).is_some_and(|inner| is_jsx_value(inner, source))
+        }
         "ternary_expression" => {
             node.child_by_field_name("consequence")
                 .is_some_and(|n| is_jsx_value(n, source))
@@ -44,6 +44,14 @@ pub fn is_jsx_value(node: Node<'_>, source: &[u8]) -> bool {
     }
 }
 
+/// The first named child that is not a comment: `return ( // why\n <div/> )` holds a
+/// comment before the element.
+pub fn first_value(node: Node<'_>) -> Option<Node<'_>> {
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor)
+        .find(|c| c.kind() != "comment")
+}
+
 /// Whether a function returns JSX: an arrow whose body is JSX, or a `return` of JSX in its
 /// own body (not in a nested function's, such as a `.map` callback).
 pub fn returns_jsx(function: Node<'_>, source: &[u8]) -> bool {
@@ -56,10 +64,7 @@ pub fn returns_jsx(function: Node<'_>, source: &[u8]) -> bool {
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
         if node.kind() == "return_statement" {
-            if node
-                .named_child(0)
-                .is_some_and(|value| is_jsx_value(value, source))
-            {
+            if first_value(node).is_some_and(|value| is_jsx_value(value, source)) {
                 return true;
             }
             continue;
@@ -115,72 +120,68 @@ pub fn hook_callee(callee: Node<'_>, source: &[u8]) -> Option<String> {
 }
 
 /// The component a JSX element renders: a name starting with a capital letter, or a member
-/// chain whose root does (`Foo.Bar`), kept whole. `div` and `motion.div` are not components.
+/// chain (`Foo.Bar`, `provider.Link`), kept whole; JSX treats both as components, and
+/// lower-case plain names (`div`) as HTML elements.
 pub fn rendered_component(element: Node<'_>, source: &[u8]) -> Option<String> {
     let name = element.child_by_field_name("name")?;
     let written = text(name, source);
-    let starts_upper = written
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_uppercase());
-    (starts_upper
-        && matches!(
-            name.kind(),
-            "identifier" | "member_expression" | "nested_identifier"
-        ))
-    .then(|| written.to_string())
+    let is_component = match name.kind() {
+        "identifier" => written.starts_with(|c: char| c.is_ascii_uppercase()),
+        "member_expression" | "nested_identifier" => true,
+        _ => false,
+    };
+    is_component.then(|| written.to_string())
 }
 
 /// Collects the body facts of everything under `node`, including nested callbacks (a
 /// component rendered inside `items.map(...)` is still its child).
 pub fn body_facts(node: Node<'_>, source: &[u8]) -> BodyFacts {
     let mut facts = BodyFacts::default();
-    // An arrow's expression body may itself be the rendered element.
-    if let Some(child) = matches!(node.kind(), "jsx_self_closing_element")
-        .then(|| rendered_component(node, source))
-        .flatten()
-    {
-        facts.children.insert(child);
-    }
+    // An arrow's expression body may itself be the hook call or the rendered element.
+    visit_for_facts(node, source, &mut facts);
     for_each_descendant(node, |current| {
-        match current.kind() {
-            "call_expression" => {
-                let Some(callee) = current.child_by_field_name("function") else {
-                    return true;
-                };
-                if let Some(hook) = hook_callee(callee, source) {
-                    let reads_context = matches!(hook.as_str(), "useContext" | "use");
-                    if reads_context
-                        && let Some(context) = current
-                            .child_by_field_name("arguments")
-                            .and_then(|a| a.named_child(0))
-                    {
-                        facts.contexts.insert(text(context, source).to_string());
-                    }
-                    facts.hooks.insert(hook);
-                } else if text(callee, source) == "use"
-                    && let Some(context) = current
-                        .child_by_field_name("arguments")
-                        .and_then(|a| a.named_child(0))
-                {
-                    // React 19's `use(SomeContext)` reads a context like `useContext`.
-                    let written = text(context, source);
-                    if written.ends_with("Context") {
-                        facts.hooks.insert("use".to_string());
-                        facts.contexts.insert(written.to_string());
-                    }
-                }
-            }
-            "jsx_opening_element" | "jsx_self_closing_element" => {
-                if let Some(child) = rendered_component(current, source) {
-                    facts.children.insert(child);
-                }
-            }
-            _ => {}
-        }
+        visit_for_facts(current, source, &mut facts);
         true
     });
     facts
+}
+
+fn visit_for_facts(current: Node<'_>, source: &[u8], facts: &mut BodyFacts) {
+    match current.kind() {
+        "call_expression" => {
+            let Some(callee) = current.child_by_field_name("function") else {
+                return;
+            };
+            let first_argument = || {
+                current
+                    .child_by_field_name("arguments")
+                    .and_then(first_value)
+            };
+            if let Some(hook) = hook_callee(callee, source) {
+                if hook == "useContext"
+                    && let Some(context) = first_argument()
+                {
+                    facts.contexts.insert(text(context, source).to_string());
+                }
+                facts.hooks.insert(hook);
+            } else if text(callee, source) == "use"
+                && let Some(context) = first_argument()
+            {
+                // React 19's `use(SomeContext)` reads a context like `useContext`.
+                let written = text(context, source);
+                if written.ends_with("Context") {
+                    facts.hooks.insert("use".to_string());
+                    facts.contexts.insert(written.to_string());
+                }
+            }
+        }
+        "jsx_opening_element" | "jsx_self_closing_element" => {
+            if let Some(child) = rendered_component(current, source) {
+                facts.children.insert(child);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Visits every node below `node` in document order; `visit` returns whether to descend

@@ -21,9 +21,8 @@ pub struct Scan<'a, 't> {
     stopped: bool,
 }
 
-/// One match: the pattern it came from and its captures, by name, in pattern order.
+/// One match: its captures, by name, in pattern order.
 pub struct Match<'a, 't> {
-    pub pattern: usize,
     pub captures: Vec<(&'a str, Node<'t>)>,
 }
 
@@ -33,14 +32,6 @@ impl<'a, 't> Match<'a, 't> {
         self.captures
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, node)| *node)
-    }
-
-    /// Every node captured as `name` (a quantified capture yields several).
-    pub fn all<'m>(&'m self, name: &'m str) -> impl Iterator<Item = Node<'t>> + 'm {
-        self.captures
-            .iter()
-            .filter(move |(n, _)| *n == name)
             .map(|(_, node)| *node)
     }
 
@@ -122,7 +113,6 @@ impl<'a, 't> Scan<'a, 't> {
             while let Some(m) = it.next() {
                 let names = query.capture_names();
                 let found = Match {
-                    pattern: m.pattern_index,
                     captures: m
                         .captures()
                         .iter()

@@ -164,8 +164,12 @@ pub fn staleness(
 /// set; an unreadable file counts as not.
 fn imports_still_resolve(state: &StateDir, chunk: &str, resolver: &Resolver) -> bool {
     let rel = StateDir::output_rel(ExtractorId::Imports.name(), chunk);
-    let Ok(Some(bytes)) = state.read(&rel) else {
-        return false;
+    let bytes = match state.read(&rel) {
+        Ok(Some(bytes)) => bytes,
+        // No imports in the chunk (an output file that should exist and does not is
+        // reported as missing on its own).
+        Ok(None) => return true,
+        Err(_) => return false,
     };
     let Some(Items::Imports(stored)) = Items::from_output_json(ExtractorId::Imports, &bytes) else {
         return false;
@@ -197,6 +201,9 @@ fn output_reason(
         return Some(Reason::SourcesChanged);
     }
     match state.size(&StateDir::output_rel(extractor.name(), &entry.name)) {
+        // An output without items has no file.
+        None if output.bytes == 0 => {}
+        Some(_) if output.bytes == 0 => return Some(Reason::OutputModified),
         None => return Some(Reason::OutputMissing),
         Some(size) if size != output.bytes => return Some(Reason::OutputModified),
         Some(_) => {}

@@ -466,12 +466,19 @@ fn reusable_outcomes(
                 && o.inputs == recorded
         });
         let rel = StateDir::output_rel(extractor.name(), &chunk.name);
-        // Only the very bytes the manifest describes are trusted.
-        let items = match (output, state.read(&rel)) {
-            (Some(output), Ok(Some(bytes))) if crate::hash::content_hash(&bytes) == output.hash => {
-                Items::from_output_json(extractor, &bytes)
+        // Only the very bytes the manifest describes are trusted; an empty output has no
+        // file, and must have none.
+        let items = match output {
+            Some(output) if output.bytes == 0 => {
+                state.size(&rel).is_none().then(|| Items::empty(extractor))
             }
-            _ => None,
+            Some(output) => match state.read(&rel) {
+                Ok(Some(bytes)) if crate::hash::content_hash(&bytes) == output.hash => {
+                    Items::from_output_json(extractor, &bytes)
+                }
+                _ => None,
+            },
+            None => None,
         };
         match items {
             Some(items) => stored.push(items.by_file()),
@@ -580,20 +587,43 @@ fn finish_chunk(
         }
         list.sort();
         let extractor = list.extractor();
-        let bytes = list.to_output_json(&chunk.name);
         let rel = StateDir::output_rel(extractor.name(), &chunk.name);
-        if bytes.len() as u64 > cfg.settings.chunk_warn_size {
+        *tally.extracted_chunks.entry(extractor).or_default() += 1;
+        // An extractor that found nothing in a chunk writes no file: most chunks have no
+        // routes, schemas or tests, and an empty file per chunk and extractor would be most
+        // of `.state/`. The manifest records the output with `bytes: 0`.
+        if list.is_empty() {
+            if state.size(&rel).is_some() {
+                state.remove(&rel)?;
+                *tally.rewritten.entry(extractor).or_default() += 1;
+            }
+            outputs.push(OutputEntry {
+                extractor: extractor.name().to_string(),
+                version: extractor.version(),
+                inputs: inputs.clone(),
+                items: 0,
+                bytes: 0,
+                hash: String::new(),
+            });
+            continue;
+        }
+        let bytes = list.to_output_json(&chunk.name);
+        // The call graph has an edge per call; its files are allowed four times the size.
+        let warn_size = match extractor {
+            ExtractorId::Calls => cfg.settings.chunk_warn_size.saturating_mul(4),
+            _ => cfg.settings.chunk_warn_size,
+        };
+        if bytes.len() as u64 > warn_size {
             eprintln!(
                 "warning: {} is {} (over {}); split the chunk with `chunks.max_files` or `chunks.roots` in discover.toml",
                 state.show(&rel),
                 human_size(bytes.len() as u64),
-                human_size(cfg.settings.chunk_warn_size)
+                human_size(warn_size)
             );
         }
         if state.write_atomic(&rel, &bytes)? {
             *tally.rewritten.entry(extractor).or_default() += 1;
         }
-        *tally.extracted_chunks.entry(extractor).or_default() += 1;
         outputs.push(OutputEntry {
             extractor: extractor.name().to_string(),
             version: extractor.version(),
@@ -664,6 +694,7 @@ fn expected_outputs(manifest: &Manifest) -> BTreeSet<String> {
         .flat_map(|c| {
             c.outputs
                 .iter()
+                .filter(|o| o.bytes > 0)
                 .map(|o| StateDir::output_rel(&o.extractor, &c.name))
         })
         .collect()

@@ -104,20 +104,28 @@ impl StateDir {
     /// when the file already held exactly these bytes (and was left alone).
     pub fn write_atomic(&self, rel: &str, bytes: &[u8]) -> Result<bool, StateError> {
         let target = self.root.join(rel);
-        if fs::read(&target).is_ok_and(|old| old == bytes) {
+        // Opening a file costs several times a stat on some file systems: compare contents
+        // only when the sizes agree.
+        let same_size = fs::metadata(&target).is_ok_and(|m| m.len() == bytes.len() as u64);
+        if same_size && fs::read(&target).is_ok_and(|old| old == bytes) {
             return Ok(false);
         }
         let dir = target.parent().unwrap_or(&self.root);
-        fs::create_dir_all(dir).map_err(|e| self.io("create directory for", rel, e))?;
+        if !self.renamed_in.borrow().contains(dir) {
+            fs::create_dir_all(dir).map_err(|e| self.io("create directory for", rel, e))?;
+        }
         let file_name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let temp = dir.join(format!(".{file_name}.{}{TEMP_SUFFIX}", std::process::id()));
         let result = (|| {
+            // Not fsynced one by one: `sync` flushes the whole state with one `syncfs`
+            // before the manifest that describes it is written (a full run writes thousands
+            // of outputs, and a flush each cost more than the extraction).
             let mut file = fs::File::create(&temp)?;
             file.write_all(bytes)?;
-            file.sync_all()?;
+            drop(file);
             fs::rename(&temp, &target)
         })();
         if let Err(e) = result {
@@ -136,10 +144,23 @@ impl StateDir {
         }
     }
 
-    /// Flushes the directory entries (renames) of every directory written to, and of the
-    /// root, to disk.
+    /// Flushes everything written so far (file contents and the renames that put them in
+    /// place) to disk: one `syncfs` of the file system holding the state, or, where that
+    /// fails, an fsync of every file and directory written to.
     pub fn sync(&self) {
         let mut dirs = std::mem::take(&mut *self.renamed_in.borrow_mut());
+        if let Ok(root) = fs::File::open(&self.root)
+            && crate::unix::syncfs(&root)
+        {
+            return;
+        }
+        for dir in &dirs {
+            for file in fs::read_dir(dir).into_iter().flatten().flatten() {
+                if let Ok(file) = fs::File::open(file.path()) {
+                    let _ = file.sync_all();
+                }
+            }
+        }
         dirs.insert(self.root.clone());
         for dir in dirs {
             if let Ok(dir) = fs::File::open(&dir) {

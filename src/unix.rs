@@ -144,3 +144,10 @@ pub fn reset_own_peak() {
 pub fn own_peak() -> u64 {
     memory(std::process::id()).map_or(0, |(_, peak)| peak)
 }
+
+/// `syncfs(2)`: flushes every dirty page and inode of the file system holding `file`.
+pub fn syncfs(file: &std::fs::File) -> bool {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor is open for the duration of the call.
+    unsafe { libc::syncfs(file.as_raw_fd()) == 0 }
+}

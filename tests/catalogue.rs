@@ -17,9 +17,9 @@ fn check_extractor(extractor: &str, prefixes: &[&str]) {
     repo.run(&["--only", extractor, "-q"]).expect_code(0);
     let dir = repo.state().join(extractor);
     let mut actual: Vec<serde_json::Value> = Vec::new();
-    let mut outputs: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
+    let mut outputs: Vec<_> = crate::util::files_under(&dir)
+        .into_keys()
+        .map(|rel| dir.join(rel))
         .collect();
     outputs.sort();
     for output in outputs {

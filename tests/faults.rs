@@ -64,8 +64,26 @@ fn run_fault(kind: &str, extra: &[&str], reason: &str, message: &str) {
 
     // Every other chunk is exactly what a clean sequential run writes.
     assert_same_state(&clean_outputs(&repo), &outputs(&repo.state_files()));
-    let poison = crate::util::read_json(&repo.state().join("symbols/poison.json"));
-    assert_eq!(poison["items"], serde_json::json!([]));
+    // The poisoned chunk's only file was skipped: no items, so no output file, and the
+    // manifest records the empty output.
+    assert!(!repo.state().join("symbols/poison.json").exists());
+    let manifest = repo.manifest();
+    let chunk = manifest["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "poison")
+        .expect("poison chunk in the manifest");
+    let symbols = chunk["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["extractor"] == "symbols")
+        .unwrap();
+    assert_eq!(
+        (symbols["items"].as_u64(), symbols["bytes"].as_u64()),
+        (Some(0), Some(0))
+    );
 
     // No worker (nor anything it spawned) survives.
     let pids = pids_in(&[run.stderr()]);

@@ -67,7 +67,6 @@ pub enum NodeKind {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct Edge {
     pub line: u32,
-    pub column: u32,
     pub kind: EdgeKind,
     /// The callee as written: `save`, `this.save`, `api.get`, `Foo.Bar`.
     pub callee: String,
@@ -95,9 +94,8 @@ impl Serialize for Edge {
         // The worker pipe (bincode) is not self-describing and needs every field; JSON
         // readers take a missing field as its default.
         let sparse = serializer.is_human_readable();
-        let mut out = serializer.serialize_struct("Edge", 9)?;
+        let mut out = serializer.serialize_struct("Edge", 8)?;
         out.serialize_field("line", &self.line)?;
-        out.serialize_field("column", &self.column)?;
         out.serialize_field("kind", &self.kind)?;
         out.serialize_field("callee", &self.callee)?;
         if !sparse || self.conditional {
@@ -657,10 +655,9 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
         (_, "new_expression") => (EdgeKind::New, node.child_by_field_name("constructor")?),
         (_, "jsx_opening_element" | "jsx_self_closing_element") => {
             let name = rendered_component(node, source)?;
-            let (line, column) = position(node);
+            let (line, _) = position(node);
             return Some(Edge {
                 line,
-                column,
                 kind: EdgeKind::Render,
                 callee: name,
                 conditional: context.conditional,
@@ -672,10 +669,9 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
         }
         _ => return None,
     };
-    let (line, column) = position(node);
+    let (line, _) = position(node);
     Some(Edge {
         line,
-        column,
         kind,
         callee: one_line(&callee_text(callee, source, 0), CALLEE_MAX),
         conditional: context.conditional,

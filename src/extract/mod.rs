@@ -111,19 +111,9 @@ impl ExtractorId {
             ],
             // Next.js route handlers are known by their path, not their text.
             (ExtractorId::Routes, true) if routes::is_next_route_file(path) => return true,
-            // The query needs a call of a member named after a method or `route`.
-            (ExtractorId::Routes, true) => &[
-                ".get(",
-                ".post(",
-                ".put(",
-                ".patch(",
-                ".delete(",
-                ".del(",
-                ".head(",
-                ".options(",
-                ".all(",
-                ".route(",
-            ],
+            // The Rust layer needs a member call named after a method with a literal path
+            // (`.get('/users'`), or a `.route(` call.
+            (ExtractorId::Routes, true) => return routes_gate(text),
             // Every Python route names a path literal, a `route` decorator or Django's
             // `urlpatterns`; method words such as `.get(` are in nearly every file.
             (ExtractorId::Routes, false) => &[
@@ -227,6 +217,37 @@ impl fmt::Display for ExtractorId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
     }
+}
+
+/// Whether a JS/TS file may declare a route: `.route(`, or a method call whose first
+/// argument is a string literal starting with `/` or `*` (`app.get("/users", …)`);
+/// `map.get(key)` is not one, and it is in most files.
+fn routes_gate(text: &[u8]) -> bool {
+    const METHODS: &[&str] = &[
+        ".get(",
+        ".post(",
+        ".put(",
+        ".patch(",
+        ".delete(",
+        ".del(",
+        ".head(",
+        ".options(",
+        ".all(",
+    ];
+    if memchr::memmem::find(text, b".route(").is_some() {
+        return true;
+    }
+    METHODS.iter().any(|method| {
+        memchr::memmem::find_iter(text, method.as_bytes()).any(|at| {
+            let rest = &text[at + method.len()..];
+            let start = rest
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            matches!(rest.get(start), Some(b'\'' | b'"' | b'`'))
+                && matches!(rest.get(start + 1), Some(b'/' | b'*'))
+        })
+    })
 }
 
 /// The functions a JS test file calls to declare suites and tests.

@@ -260,7 +260,7 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
             candidates.push((node, m.get("name"), value));
         }
     });
-    let exports = local_exports(root, src);
+    let exports = super::symbols::ExportList::of(root, src, scan.lang);
     let mut ctx = ZodContext {
         names: zod_names(root, src),
         src,
@@ -326,81 +326,6 @@ fn js_module_level(node: Node<'_>) -> bool {
         current = up;
     }
     false
-}
-
-/// Names a module exports through `export { A }`, `module.exports = { A }`, `exports.A = A`.
-fn local_exports(root: Node<'_>, src: &[u8]) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
-        match statement.kind() {
-            "export_statement" if statement.child_by_field_name("source").is_none() => {
-                if let Some(value) = statement.child_by_field_name("value")
-                    && value.kind() == "identifier"
-                {
-                    names.insert(text(value, src).to_string());
-                }
-                let mut inner = statement.walk();
-                for clause in statement.named_children(&mut inner) {
-                    if clause.kind() != "export_clause" {
-                        continue;
-                    }
-                    let mut specs = clause.walk();
-                    for spec in clause.named_children(&mut specs) {
-                        if let Some(name) = spec.child_by_field_name("name") {
-                            names.insert(text(name, src).to_string());
-                        }
-                    }
-                }
-            }
-            "expression_statement" => commonjs_exports(statement, src, &mut names),
-            _ => {}
-        }
-    }
-    names
-}
-
-fn commonjs_exports(statement: Node<'_>, src: &[u8], names: &mut BTreeSet<String>) {
-    let Some(assignment) = statement
-        .named_child(0)
-        .filter(|n| n.kind() == "assignment_expression")
-    else {
-        return;
-    };
-    let (Some(left), Some(right)) = (
-        assignment.child_by_field_name("left"),
-        assignment.child_by_field_name("right"),
-    ) else {
-        return;
-    };
-    let target = text(left, src);
-    if target != "module.exports"
-        && !target.starts_with("exports.")
-        && !target.starts_with("module.exports.")
-    {
-        return;
-    }
-    match right.kind() {
-        "identifier" => {
-            names.insert(text(right, src).to_string());
-        }
-        "object" => {
-            let mut cursor = right.walk();
-            for property in right.named_children(&mut cursor) {
-                let value = match property.kind() {
-                    "shorthand_property_identifier" => Some(property),
-                    "pair" => property
-                        .child_by_field_name("value")
-                        .filter(|v| v.kind() == "identifier"),
-                    _ => None,
-                };
-                if let Some(value) = value {
-                    names.insert(text(value, src).to_string());
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 /// Methods that derive a new schema from the one they are called on.

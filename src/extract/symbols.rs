@@ -56,6 +56,11 @@ pub enum SymbolKind {
 pub struct ExportList(BTreeSet<String>);
 
 impl ExportList {
+    /// Whether a separate statement exports `name`.
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.contains(name)
+    }
+
     pub fn of(root: Node<'_>, source: &[u8], lang: Lang) -> ExportList {
         let mut names = BTreeSet::new();
         if lang.is_js_like() {

@@ -77,7 +77,7 @@ pub struct EnumMember {
 }
 
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<TypeDef> {
-    let exports = local_exports(scan.root, scan.text);
+    let exports = super::symbols::ExportList::of(scan.root, scan.text, scan.lang);
     let declaration_file = [".d.ts", ".d.mts", ".d.cts"]
         .iter()
         .any(|ext| scan.path.ends_with(ext));
@@ -135,37 +135,6 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<TypeDef> {
         }
     }
     out
-}
-
-/// Names marked exported by a top-level `export { A, B as C }` or `export default A`.
-fn local_exports(root: Node<'_>, source: &[u8]) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
-        if statement.kind() != "export_statement"
-            || statement.child_by_field_name("source").is_some()
-        {
-            continue;
-        }
-        if let Some(value) = statement.child_by_field_name("value")
-            && value.kind() == "identifier"
-        {
-            names.insert(text(value, source).to_string());
-        }
-        let mut inner = statement.walk();
-        for clause in statement.named_children(&mut inner) {
-            if clause.kind() != "export_clause" {
-                continue;
-            }
-            let mut specs = clause.walk();
-            for spec in clause.named_children(&mut specs) {
-                if let Some(name) = spec.child_by_field_name("name") {
-                    names.insert(text(name, source).to_string());
-                }
-            }
-        }
-    }
-    names
 }
 
 /// Where a definition sits.

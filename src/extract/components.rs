@@ -2,7 +2,9 @@
 
 use super::react::{body_facts, for_each_descendant, returns_jsx};
 use super::scan::Scan;
+use super::symbols::ExportList;
 use super::syntax::{one_line, position, text};
+use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
@@ -48,86 +50,20 @@ pub enum ComponentKind {
     Class,
 }
 
-/// Names the module exports by a separate statement: `export { A, B as C }`, `export
-/// default A`, `module.exports = A`; the second set holds the default exports.
-pub struct ModuleExports {
-    named: BTreeSet<String>,
-    default: BTreeSet<String>,
-}
+/// Export status of module-level definitions: the file's separate export statements
+/// (`symbols::ExportList`) plus an `export` in front of the definition itself.
+pub struct ModuleExports(ExportList);
 
 impl ModuleExports {
-    pub fn of(root: Node<'_>, source: &[u8]) -> ModuleExports {
-        let mut exports = ModuleExports {
-            named: BTreeSet::new(),
-            default: BTreeSet::new(),
-        };
-        let mut cursor = root.walk();
-        for statement in root.named_children(&mut cursor) {
-            match statement.kind() {
-                "export_statement" if statement.child_by_field_name("source").is_none() => {
-                    if let Some(value) = statement.child_by_field_name("value")
-                        && value.kind() == "identifier"
-                    {
-                        exports.default.insert(text(value, source).to_string());
-                    }
-                    let mut inner = statement.walk();
-                    for clause in statement.named_children(&mut inner) {
-                        if clause.kind() != "export_clause" {
-                            continue;
-                        }
-                        let mut specs = clause.walk();
-                        for spec in clause.named_children(&mut specs) {
-                            let Some(name) = spec.child_by_field_name("name") else {
-                                continue;
-                            };
-                            let local = text(name, source).to_string();
-                            let is_default = spec
-                                .child_by_field_name("alias")
-                                .is_some_and(|a| text(a, source) == "default");
-                            if is_default {
-                                exports.default.insert(local.clone());
-                            }
-                            exports.named.insert(local);
-                        }
-                    }
-                }
-                "expression_statement" => {
-                    let Some(assignment) = statement
-                        .named_child(0)
-                        .filter(|n| n.kind() == "assignment_expression")
-                    else {
-                        continue;
-                    };
-                    let (Some(left), Some(right)) = (
-                        assignment.child_by_field_name("left"),
-                        assignment.child_by_field_name("right"),
-                    ) else {
-                        continue;
-                    };
-                    if right.kind() != "identifier" {
-                        continue;
-                    }
-                    match text(left, source) {
-                        "module.exports" | "exports.default" | "module.exports.default" => {
-                            exports.default.insert(text(right, source).to_string());
-                        }
-                        l if l.starts_with("exports.") || l.starts_with("module.exports.") => {
-                            exports.named.insert(text(right, source).to_string());
-                        }
-                        _ => {}
-                    }
-                }
-                _ => {}
-            }
-        }
-        exports
+    pub fn of(root: Node<'_>, source: &[u8], lang: Lang) -> ModuleExports {
+        ModuleExports(ExportList::of(root, source, lang))
     }
 
     /// Whether the definition `node` named `name` is exported, and whether as the default:
     /// by an `export` in front of it or by a separate statement.
     pub fn status(&self, node: Node<'_>, name: &str) -> (bool, bool) {
-        let mut exported = self.named.contains(name) || self.default.contains(name);
-        let mut default = self.default.contains(name);
+        let mut exported = self.0.contains(name);
+        let mut default = self.0.is_default(name);
         let mut next = Some(node);
         while let Some(up) = next {
             next = up.parent();
@@ -157,7 +93,7 @@ struct Wrapping {
 
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
     let source = scan.text;
-    let exports = ModuleExports::of(scan.root, source);
+    let exports = ModuleExports::of(scan.root, source, scan.lang);
     let mut found: Vec<Component> = Vec::new();
     let mut wrappings: Vec<Wrapping> = Vec::new();
     let root = scan.root;

@@ -2,7 +2,7 @@
 //! Fastify, Hono), Next.js route files, FastAPI / Flask / Starlette and Django url patterns.
 
 use super::scan::Scan;
-use super::syntax::{one_line, position, string_literal, text};
+use super::syntax::{named_args, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
@@ -271,14 +271,6 @@ fn js_method_list(value: Node<'_>, src: &[u8]) -> Vec<String> {
     } else {
         one(value).into_iter().collect()
     }
-}
-
-fn named_args(arguments: Node<'_>) -> Vec<Node<'_>> {
-    let mut cursor = arguments.walk();
-    arguments
-        .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
-        .collect()
 }
 
 /// A route path: a string or substitution-free template starting with `/` or `*`, or a

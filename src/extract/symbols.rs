@@ -52,8 +52,10 @@ pub enum SymbolKind {
 }
 
 /// Names a JS/TS file exports through `export { a, b as c }` or `export default a`, which
-/// mark a declaration made elsewhere in the file as exported.
-pub struct ExportList(BTreeSet<String>);
+/// mark a declaration made elsewhere in the file as exported; the second set holds those
+/// exported as the default (`export default a`, `export { a as default }`,
+/// `module.exports = a`).
+pub struct ExportList(BTreeSet<String>, BTreeSet<String>);
 
 impl ExportList {
     /// Whether a separate statement exports `name`.
@@ -61,8 +63,14 @@ impl ExportList {
         self.0.contains(name)
     }
 
+    /// Whether a separate statement exports `name` as the module's default.
+    pub fn is_default(&self, name: &str) -> bool {
+        self.1.contains(name)
+    }
+
     pub fn of(root: Node<'_>, source: &[u8], lang: Lang) -> ExportList {
         let mut names = BTreeSet::new();
+        let mut defaults = BTreeSet::new();
         if lang.is_js_like() {
             let mut cursor = root.walk();
             for statement in root.named_children(&mut cursor) {
@@ -75,9 +83,10 @@ impl ExportList {
                     && value.kind() == "identifier"
                 {
                     names.insert(text(value, source).to_string());
+                    defaults.insert(text(value, source).to_string());
                 }
                 if statement.kind() == "expression_statement" {
-                    commonjs_exports(statement, source, &mut names);
+                    commonjs_exports(statement, source, &mut names, &mut defaults);
                     continue;
                 }
                 let mut inner = statement.walk();
@@ -88,19 +97,30 @@ impl ExportList {
                     let mut specs = clause.walk();
                     for spec in clause.named_children(&mut specs) {
                         if let Some(name) = spec.child_by_field_name("name") {
+                            let is_default = spec
+                                .child_by_field_name("alias")
+                                .is_some_and(|a| text(a, source) == "default");
+                            if is_default {
+                                defaults.insert(text(name, source).to_string());
+                            }
                             names.insert(text(name, source).to_string());
                         }
                     }
                 }
             }
         }
-        ExportList(names)
+        ExportList(names, defaults)
     }
 }
 
 /// Names a CommonJS module exports: `module.exports = X`, `module.exports = { a, b: c }`,
 /// `exports.a = a`, `module.exports.a = a`.
-fn commonjs_exports(statement: Node<'_>, source: &[u8], names: &mut BTreeSet<String>) {
+fn commonjs_exports(
+    statement: Node<'_>,
+    source: &[u8],
+    names: &mut BTreeSet<String>,
+    defaults: &mut BTreeSet<String>,
+) {
     let Some(assignment) = statement
         .named_child(0)
         .filter(|n| n.kind() == "assignment_expression")
@@ -122,6 +142,12 @@ fn commonjs_exports(statement: Node<'_>, source: &[u8], names: &mut BTreeSet<Str
     }
     match right.kind() {
         "identifier" => {
+            if matches!(
+                target,
+                "module.exports" | "exports.default" | "module.exports.default"
+            ) {
+                defaults.insert(text(right, source).to_string());
+            }
             names.insert(text(right, source).to_string());
         }
         "object" => {

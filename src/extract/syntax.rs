@@ -8,6 +8,15 @@ pub fn text<'s>(node: Node<'_>, source: &'s [u8]) -> &'s str {
     node.utf8_text(source).unwrap_or("")
 }
 
+/// A call's arguments (or any list node's named children) without its comments.
+pub fn named_args(arguments: Node<'_>) -> Vec<Node<'_>> {
+    let mut cursor = arguments.walk();
+    arguments
+        .named_children(&mut cursor)
+        .filter(|n| n.kind() != "comment")
+        .collect()
+}
+
 /// 1-based line and column (column counted in bytes) of a node's start.
 pub fn position(node: Node<'_>) -> (u32, u32) {
     let p = node.start_position();

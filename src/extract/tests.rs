@@ -2,7 +2,7 @@
 //! title paths, pytest functions and classes, unittest `TestCase` classes and methods.
 
 use super::scan::Scan;
-use super::syntax::{one_line, position, string_literal, text};
+use super::syntax::{named_args, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::collections::HashSet;
@@ -273,14 +273,6 @@ fn js_test(call: Node<'_>, src: &[u8]) -> Recognised {
         modifiers,
         cases,
     })
-}
-
-fn named_args(arguments: Node<'_>) -> Vec<Node<'_>> {
-    let mut cursor = arguments.walk();
-    arguments
-        .named_children(&mut cursor)
-        .filter(|n| n.kind() != "comment")
-        .collect()
 }
 
 fn is_function(node: Node<'_>) -> bool {

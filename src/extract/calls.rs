@@ -9,7 +9,7 @@
 //! parse time).
 
 use super::react::{is_js_function, rendered_component, returns_jsx};
-use super::scan::Scan;
+use super::scan::{Anchor, Scan};
 use super::syntax::{one_line, position, string_literal, text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
@@ -145,7 +145,13 @@ struct Def {
     parent: usize,
 }
 
-pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<CallNode> {
+/// Walks the whole tree once; on the way, the nodes whose kind has bits in `anchor_table`
+/// are collected into `anchors` for the other extractors.
+pub fn extract<'t>(
+    scan: &mut Scan<'_, 't>,
+    anchor_table: &[u16],
+    anchors: &mut Vec<Anchor<'t>>,
+) -> Vec<CallNode> {
     let source = scan.text;
     let lang = scan.lang;
     let path = scan.path;
@@ -164,7 +170,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<CallNode> {
     let mut sites: Vec<(usize, Edge)> = Vec::new();
     // The context of each node on the path from the root, with the node itself: a child's
     // parent is the top of the stack (`Node::parent` would search down from the root).
-    let mut path_stack: Vec<(Context, Node<'_>)> = Vec::new();
+    let mut path_stack: Vec<Frame<'_>> = Vec::new();
     let tables = kind_tables(lang);
     let mut cursor = root.walk();
     let mut visited: u32 = 0;
@@ -176,64 +182,78 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<CallNode> {
                 conditional: false,
                 in_loop: false,
             },
-            |(c, _)| *c,
+            |f| f.context,
         );
-        let parent = path_stack.last().map(|(_, n)| *n);
-        let kind = node.kind_id() as usize;
-        if let Some(parent) = parent
-            && tables.context.get(parent.kind_id() as usize) == Some(&true)
+        let kind = usize::from(node.kind_id());
+        if let Some(&mask) = anchor_table.get(kind)
+            && mask != 0
         {
-            let grandparent = path_stack.len().checked_sub(2).map(|i| path_stack[i].1);
-            adjust(
-                &mut context,
-                parent,
-                grandparent,
+            anchors.push(Anchor {
                 node,
-                cursor.field_name(),
-                source,
-                lang,
-            );
+                depth: u32::try_from(path_stack.len()).unwrap_or(u32::MAX),
+                mask,
+            });
         }
-        let found = if tables.relevant.get(kind) == Some(&true) {
-            definition(node, &path_stack, source, lang, &defs, context.owner)
-        } else {
-            // Most nodes are neither definitions nor call sites.
-            None
-        };
-        match found {
-            Some(Found::Node(name, kind, at)) => {
-                let (line, column) = position(at);
-                let locals = parameter_names(node, source);
-                defs.push(Def {
-                    locals,
-                    name,
-                    kind,
-                    line,
-                    column,
-                    parent: context.owner,
-                });
-                context = Context {
-                    owner: defs.len() - 1,
-                    conditional: false,
-                    in_loop: false,
-                };
+        if let Some(parent) = path_stack.last()
+            && parent.effect != Effect::None
+        {
+            {
+                let grandparent = path_stack.len().checked_sub(2).map(|i| path_stack[i].node);
+                adjust(
+                    &mut context,
+                    parent.effect,
+                    parent.node,
+                    grandparent,
+                    node,
+                    cursor.field_id(),
+                    tables,
+                    source,
+                );
             }
-            Some(Found::Local(name)) => defs[context.owner].locals.push(name),
-            None => {
-                if tables.relevant.get(kind) == Some(&true)
-                    && let Some(edge) = site(node, source, lang, context)
-                {
+        }
+        match tables.role.get(kind).copied().unwrap_or(Role::None) {
+            Role::Definition => {
+                match definition(node, &path_stack, source, lang, &defs, context.owner) {
+                    Some(Found::Node(name, kind, at)) => {
+                        let (line, column) = position(at);
+                        let locals = parameter_names(node, source);
+                        defs.push(Def {
+                            locals,
+                            name,
+                            kind,
+                            line,
+                            column,
+                            parent: context.owner,
+                        });
+                        context = Context {
+                            owner: defs.len() - 1,
+                            conditional: false,
+                            in_loop: false,
+                        };
+                    }
+                    Some(Found::Local(name)) => defs[context.owner].locals.push(name),
+                    None => {}
+                }
+            }
+            Role::Site => {
+                if let Some(edge) = site(node, source, lang, context) {
                     sites.push((context.owner, edge));
                 }
             }
+            Role::None => {}
         }
         visited += 1;
         // A walk over a big file is long; poll the budget every few thousand nodes.
         if visited.is_multiple_of(4096) && scan.over_budget() {
             return Vec::new();
         }
-        if cursor.goto_first_child() {
-            path_stack.push((context, node));
+        if tables.skip.get(kind) != Some(&true) && cursor.goto_first_child() {
+            path_stack.push(Frame {
+                context,
+                node,
+                // ERROR nodes have a kind id past the tables.
+                effect: tables.effect.get(kind).copied().unwrap_or(Effect::None),
+            });
             continue;
         }
         loop {
@@ -306,16 +326,60 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<CallNode> {
     out
 }
 
-/// Which node kinds matter to the walk, by kind id: comparing ids is what keeps the walk
-/// cheap, as a kind's name costs a string conversion per node.
-struct KindTables {
-    /// Definitions and call sites.
-    relevant: Vec<bool>,
-    /// Parents that make their children conditional or looping.
-    context: Vec<bool>,
+/// A node on the walk's path from the root, with the context its children start from and
+/// how it changes theirs.
+struct Frame<'t> {
+    context: Context,
+    node: Node<'t>,
+    effect: Effect,
 }
 
-const RELEVANT: &[&str] = &[
+/// What a node is to the walk, by kind: comparing kind ids is what keeps the walk cheap,
+/// as a kind's name costs a string comparison per node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    None,
+    Definition,
+    Site,
+}
+
+/// How a parent of some kind changes the context of its children.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    None,
+    /// `if` and ternaries: all but the condition run conditionally.
+    UnlessCondition,
+    /// Python's `a if cond else b`: the first and last operands.
+    PythonConditional,
+    /// `&&`, `||`, `??`, `and`, `or`: the right side.
+    ShortCircuit,
+    /// Every child: a `case`, `else`, `catch` or `except` block.
+    Conditional,
+    /// Every child but a `for`'s initializer and a `for … of` iterable, which run once.
+    Loop,
+    /// `for … in` (JS): the body.
+    LoopBody,
+    /// Comprehensions: every child.
+    Repeated,
+    /// A call's arguments: a callback of `items.map(...)` runs once per item.
+    Arguments,
+}
+
+struct KindTables {
+    role: Vec<Role>,
+    effect: Vec<Effect>,
+    is_function: Vec<bool>,
+    /// Kinds whose subtrees hold no call, `new`, render or definition, and no node any
+    /// anchored query starts at: types and plain strings.
+    skip: Vec<bool>,
+    condition: Option<u16>,
+    right: Option<u16>,
+    left: Option<u16>,
+    initializer: Option<u16>,
+    body: Option<u16>,
+}
+
+const DEFINITIONS: &[&str] = &[
     "variable_declarator",
     "assignment",
     "function_declaration",
@@ -327,123 +391,195 @@ const RELEVANT: &[&str] = &[
     "function_expression",
     "function",
     "class",
+    "function_definition",
+    "class_definition",
+];
+
+const SITES: &[&str] = &[
     "call_expression",
     "new_expression",
     "jsx_opening_element",
     "jsx_self_closing_element",
-    "function_definition",
-    "class_definition",
     "call",
 ];
 
-const CONTEXT: &[&str] = &[
-    "if_statement",
-    "ternary_expression",
-    "conditional_expression",
-    "binary_expression",
-    "boolean_operator",
-    "switch_case",
-    "switch_default",
-    "catch_clause",
-    "except_clause",
-    "case_clause",
-    "elif_clause",
-    "else_clause",
-    "except_group_clause",
-    "for_statement",
-    "for_in_statement",
-    "while_statement",
-    "do_statement",
-    "list_comprehension",
-    "set_comprehension",
-    "dictionary_comprehension",
-    "generator_expression",
-    "arguments",
+const EFFECTS: &[(&str, Effect)] = &[
+    ("if_statement", Effect::UnlessCondition),
+    ("ternary_expression", Effect::UnlessCondition),
+    ("conditional_expression", Effect::PythonConditional),
+    ("binary_expression", Effect::ShortCircuit),
+    ("boolean_operator", Effect::ShortCircuit),
+    ("switch_case", Effect::Conditional),
+    ("switch_default", Effect::Conditional),
+    ("catch_clause", Effect::Conditional),
+    ("except_clause", Effect::Conditional),
+    ("case_clause", Effect::Conditional),
+    ("elif_clause", Effect::Conditional),
+    ("else_clause", Effect::Conditional),
+    ("except_group_clause", Effect::Conditional),
+    ("for_statement", Effect::Loop),
+    ("while_statement", Effect::Loop),
+    ("do_statement", Effect::Loop),
+    ("for_in_statement", Effect::LoopBody),
+    ("list_comprehension", Effect::Repeated),
+    ("set_comprehension", Effect::Repeated),
+    ("dictionary_comprehension", Effect::Repeated),
+    ("generator_expression", Effect::Repeated),
+    ("arguments", Effect::Arguments),
 ];
+
+/// TypeScript's type syntax and JavaScript's plain strings (template strings and Python
+/// strings can hold calls, and are walked).
+const SKIPPED: &[&str] = &[
+    "type_annotation",
+    "type_arguments",
+    "type_parameters",
+    "interface_declaration",
+    "type_alias_declaration",
+];
+
+/// Named tokens: not asking a leaf for its first child saves a call per node, and most
+/// nodes are leaves.
+const LEAVES: &[&str] = &[
+    "identifier",
+    "property_identifier",
+    "shorthand_property_identifier",
+    "private_property_identifier",
+    "type_identifier",
+    "statement_identifier",
+    "number",
+    "integer",
+    "float",
+    "string_fragment",
+    "string_content",
+    "escape_sequence",
+    "comment",
+    "this",
+    "super",
+    "true",
+    "false",
+    "null",
+    "undefined",
+    "none",
+    "predefined_type",
+    "regex_pattern",
+    "regex_flags",
+    "jsx_text",
+];
+
+/// By kind id, the nodes a walk need not descend into: tokens, and subtrees without calls,
+/// definitions or any node an anchored query starts at.
+pub fn not_descended(lang: Lang) -> &'static [bool] {
+    &kind_tables(lang).skip
+}
 
 fn kind_tables(lang: Lang) -> &'static KindTables {
     static TABLES: [OnceLock<KindTables>; 4] = [const { OnceLock::new() }; 4];
     TABLES[lang.index()].get_or_init(|| {
         let language = lang.grammar();
         let count = language.node_kind_count();
+        let field = |name: &str| language.field_id_for_name(name).map(u16::from);
         let mut tables = KindTables {
-            relevant: vec![false; count],
-            context: vec![false; count],
+            role: vec![Role::None; count],
+            effect: vec![Effect::None; count],
+            is_function: vec![false; count],
+            skip: vec![false; count],
+            condition: field("condition"),
+            right: field("right"),
+            left: field("left"),
+            initializer: field("initializer"),
+            body: field("body"),
         };
         for id in 0..count {
             let Ok(id16) = u16::try_from(id) else {
                 break;
             };
+            // Anonymous nodes are tokens, without children.
             if !language.node_kind_is_named(id16) {
+                tables.skip[id] = true;
                 continue;
             }
             let Some(name) = language.node_kind_for_id(id16) else {
                 continue;
             };
-            tables.relevant[id] = RELEVANT.contains(&name);
-            tables.context[id] = CONTEXT.contains(&name);
+            if DEFINITIONS.contains(&name) {
+                tables.role[id] = Role::Definition;
+            } else if SITES.contains(&name) {
+                tables.role[id] = Role::Site;
+            }
+            if let Some((_, effect)) = EFFECTS.iter().find(|(k, _)| *k == name) {
+                tables.effect[id] = *effect;
+            }
+            tables.is_function[id] = is_js_function(name);
+            tables.skip[id] = SKIPPED.contains(&name)
+                || LEAVES.contains(&name)
+                || (lang.is_js_like() && name == "string");
         }
         tables
     })
 }
 
 /// Marks a node conditional or looping by its place in its parent.
+#[expect(clippy::too_many_arguments, reason = "the walk's view of one node")]
 fn adjust(
     context: &mut Context,
+    effect: Effect,
     parent: Node<'_>,
     grandparent: Option<Node<'_>>,
     node: Node<'_>,
-    field: Option<&str>,
+    field: Option<std::num::NonZeroU16>,
+    tables: &KindTables,
     source: &[u8],
-    lang: Lang,
 ) {
-    match parent.kind() {
-        "if_statement" if field != Some("condition") => context.conditional = true,
-        "ternary_expression" if field != Some("condition") => context.conditional = true,
-        // `a if cond else b`: the first and last operands run conditionally.
-        "conditional_expression" if lang == Lang::Python && parent.named_child(1) != Some(node) => {
-            context.conditional = true;
-        }
-        "binary_expression" | "boolean_operator" if field == Some("right") => {
-            let operator = parent
-                .child_by_field_name("operator")
-                .map(|o| text(o, source));
-            if matches!(operator, Some("&&" | "||" | "??" | "and" | "or")) {
+    let field = field.map(u16::from);
+    match effect {
+        Effect::None => {}
+        Effect::UnlessCondition => {
+            if field != tables.condition || field.is_none() {
                 context.conditional = true;
             }
         }
-        "switch_case"
-        | "switch_default"
-        | "catch_clause"
-        | "except_clause"
-        | "case_clause"
-        | "elif_clause"
-        | "else_clause"
-        | "except_group_clause" => context.conditional = true,
-        // A loop's condition and update run on every turn too; a `for … of` iterable and
-        // a `for` initializer run once.
-        "for_statement" | "while_statement" | "do_statement"
-            if !matches!(field, Some("initializer" | "left" | "right")) =>
-        {
-            context.in_loop = true;
+        Effect::PythonConditional => {
+            if parent.named_child(1) != Some(node) {
+                context.conditional = true;
+            }
         }
-        "for_in_statement" if field == Some("body") => context.in_loop = true,
-        "list_comprehension"
-        | "set_comprehension"
-        | "dictionary_comprehension"
-        | "generator_expression" => context.in_loop = true,
-        "arguments" if is_js_function(node.kind()) => {
-            // A callback handed to `items.map(...)` runs once per item.
-            let iterating = grandparent
-                .and_then(|call| call.child_by_field_name("function"))
-                .filter(|f| f.kind() == "member_expression")
-                .and_then(|f| f.child_by_field_name("property"))
-                .is_some_and(|p| ITERATING.contains(&text(p, source)));
-            if iterating {
+        Effect::ShortCircuit => {
+            if field.is_some() && field == tables.right {
+                let operator = parent
+                    .child_by_field_name("operator")
+                    .map(|o| text(o, source));
+                if matches!(operator, Some("&&" | "||" | "??" | "and" | "or")) {
+                    context.conditional = true;
+                }
+            }
+        }
+        Effect::Conditional => context.conditional = true,
+        Effect::Loop => {
+            let once = field.is_some()
+                && (field == tables.initializer || field == tables.left || field == tables.right);
+            if !once {
                 context.in_loop = true;
             }
         }
-        _ => {}
+        Effect::LoopBody => {
+            if field.is_some() && field == tables.body {
+                context.in_loop = true;
+            }
+        }
+        Effect::Repeated => context.in_loop = true,
+        Effect::Arguments => {
+            if tables.is_function.get(usize::from(node.kind_id())) == Some(&true) {
+                let iterating = grandparent
+                    .and_then(|call| call.child_by_field_name("function"))
+                    .filter(|f| f.kind() == "member_expression")
+                    .and_then(|f| f.child_by_field_name("property"))
+                    .is_some_and(|p| ITERATING.contains(&text(p, source)));
+                if iterating {
+                    context.in_loop = true;
+                }
+            }
+        }
     }
 }
 
@@ -459,7 +595,7 @@ enum Found<'t> {
 /// `ancestors` is the path from the root to `node`'s parent.
 fn definition<'t>(
     node: Node<'t>,
-    ancestors: &[(Context, Node<'t>)],
+    ancestors: &[Frame<'t>],
     source: &[u8],
     lang: Lang,
     defs: &[Def],
@@ -558,12 +694,12 @@ fn definition<'t>(
 /// `default` for `export default` of any of those.
 fn binding_name<'t>(
     node: Node<'t>,
-    ancestors: &[(Context, Node<'t>)],
+    ancestors: &[Frame<'t>],
     source: &[u8],
 ) -> Option<(Node<'t>, String)> {
     let mut child = node;
     let mut through_wrapper = false;
-    for (_, up) in ancestors.iter().rev() {
+    for Frame { node: up, .. } in ancestors.iter().rev() {
         match up.kind() {
             "variable_declarator" | "public_field_definition" | "field_definition" => {
                 if up.child_by_field_name("value") != Some(child) {
@@ -671,10 +807,20 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
         _ => return None,
     };
     let (line, _) = position(node);
+    let raw = text(callee, source);
+    // Most callees are plain dotted names, already as `callee_text` would write them.
+    let plain = raw.len() <= CALLEE_MAX
+        && !raw
+            .bytes()
+            .any(|b| matches!(b, b'(' | b'?' | b'#' | b'/' | b' ' | b'\t' | b'\n' | b'\r'));
     Some(Edge {
         line,
         kind,
-        callee: one_line(&callee_text(callee, source, 0), CALLEE_MAX),
+        callee: if plain {
+            raw.to_string()
+        } else {
+            one_line(&callee_text(callee, source, 0), CALLEE_MAX)
+        },
         conditional: context.conditional,
         in_loop: context.in_loop,
         target: None,
@@ -748,9 +894,14 @@ fn resolve_local(
     // parameter or local variable of the same name hides what is outside.
     let first = callee.split('.').next().unwrap_or(callee);
     let mut scope = owner;
+    let mut key = String::new();
     while scope != 0 {
         if defs[scope].kind != NodeKind::Class {
-            if let Some(&found) = index.get(format!("{}.{callee}", defs[scope].name).as_str()) {
+            key.clear();
+            key.push_str(&defs[scope].name);
+            key.push('.');
+            key.push_str(callee);
+            if let Some(&found) = index.get(key.as_str()) {
                 return Some(found);
             }
             if defs[scope].locals.iter().any(|l| l == first) {

@@ -1,8 +1,9 @@
 //! Parse once, extract many: a file is parsed a single time and every selected extractor's
 //! query runs over the same tree, within a time budget.
 
+use super::anchor::Anchoring;
 use super::query::{QueryLoadError, compile, has_query};
-use super::scan::Scan;
+use super::scan::{Anchor, Anchors, Scan, for_each_anchored_match};
 use super::syntax::count_syntax_errors;
 use super::{
     ExtractorId, Items, calls, components, hooks, imports, routes, schemas, symbols, tests, types,
@@ -22,9 +23,13 @@ use tree_sitter::{
 /// JavaScript file compiles no Python or TypeScript query) and then shared by every file.
 pub struct ExtractorSet {
     selected: Vec<ExtractorId>,
-    /// `queries[extractor position in selected][lang index]`.
-    queries: Vec<[OnceLock<Result<Query, QueryLoadError>>; 4]>,
+    /// `queries[extractor position in selected][lang index]`, with where the query can
+    /// start when it can be anchored.
+    queries: Vec<[OnceLock<Result<Compiled, QueryLoadError>>; 4]>,
 }
+
+/// A compiled query and where its matches can start, when it can be anchored.
+type Compiled = (Query, Option<Anchoring>);
 
 impl ExtractorSet {
     pub fn new(selected: &[ExtractorId]) -> ExtractorSet {
@@ -36,13 +41,31 @@ impl ExtractorSet {
 
     /// The query of the extractor at `pos` for `lang`, or `None` when it ships none.
     fn query(&self, pos: usize, lang: Lang) -> Result<Option<&Query>, ExtractError> {
-        if !has_query(self.selected[pos], lang) {
+        Ok(self.query_and_anchoring(pos, lang)?.map(|(q, _)| q))
+    }
+
+    fn query_and_anchoring(
+        &self,
+        pos: usize,
+        lang: Lang,
+    ) -> Result<Option<(&Query, Option<&Anchoring>)>, ExtractError> {
+        let extractor = self.selected[pos];
+        if !has_query(extractor, lang) {
             return Ok(None);
         }
         self.queries[pos][lang.index()]
-            .get_or_init(|| compile(self.selected[pos], lang))
+            .get_or_init(|| {
+                let query = compile(extractor, lang)?;
+                let anchoring = if extractor.anchored() {
+                    super::query::source(extractor, lang)
+                        .and_then(|source| Anchoring::of(&query, source, lang))
+                } else {
+                    None
+                };
+                Ok((query, anchoring))
+            })
             .as_ref()
-            .map(Some)
+            .map(|(q, a)| Some((q, a.as_ref())))
             .map_err(|e| ExtractError::Parser(e.to_string()))
     }
 }
@@ -80,6 +103,78 @@ pub enum ExtractError {
     Cancelled,
     /// tree-sitter could not load the grammar or gave no tree.
     Parser(String),
+}
+
+/// By node kind id, the bits of the anchored extractors whose queries may start there.
+fn anchor_table(lang: Lang, anchored: &[(usize, &Anchoring)]) -> Vec<u16> {
+    if anchored.is_empty() {
+        return Vec::new();
+    }
+    let count = lang.grammar().node_kind_count();
+    let mut table = vec![0u16; count];
+    for (id, mask) in table.iter_mut().enumerate() {
+        let Ok(id) = u16::try_from(id) else { break };
+        for (bit, (_, anchoring)) in anchored.iter().enumerate() {
+            if anchoring.is_root(id) {
+                *mask |= 1 << bit;
+            }
+        }
+    }
+    table
+}
+
+/// Levels below the root of the tree: an anchor's recorded depth, or counted upwards.
+fn depth_of(node: tree_sitter::Node<'_>, anchors: &[Anchor<'_>]) -> u32 {
+    let first = anchors.partition_point(|a| a.node.start_byte() < node.start_byte());
+    if let Some(anchor) = anchors[first..]
+        .iter()
+        .take_while(|a| a.node.start_byte() == node.start_byte())
+        .find(|a| a.node == node)
+    {
+        return anchor.depth;
+    }
+    let mut depth = 0;
+    let mut up = node.parent();
+    while let Some(parent) = up {
+        depth += 1;
+        up = parent.parent();
+    }
+    depth
+}
+
+/// The walk for anchors alone, when the call graph (which collects them as it walks) is
+/// not wanted.
+fn collect_anchors<'t>(scan: &mut Scan<'_, 't>, table: &[u16], out: &mut Vec<Anchor<'t>>) {
+    let skip = calls::not_descended(scan.lang);
+    let mut cursor = scan.root.walk();
+    let mut depth = 0u32;
+    let mut visited = 0u32;
+    'walk: loop {
+        let node = cursor.node();
+        let kind = usize::from(node.kind_id());
+        if let Some(&mask) = table.get(kind)
+            && mask != 0
+        {
+            out.push(Anchor { node, depth, mask });
+        }
+        visited += 1;
+        if visited.is_multiple_of(4096) && scan.over_budget() {
+            return;
+        }
+        if skip.get(kind) != Some(&true) && cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+            depth -= 1;
+        }
+    }
 }
 
 /// Byte ranges around every occurrence of any of `words`, merged when close, so that a
@@ -172,8 +267,61 @@ pub fn extract_file(
     };
     let exports = symbols::ExportList::of(root, text, lang);
 
+    // The extractors whose queries run at anchors: each gets one bit of an anchor's mask.
+    let mut anchored: Vec<(usize, &Anchoring)> = Vec::new();
+    for (pos, &extractor) in set.selected.iter().enumerate() {
+        if extractor.anchored()
+            && wanted.contains(&extractor)
+            && extractor.admits(lang, path, text)
+            && let Some((_, Some(anchoring))) = set.query_and_anchoring(pos, lang)?
+            && anchored.len() < 16
+        {
+            anchored.push((pos, anchoring));
+        }
+    }
+    // The walk costs about a sixth of the parse. It pays for itself when the call graph
+    // walks anyway or a query would otherwise scan the whole tree; extractors that scan a
+    // few levels from the root are cheaper left to do so.
+    let walks = wanted.contains(&ExtractorId::Calls)
+        || anchored
+            .iter()
+            .any(|(pos, _)| set.selected[*pos].scans_deep());
+    if !walks {
+        anchored.clear();
+    }
+    // One walk over the tree: the call graph's when it is wanted, a bare one otherwise.
+    let mut anchors: Vec<Anchor<'_>> = Vec::new();
+    let mut call_graph = None;
+    {
+        let table = anchor_table(lang, &anchored);
+        let mut should_stop = || check(&mut stop).is_break();
+        let mut scan = Scan::new(
+            None,
+            &mut ctx.cursor,
+            root,
+            text,
+            lang,
+            path,
+            &mut should_stop,
+        );
+        if wanted.contains(&ExtractorId::Calls) {
+            call_graph = Some(calls::extract(&mut scan, &table, &mut anchors));
+        } else if !anchored.is_empty() {
+            collect_anchors(&mut scan, &table, &mut anchors);
+        }
+        if scan.stopped() {
+            return Err(stop.unwrap_or(ExtractError::Cancelled));
+        }
+    }
+
     for (pos, &extractor) in set.selected.iter().enumerate() {
         if !wanted.contains(&extractor) {
+            continue;
+        }
+        if extractor == ExtractorId::Calls {
+            facts
+                .items
+                .push(Items::Calls(call_graph.take().unwrap_or_default()));
             continue;
         }
         if !matches!(extractor, ExtractorId::Symbols | ExtractorId::Imports) {
@@ -192,8 +340,17 @@ pub fn extract_file(
                 path,
                 &mut should_stop,
             );
+            if let Some(bit) = anchored.iter().position(|(p, _)| *p == pos) {
+                let anchoring = anchored[bit].1;
+                scan = scan.with_anchors(Anchors {
+                    all: &anchors,
+                    bit: 1 << bit,
+                    anchoring,
+                    hits: anchoring.word_hits(text),
+                });
+            }
             let items = match extractor {
-                ExtractorId::Calls => Items::Calls(calls::extract(&mut scan)),
+                ExtractorId::Calls => unreachable!("taken from the walk above"),
                 ExtractorId::Components => Items::Components(components::extract(&mut scan)),
                 ExtractorId::Hooks => Items::Hooks(hooks::extract(&mut scan)),
                 ExtractorId::Routes => Items::Routes(routes::extract(&mut scan)),
@@ -208,10 +365,68 @@ pub fn extract_file(
             facts.items.push(items);
             continue;
         }
-        let Some(query) = set.query(pos, lang)? else {
+        let Some((query, anchoring)) = set.query_and_anchoring(pos, lang)? else {
             facts.items.push(Items::empty(extractor));
             continue;
         };
+        if let (Some(bit), Some(anchoring)) =
+            (anchored.iter().position(|(p, _)| *p == pos), anchoring)
+        {
+            let of_extractor = Anchors {
+                all: &anchors,
+                bit: 1 << bit,
+                anchoring,
+                hits: anchoring.word_hits(text),
+            };
+            // Symbols scan the top of the tree, then each container (class, namespace)
+            // found there, to the same depth below it.
+            let mut scans = vec![(root, 0u32)];
+            // Matches are keyed by pattern and node, so one found by two scans counts once.
+            let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
+            let mut symbols_found = Vec::new();
+            let mut imports_found = Vec::new();
+            while let Some(within) = scans.pop() {
+                let mut should_stop = || check(&mut stop).is_break();
+                let stopped = for_each_anchored_match(
+                    &mut ctx.cursor,
+                    query,
+                    text,
+                    &of_extractor,
+                    within,
+                    extractor.max_start_depth(),
+                    &mut should_stop,
+                    |m| {
+                        let key = m.captures().first().map_or((m.pattern_index, 0, 0), |c| {
+                            (m.pattern_index, c.node.start_byte(), c.node.end_byte())
+                        });
+                        if !seen.insert(key) {
+                            return;
+                        }
+                        if extractor == ExtractorId::Imports {
+                            imports::from_match(query, m, text, lang, path, &mut imports_found);
+                            return;
+                        }
+                        if let Some(container) = symbols::container(query, m, text)
+                            && container != within.0
+                        {
+                            scans.push((container, depth_of(container, &anchors)));
+                        }
+                        if let Some(s) = symbols::from_match(query, m, text, lang, path, &exports) {
+                            symbols_found.push(s);
+                        }
+                    },
+                );
+                if stopped {
+                    return Err(stop.take().unwrap_or(ExtractError::Cancelled));
+                }
+            }
+            facts.items.push(match extractor {
+                ExtractorId::Symbols => Items::Symbols(symbols_found),
+                _ => Items::Imports(imports_found),
+            });
+            continue;
+        }
+        // A query that cannot be anchored scans the tree itself.
         ctx.cursor.set_max_start_depth(extractor.max_start_depth());
         // Each scan is a subtree and a byte range of it. Imports scan only the stretches
         // around their anchor words; symbols scan the top of the tree and then, one by one,

@@ -102,6 +102,15 @@ pub enum QueryLoadError {
     Missing { extractor: ExtractorId, lang: Lang },
 }
 
+/// The text of the bundled query of `extractor` for `lang`.
+pub fn source(extractor: ExtractorId, lang: Lang) -> Option<&'static str> {
+    let family = lang.query_family();
+    BUNDLED
+        .iter()
+        .find(|q| q.extractor == extractor && q.family == family)
+        .map(|q| q.source)
+}
+
 /// Compiles the bundled query of `extractor` for `lang`.
 pub fn compile(extractor: ExtractorId, lang: Lang) -> Result<Query, QueryLoadError> {
     let family = lang.query_family();

@@ -2,10 +2,11 @@
 //! extractor's query over one subtree, to a bounded depth, and hands every match over with
 //! its capture names resolved.
 
+use super::anchor::Anchoring;
 use crate::lang::Lang;
 use std::ops::ControlFlow;
 use tree_sitter::{
-    Node, Query, QueryCursor, QueryCursorOptions, QueryCursorState, StreamingIterator,
+    Node, Query, QueryCursor, QueryCursorOptions, QueryCursorState, QueryMatch, StreamingIterator,
 };
 
 /// One file's parsed tree and the extractor's query over it.
@@ -19,6 +20,27 @@ pub struct Scan<'a, 't> {
     /// Polled as the query runs; `true` means the budget ran out or the run is cancelled.
     should_stop: &'a mut dyn FnMut() -> bool,
     stopped: bool,
+    /// The nodes the file's walk found where this query can match, when it can be anchored.
+    anchors: Option<Anchors<'a, 't>>,
+}
+
+/// A node of a file's tree where some extractor's query may match, found by the walk.
+#[derive(Clone, Copy)]
+pub struct Anchor<'t> {
+    pub node: Node<'t>,
+    /// Levels below the root of the tree.
+    pub depth: u32,
+    /// Which of the file's anchored extractors may match here, one bit each.
+    pub mask: u16,
+}
+
+/// One extractor's share of the file's anchors.
+pub struct Anchors<'a, 't> {
+    pub all: &'a [Anchor<'t>],
+    pub bit: u16,
+    pub anchoring: &'a Anchoring,
+    /// Sorted positions of the query's predicate words in the file.
+    pub hits: Vec<usize>,
 }
 
 /// One match: its captures, by name, in pattern order.
@@ -64,7 +86,15 @@ impl<'a, 't> Scan<'a, 't> {
             path,
             should_stop,
             stopped: false,
+            anchors: None,
         }
+    }
+
+    /// Runs whole-tree matches at `anchors` only; the result is the same, as no match of
+    /// the query can start anywhere else.
+    pub fn with_anchors(mut self, anchors: Anchors<'a, 't>) -> Self {
+        self.anchors = Some(anchors);
+        self
     }
 
     /// Whether a scan was cut short; the file's items are then discarded.
@@ -92,6 +122,32 @@ impl<'a, 't> Scan<'a, 't> {
             return;
         };
         if self.stopped {
+            return;
+        }
+        if let Some(anchors) = &self.anchors
+            && node == self.root
+        {
+            let names = query.capture_names();
+            let stopped = for_each_anchored_match(
+                self.cursor,
+                query,
+                self.text,
+                anchors,
+                (node, 0),
+                max_depth,
+                &mut *self.should_stop,
+                |m| {
+                    let found = Match {
+                        captures: m
+                            .captures()
+                            .iter()
+                            .map(|c| (names[c.index as usize], c.node))
+                            .collect(),
+                    };
+                    f(&found);
+                },
+            );
+            self.stopped |= stopped;
             return;
         }
         self.cursor.set_max_start_depth(max_depth);
@@ -127,4 +183,51 @@ impl<'a, 't> Scan<'a, 't> {
             self.stopped = true;
         }
     }
+}
+
+/// Runs `query` at each anchor of `anchors` inside `within` (a node and its depth in the
+/// tree), at most `max_depth` levels below it, calling `f` with every match: the same
+/// matches a query pass over `within` with that start depth finds, as no match can start
+/// anywhere but at an anchor. Returns whether `should_stop` cut it short; the budget is
+/// polled between anchors, each being a small query run of its own.
+#[expect(clippy::too_many_arguments, reason = "one anchored query run")]
+pub fn for_each_anchored_match<'t>(
+    cursor: &mut QueryCursor,
+    query: &Query,
+    text: &[u8],
+    anchors: &Anchors<'_, 't>,
+    within: (Node<'t>, u32),
+    max_depth: Option<u32>,
+    should_stop: &mut dyn FnMut() -> bool,
+    mut f: impl FnMut(&QueryMatch<'_, 't>),
+) -> bool {
+    let (root, root_depth) = within;
+    let (start, end) = (root.start_byte(), root.end_byte());
+    // Anchors are in document order: the subtree's are one run of them.
+    let first = anchors.all.partition_point(|a| a.node.start_byte() < start);
+    cursor.set_max_start_depth(Some(0));
+    let mut stopped = false;
+    for (i, anchor) in anchors.all[first..].iter().enumerate() {
+        if anchor.node.start_byte() >= end && end > start {
+            break;
+        }
+        if anchor.mask & anchors.bit == 0
+            || anchor.depth < root_depth
+            || max_depth.is_some_and(|d| anchor.depth - root_depth > d)
+            || anchor.node.end_byte() > end
+            || !anchors.anchoring.may_match(anchor.node, &anchors.hits)
+        {
+            continue;
+        }
+        if i % 256 == 255 && should_stop() {
+            stopped = true;
+            break;
+        }
+        let mut matches = cursor.matches(query, anchor.node, text);
+        while let Some(m) = matches.next() {
+            f(m);
+        }
+    }
+    cursor.set_max_start_depth(None);
+    stopped || should_stop()
 }

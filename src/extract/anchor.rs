@@ -1,0 +1,312 @@
+//! Anchored queries. A query's patterns start at nodes of known kinds (their roots), and a
+//! pattern with an `#eq?` / `#any-of?` predicate only matches where one of its words is
+//! written. Both are read here from the query file itself, so that the single walk over a
+//! file's tree can collect the nodes each extractor's query may match at (its anchors), and
+//! the query then runs at those few nodes instead of over the whole tree. A query whose
+//! root is a wildcard or anonymous node cannot be anchored and keeps the whole-tree scan.
+
+use crate::lang::Lang;
+use tree_sitter::{Node, Query};
+
+/// Where one query's matches can start.
+#[derive(Debug)]
+pub struct Anchoring {
+    /// By node kind id: 0 when no pattern starts at this kind, 1 when one does whatever the
+    /// text, 2 when every pattern starting there needs one of `words`.
+    kinds: Vec<u8>,
+    /// The words of the filtered patterns' predicates, all of them.
+    words: Vec<String>,
+}
+
+const NOT_ROOT: u8 = 0;
+const ANY_TEXT: u8 = 1;
+const NEEDS_WORD: u8 = 2;
+
+impl Anchoring {
+    /// Reads the roots and words of every pattern of `query`, compiled from `source`.
+    /// `None` when some pattern can start at any node.
+    pub fn of(query: &Query, source: &str, lang: Lang) -> Option<Anchoring> {
+        let language = lang.grammar();
+        let count = language.node_kind_count();
+        let mut kinds = vec![NOT_ROOT; count];
+        let mut words: Vec<String> = Vec::new();
+        for pattern in 0..query.pattern_count() {
+            let start = query.start_byte_for_pattern(pattern);
+            let end = query.end_byte_for_pattern(pattern);
+            let text = source.get(start..end)?;
+            let (roots, pattern_words) = read_pattern(text)?;
+            let mark = if pattern_words.is_empty() {
+                ANY_TEXT
+            } else {
+                NEEDS_WORD
+            };
+            for root in roots {
+                let mut known = false;
+                // A name can stand for several kind ids (aliases); anchor at all of them.
+                for (id, kind) in kinds.iter_mut().enumerate() {
+                    let Ok(id16) = u16::try_from(id) else { break };
+                    if language.node_kind_is_named(id16)
+                        && language.node_kind_for_id(id16) == Some(root.as_str())
+                    {
+                        known = true;
+                        *kind = match (*kind, mark) {
+                            (ANY_TEXT, _) | (_, ANY_TEXT) => ANY_TEXT,
+                            _ => NEEDS_WORD,
+                        };
+                    }
+                }
+                if !known {
+                    return None;
+                }
+            }
+            for word in pattern_words {
+                if !words.contains(&word) {
+                    words.push(word);
+                }
+            }
+        }
+        Some(Anchoring { kinds, words })
+    }
+
+    /// Whether a pattern can start at nodes of kind `kind_id`.
+    pub fn is_root(&self, kind_id: u16) -> bool {
+        self.kinds
+            .get(usize::from(kind_id))
+            .copied()
+            .unwrap_or(NOT_ROOT)
+            != NOT_ROOT
+    }
+
+    /// Whether the query can match at `node` (an anchor), given the sorted positions of its
+    /// words in the file.
+    pub fn may_match(&self, node: Node<'_>, hits: &[usize]) -> bool {
+        match self.kinds.get(usize::from(node.kind_id())).copied() {
+            Some(ANY_TEXT) => true,
+            Some(NEEDS_WORD) => {
+                let start = node.start_byte();
+                let first = hits.partition_point(|&h| h < start);
+                hits.get(first).is_some_and(|&h| h < node.end_byte())
+            }
+            _ => false,
+        }
+    }
+
+    /// Sorted start positions of the query's words in `text`, each standing alone (not part
+    /// of a longer identifier), as the predicates compare whole node texts.
+    pub fn word_hits(&self, text: &[u8]) -> Vec<usize> {
+        let mut hits = Vec::new();
+        for word in &self.words {
+            let w = word.as_bytes();
+            let check_before = w.first().is_some_and(|&b| is_ident(b));
+            let check_after = w.last().is_some_and(|&b| is_ident(b));
+            for at in memchr::memmem::find_iter(text, w) {
+                let before_ok = !check_before || at == 0 || !is_ident(text[at - 1]);
+                let after = at + w.len();
+                let after_ok = !check_after || after >= text.len() || !is_ident(text[after]);
+                if before_ok && after_ok {
+                    hits.push(at);
+                }
+            }
+        }
+        hits.sort_unstable();
+        hits
+    }
+}
+
+/// A byte of an identifier in any of the three languages (non-ASCII bytes included, as
+/// identifiers may hold letters outside ASCII).
+fn is_ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+/// One pattern's root kinds and the words of its first `#eq?` / `#any-of?` predicate that
+/// compares a capture with string literals. `None` for a wildcard or anonymous root.
+fn read_pattern(text: &str) -> Option<(Vec<String>, Vec<String>)> {
+    let tokens = tokenize(text);
+    let mut at = 0;
+    let roots = read_roots(&tokens, &mut at)?;
+    // Predicates inside an alternation may not apply to every branch; only those outside
+    // any `[...]` filter the pattern.
+    let mut brackets = 0i32;
+    let mut words = Vec::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        match &tokens[i] {
+            Token::Open('[') => brackets += 1,
+            Token::Close(']') => brackets -= 1,
+            Token::Open('(') if brackets == 0 => {
+                if let Some(Token::Atom(name)) = tokens.get(i + 1)
+                    && (name == "#eq?" || name == "#any-of?")
+                {
+                    let mut j = i + 2;
+                    let mut found = Vec::new();
+                    while let Some(token) = tokens.get(j) {
+                        match token {
+                            Token::Str(s) => found.push(s.clone()),
+                            Token::Atom(_) => {}
+                            _ => break,
+                        }
+                        j += 1;
+                    }
+                    if !found.is_empty() && found.iter().all(|w| !w.is_empty()) {
+                        words = found;
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    Some((roots, words))
+}
+
+/// The kinds a pattern (or an alternation of patterns) at `tokens[*at]` starts with.
+fn read_roots(tokens: &[Token], at: &mut usize) -> Option<Vec<String>> {
+    match tokens.get(*at)? {
+        Token::Open('(') => {
+            let Token::Atom(name) = tokens.get(*at + 1)? else {
+                return None;
+            };
+            if name == "_" || name.starts_with('#') || name.contains('/') {
+                return None;
+            }
+            skip_group(tokens, at);
+            Some(vec![name.clone()])
+        }
+        Token::Open('[') => {
+            *at += 1;
+            let mut roots = Vec::new();
+            loop {
+                match tokens.get(*at)? {
+                    Token::Close(']') => {
+                        *at += 1;
+                        return Some(roots);
+                    }
+                    Token::Open(_) => roots.extend(read_roots(tokens, at)?),
+                    // Captures and quantifiers after an alternative.
+                    Token::Atom(_) => *at += 1,
+                    _ => return None,
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Moves past the balanced group opening at `tokens[*at]`.
+fn skip_group(tokens: &[Token], at: &mut usize) {
+    let mut depth = 0usize;
+    while let Some(token) = tokens.get(*at) {
+        *at += 1;
+        match token {
+            Token::Open(_) => depth += 1,
+            Token::Close(_) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[derive(Debug, PartialEq)]
+enum Token {
+    Open(char),
+    Close(char),
+    Str(String),
+    Atom(String),
+}
+
+/// Query syntax as tokens: brackets, string literals (unescaped) and everything else split
+/// at whitespace; comments dropped.
+fn tokenize(text: &str) -> Vec<Token> {
+    let mut tokens = Vec::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            ';' => {
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' => tokens.push(Token::Open(c)),
+            ')' | ']' => tokens.push(Token::Close(c)),
+            '"' => {
+                let mut s = String::new();
+                while let Some(c) = chars.next() {
+                    match c {
+                        '\\' => {
+                            if let Some(e) = chars.next() {
+                                s.push(match e {
+                                    'n' => '\n',
+                                    't' => '\t',
+                                    other => other,
+                                });
+                            }
+                        }
+                        '"' => break,
+                        other => s.push(other),
+                    }
+                }
+                tokens.push(Token::Str(s));
+            }
+            c if c.is_whitespace() => {}
+            c => {
+                let mut atom = String::from(c);
+                while let Some(&n) = chars.peek() {
+                    if n.is_whitespace() || matches!(n, '(' | ')' | '[' | ']' | '"' | ';') {
+                        break;
+                    }
+                    atom.push(n);
+                    chars.next();
+                }
+                tokens.push(Token::Atom(atom));
+            }
+        }
+    }
+    tokens
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_and_words_are_read_from_patterns() {
+        let (roots, words) = read_pattern(
+            "(call_expression\n  function: [(identifier) @_n (member_expression)] ; (x\n  (#any-of? @_n \"it\" \"test\")) @call",
+        )
+        .unwrap();
+        assert_eq!(roots, ["call_expression"]);
+        assert_eq!(words, ["it", "test"]);
+        let (roots, words) =
+            read_pattern("[(function_declaration) (class_declaration)] @d").unwrap();
+        assert_eq!(roots, ["function_declaration", "class_declaration"]);
+        assert!(words.is_empty());
+        // A negated predicate filters nothing.
+        let (_, words) = read_pattern("(assignment left: (_) @n (#not-eq? @n \"x\"))").unwrap();
+        assert!(words.is_empty());
+        assert!(read_pattern("(_ (identifier)) @x").is_none());
+        assert!(read_pattern("\"return\" @kw").is_none());
+    }
+
+    #[test]
+    fn word_hits_stand_alone() {
+        let query = Query::new(
+            &Lang::JavaScript.grammar(),
+            "(call_expression function: (identifier) @_n (#eq? @_n \"it\")) @c",
+        )
+        .unwrap();
+        let source = "(call_expression function: (identifier) @_n (#eq? @_n \"it\")) @c";
+        let anchoring = Anchoring::of(&query, source, Lang::JavaScript).unwrap();
+        assert_eq!(
+            anchoring.word_hits(b"item; it('x'); edit; $it; it"),
+            [6, 26]
+        );
+    }
+}

@@ -216,7 +216,7 @@ pub fn extract<'t>(
                 match definition(node, &path_stack, source, lang, &defs, context.owner) {
                     Some(Found::Node(name, kind, at)) => {
                         let (line, column) = position(at);
-                        let locals = parameter_names(node, source);
+                        let locals = parameter_names(node, source, &tables.fields);
                         defs.push(Def {
                             locals,
                             name,
@@ -365,7 +365,35 @@ enum Effect {
     Arguments,
 }
 
+/// Field ids of the fields the walk reads: looking a field up by name compares it with
+/// every field name of the grammar.
+struct Fields {
+    attribute: Option<u16>,
+    declaration: Option<u16>,
+    function: Option<u16>,
+    left: Option<u16>,
+    name: Option<u16>,
+    object: Option<u16>,
+    operator: Option<u16>,
+    parameter: Option<u16>,
+    parameters: Option<u16>,
+    property: Option<u16>,
+    value: Option<u16>,
+}
+
+trait ChildByField<'t> {
+    /// The child in field `id`; `None` as well when the grammar has no such field.
+    fn child_by_field_id_opt(&self, id: Option<u16>) -> Option<Node<'t>>;
+}
+
+impl<'t> ChildByField<'t> for Node<'t> {
+    fn child_by_field_id_opt(&self, id: Option<u16>) -> Option<Node<'t>> {
+        self.child_by_field_id(id?)
+    }
+}
+
 struct KindTables {
+    fields: Fields,
     role: Vec<Role>,
     effect: Vec<Effect>,
     is_function: Vec<bool>,
@@ -480,6 +508,19 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
         let count = language.node_kind_count();
         let field = |name: &str| language.field_id_for_name(name).map(u16::from);
         let mut tables = KindTables {
+            fields: Fields {
+                attribute: field("attribute"),
+                declaration: field("declaration"),
+                function: field("function"),
+                left: field("left"),
+                name: field("name"),
+                object: field("object"),
+                operator: field("operator"),
+                parameter: field("parameter"),
+                parameters: field("parameters"),
+                property: field("property"),
+                value: field("value"),
+            },
             role: vec![Role::None; count],
             effect: vec![Effect::None; count],
             is_function: vec![false; count],
@@ -532,6 +573,7 @@ fn adjust(
     source: &[u8],
 ) {
     let field = field.map(u16::from);
+    let fields = &tables.fields;
     match effect {
         Effect::None => {}
         Effect::UnlessCondition => {
@@ -547,7 +589,7 @@ fn adjust(
         Effect::ShortCircuit => {
             if field.is_some() && field == tables.right {
                 let operator = parent
-                    .child_by_field_name("operator")
+                    .child_by_field_id_opt(fields.operator)
                     .map(|o| text(o, source));
                 if matches!(operator, Some("&&" | "||" | "??" | "and" | "or")) {
                     context.conditional = true;
@@ -571,9 +613,9 @@ fn adjust(
         Effect::Arguments => {
             if tables.is_function.get(usize::from(node.kind_id())) == Some(&true) {
                 let iterating = grandparent
-                    .and_then(|call| call.child_by_field_name("function"))
+                    .and_then(|call| call.child_by_field_id_opt(fields.function))
                     .filter(|f| f.kind() == "member_expression")
-                    .and_then(|f| f.child_by_field_name("property"))
+                    .and_then(|f| f.child_by_field_id_opt(fields.property))
                     .is_some_and(|p| ITERATING.contains(&text(p, source)));
                 if iterating {
                     context.in_loop = true;
@@ -609,19 +651,20 @@ fn definition<'t>(
         }
     };
     let owner_is_class = defs[owner].kind == NodeKind::Class;
+    let fields = &kind_tables(lang).fields;
     if lang == Lang::Python {
         let kind = match node.kind() {
             "function_definition" if owner_is_class => NodeKind::Method,
             "function_definition" => NodeKind::Function,
             "class_definition" => NodeKind::Class,
             "assignment" if owner != 0 && !owner_is_class => {
-                let left = node.child_by_field_name("left")?;
+                let left = node.child_by_field_id_opt(fields.left)?;
                 return (left.kind() == "identifier")
                     .then(|| Found::Local(text(left, source).to_string()));
             }
             _ => return None,
         };
-        let name_node = node.child_by_field_name("name")?;
+        let name_node = node.child_by_field_id_opt(fields.name)?;
         return Some(Found::Node(
             qualify(text(name_node, source)),
             kind,
@@ -641,7 +684,7 @@ fn definition<'t>(
     };
     match node.kind() {
         "function_declaration" | "generator_function_declaration" => {
-            let name_node = node.child_by_field_name("name")?;
+            let name_node = node.child_by_field_id_opt(fields.name)?;
             let name = text(name_node, source);
             Some(Found::Node(
                 qualify(name),
@@ -650,7 +693,7 @@ fn definition<'t>(
             ))
         }
         "method_definition" => {
-            let name_node = node.child_by_field_name("name")?;
+            let name_node = node.child_by_field_id_opt(fields.name)?;
             Some(Found::Node(
                 qualify(text(name_node, source)),
                 NodeKind::Method,
@@ -658,7 +701,7 @@ fn definition<'t>(
             ))
         }
         "class_declaration" | "abstract_class_declaration" => {
-            let name_node = node.child_by_field_name("name")?;
+            let name_node = node.child_by_field_id_opt(fields.name)?;
             Some(Found::Node(
                 qualify(text(name_node, source)),
                 NodeKind::Class,
@@ -666,15 +709,15 @@ fn definition<'t>(
             ))
         }
         "variable_declarator" if owner != 0 && !owner_is_class => {
-            let name = node.child_by_field_name("name")?;
+            let name = node.child_by_field_id_opt(fields.name)?;
             let value_is_function = node
-                .child_by_field_name("value")
+                .child_by_field_id_opt(fields.value)
                 .is_some_and(|v| is_js_function(v.kind()) || v.kind() == "class");
             (name.kind() == "identifier" && !value_is_function)
                 .then(|| Found::Local(text(name, source).to_string()))
         }
         "arrow_function" | "function_expression" | "function" | "class" => {
-            let (name_node, name) = binding_name(node, ancestors, source)?;
+            let (name_node, name) = binding_name(node, ancestors, source, fields)?;
             if node.kind() == "class" {
                 return Some(Found::Node(qualify(&name), NodeKind::Class, name_node));
             }
@@ -696,18 +739,19 @@ fn binding_name<'t>(
     node: Node<'t>,
     ancestors: &[Frame<'t>],
     source: &[u8],
+    fields: &Fields,
 ) -> Option<(Node<'t>, String)> {
     let mut child = node;
     let mut through_wrapper = false;
     for Frame { node: up, .. } in ancestors.iter().rev() {
         match up.kind() {
             "variable_declarator" | "public_field_definition" | "field_definition" => {
-                if up.child_by_field_name("value") != Some(child) {
+                if up.child_by_field_id_opt(fields.value) != Some(child) {
                     return None;
                 }
                 let name = up
-                    .child_by_field_name("name")
-                    .or_else(|| up.child_by_field_name("property"))?;
+                    .child_by_field_id_opt(fields.name)
+                    .or_else(|| up.child_by_field_id_opt(fields.property))?;
                 if !matches!(
                     name.kind(),
                     "identifier" | "property_identifier" | "private_property_identifier"
@@ -717,8 +761,8 @@ fn binding_name<'t>(
                 return Some((name, text(name, source).to_string()));
             }
             "export_statement" => {
-                let is_default = up.child_by_field_name("value") == Some(child)
-                    || up.child_by_field_name("declaration") == Some(child);
+                let is_default = up.child_by_field_id_opt(fields.value) == Some(child)
+                    || up.child_by_field_id_opt(fields.declaration) == Some(child);
                 return is_default.then(|| (*up, "default".to_string()));
             }
             // Only the first argument of a call is a wrapped function.
@@ -733,10 +777,10 @@ fn binding_name<'t>(
 }
 
 /// The names a function's parameters bind (destructured ones included).
-fn parameter_names(function: Node<'_>, source: &[u8]) -> Vec<String> {
+fn parameter_names(function: Node<'_>, source: &[u8], fields: &Fields) -> Vec<String> {
     let Some(parameters) = function
-        .child_by_field_name("parameters")
-        .or_else(|| function.child_by_field_name("parameter"))
+        .child_by_field_id_opt(fields.parameters)
+        .or_else(|| function.child_by_field_id_opt(fields.parameter))
     else {
         return Vec::new();
     };
@@ -753,8 +797,8 @@ fn parameter_names(function: Node<'_>, source: &[u8]) -> Vec<String> {
             | "assignment_pattern"
             | "object_assignment_pattern" => {
                 if let Some(name) = node
-                    .child_by_field_name("name")
-                    .or_else(|| node.child_by_field_name("left"))
+                    .child_by_field_id_opt(fields.name)
+                    .or_else(|| node.child_by_field_id_opt(fields.left))
                     .filter(|n| {
                         n.kind() == "identifier"
                             || n.kind() == "shorthand_property_identifier_pattern"
@@ -819,7 +863,10 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
         callee: if plain {
             raw.to_string()
         } else {
-            one_line(&callee_text(callee, source, 0), CALLEE_MAX)
+            one_line(
+                &callee_text(callee, source, &kind_tables(lang).fields, 0),
+                CALLEE_MAX,
+            )
         },
         conditional: context.conditional,
         in_loop: context.in_loop,
@@ -831,7 +878,7 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
 
 /// A callee as written, with the arguments of any call inside it left out:
 /// `re.sub("-", s.lower()).strip` reads `re.sub().strip`.
-fn callee_text(node: Node<'_>, source: &[u8], depth: u32) -> String {
+fn callee_text(node: Node<'_>, source: &[u8], fields: &Fields, depth: u32) -> String {
     const MAX_DEPTH: u32 = 16;
     if node.kind() == "identifier" {
         return text(node, source).to_string();
@@ -839,21 +886,21 @@ fn callee_text(node: Node<'_>, source: &[u8], depth: u32) -> String {
     if depth < MAX_DEPTH {
         match node.kind() {
             "member_expression" | "attribute" => {
-                let object = node.child_by_field_name("object");
+                let object = node.child_by_field_id_opt(fields.object);
                 let property = node
-                    .child_by_field_name("property")
-                    .or_else(|| node.child_by_field_name("attribute"));
+                    .child_by_field_id_opt(fields.property)
+                    .or_else(|| node.child_by_field_id_opt(fields.attribute));
                 if let (Some(object), Some(property)) = (object, property) {
                     return format!(
                         "{}.{}",
-                        callee_text(object, source, depth + 1),
+                        callee_text(object, source, fields, depth + 1),
                         text(property, source)
                     );
                 }
             }
             "call_expression" | "call" => {
-                if let Some(function) = node.child_by_field_name("function") {
-                    return format!("{}()", callee_text(function, source, depth + 1));
+                if let Some(function) = node.child_by_field_id_opt(fields.function) {
+                    return format!("{}()", callee_text(function, source, fields, depth + 1));
                 }
             }
             _ => {}

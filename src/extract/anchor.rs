@@ -5,8 +5,9 @@
 //! the query then runs at those few nodes instead of over the whole tree. A query whose
 //! root is a wildcard or anonymous node cannot be anchored and keeps the whole-tree scan.
 
+use super::scan::Anchor;
 use crate::lang::Lang;
-use tree_sitter::{Node, Query};
+use tree_sitter::Query;
 
 /// Where one query's matches can start.
 #[derive(Debug)]
@@ -79,13 +80,12 @@ impl Anchoring {
 
     /// Whether the query can match at `node` (an anchor), given the sorted positions of its
     /// words in the file.
-    pub fn may_match(&self, node: Node<'_>, hits: &[usize]) -> bool {
-        match self.kinds.get(usize::from(node.kind_id())).copied() {
+    pub fn may_match(&self, anchor: &Anchor<'_>, hits: &[usize]) -> bool {
+        match self.kinds.get(usize::from(anchor.kind)).copied() {
             Some(ANY_TEXT) => true,
             Some(NEEDS_WORD) => {
-                let start = node.start_byte();
-                let first = hits.partition_point(|&h| h < start);
-                hits.get(first).is_some_and(|&h| h < node.end_byte())
+                let first = hits.partition_point(|&h| h < anchor.start);
+                hits.get(first).is_some_and(|&h| h < anchor.end)
             }
             _ => false,
         }

@@ -190,6 +190,9 @@ pub fn extract<'t>(
         {
             anchors.push(Anchor {
                 node,
+                start: node.start_byte(),
+                end: node.end_byte(),
+                kind: node.kind_id(),
                 depth: u32::try_from(path_stack.len()).unwrap_or(u32::MAX),
                 mask,
             });

@@ -125,10 +125,11 @@ fn anchor_table(lang: Lang, anchored: &[(usize, &Anchoring)]) -> Vec<u16> {
 
 /// Levels below the root of the tree: an anchor's recorded depth, or counted upwards.
 fn depth_of(node: tree_sitter::Node<'_>, anchors: &[Anchor<'_>]) -> u32 {
-    let first = anchors.partition_point(|a| a.node.start_byte() < node.start_byte());
+    let start = node.start_byte();
+    let first = anchors.partition_point(|a| a.start < start);
     if let Some(anchor) = anchors[first..]
         .iter()
-        .take_while(|a| a.node.start_byte() == node.start_byte())
+        .take_while(|a| a.start == start)
         .find(|a| a.node == node)
     {
         return anchor.depth;
@@ -155,7 +156,14 @@ fn collect_anchors<'t>(scan: &mut Scan<'_, 't>, table: &[u16], out: &mut Vec<Anc
         if let Some(&mask) = table.get(kind)
             && mask != 0
         {
-            out.push(Anchor { node, depth, mask });
+            out.push(Anchor {
+                node,
+                start: node.start_byte(),
+                end: node.end_byte(),
+                kind: node.kind_id(),
+                depth,
+                mask,
+            });
         }
         visited += 1;
         if visited.is_multiple_of(4096) && scan.over_budget() {

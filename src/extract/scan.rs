@@ -28,6 +28,10 @@ pub struct Scan<'a, 't> {
 #[derive(Clone, Copy)]
 pub struct Anchor<'t> {
     pub node: Node<'t>,
+    /// The node's byte range, kept to filter anchors without asking the tree.
+    pub start: usize,
+    pub end: usize,
+    pub kind: u16,
     /// Levels below the root of the tree.
     pub depth: u32,
     /// Which of the file's anchored extractors may match here, one bit each.
@@ -204,18 +208,18 @@ pub fn for_each_anchored_match<'t>(
     let (root, root_depth) = within;
     let (start, end) = (root.start_byte(), root.end_byte());
     // Anchors are in document order: the subtree's are one run of them.
-    let first = anchors.all.partition_point(|a| a.node.start_byte() < start);
+    let first = anchors.all.partition_point(|a| a.start < start);
     cursor.set_max_start_depth(Some(0));
     let mut stopped = false;
     for (i, anchor) in anchors.all[first..].iter().enumerate() {
-        if anchor.node.start_byte() >= end && end > start {
+        if anchor.start >= end && end > start {
             break;
         }
         if anchor.mask & anchors.bit == 0
             || anchor.depth < root_depth
             || max_depth.is_some_and(|d| anchor.depth - root_depth > d)
-            || anchor.node.end_byte() > end
-            || !anchors.anchoring.may_match(anchor.node, &anchors.hits)
+            || anchor.end > end
+            || !anchors.anchoring.may_match(anchor, &anchors.hits)
         {
             continue;
         }

@@ -6,6 +6,10 @@
 //! items of a failing run are left in `target/catalogue-actual/<extractor>.json`. The call
 //! graph, which has an edge per call in every fixture file, is compared on its own
 //! fixtures only, as are the React extractors.
+//!
+//! An extractor alone scans from the root of each file where its query is shallow; with the
+//! call graph in the run, every query runs at the anchors of the call graph's walk instead.
+//! `whole_catalogue_in_one_run` holds the second way to the same expectations.
 
 use crate::util::{Repo, read_json};
 use std::path::Path;
@@ -15,6 +19,31 @@ use std::path::Path;
 fn check_extractor(extractor: &str, prefixes: &[&str]) {
     let repo = Repo::from_fixture("catalogue");
     repo.run(&["--only", extractor, "-q"]).expect_code(0);
+    compare(&repo, extractor, prefixes);
+}
+
+/// Where each extractor's expectation applies: its fixtures, or every file.
+const SCOPES: &[(&str, &[&str])] = &[
+    ("calls", &["calls/"]),
+    ("components", &["react/"]),
+    ("hooks", &["react/"]),
+    ("routes", &[]),
+    ("schemas", &[]),
+    ("tests", &[]),
+    ("types", &[]),
+];
+
+#[test]
+fn whole_catalogue_in_one_run() {
+    let repo = Repo::from_fixture("catalogue");
+    repo.run(&["-q"]).expect_code(0);
+    for (extractor, prefixes) in SCOPES {
+        compare(&repo, extractor, prefixes);
+    }
+}
+
+/// Compares the items `repo`'s state holds for `extractor` with the expectation.
+fn compare(repo: &Repo, extractor: &str, prefixes: &[&str]) {
     let dir = repo.state().join(extractor);
     let mut actual: Vec<serde_json::Value> = Vec::new();
     let mut outputs: Vec<_> = crate::util::files_under(&dir)
@@ -64,37 +93,44 @@ fn check_extractor(extractor: &str, prefixes: &[&str]) {
     }
 }
 
+fn scope(extractor: &str) -> &'static [&'static str] {
+    SCOPES
+        .iter()
+        .find(|(name, _)| *name == extractor)
+        .map_or(&[], |(_, prefixes)| prefixes)
+}
+
 #[test]
 fn calls() {
-    check_extractor("calls", &["calls/"]);
+    check_extractor("calls", scope("calls"));
 }
 
 #[test]
 fn components() {
-    check_extractor("components", &["react/"]);
+    check_extractor("components", scope("components"));
 }
 
 #[test]
 fn hooks() {
-    check_extractor("hooks", &["react/"]);
+    check_extractor("hooks", scope("hooks"));
 }
 
 #[test]
 fn routes() {
-    check_extractor("routes", &[]);
+    check_extractor("routes", scope("routes"));
 }
 
 #[test]
 fn schemas() {
-    check_extractor("schemas", &[]);
+    check_extractor("schemas", scope("schemas"));
 }
 
 #[test]
 fn tests() {
-    check_extractor("tests", &[]);
+    check_extractor("tests", scope("tests"));
 }
 
 #[test]
 fn types() {
-    check_extractor("types", &[]);
+    check_extractor("types", scope("types"));
 }

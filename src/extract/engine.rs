@@ -276,11 +276,16 @@ pub fn extract_file(
     let exports = symbols::ExportList::of(root, text, lang);
 
     // The extractors whose queries run at anchors: each gets one bit of an anchor's mask.
+    // Which wanted extractors can find anything in this file.
+    let admitted: Vec<bool> = set
+        .selected
+        .iter()
+        .map(|&e| wanted.contains(&e) && e.admits(lang, path, text))
+        .collect();
     let mut anchored: Vec<(usize, &Anchoring)> = Vec::new();
     for (pos, &extractor) in set.selected.iter().enumerate() {
         if extractor.anchored()
-            && wanted.contains(&extractor)
-            && extractor.admits(lang, path, text)
+            && admitted[pos]
             && let Some((_, Some(anchoring))) = set.query_and_anchoring(pos, lang)?
             && anchored.len() < 16
         {
@@ -333,7 +338,7 @@ pub fn extract_file(
             continue;
         }
         if !matches!(extractor, ExtractorId::Symbols | ExtractorId::Imports) {
-            if !extractor.admits(lang, path, text) {
+            if !admitted[pos] {
                 facts.items.push(Items::empty(extractor));
                 continue;
             }

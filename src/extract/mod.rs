@@ -97,43 +97,47 @@ impl ExtractorId {
         if !self.applies_to(lang) {
             return false;
         }
-        let words: &[&str] = match (self, lang.is_js_like()) {
-            (ExtractorId::Components, _) => &["<", "createElement"],
-            (ExtractorId::Hooks, _) => &["use"],
-            (ExtractorId::Schemas, true) => &["z.", "zod", ".extend(", ".merge("],
-            (ExtractorId::Schemas, false) => &[
-                "BaseModel",
-                "dataclass",
-                "TypedDict",
-                "attr",
-                "Model",
-                "define",
-                "frozen",
-            ],
+        static COMPONENTS: Words = Words::new(&["<", "createElement"]);
+        static HOOKS: Words = Words::new(&["use"]);
+        static ZOD: Words = Words::new(&["z.", "zod", ".extend(", ".merge("]);
+        static PYTHON_SCHEMAS: Words = Words::new(&[
+            "BaseModel",
+            "dataclass",
+            "TypedDict",
+            "attr",
+            "Model",
+            "define",
+            "frozen",
+        ]);
+        // Every Python route names a path literal, a `route` decorator or Django's
+        // `urlpatterns`; method words such as `.get(` are in nearly every file.
+        static PYTHON_ROUTES: Words = Words::new(&[
+            "route",
+            "Route",
+            "urlpatterns",
+            "path(",
+            "\"/",
+            "'/",
+            "(\"\")",
+            "('')",
+        ]);
+        static PYTHON_TESTS: Words = Words::new(&["test", "Test"]);
+        let words = match (self, lang.is_js_like()) {
+            (ExtractorId::Components, _) => &COMPONENTS,
+            (ExtractorId::Hooks, _) => &HOOKS,
+            (ExtractorId::Schemas, true) => &ZOD,
+            (ExtractorId::Schemas, false) => &PYTHON_SCHEMAS,
             // Next.js route handlers are known by their path, not their text.
             (ExtractorId::Routes, true) if routes::is_next_route_file(path) => return true,
             // The Rust layer needs a member call named after a method with a literal path
             // (`.get('/users'`), or a `.route(` call.
             (ExtractorId::Routes, true) => return routes_gate(text),
-            // Every Python route names a path literal, a `route` decorator or Django's
-            // `urlpatterns`; method words such as `.get(` are in nearly every file.
-            (ExtractorId::Routes, false) => &[
-                "route",
-                "Route",
-                "urlpatterns",
-                "path(",
-                "\"/",
-                "'/",
-                "(\"\")",
-                "('')",
-            ],
-            (ExtractorId::Tests, true) => return calls_any(text, TEST_FUNCTIONS),
-            (ExtractorId::Tests, false) => &["test", "Test"],
+            (ExtractorId::Routes, false) => &PYTHON_ROUTES,
+            (ExtractorId::Tests, true) => return calls_any(text, &TEST_FUNCTIONS),
+            (ExtractorId::Tests, false) => &PYTHON_TESTS,
             _ => return true,
         };
-        words
-            .iter()
-            .any(|w| memchr::memmem::find(text, w.as_bytes()).is_some())
+        words.finders().iter().any(|f| f.find(text).is_some())
     }
 
     /// Bumped whenever the extractor's output for the same input changes, so that a new
@@ -236,7 +240,8 @@ impl fmt::Display for ExtractorId {
 /// argument is a string literal starting with `/` or `*` (`app.get("/users", …)`);
 /// `map.get(key)` is not one, and it is in most files.
 fn routes_gate(text: &[u8]) -> bool {
-    const METHODS: &[&str] = &[
+    static ROUTE: Words = Words::new(&[".route("]);
+    static METHODS: Words = Words::new(&[
         ".get(",
         ".post(",
         ".put(",
@@ -246,13 +251,13 @@ fn routes_gate(text: &[u8]) -> bool {
         ".head(",
         ".options(",
         ".all(",
-    ];
-    if memchr::memmem::find(text, b".route(").is_some() {
+    ]);
+    if ROUTE.finders()[0].find(text).is_some() {
         return true;
     }
-    METHODS.iter().any(|method| {
-        memchr::memmem::find_iter(text, method.as_bytes()).any(|at| {
-            let rest = &text[at + method.len()..];
+    METHODS.finders().iter().any(|method| {
+        method.find_iter(text).any(|at| {
+            let rest = &text[at + method.needle().len()..];
             let start = rest
                 .iter()
                 .position(|b| !b.is_ascii_whitespace())
@@ -263,8 +268,33 @@ fn routes_gate(text: &[u8]) -> bool {
     })
 }
 
+/// A list of words to search files for, with its `memmem` searchers built on first use:
+/// building one costs more than a search through a typical file.
+struct Words {
+    words: &'static [&'static str],
+    finders: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>>,
+}
+
+impl Words {
+    const fn new(words: &'static [&'static str]) -> Words {
+        Words {
+            words,
+            finders: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn finders(&self) -> &[memchr::memmem::Finder<'static>] {
+        self.finders.get_or_init(|| {
+            self.words
+                .iter()
+                .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
+                .collect()
+        })
+    }
+}
+
 /// The functions a JS test file calls to declare suites and tests.
-const TEST_FUNCTIONS: &[&str] = &[
+static TEST_FUNCTIONS: Words = Words::new(&[
     "describe",
     "fdescribe",
     "xdescribe",
@@ -278,16 +308,16 @@ const TEST_FUNCTIONS: &[&str] = &[
     "xcontext",
     "specify",
     "xspecify",
-];
+]);
 
 /// Whether `text` calls one of `names` as a free function: the name starts a word (not
 /// `.test(` on a regular expression) and is followed by `(` or `.` (`it.each(...)`).
-fn calls_any(text: &[u8], names: &[&str]) -> bool {
+fn calls_any(text: &[u8], names: &Words) -> bool {
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.';
-    names.iter().any(|name| {
-        memchr::memmem::find_iter(text, name.as_bytes()).any(|at| {
+    names.finders().iter().any(|name| {
+        name.find_iter(text).any(|at| {
             let before_ok = at == 0 || !is_word(text[at - 1]);
-            let after = text.get(at + name.len()).copied();
+            let after = text.get(at + name.needle().len()).copied();
             before_ok && matches!(after, Some(b'(' | b'.'))
         })
     })

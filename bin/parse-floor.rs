@@ -5,7 +5,12 @@ use discover::lang::Lang;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// The same allocators as discover, so that the floor differs from it by extraction only.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
+    discover::alloc::install();
     let mut args = std::env::args_os().skip(1);
     let Some(root) = args.next().map(PathBuf::from) else {
         eprintln!("usage: parse-floor ROOT [THREADS]");

@@ -1,6 +1,7 @@
 //! `discover`: a deterministic, chunked JSON inventory of TypeScript / JavaScript / Python
 //! codebases, extracted with tree-sitter.
 
+pub mod alloc;
 pub mod chunk;
 pub mod cli;
 pub mod config;

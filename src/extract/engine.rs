@@ -105,6 +105,59 @@ pub enum ExtractError {
     Parser(String),
 }
 
+/// The file a match came from, as the symbols and imports layers read it.
+struct FileView<'a> {
+    text: &'a [u8],
+    lang: Lang,
+    path: &'a str,
+    exports: &'a symbols::ExportList,
+}
+
+/// What the symbols or imports extractor gathers from its matches, whichever way its query
+/// ran. Matches are keyed by pattern and node, so one found by two scans counts once.
+#[derive(Default)]
+struct Gathered {
+    seen: HashSet<(usize, usize, usize)>,
+    symbols: Vec<symbols::Symbol>,
+    imports: Vec<imports::Import>,
+}
+
+impl Gathered {
+    /// Takes one match; returns a container (class, namespace, module-level block) to scan
+    /// for more symbols, unless it is `scan_root` itself.
+    fn add<'t>(
+        &mut self,
+        extractor: ExtractorId,
+        query: &Query,
+        m: &tree_sitter::QueryMatch<'_, 't>,
+        scan_root: tree_sitter::Node<'t>,
+        file: &FileView<'_>,
+    ) -> Option<tree_sitter::Node<'t>> {
+        let key = m.captures().first().map_or((m.pattern_index, 0, 0), |c| {
+            (m.pattern_index, c.node.start_byte(), c.node.end_byte())
+        });
+        if !self.seen.insert(key) {
+            return None;
+        }
+        let (text, lang, path) = (file.text, file.lang, file.path);
+        if extractor == ExtractorId::Imports {
+            imports::from_match(query, m, text, lang, path, &mut self.imports);
+            return None;
+        }
+        if let Some(symbol) = symbols::from_match(query, m, text, lang, path, file.exports) {
+            self.symbols.push(symbol);
+        }
+        symbols::container(query, m, text).filter(|c| *c != scan_root)
+    }
+
+    fn into_items(self, extractor: ExtractorId) -> Items {
+        match extractor {
+            ExtractorId::Symbols => Items::Symbols(self.symbols),
+            _ => Items::Imports(self.imports),
+        }
+    }
+}
+
 /// By node kind id, the bits of the anchored extractors whose queries may start there.
 fn anchor_table(lang: Lang, anchored: &[(usize, &Anchoring)]) -> Vec<u16> {
     if anchored.is_empty() {
@@ -275,13 +328,13 @@ pub fn extract_file(
     };
     let exports = symbols::ExportList::of(root, text, lang);
 
-    // The extractors whose queries run at anchors: each gets one bit of an anchor's mask.
     // Which wanted extractors can find anything in this file.
     let admitted: Vec<bool> = set
         .selected
         .iter()
         .map(|&e| wanted.contains(&e) && e.admits(lang, path, text))
         .collect();
+    // The extractors whose queries run at anchors: each gets one bit of an anchor's mask.
     let mut anchored: Vec<(usize, &Anchoring)> = Vec::new();
     for (pos, &extractor) in set.selected.iter().enumerate() {
         if extractor.anchored()
@@ -394,10 +447,13 @@ pub fn extract_file(
             // Symbols scan the top of the tree, then each container (class, namespace)
             // found there, to the same depth below it.
             let mut scans = vec![(root, 0u32)];
-            // Matches are keyed by pattern and node, so one found by two scans counts once.
-            let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
-            let mut symbols_found = Vec::new();
-            let mut imports_found = Vec::new();
+            let mut gathered = Gathered::default();
+            let file = FileView {
+                text,
+                lang,
+                path,
+                exports: &exports,
+            };
             while let Some(within) = scans.pop() {
                 let mut should_stop = || check(&mut stop).is_break();
                 let stopped = for_each_anchored_match(
@@ -409,23 +465,9 @@ pub fn extract_file(
                     extractor.max_start_depth(),
                     &mut should_stop,
                     |m| {
-                        let key = m.captures().first().map_or((m.pattern_index, 0, 0), |c| {
-                            (m.pattern_index, c.node.start_byte(), c.node.end_byte())
-                        });
-                        if !seen.insert(key) {
-                            return;
-                        }
-                        if extractor == ExtractorId::Imports {
-                            imports::from_match(query, m, text, lang, path, &mut imports_found);
-                            return;
-                        }
-                        if let Some(container) = symbols::container(query, m, text)
-                            && container != within.0
+                        if let Some(container) = gathered.add(extractor, query, m, within.0, &file)
                         {
                             scans.push((container, depth_of(container, &anchors)));
-                        }
-                        if let Some(s) = symbols::from_match(query, m, text, lang, path, &exports) {
-                            symbols_found.push(s);
                         }
                     },
                 );
@@ -433,10 +475,7 @@ pub fn extract_file(
                     return Err(stop.take().unwrap_or(ExtractError::Cancelled));
                 }
             }
-            facts.items.push(match extractor {
-                ExtractorId::Symbols => Items::Symbols(symbols_found),
-                _ => Items::Imports(imports_found),
-            });
+            facts.items.push(gathered.into_items(extractor));
             continue;
         }
         // A query that cannot be anchored scans the tree itself.
@@ -452,10 +491,13 @@ pub fn extract_file(
                     .collect(),
                 None => vec![(root, 0..text.len())],
             };
-        // Matches are keyed by pattern and node, so one found by two scans counts once.
-        let mut seen: HashSet<(usize, usize, usize)> = HashSet::new();
-        let mut symbols_found = Vec::new();
-        let mut imports_found = Vec::new();
+        let mut gathered = Gathered::default();
+        let file = FileView {
+            text,
+            lang,
+            path,
+            exports: &exports,
+        };
         while let Some((scan_root, range)) = scans.pop() {
             ctx.cursor.set_byte_range(range);
             let mut progress = |_: &QueryCursorState| check(&mut stop);
@@ -464,26 +506,8 @@ pub fn extract_file(
                 .cursor
                 .matches_with_options(query, scan_root, text, options);
             while let Some(m) = matches.next() {
-                let key = m.captures().first().map_or((m.pattern_index, 0, 0), |c| {
-                    (m.pattern_index, c.node.start_byte(), c.node.end_byte())
-                });
-                if !seen.insert(key) {
-                    continue;
-                }
-                match extractor {
-                    ExtractorId::Symbols => {
-                        if let Some(container) = symbols::container(query, m, text)
-                            && container != scan_root
-                        {
-                            scans.push((container, 0..usize::MAX));
-                        }
-                        if let Some(s) = symbols::from_match(query, m, text, lang, path, &exports) {
-                            symbols_found.push(s);
-                        }
-                    }
-                    _ => {
-                        imports::from_match(query, m, text, lang, path, &mut imports_found);
-                    }
+                if let Some(container) = gathered.add(extractor, query, m, scan_root, &file) {
+                    scans.push((container, 0..usize::MAX));
                 }
             }
             drop(matches);
@@ -493,10 +517,7 @@ pub fn extract_file(
             }
         }
         ctx.cursor.set_byte_range(0..usize::MAX);
-        facts.items.push(match extractor {
-            ExtractorId::Symbols => Items::Symbols(symbols_found),
-            _ => Items::Imports(imports_found),
-        });
+        facts.items.push(gathered.into_items(extractor));
     }
     Ok(facts)
 }

@@ -10,7 +10,7 @@
 
 use super::react::{is_js_function, rendered_component, returns_jsx};
 use super::scan::{Anchor, Scan};
-use super::syntax::{one_line, position, string_literal, text};
+use super::syntax::{one_line, position, string_literal, text, text_head};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -857,7 +857,7 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
         _ => return None,
     };
     let (line, _) = position(node);
-    let raw = text(callee, source);
+    let raw = text_head(callee, source, CALLEE_MAX);
     // Most callees are plain dotted names, already as `callee_text` would write them.
     let plain = raw.len() <= CALLEE_MAX
         && !raw
@@ -912,7 +912,7 @@ fn callee_text(node: Node<'_>, source: &[u8], fields: &Fields, depth: u32) -> St
             _ => {}
         }
     }
-    text(node, source).to_string()
+    text_head(node, source, CALLEE_MAX).to_string()
 }
 
 /// The definition a callee names in this file: a nested definition of an enclosing

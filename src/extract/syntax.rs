@@ -8,6 +8,31 @@ pub fn text<'s>(node: Node<'_>, source: &'s [u8]) -> &'s str {
     node.utf8_text(source).unwrap_or("")
 }
 
+/// The start of a node's text, long enough for `one_line(_, max_chars)` to read the same
+/// as over the whole text: cut once it holds more than `max_chars + 1` characters besides
+/// whitespace (counted in bytes, so a cut never comes early). A callee can be a whole
+/// immediately invoked function; this keeps its cost to the part that is shown.
+pub fn text_head<'s>(node: Node<'_>, source: &'s [u8], max_chars: usize) -> &'s str {
+    let bytes = source.get(node.byte_range()).unwrap_or_default();
+    let limit = (max_chars + 1) * 4;
+    let mut seen = 0;
+    let mut cut = bytes.len();
+    for (i, b) in bytes.iter().enumerate() {
+        if !b.is_ascii_whitespace() {
+            seen += 1;
+            if seen > limit {
+                cut = i;
+                break;
+            }
+        }
+    }
+    // Back off to the start of a character.
+    while cut < bytes.len() && cut > 0 && bytes[cut] & 0xC0 == 0x80 {
+        cut -= 1;
+    }
+    std::str::from_utf8(&bytes[..cut]).unwrap_or("")
+}
+
 /// A call's arguments (or any list node's named children) without its comments.
 pub fn named_args(arguments: Node<'_>) -> Vec<Node<'_>> {
     let mut cursor = arguments.walk();
@@ -109,4 +134,41 @@ pub fn count_syntax_errors(root: Node<'_>) -> u32 {
         }
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Lang;
+
+    #[test]
+    fn text_head_keeps_what_one_line_shows() {
+        // An immediately invoked function as a callee: long, indented, multi-byte.
+        let body = "  é = 1;\n".repeat(2000);
+        let source = format!("(function () {{\n{body}}})();\n");
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&Lang::JavaScript.grammar()).unwrap();
+        let tree = parser.parse(&source, None).unwrap();
+        let callee = tree
+            .root_node()
+            .child(0)
+            .unwrap()
+            .child(0)
+            .unwrap()
+            .child(0)
+            .unwrap();
+        assert_eq!(callee.kind(), "parenthesized_expression");
+        let head = text_head(callee, source.as_bytes(), 100);
+        assert!(head.len() < 2000, "{} bytes kept", head.len());
+        assert_eq!(
+            one_line(head, 100),
+            one_line(text(callee, source.as_bytes()), 100)
+        );
+        // A short node comes back whole.
+        let short = tree.root_node().child(0).unwrap();
+        assert_eq!(
+            text_head(short, source.as_bytes(), 1_000_000),
+            text(short, source.as_bytes())
+        );
+    }
 }

@@ -26,12 +26,17 @@ const NEEDS_WORD: u8 = 2;
 impl Anchoring {
     /// Reads the roots and words of every pattern of `query`, compiled from `source`.
     /// `None` when some pattern can start at any node.
-    pub fn of(query: &Query, source: &str, lang: Lang) -> Option<Anchoring> {
+    pub fn of(
+        query: &Query,
+        source: &str,
+        lang: Lang,
+        patterns: std::ops::Range<usize>,
+    ) -> Option<Anchoring> {
         let language = lang.grammar();
         let count = language.node_kind_count();
         let mut kinds = vec![NOT_ROOT; count];
         let mut words: Vec<String> = Vec::new();
-        for pattern in 0..query.pattern_count() {
+        for pattern in patterns {
             let start = query.start_byte_for_pattern(pattern);
             let end = query.end_byte_for_pattern(pattern);
             let text = source.get(start..end)?;
@@ -117,6 +122,20 @@ impl Anchoring {
 /// identifiers may hold letters outside ASCII).
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80
+}
+
+/// The capture names a query text uses, in order of first use, without the `@`.
+pub fn capture_names(source: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for token in tokenize(source) {
+        if let Token::Atom(atom) = token
+            && let Some(name) = atom.strip_prefix('@')
+            && !names.iter().any(|n| n == name)
+        {
+            names.push(name.to_string());
+        }
+    }
+    names
 }
 
 /// One pattern's root kinds and the words of its first `#eq?` / `#any-of?` predicate that
@@ -303,7 +322,7 @@ mod tests {
         )
         .unwrap();
         let source = "(call_expression function: (identifier) @_n (#eq? @_n \"it\")) @c";
-        let anchoring = Anchoring::of(&query, source, Lang::JavaScript).unwrap();
+        let anchoring = Anchoring::of(&query, source, Lang::JavaScript, 0..1).unwrap();
         assert_eq!(
             anchoring.word_hits(b"item; it('x'); edit; $it; it"),
             [6, 26]

@@ -2,8 +2,8 @@
 //! query runs over the same tree, within a time budget.
 
 use super::anchor::Anchoring;
-use super::query::{QueryLoadError, compile, has_query};
-use super::scan::{Anchor, Anchors, Scan, for_each_anchored_match};
+use super::query::{Combined, QueryLoadError, compile_combined, has_query};
+use super::scan::{Anchor, Anchors, OwnQuery, Scan, for_each_anchored_match};
 use super::syntax::count_syntax_errors;
 use super::{
     ExtractorId, Items, calls, components, hooks, imports, routes, schemas, symbols, tests, types,
@@ -15,32 +15,35 @@ use std::ops::ControlFlow;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tree_sitter::{
-    ParseOptions, ParseState, Parser, Query, QueryCursor, QueryCursorOptions, QueryCursorState,
+    ParseOptions, ParseState, Parser, QueryCursor, QueryCursorOptions, QueryCursorState,
     StreamingIterator,
 };
 
-/// The queries of the selected extractors, each compiled on first use (a run over one
-/// JavaScript file compiles no Python or TypeScript query) and then shared by every file.
+/// The queries of the selected extractors, compiled on first use as one query per grammar
+/// (a run over one JavaScript file compiles no Python or TypeScript query) and then shared
+/// by every file.
 pub struct ExtractorSet {
     selected: Vec<ExtractorId>,
-    /// `queries[extractor position in selected][lang index]`, with where the query can
-    /// start when it can be anchored.
-    queries: Vec<[OnceLock<Result<Compiled, QueryLoadError>>; 4]>,
+    /// By lang index: the combined query, and by position in `selected`, where each
+    /// extractor's patterns can start when they can be anchored.
+    queries: [OnceLock<Result<Compiled, QueryLoadError>>; 4],
 }
 
-/// A compiled query and where its matches can start, when it can be anchored.
-type Compiled = (Query, Option<Anchoring>);
+struct Compiled {
+    combined: Combined,
+    anchoring: Vec<Option<Anchoring>>,
+}
 
 impl ExtractorSet {
     pub fn new(selected: &[ExtractorId]) -> ExtractorSet {
         ExtractorSet {
             selected: selected.to_vec(),
-            queries: selected.iter().map(|_| Default::default()).collect(),
+            queries: Default::default(),
         }
     }
 
     /// The query of the extractor at `pos` for `lang`, or `None` when it ships none.
-    fn query(&self, pos: usize, lang: Lang) -> Result<Option<&Query>, ExtractError> {
+    fn query(&self, pos: usize, lang: Lang) -> Result<Option<OwnQuery<'_>>, ExtractError> {
         Ok(self.query_and_anchoring(pos, lang)?.map(|(q, _)| q))
     }
 
@@ -48,25 +51,41 @@ impl ExtractorSet {
         &self,
         pos: usize,
         lang: Lang,
-    ) -> Result<Option<(&Query, Option<&Anchoring>)>, ExtractError> {
+    ) -> Result<Option<(OwnQuery<'_>, Option<&Anchoring>)>, ExtractError> {
         let extractor = self.selected[pos];
         if !has_query(extractor, lang) {
             return Ok(None);
         }
-        self.queries[pos][lang.index()]
+        let compiled = self.queries[lang.index()]
             .get_or_init(|| {
-                let query = compile(extractor, lang)?;
-                let anchoring = if extractor.anchored() {
-                    super::query::source(extractor, lang)
-                        .and_then(|source| Anchoring::of(&query, source, lang))
-                } else {
-                    None
-                };
-                Ok((query, anchoring))
+                let combined = compile_combined(&self.selected, lang)?;
+                let anchoring = self
+                    .selected
+                    .iter()
+                    .map(|&e| {
+                        let patterns = combined.patterns(e)?;
+                        e.anchored().then(|| {
+                            Anchoring::of(&combined.query, &combined.source, lang, patterns)
+                        })?
+                    })
+                    .collect();
+                Ok(Compiled {
+                    combined,
+                    anchoring,
+                })
             })
             .as_ref()
-            .map(|(q, a)| Some((q, a.as_ref())))
-            .map_err(|e| ExtractError::Parser(e.to_string()))
+            .map_err(|e| ExtractError::Parser(e.to_string()))?;
+        let Some(patterns) = compiled.combined.patterns(extractor) else {
+            return Ok(None);
+        };
+        Ok(Some((
+            OwnQuery {
+                query: &compiled.combined.query,
+                patterns,
+            },
+            compiled.anchoring[pos].as_ref(),
+        )))
     }
 }
 
@@ -128,11 +147,15 @@ impl Gathered {
     fn add<'t>(
         &mut self,
         extractor: ExtractorId,
-        query: &Query,
+        own: &OwnQuery<'_>,
         m: &tree_sitter::QueryMatch<'_, 't>,
         scan_root: tree_sitter::Node<'t>,
         file: &FileView<'_>,
     ) -> Option<tree_sitter::Node<'t>> {
+        if !own.patterns.contains(&m.pattern_index) {
+            return None;
+        }
+        let query = own.query;
         let key = m.captures().first().map_or((m.pattern_index, 0, 0), |c| {
             (m.pattern_index, c.node.start_byte(), c.node.end_byte())
         });
@@ -458,14 +481,14 @@ pub fn extract_file(
                 let mut should_stop = || check(&mut stop).is_break();
                 let stopped = for_each_anchored_match(
                     &mut ctx.cursor,
-                    query,
+                    &query,
                     text,
                     &of_extractor,
                     within,
                     extractor.max_start_depth(),
                     &mut should_stop,
                     |m| {
-                        if let Some(container) = gathered.add(extractor, query, m, within.0, &file)
+                        if let Some(container) = gathered.add(extractor, &query, m, within.0, &file)
                         {
                             scans.push((container, depth_of(container, &anchors)));
                         }
@@ -502,11 +525,11 @@ pub fn extract_file(
             ctx.cursor.set_byte_range(range);
             let mut progress = |_: &QueryCursorState| check(&mut stop);
             let options = QueryCursorOptions::new().progress_callback(&mut progress);
-            let mut matches = ctx
-                .cursor
-                .matches_with_options(query, scan_root, text, options);
+            let mut matches =
+                ctx.cursor
+                    .matches_with_options(query.query, scan_root, text, options);
             while let Some(m) = matches.next() {
-                if let Some(container) = gathered.add(extractor, query, m, scan_root, &file) {
+                if let Some(container) = gathered.add(extractor, &query, m, scan_root, &file) {
                     scans.push((container, 0..usize::MAX));
                 }
             }

@@ -3,6 +3,7 @@
 
 use super::ExtractorId;
 use crate::lang::{Lang, QueryFamily};
+use std::ops::Range;
 use tree_sitter::Query;
 
 /// A query file shipped inside the binary.
@@ -102,16 +103,119 @@ pub enum QueryLoadError {
     Missing { extractor: ExtractorId, lang: Lang },
 }
 
-/// The text of the bundled query of `extractor` for `lang`.
-pub fn source(extractor: ExtractorId, lang: Lang) -> Option<&'static str> {
-    let family = lang.query_family();
-    BUNDLED
-        .iter()
-        .find(|q| q.extractor == extractor && q.family == family)
-        .map(|q| q.source)
+/// The bundled queries of several extractors for one grammar, compiled as one query: the
+/// grammar analysis that compiling does per node kind a pattern names is then done once for
+/// all of them (on the bench corpus, 120 ms instead of 205 ms for the whole catalogue).
+/// Each extractor reads only the matches of its own patterns.
+pub struct Combined {
+    pub query: Query,
+    /// The concatenated query text, which pattern byte offsets point into.
+    pub source: String,
+    /// Each extractor with a query for the grammar, and the indices of its patterns.
+    pub parts: Vec<(ExtractorId, Range<usize>)>,
 }
 
-/// Compiles the bundled query of `extractor` for `lang`.
+impl Combined {
+    /// The pattern indices of `extractor`, when it has a query for the grammar.
+    pub fn patterns(&self, extractor: ExtractorId) -> Option<Range<usize>> {
+        self.parts
+            .iter()
+            .find(|(e, _)| *e == extractor)
+            .map(|(_, r)| r.clone())
+    }
+}
+
+/// Compiles the bundled queries of `extractors` for `lang` into one. An error names the
+/// file and row as compiling that file alone would.
+pub fn compile_combined(
+    extractors: &[ExtractorId],
+    lang: Lang,
+) -> Result<Combined, QueryLoadError> {
+    let family = lang.query_family();
+    let mut source = String::new();
+    let mut segments: Vec<(ExtractorId, Range<usize>, &'static BundledQuery)> = Vec::new();
+    for &extractor in extractors {
+        let Some(bundled) = BUNDLED
+            .iter()
+            .find(|q| q.extractor == extractor && q.family == family)
+        else {
+            continue;
+        };
+        check_captures(extractor, bundled.path, bundled.source)?;
+        let start = source.len();
+        source.push_str(bundled.source);
+        source.push('\n');
+        segments.push((extractor, start..source.len(), bundled));
+    }
+    let query = match Query::new(&lang.grammar(), &source) {
+        Ok(query) => query,
+        Err(e) => {
+            // Compiling the file the error is in alone gives its own row and column.
+            let (_, _, bundled) = segments
+                .iter()
+                .find(|(_, bytes, _)| bytes.contains(&e.offset))
+                .or(segments.last())
+                .ok_or(QueryLoadError::Missing {
+                    extractor: extractors.first().copied().unwrap_or(ExtractorId::Symbols),
+                    lang,
+                })?;
+            compile_source(bundled.extractor, lang, bundled.path, bundled.source)?;
+            return Err(QueryLoadError::Syntax {
+                path: bundled.path,
+                lang,
+                row: e.row + 1,
+                column: e.column + 1,
+                message: e.message.trim().to_string(),
+            });
+        }
+    };
+    let parts = segments
+        .iter()
+        .map(|(extractor, bytes, _)| {
+            let patterns: Vec<usize> = (0..query.pattern_count())
+                .filter(|&p| bytes.contains(&query.start_byte_for_pattern(p)))
+                .collect();
+            let range = match (patterns.first(), patterns.last()) {
+                (Some(&first), Some(&last)) => first..last + 1,
+                _ => 0..0,
+            };
+            (*extractor, range)
+        })
+        .collect();
+    Ok(Combined {
+        query,
+        source,
+        parts,
+    })
+}
+
+/// Rejects capture names the extractor's Rust layer does not read, pointing at the first
+/// use.
+fn check_captures(
+    extractor: ExtractorId,
+    path: &'static str,
+    source: &str,
+) -> Result<(), QueryLoadError> {
+    let known = known_captures(extractor);
+    for capture in super::anchor::capture_names(source) {
+        if capture.starts_with('_') || known.contains(&capture.as_str()) {
+            continue;
+        }
+        let (row, column) = position_of(source, &format!("@{capture}"));
+        return Err(QueryLoadError::UnknownCapture {
+            path,
+            extractor,
+            capture,
+            row,
+            column,
+            known: known.join(", "),
+        });
+    }
+    Ok(())
+}
+
+/// Compiles the bundled query of `extractor` for `lang` alone.
+#[cfg(test)]
 pub fn compile(extractor: ExtractorId, lang: Lang) -> Result<Query, QueryLoadError> {
     let family = lang.query_family();
     let bundled = BUNDLED
@@ -135,21 +239,7 @@ fn compile_source(
         column: e.column + 1,
         message: e.message.trim().to_string(),
     })?;
-    let known = known_captures(extractor);
-    for capture in query.capture_names() {
-        if capture.starts_with('_') || known.contains(capture) {
-            continue;
-        }
-        let (row, column) = position_of(source, &format!("@{capture}"));
-        return Err(QueryLoadError::UnknownCapture {
-            path,
-            extractor,
-            capture: (*capture).to_string(),
-            row,
-            column,
-            known: known.join(", "),
-        });
-    }
+    check_captures(extractor, path, source)?;
     Ok(query)
 }
 
@@ -182,6 +272,35 @@ mod tests {
         }
         // Every bundled file serves at least one grammar (TypeScript's serves two).
         assert!(compiled > bundled_queries().len());
+    }
+
+    #[test]
+    fn a_combined_query_gives_each_extractor_its_own_patterns() {
+        for lang in Lang::ALL {
+            let combined = compile_combined(&ExtractorId::ALL, lang).unwrap();
+            let mut next = 0;
+            for extractor in ExtractorId::ALL {
+                let Some(patterns) = combined.patterns(extractor) else {
+                    assert!(!has_query(extractor, lang), "{extractor} {lang}");
+                    continue;
+                };
+                // In file order, back to back, as many as the file compiled alone has.
+                assert_eq!(patterns.start, next, "{extractor} {lang}");
+                let alone = compile(extractor, lang).unwrap();
+                assert_eq!(patterns.len(), alone.pattern_count(), "{extractor} {lang}");
+                next = patterns.end;
+            }
+            assert_eq!(next, combined.query.pattern_count(), "{lang}");
+        }
+    }
+
+    #[test]
+    fn capture_names_are_read_from_query_text() {
+        let source = "; @comment\n(call function: (_) @_f (#eq? @_f \"@x\")) @call\n(x) @call @y";
+        assert_eq!(
+            super::super::anchor::capture_names(source),
+            ["_f", "call", "y"]
+        );
     }
 
     #[test]

@@ -9,9 +9,15 @@ use tree_sitter::{
     Node, Query, QueryCursor, QueryCursorOptions, QueryCursorState, QueryMatch, StreamingIterator,
 };
 
+/// One extractor's share of a combined query: the query and the indices of its patterns.
+pub struct OwnQuery<'a> {
+    pub query: &'a Query,
+    pub patterns: std::ops::Range<usize>,
+}
+
 /// One file's parsed tree and the extractor's query over it.
 pub struct Scan<'a, 't> {
-    query: Option<&'a Query>,
+    query: Option<OwnQuery<'a>>,
     cursor: &'a mut QueryCursor,
     pub root: Node<'t>,
     pub text: &'a [u8],
@@ -73,7 +79,7 @@ impl<'a, 't> Match<'a, 't> {
 
 impl<'a, 't> Scan<'a, 't> {
     pub fn new(
-        query: Option<&'a Query>,
+        query: Option<OwnQuery<'a>>,
         cursor: &'a mut QueryCursor,
         root: Node<'t>,
         text: &'a [u8],
@@ -122,9 +128,10 @@ impl<'a, 't> Scan<'a, 't> {
         max_depth: Option<u32>,
         mut f: impl FnMut(&Match<'a, 't>),
     ) {
-        let Some(query) = self.query else {
+        let Some(own) = &self.query else {
             return;
         };
+        let query = own.query;
         if self.stopped {
             return;
         }
@@ -134,7 +141,7 @@ impl<'a, 't> Scan<'a, 't> {
             let names = query.capture_names();
             let stopped = for_each_anchored_match(
                 self.cursor,
-                query,
+                own,
                 self.text,
                 anchors,
                 (node, 0),
@@ -171,6 +178,9 @@ impl<'a, 't> Scan<'a, 't> {
                 .cursor
                 .matches_with_options(query, node, self.text, options);
             while let Some(m) = it.next() {
+                if !own.patterns.contains(&m.pattern_index) {
+                    continue;
+                }
                 let names = query.capture_names();
                 let found = Match {
                     captures: m
@@ -189,7 +199,7 @@ impl<'a, 't> Scan<'a, 't> {
     }
 }
 
-/// Runs `query` at each anchor of `anchors` inside `within` (a node and its depth in the
+/// Runs an extractor's query at each anchor of `anchors` inside `within` (a node and its depth in the
 /// tree), at most `max_depth` levels below it, calling `f` with every match: the same
 /// matches a query pass over `within` with that start depth finds, as no match can start
 /// anywhere but at an anchor. Returns whether `should_stop` cut it short; the budget is
@@ -197,7 +207,7 @@ impl<'a, 't> Scan<'a, 't> {
 #[expect(clippy::too_many_arguments, reason = "one anchored query run")]
 pub fn for_each_anchored_match<'t>(
     cursor: &mut QueryCursor,
-    query: &Query,
+    own: &OwnQuery<'_>,
     text: &[u8],
     anchors: &Anchors<'_, 't>,
     within: (Node<'t>, u32),
@@ -227,9 +237,11 @@ pub fn for_each_anchored_match<'t>(
             stopped = true;
             break;
         }
-        let mut matches = cursor.matches(query, anchor.node, text);
+        let mut matches = cursor.matches(own.query, anchor.node, text);
         while let Some(m) = matches.next() {
-            f(m);
+            if own.patterns.contains(&m.pattern_index) {
+                f(m);
+            }
         }
     }
     cursor.set_max_start_depth(None);

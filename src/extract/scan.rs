@@ -59,6 +59,17 @@ pub struct Match<'a, 't> {
 }
 
 impl<'a, 't> Match<'a, 't> {
+    /// A tree-sitter match with its capture names resolved through `names`.
+    fn of(names: &[&'a str], m: &QueryMatch<'_, 't>) -> Match<'a, 't> {
+        Match {
+            captures: m
+                .captures()
+                .iter()
+                .map(|c| (names[c.index as usize], c.node))
+                .collect(),
+        }
+    }
+
     /// The first node captured as `name`.
     pub fn get(&self, name: &str) -> Option<Node<'t>> {
         self.captures
@@ -147,16 +158,7 @@ impl<'a, 't> Scan<'a, 't> {
                 (node, 0),
                 max_depth,
                 &mut *self.should_stop,
-                |m| {
-                    let found = Match {
-                        captures: m
-                            .captures()
-                            .iter()
-                            .map(|c| (names[c.index as usize], c.node))
-                            .collect(),
-                    };
-                    f(&found);
-                },
+                |m| f(&Match::of(names, m)),
             );
             self.stopped |= stopped;
             return;
@@ -178,18 +180,9 @@ impl<'a, 't> Scan<'a, 't> {
                 .cursor
                 .matches_with_options(query, node, self.text, options);
             while let Some(m) = it.next() {
-                if !own.patterns.contains(&m.pattern_index) {
-                    continue;
+                if own.patterns.contains(&m.pattern_index) {
+                    f(&Match::of(query.capture_names(), m));
                 }
-                let names = query.capture_names();
-                let found = Match {
-                    captures: m
-                        .captures()
-                        .iter()
-                        .map(|c| (names[c.index as usize], c.node))
-                        .collect(),
-                };
-                f(&found);
             }
         }
         self.cursor.set_max_start_depth(None);

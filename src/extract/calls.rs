@@ -185,18 +185,8 @@ pub fn extract<'t>(
             |f| f.context,
         );
         let kind = usize::from(node.kind_id());
-        if let Some(&mask) = anchor_table.get(kind)
-            && mask != 0
-        {
-            anchors.push(Anchor {
-                node,
-                start: node.start_byte(),
-                end: node.end_byte(),
-                kind: node.kind_id(),
-                depth: u32::try_from(path_stack.len()).unwrap_or(u32::MAX),
-                mask,
-            });
-        }
+        let depth = u32::try_from(path_stack.len()).unwrap_or(u32::MAX);
+        Anchor::record(node, depth, anchor_table, anchors);
         if let Some(parent) = path_stack.last()
             && parent.effect != Effect::None
         {

@@ -64,9 +64,7 @@ impl ExtractorSet {
                     .iter()
                     .map(|&e| {
                         let patterns = combined.patterns(e)?;
-                        e.anchored().then(|| {
-                            Anchoring::of(&combined.query, &combined.source, lang, patterns)
-                        })?
+                        Anchoring::of(&combined.query, &combined.source, lang, patterns)
                     })
                     .collect();
                 Ok(Compiled {
@@ -229,18 +227,7 @@ fn collect_anchors<'t>(scan: &mut Scan<'_, 't>, table: &[u16], out: &mut Vec<Anc
     'walk: loop {
         let node = cursor.node();
         let kind = usize::from(node.kind_id());
-        if let Some(&mask) = table.get(kind)
-            && mask != 0
-        {
-            out.push(Anchor {
-                node,
-                start: node.start_byte(),
-                end: node.end_byte(),
-                kind: node.kind_id(),
-                depth,
-                mask,
-            });
-        }
+        Anchor::record(node, depth, table, out);
         visited += 1;
         if visited.is_multiple_of(4096) && scan.over_budget() {
             return;
@@ -359,9 +346,8 @@ pub fn extract_file(
         .collect();
     // The extractors whose queries run at anchors: each gets one bit of an anchor's mask.
     let mut anchored: Vec<(usize, &Anchoring)> = Vec::new();
-    for (pos, &extractor) in set.selected.iter().enumerate() {
-        if extractor.anchored()
-            && admitted[pos]
+    for (pos, &admits) in admitted.iter().enumerate() {
+        if admits
             && let Some((_, Some(anchoring))) = set.query_and_anchoring(pos, lang)?
             && anchored.len() < 16
         {

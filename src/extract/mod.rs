@@ -186,22 +186,16 @@ impl ExtractorId {
         }
     }
 
-    /// How deep below a scan's root a match may start. Symbols live at module, namespace and
-    /// class level, so the query cursor need not descend into function bodies: the file is
-    /// scanned to depth 5 (`export > class > body > method`, `if > block > def`), and every
-    /// class or namespace found is scanned again from its own node, to any nesting.
-    /// Whether the extractor's query can run at the anchors a walk over the file collects
-    /// (the call graph has no query: it is the walk).
-    pub fn anchored(self) -> bool {
-        !matches!(self, ExtractorId::Calls)
-    }
-
     /// Whether the extractor's query would scan (nearly) the whole tree: tests and routes
     /// nest in callbacks and factories to any depth.
     pub fn scans_deep(self) -> bool {
         matches!(self, ExtractorId::Routes | ExtractorId::Tests)
     }
 
+    /// How deep below a scan's root a match may start. Symbols live at module, namespace and
+    /// class level, so the query cursor need not descend into function bodies: the file is
+    /// scanned to depth 5 (`export > class > body > method`, `if > block > def`), and every
+    /// class or namespace found is scanned again from its own node, to any nesting.
     pub fn max_start_depth(self) -> Option<u32> {
         match self {
             ExtractorId::Symbols => Some(SYMBOL_MAX_DEPTH),

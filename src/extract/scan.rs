@@ -44,6 +44,26 @@ pub struct Anchor<'t> {
     pub mask: u16,
 }
 
+impl<'t> Anchor<'t> {
+    /// Adds `node` to `out` when its kind has bits in `table` (by kind id, which of the
+    /// file's anchored extractors may match at such a node).
+    pub fn record(node: Node<'t>, depth: u32, table: &[u16], out: &mut Vec<Anchor<'t>>) {
+        let kind = node.kind_id();
+        if let Some(&mask) = table.get(usize::from(kind))
+            && mask != 0
+        {
+            out.push(Anchor {
+                node,
+                start: node.start_byte(),
+                end: node.end_byte(),
+                kind,
+                depth,
+                mask,
+            });
+        }
+    }
+}
+
 /// One extractor's share of the file's anchors.
 pub struct Anchors<'a, 't> {
     pub all: &'a [Anchor<'t>],

@@ -2,6 +2,7 @@
 //! query runs over the same tree, within a time budget.
 
 use super::anchor::Anchoring;
+use super::preorder::Preorder;
 use super::query::{Combined, QueryLoadError, compile_combined, has_query};
 use super::scan::{Anchor, Anchors, OwnQuery, Scan, for_each_anchored_match};
 use super::syntax::count_syntax_errors;
@@ -221,29 +222,10 @@ fn depth_of(node: tree_sitter::Node<'_>, anchors: &[Anchor<'_>]) -> u32 {
 /// not wanted.
 fn collect_anchors<'t>(scan: &mut Scan<'_, 't>, table: &[u16], out: &mut Vec<Anchor<'t>>) {
     let skip = calls::not_descended(scan.lang);
-    let mut cursor = scan.root.walk();
-    let mut depth = 0u32;
-    let mut visited = 0u32;
-    'walk: loop {
-        let node = cursor.node();
-        let kind = usize::from(node.kind_id());
-        Anchor::record(node, depth, table, out);
-        visited += 1;
-        if visited.is_multiple_of(4096) && scan.over_budget() {
+    for (visited, visit) in Preorder::new(scan.root, skip).enumerate() {
+        Anchor::record(&visit, table, out);
+        if visited % 4096 == 4095 && scan.over_budget() {
             return;
-        }
-        if skip.get(kind) != Some(&true) && cursor.goto_first_child() {
-            depth += 1;
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                break 'walk;
-            }
-            depth -= 1;
         }
     }
 }

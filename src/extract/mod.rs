@@ -6,6 +6,7 @@ mod components;
 mod engine;
 mod hooks;
 mod imports;
+mod preorder;
 mod query;
 mod react;
 mod routes;

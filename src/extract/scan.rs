@@ -3,6 +3,7 @@
 //! its capture names resolved.
 
 use super::anchor::Anchoring;
+use super::preorder::Visit;
 use crate::lang::Lang;
 use std::ops::ControlFlow;
 use tree_sitter::{
@@ -45,10 +46,12 @@ pub struct Anchor<'t> {
 }
 
 impl<'t> Anchor<'t> {
-    /// Adds `node` to `out` when its kind has bits in `table` (by kind id, which of the
-    /// file's anchored extractors may match at such a node).
-    pub fn record(node: Node<'t>, depth: u32, table: &[u16], out: &mut Vec<Anchor<'t>>) {
-        let kind = node.kind_id();
+    /// Adds the visited node to `out` when its kind has bits in `table` (by kind id, which
+    /// of the file's anchored extractors may match at such a node).
+    pub fn record(visit: &Visit<'t>, table: &[u16], out: &mut Vec<Anchor<'t>>) {
+        let Visit {
+            node, kind, depth, ..
+        } = *visit;
         if let Some(&mask) = table.get(usize::from(kind))
             && mask != 0
         {

@@ -135,9 +135,10 @@ struct Context {
     in_loop: bool,
 }
 
-struct Def {
-    /// Parameters and local variables, which shadow outer definitions of the same name.
-    locals: Vec<String>,
+struct Def<'s> {
+    /// Parameters and local variables, which shadow outer definitions of the same name
+    /// (borrowed from the source: most definitions have some, and each was an allocation).
+    locals: Vec<&'s str>,
     name: String,
     kind: NodeKind,
     line: u32,
@@ -158,7 +159,7 @@ pub fn extract<'t>(
     let path = scan.path;
     let root = scan.root;
     let imports = import_bindings(root, source, lang);
-    let mut defs: Vec<Def> = vec![Def {
+    let mut defs: Vec<Def<'_>> = vec![Def {
         locals: Vec::new(),
         name: "<module>".to_string(),
         kind: NodeKind::Module,
@@ -285,8 +286,8 @@ pub fn extract<'t>(
         }
         edges[owner].push(edge);
     }
-    let mut out = Vec::new();
-    for (i, (def, mut list)) in defs.into_iter().zip(edges).enumerate() {
+    let mut out = Vec::with_capacity(defs.len());
+    for ((def, mut list), id) in defs.into_iter().zip(edges).zip(ids) {
         if def.kind == NodeKind::Module && list.is_empty() {
             continue;
         }
@@ -296,7 +297,7 @@ pub fn extract<'t>(
             file: path.to_string(),
             line: def.line,
             column: def.column,
-            id: ids[i].clone(),
+            id,
             name: def.name,
             kind: def.kind,
             edges: list,
@@ -608,22 +609,22 @@ fn adjust(
 
 /// What a definition contributes to the graph: a new node, or a local name of the node
 /// it sits in (a parameter-free local variable) that shadows outer definitions.
-enum Found<'t> {
+enum Found<'t, 's> {
     /// The qualified name, the node kind, and the node whose position is the node's.
     Node(String, NodeKind, Node<'t>),
-    Local(String),
+    Local(&'s str),
 }
 
 /// A named definition that becomes a graph node, or a local variable of the current node.
 /// `ancestors` is the path from the root to `node`'s parent.
-fn definition<'t>(
+fn definition<'t, 's>(
     node: Node<'t>,
     ancestors: &[Frame<'t>],
-    source: &[u8],
+    source: &'s [u8],
     lang: Lang,
-    defs: &[Def],
+    defs: &[Def<'_>],
     owner: usize,
-) -> Option<Found<'t>> {
+) -> Option<Found<'t, 's>> {
     let qualify = |name: &str| -> String {
         if owner == 0 {
             name.to_string()
@@ -640,8 +641,7 @@ fn definition<'t>(
             "class_definition" => NodeKind::Class,
             "assignment" if owner != 0 && !owner_is_class => {
                 let left = node.child_by_field_id_opt(fields.left)?;
-                return (left.kind() == "identifier")
-                    .then(|| Found::Local(text(left, source).to_string()));
+                return (left.kind() == "identifier").then(|| Found::Local(text(left, source)));
             }
             _ => return None,
         };
@@ -695,7 +695,7 @@ fn definition<'t>(
                 .child_by_field_id_opt(fields.value)
                 .is_some_and(|v| is_js_function(v.kind()) || v.kind() == "class");
             (name.kind() == "identifier" && !value_is_function)
-                .then(|| Found::Local(text(name, source).to_string()))
+                .then(|| Found::Local(text(name, source)))
         }
         "arrow_function" | "function_expression" | "function" | "class" => {
             let (name_node, name) = binding_name(node, ancestors, source, fields)?;
@@ -758,7 +758,7 @@ fn binding_name<'t>(
 }
 
 /// The names a function's parameters bind (destructured ones included).
-fn parameter_names(function: Node<'_>, source: &[u8], fields: &Fields) -> Vec<String> {
+fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], fields: &Fields) -> Vec<&'s str> {
     let Some(parameters) = function
         .child_by_field_id_opt(fields.parameters)
         .or_else(|| function.child_by_field_id_opt(fields.parameter))
@@ -767,7 +767,7 @@ fn parameter_names(function: Node<'_>, source: &[u8], fields: &Fields) -> Vec<St
     };
     let mut names = Vec::new();
     if parameters.kind() == "identifier" {
-        names.push(text(parameters, source).to_string());
+        names.push(text(parameters, source));
         return names;
     }
     super::react::for_each_descendant(parameters, |node| {
@@ -785,12 +785,12 @@ fn parameter_names(function: Node<'_>, source: &[u8], fields: &Fields) -> Vec<St
                             || n.kind() == "shorthand_property_identifier_pattern"
                     })
                 {
-                    names.push(text(name, source).to_string());
+                    names.push(text(name, source));
                 }
                 false
             }
             "identifier" | "shorthand_property_identifier_pattern" => {
-                names.push(text(node, source).to_string());
+                names.push(text(node, source));
                 false
             }
             "type_annotation" | "type" => false,
@@ -895,7 +895,7 @@ fn callee_text(node: Node<'_>, source: &[u8], fields: &Fields, depth: u32) -> St
 fn resolve_local(
     callee: &str,
     owner: usize,
-    defs: &[Def],
+    defs: &[Def<'_>],
     index: &HashMap<&str, usize>,
     lang: Lang,
 ) -> Option<usize> {
@@ -932,7 +932,7 @@ fn resolve_local(
             if let Some(&found) = index.get(key.as_str()) {
                 return Some(found);
             }
-            if defs[scope].locals.iter().any(|l| l == first) {
+            if defs[scope].locals.contains(&first) {
                 return None;
             }
         }

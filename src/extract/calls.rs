@@ -13,8 +13,8 @@ use super::react::{is_js_function, rendered_component, returns_jsx};
 use super::scan::{Anchor, Scan};
 use super::syntax::{one_line, position, string_literal, text, text_head};
 use crate::lang::Lang;
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::sync::OnceLock;
 use tree_sitter::Node;
 
@@ -944,7 +944,7 @@ fn resolve_local(
 /// The names a file binds by top-level imports: local name → (module as written, name
 /// imported from it, `*` for the module itself, `default` for a default import).
 fn import_bindings(root: Node<'_>, source: &[u8], lang: Lang) -> HashMap<String, (String, String)> {
-    let mut bindings = HashMap::new();
+    let mut bindings = HashMap::default();
     let mut statements = vec![root];
     while let Some(parent) = statements.pop() {
         let mut cursor = parent.walk();

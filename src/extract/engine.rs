@@ -11,7 +11,6 @@ use super::{
 };
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -135,7 +134,7 @@ struct FileView<'a> {
 /// ran. Matches are keyed by pattern and node, so one found by two scans counts once.
 #[derive(Default)]
 struct Gathered {
-    seen: HashSet<(usize, usize, usize)>,
+    seen: foldhash::HashSet<(usize, usize, usize)>,
     symbols: Vec<symbols::Symbol>,
     imports: Vec<imports::Import>,
 }

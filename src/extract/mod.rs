@@ -187,12 +187,6 @@ impl ExtractorId {
         }
     }
 
-    /// Whether the extractor's query would scan (nearly) the whole tree: tests and routes
-    /// nest in callbacks and factories to any depth.
-    pub fn scans_deep(self) -> bool {
-        matches!(self, ExtractorId::Routes | ExtractorId::Tests)
-    }
-
     /// How deep below a scan's root a match may start. Symbols live at module, namespace and
     /// class level, so the query cursor need not descend into function bodies: the file is
     /// scanned to depth 5 (`export > class > body > method`, `if > block > def`), and every

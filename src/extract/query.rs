@@ -294,6 +294,32 @@ mod tests {
         }
     }
 
+    /// Every bundled pattern starts at a named node kind, so every extractor's query runs at
+    /// the walk's anchors and the whole catalogue's expectations (`tests/catalogue.rs`)
+    /// check that path. The query pass that remains for unanchorable patterns is the
+    /// fallback for query files yet to be written.
+    #[test]
+    fn every_bundled_query_runs_at_anchors() {
+        for lang in Lang::ALL {
+            let combined = compile_combined(&ExtractorId::ALL, lang).unwrap();
+            for extractor in ExtractorId::ALL {
+                let Some(patterns) = combined.patterns(extractor) else {
+                    continue;
+                };
+                assert!(
+                    super::super::anchor::Anchoring::of(
+                        &combined.query,
+                        &combined.source,
+                        lang,
+                        patterns
+                    )
+                    .is_some(),
+                    "{extractor} {lang}: a pattern cannot be anchored"
+                );
+            }
+        }
+    }
+
     #[test]
     fn capture_names_are_read_from_query_text() {
         let source = "; @comment\n(call function: (_) @_f (#eq? @_f \"@x\")) @call\n(x) @call @y";

@@ -417,6 +417,13 @@ pub fn extract_file(
             facts.items.push(Items::empty(extractor));
             continue;
         };
+        let mut gathered = Gathered::default();
+        let file = FileView {
+            text,
+            lang,
+            path,
+            exports: &exports,
+        };
         if let (Some(bit), Some(anchoring)) =
             (anchored.iter().position(|(p, _)| *p == pos), anchoring)
         {
@@ -429,13 +436,6 @@ pub fn extract_file(
             // Symbols scan the top of the tree, then each container (class, namespace)
             // found there, to the same depth below it.
             let mut scans = vec![(root, 0u32)];
-            let mut gathered = Gathered::default();
-            let file = FileView {
-                text,
-                lang,
-                path,
-                exports: &exports,
-            };
             while let Some(within) = scans.pop() {
                 let mut should_stop = || check(&mut stop).is_break();
                 let stopped = for_each_anchored_match(
@@ -473,13 +473,6 @@ pub fn extract_file(
                     .collect(),
                 None => vec![(root, 0..text.len())],
             };
-        let mut gathered = Gathered::default();
-        let file = FileView {
-            text,
-            lang,
-            path,
-            exports: &exports,
-        };
         while let Some((scan_root, range)) = scans.pop() {
             ctx.cursor.set_byte_range(range);
             let mut progress = |_: &QueryCursorState| check(&mut stop);

@@ -1,6 +1,7 @@
 // A preorder walk over a tree-sitter tree that yields the same visible nodes, in the same
 // order and with the same depths and field ids, as a TSTreeCursor walk (goto_first_child /
-// goto_next_sibling / goto_parent), at a fraction of the cost.
+// goto_next_sibling / goto_parent), at a fraction of the cost. Per kind, the caller may
+// keep it from descending, or from reporting the kind's childless nodes (tokens).
 //
 // Why it exists: the call graph visits every node of every file, and the cursor's stepping
 // (one C call per step, a descendant index kept for APIs we do not use, the field of a node
@@ -45,8 +46,8 @@ typedef struct {
 typedef struct {
   const TSTree *tree;
   const TSLanguage *language;
-  const uint8_t *skip;  // by public kind id: do not descend
-  uint32_t skip_len;
+  const uint8_t *flags;  // by public kind id: DISCOVER_NO_DESCEND | DISCOVER_QUIET_LEAF
+  uint32_t flags_len;
   Frame *frames;
   uint32_t len;
   uint32_t cap;
@@ -86,17 +87,25 @@ static bool push(DiscoverPreorder *self, Subtree parent, Length position, uint32
   return true;
 }
 
-static inline bool descend(const DiscoverPreorder *self, uint16_t kind) {
-  return !(kind < self->skip_len && self->skip[kind]);
+// Kind flags. A kind past the table (ERROR's id, for one) has none.
+#define DISCOVER_NO_DESCEND 1  // the walk does not go below such nodes
+#define DISCOVER_QUIET_LEAF 2  // such nodes are not reported when they have no children
+
+static inline uint8_t flags_of(const DiscoverPreorder *self, uint16_t kind) {
+  return kind < self->flags_len ? self->flags[kind] : 0;
 }
 
-DiscoverPreorder *discover_preorder_new(TSNode root, const uint8_t *skip, uint32_t skip_len) {
+static inline bool descend(const DiscoverPreorder *self, uint16_t kind) {
+  return !(flags_of(self, kind) & DISCOVER_NO_DESCEND);
+}
+
+DiscoverPreorder *discover_preorder_new(TSNode root, const uint8_t *flags, uint32_t flags_len) {
   DiscoverPreorder *self = calloc(1, sizeof(DiscoverPreorder));
   if (!self) return NULL;
   self->tree = root.tree;
   self->language = root.tree->language;
-  self->skip = skip;
-  self->skip_len = skip_len;
+  self->flags = flags;
+  self->flags_len = flags_len;
   self->root = root;
   self->root_pending = true;
   return self;
@@ -157,13 +166,16 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
     if (ts_subtree_visible(*child) || alias) {
       TSSymbol symbol = alias ? alias : ts_subtree_symbol(*child);
       uint16_t kind = ts_language_public_symbol(self->language, symbol);
+      bool leaf = ts_subtree_visible_child_count(*child) == 0;
+      // Tokens are most of a tree's nodes, and most walks have no use for punctuation.
+      if (leaf && (flags_of(self, kind) & DISCOVER_QUIET_LEAF)) continue;
       TSNode node = {
         {position.bytes, position.extent.row, position.extent.column, alias},
         child,
         self->tree,
       };
       out[n++] = (DiscoverVisit){node, depth, kind, field};
-      if (ts_subtree_child_count(*child) > 0 && descend(self, kind)) {
+      if (!leaf && descend(self, kind)) {
         if (!push(self, *child, position, depth + 1, 0, false)) return n;
       }
     } else if (ts_subtree_visible_child_count(*child) > 0) {

@@ -8,7 +8,7 @@
 //! query pass does (measured on the bench corpus: a cursor walk +15% against +45% of the
 //! parse time; the preorder walk of `preorder.rs` about two fifths of the cursor's cost).
 
-use super::preorder::Preorder;
+use super::preorder::{NO_DESCEND, Preorder, QUIET_LEAF};
 use super::react::{is_js_function, rendered_component, returns_jsx};
 use super::scan::{Anchor, Scan};
 use super::syntax::{one_line, position, string_literal, text, text_head};
@@ -174,7 +174,8 @@ pub fn extract<'t>(
     // parent is the top of the stack (`Node::parent` would search down from the root).
     let mut path_stack: Vec<Frame<'_>> = Vec::new();
     let tables = kind_tables(lang);
-    for (visited, visit) in Preorder::new(root, &tables.skip).enumerate() {
+    let flags = walk_flags(lang, anchor_table, true);
+    for (visited, visit) in Preorder::new(root, &flags).enumerate() {
         // The stack holds the visible ancestors: as many as the node's depth.
         path_stack.truncate(visit.depth as usize);
         let node = visit.node;
@@ -478,10 +479,20 @@ const LEAVES: &[&str] = &[
     "jsx_text",
 ];
 
-/// By kind id, the nodes a walk need not descend into: tokens, and subtrees without calls,
-/// definitions or any node an anchored query starts at.
-pub fn not_descended(lang: Lang) -> &'static [bool] {
-    &kind_tables(lang).skip
+/// By kind id, how a walk is pruned (the flags of [`Preorder`]): it need not descend into
+/// tokens and subtrees without calls, definitions or any node an anchored query starts at,
+/// and need not hand out tokens that neither anchor a query (bits in `anchor_table`) nor,
+/// for the call graph, play a role in it.
+pub fn walk_flags(lang: Lang, anchor_table: &[u16], call_graph: bool) -> Vec<u8> {
+    let tables = kind_tables(lang);
+    (0..tables.skip.len())
+        .map(|kind| {
+            let read = anchor_table.get(kind).is_some_and(|&mask| mask != 0)
+                || (call_graph && tables.role[kind] != Role::None);
+            let descend = if tables.skip[kind] { NO_DESCEND } else { 0 };
+            descend | if read { 0 } else { QUIET_LEAF }
+        })
+        .collect()
 }
 
 fn kind_tables(lang: Lang) -> &'static KindTables {

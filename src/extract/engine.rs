@@ -220,8 +220,8 @@ fn depth_of(node: tree_sitter::Node<'_>, anchors: &[Anchor<'_>]) -> u32 {
 /// The walk for anchors alone, when the call graph (which collects them as it walks) is
 /// not wanted.
 fn collect_anchors<'t>(scan: &mut Scan<'_, 't>, table: &[u16], out: &mut Vec<Anchor<'t>>) {
-    let skip = calls::not_descended(scan.lang);
-    for (visited, visit) in Preorder::new(scan.root, skip).enumerate() {
+    let flags = calls::walk_flags(scan.lang, table, false);
+    for (visited, visit) in Preorder::new(scan.root, &flags).enumerate() {
         Anchor::record(&visit, table, out);
         if visited % 4096 == 4095 && scan.over_budget() {
             return;

@@ -2,6 +2,11 @@
 //! its depth, kind id and field id. It yields what a `TreeCursor` walk would (the tests
 //! below hold it to that on every fixture), but it is the C walk of `csrc/preorder.c`,
 //! which costs a fraction of the cursor's stepping and hands nodes out in batches.
+//!
+//! Per kind id, a table of flags prunes the walk: [`NO_DESCEND`] keeps it out of a kind's
+//! subtrees, [`QUIET_LEAF`] leaves out a kind's childless nodes. Most nodes are tokens
+//! (punctuation, keywords, names) that no walk of ours reads; not handing them out saves
+//! the caller a step per token.
 
 use tree_sitter::Node;
 use tree_sitter::ffi::TSNode;
@@ -21,7 +26,7 @@ struct RawPreorder {
 }
 
 unsafe extern "C" {
-    fn discover_preorder_new(root: TSNode, skip: *const u8, skip_len: u32) -> *mut RawPreorder;
+    fn discover_preorder_new(root: TSNode, flags: *const u8, flags_len: u32) -> *mut RawPreorder;
     fn discover_preorder_next(walk: *mut RawPreorder, out: *mut RawVisit, cap: u32) -> u32;
     fn discover_preorder_failed(walk: *const RawPreorder) -> bool;
     fn discover_preorder_delete(walk: *mut RawPreorder);
@@ -42,21 +47,26 @@ pub struct Visit<'t> {
 /// Visits per batch: enough to make the call into C rare, small enough to stay in cache.
 const BATCH: usize = 512;
 
-/// The walk from `root`; below nodes whose kind id is `true` in `skip` it does not go.
+/// Flag of a kind: the walk does not go below its nodes (`DISCOVER_NO_DESCEND` in C).
+pub const NO_DESCEND: u8 = 1;
+/// Flag of a kind: its nodes without children are not visited (`DISCOVER_QUIET_LEAF`).
+pub const QUIET_LEAF: u8 = 2;
+
+/// The walk from `root`, pruned by `flags` (indexed by kind id; kinds past its end, as
+/// ERROR's id may be, have no flags). The root itself is always visited.
 pub struct Preorder<'t, 's> {
     raw: *mut RawPreorder,
     batch: Vec<RawVisit>,
     next: usize,
-    _tree: std::marker::PhantomData<(Node<'t>, &'s [bool])>,
+    _tree: std::marker::PhantomData<(Node<'t>, &'s [u8])>,
 }
 
 impl<'t, 's> Preorder<'t, 's> {
-    pub fn new(root: Node<'t>, skip: &'s [bool]) -> Self {
-        // `bool` is one byte, 0 or 1: the C side reads the table as bytes.
-        let len = u32::try_from(skip.len()).unwrap_or(u32::MAX);
-        // SAFETY: the walk reads the tree through `root` and `skip`, both of which outlive
+    pub fn new(root: Node<'t>, flags: &'s [u8]) -> Self {
+        let len = u32::try_from(flags.len()).unwrap_or(u32::MAX);
+        // SAFETY: the walk reads the tree through `root` and `flags`, both of which outlive
         // it (the lifetimes above); it is freed in `drop`.
-        let raw = unsafe { discover_preorder_new(root.into_raw(), skip.as_ptr().cast(), len) };
+        let raw = unsafe { discover_preorder_new(root.into_raw(), flags.as_ptr(), len) };
         assert!(!raw.is_null(), "out of memory starting a tree walk");
         Preorder {
             raw,
@@ -119,26 +129,29 @@ mod tests {
     use super::*;
     use crate::lang::Lang;
 
-    /// What a cursor walk yields, skipping below the same kinds.
-    fn by_cursor(
-        root: Node<'_>,
-        skip: &[bool],
-    ) -> Vec<(u16, usize, usize, u32, Option<u16>, bool)> {
+    type Seen = (u16, usize, usize, u32, Option<u16>, bool);
+
+    /// What a cursor walk yields, pruned by the same flags.
+    fn by_cursor(root: Node<'_>, flags: &[u8]) -> Vec<Seen> {
+        let flags_of = |kind: u16| flags.get(usize::from(kind)).copied().unwrap_or(0);
         let mut out = Vec::new();
         let mut cursor = root.walk();
         let mut depth = 0u32;
         'walk: loop {
             let node = cursor.node();
-            out.push((
-                node.kind_id(),
-                node.start_byte(),
-                node.end_byte(),
-                depth,
-                cursor.field_id().map(|f| f.get()),
-                node.is_named(),
-            ));
-            let kind = usize::from(node.kind_id());
-            if skip.get(kind) != Some(&true) && cursor.goto_first_child() {
+            let quiet =
+                depth > 0 && node.child_count() == 0 && flags_of(node.kind_id()) & QUIET_LEAF != 0;
+            if !quiet {
+                out.push((
+                    node.kind_id(),
+                    node.start_byte(),
+                    node.end_byte(),
+                    depth,
+                    cursor.field_id().map(|f| f.get()),
+                    node.is_named(),
+                ));
+            }
+            if flags_of(node.kind_id()) & NO_DESCEND == 0 && cursor.goto_first_child() {
                 depth += 1;
                 continue;
             }
@@ -155,11 +168,8 @@ mod tests {
         out
     }
 
-    fn by_preorder(
-        root: Node<'_>,
-        skip: &[bool],
-    ) -> Vec<(u16, usize, usize, u32, Option<u16>, bool)> {
-        Preorder::new(root, skip)
+    fn by_preorder(root: Node<'_>, flags: &[u8]) -> Vec<Seen> {
+        Preorder::new(root, flags)
             .map(|v| {
                 assert_eq!(v.kind, v.node.kind_id());
                 (
@@ -180,14 +190,28 @@ mod tests {
         parser.set_language(&lang.grammar()).expect("grammar loads");
         let tree = parser.parse(source, None).expect("parses");
         let root = tree.root_node();
-        let none = vec![false; usize::from(u16::MAX) + 1];
-        assert_eq!(by_preorder(root, &none), by_cursor(root, &none), "{path}");
-        let skip = crate::extract::calls::not_descended(lang);
-        assert_eq!(
-            by_preorder(root, skip),
-            by_cursor(root, skip),
-            "{path}, skipping"
-        );
+        let none = vec![0u8; usize::from(u16::MAX) + 1];
+        let everything = by_cursor(root, &none);
+        assert_eq!(by_preorder(root, &none), everything, "{path}");
+        // The tables the call graph and the bare anchor walk use, and every kind quiet.
+        let anchors = vec![0u16; lang.grammar().node_kind_count()];
+        let call_graph = crate::extract::calls::walk_flags(lang, &anchors, true);
+        let bare = crate::extract::calls::walk_flags(lang, &anchors, false);
+        let all_quiet = vec![QUIET_LEAF; usize::from(u16::MAX) + 1];
+        for (flags, what) in [
+            (&call_graph, "call graph"),
+            (&bare, "bare"),
+            (&all_quiet, "quiet"),
+        ] {
+            let walked = by_preorder(root, flags);
+            assert_eq!(walked, by_cursor(root, flags), "{path}, {what}");
+            if source.contains('(') {
+                assert!(
+                    walked.len() < everything.len(),
+                    "{path}, {what}: nothing left out"
+                );
+            }
+        }
         // From an inner node, as the walk of a subtree.
         if let Some(inner) =
             root.named_child(u32::try_from(root.named_child_count().saturating_sub(1)).unwrap_or(0))
@@ -196,6 +220,11 @@ mod tests {
                 by_preorder(inner, &none),
                 by_cursor(inner, &none),
                 "{path}, inner"
+            );
+            assert_eq!(
+                by_preorder(inner, &call_graph),
+                by_cursor(inner, &call_graph),
+                "{path}, inner, call graph"
             );
         }
     }

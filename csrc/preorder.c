@@ -59,7 +59,7 @@ typedef struct {
 static bool push(DiscoverPreorder *self, Subtree parent, Length position, uint32_t depth,
                  TSFieldId inherited, bool hidden) {
   if (self->len == self->cap) {
-    uint32_t cap = self->cap ? self->cap * 2 : 64;
+    uint32_t cap = self->cap ? self->cap * 2 : 16;
     Frame *frames = realloc(self->frames, sizeof(Frame) * cap);
     if (!frames) {
       self->failed = true;

@@ -381,6 +381,8 @@ struct KindTables {
     /// Kinds whose subtrees hold no call, `new`, render or definition, and no node any
     /// anchored query starts at: types and plain strings.
     skip: Vec<bool>,
+    /// Walk flags for reading calls and JSX elements alone: `skip` and no tokens.
+    no_tokens: Vec<u8>,
     condition: Option<u16>,
     right: Option<u16>,
     left: Option<u16>,
@@ -519,6 +521,7 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
             effect: vec![Effect::None; count],
             is_function: vec![false; count],
             skip: vec![false; count],
+            no_tokens: Vec::new(),
             condition: field("condition"),
             right: field("right"),
             left: field("left"),
@@ -550,8 +553,17 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
                 || LEAVES.contains(&name)
                 || (lang.is_js_like() && name == "string");
         }
+        tables.no_tokens = (tables.skip.iter())
+            .map(|&skip| QUIET_LEAF | if skip { NO_DESCEND } else { 0 })
+            .collect();
         tables
     })
+}
+
+/// Walk flags for a walk that reads calls, `new`s and JSX elements and no token: types and
+/// plain strings are not descended into and no childless node is handed out.
+pub fn no_tokens(lang: Lang) -> &'static [u8] {
+    &kind_tables(lang).no_tokens
 }
 
 /// Marks a node conditional or looping by its place in its parent.

@@ -97,6 +97,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
     let mut found: Vec<Component> = Vec::new();
     let mut wrappings: Vec<Wrapping> = Vec::new();
     let root = scan.root;
+    let lang = scan.lang;
     let path = scan.path;
     scan.matches(root, Some(MAX_DEPTH), |m| {
         let name_node = m.get("name");
@@ -107,7 +108,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
             .and_then(|declarator| declarator.child_by_field_name("type"))
             .and_then(|annotation| fc_props_type(annotation, source));
         if let Some(class) = m.get("class") {
-            if let Some(component) = class_component(class, name, source, path, &exports) {
+            if let Some(component) = class_component(class, name, source, path, &exports, lang) {
                 found.push(component);
             }
             return;
@@ -152,7 +153,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
         let (props, param_type) = props_of(function, source);
         let facts = function
             .child_by_field_name("body")
-            .map(|b| body_facts(b, source));
+            .map(|b| body_facts(b, source, lang));
         let (line, column) = position(at);
         let kind = if function.kind() == "arrow_function" {
             ComponentKind::Arrow
@@ -376,6 +377,7 @@ fn class_component(
     source: &[u8],
     path: &str,
     exports: &ModuleExports,
+    lang: Lang,
 ) -> Option<Component> {
     let heritage = {
         let mut cursor = class.walk();
@@ -397,7 +399,7 @@ fn class_component(
     if base.is_none() && !renders_jsx {
         return None;
     }
-    let facts = body_facts(body, source);
+    let facts = body_facts(body, source, lang);
     let mut props = Vec::new();
     let mut contexts: BTreeSet<String> = facts.contexts;
     for_each_descendant(body, |node| {

@@ -36,6 +36,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Hook> {
     let exports = ModuleExports::of(scan.root, source, scan.lang);
     let mut found = Vec::new();
     let root = scan.root;
+    let lang = scan.lang;
     scan.matches(root, Some(MAX_DEPTH), |m| {
         let (Some(function), Some(name_node)) = (m.get("hook"), m.get("name")) else {
             return;
@@ -61,7 +62,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Hook> {
             .map(|t| one_line(text(t, source), TEXT_MAX));
         let hooks = function
             .child_by_field_name("body")
-            .map(|b| body_facts(b, source).hooks.into_iter().collect())
+            .map(|b| body_facts(b, source, lang).hooks.into_iter().collect())
             .unwrap_or_default();
         let (exported, default) = exports.status(name_node, name);
         let (line, column) = position(name_node);

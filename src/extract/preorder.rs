@@ -46,6 +46,9 @@ pub struct Visit<'t> {
 
 /// Visits per batch: enough to make the call into C rare, small enough to stay in cache.
 const BATCH: usize = 512;
+/// The first batch: many walks are of small subtrees (a component's body, a parameter
+/// list), for which a full batch's allocation would cost more than the walk.
+const FIRST_BATCH: usize = 32;
 
 /// Flag of a kind: the walk does not go below its nodes (`DISCOVER_NO_DESCEND` in C).
 pub const NO_DESCEND: u8 = 1;
@@ -70,19 +73,24 @@ impl<'t, 's> Preorder<'t, 's> {
         assert!(!raw.is_null(), "out of memory starting a tree walk");
         Preorder {
             raw,
-            batch: Vec::with_capacity(BATCH),
+            batch: Vec::with_capacity(FIRST_BATCH),
             next: 0,
             _tree: std::marker::PhantomData,
         }
     }
 
     fn refill(&mut self) -> bool {
+        // A walk that filled its batch is a long one: the next batch is larger.
+        if self.batch.len() == self.batch.capacity() && self.batch.capacity() < BATCH {
+            self.batch.reserve_exact(self.batch.capacity() * 4);
+        }
         self.batch.clear();
         self.next = 0;
-        // SAFETY: `batch` has room for BATCH visits and the C side writes at most `cap`,
+        let cap = self.batch.capacity().min(BATCH);
+        // SAFETY: `batch` has room for `cap` visits and the C side writes at most `cap`,
         // which it reports back; `set_len` covers exactly those.
         unsafe {
-            let n = discover_preorder_next(self.raw, self.batch.as_mut_ptr(), BATCH as u32);
+            let n = discover_preorder_next(self.raw, self.batch.as_mut_ptr(), cap as u32);
             self.batch.set_len(n as usize);
         }
         if self.batch.is_empty() {

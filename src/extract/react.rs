@@ -1,8 +1,11 @@
 //! What React code does inside a function: the JSX it returns, the hooks it calls, the
 //! components it renders. Shared by the components, hooks and calls extractors.
 
+use super::preorder::Preorder;
 use super::syntax::text;
+use crate::lang::Lang;
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 use tree_sitter::Node;
 
 /// Node kinds that start a new function scope in JS/TS.
@@ -133,54 +136,72 @@ pub fn rendered_component(element: Node<'_>, source: &[u8]) -> Option<String> {
     is_component.then(|| written.to_string())
 }
 
-/// Collects the body facts of everything under `node`, including nested callbacks (a
-/// component rendered inside `items.map(...)` is still its child).
-pub fn body_facts(node: Node<'_>, source: &[u8]) -> BodyFacts {
+/// The kind ids `body_facts` looks for, per grammar: comparing ids instead of names saves
+/// a string comparison per node of every component and hook body.
+struct FactKinds {
+    call: u16,
+    opening: u16,
+    self_closing: u16,
+}
+
+fn fact_kinds(lang: Lang) -> &'static FactKinds {
+    static KINDS: [OnceLock<FactKinds>; 4] = [const { OnceLock::new() }; 4];
+    KINDS[lang.index()].get_or_init(|| {
+        let language = lang.grammar();
+        // 0 (the end of input) is never a node's kind: a grammar without JSX matches none.
+        FactKinds {
+            call: language.id_for_node_kind("call_expression", true),
+            opening: language.id_for_node_kind("jsx_opening_element", true),
+            self_closing: language.id_for_node_kind("jsx_self_closing_element", true),
+        }
+    })
+}
+
+/// Collects the body facts of `node` and everything under it, including nested callbacks (a
+/// component rendered inside `items.map(...)` is still its child); an arrow's expression
+/// body may itself be the hook call or the rendered element. Types and plain strings,
+/// which hold neither calls nor JSX, are not walked.
+pub fn body_facts(node: Node<'_>, source: &[u8], lang: Lang) -> BodyFacts {
     let mut facts = BodyFacts::default();
-    // An arrow's expression body may itself be the hook call or the rendered element.
-    visit_for_facts(node, source, &mut facts);
-    for_each_descendant(node, |current| {
-        visit_for_facts(current, source, &mut facts);
-        true
-    });
+    let kinds = fact_kinds(lang);
+    for visit in Preorder::new(node, super::calls::no_tokens(lang)) {
+        if visit.kind == kinds.call {
+            call_facts(visit.node, source, &mut facts);
+        } else if (visit.kind == kinds.opening || visit.kind == kinds.self_closing)
+            && let Some(child) = rendered_component(visit.node, source)
+        {
+            facts.children.insert(child);
+        }
+    }
     facts
 }
 
-fn visit_for_facts(current: Node<'_>, source: &[u8], facts: &mut BodyFacts) {
-    match current.kind() {
-        "call_expression" => {
-            let Some(callee) = current.child_by_field_name("function") else {
-                return;
-            };
-            let first_argument = || {
-                current
-                    .child_by_field_name("arguments")
-                    .and_then(first_value)
-            };
-            if let Some(hook) = hook_callee(callee, source) {
-                if hook == "useContext"
-                    && let Some(context) = first_argument()
-                {
-                    facts.contexts.insert(text(context, source).to_string());
-                }
-                facts.hooks.insert(hook);
-            } else if text(callee, source) == "use"
-                && let Some(context) = first_argument()
-            {
-                // React 19's `use(SomeContext)` reads a context like `useContext`.
-                let written = text(context, source);
-                if written.ends_with("Context") {
-                    facts.hooks.insert("use".to_string());
-                    facts.contexts.insert(written.to_string());
-                }
-            }
+/// The hook a call calls, and the context it reads.
+fn call_facts(current: Node<'_>, source: &[u8], facts: &mut BodyFacts) {
+    let Some(callee) = current.child_by_field_name("function") else {
+        return;
+    };
+    let first_argument = || {
+        current
+            .child_by_field_name("arguments")
+            .and_then(first_value)
+    };
+    if let Some(hook) = hook_callee(callee, source) {
+        if hook == "useContext"
+            && let Some(context) = first_argument()
+        {
+            facts.contexts.insert(text(context, source).to_string());
         }
-        "jsx_opening_element" | "jsx_self_closing_element" => {
-            if let Some(child) = rendered_component(current, source) {
-                facts.children.insert(child);
-            }
+        facts.hooks.insert(hook);
+    } else if text(callee, source) == "use"
+        && let Some(context) = first_argument()
+    {
+        // React 19's `use(SomeContext)` reads a context like `useContext`.
+        let written = text(context, source);
+        if written.ends_with("Context") {
+            facts.hooks.insert("use".to_string());
+            facts.contexts.insert(written.to_string());
         }
-        _ => {}
     }
 }
 

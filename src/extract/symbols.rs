@@ -72,33 +72,45 @@ impl ExportList {
         let mut names = BTreeSet::new();
         let mut defaults = BTreeSet::new();
         if lang.is_js_like() {
+            // Looked up once per file: a lookup by name compares it with every field name
+            // of the grammar, and this runs for every top-level statement.
+            let language = root.language();
+            let field = |name| language.field_id_for_name(name);
+            let (source_field, value_field) = (field("source"), field("value"));
+            let (name_field, alias_field) = (field("name"), field("alias"));
+            let kind = |name| language.id_for_node_kind(name, true);
+            let export_statement = kind("export_statement");
+            let expression_statement = kind("expression_statement");
+            let export_clause = kind("export_clause");
+            let identifier = kind("identifier");
+            fn child(node: Node<'_>, field: Option<std::num::NonZeroU16>) -> Option<Node<'_>> {
+                field.and_then(|f| node.child_by_field_id(f.get()))
+            }
             let mut cursor = root.walk();
             for statement in root.named_children(&mut cursor) {
-                let is_local_export = statement.kind() == "export_statement"
-                    && statement.child_by_field_name("source").is_none();
-                if !is_local_export && statement.kind() != "expression_statement" {
+                let statement_kind = statement.kind_id();
+                if statement_kind == expression_statement {
+                    commonjs_exports(statement, source, &mut names, &mut defaults);
                     continue;
                 }
-                if let Some(value) = statement.child_by_field_name("value")
-                    && value.kind() == "identifier"
+                if statement_kind != export_statement || child(statement, source_field).is_some() {
+                    continue;
+                }
+                if let Some(value) = child(statement, value_field)
+                    && value.kind_id() == identifier
                 {
                     names.insert(text(value, source).to_string());
                     defaults.insert(text(value, source).to_string());
                 }
-                if statement.kind() == "expression_statement" {
-                    commonjs_exports(statement, source, &mut names, &mut defaults);
-                    continue;
-                }
                 let mut inner = statement.walk();
                 for clause in statement.named_children(&mut inner) {
-                    if clause.kind() != "export_clause" {
+                    if clause.kind_id() != export_clause {
                         continue;
                     }
                     let mut specs = clause.walk();
                     for spec in clause.named_children(&mut specs) {
-                        if let Some(name) = spec.child_by_field_name("name") {
-                            let is_default = spec
-                                .child_by_field_name("alias")
+                        if let Some(name) = child(spec, name_field) {
+                            let is_default = child(spec, alias_field)
                                 .is_some_and(|a| text(a, source) == "default");
                             if is_default {
                                 defaults.insert(text(name, source).to_string());

@@ -64,9 +64,7 @@ impl ModuleExports {
     pub fn status(&self, node: Node<'_>, name: &str) -> (bool, bool) {
         let mut exported = self.0.contains(name);
         let mut default = self.0.is_default(name);
-        let mut next = Some(node);
-        while let Some(up) = next {
-            next = up.parent();
+        for up in std::iter::once(node).chain(super::syntax::ancestors(node)) {
             if up.kind() == "export_statement" {
                 exported = true;
                 let mut cursor = up.walk();

@@ -208,13 +208,7 @@ fn depth_of(node: tree_sitter::Node<'_>, anchors: &[Anchor<'_>]) -> u32 {
     {
         return anchor.depth;
     }
-    let mut depth = 0;
-    let mut up = node.parent();
-    while let Some(parent) = up {
-        depth += 1;
-        up = parent.parent();
-    }
-    depth
+    u32::try_from(super::syntax::ancestors(node).len()).unwrap_or(u32::MAX)
 }
 
 /// The walk for anchors alone, when the call graph (which collects them as it walks) is

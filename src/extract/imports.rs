@@ -1,7 +1,7 @@
 //! The `imports` extractor: one item per import statement (per module for Python's
 //! `import a, b`), with the local files it resolves to filled in later by `resolve`.
 
-use super::syntax::{position, string_literal, text};
+use super::syntax::{ancestors, position, string_literal, text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use tree_sitter::{Node, Query, QueryMatch};
@@ -255,17 +255,13 @@ fn js_require_names(node: Node<'_>, source: &[u8]) -> Vec<String> {
 /// Whether a Python import sits in the body of `if TYPE_CHECKING:` (it then exists for type
 /// checkers only).
 fn under_type_checking(node: Node<'_>, source: &[u8]) -> bool {
-    let mut current = node;
-    while let Some(up) = current.parent() {
-        if up.kind() == "if_statement"
+    let chain = ancestors(node);
+    chain.iter().enumerate().any(|(level, &up)| {
+        let current = if level == 0 { node } else { chain[level - 1] };
+        up.kind() == "if_statement"
             && up
                 .child_by_field_name("condition")
                 .is_some_and(|c| text(c, source).ends_with("TYPE_CHECKING"))
             && up.child_by_field_name("consequence") == Some(current)
-        {
-            return true;
-        }
-        current = up;
-    }
-    false
+    })
 }

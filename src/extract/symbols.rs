@@ -1,6 +1,6 @@
 //! The `symbols` extractor: definitions at module, namespace and class level.
 
-use super::syntax::{one_line, position, string_literal, text};
+use super::syntax::{ancestors, one_line, position, string_literal, text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -338,8 +338,8 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
         top: None,
     };
     let mut anchor_settled = false;
-    let mut current = node;
-    while let Some(up) = current.parent() {
+    let chain = ancestors(node);
+    for (level, &up) in chain.iter().enumerate() {
         match up.kind() {
             "program" => break,
             "export_statement" => {
@@ -376,7 +376,7 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
             }
             "statement_block" => {
                 // Only a namespace's body is a container; any other block is a function's.
-                let owner = up.parent()?;
+                let owner = *chain.get(level + 1)?;
                 if !matches!(owner.kind(), "internal_module" | "module") {
                     return None;
                 }
@@ -393,7 +393,6 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
             }
             _ => return None,
         }
-        current = up;
     }
     Some(scope)
 }
@@ -415,8 +414,7 @@ fn python_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
         anchor: node,
         top: None,
     };
-    let mut current = node;
-    while let Some(up) = current.parent() {
+    for up in ancestors(node) {
         match up.kind() {
             "module" => break,
             "class_definition" => {
@@ -443,7 +441,6 @@ fn python_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
             | "expression_statement" => {}
             _ => return None,
         }
-        current = up;
     }
     Some(scope)
 }

@@ -2,7 +2,7 @@
 //! title paths, pytest functions and classes, unittest `TestCase` classes and methods.
 
 use super::scan::Scan;
-use super::syntax::{named_args, one_line, position, string_literal, text};
+use super::syntax::{ancestors, named_args, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::collections::HashSet;
@@ -110,15 +110,9 @@ fn extract_js(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
     let mut suites: HashMap<usize, (String, bool)> = HashMap::new();
     let mut out = Vec::with_capacity(found.len());
     for (call, t) in found {
-        let mut parent = None;
-        let mut up = call.parent();
-        while let Some(node) = up {
-            if let Some(suite) = suites.get(&node.id()) {
-                parent = Some(suite.clone());
-                break;
-            }
-            up = node.parent();
-        }
+        let parent = ancestors(call)
+            .into_iter()
+            .find_map(|node| suites.get(&node.id()).cloned());
         let (name, skipped) = match parent {
             Some((prefix, parent_skipped)) => (
                 format!("{prefix} > {}", t.title),

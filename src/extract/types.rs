@@ -2,7 +2,7 @@
 //! and namespace level, with the public shape of each (members, enum members, heritage).
 
 use super::scan::Scan;
-use super::syntax::{one_line, position, string_literal, text};
+use super::syntax::{ancestors, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use tree_sitter::Node;
@@ -156,8 +156,9 @@ fn place_of(node: Node<'_>, source: &[u8]) -> Option<Place> {
         ambient: false,
     };
     let mut in_container = false;
-    let mut current = node;
-    while let Some(up) = current.parent() {
+    let chain = ancestors(node);
+    for (level, &up) in chain.iter().enumerate() {
+        let current = if level == 0 { node } else { chain[level - 1] };
         match up.kind() {
             "program" => break,
             "export_statement" => place.own_export |= !in_container,
@@ -171,7 +172,7 @@ fn place_of(node: Node<'_>, source: &[u8]) -> Option<Place> {
             }
             "expression_statement" => {}
             "statement_block" => {
-                let owner = up.parent()?;
+                let owner = *chain.get(level + 1)?;
                 if !matches!(
                     owner.kind(),
                     "internal_module" | "module" | "ambient_declaration"
@@ -190,7 +191,6 @@ fn place_of(node: Node<'_>, source: &[u8]) -> Option<Place> {
             }
             _ => return None,
         }
-        current = up;
     }
     place.containers.reverse();
     Some(place)

@@ -4,7 +4,8 @@
 use crate::extract::Import;
 use crate::lang::Lang;
 use crate::walk::SourceFile;
-use std::collections::{BTreeMap, HashSet};
+use foldhash::HashSet;
+use std::collections::BTreeMap;
 
 /// Extensions probed, in order, for an extensionless JS/TS specifier.
 const JS_EXTENSIONS: &[&str] = &[
@@ -250,19 +251,27 @@ impl Resolver {
     }
 
     fn python_module(&self, path: &str) -> Option<String> {
-        for candidate in [format!("{path}.py"), format!("{path}.pyi")] {
-            if self.files.contains(&candidate) {
-                return Some(candidate);
-            }
+        // `x.py`, then `x.pyi` in the same buffer: a `from m import a, b` probes each name.
+        let mut candidate = String::with_capacity(path.len() + 4);
+        candidate.push_str(path);
+        candidate.push_str(".py");
+        if self.files.contains(&candidate) {
+            return Some(candidate);
+        }
+        candidate.push('i');
+        if self.files.contains(&candidate) {
+            return Some(candidate);
         }
         self.python_package_init(path)
     }
 
     fn python_package_init(&self, dir: &str) -> Option<String> {
-        ["__init__.py", "__init__.pyi"]
-            .into_iter()
-            .map(|init| join(dir, init))
-            .find(|candidate| self.files.contains(candidate))
+        let mut candidate = join(dir, "__init__.py");
+        if self.files.contains(&candidate) {
+            return Some(candidate);
+        }
+        candidate.push('i');
+        self.files.contains(&candidate).then_some(candidate)
     }
 
     /// The directory a file's top-level package sits in: its parent directories are climbed

@@ -103,10 +103,11 @@ pub enum QueryLoadError {
     Missing { extractor: ExtractorId, lang: Lang },
 }
 
-/// The bundled queries of several extractors for one grammar, compiled as one query: the
-/// grammar analysis that compiling does per node kind a pattern names is then done once for
-/// all of them (on the bench corpus, 120 ms instead of 205 ms for the whole catalogue).
-/// Each extractor reads only the matches of its own patterns.
+/// The bundled queries of one or more extractors for one grammar, compiled as one query.
+/// Compiling several together does the grammar analysis per node kind once for all of
+/// them, but every run then tries all their patterns; the engine compiles each extractor
+/// alone (see `engine::Compiled`). Each extractor reads only the matches of its own
+/// patterns.
 pub struct Combined {
     pub query: Query,
     /// The concatenated query text, which pattern byte offsets point into.

@@ -136,6 +136,26 @@ pub fn count_syntax_errors(root: Node<'_>) -> u32 {
     count
 }
 
+/// The ancestors of `node`, nearest first, up to the root of its tree. `Node::parent`
+/// searches down from the root on every call, so climbing `d` levels with it costs `d`
+/// descents; this costs one.
+pub fn ancestors(node: Node<'_>) -> Vec<Node<'_>> {
+    let raw = node.into_raw();
+    // SAFETY: `raw.tree` is the live tree `node` borrows from; its root node lives as long.
+    let root = unsafe { Node::from_raw(tree_sitter::ffi::ts_tree_root_node(raw.tree)) };
+    let mut path = Vec::new();
+    let mut current = root;
+    while current != node {
+        path.push(current);
+        match current.child_with_descendant(node) {
+            Some(child) => current = child,
+            None => break,
+        }
+    }
+    path.reverse();
+    path
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,24 +191,36 @@ mod tests {
             text(short, source.as_bytes())
         );
     }
-}
 
-/// The ancestors of `node`, nearest first, up to the root of its tree. `Node::parent`
-/// searches down from the root on every call, so climbing `d` levels with it costs `d`
-/// descents; this costs one.
-pub fn ancestors(node: Node<'_>) -> Vec<Node<'_>> {
-    let raw = node.into_raw();
-    // SAFETY: `raw.tree` is the live tree `node` borrows from; its root node lives as long.
-    let root = unsafe { Node::from_raw(tree_sitter::ffi::ts_tree_root_node(raw.tree)) };
-    let mut path = Vec::new();
-    let mut current = root;
-    while current != node {
-        path.push(current);
-        match current.child_with_descendant(node) {
-            Some(child) => current = child,
-            None => break,
+    #[test]
+    fn ancestors_are_the_parents_of_every_node() {
+        let source = "class A { m() { if (x) { f(() => g([1, {a: h()}])); } } }\nexport const B = () => <C d={e}/>;";
+        let mut parser = tree_sitter::Parser::new();
+        parser
+            .set_language(&Lang::Tsx.grammar())
+            .expect("grammar loads");
+        let tree = parser.parse(source, None).expect("parses");
+        let mut cursor = tree.walk();
+        let mut checked = 0;
+        loop {
+            let node = cursor.node();
+            let mut by_parent = Vec::new();
+            let mut up = node.parent();
+            while let Some(parent) = up {
+                by_parent.push(parent);
+                up = parent.parent();
+            }
+            assert_eq!(ancestors(node), by_parent, "{}", node.kind());
+            checked += 1;
+            if cursor.goto_first_child() || cursor.goto_next_sibling() {
+                continue;
+            }
+            while !cursor.goto_next_sibling() {
+                if !cursor.goto_parent() {
+                    assert!(checked > 50, "only {checked} nodes");
+                    return;
+                }
+            }
         }
     }
-    path.reverse();
-    path
 }

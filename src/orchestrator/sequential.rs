@@ -1,15 +1,42 @@
 //! In-process execution: the same tasks, one file after another, with the per-file budget
-//! and the interrupt flag polled as the parser works.
+//! and the interrupt flag polled as the parser works. A second thread compiles the queries
+//! meanwhile, grammar by grammar in the order the files need them.
 
 use super::progress::Progress;
 use super::{ExecOptions, ExecReport, Sink, WorkerStats};
 use crate::extract::{ExtractContext, ExtractorSet};
+use crate::lang::Lang;
 use crate::run::RunError;
 use crate::signals::Interrupts;
 use crate::task::{FileOutcome, Task, run_file};
 use std::sync::atomic::Ordering;
 
 pub fn run_sequential(
+    tasks: Vec<Task>,
+    set: &ExtractorSet,
+    options: &ExecOptions,
+    interrupts: &Interrupts,
+    sink: &mut Sink<'_>,
+) -> Result<ExecReport, RunError> {
+    // The grammars in the order their first files come.
+    let mut langs: Vec<Lang> = Vec::new();
+    for file in tasks.iter().flat_map(|t| &t.files) {
+        if let Some(lang) = Lang::from_path(&file.path)
+            && !langs.contains(&lang)
+        {
+            langs.push(lang);
+            if langs.len() == Lang::ALL.len() {
+                break;
+            }
+        }
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| set.prepare(&langs));
+        extract_all(tasks, set, options, interrupts, sink)
+    })
+}
+
+fn extract_all(
     tasks: Vec<Task>,
     set: &ExtractorSet,
     options: &ExecOptions,

@@ -54,6 +54,9 @@ impl Stamp {
     }
 }
 
+/// A path, its metadata when hashed, and its content hash.
+pub type Entry = (String, Stamp, String);
+
 #[derive(Debug, Default, Serialize, Deserialize)]
 struct CacheFile {
     version: u32,
@@ -72,9 +75,20 @@ impl HashCache {
         HashCache::default()
     }
 
-    /// Loads the cache of `root` + `state_dir`; a missing, corrupt or foreign-version file
-    /// is an empty cache.
+    /// Loads the cache of the sources of `root` + `state_dir`; a missing, corrupt or
+    /// foreign-version file is an empty cache.
     pub fn load(root: &Path, state_dir: &Path) -> HashCache {
+        Self::load_keyed(root, state_dir, None)
+    }
+
+    /// Loads the cache of the outputs in `state_dir`, by path relative to it: a run that
+    /// produces an output whose hash the cache holds for the file's current metadata
+    /// leaves the file alone without reading it back.
+    pub fn load_outputs(root: &Path, state_dir: &Path) -> HashCache {
+        Self::load_keyed(root, state_dir, Some("outputs"))
+    }
+
+    fn load_keyed(root: &Path, state_dir: &Path, kind: Option<&str>) -> HashCache {
         let Some(dir) = cache_dir() else {
             return HashCache::disabled();
         };
@@ -82,6 +96,10 @@ impl HashCache {
         key.update(root.as_os_str().as_encoded_bytes());
         key.update(b"\0");
         key.update(state_dir.as_os_str().as_encoded_bytes());
+        if let Some(kind) = kind {
+            key.update(b"\0");
+            key.update(kind.as_bytes());
+        }
         let path = dir.join(format!(
             "{}.bin",
             crate::hash::short_hex(key.finalize().as_bytes())
@@ -120,15 +138,34 @@ impl HashCache {
     /// Replaces the cache with `fresh` and writes it if anything changed. Failures are
     /// ignored: the cache only saves time.
     pub fn store(&mut self, fresh: Vec<(String, Stamp, String)>) {
-        let Some(path) = &self.path else { return };
+        let entries = Self::settled(fresh).collect();
+        self.write(entries);
+    }
+
+    /// Adds `fresh` to the cache, replacing entries of the same paths, and writes it if
+    /// anything changed: for the outputs, of which a run may touch only some. An entry
+    /// of a file since removed stays, harmless: no other file has its inode and times.
+    pub fn merge(&mut self, fresh: Vec<(String, Stamp, String)>) {
+        let mut entries = self.entries.clone();
+        entries.extend(Self::settled(fresh));
+        self.write(entries);
+    }
+
+    /// The entries that may be trusted later: not modified within the racy window.
+    fn settled(
+        fresh: Vec<(String, Stamp, String)>,
+    ) -> impl Iterator<Item = (String, (Stamp, String))> {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);
-        let entries: HashMap<String, (Stamp, String)> = fresh
+        fresh
             .into_iter()
-            .filter(|(_, stamp, _)| !stamp.is_racy(now))
+            .filter(move |(_, stamp, _)| !stamp.is_racy(now))
             .map(|(path, stamp, hash)| (path, (stamp, hash)))
-            .collect();
+    }
+
+    fn write(&mut self, entries: HashMap<String, (Stamp, String)>) {
+        let Some(path) = &self.path else { return };
         if entries == self.entries {
             return;
         }

@@ -89,7 +89,10 @@ struct PendingChunk {
 
 /// Runs discover and returns the exit code.
 pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
-    let state = StateDir::new(cfg.state_dir.clone(), cfg.state_shown.clone());
+    let mut state = StateDir::new(cfg.state_dir.clone(), cfg.state_shown.clone());
+    if cfg.use_cache && cfg.mode != Mode::Check {
+        state = state.with_output_cache(HashCache::load_outputs(&cfg.root, &cfg.state_dir));
+    }
     let leftovers = if cfg.mode == Mode::Check {
         0
     } else {
@@ -404,6 +407,7 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     }
     state.remove_empty_dirs();
     state.sync();
+    state.store_output_cache();
 
     let summary = Summary {
         cfg,
@@ -621,7 +625,8 @@ fn finish_chunk(
                 human_size(warn_size)
             );
         }
-        if state.write_atomic(&rel, &bytes)? {
+        let hash = crate::hash::content_hash(&bytes);
+        if state.write_output(&rel, &bytes, &hash)? {
             *tally.rewritten.entry(extractor).or_default() += 1;
         }
         outputs.push(OutputEntry {
@@ -630,7 +635,7 @@ fn finish_chunk(
             inputs: inputs.clone(),
             items: list.len(),
             bytes: bytes.len() as u64,
-            hash: crate::hash::content_hash(&bytes),
+            hash,
         });
     }
     outputs.sort_by(|a, b| a.extractor.cmp(&b.extractor));

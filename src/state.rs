@@ -1,5 +1,6 @@
 //! The state directory on disk: atomic writes, leftover temp files, orphaned outputs.
 
+use crate::hash_cache::{Entry, HashCache, Stamp};
 use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fs;
@@ -29,6 +30,8 @@ pub struct StateDir {
     shown: String,
     /// Directories that received a rename, flushed by `sync`.
     renamed_in: RefCell<BTreeSet<PathBuf>>,
+    /// Content hashes of outputs by their metadata, and what this run learned of them.
+    output_cache: RefCell<(HashCache, Vec<Entry>)>,
 }
 
 impl StateDir {
@@ -37,7 +40,43 @@ impl StateDir {
             root,
             shown,
             renamed_in: RefCell::new(BTreeSet::new()),
+            output_cache: RefCell::new((HashCache::disabled(), Vec::new())),
         }
+    }
+
+    /// Outputs whose metadata and hash this cache holds are known without reading them.
+    pub fn with_output_cache(self, cache: HashCache) -> StateDir {
+        *self.output_cache.borrow_mut() = (cache, Vec::new());
+        self
+    }
+
+    /// Writes what the run learned of its outputs' hashes to the output cache.
+    pub fn store_output_cache(&self) {
+        let (cache, fresh) = &mut *self.output_cache.borrow_mut();
+        cache.merge(std::mem::take(fresh));
+    }
+
+    /// `write_atomic` for an output whose content hash is `hash`: when the file's metadata
+    /// is cached with that hash, it already holds these bytes and is not read back (a full
+    /// run otherwise reads the whole state to compare).
+    pub fn write_output(&self, rel: &str, bytes: &[u8], hash: &str) -> Result<bool, StateError> {
+        let target = self.root.join(rel);
+        let stamp = fs::metadata(&target)
+            .ok()
+            .filter(|m| m.len() == bytes.len() as u64)
+            .map(|m| Stamp::of(&m));
+        let (cache, fresh) = &mut *self.output_cache.borrow_mut();
+        if let Some(stamp) = stamp {
+            let unchanged = cache.get(rel, &stamp) == Some(hash)
+                || fs::read(&target).is_ok_and(|old| old == bytes);
+            if unchanged {
+                fresh.push((rel.to_string(), stamp, hash.to_string()));
+                return Ok(false);
+            }
+        }
+        // Written now, the file is within the cache's racy window: it is learned next run.
+        self.replace(rel, &target, bytes)?;
+        Ok(true)
     }
 
     pub fn path(&self) -> &Path {
@@ -110,6 +149,12 @@ impl StateDir {
         if same_size && fs::read(&target).is_ok_and(|old| old == bytes) {
             return Ok(false);
         }
+        self.replace(rel, &target, bytes)?;
+        Ok(true)
+    }
+
+    /// Puts `bytes` in place of `target` through a temp file and a rename.
+    fn replace(&self, rel: &str, target: &Path, bytes: &[u8]) -> Result<(), StateError> {
         let dir = target.parent().unwrap_or(&self.root);
         if !self.renamed_in.borrow().contains(dir) {
             fs::create_dir_all(dir).map_err(|e| self.io("create directory for", rel, e))?;
@@ -126,14 +171,14 @@ impl StateDir {
             let mut file = fs::File::create(&temp)?;
             file.write_all(bytes)?;
             drop(file);
-            fs::rename(&temp, &target)
+            fs::rename(&temp, target)
         })();
         if let Err(e) = result {
             let _ = fs::remove_file(&temp);
             return Err(self.io("write", rel, e));
         }
         self.renamed_in.borrow_mut().insert(dir.to_path_buf());
-        Ok(true)
+        Ok(())
     }
 
     pub fn remove(&self, rel: &str) -> Result<(), StateError> {

@@ -1,6 +1,6 @@
 //! `--check`: exit 0 on fresh state, 1 on stale state with the right listing, never a write.
 
-use crate::util::Repo;
+use crate::util::{Repo, assert_same_state};
 
 #[test]
 fn fresh_state_passes_and_check_writes_nothing() {
@@ -152,6 +152,66 @@ fn the_hash_cache_never_hides_an_edit() {
     repo.run(&["--check", "--no-cache"])
         .expect_code(1)
         .expect_stdout_contains("  modified src/lib/api.ts");
+}
+
+#[test]
+fn the_output_cache_never_hides_an_edited_output() {
+    let repo = Repo::from_fixture("mixed");
+    repo.run(&[]).expect_code(0);
+    let written = repo.state_files();
+    // Files written in the last seconds are never cached; age sources and outputs, and let
+    // a second run learn their hashes.
+    let aged = std::process::Command::new("find")
+        .arg(repo.path())
+        .args([
+            "-type",
+            "f",
+            "-exec",
+            "touch",
+            "-m",
+            "-d",
+            "1 hour ago",
+            "{}",
+            "+",
+        ])
+        .status()
+        .unwrap();
+    assert!(aged.success());
+    repo.run(&[]).expect_code(0);
+    let cache_dir = repo.cache.path().join("discover");
+    assert_eq!(
+        std::fs::read_dir(&cache_dir).unwrap().count(),
+        2,
+        "a cache of the sources and one of the outputs"
+    );
+
+    // An output edited in place, same size, its mtime set back: only ctime tells.
+    let (rel, _) = written
+        .iter()
+        .find(|(rel, _)| rel.starts_with("symbols/"))
+        .expect("a symbols output");
+    let path = repo.state().join(rel);
+    let meta = std::fs::metadata(&path).unwrap();
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.iter().position(|&b| b == b'"').unwrap() + 1;
+    bytes[at] = if bytes[at] == b'x' { b'y' } else { b'x' };
+    std::fs::write(&path, &bytes).unwrap();
+    let stamp = format!(
+        "@{}",
+        meta.modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    );
+    let touched = std::process::Command::new("touch")
+        .args(["-m", "-d", &stamp])
+        .arg(&path)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    repo.run(&[]).expect_code(0);
+    assert_same_state(&repo.state_files(), &written);
 }
 
 #[test]

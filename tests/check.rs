@@ -100,22 +100,7 @@ fn newly_skipped_file_makes_the_manifest_stale() {
 fn the_hash_cache_never_hides_an_edit() {
     let repo = Repo::from_fixture("mixed");
     // Files modified in the last seconds are never cached; age the copy.
-    let aged = std::process::Command::new("find")
-        .arg(repo.path())
-        .args([
-            "-type",
-            "f",
-            "-exec",
-            "touch",
-            "-m",
-            "-d",
-            "1 hour ago",
-            "{}",
-            "+",
-        ])
-        .status()
-        .unwrap();
-    assert!(aged.success());
+    age_every_file(repo.path());
     repo.run(&[]).expect_code(0);
     let cache_dir = repo.cache.path().join("discover");
     assert_eq!(
@@ -126,26 +111,7 @@ fn the_hash_cache_never_hides_an_edit() {
     repo.run(&["--check"]).expect_code(0);
 
     // Same size, and the mtime set back to what it was: only ctime tells.
-    let path = repo.path().join("src/lib/api.ts");
-    let meta = std::fs::metadata(&path).unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    bytes[0] = if bytes[0] == b'e' { b'E' } else { b'e' };
-    std::fs::write(&path, &bytes).unwrap();
-    let stamp = format!(
-        "@{}",
-        meta.modified()
-            .unwrap()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64()
-    );
-    let touched = std::process::Command::new("touch")
-        .args(["-m", "-d", &stamp])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(touched.success());
-    assert_eq!(std::fs::metadata(&path).unwrap().len(), meta.len());
+    edit_in_place(&repo.path().join("src/lib/api.ts"), 0);
     repo.run(&["--check"])
         .expect_code(1)
         .expect_stdout_contains("  modified src/lib/api.ts");
@@ -161,22 +127,7 @@ fn the_output_cache_never_hides_an_edited_output() {
     let written = repo.state_files();
     // Files written in the last seconds are never cached; age sources and outputs, and let
     // a second run learn their hashes.
-    let aged = std::process::Command::new("find")
-        .arg(repo.path())
-        .args([
-            "-type",
-            "f",
-            "-exec",
-            "touch",
-            "-m",
-            "-d",
-            "1 hour ago",
-            "{}",
-            "+",
-        ])
-        .status()
-        .unwrap();
-    assert!(aged.success());
+    age_every_file(repo.path());
     repo.run(&[]).expect_code(0);
     let cache_dir = repo.cache.path().join("discover");
     assert_eq!(
@@ -191,25 +142,8 @@ fn the_output_cache_never_hides_an_edited_output() {
         .find(|(rel, _)| rel.starts_with("symbols/"))
         .expect("a symbols output");
     let path = repo.state().join(rel);
-    let meta = std::fs::metadata(&path).unwrap();
-    let mut bytes = std::fs::read(&path).unwrap();
-    let at = bytes.iter().position(|&b| b == b'"').unwrap() + 1;
-    bytes[at] = if bytes[at] == b'x' { b'y' } else { b'x' };
-    std::fs::write(&path, &bytes).unwrap();
-    let stamp = format!(
-        "@{}",
-        meta.modified()
-            .unwrap()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64()
-    );
-    let touched = std::process::Command::new("touch")
-        .args(["-m", "-d", &stamp])
-        .arg(&path)
-        .status()
-        .unwrap();
-    assert!(touched.success());
+    let bytes = std::fs::read(&path).unwrap();
+    edit_in_place(&path, bytes.iter().position(|&b| b == b'"').unwrap() + 1);
     repo.run(&[]).expect_code(0);
     assert_same_state(&repo.state_files(), &written);
 }
@@ -244,4 +178,49 @@ fn an_edited_output_is_stale_and_never_reused() {
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(!text.contains("ENDPOINT_EDITED_BY_HAND"), "{text}");
     crate::util::assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+}
+
+/// Sets every file under `dir` an hour back: files modified in the last seconds are never
+/// cached.
+fn age_every_file(dir: &std::path::Path) {
+    let aged = std::process::Command::new("find")
+        .arg(dir)
+        .args([
+            "-type",
+            "f",
+            "-exec",
+            "touch",
+            "-m",
+            "-d",
+            "1 hour ago",
+            "{}",
+            "+",
+        ])
+        .status()
+        .unwrap();
+    assert!(aged.success());
+}
+
+/// Changes the byte at `at` of `path`, keeping its size, and sets its mtime back to what
+/// it was: only ctime tells.
+fn edit_in_place(path: &std::path::Path, at: usize) {
+    let meta = std::fs::metadata(path).unwrap();
+    let mut bytes = std::fs::read(path).unwrap();
+    bytes[at] = if bytes[at] == b'x' { b'y' } else { b'x' };
+    std::fs::write(path, &bytes).unwrap();
+    let stamp = format!(
+        "@{}",
+        meta.modified()
+            .unwrap()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    );
+    let touched = std::process::Command::new("touch")
+        .args(["-m", "-d", &stamp])
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(touched.success());
+    assert_eq!(std::fs::metadata(path).unwrap().len(), meta.len());
 }

@@ -42,7 +42,7 @@ pub struct Args {
 
     /// Skip source files larger than this (e.g. 512KiB, 2MB) [default: 1MiB, or
     /// `max_file_size` in discover.toml].
-    #[arg(long, value_name = "SIZE")]
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub max_file_size: Option<String>,
 
     /// List the extractors with a one-line description and exit.
@@ -53,22 +53,30 @@ pub struct Args {
     #[arg(long)]
     pub parallel: bool,
 
-    /// Number of worker processes (implies --parallel).
-    #[arg(short = 'j', long, value_name = "N")]
-    pub jobs: Option<usize>,
+    /// Number of worker processes (implies --parallel); more than 4 per core is clamped.
+    #[arg(short = 'j', long, value_name = "N", allow_negative_numbers = true)]
+    pub jobs: Option<String>,
 
     /// Per-task time limit for a worker (e.g. 5m, 90s, 500ms); a task over it is killed and
     /// retried by halves until the file responsible is found and skipped.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true)]
     pub timeout: Option<String>,
 
-    /// Per-worker resident memory limit (e.g. 512MiB); enforced like --timeout.
-    #[arg(long, value_name = "SIZE")]
+    /// Per-worker resident memory limit (e.g. 512MiB, at least 16MiB); enforced like
+    /// --timeout.
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
     pub max_memory: Option<String>,
 
     /// Time budget for parsing and querying one file, in any mode; a file over it is skipped
     /// with a warning.
-    #[arg(long, value_name = "DURATION", default_value = "10s")]
+    /// The budget counts the CPU time of the thread working on the file, so a loaded
+    /// machine does not change which files are skipped.
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10s",
+        allow_hyphen_values = true
+    )]
     pub file_timeout: String,
 
     /// Print a line per task (start, end, peak memory) to stderr.
@@ -84,7 +92,13 @@ pub struct Args {
     #[arg(long)]
     pub no_cache: bool,
 
-    /// Print only warnings and errors.
+    /// When another run is writing the same state directory, fail at once (exit 2) instead
+    /// of waiting for it to finish.
+    #[arg(long, conflicts_with = "check")]
+    pub no_wait: bool,
+
+    /// Print only warnings and errors: no progress, no summary (skipped and failed files
+    /// and the reason for a non-zero exit are still printed).
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -100,8 +114,22 @@ pub fn parse_duration(text: &str, what: &str) -> Result<Duration, RunError> {
         ))
     };
     let trimmed = text.trim();
+    if trimmed.starts_with('-') {
+        return Err(RunError::Usage(format!(
+            "invalid duration `{text}` for {what}: it cannot be negative (e.g. 5m, 90s, 500ms)"
+        )));
+    }
+    let positive = |total: Duration| {
+        if total.is_zero() {
+            Err(RunError::Usage(format!(
+                "invalid duration `{text}` for {what}: it must be more than zero (e.g. 5m, 90s, 500ms)"
+            )))
+        } else {
+            Ok(total)
+        }
+    };
     if let Ok(seconds) = trimmed.parse::<f64>() {
-        return Duration::try_from_secs_f64(seconds).map_err(|_| err());
+        return positive(Duration::try_from_secs_f64(seconds).map_err(|_| err())?);
     }
     let mut total = Duration::ZERO;
     let mut rest = trimmed;
@@ -125,10 +153,24 @@ pub fn parse_duration(text: &str, what: &str) -> Result<Duration, RunError> {
         total += Duration::try_from_secs_f64(seconds).map_err(|_| err())?;
         rest = tail;
     }
-    if total.is_zero() {
-        return Err(err());
+    positive(total)
+}
+
+/// The smallest `--max-memory` accepted: a worker's own resident set (binary, grammars,
+/// compiled queries) is several MiB, so less would skip every file.
+pub const MIN_MAX_MEMORY: u64 = 16 << 20;
+
+/// Parses `-j`: a whole number of workers, at least 1.
+fn parse_jobs(text: &str) -> Result<usize, RunError> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
+        Ok(_) => Err(RunError::Usage(format!(
+            "invalid value `{text}` for -j/--jobs: expected a number of worker processes, at least 1"
+        ))),
+        Err(_) => Err(RunError::Usage(format!(
+            "invalid value `{text}` for -j/--jobs: expected a whole number of worker processes, e.g. -j 4"
+        ))),
     }
-    Ok(total)
 }
 
 impl Args {
@@ -191,17 +233,21 @@ impl Args {
             )
         };
 
-        let jobs = match (self.jobs, self.parallel) {
-            (Some(0), _) => {
-                return Err(RunError::Usage(
-                    "-j/--jobs takes a number of workers, at least 1".into(),
-                ));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let jobs = match (&self.jobs, self.parallel) {
+            (Some(text), _) => {
+                let asked = parse_jobs(text)?;
+                // More workers than this only time-slice the same cores: every file then
+                // takes longer by the clock, and nothing is gained.
+                let most = cores * 4;
+                if asked > most {
+                    eprintln!(
+                        "warning: -j {asked} is more than 4 workers per core; using {most} ({cores} core(s))"
+                    );
+                }
+                asked.min(most)
             }
-            (Some(n), _) => n,
-            (None, true) => std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .saturating_sub(1)
-                .max(1),
+            (None, true) => cores.saturating_sub(1).max(1),
             (None, false) => 0,
         };
         let parallel_only = |flag: &str| {
@@ -216,7 +262,17 @@ impl Args {
         };
         let max_memory = match &self.max_memory {
             Some(_) if jobs == 0 => return Err(parallel_only("--max-memory")),
-            Some(text) => Some(config::parse_size(text, "--max-memory")?),
+            Some(text) => {
+                let limit = config::parse_size(text, "--max-memory")?;
+                if limit < MIN_MAX_MEMORY {
+                    return Err(RunError::Usage(format!(
+                        "--max-memory {text} is {}, below the smallest workable limit of {}: a worker needs that much before it reads a file (sizes without a unit are bytes; did you mean {text}MiB?)",
+                        config::human_size(limit),
+                        config::human_size(MIN_MAX_MEMORY)
+                    )));
+                }
+                Some(limit)
+            }
             None => None,
         };
         let file_timeout = parse_duration(&self.file_timeout, "--file-timeout")?;
@@ -249,6 +305,7 @@ impl Args {
             verbose: self.verbose,
             json: self.json,
             use_cache: !self.no_cache,
+            wait_for_lock: !self.no_wait,
         })
     }
 }

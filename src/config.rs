@@ -164,6 +164,12 @@ pub fn parse_size(text: &str, what: &str) -> Result<u64, ConfigError> {
         value: text.to_string(),
     };
     let trimmed = text.trim();
+    if trimmed.starts_with('-') {
+        return Err(ConfigError::Value {
+            what: what.to_string(),
+            message: format!("`{text}` is negative; expected a size such as `512KiB`"),
+        });
+    }
     let split = trimmed
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(trimmed.len());

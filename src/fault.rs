@@ -2,8 +2,12 @@
 //! `DISCOVER_FAULT=KIND:PATH[,KIND:PATH...]` makes the worker misbehave when it reaches the
 //! file PATH. Kinds: `hang`, `abort`, `alloc` (grow without bound), `grandchild` (spawn a
 //! long-lived child, then hang), `corrupt` (write a garbage frame), `slow` (the parse budget
-//! runs out, in workers and in-process alike); and `startup:exit` makes every worker exit
-//! before its handshake. Without the feature every hook is a no-op.
+//! runs out, in workers and in-process alike), `truncate` (the file is cut to half its
+//! length on disk just before it is read for parsing and restored just after, in any mode),
+//! `stall` (the thread sleeps half a second inside the file's parse budget, as a thread
+//! waiting for a core on a loaded machine does);
+//! `startup:exit` makes every worker exit before its handshake, and `sync:eio` makes every
+//! flush of the state directory fail with EIO. Without the feature every hook is a no-op.
 
 use std::time::Duration;
 
@@ -15,6 +19,8 @@ pub enum Fault {
     Grandchild,
     Corrupt,
     Slow,
+    Truncate,
+    Stall,
 }
 
 #[cfg(feature = "fault-injection")]
@@ -32,6 +38,8 @@ pub fn fault_for(path: &str) -> Option<Fault> {
             "grandchild" => Fault::Grandchild,
             "corrupt" => Fault::Corrupt,
             "slow" => Fault::Slow,
+            "truncate" => Fault::Truncate,
+            "stall" => Fault::Stall,
             _ => return None,
         })
     })
@@ -53,6 +61,52 @@ pub fn at_worker_start() {
 
 #[cfg(not(feature = "fault-injection"))]
 pub fn at_worker_start() {}
+
+/// `DISCOVER_FAULT=sync:eio` makes flushing the state directory fail as a dying disk does.
+#[cfg(feature = "fault-injection")]
+pub fn at_sync() -> std::io::Result<()> {
+    let spec = std::env::var("DISCOVER_FAULT").unwrap_or_default();
+    if spec.split(',').any(|entry| entry == "sync:eio") {
+        return Err(std::io::Error::from_raw_os_error(libc::EIO));
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "fault-injection"))]
+pub fn at_sync() -> std::io::Result<()> {
+    Ok(())
+}
+
+/// Puts a file's bytes back when dropped (see `cut_before_read`).
+pub struct Restore(Option<(std::path::PathBuf, Vec<u8>)>);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        if let Some((path, bytes)) = self.0.take() {
+            let _ = std::fs::write(path, bytes);
+        }
+    }
+}
+
+/// For a `truncate` fault on `rel`: cuts `full` to half its length on disk, as an editor
+/// saving it would, until the returned guard is dropped.
+pub fn cut_before_read(full: &std::path::Path, rel: &str) -> Restore {
+    if fault_for(rel) != Some(Fault::Truncate) {
+        return Restore(None);
+    }
+    let Ok(bytes) = std::fs::read(full) else {
+        return Restore(None);
+    };
+    let _ = std::fs::write(full, &bytes[..bytes.len() / 2]);
+    Restore(Some((full.to_path_buf(), bytes)))
+}
+
+/// For a `stall` fault: half a second of wall time inside the file's budget, no CPU time.
+pub fn while_parsing(path: &str) {
+    if fault_for(path) == Some(Fault::Stall) {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
 
 /// The parse budget for `path`: zero for a `slow` fault, so the real cancellation path runs.
 pub fn parse_budget(path: &str, budget: Duration) -> Duration {

@@ -78,6 +78,9 @@ impl HashCache {
     /// Loads the cache of the sources of `root` + `state_dir`; a missing, corrupt or
     /// foreign-version file is an empty cache.
     pub fn load(root: &Path, state_dir: &Path) -> HashCache {
+        if let Some(dir) = cache_dir() {
+            remove_stray_temp_files(&dir);
+        }
         Self::load_keyed(root, state_dir, None)
     }
 
@@ -189,6 +192,35 @@ impl HashCache {
         let temp = dir.join(format!(".{}.tmp", std::process::id()));
         if std::fs::write(&temp, &bytes).is_ok() && std::fs::rename(&temp, path).is_err() {
             let _ = std::fs::remove_file(&temp);
+        }
+    }
+}
+
+/// Removes temp files (`.<pid>.tmp`) that a process killed while writing its cache left
+/// behind: those of processes that no longer exist, and any older than a few minutes (a
+/// write takes milliseconds, and a reused pid must not keep a stray forever).
+fn remove_stray_temp_files(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix('.'))
+            .and_then(|n| n.strip_suffix(".tmp"))
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let old = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(600));
+        if pid != std::process::id() && (old || !crate::unix::process_exists(pid)) {
+            let _ = std::fs::remove_file(entry.path());
         }
     }
 }

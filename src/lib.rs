@@ -11,6 +11,7 @@ pub mod fault;
 pub mod hash;
 pub mod hash_cache;
 pub mod lang;
+pub mod lock;
 pub mod manifest;
 pub mod orchestrator;
 pub mod plan;
@@ -38,6 +39,9 @@ where
     {
         return orchestrator::worker_main();
     }
+    // Scripts that asked for JSON get an error object on stdout even when the arguments
+    // themselves are what is wrong.
+    let wants_json = args.iter().skip(1).any(|a| a == "--json");
     let args = match cli::Args::try_parse_from(args) {
         Ok(args) => args,
         Err(e) => {
@@ -47,6 +51,9 @@ where
                 exit::OK
             };
             let _ = e.print();
+            if code != exit::OK && wants_json {
+                print_json_error(code, e.kind().as_str().unwrap_or("invalid arguments"));
+            }
             return code;
         }
     };
@@ -56,12 +63,30 @@ where
             std::io::Write::write_all(&mut std::io::stdout(), cli::list_extractors().as_bytes());
         return exit::OK;
     }
+    let json = args.json;
     let result = args.resolve().and_then(|cfg| run::execute(&cfg));
     match result {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
+            if json {
+                print_json_error(exit::USAGE, &e.to_string());
+            }
             exit::USAGE
         }
     }
+}
+
+/// `{"exit_code": N, "error": "..."}` on stdout, for `--json` runs that end in an error.
+fn print_json_error(code: i32, message: &str) {
+    #[derive(serde::Serialize)]
+    struct JsonError<'a> {
+        exit_code: i32,
+        error: &'a str,
+    }
+    let bytes = manifest::to_json_bytes(&JsonError {
+        exit_code: code,
+        error: message,
+    });
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), &bytes);
 }

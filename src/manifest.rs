@@ -63,6 +63,23 @@ pub fn generator() -> String {
     format!("discover {}", env!("CARGO_PKG_VERSION"))
 }
 
+/// Whether these bytes are a manifest discover wrote (any version): a JSON object with a
+/// numeric `format` and a `generator` naming discover. A manifest damaged into invalid JSON
+/// (cut short, mangled) still counts when its text holds discover's generator line; a
+/// foreign `manifest.json` (a browser extension's, say) never does.
+pub fn is_ours(bytes: &[u8]) -> bool {
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(value) => {
+            value.get("format").is_some_and(|f| f.is_u64())
+                && value
+                    .get("generator")
+                    .and_then(|g| g.as_str())
+                    .is_some_and(|g| g.starts_with("discover "))
+        }
+        Err(_) => memchr::memmem::find(bytes, b"\n  \"generator\": \"discover ").is_some(),
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("`{path}` is not a valid manifest ({message})")]

@@ -80,6 +80,7 @@ pub fn staleness(
     old: Option<&Manifest>,
     selected: &[ExtractorId],
     state: &StateDir,
+    verify_outputs: bool,
 ) -> Staleness {
     let mut result = Staleness::default();
     let old_chunks: BTreeMap<&str, &ChunkEntry> = old
@@ -93,7 +94,7 @@ pub fn staleness(
         for &extractor in selected {
             let reason = match entry {
                 None => Some(Reason::NewChunk),
-                Some(entry) => output_reason(entry, extractor, digest, state),
+                Some(entry) => output_reason(entry, extractor, digest, state, verify_outputs),
             };
             if let Some(reason) = reason {
                 reasons.push((extractor, reason));
@@ -186,6 +187,7 @@ fn output_reason(
     extractor: ExtractorId,
     digest: &str,
     state: &StateDir,
+    verify: bool,
 ) -> Option<Reason> {
     let Some(output) = entry
         .outputs
@@ -200,12 +202,18 @@ fn output_reason(
     if output.inputs != digest {
         return Some(Reason::SourcesChanged);
     }
-    match state.size(&StateDir::output_rel(extractor.name(), &entry.name)) {
+    let rel = StateDir::output_rel(extractor.name(), &entry.name);
+    match state.size(&rel) {
         // An output without items has no file.
         None if output.bytes == 0 => {}
         Some(_) if output.bytes == 0 => return Some(Reason::OutputModified),
         None => return Some(Reason::OutputMissing),
         Some(size) if size != output.bytes => return Some(Reason::OutputModified),
+        // Same size: an edit in place shows only in the content (hashed once per change of
+        // the file's metadata, thanks to the per-machine cache).
+        Some(_) if verify && state.output_hash(&rel).as_deref() != Some(&output.hash) => {
+            return Some(Reason::OutputModified);
+        }
         Some(_) => {}
     }
     None

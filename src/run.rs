@@ -5,6 +5,7 @@ use crate::chunk::{self, Chunk, ChunkError};
 use crate::config::{ConfigError, Settings, human_size};
 use crate::extract::{ExtractorId, ExtractorSet, Items, QueryLoadError};
 use crate::hash_cache::HashCache;
+use crate::lock::StateLock;
 use crate::manifest::{
     self, ChunkEntry, ExtractorEntry, FileEntry, MANIFEST_FILE, Manifest, OutputEntry,
 };
@@ -12,7 +13,7 @@ use crate::orchestrator::{self, ExecOptions, ExecReport};
 use crate::plan::{self, Current, Staleness};
 use crate::resolve::Resolver;
 use crate::signals::Interrupts;
-use crate::state::{StateDir, StateError};
+use crate::state::{StateDir, StateError, Written};
 use crate::task::{self, Failure, FileOutcome};
 use crate::walk::{self, Inventory, Skipped};
 use serde::Serialize;
@@ -48,6 +49,8 @@ pub struct RunConfig {
     pub json: bool,
     /// Whether the per-machine hash cache is read and written.
     pub use_cache: bool,
+    /// Whether a writing run waits for another one holding the state directory's lock.
+    pub wait_for_lock: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +63,10 @@ pub enum RunError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     State(#[from] StateError),
+    #[error(
+        "{0}; the manifest was not updated, so `discover --check` reports the state stale and `discover --incremental` completes it"
+    )]
+    Unflushed(StateError),
     #[error(transparent)]
     Chunk(#[from] ChunkError),
     #[error("bundled query failed to load (a bug in discover): {0}")]
@@ -73,7 +80,12 @@ pub enum RunError {
 #[derive(Default)]
 struct Tally {
     extracted_chunks: BTreeMap<ExtractorId, usize>,
+    /// Output files that did not exist before this run.
+    created: BTreeMap<ExtractorId, usize>,
+    /// Existing output files whose bytes changed (or that were removed, now empty).
     rewritten: BTreeMap<ExtractorId, usize>,
+    /// Files whose outcome the executor delivered (parsed, or failed trying).
+    parsed: usize,
     removed: usize,
     failures: Vec<(String, Failure)>,
     written_chunks: usize,
@@ -87,18 +99,41 @@ struct PendingChunk {
     remaining: usize,
 }
 
-/// Runs discover and returns the exit code.
+/// Runs discover and returns the exit code. A writing run holds the state directory's
+/// lock from before it looks at the directory until after its last write.
 pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
+    if cfg.mode == Mode::Check {
+        return run(cfg);
+    }
+    let lock = StateLock::acquire(&cfg.state_dir, &cfg.state_shown, cfg.wait_for_lock)?;
+    let result = run(cfg);
+    // A run refused before it wrote anything leaves no directory of its own making behind
+    // (`remove_dir` removes only an empty one).
+    if result.is_err()
+        && let Some(dir) = &lock.created
+    {
+        let _ = std::fs::remove_dir(dir);
+    }
+    result
+}
+
+fn run(cfg: &RunConfig) -> Result<i32, RunError> {
     let mut state = StateDir::new(cfg.state_dir.clone(), cfg.state_shown.clone());
-    if cfg.use_cache && cfg.mode != Mode::Check {
+    if cfg.use_cache {
         state = state.with_output_cache(HashCache::load_outputs(&cfg.root, &cfg.state_dir));
     }
     let leftovers = if cfg.mode == Mode::Check {
         0
     } else {
-        state.check_ownership(MANIFEST_FILE, &ExtractorId::ALL.map(|e| e.name()))?;
+        state.check_ownership(MANIFEST_FILE)?;
+        // Under the lock, every temp file is a dead run's.
         state.remove_leftover_temp_files()
     };
+    // `--check` takes no lock; a writer that holds it now may have written outputs its
+    // manifest does not describe yet.
+    let writer_at_start = (cfg.mode == Mode::Check)
+        .then(|| crate::lock::writer(&cfg.state_dir))
+        .flatten();
     let mut cache = if cfg.use_cache {
         HashCache::load(&cfg.root, &cfg.state_dir)
     } else {
@@ -130,9 +165,20 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
             Err(e) => (None, Some(bytes), Some(e.to_string())),
         },
     };
-    let staleness = plan::staleness(&current, old.as_ref(), &cfg.selected, &state);
+    // Outputs are hashed (through the per-machine cache) only when staleness decides what is
+    // written: a full run rewrites every output it selects anyway.
+    let verify_outputs = cfg.mode != Mode::Full;
+    let staleness = plan::staleness(
+        &current,
+        old.as_ref(),
+        &cfg.selected,
+        &state,
+        verify_outputs,
+    );
 
     if cfg.mode == Mode::Check {
+        let writer = writer_at_start.or_else(|| crate::lock::writer(&cfg.state_dir));
+        state.store_output_cache();
         return Ok(check(
             cfg,
             &state,
@@ -143,6 +189,7 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
             manifest_problem,
             &staleness,
             resolver.fingerprint(),
+            writer,
         ));
     }
     if let Some(problem) = &manifest_problem {
@@ -310,6 +357,7 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
     );
     let task_count = tasks.len();
     let parsed_files: usize = work_files.iter().map(|(files, _)| files.len()).sum();
+    let old_manifest_existed = old_bytes.is_some();
     let reused_files: usize = work
         .iter()
         .map(|(index, _)| chunks[*index].files.len())
@@ -337,6 +385,7 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
             let chunk = &mut pending[position];
             if chunk.outcomes[slot].replace(outcome).is_none() {
                 chunk.remaining -= 1;
+                tally.parsed += 1;
             }
             if chunk.remaining == 0 {
                 let done = &mut pending[position];
@@ -398,16 +447,17 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         }
     }
     let new_manifest = assemble_manifest(entries, &inventory, &failures, resolution);
-    // The outputs' renames reach the disk before the manifest that describes them.
-    state.sync();
+    // The outputs' renames reach the disk before the manifest that describes them; when
+    // they cannot, the old manifest stays and keeps describing them as stale.
+    state.sync().map_err(RunError::Unflushed)?;
     state.write_atomic(MANIFEST_FILE, &manifest::to_json_bytes(&new_manifest))?;
     let keep = expected_outputs(&new_manifest);
     for orphan in state.orphans(&keep, MANIFEST_FILE) {
         state.remove(&orphan)?;
     }
-    state.remove_empty_dirs();
-    state.sync();
+    state.sync()?;
     state.store_output_cache();
+    let peaks = extractor_peaks(&pending, &chunks, &report);
 
     let summary = Summary {
         cfg,
@@ -420,12 +470,15 @@ pub fn execute(cfg: &RunConfig) -> Result<i32, RunError> {
         planned: work.len(),
         completed,
         tasks: task_count,
-        parsed: parsed_files,
         reused: reused_files,
+        peaks,
+        had_state: old_manifest_existed,
     };
     if cfg.json {
         summary.print_json();
-    } else if !cfg.quiet {
+    } else if cfg.quiet {
+        summary.print_problems("");
+    } else {
         summary.print();
     }
     // A signal that arrived while the manifest was written still counts.
@@ -511,6 +564,7 @@ fn reusable_outcomes(
             Some(FileOutcome::Done(crate::extract::FileFacts {
                 syntax_errors: entry.syntax_errors,
                 items,
+                source_hash: String::new(),
             }))
         })
         .collect()
@@ -543,11 +597,19 @@ fn finish_chunk(
 ) -> Result<(), RunError> {
     let mut items: Vec<Items> = done.extractors.iter().map(|&e| Items::empty(e)).collect();
     let mut files = Vec::with_capacity(chunk.files.len());
-    let mut failed = false;
+    // Whether the recorded inputs differ from the sources the walk saw: a file skipped, or
+    // parsed from other bytes than the walk hashed (it changed in between).
+    let mut differs = false;
     for (slot, &index) in chunk.files.iter().enumerate() {
         let file = &inventory.files[index];
         match done.outcomes[slot].take() {
             Some(FileOutcome::Done(facts)) => {
+                let hash = if facts.source_hash.is_empty() {
+                    file.hash.clone()
+                } else {
+                    facts.source_hash
+                };
+                differs |= hash != file.hash;
                 for found in facts.items {
                     if let Some(all) = items
                         .iter_mut()
@@ -558,20 +620,20 @@ fn finish_chunk(
                 }
                 files.push(FileEntry {
                     path: file.path.clone(),
-                    hash: file.hash.clone(),
+                    hash,
                     syntax_errors: facts.syntax_errors,
                 });
             }
             Some(FileOutcome::Failed(failure)) => {
-                failed = true;
+                differs = true;
                 tally.failures.push((file.path.clone(), failure));
             }
             None => {}
         }
     }
-    // A chunk with a skipped file records the digest of what was extracted, which differs
-    // from its sources' digest: `--check` keeps reporting it, `--incremental` retries it.
-    let inputs = if failed {
+    // Such a chunk records the digest of what was extracted, which differs from its
+    // sources' digest: `--check` keeps reporting it, `--incremental` retries it.
+    let inputs = if differs {
         plan::chunk_digest(files.iter().map(|f| (f.path.as_str(), f.hash.as_str())))
     } else {
         digest.to_string()
@@ -626,8 +688,10 @@ fn finish_chunk(
             );
         }
         let hash = crate::hash::content_hash(&bytes);
-        if state.write_output(&rel, &bytes, &hash)? {
-            *tally.rewritten.entry(extractor).or_default() += 1;
+        match state.write_output(&rel, &bytes, &hash)? {
+            Written::Unchanged => {}
+            Written::Created => *tally.created.entry(extractor).or_default() += 1,
+            Written::Replaced => *tally.rewritten.entry(extractor).or_default() += 1,
         }
         outputs.push(OutputEntry {
             extractor: extractor.name().to_string(),
@@ -649,6 +713,30 @@ fn finish_chunk(
     );
     tally.written_chunks += 1;
     Ok(())
+}
+
+/// Per extractor, the largest peak of the tasks that ran it (a task runs the extractors of
+/// its chunks; files reused from stored outputs ran in no task).
+fn extractor_peaks(
+    pending: &[PendingChunk],
+    chunks: &[Chunk],
+    report: &ExecReport,
+) -> BTreeMap<ExtractorId, u64> {
+    let mut peaks: BTreeMap<ExtractorId, u64> = BTreeMap::new();
+    for p in pending {
+        let peak = chunks[p.chunk]
+            .files
+            .iter()
+            .filter_map(|&i| report.file_peaks.get(&(i as u32)))
+            .max();
+        if let Some(&peak) = peak {
+            for &e in &p.extractors {
+                let entry = peaks.entry(e).or_default();
+                *entry = (*entry).max(peak);
+            }
+        }
+    }
+    peaks
 }
 
 fn assemble_manifest(
@@ -719,10 +807,17 @@ fn check(
     manifest_problem: Option<String>,
     staleness: &Staleness,
     current_resolution: &str,
+    writer: Option<String>,
 ) -> i32 {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let mut problems: Vec<String> = Vec::new();
+    if let Some(writer) = writer {
+        problems.push(format!(
+            "{writer} is writing {} right now (its manifest comes last); check again when it is done",
+            cfg.state_shown
+        ));
+    }
     match (old, &manifest_problem) {
         (_, Some(problem)) => problems.push(problem.clone()),
         (None, None) => problems.push(format!("{} does not exist", state.show(MANIFEST_FILE))),
@@ -862,9 +957,12 @@ struct Summary<'a> {
     completed: usize,
     /// Tasks planned (retries not counted).
     tasks: usize,
-    /// Files handed to the parser, and files whose items were reused from the outputs.
-    parsed: usize,
+    /// Files whose items were reused from the outputs (`tally.parsed` counts the others).
     reused: usize,
+    /// Per extractor, the largest peak of the tasks that ran it.
+    peaks: BTreeMap<ExtractorId, u64>,
+    /// Whether a state existed before this run (else every output is new, none rewritten).
+    had_state: bool,
 }
 
 #[derive(Serialize)]
@@ -896,6 +994,7 @@ struct JsonExtractor<'a> {
     items: usize,
     chunks: usize,
     extracted: usize,
+    created: usize,
     rewritten: usize,
     peak_rss: u64,
 }
@@ -916,9 +1015,25 @@ impl Summary<'_> {
             .fold((0, 0), |(items, chunks), o| (items + o.items, chunks + 1))
     }
 
-    /// The largest task peak among the tasks that ran this extractor.
-    fn extractor_peak(&self) -> u64 {
-        self.report.file_peaks.values().copied().max().unwrap_or(0)
+    fn count(map: &BTreeMap<ExtractorId, usize>, extractor: ExtractorId) -> usize {
+        map.get(&extractor).copied().unwrap_or(0)
+    }
+
+    /// Workers that actually ran (never more than tasks), or 0 in process.
+    fn workers(&self) -> usize {
+        if self.cfg.jobs == 0 {
+            0
+        } else {
+            self.report.workers.len()
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        match self.report.interrupted {
+            Some(sig) => crate::signals::exit_code(sig),
+            None if self.tally.failures.is_empty() => crate::exit::OK,
+            None => crate::exit::STALE_OR_PARTIAL,
+        }
     }
 
     fn chunk_peaks(&self) -> Vec<(String, u64)> {
@@ -954,28 +1069,36 @@ impl Summary<'_> {
             self.manifest.chunks.len(),
             self.completed,
             self.planned,
-            self.parsed,
+            self.tally.parsed,
             self.reused,
             if self.cfg.jobs == 0 {
                 "in process".to_string()
             } else {
-                format!("{} worker(s)", self.cfg.jobs)
+                format!("{} worker(s)", self.workers())
             },
             self.tally.removed,
             self.state.show(MANIFEST_FILE)
         );
         for &extractor in &self.cfg.selected {
             let (items, chunks) = self.extractor_totals(extractor);
+            let created = Self::count(&self.tally.created, extractor);
+            // A brand-new state has nothing to rewrite: its files are written.
+            let written = if self.had_state {
+                format!(
+                    "{created} new, {} rewritten",
+                    Self::count(&self.tally.rewritten, extractor)
+                )
+            } else {
+                format!("{created} written")
+            };
+            let peak = match self.peaks.get(&extractor) {
+                Some(&peak) => format!(", peak {}", mb(peak)),
+                None => String::new(),
+            };
             eprintln!(
-                "  {:<8} {items:>7} items in {chunks} chunk(s) ({} extracted, {} rewritten), peak {}",
+                "  {:<10} {items:>7} items in {chunks} chunk(s) ({} extracted, {written}){peak}",
                 extractor.name(),
-                self.tally
-                    .extracted_chunks
-                    .get(&extractor)
-                    .copied()
-                    .unwrap_or(0),
-                self.tally.rewritten.get(&extractor).copied().unwrap_or(0),
-                mb(self.extractor_peak()),
+                Self::count(&self.tally.extracted_chunks, extractor),
             );
         }
         let peaks = self.chunk_peaks();
@@ -1000,6 +1123,13 @@ impl Summary<'_> {
                 self.report.retries
             );
         }
+        self.print_problems("  ");
+    }
+
+    /// What `-q` still prints (with `lead` "" then, and each line a warning): syntax
+    /// errors, files skipped or failed, and so the reason for a non-zero exit.
+    fn print_problems(&self, lead: &str) {
+        let lead = if lead.is_empty() { "warning: " } else { lead };
         let error_files: Vec<(&str, u32)> = self
             .manifest
             .chunks
@@ -1011,14 +1141,14 @@ impl Summary<'_> {
         if !error_files.is_empty() {
             let total: u32 = error_files.iter().map(|(_, n)| n).sum();
             eprintln!(
-                "  syntax errors: {total} in {} file(s), extracted what parsed (first: {} with {})",
+                "{lead}syntax errors: {total} in {} file(s), extracted what parsed (first: {} with {})",
                 error_files.len(),
                 error_files[0].0,
                 error_files[0].1
             );
         }
         if !self.inventory.skipped.is_empty() {
-            eprintln!("  skipped {} file(s):", self.inventory.skipped.len());
+            eprintln!("{lead}skipped {} file(s):", self.inventory.skipped.len());
             for (skipped, detail) in self
                 .inventory
                 .skipped
@@ -1034,7 +1164,7 @@ impl Summary<'_> {
         }
         if !self.tally.failures.is_empty() {
             eprintln!(
-                "  failed and skipped {} file(s):",
+                "{lead}failed and skipped {} file(s); the rest was written (exit 1):",
                 self.tally.failures.len()
             );
             for (path, failure) in &self.tally.failures {
@@ -1044,11 +1174,7 @@ impl Summary<'_> {
     }
 
     fn print_json(&self) {
-        let exit_code = match self.report.interrupted {
-            Some(sig) => crate::signals::exit_code(sig),
-            None if self.tally.failures.is_empty() => crate::exit::OK,
-            None => crate::exit::STALE_OR_PARTIAL,
-        };
+        let exit_code = self.exit_code();
         let extractors = self
             .cfg
             .selected
@@ -1059,9 +1185,10 @@ impl Summary<'_> {
                     name: e.name(),
                     items,
                     chunks,
-                    extracted: self.tally.extracted_chunks.get(&e).copied().unwrap_or(0),
-                    rewritten: self.tally.rewritten.get(&e).copied().unwrap_or(0),
-                    peak_rss: self.extractor_peak(),
+                    extracted: Self::count(&self.tally.extracted_chunks, e),
+                    created: Self::count(&self.tally.created, e),
+                    rewritten: Self::count(&self.tally.rewritten, e),
+                    peak_rss: self.peaks.get(&e).copied().unwrap_or(0),
                 }
             })
             .collect();
@@ -1074,9 +1201,9 @@ impl Summary<'_> {
             chunks_extracted: self.completed,
             chunks_removed: self.tally.removed,
             mode: self.mode(),
-            workers: self.cfg.jobs,
+            workers: self.workers(),
             tasks: self.tasks,
-            files_parsed: self.parsed,
+            files_parsed: self.tally.parsed,
             files_reused: self.reused,
             extractors,
             skipped: self

@@ -2,7 +2,7 @@
 
 use crate::hash_cache::{Entry, HashCache, Stamp};
 use std::cell::RefCell;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,9 +19,32 @@ pub enum StateError {
         source: std::io::Error,
     },
     #[error(
-        "refusing to use `{path}` as the state directory: it is not empty and holds no manifest.json (pass --state-dir to choose another)"
+        "refusing to use `{path}` as the state directory: `{culprit}` was not written by discover, and discover writes only into an empty directory or one it owns (pass --state-dir to choose another)"
     )]
-    Foreign { path: String },
+    Foreign { path: String, culprit: String },
+    #[error(
+        "`{path}` is being written by {holder}; wait for it, or drop --no-wait to wait automatically"
+    )]
+    Busy { path: String, holder: String },
+    #[error("failed to flush `{path}` to disk: {source}; the manifest was not updated")]
+    Flush {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+/// Output hashes this run learned, by path, with the metadata they were seen with.
+type Learned = HashMap<String, (Stamp, String)>;
+
+/// What `write_output` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The file already held these bytes.
+    Unchanged,
+    /// There was no such file.
+    Created,
+    /// The file held other bytes.
+    Replaced,
 }
 
 pub struct StateDir {
@@ -31,7 +54,7 @@ pub struct StateDir {
     /// Directories that received a rename, flushed by `sync`.
     renamed_in: RefCell<BTreeSet<PathBuf>>,
     /// Content hashes of outputs by their metadata, and what this run learned of them.
-    output_cache: RefCell<(HashCache, Vec<Entry>)>,
+    output_cache: RefCell<(HashCache, Learned)>,
 }
 
 impl StateDir {
@@ -40,43 +63,77 @@ impl StateDir {
             root,
             shown,
             renamed_in: RefCell::new(BTreeSet::new()),
-            output_cache: RefCell::new((HashCache::disabled(), Vec::new())),
+            output_cache: RefCell::new((HashCache::disabled(), HashMap::new())),
         }
     }
 
     /// Outputs whose metadata and hash this cache holds are known without reading them.
     pub fn with_output_cache(self, cache: HashCache) -> StateDir {
-        *self.output_cache.borrow_mut() = (cache, Vec::new());
+        *self.output_cache.borrow_mut() = (cache, HashMap::new());
         self
     }
 
     /// Writes what the run learned of its outputs' hashes to the output cache.
     pub fn store_output_cache(&self) {
         let (cache, fresh) = &mut *self.output_cache.borrow_mut();
-        cache.merge(std::mem::take(fresh));
+        let learned: Vec<Entry> = std::mem::take(fresh)
+            .into_iter()
+            .map(|(rel, (stamp, hash))| (rel, stamp, hash))
+            .collect();
+        cache.merge(learned);
+    }
+
+    /// The content hash of the output `rel` as it is on disk, `None` when there is no such
+    /// file. Known without reading when this machine's cache (or this run) saw the file
+    /// with the same metadata; otherwise read, hashed and learned.
+    pub fn output_hash(&self, rel: &str) -> Option<String> {
+        let target = self.root.join(rel);
+        let stamp = Stamp::of(&fs::metadata(&target).ok().filter(|m| m.is_file())?);
+        if let Some(hash) = self.known_hash(rel, &stamp) {
+            return Some(hash);
+        }
+        let bytes = fs::read(&target).ok()?;
+        let hash = crate::hash::content_hash(&bytes);
+        self.output_cache
+            .borrow_mut()
+            .1
+            .insert(rel.to_string(), (stamp, hash.clone()));
+        Some(hash)
+    }
+
+    fn known_hash(&self, rel: &str, stamp: &Stamp) -> Option<String> {
+        let (cache, fresh) = &*self.output_cache.borrow();
+        match fresh.get(rel) {
+            Some((learned, hash)) if learned == stamp => Some(hash.clone()),
+            _ => cache.get(rel, stamp).map(str::to_string),
+        }
     }
 
     /// `write_atomic` for an output whose content hash is `hash`: when the file's metadata
     /// is cached with that hash, it already holds these bytes and is not read back (a full
     /// run otherwise reads the whole state to compare).
-    pub fn write_output(&self, rel: &str, bytes: &[u8], hash: &str) -> Result<bool, StateError> {
+    pub fn write_output(&self, rel: &str, bytes: &[u8], hash: &str) -> Result<Written, StateError> {
         let target = self.root.join(rel);
-        let stamp = fs::metadata(&target)
-            .ok()
-            .filter(|m| m.len() == bytes.len() as u64)
-            .map(|m| Stamp::of(&m));
-        let (cache, fresh) = &mut *self.output_cache.borrow_mut();
-        if let Some(stamp) = stamp {
-            let unchanged = cache.get(rel, &stamp) == Some(hash)
+        let meta = fs::metadata(&target).ok();
+        if let Some(meta) = meta.as_ref().filter(|m| m.len() == bytes.len() as u64) {
+            let stamp = Stamp::of(meta);
+            let unchanged = self.known_hash(rel, &stamp).as_deref() == Some(hash)
                 || fs::read(&target).is_ok_and(|old| old == bytes);
             if unchanged {
-                fresh.push((rel.to_string(), stamp, hash.to_string()));
-                return Ok(false);
+                self.output_cache
+                    .borrow_mut()
+                    .1
+                    .insert(rel.to_string(), (stamp, hash.to_string()));
+                return Ok(Written::Unchanged);
             }
         }
         // Written now, the file is within the cache's racy window: it is learned next run.
         self.replace(rel, &target, bytes)?;
-        Ok(true)
+        Ok(if meta.is_some() {
+            Written::Replaced
+        } else {
+            Written::Created
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -107,35 +164,75 @@ impl StateDir {
             .map(|m| m.len())
     }
 
-    /// Refuses to take over a non-empty directory that was not written by us: orphan
-    /// cleanup would otherwise delete somebody's JSON files.
-    /// A run killed before its first manifest leaves only output directories and temp
-    /// files, which are ours too.
-    pub fn check_ownership(
-        &self,
-        manifest_name: &str,
-        output_dirs: &[&str],
-    ) -> Result<(), StateError> {
-        let entries = match fs::read_dir(&self.root) {
-            Ok(entries) => entries,
+    /// Refuses to take over a directory discover did not write: orphan cleanup and
+    /// rebuilds would otherwise delete or overwrite somebody's files. The directory is ours
+    /// when it is missing or empty, when its manifest is verifiably discover's (see
+    /// `manifest::is_ours`), or, with no such manifest (a run killed before its first one,
+    /// or a manifest damaged beyond recognition), when every other file in it is a provable
+    /// output of ours or a temp file of ours and there is at least one output.
+    pub fn check_ownership(&self, manifest_name: &str) -> Result<(), StateError> {
+        match fs::read_dir(&self.root) {
+            Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(source) => return Err(self.io("read", "", source)),
+        }
+        let manifest = match fs::read(self.root.join(manifest_name)) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(self.io("read", manifest_name, source)),
         };
-        if self.root.join(manifest_name).exists() {
+        if manifest.as_deref().is_some_and(crate::manifest::is_ours) {
             return Ok(());
         }
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            let ours =
-                (is_dir && output_dirs.contains(&name.as_str())) || name.ends_with(TEMP_SUFFIX);
-            if !ours {
-                return Err(StateError::Foreign {
-                    path: self.shown.clone(),
-                });
+        let mut files: Vec<String> = self
+            .files_below(&self.root)
+            .into_iter()
+            .filter_map(|p| crate::walk::relative(&self.root, &p))
+            .collect();
+        files.sort();
+        let foreign = |rel: &str| StateError::Foreign {
+            path: self.shown.clone(),
+            culprit: self.show(rel),
+        };
+        let mut outputs = 0;
+        for rel in &files {
+            if rel == manifest_name || rel.ends_with(TEMP_SUFFIX) {
+                continue;
             }
+            if !self.is_our_output(rel) {
+                // A `manifest.json` that is not ours is what makes the directory foreign.
+                return Err(foreign(if manifest.is_some() {
+                    manifest_name
+                } else {
+                    rel
+                }));
+            }
+            outputs += 1;
         }
-        Ok(())
+        match manifest {
+            Some(_) if outputs == 0 => Err(foreign(manifest_name)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `rel` is an output discover wrote: `<extractor>/<chunk>.json` whose own header
+    /// names that extractor and that chunk. Only such files are ever deleted as orphans.
+    pub fn is_our_output(&self, rel: &str) -> bool {
+        let Some((extractor, chunk)) = rel
+            .strip_suffix(".json")
+            .and_then(|stem| stem.split_once('/'))
+        else {
+            return false;
+        };
+        #[derive(serde::Deserialize)]
+        struct Header {
+            extractor: String,
+            chunk: String,
+        }
+        fs::read(self.root.join(rel))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Header>(&bytes).ok())
+            .is_some_and(|h| h.extractor == extractor && h.chunk == chunk)
     }
 
     /// Writes `bytes` to `rel` through a temp file in the same directory, fsynced and renamed
@@ -181,37 +278,60 @@ impl StateDir {
         Ok(())
     }
 
+    /// Removes the output `rel`, and then its directories up to the root as long as the
+    /// removal left them empty. Nothing else is pruned: an empty directory discover did not
+    /// empty itself may be somebody's (or a concurrent run's, before it held the lock).
     pub fn remove(&self, rel: &str) -> Result<(), StateError> {
-        match fs::remove_file(self.root.join(rel)) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(self.io("remove", rel, source)),
+        let target = self.root.join(rel);
+        match fs::remove_file(&target) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(self.io("remove", rel, source)),
         }
+        // The directory where the removal shows: the first one that is not removed in turn.
+        let mut changed = target.parent().unwrap_or(&self.root);
+        while changed != self.root && fs::remove_dir(changed).is_ok() {
+            self.renamed_in.borrow_mut().remove(changed);
+            changed = changed.parent().unwrap_or(&self.root);
+        }
+        self.renamed_in.borrow_mut().insert(changed.to_path_buf());
+        Ok(())
     }
 
     /// Flushes everything written so far (file contents and the renames that put them in
-    /// place) to disk: one `syncfs` of the file system holding the state, or, where that
-    /// fails, an fsync of every file and directory written to.
-    pub fn sync(&self) {
+    /// place) to disk: one `syncfs` of the file system holding the state, or, where the
+    /// kernel has none, an fsync of every file and directory written to. A failed flush is
+    /// an error: the caller must not write a manifest that describes outputs the disk may
+    /// not hold.
+    pub fn sync(&self) -> Result<(), StateError> {
         let mut dirs = std::mem::take(&mut *self.renamed_in.borrow_mut());
-        if let Ok(root) = fs::File::open(&self.root)
-            && crate::unix::syncfs(&root)
-        {
-            return;
+        let flush_error = |source| StateError::Flush {
+            path: self.shown.clone(),
+            source,
+        };
+        crate::fault::at_sync().map_err(flush_error)?;
+        let root = fs::File::open(&self.root).map_err(flush_error)?;
+        match crate::unix::syncfs(&root) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {}
+            Err(e) => return Err(flush_error(e)),
         }
         for dir in &dirs {
             for file in fs::read_dir(dir).into_iter().flatten().flatten() {
-                if let Ok(file) = fs::File::open(file.path()) {
-                    let _ = file.sync_all();
+                if file.file_type().is_ok_and(|t| t.is_file()) {
+                    fs::File::open(file.path())
+                        .and_then(|f| f.sync_all())
+                        .map_err(flush_error)?;
                 }
             }
         }
         dirs.insert(self.root.clone());
         for dir in dirs {
-            if let Ok(dir) = fs::File::open(&dir) {
-                let _ = dir.sync_all();
-            }
+            fs::File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(flush_error)?;
         }
+        Ok(())
     }
 
     /// Removes temp files left by a run that was killed mid-write. Returns how many.
@@ -225,35 +345,22 @@ impl StateDir {
         removed
     }
 
-    /// Output files (`*.json` below the root, the manifest aside) that are not in `keep`.
+    /// Outputs of ours (see `is_our_output`) below the root that are not in `keep`. Any
+    /// other file is left alone, whatever its name.
     pub fn orphans(&self, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
         let mut orphans: Vec<String> = self
             .files_below(&self.root)
             .into_iter()
             .filter_map(|p| crate::walk::relative(&self.root, &p))
-            .filter(|rel| rel.ends_with(".json") && rel != manifest_name && !keep.contains(rel))
+            .filter(|rel| {
+                rel.ends_with(".json")
+                    && rel != manifest_name
+                    && !keep.contains(rel)
+                    && self.is_our_output(rel)
+            })
             .collect();
         orphans.sort();
         orphans
-    }
-
-    /// Removes directories left empty below the root.
-    pub fn remove_empty_dirs(&self) {
-        fn prune(dir: &Path, is_root: bool) -> bool {
-            let Ok(entries) = fs::read_dir(dir) else {
-                return false;
-            };
-            let mut empty = true;
-            for entry in entries.flatten() {
-                let path = entry.path();
-                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-                if !(is_dir && prune(&path, false)) {
-                    empty = false;
-                }
-            }
-            empty && !is_root && fs::remove_dir(dir).is_ok()
-        }
-        prune(&self.root, true);
     }
 
     fn files_below(&self, dir: &Path) -> Vec<PathBuf> {

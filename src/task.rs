@@ -96,7 +96,11 @@ pub fn run_file(
     budget: Duration,
     cancelled: &dyn Fn() -> bool,
 ) -> Result<FileOutcome, ExtractError> {
-    let bytes = match std::fs::read(root.join(&file.path)) {
+    let full = root.join(&file.path);
+    let restore = crate::fault::cut_before_read(&full, &file.path);
+    let read = crate::unix::read_regular_file(&full);
+    drop(restore);
+    let bytes = match read {
         Ok(bytes) => bytes,
         Err(e) => return Ok(FileOutcome::Failed(Failure::Unreadable(e.to_string()))),
     };
@@ -106,7 +110,9 @@ pub fn run_file(
     match extract::extract_file(
         ctx, set, &file.path, file.lang, &bytes, extractors, budget, cancelled,
     ) {
-        Ok(facts) => Ok(FileOutcome::Done(facts)),
+        // The manifest records the hash of these very bytes, not the walk's: a file that
+        // changed between the walk and this read is then stale, not silently fresh.
+        Ok(facts) => Ok(FileOutcome::Done(facts.with_source_hash(&bytes))),
         Err(ExtractError::OverBudget(budget)) => Ok(FileOutcome::Failed(Failure::OverBudget {
             millis: budget.as_millis() as u64,
         })),

@@ -146,8 +146,135 @@ pub fn own_peak() -> u64 {
 }
 
 /// `syncfs(2)`: flushes every dirty page and inode of the file system holding `file`.
-pub fn syncfs(file: &std::fs::File) -> bool {
+pub fn syncfs(file: &std::fs::File) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     // SAFETY: the descriptor is open for the duration of the call.
-    unsafe { libc::syncfs(file.as_raw_fd()) == 0 }
+    if unsafe { libc::syncfs(file.as_raw_fd()) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// How `flock` went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Flock {
+    Taken,
+    /// Another open file description holds a conflicting lock.
+    Busy,
+}
+
+/// `flock(2)` on `file`: exclusive or shared, waiting or not. The lock lives as long as the
+/// open file description, and the kernel drops it when the process dies, however it dies.
+pub fn flock(file: &std::fs::File, exclusive: bool, wait: bool) -> std::io::Result<Flock> {
+    use std::os::fd::AsRawFd;
+    let mut op = if exclusive {
+        libc::LOCK_EX
+    } else {
+        libc::LOCK_SH
+    };
+    if !wait {
+        op |= libc::LOCK_NB;
+    }
+    loop {
+        // SAFETY: plain system call on a descriptor open for the duration of the call.
+        if unsafe { libc::flock(file.as_raw_fd(), op) } == 0 {
+            return Ok(Flock::Taken);
+        }
+        let err = std::io::Error::last_os_error();
+        match err.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => return Ok(Flock::Busy),
+            Some(libc::EINTR) => continue,
+            _ => return Err(err),
+        }
+    }
+}
+
+/// Releases a lock taken with `flock`.
+pub fn unlock(file: &std::fs::File) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: plain system call on a descriptor open for the duration of the call.
+    unsafe {
+        libc::flock(file.as_raw_fd(), libc::LOCK_UN);
+    }
+}
+
+/// The pid holding an exclusive `flock` on the file or directory with this metadata, read
+/// from `/proc/locks` (for messages only: `None` when it cannot be told).
+pub fn flock_holder(meta: &std::fs::Metadata) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let locks = std::fs::read_to_string("/proc/locks").ok()?;
+    let dev = meta.dev();
+    let major = ((dev >> 32) & 0xffff_f000) | ((dev >> 8) & 0xfff);
+    let minor = ((dev >> 12) & 0xffff_ff00) | (dev & 0xff);
+    let mut by_inode = None;
+    for line in locks.lines() {
+        // `1: FLOCK  ADVISORY  WRITE 4242 08:02:131099 0 EOF`; waiters carry a `->`.
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if fields.len() < 6 || fields[1] != "FLOCK" || fields[3] != "WRITE" {
+            continue;
+        }
+        let Ok(pid) = fields[4].parse::<u32>() else {
+            continue;
+        };
+        let mut id = fields[5].split(':');
+        let (Some(maj), Some(min), Some(ino)) = (id.next(), id.next(), id.next()) else {
+            continue;
+        };
+        if ino.parse::<u64>().ok() != Some(meta.ino()) {
+            continue;
+        }
+        let same_dev = u64::from_str_radix(maj, 16).ok() == Some(major)
+            && u64::from_str_radix(min, 16).ok() == Some(minor);
+        if same_dev {
+            return Some(pid);
+        }
+        // Stacked file systems may show another device for the same inode.
+        by_inode = Some(pid);
+    }
+    by_inode
+}
+
+/// CPU time the calling thread has used: unlike the wall clock, it does not grow while
+/// the thread waits for a core on a loaded machine.
+pub fn thread_cpu_time() -> Duration {
+    // SAFETY: timespec is plain data, fully written by clock_gettime on success.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: plain system call writing into a local.
+    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
+        return Duration::ZERO;
+    }
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Whether a process with this pid exists (it may be another program with a reused pid).
+pub fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks that the process exists and may be signalled.
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Reads a source file, refusing anything but a regular file: opening a FIFO or a device
+/// for reading could block forever or never end, so the file is opened without blocking
+/// and checked before a byte is read.
+pub fn read_regular_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.read_to_end(&mut bytes)?;
+    Ok(bytes)
 }

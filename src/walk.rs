@@ -56,6 +56,8 @@ pub enum SkipReason {
     NotUtf8,
     Unreadable,
     SymlinkLoop,
+    /// A FIFO, socket or device named like a source file.
+    NotAFile,
     ParseFailed,
     ParseTimeout,
     TaskTimeout,
@@ -86,6 +88,7 @@ impl SkipReason {
             SkipReason::NotUtf8 => "not UTF-8",
             SkipReason::Unreadable => "unreadable",
             SkipReason::SymlinkLoop => "symlink loop",
+            SkipReason::NotAFile => "not a regular file",
             SkipReason::ParseFailed => "parse failed",
             SkipReason::ParseTimeout => "parse budget exceeded",
             SkipReason::TaskTimeout => "task timed out",
@@ -159,7 +162,20 @@ pub fn walk(
                 continue;
             }
         };
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(file_type) = entry.file_type() else {
+            continue;
+        };
+        if !file_type.is_file() {
+            // Reading a FIFO or a device could block or never end; one named like a source
+            // file is reported rather than silently passed over.
+            if !file_type.is_dir()
+                && let Some(rel) = relative(root, entry.path())
+                && Lang::from_path(&rel).is_some()
+                && settings.include.as_ref().is_none_or(|i| i.is_match(&rel))
+                && !settings.exclude.is_match(&rel)
+            {
+                errors.push((rel, SkipReason::NotAFile, "not a regular file".into()));
+            }
             continue;
         }
         let Some(rel) = relative(root, entry.path()) else {
@@ -267,6 +283,9 @@ fn read_all(
 /// (same metadata as cached) is not read.
 fn read_one(rel: &str, path: &Path, max_size: u64, cache: &HashCache) -> ReadOutcome {
     let meta = std::fs::metadata(path).map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
+    if !meta.is_file() {
+        return Err((SkipReason::NotAFile, "not a regular file".into()));
+    }
     if meta.len() > max_size {
         return Err((
             SkipReason::TooLarge,
@@ -277,7 +296,8 @@ fn read_one(rel: &str, path: &Path, max_size: u64, cache: &HashCache) -> ReadOut
     if let Some(hash) = cache.get(rel, &stamp) {
         return Ok((hash.to_string(), meta.len(), stamp));
     }
-    let bytes = std::fs::read(path).map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
+    let bytes = crate::unix::read_regular_file(path)
+        .map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
     check_text(&bytes)?;
     // A file that changed while it was read gets a stamp that matches nothing, so it is
     // neither cached with the wrong hash nor trusted next time.

@@ -77,12 +77,26 @@ fn deleted_output_file_and_orphans_are_stale() {
         .expect_code(1)
         .expect_stdout_contains("symbols: output file missing");
     repo.run(&[]).expect_code(0);
-    repo.write(".state/symbols/ghost.json", "{}\n");
-    repo.run(&["--check"])
-        .expect_code(1)
+    // An output of ours (its header names its own path) that the manifest does not list is
+    // an orphan; a file that is not provably ours is somebody's and is left alone.
+    repo.write(
+        ".state/symbols/ghost.json",
+        "{\n  \"extractor\": \"symbols\",\n  \"version\": 3,\n  \"chunk\": \"ghost\",\n  \"items\": []\n}\n",
+    );
+    repo.write(".state/symbols/notes.json", "{}\n");
+    repo.write(
+        ".state/symbols/wrong.json",
+        "{\"extractor\": \"symbols\", \"chunk\": \"other\"}\n",
+    );
+    let run = repo.run(&["--check"]);
+    run.expect_code(1)
         .expect_stdout_contains("not in the manifest: symbols/ghost.json");
+    assert!(!run.stdout().contains("notes.json"), "{}", run.stdout());
+    assert!(!run.stdout().contains("wrong.json"), "{}", run.stdout());
     repo.run(&["--incremental"]).expect_code(0);
     assert!(!repo.state().join("symbols/ghost.json").exists());
+    assert!(repo.state().join("symbols/notes.json").is_file());
+    assert!(repo.state().join("symbols/wrong.json").is_file());
     repo.run(&["--check"]).expect_code(0);
 }
 

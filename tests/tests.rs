@@ -15,4 +15,5 @@ mod parallel;
 #[cfg(feature = "fault-injection")]
 mod process;
 mod resolution;
+mod safety;
 mod selection;

@@ -13,7 +13,7 @@ use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tree_sitter::{
     ParseOptions, ParseState, Parser, QueryCursor, QueryCursorOptions, QueryCursorState,
     StreamingIterator,
@@ -137,6 +137,16 @@ pub struct FileFacts {
     pub syntax_errors: u32,
     /// Items per requested extractor, in the set's order, unsorted.
     pub items: Vec<Items>,
+    /// Content hash of the bytes the items came from (empty for items read back from
+    /// stored outputs, whose hash the manifest already holds).
+    pub source_hash: String,
+}
+
+impl FileFacts {
+    pub fn with_source_hash(mut self, source: &[u8]) -> FileFacts {
+        self.source_hash = crate::hash::content_hash(source);
+        self
+    }
 }
 
 /// Why a file yielded nothing.
@@ -295,13 +305,20 @@ pub fn extract_file(
             "grammar for {lang} cannot be loaded: {e}"
         )));
     }
-    let start = Instant::now();
+    // Compiling the queries is the run's cost, not this file's: it happens (or is waited
+    // for) before the file's clock starts.
+    set.prepare(&[lang]);
+    // Thread CPU time, not the wall clock: on a loaded machine (or with more workers than
+    // cores) a file waiting for a core is not over budget, so which files are skipped does
+    // not depend on the load.
+    let start = crate::unix::thread_cpu_time();
     let limit = crate::fault::parse_budget(path, budget);
+    crate::fault::while_parsing(path);
     let mut stop: Option<ExtractError> = None;
     let check = |stop: &mut Option<ExtractError>| {
         if cancelled() {
             *stop = Some(ExtractError::Cancelled);
-        } else if start.elapsed() > limit {
+        } else if crate::unix::thread_cpu_time().saturating_sub(start) > limit {
             *stop = Some(ExtractError::OverBudget(budget));
         }
         if stop.is_some() {
@@ -338,6 +355,7 @@ pub fn extract_file(
     let mut facts = FileFacts {
         syntax_errors: count_syntax_errors(root),
         items: Vec::with_capacity(wanted.len()),
+        source_hash: String::new(),
     };
     let exports = symbols::ExportList::of(root, text, lang);
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
 /// Bumped whenever a message changes shape; parent and worker refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// Frames larger than this are corrupt: no file's facts come near it.
 const MAX_FRAME: u32 = 512 << 20;
@@ -133,6 +133,7 @@ mod tests {
                         signature: "function f()".into(),
                         doc: Some("Doc.".into()),
                     }])],
+                    source_hash: "0123".into(),
                 }),
             },
         ];

@@ -41,8 +41,17 @@ impl StateLock {
         let give_up = Instant::now() + NO_WAIT_GRACE;
         let mut told = false;
         loop {
-            if unix::flock(&dir, true, false).map_err(|e| io("lock", e))? == Flock::Taken {
-                return Ok(StateLock { _dir: dir, created });
+            match unix::flock(&dir, true, false) {
+                Ok(Flock::Taken) => return Ok(StateLock { _dir: dir, created }),
+                Ok(Flock::Busy) => {}
+                // Some network file systems cannot lock at all: the run goes on, unguarded,
+                // rather than not at all.
+                Err(e) => {
+                    eprintln!(
+                        "warning: cannot lock `{shown}` ({e}); a second run writing it at the same time would not be noticed"
+                    );
+                    return Ok(StateLock { _dir: dir, created });
+                }
             }
             let holder = describe_holder(&dir);
             if !wait {

@@ -174,6 +174,13 @@ fn parse_jobs(text: &str) -> Result<usize, RunError> {
 }
 
 impl Args {
+    /// Reads the root's `discover.toml` (when there is one) for its extractors and
+    /// installs the registry with them.
+    pub fn install_registry(&self) -> Result<(), RunError> {
+        let settings = config::load(&self.root, &Overrides::default())?;
+        crate::extract::install_registry(settings.extractors).map_err(RunError::Usage)
+    }
+
     /// Validates the arguments and loads `discover.toml`.
     pub fn resolve(self) -> Result<RunConfig, RunError> {
         let root_shown = self.root.display().to_string();
@@ -203,8 +210,17 @@ impl Args {
             ),
         };
 
+        let settings: Settings = config::load(
+            &root,
+            &Overrides {
+                max_file_size: self.max_file_size.clone(),
+            },
+        )?;
+        // Before any extractor is looked up: `--only` may name the repository's own.
+        crate::extract::install_registry(settings.extractors.clone()).map_err(RunError::Usage)?;
+
         let selected = if self.only.is_empty() {
-            ExtractorId::ALL.to_vec()
+            ExtractorId::all()
         } else {
             let mut selected = Vec::new();
             for name in &self.only {
@@ -212,7 +228,11 @@ impl Args {
                 let id = ExtractorId::from_name(name).ok_or_else(|| {
                     RunError::Usage(format!(
                         "unknown extractor `{name}` in --only; known extractors: {}",
-                        ExtractorId::ALL.map(|e| e.name()).join(", ")
+                        ExtractorId::all()
+                            .iter()
+                            .map(|e| e.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ))
                 })?;
                 if !selected.contains(&id) {
@@ -276,12 +296,6 @@ impl Args {
             None => None,
         };
         let file_timeout = parse_duration(&self.file_timeout, "--file-timeout")?;
-        let settings: Settings = config::load(
-            &root,
-            &Overrides {
-                max_file_size: self.max_file_size,
-            },
-        )?;
         let mode = if self.check {
             Mode::Check
         } else if self.incremental {
@@ -315,14 +329,22 @@ fn absolute(path: &std::path::Path) -> Result<PathBuf, RunError> {
         .map_err(|e| RunError::Usage(format!("invalid --state-dir `{}`: {e}", path.display())))
 }
 
+/// The registry's extractors (the repository's own included), a line each: name, version
+/// (`query` for a repository's query extractor, whose version is its file's hash) and
+/// description.
 pub fn list_extractors() -> String {
+    let all = ExtractorId::all();
+    let width = all.iter().map(|e| e.name().len()).max().unwrap_or(0);
     let mut out = String::new();
-    for e in ExtractorId::ALL {
+    for e in all {
+        let def = e.def();
+        let (version, description) = match def.query {
+            Some((path, _)) => ("query".to_string(), format!("{} ({path})", def.description)),
+            None => (format!("v{}", def.version), def.description.to_string()),
+        };
         out.push_str(&format!(
-            "{:<10} v{}  {}\n",
-            e.name(),
-            e.version(),
-            e.description()
+            "{:<width$}  {version:<5}  {description}\n",
+            e.name()
         ));
     }
     out

@@ -1,6 +1,8 @@
 //! `discover.toml` at the root, merged with command-line overrides into the settings a run
 //! uses.
 
+use crate::extract::UserExtractor;
+use crate::lang::Lang;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 use std::path::Path;
@@ -44,6 +46,19 @@ struct FileConfig {
     max_file_size: Option<SizeValue>,
     #[serde(default)]
     chunks: ChunkFileConfig,
+    #[serde(default)]
+    extractors: Vec<ExtractorFileConfig>,
+}
+
+/// `[[extractors]]`: a query extractor the repository brings.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExtractorFileConfig {
+    name: String,
+    #[serde(default)]
+    description: String,
+    languages: Vec<String>,
+    query: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +86,8 @@ pub struct Settings {
     pub chunk_max_files: usize,
     pub chunk_roots: GlobSet,
     pub chunk_warn_size: u64,
+    /// The repository's own query extractors, their query files read and checked.
+    pub extractors: Vec<UserExtractor>,
 }
 
 /// Overrides given on the command line.
@@ -121,6 +138,8 @@ pub fn load(root: &Path, overrides: &Overrides) -> Result<Settings, ConfigError>
     let exclude = glob_set(&file.exclude, "exclude")?;
     let chunk_roots = glob_set(&file.chunks.roots, "chunks.roots")?;
 
+    let extractors = user_extractors(root, &file.extractors)?;
+
     Ok(Settings {
         include,
         exclude,
@@ -128,7 +147,78 @@ pub fn load(root: &Path, overrides: &Overrides) -> Result<Settings, ConfigError>
         chunk_max_files,
         chunk_roots,
         chunk_warn_size,
+        extractors,
     })
+}
+
+/// Validates each `[[extractors]]` entry and reads and checks its query file: a name that is
+/// not a plain lowercase word, clashes with a built-in or repeats, an unknown language, an
+/// unreadable file or a query that does not compile is an error naming the entry.
+fn user_extractors(
+    root: &Path,
+    entries: &[ExtractorFileConfig],
+) -> Result<Vec<UserExtractor>, ConfigError> {
+    let mut out: Vec<UserExtractor> = Vec::new();
+    for entry in entries {
+        let what = format!("[[extractors]] `{}` in {CONFIG_FILE}", entry.name);
+        let value_error = |message: String| ConfigError::Value {
+            what: what.clone(),
+            message,
+        };
+        let name = entry.name.as_str();
+        let plain = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        if !plain {
+            return Err(value_error(
+                "a name is lowercase letters, digits, `-` and `_`, starting with a letter (it names the output directory)".into(),
+            ));
+        }
+        if crate::extract::is_builtin_extractor(name) {
+            return Err(value_error(format!(
+                "`{name}` is a built-in extractor; choose another name"
+            )));
+        }
+        if out.iter().any(|u| u.name == name) {
+            return Err(value_error("declared twice".into()));
+        }
+        if entry.languages.is_empty() {
+            return Err(value_error(
+                "`languages` is empty; name at least one of typescript, tsx, javascript, python"
+                    .into(),
+            ));
+        }
+        let mut langs = Vec::new();
+        for language in &entry.languages {
+            let lang = Lang::from_name(language).ok_or_else(|| {
+                value_error(format!(
+                    "unknown language `{language}`; known: typescript, tsx, javascript, python"
+                ))
+            })?;
+            if !langs.contains(&lang) {
+                langs.push(lang);
+            }
+        }
+        langs.sort();
+        let query_path = entry.query.replace('\\', "/");
+        let query_source = std::fs::read_to_string(root.join(&entry.query))
+            .map_err(|e| value_error(format!("cannot read its query `{query_path}`: {e}")))?;
+        let user = UserExtractor {
+            name: name.to_string(),
+            description: if entry.description.is_empty() {
+                format!("query extractor `{query_path}`")
+            } else {
+                entry.description.clone()
+            },
+            langs,
+            query_path,
+            query_source,
+        };
+        crate::extract::check_user_query(&user).map_err(|e| value_error(e.to_string()))?;
+        out.push(user);
+    }
+    Ok(out)
 }
 
 fn glob_set(globs: &[String], key: &'static str) -> Result<GlobSet, ConfigError> {

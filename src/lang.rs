@@ -28,6 +28,12 @@ impl Lang {
         }
     }
 
+    /// The language named as in messages and `discover.toml` (`typescript`, `tsx`,
+    /// `javascript`, `python`).
+    pub fn from_name(name: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|l| l.to_string() == name)
+    }
+
     pub fn grammar(self) -> tree_sitter::Language {
         match self {
             Lang::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),

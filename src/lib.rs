@@ -58,6 +58,11 @@ where
         }
     };
     if args.list_extractors {
+        // The repository's own extractors are listed too, so its `discover.toml` is read.
+        if let Err(e) = args.install_registry() {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
         // A closed pipe (`discover --list-extractors | head -1`) is not an error.
         let _ =
             std::io::Write::write_all(&mut std::io::stdout(), cli::list_extractors().as_bytes());

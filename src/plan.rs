@@ -109,16 +109,16 @@ pub fn staleness(
     // changed since the last run, re-resolve the stored imports of every chunk that is
     // otherwise fresh and see whether any target moved.
     let recorded_resolution = old.map(|m| m.resolution.as_str());
-    if selected.contains(&ExtractorId::Imports)
+    if selected.contains(&ExtractorId::IMPORTS)
         && recorded_resolution != Some(current.resolver.fingerprint())
     {
         for (index, chunk) in current.chunks.iter().enumerate() {
             let reasons = result.stale.entry(index).or_default();
-            if reasons.iter().any(|(e, _)| *e == ExtractorId::Imports) {
+            if reasons.iter().any(|(e, _)| *e == ExtractorId::IMPORTS) {
                 continue;
             }
             if !imports_still_resolve(state, &chunk.name, current.resolver) {
-                reasons.push((ExtractorId::Imports, Reason::ResolutionChanged));
+                reasons.push((ExtractorId::IMPORTS, Reason::ResolutionChanged));
                 reasons.sort();
             }
         }
@@ -164,7 +164,7 @@ pub fn staleness(
 /// Whether the stored `imports/<chunk>.json` resolves the same way against the current file
 /// set; an unreadable file counts as not.
 fn imports_still_resolve(state: &StateDir, chunk: &str, resolver: &Resolver) -> bool {
-    let rel = StateDir::output_rel(ExtractorId::Imports.name(), chunk);
+    let rel = StateDir::output_rel(ExtractorId::IMPORTS.name(), chunk);
     let bytes = match state.read(&rel) {
         Ok(Some(bytes)) => bytes,
         // No imports in the chunk (an output file that should exist and does not is
@@ -172,7 +172,7 @@ fn imports_still_resolve(state: &StateDir, chunk: &str, resolver: &Resolver) -> 
         Ok(None) => return true,
         Err(_) => return false,
     };
-    let Some(Items::Imports(stored)) = Items::from_output_json(ExtractorId::Imports, &bytes) else {
+    let Some(Items::Imports(stored)) = Items::from_output_json(ExtractorId::IMPORTS, &bytes) else {
         return false;
     };
     stored.into_iter().all(|mut import| {

@@ -275,6 +275,14 @@ fn run(cfg: &RunConfig) -> Result<i32, RunError> {
     let mut entries: BTreeMap<String, ChunkEntry> = old
         .map(|m| m.chunks.into_iter().map(|c| (c.name.clone(), c)).collect())
         .unwrap_or_default();
+    // Outputs of an extractor no longer registered (a query extractor taken out of
+    // `discover.toml`) can never be refreshed: they go, and their files with them.
+    for entry in entries.values_mut() {
+        entry
+            .outputs
+            .retain(|o| ExtractorId::from_name(&o.extractor).is_some());
+    }
+    entries.retain(|_, e| !e.outputs.is_empty());
     let mut tally = Tally::default();
     for (name, extractors) in removals {
         if let Some(entry) = entries.get_mut(name) {
@@ -414,7 +422,7 @@ fn run(cfg: &RunConfig) -> Result<i32, RunError> {
 
     // The resolution fingerprint may only move forward when every imports output now
     // matches it: all that were stale got re-extracted, all that were gone got removed.
-    let imports = ExtractorId::Imports;
+    let imports = ExtractorId::IMPORTS;
     let imports_caught_up = cfg.selected.contains(&imports)
         && staleness.stale.iter().all(|(index, reasons)| {
             !reasons.iter().any(|(e, _)| *e == imports)
@@ -676,7 +684,7 @@ fn finish_chunk(
         let bytes = list.to_output_json(&chunk.name);
         // The call graph has an edge per call; its files are allowed four times the size.
         let warn_size = match extractor {
-            ExtractorId::Calls => cfg.settings.chunk_warn_size.saturating_mul(4),
+            ExtractorId::CALLS => cfg.settings.chunk_warn_size.saturating_mul(4),
             _ => cfg.settings.chunk_warn_size,
         };
         if bytes.len() as u64 > warn_size {
@@ -749,7 +757,7 @@ fn assemble_manifest(
         .values()
         .flat_map(|c| c.outputs.iter().map(|o| o.extractor.as_str()))
         .collect();
-    let extractors = ExtractorId::ALL
+    let extractors = ExtractorId::all()
         .into_iter()
         .filter(|e| present.contains(e.name()))
         .map(|e| ExtractorEntry {
@@ -825,7 +833,7 @@ fn check(
             // Nothing stale: the manifest a run would write is the one on disk, unless the
             // global parts (skipped files, generator, extractor list) moved.
             if staleness.is_empty() {
-                let resolution = if cfg.selected.contains(&ExtractorId::Imports) {
+                let resolution = if cfg.selected.contains(&ExtractorId::IMPORTS) {
                     current_resolution.to_string()
                 } else {
                     old.resolution.clone()
@@ -856,6 +864,18 @@ fn check(
                         state.show(MANIFEST_FILE)
                     ));
                 }
+            }
+            let unregistered: BTreeSet<&str> = old
+                .chunks
+                .iter()
+                .flat_map(|c| c.outputs.iter())
+                .map(|o| o.extractor.as_str())
+                .filter(|name| ExtractorId::from_name(name).is_none())
+                .collect();
+            for name in unregistered {
+                problems.push(format!(
+                    "outputs of the extractor `{name}`, which is no longer registered (a run removes them)"
+                ));
             }
             let orphans = state.orphans(&expected_outputs(old), MANIFEST_FILE);
             if !orphans.is_empty() {

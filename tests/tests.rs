@@ -17,3 +17,4 @@ mod process;
 mod resolution;
 mod safety;
 mod selection;
+mod user_extractors;

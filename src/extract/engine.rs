@@ -7,13 +7,14 @@ use super::query::{Combined, QueryLoadError, compile_combined, has_query};
 use super::scan::{Anchor, Anchors, OwnQuery, Scan, for_each_anchored_match};
 use super::syntax::count_syntax_errors;
 use super::{
-    ExtractorId, Items, calls, components, hooks, imports, routes, schemas, symbols, tests, types,
+    ExtractorId, Items, Layer, calls, components, hooks, imports, query_items, routes, schemas,
+    symbols, tests, types,
 };
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tree_sitter::{
     ParseOptions, ParseState, Parser, QueryCursor, QueryCursorOptions, QueryCursorState,
     StreamingIterator,
@@ -199,7 +200,7 @@ impl Gathered {
             return None;
         }
         let (text, lang, path) = (file.text, file.lang, file.path);
-        if extractor == ExtractorId::Imports {
+        if extractor.layer() == Layer::Imports {
             imports::from_match(query, m, text, lang, path, &mut self.imports);
             return None;
         }
@@ -210,8 +211,8 @@ impl Gathered {
     }
 
     fn into_items(self, extractor: ExtractorId) -> Items {
-        match extractor {
-            ExtractorId::Symbols => Items::Symbols(self.symbols),
+        match extractor.layer() {
+            Layer::Symbols => Items::Symbols(self.symbols),
             _ => Items::Imports(self.imports),
         }
     }
@@ -311,14 +312,20 @@ pub fn extract_file(
     // Thread CPU time, not the wall clock: on a loaded machine (or with more workers than
     // cores) a file waiting for a core is not over budget, so which files are skipped does
     // not depend on the load.
-    let start = crate::unix::thread_cpu_time();
+    // A thread's CPU time never runs ahead of the wall clock, so the CPU clock (a system
+    // call, unlike `Instant::now`) is read only once the wall clock says the budget may be
+    // spent: the progress callbacks come every few hundred parser steps.
+    let start_cpu = crate::unix::thread_cpu_time();
+    let start_wall = Instant::now();
     let limit = crate::fault::parse_budget(path, budget);
     crate::fault::while_parsing(path);
     let mut stop: Option<ExtractError> = None;
     let check = |stop: &mut Option<ExtractError>| {
         if cancelled() {
             *stop = Some(ExtractError::Cancelled);
-        } else if crate::unix::thread_cpu_time().saturating_sub(start) > limit {
+        } else if start_wall.elapsed() > limit
+            && crate::unix::thread_cpu_time().saturating_sub(start_cpu) > limit
+        {
             *stop = Some(ExtractError::OverBudget(budget));
         }
         if stop.is_some() {
@@ -392,7 +399,7 @@ pub fn extract_file(
             path,
             &mut should_stop,
         );
-        if wanted.contains(&ExtractorId::Calls) {
+        if wanted.contains(&ExtractorId::CALLS) {
             call_graph = Some(calls::extract(&mut scan, &table, &mut anchors));
         } else if !anchored.is_empty() {
             collect_anchors(&mut scan, &table, &mut anchors);
@@ -406,13 +413,14 @@ pub fn extract_file(
         if !wanted.contains(&extractor) {
             continue;
         }
-        if extractor == ExtractorId::Calls {
+        let layer = extractor.layer();
+        if layer == Layer::Calls {
             facts
                 .items
                 .push(Items::Calls(call_graph.take().unwrap_or_default()));
             continue;
         }
-        if !matches!(extractor, ExtractorId::Symbols | ExtractorId::Imports) {
+        if !matches!(layer, Layer::Symbols | Layer::Imports) {
             if !admitted[pos] {
                 facts.items.push(Items::empty(extractor));
                 continue;
@@ -437,15 +445,19 @@ pub fn extract_file(
                     hits: anchoring.word_hits(text),
                 });
             }
-            let items = match extractor {
-                ExtractorId::Calls => unreachable!("taken from the walk above"),
-                ExtractorId::Components => Items::Components(components::extract(&mut scan)),
-                ExtractorId::Hooks => Items::Hooks(hooks::extract(&mut scan)),
-                ExtractorId::Routes => Items::Routes(routes::extract(&mut scan)),
-                ExtractorId::Schemas => Items::Schemas(schemas::extract(&mut scan)),
-                ExtractorId::Tests => Items::Tests(tests::extract(&mut scan)),
-                ExtractorId::Types => Items::Types(types::extract(&mut scan)),
-                ExtractorId::Symbols | ExtractorId::Imports => unreachable!("handled below"),
+            let items = match layer {
+                Layer::Components => Items::Components(components::extract(&mut scan)),
+                Layer::Hooks => Items::Hooks(hooks::extract(&mut scan)),
+                Layer::Routes => Items::Routes(routes::extract(&mut scan)),
+                Layer::Schemas => Items::Schemas(schemas::extract(&mut scan)),
+                Layer::Tests => Items::Tests(tests::extract(&mut scan)),
+                Layer::Types => Items::Types(types::extract(&mut scan)),
+                Layer::Query => Items::Query(extractor, query_items::extract(&mut scan)),
+                Layer::Calls | Layer::Symbols | Layer::Imports => {
+                    unreachable!(
+                        "the call graph is taken from the walk, symbols and imports gathered below"
+                    )
+                }
             };
             if scan.stopped() {
                 return Err(stop.unwrap_or(ExtractError::Cancelled));

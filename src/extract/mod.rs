@@ -8,7 +8,9 @@ mod hooks;
 mod imports;
 mod preorder;
 mod query;
+mod query_items;
 mod react;
+mod registry;
 mod routes;
 mod scan;
 mod schemas;
@@ -22,7 +24,12 @@ pub use components::Component;
 pub use engine::{ExtractContext, ExtractError, ExtractorSet, FileFacts, extract_file};
 pub use hooks::Hook;
 pub use imports::{Import, ImportKind};
-pub use query::{QueryLoadError, bundled_queries};
+pub use query::{QueryLoadError, bundled_queries, check_user_query};
+pub use query_items::QueryItem;
+pub use registry::{
+    ExtractorId, Layer, UserExtractor, install as install_registry,
+    is_builtin as is_builtin_extractor, user_extractors,
+};
 pub use routes::Route;
 pub use schemas::Schema;
 pub use symbols::{Symbol, SymbolKind};
@@ -32,65 +39,12 @@ pub use types::TypeDef;
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::fmt;
 
 /// Deepest start of a symbol match below the root of a scan (the file, or a class or
 /// namespace found in it); see `ExtractorId::max_start_depth`.
 const SYMBOL_MAX_DEPTH: u32 = 5;
 
-/// One extractor of the catalogue. The order of the variants is the order of the summary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ExtractorId {
-    Calls,
-    Components,
-    Hooks,
-    Imports,
-    Routes,
-    Schemas,
-    Symbols,
-    Tests,
-    Types,
-}
-
 impl ExtractorId {
-    pub const ALL: [ExtractorId; 9] = [
-        ExtractorId::Calls,
-        ExtractorId::Components,
-        ExtractorId::Hooks,
-        ExtractorId::Imports,
-        ExtractorId::Routes,
-        ExtractorId::Schemas,
-        ExtractorId::Symbols,
-        ExtractorId::Tests,
-        ExtractorId::Types,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ExtractorId::Calls => "calls",
-            ExtractorId::Components => "components",
-            ExtractorId::Hooks => "hooks",
-            ExtractorId::Imports => "imports",
-            ExtractorId::Routes => "routes",
-            ExtractorId::Schemas => "schemas",
-            ExtractorId::Symbols => "symbols",
-            ExtractorId::Tests => "tests",
-            ExtractorId::Types => "types",
-        }
-    }
-
-    /// Whether the extractor has anything to find in files of `lang`: components need JSX,
-    /// types need TypeScript, and hooks are a React (JS/TS) notion.
-    pub fn applies_to(self, lang: Lang) -> bool {
-        match self {
-            ExtractorId::Components => matches!(lang, Lang::Tsx | Lang::JavaScript),
-            ExtractorId::Hooks => lang.is_js_like(),
-            ExtractorId::Types => matches!(lang, Lang::TypeScript | Lang::Tsx),
-            _ => true,
-        }
-    }
-
     /// Whether a file can hold anything this extractor finds, judged from its path and a
     /// substring search for words every match contains. A file without them is skipped
     /// without running a query: the search costs a fraction of a query pass.
@@ -123,68 +77,22 @@ impl ExtractorId {
             "('')",
         ]);
         static PYTHON_TESTS: Words = Words::new(&["test", "Test"]);
-        let words = match (self, lang.is_js_like()) {
-            (ExtractorId::Components, _) => &COMPONENTS,
-            (ExtractorId::Hooks, _) => &HOOKS,
-            (ExtractorId::Schemas, true) => &ZOD,
-            (ExtractorId::Schemas, false) => &PYTHON_SCHEMAS,
+        let words = match (self.layer(), lang.is_js_like()) {
+            (Layer::Components, _) => &COMPONENTS,
+            (Layer::Hooks, _) => &HOOKS,
+            (Layer::Schemas, true) => &ZOD,
+            (Layer::Schemas, false) => &PYTHON_SCHEMAS,
             // Next.js route handlers are known by their path, not their text.
-            (ExtractorId::Routes, true) if routes::is_next_route_file(path) => return true,
+            (Layer::Routes, true) if routes::is_next_route_file(path) => return true,
             // The Rust layer needs a member call named after a method with a literal path
             // (`.get('/users'`), or a `.route(` call.
-            (ExtractorId::Routes, true) => return routes_gate(text),
-            (ExtractorId::Routes, false) => &PYTHON_ROUTES,
-            (ExtractorId::Tests, true) => return calls_any(text, &TEST_FUNCTIONS),
-            (ExtractorId::Tests, false) => &PYTHON_TESTS,
+            (Layer::Routes, true) => return routes_gate(text),
+            (Layer::Routes, false) => &PYTHON_ROUTES,
+            (Layer::Tests, true) => return calls_any(text, &TEST_FUNCTIONS),
+            (Layer::Tests, false) => &PYTHON_TESTS,
             _ => return true,
         };
         words.finders().iter().any(|f| f.find(text).is_some())
-    }
-
-    /// Bumped whenever the extractor's output for the same input changes, so that a new
-    /// version makes every chunk it wrote stale.
-    pub fn version(self) -> u32 {
-        match self {
-            ExtractorId::Calls => 1,
-            ExtractorId::Components => 1,
-            ExtractorId::Hooks => 1,
-            ExtractorId::Imports => 1,
-            ExtractorId::Routes => 1,
-            ExtractorId::Schemas => 1,
-            ExtractorId::Symbols => 3,
-            ExtractorId::Tests => 1,
-            ExtractorId::Types => 1,
-        }
-    }
-
-    pub fn description(self) -> &'static str {
-        match self {
-            ExtractorId::Calls => {
-                "the call graph: functions, methods and components with the calls, `new`s and JSX renders they make"
-            }
-            ExtractorId::Components => {
-                "React components: props, hooks called, child components rendered, contexts used"
-            }
-            ExtractorId::Hooks => "custom React hooks: parameters, return type, hooks called",
-            ExtractorId::Imports => {
-                "import / require / re-export statements, resolved to local files where possible"
-            }
-            ExtractorId::Routes => {
-                "HTTP endpoints: Express-style routers, Next.js route files, FastAPI / Flask / Starlette, Django urls"
-            }
-            ExtractorId::Schemas => {
-                "data schemas: Zod, pydantic models, dataclasses, TypedDicts and attrs classes, with their fields"
-            }
-            ExtractorId::Tests => {
-                "tests: Jest / Vitest / Mocha suites and cases, pytest functions and classes, unittest methods"
-            }
-            ExtractorId::Types => {
-                "TypeScript interfaces, type aliases, enums and classes' public shape, with members"
-            }
-            ExtractorId::Symbols => {
-                "functions, classes, methods, interfaces, type aliases, enums and exported variables"
-            }
-        }
     }
 
     /// How deep below a scan's root a match may start. Symbols live at module, namespace and
@@ -192,8 +100,8 @@ impl ExtractorId {
     /// scanned to depth 5 (`export > class > body > method`, `if > block > def`), and every
     /// class or namespace found is scanned again from its own node, to any nesting.
     pub fn max_start_depth(self) -> Option<u32> {
-        match self {
-            ExtractorId::Symbols => Some(SYMBOL_MAX_DEPTH),
+        match self.layer() {
+            Layer::Symbols => Some(SYMBOL_MAX_DEPTH),
             _ => None,
         }
     }
@@ -203,25 +111,11 @@ impl ExtractorId {
     /// (`export { a } from "x"` has `from` but no `import`; `importlib.import_module` and
     /// `__import__` contain `import`.)
     pub fn anchors(self, lang: Lang) -> Option<&'static [&'static str]> {
-        match (self, lang.is_js_like()) {
-            (ExtractorId::Imports, true) => Some(&["import", "require", "from"]),
-            (ExtractorId::Imports, false) => Some(&["import"]),
+        match (self.layer(), lang.is_js_like()) {
+            (Layer::Imports, true) => Some(&["import", "require", "from"]),
+            (Layer::Imports, false) => Some(&["import"]),
             _ => None,
         }
-    }
-
-    pub fn from_name(name: &str) -> Option<ExtractorId> {
-        ExtractorId::ALL.into_iter().find(|e| e.name() == name)
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
-
-impl fmt::Display for ExtractorId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
     }
 }
 
@@ -312,7 +206,8 @@ fn calls_any(text: &[u8], names: &Words) -> bool {
     })
 }
 
-/// Generates `Items`, one variant per extractor holding that extractor's item type, and the
+/// Generates `Items`, one variant per built-in extractor holding that extractor's item type
+/// (named after its layer), plus `Query` for the repository's query extractors, and the
 /// operations the driver needs on a list of any of them. Every item type has a `file` field
 /// and a total order that starts with it.
 macro_rules! items {
@@ -322,25 +217,29 @@ macro_rules! items {
         /// list only.
         #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
         pub enum Items {
-            $($variant(Vec<$item>)),*
+            $($variant(Vec<$item>),)*
+            Query(ExtractorId, Vec<QueryItem>),
         }
 
         impl Items {
             pub fn empty(extractor: ExtractorId) -> Items {
-                match extractor {
-                    $(ExtractorId::$variant => Items::$variant(Vec::new())),*
+                match extractor.layer() {
+                    $(Layer::$variant => Items::$variant(Vec::new()),)*
+                    Layer::Query => Items::Query(extractor, Vec::new()),
                 }
             }
 
             pub fn extractor(&self) -> ExtractorId {
                 match self {
-                    $(Items::$variant(_) => ExtractorId::$variant),*
+                    $(Items::$variant(_) => ExtractorId::builtin(Layer::$variant),)*
+                    Items::Query(extractor, _) => *extractor,
                 }
             }
 
             pub fn len(&self) -> usize {
                 match self {
-                    $(Items::$variant(v) => v.len()),*
+                    $(Items::$variant(v) => v.len(),)*
+                    Items::Query(_, v) => v.len(),
                 }
             }
 
@@ -348,6 +247,7 @@ macro_rules! items {
             pub fn extend(&mut self, other: Items) {
                 match (self, other) {
                     $((Items::$variant(a), Items::$variant(b)) => a.extend(b),)*
+                    (Items::Query(e, a), Items::Query(f, b)) if *e == f => a.extend(b),
                     _ => debug_assert!(false, "items of different extractors"),
                 }
             }
@@ -360,6 +260,10 @@ macro_rules! items {
                         v.sort();
                         v.dedup();
                     })*
+                    Items::Query(_, v) => {
+                        v.sort();
+                        v.dedup();
+                    }
                 }
             }
 
@@ -369,10 +273,12 @@ macro_rules! items {
                 struct Stored<T> {
                     items: Vec<T>,
                 }
-                match extractor {
-                    $(ExtractorId::$variant => serde_json::from_slice::<Stored<$item>>(bytes)
+                match extractor.layer() {
+                    $(Layer::$variant => serde_json::from_slice::<Stored<$item>>(bytes)
                         .ok()
                         .map(|s| Items::$variant(s.items)),)*
+                    Layer::Query => QueryItem::read_output(bytes)
+                        .map(|items| Items::Query(extractor, items)),
                 }
             }
 
@@ -390,6 +296,16 @@ macro_rules! items {
                             }
                         }
                     })*
+                    Items::Query(extractor, items) => {
+                        for item in items {
+                            if let Items::Query(_, list) = out
+                                .entry(item.file.clone())
+                                .or_insert_with(|| Items::Query(extractor, Vec::new()))
+                            {
+                                list.push(item);
+                            }
+                        }
+                    }
                 }
                 out
             }
@@ -404,6 +320,12 @@ macro_rules! items {
                         chunk,
                         items,
                     }),)*
+                    Items::Query(_, items) => crate::manifest::to_json_bytes(&OutputFile {
+                        extractor: extractor.name(),
+                        version: extractor.version(),
+                        chunk,
+                        items: &QueryItem::json_view(items),
+                    }),
                 }
             }
         }

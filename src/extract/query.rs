@@ -1,7 +1,7 @@
 //! The bundled query files: one per extractor and language family, compiled once, checked
 //! against the capture names their Rust layer understands.
 
-use super::ExtractorId;
+use super::registry::{ExtractorId, Layer, UserExtractor};
 use crate::lang::{Lang, QueryFamily};
 use std::ops::Range;
 use tree_sitter::Query;
@@ -27,62 +27,76 @@ macro_rules! bundled {
 }
 
 static BUNDLED: &[BundledQuery] = &[
-    bundled!(Components, TypeScript, "components", "typescript"),
-    bundled!(Components, JavaScript, "components", "javascript"),
-    bundled!(Hooks, TypeScript, "hooks", "typescript"),
-    bundled!(Hooks, JavaScript, "hooks", "javascript"),
-    bundled!(Imports, TypeScript, "imports", "typescript"),
-    bundled!(Imports, JavaScript, "imports", "javascript"),
-    bundled!(Imports, Python, "imports", "python"),
-    bundled!(Symbols, TypeScript, "symbols", "typescript"),
-    bundled!(Symbols, JavaScript, "symbols", "javascript"),
-    bundled!(Symbols, Python, "symbols", "python"),
-    bundled!(Routes, TypeScript, "routes", "typescript"),
-    bundled!(Routes, JavaScript, "routes", "javascript"),
-    bundled!(Routes, Python, "routes", "python"),
-    bundled!(Schemas, TypeScript, "schemas", "typescript"),
-    bundled!(Schemas, JavaScript, "schemas", "javascript"),
-    bundled!(Schemas, Python, "schemas", "python"),
-    bundled!(Tests, TypeScript, "tests", "typescript"),
-    bundled!(Tests, JavaScript, "tests", "javascript"),
-    bundled!(Tests, Python, "tests", "python"),
-    bundled!(Types, TypeScript, "types", "typescript"),
+    bundled!(COMPONENTS, TypeScript, "components", "typescript"),
+    bundled!(COMPONENTS, JavaScript, "components", "javascript"),
+    bundled!(HOOKS, TypeScript, "hooks", "typescript"),
+    bundled!(HOOKS, JavaScript, "hooks", "javascript"),
+    bundled!(IMPORTS, TypeScript, "imports", "typescript"),
+    bundled!(IMPORTS, JavaScript, "imports", "javascript"),
+    bundled!(IMPORTS, Python, "imports", "python"),
+    bundled!(SYMBOLS, TypeScript, "symbols", "typescript"),
+    bundled!(SYMBOLS, JavaScript, "symbols", "javascript"),
+    bundled!(SYMBOLS, Python, "symbols", "python"),
+    bundled!(ROUTES, TypeScript, "routes", "typescript"),
+    bundled!(ROUTES, JavaScript, "routes", "javascript"),
+    bundled!(ROUTES, Python, "routes", "python"),
+    bundled!(SCHEMAS, TypeScript, "schemas", "typescript"),
+    bundled!(SCHEMAS, JavaScript, "schemas", "javascript"),
+    bundled!(SCHEMAS, Python, "schemas", "python"),
+    bundled!(TESTS, TypeScript, "tests", "typescript"),
+    bundled!(TESTS, JavaScript, "tests", "javascript"),
+    bundled!(TESTS, Python, "tests", "python"),
+    bundled!(TYPES, TypeScript, "types", "typescript"),
 ];
 
 pub fn bundled_queries() -> &'static [BundledQuery] {
     BUNDLED
 }
 
-/// Whether `extractor` ships a query for `lang`'s family; one without (calls, which walks
-/// the tree, or types for Python) finds its items by other means or not at all.
+/// Whether `extractor` has a query for `lang`; one without (calls, which walks the tree, or
+/// types for Python) finds its items by other means or not at all.
 pub fn has_query(extractor: ExtractorId, lang: Lang) -> bool {
+    query_file(extractor, lang).is_some()
+}
+
+/// The query file (path and text) `extractor` runs on files of `lang`: a built-in's bundled
+/// file for the grammar's family, or a repository extractor's own file for each grammar it
+/// names.
+fn query_file(extractor: ExtractorId, lang: Lang) -> Option<(&'static str, &'static str)> {
+    let def = extractor.def();
+    if def.layer == Layer::Query {
+        return def.query.filter(|_| def.langs.contains(&lang));
+    }
     let family = lang.query_family();
     BUNDLED
         .iter()
-        .any(|q| q.extractor == extractor && q.family == family)
+        .find(|q| q.extractor == extractor && q.family == family)
+        .map(|q| (q.path, q.source))
 }
 
 /// Capture names each extractor's Rust layer reads. Names starting with `_` are private to
-/// the query (predicates) and always allowed.
-fn known_captures(extractor: ExtractorId) -> &'static [&'static str] {
-    match extractor {
-        ExtractorId::Calls => super::calls::CAPTURES,
-        ExtractorId::Components => super::components::CAPTURES,
-        ExtractorId::Hooks => super::hooks::CAPTURES,
-        ExtractorId::Imports => super::imports::CAPTURES,
-        ExtractorId::Routes => super::routes::CAPTURES,
-        ExtractorId::Schemas => super::schemas::CAPTURES,
-        ExtractorId::Symbols => super::symbols::CAPTURES,
-        ExtractorId::Tests => super::tests::CAPTURES,
-        ExtractorId::Types => super::types::CAPTURES,
-    }
+/// the query (predicates) and always allowed. `None`: any capture is read (a query
+/// extractor makes each one a field).
+fn known_captures(extractor: ExtractorId) -> Option<&'static [&'static str]> {
+    Some(match extractor.layer() {
+        Layer::Calls => super::calls::CAPTURES,
+        Layer::Components => super::components::CAPTURES,
+        Layer::Hooks => super::hooks::CAPTURES,
+        Layer::Imports => super::imports::CAPTURES,
+        Layer::Routes => super::routes::CAPTURES,
+        Layer::Schemas => super::schemas::CAPTURES,
+        Layer::Symbols => super::symbols::CAPTURES,
+        Layer::Tests => super::tests::CAPTURES,
+        Layer::Types => super::types::CAPTURES,
+        Layer::Query => return None,
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryLoadError {
     #[error("invalid query `{path}` for {lang} at {row}:{column}: {message}")]
     Syntax {
-        path: &'static str,
+        path: String,
         lang: Lang,
         row: usize,
         column: usize,
@@ -92,7 +106,7 @@ pub enum QueryLoadError {
         "query `{path}` uses unknown capture `@{capture}` at {row}:{column}; the {extractor} extractor knows: {known}"
     )]
     UnknownCapture {
-        path: &'static str,
+        path: String,
         extractor: ExtractorId,
         capture: String,
         row: usize,
@@ -101,6 +115,58 @@ pub enum QueryLoadError {
     },
     #[error("no bundled query for the {extractor} extractor and {lang}")]
     Missing { extractor: ExtractorId, lang: Lang },
+    #[error(
+        "query `{path}` of the {extractor} extractor captures no `@name`: every match needs one, it names the item"
+    )]
+    NoName { path: String, extractor: String },
+    #[error(
+        "query `{path}` of the {extractor} extractor uses the capture `@{capture}` at {row}:{column}; `@file`, `@line` and `@column` are the item's place, choose another name"
+    )]
+    ReservedCapture {
+        path: String,
+        extractor: String,
+        capture: String,
+        row: usize,
+        column: usize,
+    },
+}
+
+/// Checks a repository's query extractor before a run starts: its query compiles for
+/// every grammar it names, captures `@name`, and uses no capture that would shadow an
+/// item's place.
+pub fn check_user_query(user: &UserExtractor) -> Result<(), QueryLoadError> {
+    let path = &user.query_path;
+    let source = &user.query_source;
+    for &lang in &user.langs {
+        Query::new(&lang.grammar(), source).map_err(|e| QueryLoadError::Syntax {
+            path: path.clone(),
+            lang,
+            row: e.row + 1,
+            column: e.column + 1,
+            message: e.message.trim().to_string(),
+        })?;
+    }
+    let captures = super::anchor::capture_names(source);
+    if let Some(capture) = captures
+        .iter()
+        .find(|c| super::query_items::RESERVED.contains(&c.as_str()))
+    {
+        let (row, column) = position_of(source, &format!("@{capture}"));
+        return Err(QueryLoadError::ReservedCapture {
+            path: path.clone(),
+            extractor: user.name.clone(),
+            capture: capture.clone(),
+            row,
+            column,
+        });
+    }
+    if !captures.iter().any(|c| c == super::query_items::NAME) {
+        return Err(QueryLoadError::NoName {
+            path: path.clone(),
+            extractor: user.name.clone(),
+        });
+    }
+    Ok(())
 }
 
 /// The bundled queries of one or more extractors for one grammar, compiled as one query.
@@ -132,37 +198,33 @@ pub fn compile_combined(
     extractors: &[ExtractorId],
     lang: Lang,
 ) -> Result<Combined, QueryLoadError> {
-    let family = lang.query_family();
     let mut source = String::new();
-    let mut segments: Vec<(ExtractorId, Range<usize>, &'static BundledQuery)> = Vec::new();
+    let mut segments: Vec<(ExtractorId, Range<usize>, (&'static str, &'static str))> = Vec::new();
     for &extractor in extractors {
-        let Some(bundled) = BUNDLED
-            .iter()
-            .find(|q| q.extractor == extractor && q.family == family)
-        else {
+        let Some(file) = query_file(extractor, lang) else {
             continue;
         };
-        check_captures(extractor, bundled.path, bundled.source)?;
+        check_captures(extractor, file.0, file.1)?;
         let start = source.len();
-        source.push_str(bundled.source);
+        source.push_str(file.1);
         source.push('\n');
-        segments.push((extractor, start..source.len(), bundled));
+        segments.push((extractor, start..source.len(), file));
     }
     let query = match Query::new(&lang.grammar(), &source) {
         Ok(query) => query,
         Err(e) => {
             // Compiling the file the error is in alone gives its own row and column.
-            let (_, _, bundled) = segments
+            let (extractor, _, (path, text)) = segments
                 .iter()
                 .find(|(_, bytes, _)| bytes.contains(&e.offset))
                 .or(segments.last())
                 .ok_or(QueryLoadError::Missing {
-                    extractor: extractors.first().copied().unwrap_or(ExtractorId::Symbols),
+                    extractor: extractors.first().copied().unwrap_or(ExtractorId::SYMBOLS),
                     lang,
                 })?;
-            compile_source(bundled.extractor, lang, bundled.path, bundled.source)?;
+            compile_source(*extractor, lang, path, text)?;
             return Err(QueryLoadError::Syntax {
-                path: bundled.path,
+                path: path.to_string(),
                 lang,
                 row: e.row + 1,
                 column: e.column + 1,
@@ -192,19 +254,17 @@ pub fn compile_combined(
 
 /// Rejects capture names the extractor's Rust layer does not read, pointing at the first
 /// use.
-fn check_captures(
-    extractor: ExtractorId,
-    path: &'static str,
-    source: &str,
-) -> Result<(), QueryLoadError> {
-    let known = known_captures(extractor);
+fn check_captures(extractor: ExtractorId, path: &str, source: &str) -> Result<(), QueryLoadError> {
+    let Some(known) = known_captures(extractor) else {
+        return Ok(());
+    };
     for capture in super::anchor::capture_names(source) {
         if capture.starts_with('_') || known.contains(&capture.as_str()) {
             continue;
         }
         let (row, column) = position_of(source, &format!("@{capture}"));
         return Err(QueryLoadError::UnknownCapture {
-            path,
+            path: path.to_string(),
             extractor,
             capture,
             row,
@@ -230,11 +290,11 @@ pub fn compile(extractor: ExtractorId, lang: Lang) -> Result<Query, QueryLoadErr
 fn compile_source(
     extractor: ExtractorId,
     lang: Lang,
-    path: &'static str,
+    path: &str,
     source: &str,
 ) -> Result<Query, QueryLoadError> {
     let query = Query::new(&lang.grammar(), source).map_err(|e| QueryLoadError::Syntax {
-        path,
+        path: path.to_string(),
         lang,
         row: e.row + 1,
         column: e.column + 1,
@@ -260,7 +320,7 @@ mod tests {
     #[test]
     fn every_bundled_query_compiles_for_every_grammar_it_serves() {
         let mut compiled = 0;
-        for extractor in ExtractorId::ALL {
+        for extractor in ExtractorId::all() {
             for lang in Lang::ALL {
                 if !has_query(extractor, lang) {
                     continue;
@@ -278,9 +338,9 @@ mod tests {
     #[test]
     fn a_combined_query_gives_each_extractor_its_own_patterns() {
         for lang in Lang::ALL {
-            let combined = compile_combined(&ExtractorId::ALL, lang).unwrap();
+            let combined = compile_combined(&ExtractorId::all(), lang).unwrap();
             let mut next = 0;
-            for extractor in ExtractorId::ALL {
+            for extractor in ExtractorId::all() {
                 let Some(patterns) = combined.patterns(extractor) else {
                     assert!(!has_query(extractor, lang), "{extractor} {lang}");
                     continue;
@@ -302,8 +362,8 @@ mod tests {
     #[test]
     fn every_bundled_query_runs_at_anchors() {
         for lang in Lang::ALL {
-            let combined = compile_combined(&ExtractorId::ALL, lang).unwrap();
-            for extractor in ExtractorId::ALL {
+            let combined = compile_combined(&ExtractorId::all(), lang).unwrap();
+            for extractor in ExtractorId::all() {
                 let Some(patterns) = combined.patterns(extractor) else {
                     continue;
                 };
@@ -334,7 +394,7 @@ mod tests {
     fn unknown_captures_are_rejected_with_file_and_row() {
         let source = "(function_declaration)\n(class_declaration name: (_) @nmae) @class\n";
         let err = compile_source(
-            ExtractorId::Symbols,
+            ExtractorId::SYMBOLS,
             Lang::JavaScript,
             "extractors/x.scm",
             source,
@@ -350,7 +410,7 @@ mod tests {
     #[test]
     fn syntax_errors_point_at_the_file() {
         let err = compile_source(
-            ExtractorId::Symbols,
+            ExtractorId::SYMBOLS,
             Lang::Python,
             "extractors/y.scm",
             "(nope",

@@ -164,6 +164,7 @@ impl Dispatcher<'_, '_> {
             protocol: PROTOCOL_VERSION,
             root: self.options.root.as_os_str().as_bytes().to_vec(),
             file_budget_ms: self.options.file_budget.as_millis() as u64,
+            extractors: crate::extract::user_extractors(),
         };
         let init_ok = write_frame(&mut stdin, &init).is_ok();
 

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
 /// Bumped whenever a message changes shape; parent and worker refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Frames larger than this are corrupt: no file's facts come near it.
 const MAX_FRAME: u32 = 512 << 20;
@@ -18,6 +18,9 @@ pub enum ToWorker {
         /// The root as raw bytes, so that any path survives the trip.
         root: Vec<u8>,
         file_budget_ms: u64,
+        /// The repository's own query extractors, queries included: the worker registers
+        /// them before it reads a task that names them.
+        extractors: Vec<crate::extract::UserExtractor>,
     },
     Task(Task),
     Shutdown,
@@ -158,7 +161,7 @@ mod tests {
                 lang: Lang::Python,
                 size: 9,
             }],
-            extractors: vec![ExtractorId::Imports],
+            extractors: vec![ExtractorId::IMPORTS],
         });
         let mut buffer = Vec::new();
         write_frame(&mut buffer, &task).unwrap();

@@ -55,6 +55,11 @@ fn serve() -> Result<(), String> {
         let stdin = std::io::stdin();
         let mut input = stdin.lock();
         while let Ok(Some(message)) = read_frame::<ToWorker>(&mut input) {
+            // Task frames name the repository's own extractors: they are registered before
+            // the next frame is decoded (the main thread reports a mismatch).
+            if let ToWorker::Init { extractors, .. } = &message {
+                let _ = crate::extract::install_registry(extractors.clone());
+            }
             if tx.send(message).is_err() {
                 break;
             }
@@ -68,6 +73,7 @@ fn serve() -> Result<(), String> {
         protocol,
         root,
         file_budget_ms,
+        extractors,
     }) = rx.recv()
     else {
         return Err("expected an Init frame first".into());
@@ -77,6 +83,7 @@ fn serve() -> Result<(), String> {
             "parent speaks protocol {protocol}, this worker speaks {PROTOCOL_VERSION}"
         ));
     }
+    crate::extract::install_registry(extractors)?;
     let root = PathBuf::from(std::ffi::OsString::from_vec(root));
     let budget = Duration::from_millis(file_budget_ms);
     let mut sets: HashMap<Vec<ExtractorId>, ExtractorSet> = HashMap::new();

@@ -1,0 +1,317 @@
+//! The extractor registry: one row per extractor — the built-in catalogue, then the query
+//! extractors a repository declares in `discover.toml` — and `ExtractorId`, a row's index.
+//! Everything that differs between extractors (name, version, description, grammars, query
+//! files, word gates, the Rust layer that turns matches into items) is read from the row.
+//!
+//! The registry is built once per process: the parent installs it from `discover.toml`
+//! before anything asks for an extractor, a worker from its `Init` frame. Ids travel and are
+//! stored by name, never by index.
+
+use crate::lang::Lang;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::sync::OnceLock;
+
+/// Which Rust layer turns an extractor's matches (or the tree) into items; the engine has
+/// one arm per layer. `Query` is the generic one: an item per match, captures as fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    Calls,
+    Components,
+    Hooks,
+    Imports,
+    Routes,
+    Schemas,
+    Symbols,
+    Tests,
+    Types,
+    Query,
+}
+
+/// One extractor.
+#[derive(Debug)]
+pub struct ExtractorDef {
+    pub name: &'static str,
+    /// Bumped whenever the output for the same input changes, so that every chunk it wrote
+    /// turns stale. A query extractor's version is derived from its query file's content.
+    pub version: u32,
+    pub description: &'static str,
+    /// The grammars it runs on; it never runs on another.
+    pub langs: &'static [Lang],
+    pub layer: Layer,
+    /// A repository's own query file (repository-relative path and text), for `Query`.
+    pub query: Option<(&'static str, &'static str)>,
+}
+
+const JS_TS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript];
+const ALL_LANGS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang::Python];
+
+/// The built-in catalogue, in name order (the order of the summary and the manifest).
+const BUILTINS: [ExtractorDef; 9] = [
+    ExtractorDef {
+        name: "calls",
+        version: 1,
+        description: "the call graph: functions, methods and components with the calls, `new`s and JSX renders they make",
+        langs: ALL_LANGS,
+        layer: Layer::Calls,
+        query: None,
+    },
+    ExtractorDef {
+        name: "components",
+        version: 1,
+        description: "React components: props, hooks called, child components rendered, contexts used",
+        // Components need JSX.
+        langs: &[Lang::Tsx, Lang::JavaScript],
+        layer: Layer::Components,
+        query: None,
+    },
+    ExtractorDef {
+        name: "hooks",
+        version: 1,
+        description: "custom React hooks: parameters, return type, hooks called",
+        langs: JS_TS,
+        layer: Layer::Hooks,
+        query: None,
+    },
+    ExtractorDef {
+        name: "imports",
+        version: 1,
+        description: "import / require / re-export statements, resolved to local files where possible",
+        langs: ALL_LANGS,
+        layer: Layer::Imports,
+        query: None,
+    },
+    ExtractorDef {
+        name: "routes",
+        version: 1,
+        description: "HTTP endpoints: Express-style routers, Next.js route files, FastAPI / Flask / Starlette, Django urls",
+        langs: ALL_LANGS,
+        layer: Layer::Routes,
+        query: None,
+    },
+    ExtractorDef {
+        name: "schemas",
+        version: 1,
+        description: "data schemas: Zod, pydantic models, dataclasses, TypedDicts and attrs classes, with their fields",
+        langs: ALL_LANGS,
+        layer: Layer::Schemas,
+        query: None,
+    },
+    ExtractorDef {
+        name: "symbols",
+        version: 3,
+        description: "functions, classes, methods, interfaces, type aliases, enums and exported variables",
+        langs: ALL_LANGS,
+        layer: Layer::Symbols,
+        query: None,
+    },
+    ExtractorDef {
+        name: "tests",
+        version: 1,
+        description: "tests: Jest / Vitest / Mocha suites and cases, pytest functions and classes, unittest methods",
+        langs: ALL_LANGS,
+        layer: Layer::Tests,
+        query: None,
+    },
+    ExtractorDef {
+        name: "types",
+        version: 1,
+        description: "TypeScript interfaces, type aliases, enums and classes' public shape, with members",
+        langs: &[Lang::TypeScript, Lang::Tsx],
+        layer: Layer::Types,
+        query: None,
+    },
+];
+
+/// An extractor, by its row in the registry.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExtractorId(u16);
+
+impl ExtractorId {
+    pub const CALLS: ExtractorId = ExtractorId(0);
+    pub const COMPONENTS: ExtractorId = ExtractorId(1);
+    pub const HOOKS: ExtractorId = ExtractorId(2);
+    pub const IMPORTS: ExtractorId = ExtractorId(3);
+    pub const ROUTES: ExtractorId = ExtractorId(4);
+    pub const SCHEMAS: ExtractorId = ExtractorId(5);
+    pub const SYMBOLS: ExtractorId = ExtractorId(6);
+    pub const TESTS: ExtractorId = ExtractorId(7);
+    pub const TYPES: ExtractorId = ExtractorId(8);
+
+    pub fn def(self) -> &'static ExtractorDef {
+        &registry().defs[usize::from(self.0)]
+    }
+
+    pub fn name(self) -> &'static str {
+        self.def().name
+    }
+
+    pub fn version(self) -> u32 {
+        self.def().version
+    }
+
+    pub fn description(self) -> &'static str {
+        self.def().description
+    }
+
+    pub fn layer(self) -> Layer {
+        self.def().layer
+    }
+
+    /// Whether the extractor runs on files of `lang` at all.
+    pub fn applies_to(self, lang: Lang) -> bool {
+        self.def().langs.contains(&lang)
+    }
+
+    /// Every registered extractor, in name order.
+    pub fn all() -> Vec<ExtractorId> {
+        registry().by_name.clone()
+    }
+
+    pub fn from_name(name: &str) -> Option<ExtractorId> {
+        let defs = &registry().defs;
+        defs.iter()
+            .position(|d| d.name == name)
+            .and_then(|i| u16::try_from(i).ok())
+            .map(ExtractorId)
+    }
+
+    /// The built-in extractor with this layer (each built-in layer has exactly one).
+    pub fn builtin(layer: Layer) -> ExtractorId {
+        let index = BUILTINS
+            .iter()
+            .position(|d| d.layer == layer)
+            .unwrap_or_default();
+        ExtractorId(index as u16)
+    }
+}
+
+impl PartialOrd for ExtractorId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// By name: the order of the summary, the manifest and a chunk's outputs.
+impl Ord for ExtractorId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.name().cmp(other.name())
+    }
+}
+
+impl fmt::Display for ExtractorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Debug for ExtractorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// By name, so that a frame or a file never depends on the order rows were registered in.
+impl Serialize for ExtractorId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ExtractorId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        ExtractorId::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown extractor `{name}`")))
+    }
+}
+
+/// A query extractor declared by the repository (`[[extractors]]` in `discover.toml`), with
+/// its query file read: what the registry and the worker handshake carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserExtractor {
+    pub name: String,
+    pub description: String,
+    pub langs: Vec<Lang>,
+    /// Repository-relative path of the query file, for messages.
+    pub query_path: String,
+    pub query_source: String,
+}
+
+impl UserExtractor {
+    /// The version: the first 32 bits of the query file's hash, so that editing the query
+    /// makes the extractor's outputs stale.
+    pub fn version(&self) -> u32 {
+        let hash = blake3::hash(self.query_source.as_bytes());
+        let bytes = hash.as_bytes();
+        u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+    }
+}
+
+pub struct Registry {
+    defs: Vec<ExtractorDef>,
+    /// Every id, in name order.
+    by_name: Vec<ExtractorId>,
+    user: Vec<UserExtractor>,
+}
+
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+fn registry() -> &'static Registry {
+    REGISTRY.get_or_init(|| Registry::new(Vec::new()))
+}
+
+impl Registry {
+    fn new(user: Vec<UserExtractor>) -> Registry {
+        let mut defs: Vec<ExtractorDef> = BUILTINS.into_iter().collect();
+        for u in &user {
+            // The registry lives as long as the process: its rows borrow for `'static`.
+            let leak = |s: &str| -> &'static str { Box::leak(s.to_string().into_boxed_str()) };
+            defs.push(ExtractorDef {
+                name: leak(&u.name),
+                version: u.version(),
+                description: leak(&u.description),
+                langs: Box::leak(u.langs.clone().into_boxed_slice()),
+                layer: Layer::Query,
+                query: Some((leak(&u.query_path), leak(&u.query_source))),
+            });
+        }
+        let mut by_name: Vec<ExtractorId> =
+            (0..defs.len()).map(|i| ExtractorId(i as u16)).collect();
+        by_name.sort_by_key(|id| defs[usize::from(id.0)].name);
+        Registry {
+            defs,
+            by_name,
+            user,
+        }
+    }
+}
+
+/// Installs the registry with the repository's own extractors; once per process, before
+/// any extractor is looked up. Installing the same extractors again is a no-op; different
+/// ones are refused (the process already answered questions with the first set).
+pub fn install(user: Vec<UserExtractor>) -> Result<(), String> {
+    if let Some(existing) = REGISTRY.get() {
+        return if existing.user == user {
+            Ok(())
+        } else {
+            Err("the extractor registry was already installed with other extractors".into())
+        };
+    }
+    let _ = REGISTRY.set(Registry::new(user.clone()));
+    if registry().user == user {
+        Ok(())
+    } else {
+        Err("the extractor registry was already installed with other extractors".into())
+    }
+}
+
+/// The repository's own extractors, as installed (for the worker handshake).
+pub fn user_extractors() -> Vec<UserExtractor> {
+    registry().user.clone()
+}
+
+/// Whether `name` belongs to a built-in extractor.
+pub fn is_builtin(name: &str) -> bool {
+    BUILTINS.iter().any(|d| d.name == name)
+}

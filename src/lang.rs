@@ -15,6 +15,8 @@ pub enum Lang {
 
 impl Lang {
     pub const ALL: [Lang; 4] = [Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang::Python];
+    /// How many grammars there are: what tables by grammar (`Lang::index`) are sized by.
+    pub const COUNT: usize = Lang::ALL.len();
 
     /// The language of a path, by its extension; `None` for files we do not inventory.
     pub fn from_path(path: &str) -> Option<Lang> {

@@ -1,4 +1,4 @@
-; Custom React hooks: functions and arrows named `use` + a capital letter, at module level
+; Custom React hooks (JavaScript and TypeScript; typescript.scm inherits this): functions and arrows named `use` + a capital letter, at module level
 ; (the scan is depth-bounded). Captures:
 ;   @hook  the function, arrow or function expression
 ;   @name  the hook's name

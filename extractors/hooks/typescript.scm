@@ -1,11 +1,3 @@
-; Custom React hooks: functions and arrows named `use` + a capital letter, at module level
-; (the scan is depth-bounded). Captures:
-;   @hook  the function, arrow or function expression
-;   @name  the hook's name
-
-(function_declaration
-  name: (identifier) @name (#match? @name "^use[A-Z0-9]")) @hook
-
-(variable_declarator
-  name: (identifier) @name (#match? @name "^use[A-Z0-9]")
-  value: [(arrow_function) (function_expression)] @hook)
+; inherits: javascript
+; TypeScript and TSX share the JavaScript patterns (extractors/hooks/javascript.scm): the
+; nodes they name are the same in the TypeScript grammars.

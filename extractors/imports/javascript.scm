@@ -1,4 +1,4 @@
-; Imports in JavaScript and JSX. Captures:
+; Imports in JavaScript and JSX; typescript.scm inherits these and adds its own. Captures:
 ;   @static   an import statement (`import type` is told apart in the Rust layer)
 ;   @reexport an export statement with a `from` clause
 ;   @dynamic  `import("...")`           @require  `require("...")`

@@ -1,4 +1,4 @@
-; HTTP routes in JavaScript (and JSX). Captures:
+; HTTP routes in JavaScript, TypeScript and their JSX forms (typescript.scm inherits this). Captures:
 ;   @call  `x.get('/p', h)`, `x.route('/p')` (the start of a `.get(a).post(b)` chain) or
 ;          `x.route({ method, url, handler })`: a call on a member named after an HTTP
 ;          method, `all`, `del` or `route`.

@@ -1,4 +1,4 @@
-; Zod schemas in JavaScript. Captures:
+; Zod schemas in JavaScript and TypeScript (typescript.scm inherits this). Captures:
 ;   @schema  a variable declarator or an `export default` statement
 ;   @name    the variable's name            @value  the initializer or exported expression
 ; The Rust layer keeps module-level definitions whose value is a Zod chain.

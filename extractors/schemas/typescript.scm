@@ -1,7 +1,3 @@
-; Zod schemas in TypeScript and TSX. Captures:
-;   @schema  a variable declarator or an `export default` statement
-;   @name    the variable's name            @value  the initializer or exported expression
-; The Rust layer keeps module-level definitions whose value is a Zod chain.
-
-(variable_declarator name: (identifier) @name value: (_) @value) @schema
-(export_statement value: (_) @value) @schema
+; inherits: javascript
+; TypeScript and TSX share the JavaScript patterns (extractors/schemas/javascript.scm): the
+; nodes they name are the same in the TypeScript grammars.

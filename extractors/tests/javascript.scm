@@ -1,4 +1,4 @@
-; Test suites and cases in JavaScript (and JSX) (Jest, Vitest, Mocha, node:test). Captures:
+; Test suites and cases in JavaScript and TypeScript (typescript.scm inherits this) (Jest, Vitest, Mocha, node:test). Captures:
 ;   @call  a call whose callee is rooted at a test function: `it(...)`, `describe.skip(...)`,
 ;          `test.concurrent.each(table)(...)`, and Mocha's `before` / `after` hooks (which
 ;          only tell the framework apart).

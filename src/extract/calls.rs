@@ -498,7 +498,7 @@ pub fn walk_flags(lang: Lang, anchor_table: &[u16], call_graph: bool) -> Vec<u8>
 }
 
 fn kind_tables(lang: Lang) -> &'static KindTables {
-    static TABLES: [OnceLock<KindTables>; 4] = [const { OnceLock::new() }; 4];
+    static TABLES: [OnceLock<KindTables>; Lang::COUNT] = [const { OnceLock::new() }; Lang::COUNT];
     TABLES[lang.index()].get_or_init(|| {
         let language = lang.grammar();
         let count = language.node_kind_count();

@@ -26,7 +26,7 @@ use tree_sitter::{
 pub struct ExtractorSet {
     selected: Vec<ExtractorId>,
     /// By lang index: each selected extractor's query and where its patterns can start.
-    queries: [OnceLock<Result<Compiled, QueryLoadError>>; 4],
+    queries: [OnceLock<Result<Compiled, QueryLoadError>>; Lang::COUNT],
 }
 
 /// Each extractor's query is compiled alone. Compiled as one query, they shared the

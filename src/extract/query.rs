@@ -53,6 +53,72 @@ pub fn bundled_queries() -> &'static [BundledQuery] {
     BUNDLED
 }
 
+/// The first line of a query file that extends its extractor's JavaScript query, as
+/// tree-sitter-typescript's tags query extends JavaScript's: the JavaScript patterns come
+/// first, then this file's own. The TypeScript grammar is a superset of JavaScript's for the
+/// nodes such patterns name, and every composed query is compiled for both TypeScript
+/// grammars by the tests.
+const INHERITS_JAVASCRIPT: &str = "; inherits: javascript";
+
+/// A bundled query's text as compiled: its own, or its parent's followed by its own; and,
+/// when composed, the parent's path and line count, to point errors at the right file.
+struct Composed {
+    text: &'static str,
+    parent: Option<(&'static str, usize)>,
+}
+
+/// The composed text of every bundled query, by position in `BUNDLED`, built once.
+fn composed() -> &'static [Composed] {
+    static COMPOSED: std::sync::OnceLock<Vec<Composed>> = std::sync::OnceLock::new();
+    COMPOSED.get_or_init(|| {
+        BUNDLED
+            .iter()
+            .map(|q| {
+                let parent = q
+                    .source
+                    .starts_with(INHERITS_JAVASCRIPT)
+                    .then(|| {
+                        BUNDLED.iter().find(|p| {
+                            p.extractor == q.extractor && p.family == QueryFamily::JavaScript
+                        })
+                    })
+                    .flatten();
+                match parent {
+                    Some(parent) => {
+                        let mut text = parent.source.to_string();
+                        if !text.ends_with('\n') {
+                            text.push('\n');
+                        }
+                        let lines = text.lines().count();
+                        text.push_str(q.source);
+                        Composed {
+                            text: Box::leak(text.into_boxed_str()),
+                            parent: Some((parent.path, lines)),
+                        }
+                    }
+                    None => Composed {
+                        text: q.source,
+                        parent: None,
+                    },
+                }
+            })
+            .collect()
+    })
+}
+
+/// The file and 1-based row that `row` of the compiled text of `path` comes from.
+fn locate(path: &str, row: usize) -> (String, usize) {
+    let parent = BUNDLED
+        .iter()
+        .position(|q| q.path == path)
+        .and_then(|i| composed()[i].parent);
+    match parent {
+        Some((parent_path, lines)) if row <= lines => (parent_path.to_string(), row),
+        Some((_, lines)) => (path.to_string(), row - lines),
+        None => (path.to_string(), row),
+    }
+}
+
 /// Whether `extractor` has a query for `lang`; one without (calls, which walks the tree, or
 /// types for Python) finds its items by other means or not at all.
 pub fn has_query(extractor: ExtractorId, lang: Lang) -> bool {
@@ -70,8 +136,8 @@ fn query_file(extractor: ExtractorId, lang: Lang) -> Option<(&'static str, &'sta
     let family = lang.query_family();
     BUNDLED
         .iter()
-        .find(|q| q.extractor == extractor && q.family == family)
-        .map(|q| (q.path, q.source))
+        .position(|q| q.extractor == extractor && q.family == family)
+        .map(|i| (BUNDLED[i].path, composed()[i].text))
 }
 
 /// Capture names each extractor's Rust layer reads. Names starting with `_` are private to
@@ -223,10 +289,11 @@ pub fn compile_combined(
                     lang,
                 })?;
             compile_source(*extractor, lang, path, text)?;
+            let (path, row) = locate(path, e.row + 1);
             return Err(QueryLoadError::Syntax {
-                path: path.to_string(),
+                path,
                 lang,
-                row: e.row + 1,
+                row,
                 column: e.column + 1,
                 message: e.message.trim().to_string(),
             });
@@ -263,8 +330,9 @@ fn check_captures(extractor: ExtractorId, path: &str, source: &str) -> Result<()
             continue;
         }
         let (row, column) = position_of(source, &format!("@{capture}"));
+        let (path, row) = locate(path, row);
         return Err(QueryLoadError::UnknownCapture {
-            path: path.to_string(),
+            path,
             extractor,
             capture,
             row,
@@ -278,12 +346,9 @@ fn check_captures(extractor: ExtractorId, path: &str, source: &str) -> Result<()
 /// Compiles the bundled query of `extractor` for `lang` alone.
 #[cfg(test)]
 pub fn compile(extractor: ExtractorId, lang: Lang) -> Result<Query, QueryLoadError> {
-    let family = lang.query_family();
-    let bundled = BUNDLED
-        .iter()
-        .find(|q| q.extractor == extractor && q.family == family)
-        .ok_or(QueryLoadError::Missing { extractor, lang })?;
-    compile_source(extractor, lang, bundled.path, bundled.source)
+    let (path, text) =
+        query_file(extractor, lang).ok_or(QueryLoadError::Missing { extractor, lang })?;
+    compile_source(extractor, lang, path, text)
 }
 
 /// Compiles query text for `lang`, rejecting capture names the extractor does not read.
@@ -293,12 +358,15 @@ fn compile_source(
     path: &str,
     source: &str,
 ) -> Result<Query, QueryLoadError> {
-    let query = Query::new(&lang.grammar(), source).map_err(|e| QueryLoadError::Syntax {
-        path: path.to_string(),
-        lang,
-        row: e.row + 1,
-        column: e.column + 1,
-        message: e.message.trim().to_string(),
+    let query = Query::new(&lang.grammar(), source).map_err(|e| {
+        let (path, row) = locate(path, e.row + 1);
+        QueryLoadError::Syntax {
+            path,
+            lang,
+            row,
+            column: e.column + 1,
+            message: e.message.trim().to_string(),
+        }
     })?;
     check_captures(extractor, path, source)?;
     Ok(query)
@@ -379,6 +447,26 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn an_inheriting_query_is_its_parent_then_itself_and_errors_point_at_the_right_file() {
+        let (path, text) = query_file(ExtractorId::IMPORTS, Lang::Tsx).unwrap();
+        assert_eq!(path, "extractors/imports/typescript.scm");
+        let js = include_str!("../../extractors/imports/javascript.scm");
+        let ts = include_str!("../../extractors/imports/typescript.scm");
+        assert_eq!(text, format!("{js}{ts}"));
+        let js_lines = js.lines().count();
+        assert_eq!(
+            locate(path, 2),
+            ("extractors/imports/javascript.scm".to_string(), 2)
+        );
+        assert_eq!(locate(path, js_lines + 3), (path.to_string(), 3));
+        // A file that inherits nothing keeps its rows.
+        assert_eq!(
+            locate("extractors/symbols/typescript.scm", 9),
+            ("extractors/symbols/typescript.scm".to_string(), 9)
+        );
     }
 
     #[test]

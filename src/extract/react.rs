@@ -145,7 +145,7 @@ struct FactKinds {
 }
 
 fn fact_kinds(lang: Lang) -> &'static FactKinds {
-    static KINDS: [OnceLock<FactKinds>; 4] = [const { OnceLock::new() }; 4];
+    static KINDS: [OnceLock<FactKinds>; Lang::COUNT] = [const { OnceLock::new() }; Lang::COUNT];
     KINDS[lang.index()].get_or_init(|| {
         let language = lang.grammar();
         // 0 (the end of input) is never a node's kind: a grammar without JSX matches none.

@@ -9,7 +9,7 @@ use crate::lock::StateLock;
 use crate::manifest::{
     self, ChunkEntry, ExtractorEntry, FileEntry, MANIFEST_FILE, Manifest, OutputEntry,
 };
-use crate::orchestrator::{self, ExecOptions, ExecReport};
+use crate::orchestrator::{self, ExecOptions, ExecReport, Flow};
 use crate::plan::{self, Current, Staleness};
 use crate::resolve::Resolver;
 use crate::signals::Interrupts;
@@ -71,6 +71,8 @@ pub enum RunError {
     Chunk(#[from] ChunkError),
     #[error("bundled query failed to load (a bug in discover): {0}")]
     Query(#[from] QueryLoadError),
+    #[error(transparent)]
+    Exec(#[from] orchestrator::ExecError),
     #[error("worker pool failed: {0}")]
     Worker(String),
     #[error("cannot install the signal handler: {0}")]
@@ -383,12 +385,19 @@ fn run(cfg: &RunConfig) -> Result<i32, RunError> {
         verbose: cfg.verbose,
         progress: !cfg.quiet && !cfg.json,
     };
+    // The executor hands over outcomes and takes back a `Flow`; a failure to write a chunk
+    // is kept here, the executor told to stop, and the run ends with it once it has.
+    let mut failed: Option<RunError> = None;
     let report: ExecReport = {
-        let mut sink = |file: u32, outcome: FileOutcome| -> Result<(), RunError> {
+        let mut sink = |file: u32, outcome: FileOutcome| -> Flow {
+            if failed.is_some() {
+                return Flow::Stop;
+            }
             let Some(&(position, slot)) = owner.get(&file) else {
-                return Err(RunError::Worker(format!(
+                failed = Some(RunError::Worker(format!(
                     "an outcome arrived for file {file}, which no chunk asked for"
                 )));
+                return Flow::Stop;
             };
             let chunk = &mut pending[position];
             if chunk.outcomes[slot].replace(outcome).is_none() {
@@ -397,7 +406,7 @@ fn run(cfg: &RunConfig) -> Result<i32, RunError> {
             }
             if chunk.remaining == 0 {
                 let done = &mut pending[position];
-                finish_chunk(
+                if let Err(e) = finish_chunk(
                     cfg,
                     &state,
                     &inventory,
@@ -407,17 +416,24 @@ fn run(cfg: &RunConfig) -> Result<i32, RunError> {
                     &resolver,
                     &mut entries,
                     &mut tally,
-                )?;
+                ) {
+                    failed = Some(e);
+                    return Flow::Stop;
+                }
             }
-            Ok(())
+            Flow::Continue
         };
-        if cfg.jobs == 0 {
+        let executed = if cfg.jobs == 0 {
             let set = ExtractorSet::new(&cfg.selected);
-            orchestrator::run_sequential(tasks, &set, &options, &interrupts, &mut sink)?
+            orchestrator::run_sequential(tasks, &set, &options, &interrupts, &mut sink)
         } else {
-            orchestrator::run_parallel(tasks, &options, &interrupts, &mut sink)?
-        }
+            orchestrator::run_parallel(tasks, &options, &interrupts, &mut sink)
+        };
+        executed?
     };
+    if let Some(e) = failed {
+        return Err(e);
+    }
     let completed = pending.iter().filter(|p| p.remaining == 0).count();
 
     // The resolution fingerprint may only move forward when every imports output now

@@ -6,8 +6,7 @@
 use super::progress::Progress;
 use super::protocol::{FromWorker, PROTOCOL_VERSION, ToWorker, read_frame, write_frame};
 use super::worker::WORKER_COMMAND;
-use super::{ExecOptions, ExecReport, Sink, WorkerStats};
-use crate::run::RunError;
+use super::{ExecError, ExecOptions, ExecReport, Flow, Sink, WorkerStats};
 use crate::signals::{self, Interrupts};
 use crate::task::{Failure, FileOutcome, Task, TaskFile};
 use crate::unix;
@@ -82,7 +81,7 @@ pub fn run_parallel<'s>(
     options: &ExecOptions,
     interrupts: &Interrupts,
     sink: &'s mut Sink<'s>,
-) -> Result<ExecReport, RunError> {
+) -> Result<ExecReport, ExecError> {
     let (tx, rx) = mpsc::channel();
     let slots = options.jobs.max(1).min(tasks.len().max(1));
     let total: usize = tasks.iter().map(|t| t.files.len()).sum();
@@ -100,7 +99,9 @@ pub fn run_parallel<'s>(
         sink,
     };
     let result = dispatcher.run(&rx, interrupts);
-    dispatcher.shutdown(result.is_err() || dispatcher.report.interrupted.is_some());
+    dispatcher.shutdown(
+        result.is_err() || dispatcher.report.interrupted.is_some() || dispatcher.report.stopped,
+    );
     dispatcher.progress.finish();
     result?;
     dispatcher.report.workers = dispatcher.stats.clone();
@@ -108,13 +109,20 @@ pub fn run_parallel<'s>(
 }
 
 impl Dispatcher<'_, '_> {
-    fn run(&mut self, rx: &mpsc::Receiver<Event>, interrupts: &Interrupts) -> Result<(), RunError> {
+    fn run(
+        &mut self,
+        rx: &mpsc::Receiver<Event>,
+        interrupts: &Interrupts,
+    ) -> Result<(), ExecError> {
         for slot in 0..self.workers.len() {
             self.spawn(slot)?;
         }
         loop {
             if let Some(sig) = interrupts.received() {
                 self.report.interrupted = Some(sig);
+                return Ok(());
+            }
+            if self.report.stopped {
                 return Ok(());
             }
             self.dispatch()?;
@@ -136,9 +144,9 @@ impl Dispatcher<'_, '_> {
         }
     }
 
-    fn spawn(&mut self, slot: usize) -> Result<(), RunError> {
+    fn spawn(&mut self, slot: usize) -> Result<(), ExecError> {
         let exe = std::env::current_exe()
-            .map_err(|e| RunError::Worker(format!("cannot find the discover executable: {e}")))?;
+            .map_err(|e| ExecError::Worker(format!("cannot find the discover executable: {e}")))?;
         let mut command = Command::new(exe);
         command
             .arg(WORKER_COMMAND)
@@ -148,7 +156,7 @@ impl Dispatcher<'_, '_> {
         unix::isolate(&mut command);
         let mut child = command
             .spawn()
-            .map_err(|e| RunError::Worker(format!("cannot start a worker process: {e}")))?;
+            .map_err(|e| ExecError::Worker(format!("cannot start a worker process: {e}")))?;
         let pid = child.id();
         signals::register_worker(pid);
         let generation = self.next_generation;
@@ -156,7 +164,7 @@ impl Dispatcher<'_, '_> {
         let (Some(stdout), Some(stderr), Some(mut stdin)) =
             (child.stdout.take(), child.stderr.take(), child.stdin.take())
         else {
-            return Err(RunError::Worker("worker pipes are missing".into()));
+            return Err(ExecError::Worker("worker pipes are missing".into()));
         };
         // The child is reaped by pid (wait4), for the kernel's peak memory figure.
         drop(child);
@@ -224,7 +232,7 @@ impl Dispatcher<'_, '_> {
         Ok(())
     }
 
-    fn dispatch(&mut self) -> Result<(), RunError> {
+    fn dispatch(&mut self) -> Result<(), ExecError> {
         for slot in 0..self.workers.len() {
             if self.queue.is_empty() {
                 break;
@@ -269,7 +277,7 @@ impl Dispatcher<'_, '_> {
         Ok(())
     }
 
-    fn handle(&mut self, event: Event) -> Result<(), RunError> {
+    fn handle(&mut self, event: Event) -> Result<(), ExecError> {
         match event {
             Event::Stderr {
                 slot,
@@ -322,14 +330,14 @@ impl Dispatcher<'_, '_> {
             .filter(|w| w.generation == generation)
     }
 
-    fn on_frame(&mut self, slot: usize, frame: FromWorker) -> Result<(), RunError> {
+    fn on_frame(&mut self, slot: usize, frame: FromWorker) -> Result<(), ExecError> {
         let Some(worker) = self.workers[slot].as_mut() else {
             return Ok(());
         };
         match frame {
             FromWorker::Hello { protocol, .. } => {
                 if protocol != PROTOCOL_VERSION {
-                    return Err(RunError::Worker(format!(
+                    return Err(ExecError::Worker(format!(
                         "worker speaks protocol {protocol}, this discover speaks {PROTOCOL_VERSION}"
                     )));
                 }
@@ -373,7 +381,9 @@ impl Dispatcher<'_, '_> {
                     FileOutcome::Done(facts) => facts.items.iter().map(|i| i.len()).sum(),
                     FileOutcome::Failed(_) => 0,
                 };
-                (self.sink)(file, outcome)?;
+                if (self.sink)(file, outcome) == Flow::Stop {
+                    self.report.stopped = true;
+                }
                 self.progress.file_done(items);
             }
             FromWorker::TaskDone { task, peak } => {
@@ -409,7 +419,7 @@ impl Dispatcher<'_, '_> {
     }
 
     /// Kills workers over their time or memory budget.
-    fn enforce_limits(&mut self) -> Result<(), RunError> {
+    fn enforce_limits(&mut self) -> Result<(), ExecError> {
         for slot in 0..self.workers.len() {
             let Some(worker) = &self.workers[slot] else {
                 continue;
@@ -441,7 +451,7 @@ impl Dispatcher<'_, '_> {
 
     /// Stops the worker in `slot` (TERM, grace, KILL to its group), blames its task's
     /// unfinished files, and starts a fresh worker if work remains.
-    fn fail_worker(&mut self, slot: usize, reason: Option<Failure>) -> Result<(), RunError> {
+    fn fail_worker(&mut self, slot: usize, reason: Option<Failure>) -> Result<(), ExecError> {
         let Some(mut worker) = self.workers[slot].take() else {
             return Ok(());
         };
@@ -457,7 +467,7 @@ impl Dispatcher<'_, '_> {
         if !worker.ready {
             self.failed_starts += 1;
             if self.failed_starts >= MAX_FAILED_STARTS {
-                return Err(RunError::Worker(format!(
+                return Err(ExecError::Worker(format!(
                     "{} worker processes in a row exited before their handshake (last: {})",
                     self.failed_starts,
                     reason.describe()
@@ -490,7 +500,7 @@ impl Dispatcher<'_, '_> {
 
     /// A task of one file that failed blames that file; otherwise its unfinished files are
     /// retried (as two halves when there are several), at the front of the queue.
-    fn retry_or_blame(&mut self, running: Running, reason: Failure) -> Result<(), RunError> {
+    fn retry_or_blame(&mut self, running: Running, reason: Failure) -> Result<(), ExecError> {
         let mut files = running.unfinished;
         // Only a task of one file convicts that file: the last file of a longer task may
         // have run out of time (or memory) that the files before it used.
@@ -512,7 +522,9 @@ impl Dispatcher<'_, '_> {
                 let file = files.remove(0);
                 self.progress
                     .line(&format!("skipping {}: {}", file.path, reason.describe()));
-                (self.sink)(file.index, FileOutcome::Failed(reason))?;
+                if (self.sink)(file.index, FileOutcome::Failed(reason)) == Flow::Stop {
+                    self.report.stopped = true;
+                }
                 self.progress.file_done(0);
                 Ok(())
             }

@@ -32,8 +32,25 @@ pub struct ExecOptions {
     pub progress: bool,
 }
 
-/// Receives each file's outcome as it arrives; an error aborts the run.
-pub type Sink<'a> = dyn FnMut(u32, FileOutcome) -> Result<(), crate::run::RunError> + 'a;
+/// What the consumer of outcomes tells the executor after each one. The executor reports
+/// events and returns control: it never carries the consumer's own errors, which the
+/// consumer keeps and acts on once the executor has returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Stop dispatching, stop the workers, return (`ExecReport::stopped`).
+    Stop,
+}
+
+/// Receives each file's outcome as it arrives.
+pub type Sink<'a> = dyn FnMut(u32, FileOutcome) -> Flow + 'a;
+
+/// Why the executor itself could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("worker pool failed: {0}")]
+    Worker(String),
+}
 
 /// What running the tasks measured.
 #[derive(Debug, Default)]
@@ -46,6 +63,8 @@ pub struct ExecReport {
     pub workers: Vec<WorkerStats>,
     /// Tasks re-run after a failure (halves of a failed task).
     pub retries: usize,
+    /// The sink asked to stop before every task was done.
+    pub stopped: bool,
 }
 
 #[derive(Debug, Default, Clone)]

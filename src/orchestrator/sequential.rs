@@ -3,10 +3,9 @@
 //! meanwhile, grammar by grammar in the order the files need them.
 
 use super::progress::Progress;
-use super::{ExecOptions, ExecReport, Sink, WorkerStats};
+use super::{ExecError, ExecOptions, ExecReport, Flow, Sink, WorkerStats};
 use crate::extract::{ExtractContext, ExtractorSet};
 use crate::lang::Lang;
-use crate::run::RunError;
 use crate::signals::Interrupts;
 use crate::task::{FileOutcome, Task, run_file};
 use std::sync::atomic::Ordering;
@@ -17,7 +16,7 @@ pub fn run_sequential(
     options: &ExecOptions,
     interrupts: &Interrupts,
     sink: &mut Sink<'_>,
-) -> Result<ExecReport, RunError> {
+) -> Result<ExecReport, ExecError> {
     // The grammars in the order their first files come.
     let mut langs: Vec<Lang> = Vec::new();
     for file in tasks.iter().flat_map(|t| &t.files) {
@@ -42,7 +41,7 @@ fn extract_all(
     options: &ExecOptions,
     interrupts: &Interrupts,
     sink: &mut Sink<'_>,
-) -> Result<ExecReport, RunError> {
+) -> Result<ExecReport, ExecError> {
     let total: usize = tasks.iter().map(|t| t.files.len()).sum();
     let mut progress = Progress::new(options.progress, options.verbose, total, 1);
     let mut report = ExecReport::default();
@@ -83,8 +82,12 @@ fn extract_all(
                         FileOutcome::Done(facts) => facts.items.iter().map(|i| i.len()).sum(),
                         FileOutcome::Failed(_) => 0,
                     };
-                    sink(file.index, outcome)?;
+                    let flow = sink(file.index, outcome);
                     progress.file_done(items);
+                    if flow == Flow::Stop {
+                        report.stopped = true;
+                        break 'tasks;
+                    }
                 }
                 Err(_) => {
                     report.interrupted = interrupts.received();

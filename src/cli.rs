@@ -2,7 +2,6 @@
 
 use crate::config::{self, Overrides, Settings};
 use crate::extract::ExtractorId;
-use crate::run::{Mode, RunConfig, RunError};
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -103,25 +102,68 @@ pub struct Args {
     pub quiet: bool,
 }
 
+/// What a run does to the state directory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Full,
+    Incremental,
+    Check,
+}
+
+/// A validated run configuration, built once from the arguments.
+#[derive(Debug)]
+pub struct RunConfig {
+    pub root: PathBuf,
+    pub state_dir: PathBuf,
+    pub state_shown: String,
+    pub mode: Mode,
+    pub selected: Vec<ExtractorId>,
+    pub only_chunks: Option<Vec<String>>,
+    pub settings: Settings,
+    pub quiet: bool,
+    /// Worker processes; 0 extracts in process.
+    pub jobs: usize,
+    pub timeout: Duration,
+    pub max_memory: Option<u64>,
+    pub file_timeout: Duration,
+    pub verbose: bool,
+    pub json: bool,
+    /// Whether the per-machine hash cache is read and written.
+    pub use_cache: bool,
+    /// Whether a writing run waits for another one holding the state directory's lock.
+    pub wait_for_lock: bool,
+}
+
+/// Arguments or configuration that cannot make a run.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("cannot inventory `{path}`: {message}")]
+    Root { path: String, message: String },
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+}
+
 /// The default per-task timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Parses `5m`, `90s`, `500ms`, `1h`, `2m30s`, or a bare number of seconds.
-pub fn parse_duration(text: &str, what: &str) -> Result<Duration, RunError> {
+pub fn parse_duration(text: &str, what: &str) -> Result<Duration, CliError> {
     let err = || {
-        RunError::Usage(format!(
+        CliError::Usage(format!(
             "invalid duration `{text}` for {what}: expected e.g. 5m, 90s, 500ms, 1h30m"
         ))
     };
     let trimmed = text.trim();
     if trimmed.starts_with('-') {
-        return Err(RunError::Usage(format!(
+        return Err(CliError::Usage(format!(
             "invalid duration `{text}` for {what}: it cannot be negative (e.g. 5m, 90s, 500ms)"
         )));
     }
     let positive = |total: Duration| {
         if total.is_zero() {
-            Err(RunError::Usage(format!(
+            Err(CliError::Usage(format!(
                 "invalid duration `{text}` for {what}: it must be more than zero (e.g. 5m, 90s, 500ms)"
             )))
         } else {
@@ -161,13 +203,13 @@ pub fn parse_duration(text: &str, what: &str) -> Result<Duration, RunError> {
 pub const MIN_MAX_MEMORY: u64 = 16 << 20;
 
 /// Parses `-j`: a whole number of workers, at least 1.
-fn parse_jobs(text: &str) -> Result<usize, RunError> {
+fn parse_jobs(text: &str) -> Result<usize, CliError> {
     match text.trim().parse::<i64>() {
         Ok(n) if n >= 1 => Ok(usize::try_from(n).unwrap_or(usize::MAX)),
-        Ok(_) => Err(RunError::Usage(format!(
+        Ok(_) => Err(CliError::Usage(format!(
             "invalid value `{text}` for -j/--jobs: expected a number of worker processes, at least 1"
         ))),
-        Err(_) => Err(RunError::Usage(format!(
+        Err(_) => Err(CliError::Usage(format!(
             "invalid value `{text}` for -j/--jobs: expected a whole number of worker processes, e.g. -j 4"
         ))),
     }
@@ -176,25 +218,25 @@ fn parse_jobs(text: &str) -> Result<usize, RunError> {
 impl Args {
     /// Reads the root's `discover.toml` (when there is one) for its extractors and
     /// installs the registry with them.
-    pub fn install_registry(&self) -> Result<(), RunError> {
+    pub fn install_registry(&self) -> Result<(), CliError> {
         let settings = config::load(&self.root, &Overrides::default())?;
-        crate::extract::install_registry(settings.extractors).map_err(RunError::Usage)
+        crate::extract::install_registry(settings.extractors).map_err(CliError::Usage)
     }
 
     /// Validates the arguments and loads `discover.toml`.
-    pub fn resolve(self) -> Result<RunConfig, RunError> {
+    pub fn resolve(self) -> Result<RunConfig, CliError> {
         let root_shown = self.root.display().to_string();
-        let meta = std::fs::metadata(&self.root).map_err(|e| RunError::Root {
+        let meta = std::fs::metadata(&self.root).map_err(|e| CliError::Root {
             path: root_shown.clone(),
             message: e.to_string(),
         })?;
         if !meta.is_dir() {
-            return Err(RunError::Root {
+            return Err(CliError::Root {
                 path: root_shown,
                 message: "not a directory".to_string(),
             });
         }
-        let root = self.root.canonicalize().map_err(|e| RunError::Root {
+        let root = self.root.canonicalize().map_err(|e| CliError::Root {
             path: root_shown.clone(),
             message: e.to_string(),
         })?;
@@ -217,7 +259,7 @@ impl Args {
             },
         )?;
         // Before any extractor is looked up: `--only` may name the repository's own.
-        crate::extract::install_registry(settings.extractors.clone()).map_err(RunError::Usage)?;
+        crate::extract::install_registry(settings.extractors.clone()).map_err(CliError::Usage)?;
 
         let selected = if self.only.is_empty() {
             ExtractorId::all()
@@ -226,7 +268,7 @@ impl Args {
             for name in &self.only {
                 let name = name.trim();
                 let id = ExtractorId::from_name(name).ok_or_else(|| {
-                    RunError::Usage(format!(
+                    CliError::Usage(format!(
                         "unknown extractor `{name}` in --only; known extractors: {}",
                         ExtractorId::all()
                             .iter()
@@ -271,7 +313,7 @@ impl Args {
             (None, false) => 0,
         };
         let parallel_only = |flag: &str| {
-            RunError::Usage(format!(
+            CliError::Usage(format!(
                 "{flag} limits worker processes; add --parallel or -j N (in process, --file-timeout bounds each file)"
             ))
         };
@@ -285,7 +327,7 @@ impl Args {
             Some(text) => {
                 let limit = config::parse_size(text, "--max-memory")?;
                 if limit < MIN_MAX_MEMORY {
-                    return Err(RunError::Usage(format!(
+                    return Err(CliError::Usage(format!(
                         "--max-memory {text} is {}, below the smallest workable limit of {}: a worker needs that much before it reads a file (sizes without a unit are bytes; did you mean {text}MiB?)",
                         config::human_size(limit),
                         config::human_size(MIN_MAX_MEMORY)
@@ -324,9 +366,9 @@ impl Args {
     }
 }
 
-fn absolute(path: &std::path::Path) -> Result<PathBuf, RunError> {
+fn absolute(path: &std::path::Path) -> Result<PathBuf, CliError> {
     std::path::absolute(path)
-        .map_err(|e| RunError::Usage(format!("invalid --state-dir `{}`: {e}", path.display())))
+        .map_err(|e| CliError::Usage(format!("invalid --state-dir `{}`: {e}", path.display())))
 }
 
 /// The registry's extractors (the repository's own included), a line each: name, version

@@ -1,17 +1,45 @@
 //! Exit codes, documented once here, in `--help` and in the README.
 
-/// Success: the state was written, or `--check` found it fresh.
-pub const OK: i32 = 0;
-/// `--check` found the state stale, or some files failed while the rest was written.
-pub const STALE_OR_PARTIAL: i32 = 1;
-/// Bad usage or configuration, an unreadable root, a state directory that is not ours or
-/// is busy (`--no-wait`): nothing was written. Or an I/O error while writing: the manifest
-/// was not updated, so `--check` reports the state stale.
-pub const USAGE: i32 = 2;
-/// Interrupted by SIGINT.
-pub const INTERRUPTED: i32 = 130;
-/// Terminated by SIGTERM.
-pub const TERMINATED: i32 = 143;
+/// How a run ends, as the process's exit status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Success: the state was written, or `--check` found it fresh.
+    Ok,
+    /// `--check` found the state stale, or some files failed while the rest was written.
+    StaleOrPartial,
+    /// Bad usage or configuration, an unreadable root, a state directory that is not ours
+    /// or is busy (`--no-wait`): nothing was written. Or an I/O error while writing: the
+    /// manifest was not updated, so `--check` reports the state stale.
+    Usage,
+    /// Interrupted by SIGINT.
+    Interrupted,
+    /// Terminated by SIGTERM.
+    Terminated,
+    /// Another signal (128 + its number).
+    Signal(i32),
+}
+
+impl ExitCode {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitCode::Ok => 0,
+            ExitCode::StaleOrPartial => 1,
+            ExitCode::Usage => 2,
+            ExitCode::Interrupted => 130,
+            ExitCode::Terminated => 143,
+            ExitCode::Signal(sig) => 128 + sig,
+        }
+    }
+
+    /// The exit status of a run stopped by `sig`.
+    pub fn of_signal(sig: i32) -> ExitCode {
+        match sig {
+            libc::SIGINT => ExitCode::Interrupted,
+            libc::SIGTERM => ExitCode::Terminated,
+            _ => ExitCode::Signal(sig),
+        }
+    }
+}
 
 pub const HELP: &str = "\
 Exit codes:

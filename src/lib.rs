@@ -14,10 +14,10 @@ pub mod lang;
 pub mod lock;
 pub mod manifest;
 pub mod orchestrator;
-pub mod plan;
 pub mod resolve;
 pub mod run;
 pub mod signals;
+pub mod staleness;
 pub mod state;
 pub mod task;
 pub mod unix;
@@ -46,12 +46,12 @@ where
         Ok(args) => args,
         Err(e) => {
             let code = if e.use_stderr() {
-                exit::USAGE
+                exit::ExitCode::Usage.code()
             } else {
-                exit::OK
+                exit::ExitCode::Ok.code()
             };
             let _ = e.print();
-            if code != exit::OK && wants_json {
+            if code != exit::ExitCode::Ok.code() && wants_json {
                 print_json_error(code, e.kind().as_str().unwrap_or("invalid arguments"));
             }
             return code;
@@ -61,23 +61,26 @@ where
         // The repository's own extractors are listed too, so its `discover.toml` is read.
         if let Err(e) = args.install_registry() {
             eprintln!("error: {e}");
-            return exit::USAGE;
+            return exit::ExitCode::Usage.code();
         }
         // A closed pipe (`discover --list-extractors | head -1`) is not an error.
         let _ =
             std::io::Write::write_all(&mut std::io::stdout(), cli::list_extractors().as_bytes());
-        return exit::OK;
+        return exit::ExitCode::Ok.code();
     }
     let json = args.json;
-    let result = args.resolve().and_then(|cfg| run::execute(&cfg));
+    let result = args
+        .resolve()
+        .map_err(run::RunError::from)
+        .and_then(|cfg| run::execute(&cfg));
     match result {
-        Ok(code) => code,
+        Ok(code) => code.code(),
         Err(e) => {
             eprintln!("error: {e}");
             if json {
-                print_json_error(exit::USAGE, &e.to_string());
+                print_json_error(exit::ExitCode::Usage.code(), &e.to_string());
             }
-            exit::USAGE
+            exit::ExitCode::Usage.code()
         }
     }
 }

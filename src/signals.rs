@@ -87,11 +87,5 @@ impl Drop for Interrupts {
 }
 
 pub fn exit_code(sig: i32) -> i32 {
-    if sig == SIGTERM {
-        crate::exit::TERMINATED
-    } else if sig == SIGINT {
-        crate::exit::INTERRUPTED
-    } else {
-        128 + sig
-    }
+    crate::exit::ExitCode::of_signal(sig).code()
 }

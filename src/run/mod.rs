@@ -1,0 +1,216 @@
+//! One run of discover, in stages that have a file each: `plan` (walk and hash, chunks,
+//! staleness, the work list, tasks), the executor (`crate::orchestrator`, in process or in
+//! workers) that extracts, `write` (finished chunks into outputs, then the manifest, orphans
+//! and the flush) and `report` (the summary, or `--check`'s verdict). This file drives
+//! them. The run owns all state; extraction returns facts and never touches the disk.
+
+mod plan;
+mod report;
+mod write;
+
+use crate::chunk::ChunkError;
+use crate::cli::{CliError, Mode, RunConfig};
+use crate::config::ConfigError;
+use crate::exit::ExitCode;
+use crate::extract::{ExtractorId, ExtractorSet, QueryLoadError};
+use crate::hash_cache::HashCache;
+use crate::lock::StateLock;
+use crate::manifest::MANIFEST_FILE;
+use crate::orchestrator::{self, ExecOptions, ExecReport, Flow};
+use crate::signals::Interrupts;
+use crate::state::{StateDir, StateError};
+use crate::task::{Failure, FileOutcome};
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Cli(#[from] CliError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(
+        "{0}; the manifest was not updated, so `discover --check` reports the state stale and `discover --incremental` completes it"
+    )]
+    Unflushed(StateError),
+    #[error(transparent)]
+    Chunk(#[from] ChunkError),
+    #[error("bundled query failed to load (a bug in discover): {0}")]
+    Query(#[from] QueryLoadError),
+    #[error(transparent)]
+    Exec(#[from] orchestrator::ExecError),
+    #[error("worker pool failed: {0}")]
+    Worker(String),
+    #[error("cannot install the signal handler: {0}")]
+    Signals(std::io::Error),
+}
+
+/// What the writing stages counted.
+#[derive(Default)]
+pub struct Tally {
+    pub extracted_chunks: BTreeMap<ExtractorId, usize>,
+    /// Output files that did not exist before this run.
+    pub created: BTreeMap<ExtractorId, usize>,
+    /// Existing output files whose bytes changed (or that were removed, now empty).
+    pub rewritten: BTreeMap<ExtractorId, usize>,
+    /// Files whose outcome the executor delivered (parsed, or failed trying).
+    pub parsed: usize,
+    pub removed: usize,
+    pub failures: Vec<(String, Failure)>,
+    pub written_chunks: usize,
+}
+
+/// Runs discover and returns the exit code. A writing run holds the state directory's
+/// lock from before it looks at the directory until after its last write.
+pub fn execute(cfg: &RunConfig) -> Result<ExitCode, RunError> {
+    if cfg.mode == Mode::Check {
+        return check(cfg);
+    }
+    let lock = StateLock::acquire(&cfg.state_dir, &cfg.state_shown, cfg.wait_for_lock)?;
+    let result = write(cfg);
+    // A run refused before it wrote anything leaves no directory of its own making behind
+    // (`remove_dir` removes only an empty one).
+    if result.is_err()
+        && let Some(dir) = &lock.created
+    {
+        let _ = std::fs::remove_dir(dir);
+    }
+    result
+}
+
+fn state_dir(cfg: &RunConfig) -> StateDir {
+    let state = StateDir::new(cfg.state_dir.clone(), cfg.state_shown.clone());
+    if cfg.use_cache {
+        state.with_output_cache(HashCache::load_outputs(&cfg.root, &cfg.state_dir))
+    } else {
+        state
+    }
+}
+
+/// `--check`: plan, then judge; no lock, no write to the state.
+fn check(cfg: &RunConfig) -> Result<ExitCode, RunError> {
+    let state = state_dir(cfg);
+    // A writer that holds the lock now may have written outputs its manifest does not
+    // describe yet: asked before and after looking.
+    let writer_at_start = crate::lock::writer(&cfg.state_dir);
+    let survey = plan::survey(cfg, &state)?;
+    let writer = writer_at_start.or_else(|| crate::lock::writer(&cfg.state_dir));
+    state.store_output_cache();
+    Ok(report::check(cfg, &state, &survey, writer))
+}
+
+/// A writing run: plan, extract, write, report.
+fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
+    let state = state_dir(cfg);
+    state.check_ownership(MANIFEST_FILE)?;
+    // Under the lock, every temp file is a dead run's.
+    let leftovers = state.remove_leftover_temp_files();
+    let survey = plan::survey(cfg, &state)?;
+    if let Some(problem) = &survey.manifest_problem {
+        eprintln!("warning: {problem}; treating every chunk as stale");
+    }
+    if leftovers > 0 && !cfg.quiet {
+        eprintln!("removed {leftovers} temp file(s) left by an interrupted run");
+    }
+    let mut work = plan::work(cfg, &state, &survey)?;
+    let planned = work.pending.len();
+    let tasks = std::mem::take(&mut work.tasks);
+    let task_count = tasks.len();
+
+    // Outputs first, as chunks finish; the manifest last, so until it is renamed into place
+    // the old manifest describes the sources these outputs no longer match (stale).
+    let mut writer = write::ChunkWriter::new(cfg, &state, &survey, &work.removals);
+    writer.finish_ready(&survey, &mut work.pending)?;
+
+    let interrupts = Interrupts::install().map_err(RunError::Signals)?;
+    let options = ExecOptions {
+        root: cfg.root.clone(),
+        jobs: cfg.jobs,
+        timeout: cfg.timeout,
+        max_memory: cfg.max_memory,
+        file_budget: cfg.file_timeout,
+        grace: Duration::from_millis(1000),
+        verbose: cfg.verbose,
+        progress: !cfg.quiet && !cfg.json,
+    };
+    // The executor hands over outcomes and takes back a `Flow`; a failure to write a chunk
+    // is kept here, the executor told to stop, and the run ends with it once it has.
+    let mut failed: Option<RunError> = None;
+    let report: ExecReport = {
+        let pending = &mut work.pending;
+        let owner = &work.owner;
+        let mut sink = |file: u32, outcome: FileOutcome| -> Flow {
+            if failed.is_some() {
+                return Flow::Stop;
+            }
+            let Some(&(position, slot)) = owner.get(&file) else {
+                failed = Some(RunError::Worker(format!(
+                    "an outcome arrived for file {file}, which no chunk asked for"
+                )));
+                return Flow::Stop;
+            };
+            let chunk = &mut pending[position];
+            if chunk.outcomes[slot].replace(outcome).is_none() {
+                chunk.remaining -= 1;
+                writer.tally.parsed += 1;
+            }
+            if chunk.remaining == 0
+                && let Err(e) = writer.finish(&survey, chunk)
+            {
+                failed = Some(e);
+                return Flow::Stop;
+            }
+            Flow::Continue
+        };
+        let executed = if cfg.jobs == 0 {
+            let set = ExtractorSet::new(&cfg.selected);
+            orchestrator::run_sequential(tasks, &set, &options, &interrupts, &mut sink)
+        } else {
+            orchestrator::run_parallel(tasks, &options, &interrupts, &mut sink)
+        };
+        executed?
+    };
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let completed = work.pending.iter().filter(|p| p.remaining == 0).count();
+    let (manifest, tally) = writer.finalize(&survey, &work.pending, &|name| work.wants(name))?;
+
+    let summary = report::Summary {
+        cfg,
+        state: &state,
+        inventory: &survey.inventory,
+        chunks: &survey.chunks,
+        manifest: &manifest,
+        tally: &tally,
+        report: &report,
+        planned,
+        completed,
+        tasks: task_count,
+        reused: work.reused,
+        peaks: report::extractor_peaks(&work.pending, &survey.chunks, &report),
+        had_state: survey.old_bytes.is_some(),
+    };
+    if cfg.json {
+        summary.print_json();
+    } else if cfg.quiet {
+        summary.print_problems("");
+    } else {
+        summary.print();
+    }
+    // A signal that arrived while the manifest was written still counts.
+    let interrupted = report.interrupted.or_else(|| interrupts.received());
+    drop(interrupts);
+    if let Some(sig) = interrupted {
+        eprintln!(
+            "interrupted: {completed} of {planned} chunk(s) extracted and written, {} manifest describes them; run `discover --incremental` to finish",
+            state.show(MANIFEST_FILE)
+        );
+        return Ok(ExitCode::of_signal(sig));
+    }
+    Ok(summary.exit_code())
+}

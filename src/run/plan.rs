@@ -1,0 +1,312 @@
+//! The plan stage: walk and hash the sources, chunk them, read the manifest, decide what
+//! is stale; then, for a writing run, the work list (chunks and extractors to extract,
+//! with the items reusable from stored outputs) and the tasks that carry it.
+
+use super::RunError;
+use crate::chunk::{self, Chunk};
+use crate::cli::{Mode, RunConfig};
+use crate::extract::{ExtractorId, Items};
+use crate::hash_cache::HashCache;
+use crate::manifest::{self, ChunkEntry, FileEntry, MANIFEST_FILE, Manifest};
+use crate::resolve::Resolver;
+use crate::staleness::{self, Current, Staleness};
+use crate::state::StateDir;
+use crate::task::{self, FileOutcome, Task};
+use crate::walk::{self, Inventory};
+use std::collections::{BTreeSet, HashMap};
+
+/// The sources and the state as the manifest describes them.
+pub struct Survey {
+    pub inventory: Inventory,
+    pub chunks: Vec<Chunk>,
+    /// Per chunk, the digest of its sources (`staleness::chunk_digest`).
+    pub digests: Vec<String>,
+    pub resolver: Resolver,
+    pub old: Option<Manifest>,
+    /// The manifest's bytes, also when they do not parse.
+    pub old_bytes: Option<Vec<u8>>,
+    /// Why the manifest on disk cannot be used, when it cannot.
+    pub manifest_problem: Option<String>,
+    pub staleness: Staleness,
+}
+
+pub fn survey(cfg: &RunConfig, state: &StateDir) -> Result<Survey, RunError> {
+    let mut cache = if cfg.use_cache {
+        HashCache::load(&cfg.root, &cfg.state_dir)
+    } else {
+        HashCache::disabled()
+    };
+    let inventory = walk::walk(&cfg.root, &cfg.state_dir, &cfg.settings, &mut cache);
+    let chunks = chunk::plan_chunks(&inventory.files, &cfg.settings)?;
+    let digests: Vec<String> = chunks
+        .iter()
+        .map(|c| {
+            staleness::chunk_digest(c.files.iter().map(|&i| {
+                let f = &inventory.files[i];
+                (f.path.as_str(), f.hash.as_str())
+            }))
+        })
+        .collect();
+    let resolver = Resolver::new(&inventory.files, &inventory.ts_configs);
+    let (old, old_bytes, manifest_problem) = match state.read(MANIFEST_FILE)? {
+        None => (None, None, None),
+        Some(bytes) => match manifest::parse(&bytes, &state.show(MANIFEST_FILE)) {
+            Ok(m) => (Some(m), Some(bytes), None),
+            Err(e) => (None, Some(bytes), Some(e.to_string())),
+        },
+    };
+    // Outputs are hashed (through the per-machine cache) only when staleness decides what is
+    // written: a full run rewrites every output it selects anyway.
+    let verify_outputs = cfg.mode != Mode::Full;
+    let staleness = staleness::staleness(
+        &Current {
+            files: &inventory.files,
+            chunks: &chunks,
+            digests: &digests,
+            resolver: &resolver,
+        },
+        old.as_ref(),
+        &cfg.selected,
+        state,
+        verify_outputs,
+    );
+    Ok(Survey {
+        inventory,
+        chunks,
+        digests,
+        resolver,
+        old,
+        old_bytes,
+        manifest_problem,
+        staleness,
+    })
+}
+
+/// A chunk being extracted: outcomes arrive per file, in any order.
+pub struct PendingChunk {
+    pub chunk: usize,
+    pub extractors: Vec<ExtractorId>,
+    pub outcomes: Vec<Option<FileOutcome>>,
+    pub remaining: usize,
+}
+
+/// What a writing run does.
+pub struct Work {
+    /// The chunks to extract, in plan order, with the outcomes already known.
+    pub pending: Vec<PendingChunk>,
+    /// File index → (position in `pending`, slot in the chunk) of every file to parse.
+    pub owner: HashMap<u32, (usize, usize)>,
+    pub tasks: Vec<Task>,
+    /// Vanished chunks whose outputs of these extractors go.
+    pub removals: Vec<(String, Vec<ExtractorId>)>,
+    /// `--only-chunks`, when given.
+    pub only_chunks: Option<BTreeSet<String>>,
+    /// Files whose items are reused from stored outputs.
+    pub reused: usize,
+}
+
+impl Work {
+    /// Whether the chunk `name` is part of this run (`--only-chunks`).
+    pub fn wants(&self, name: &str) -> bool {
+        self.only_chunks.as_ref().is_none_or(|n| n.contains(name))
+    }
+}
+
+pub fn work(cfg: &RunConfig, state: &StateDir, survey: &Survey) -> Result<Work, RunError> {
+    let (chunks, staleness, old) = (&survey.chunks, &survey.staleness, survey.old.as_ref());
+    let only_chunks: Option<BTreeSet<String>> = cfg
+        .only_chunks
+        .as_ref()
+        .map(|names| names.iter().cloned().collect());
+    if let Some(named) = &only_chunks {
+        let known: BTreeSet<&str> = chunks
+            .iter()
+            .map(|c| c.name.as_str())
+            .chain(
+                old.iter()
+                    .flat_map(|m| m.chunks.iter().map(|c| c.name.as_str())),
+            )
+            .collect();
+        let unknown: Vec<&str> = named
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !known.contains(n))
+            .collect();
+        if !unknown.is_empty() {
+            return Err(RunError::Usage(format!(
+                "unknown chunk(s) in --only-chunks: {}; chunk names are listed in {}",
+                unknown.join(", "),
+                state.show(MANIFEST_FILE)
+            )));
+        }
+    }
+    let wanted = |name: &str| only_chunks.as_ref().is_none_or(|n| n.contains(name));
+    let old_entries: HashMap<&str, &ChunkEntry> = old
+        .iter()
+        .flat_map(|m| m.chunks.iter().map(|c| (c.name.as_str(), c)))
+        .collect();
+
+    // Incremental runs reuse, from the outputs on disk, the items of every file of a stale
+    // chunk whose content did not change; only changed and new files are parsed.
+    let mut owner: HashMap<u32, (usize, usize)> = HashMap::new();
+    let mut pending: Vec<PendingChunk> = Vec::new();
+    for (index, chunk) in chunks.iter().enumerate() {
+        if !wanted(&chunk.name) {
+            continue;
+        }
+        let extractors: Vec<ExtractorId> = match cfg.mode {
+            Mode::Incremental => staleness
+                .stale
+                .get(&index)
+                .map(|r| r.iter().map(|(e, _)| *e).collect())
+                .unwrap_or_default(),
+            _ => cfg.selected.clone(),
+        };
+        if extractors.is_empty() {
+            continue;
+        }
+        let outcomes = if cfg.mode == Mode::Incremental {
+            reusable_outcomes(
+                state,
+                old_entries.get(chunk.name.as_str()).copied(),
+                chunk,
+                &survey.inventory,
+                &extractors,
+            )
+        } else {
+            vec![None; chunk.files.len()]
+        };
+        let position = pending.len();
+        for (slot, &file) in chunk.files.iter().enumerate() {
+            if outcomes[slot].is_none() {
+                owner.insert(file as u32, (position, slot));
+            }
+        }
+        pending.push(PendingChunk {
+            chunk: index,
+            extractors,
+            remaining: outcomes.iter().filter(|o| o.is_none()).count(),
+            outcomes,
+        });
+    }
+    let removals: Vec<(String, Vec<ExtractorId>)> = staleness
+        .gone
+        .iter()
+        .filter(|(name, _)| wanted(name))
+        .cloned()
+        .collect();
+
+    let work_files: Vec<(Vec<usize>, Vec<ExtractorId>)> = pending
+        .iter()
+        .filter(|p| p.remaining > 0)
+        .map(|p| {
+            let files = chunks[p.chunk]
+                .files
+                .iter()
+                .zip(&p.outcomes)
+                .filter(|(_, outcome)| outcome.is_none())
+                .map(|(&file, _)| file)
+                .collect();
+            (files, p.extractors.clone())
+        })
+        .collect();
+    let files = &survey.inventory.files;
+    let work_bytes: u64 = work_files
+        .iter()
+        .flat_map(|(f, _)| f.iter().map(|&i| files[i].size))
+        .sum();
+    let tasks = task::plan_tasks(&work_files, files, task_target_bytes(work_bytes, cfg.jobs));
+    let reused = pending
+        .iter()
+        .map(|p| p.outcomes.iter().filter(|o| o.is_some()).count())
+        .sum();
+    Ok(Work {
+        pending,
+        owner,
+        tasks,
+        removals,
+        only_chunks,
+        reused,
+    })
+}
+
+/// Outcomes of the files of `chunk` that need no parsing: unchanged since the chunk's
+/// outputs were written, their items read back from those outputs. `None` for every file
+/// when the outputs cannot be reused (another extractor version, a missing or unreadable
+/// file).
+fn reusable_outcomes(
+    state: &StateDir,
+    old: Option<&ChunkEntry>,
+    chunk: &Chunk,
+    inventory: &Inventory,
+    extractors: &[ExtractorId],
+) -> Vec<Option<FileOutcome>> {
+    let none = || vec![None; chunk.files.len()];
+    let Some(old) = old else { return none() };
+    // The chunk's file list is that of its latest extraction; an output made from older
+    // sources (an `--only` run re-extracted the others since) cannot be split by it.
+    let recorded =
+        staleness::chunk_digest(old.files.iter().map(|f| (f.path.as_str(), f.hash.as_str())));
+    let mut stored: Vec<HashMap<String, Items>> = Vec::with_capacity(extractors.len());
+    for &extractor in extractors {
+        let output = old.outputs.iter().find(|o| {
+            o.extractor == extractor.name()
+                && o.version == extractor.version()
+                && o.inputs == recorded
+        });
+        let rel = StateDir::output_rel(extractor.name(), &chunk.name);
+        // Only the very bytes the manifest describes are trusted; an empty output has no
+        // file, and must have none.
+        let items = match output {
+            Some(output) if output.bytes == 0 => {
+                state.size(&rel).is_none().then(|| Items::empty(extractor))
+            }
+            Some(output) => match state.read(&rel) {
+                Ok(Some(bytes)) if crate::hash::content_hash(&bytes) == output.hash => {
+                    Items::from_output_json(extractor, &bytes)
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        match items {
+            Some(items) => stored.push(items.by_file()),
+            None => return none(),
+        }
+    }
+    let old_files: HashMap<&str, &FileEntry> =
+        old.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    chunk
+        .files
+        .iter()
+        .map(|&index| {
+            let file = &inventory.files[index];
+            let entry = old_files
+                .get(file.path.as_str())
+                .filter(|e| e.hash == file.hash)?;
+            let items = extractors
+                .iter()
+                .zip(stored.iter_mut())
+                .map(|(&e, by_file)| {
+                    by_file
+                        .remove(&file.path)
+                        .unwrap_or_else(|| Items::empty(e))
+                })
+                .collect();
+            Some(FileOutcome::Done(crate::extract::FileFacts {
+                syntax_errors: entry.syntax_errors,
+                items,
+                source_hash: String::new(),
+            }))
+        })
+        .collect()
+}
+
+/// Bytes of source per task: small enough that every worker gets several tasks (balance),
+/// large enough that the per-task round trip stays negligible.
+fn task_target_bytes(work_bytes: u64, jobs: usize) -> u64 {
+    if jobs == 0 {
+        return u64::MAX;
+    }
+    (work_bytes / (jobs as u64 * 8)).clamp(64 << 10, 2 << 20)
+}

@@ -11,7 +11,7 @@
 use super::preorder::{NO_DESCEND, Preorder, QUIET_LEAF};
 use super::react::{is_js_function, rendered_component, returns_jsx};
 use super::scan::{Anchor, Scan};
-use super::syntax::{one_line, position, string_literal, text, text_head};
+use super::syntax::{one_line, position, text, text_head};
 use crate::lang::Lang;
 use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
@@ -158,7 +158,14 @@ pub fn extract<'t>(
     let lang = scan.lang;
     let path = scan.path;
     let root = scan.root;
-    let imports = import_bindings(root, source, lang);
+    // Local name → (module as written, name imported from it, `*` for the module itself,
+    // `default` for a default import); a later import of the same name wins.
+    let imports: HashMap<&str, (&str, &str)> = scan
+        .imports()
+        .bindings()
+        .filter(|(statement, _)| !statement.wrapped)
+        .map(|(_, b)| (b.local.as_str(), (b.module.as_str(), b.imported.as_str())))
+        .collect();
     let mut defs: Vec<Def<'_>> = vec![Def {
         locals: Vec::new(),
         name: "<module>".to_string(),
@@ -276,11 +283,11 @@ pub fn extract<'t>(
                 let root_name = edge.callee.split('.').next().unwrap_or("");
                 if let Some((module, imported)) = imports.get(root_name) {
                     let rest = edge.callee[root_name.len()..].trim_start_matches('.');
-                    edge.module = Some(module.clone());
-                    edge.imported = Some(match (imported.as_str(), rest.is_empty()) {
+                    edge.module = Some(module.to_string());
+                    edge.imported = Some(match (*imported, rest.is_empty()) {
                         // `ns.fn()` through `import * as ns`: the module's `fn`.
                         ("*", false) => rest.split('.').next().unwrap_or(rest).to_string(),
-                        _ => imported.clone(),
+                        _ => imported.to_string(),
                     });
                 }
             }
@@ -962,189 +969,4 @@ fn resolve_local(
         scope = defs[scope].parent;
     }
     index.get(callee).copied()
-}
-
-/// The names a file binds by top-level imports: local name → (module as written, name
-/// imported from it, `*` for the module itself, `default` for a default import).
-fn import_bindings(root: Node<'_>, source: &[u8], lang: Lang) -> HashMap<String, (String, String)> {
-    let mut bindings = HashMap::default();
-    let mut statements = vec![root];
-    while let Some(parent) = statements.pop() {
-        let mut cursor = parent.walk();
-        for statement in parent.named_children(&mut cursor) {
-            match statement.kind() {
-                "import_statement" if lang.is_js_like() => {
-                    js_import(statement, source, &mut bindings);
-                }
-                "lexical_declaration" | "variable_declaration" => {
-                    js_require(statement, source, &mut bindings);
-                }
-                "import_statement" | "import_from_statement" => {
-                    python_import(statement, source, &mut bindings);
-                }
-                // Python imports guarded by `try`/`if` at module level.
-                "if_statement" | "try_statement" | "block" | "else_clause" | "except_clause"
-                    if lang == Lang::Python =>
-                {
-                    statements.push(statement);
-                }
-                _ => {}
-            }
-        }
-    }
-    bindings
-}
-
-fn js_import(statement: Node<'_>, source: &[u8], out: &mut HashMap<String, (String, String)>) {
-    let Some(module) = statement
-        .child_by_field_name("source")
-        .and_then(|s| string_literal(s, source))
-    else {
-        return;
-    };
-    let mut cursor = statement.walk();
-    let Some(clause) = statement
-        .named_children(&mut cursor)
-        .find(|c| c.kind() == "import_clause")
-    else {
-        return;
-    };
-    let mut inner = clause.walk();
-    for part in clause.named_children(&mut inner) {
-        match part.kind() {
-            "identifier" => {
-                out.insert(
-                    text(part, source).to_string(),
-                    (module.to_string(), "default".to_string()),
-                );
-            }
-            "namespace_import" => {
-                if let Some(name) = part.named_child(0) {
-                    out.insert(
-                        text(name, source).to_string(),
-                        (module.to_string(), "*".to_string()),
-                    );
-                }
-            }
-            "named_imports" => {
-                let mut specs = part.walk();
-                for spec in part.named_children(&mut specs) {
-                    let Some(name) = spec.child_by_field_name("name") else {
-                        continue;
-                    };
-                    let local = spec.child_by_field_name("alias").unwrap_or(name);
-                    out.insert(
-                        text(local, source).to_string(),
-                        (module.to_string(), text(name, source).to_string()),
-                    );
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// `const x = require("m")` and `const { a, b: c } = require("m")`.
-fn js_require(statement: Node<'_>, source: &[u8], out: &mut HashMap<String, (String, String)>) {
-    let mut cursor = statement.walk();
-    for declarator in statement.named_children(&mut cursor) {
-        let (Some(name), Some(value)) = (
-            declarator.child_by_field_name("name"),
-            declarator.child_by_field_name("value"),
-        ) else {
-            continue;
-        };
-        if value.kind() != "call_expression"
-            || value
-                .child_by_field_name("function")
-                .is_none_or(|f| text(f, source) != "require")
-        {
-            continue;
-        }
-        let Some(module) = value
-            .child_by_field_name("arguments")
-            .and_then(|a| a.named_child(0))
-            .and_then(|s| string_literal(s, source))
-        else {
-            continue;
-        };
-        match name.kind() {
-            "identifier" => {
-                out.insert(
-                    text(name, source).to_string(),
-                    (module.to_string(), "*".to_string()),
-                );
-            }
-            "object_pattern" => {
-                let mut props = name.walk();
-                for property in name.named_children(&mut props) {
-                    let (imported, local) = match property.kind() {
-                        "shorthand_property_identifier_pattern" => (property, property),
-                        "pair_pattern" => match (
-                            property.child_by_field_name("key"),
-                            property.child_by_field_name("value"),
-                        ) {
-                            (Some(k), Some(v)) if v.kind() == "identifier" => (k, v),
-                            _ => continue,
-                        },
-                        _ => continue,
-                    };
-                    out.insert(
-                        text(local, source).to_string(),
-                        (module.to_string(), text(imported, source).to_string()),
-                    );
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn python_import(statement: Node<'_>, source: &[u8], out: &mut HashMap<String, (String, String)>) {
-    if statement.kind() == "import_statement" {
-        let mut cursor = statement.walk();
-        for name in statement.children_by_field_name("name", &mut cursor) {
-            match name.kind() {
-                "aliased_import" => {
-                    if let (Some(module), Some(alias)) = (
-                        name.child_by_field_name("name"),
-                        name.child_by_field_name("alias"),
-                    ) {
-                        out.insert(
-                            text(alias, source).to_string(),
-                            (text(module, source).to_string(), "*".to_string()),
-                        );
-                    }
-                }
-                _ => {
-                    // `import a.b` binds `a`.
-                    let written = text(name, source);
-                    let first = written.split('.').next().unwrap_or(written);
-                    out.insert(first.to_string(), (first.to_string(), "*".to_string()));
-                }
-            }
-        }
-        return;
-    }
-    let Some(module) = statement.child_by_field_name("module_name") else {
-        return;
-    };
-    let module_text = text(module, source).to_string();
-    let mut cursor = statement.walk();
-    for name in statement.children_by_field_name("name", &mut cursor) {
-        let (imported, local) = match name.kind() {
-            "aliased_import" => match (
-                name.child_by_field_name("name"),
-                name.child_by_field_name("alias"),
-            ) {
-                (Some(n), Some(a)) => (text(n, source), text(a, source)),
-                _ => continue,
-            },
-            _ => (text(name, source), text(name, source)),
-        };
-        out.insert(
-            local.to_string(),
-            (module_text.clone(), imported.to_string()),
-        );
-    }
 }

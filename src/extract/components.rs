@@ -52,13 +52,9 @@ pub enum ComponentKind {
 
 /// Export status of module-level definitions: the file's separate export statements
 /// (`symbols::ExportList`) plus an `export` in front of the definition itself.
-pub struct ModuleExports(ExportList);
+pub struct ModuleExports<'a>(pub &'a ExportList);
 
-impl ModuleExports {
-    pub fn of(root: Node<'_>, source: &[u8], lang: Lang) -> ModuleExports {
-        ModuleExports(ExportList::of(root, source, lang))
-    }
-
+impl ModuleExports<'_> {
     /// Whether the definition `node` named `name` is exported, and whether as the default:
     /// by an `export` in front of it or by a separate statement.
     pub fn status(&self, node: Node<'_>, name: &str) -> (bool, bool) {
@@ -91,7 +87,7 @@ struct Wrapping {
 
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
     let source = scan.text;
-    let exports = ModuleExports::of(scan.root, source, scan.lang);
+    let exports = ModuleExports(scan.exports);
     let mut found: Vec<Component> = Vec::new();
     let mut wrappings: Vec<Wrapping> = Vec::new();
     let root = scan.root;
@@ -374,7 +370,7 @@ fn class_component(
     name: &str,
     source: &[u8],
     path: &str,
-    exports: &ModuleExports,
+    exports: &ModuleExports<'_>,
     lang: Lang,
 ) -> Option<Component> {
     let heritage = {

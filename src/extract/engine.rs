@@ -4,7 +4,7 @@
 use super::anchor::Anchoring;
 use super::preorder::Preorder;
 use super::query::{Combined, QueryLoadError, compile_combined, has_query};
-use super::scan::{Anchor, Anchors, OwnQuery, Scan, for_each_anchored_match};
+use super::scan::{Anchor, Anchors, FileContext, OwnQuery, Scan, for_each_anchored_match};
 use super::syntax::count_syntax_errors;
 use super::{
     ExtractorId, Items, Layer, calls, components, hooks, imports, query_items, routes, schemas,
@@ -364,7 +364,9 @@ pub fn extract_file(
         items: Vec::with_capacity(wanted.len()),
         source_hash: String::new(),
     };
-    let exports = symbols::ExportList::of(root, text, lang);
+    // Facts every extractor may ask for, computed once per file.
+    let file_cx = FileContext::new(root, text, lang, path);
+    let exports = &file_cx.exports;
 
     // Which wanted extractors can find anything in this file.
     let admitted: Vec<bool> = set
@@ -390,15 +392,7 @@ pub fn extract_file(
     {
         let table = anchor_table(lang, &anchored);
         let mut should_stop = || check(&mut stop).is_break();
-        let mut scan = Scan::new(
-            None,
-            &mut ctx.cursor,
-            root,
-            text,
-            lang,
-            path,
-            &mut should_stop,
-        );
+        let mut scan = Scan::new(None, &mut ctx.cursor, &file_cx, &mut should_stop);
         if wanted.contains(&ExtractorId::CALLS) {
             call_graph = Some(calls::extract(&mut scan, &table, &mut anchors));
         } else if !anchored.is_empty() {
@@ -427,15 +421,7 @@ pub fn extract_file(
             }
             let query = set.query(pos, lang)?;
             let mut should_stop = || check(&mut stop).is_break();
-            let mut scan = Scan::new(
-                query,
-                &mut ctx.cursor,
-                root,
-                text,
-                lang,
-                path,
-                &mut should_stop,
-            );
+            let mut scan = Scan::new(query, &mut ctx.cursor, &file_cx, &mut should_stop);
             if let Some(bit) = anchored.iter().position(|(p, _)| *p == pos) {
                 let anchoring = anchored[bit].1;
                 scan = scan.with_anchors(Anchors {
@@ -474,7 +460,7 @@ pub fn extract_file(
             text,
             lang,
             path,
-            exports: &exports,
+            exports,
         };
         if let (Some(bit), Some(anchoring)) =
             (anchored.iter().position(|(p, _)| *p == pos), anchoring)

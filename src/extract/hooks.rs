@@ -33,7 +33,7 @@ pub struct Hook {
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Hook> {
     let source = scan.text;
     let path = scan.path;
-    let exports = ModuleExports::of(scan.root, source, scan.lang);
+    let exports = ModuleExports(scan.exports);
     let mut found = Vec::new();
     let root = scan.root;
     let lang = scan.lang;

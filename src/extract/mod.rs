@@ -1,6 +1,7 @@
 //! The extractor catalogue and the per-file engine that runs it.
 
 mod anchor;
+mod bindings;
 mod calls;
 mod components;
 mod engine;

@@ -1,6 +1,7 @@
 //! The `routes` extractor: HTTP endpoints declared with Express-style routers (Express, Koa,
 //! Fastify, Hono), Next.js route files, FastAPI / Flask / Starlette and Django url patterns.
 
+use super::bindings::{ImportKind, Imports};
 use super::scan::Scan;
 use super::syntax::{named_args, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
@@ -95,7 +96,7 @@ fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     if let Some(next) = next_route(file) {
         next_routes(scan.root, src, file, &next, out);
     }
-    let framework = js_framework(scan.root, src);
+    let framework = js_framework(scan.imports());
     let mut calls = Vec::new();
     scan.matches(scan.root, None, |m| {
         if let Some(call) = m.get("call") {
@@ -356,78 +357,20 @@ fn looks_like_router(name: &str) -> bool {
 /// The server framework a file imports (`import`, or `require` in a top-level declaration),
 /// in document order; failing that, a binding named after one (`const express =
 /// require('../..')`).
-fn js_framework(root: Node<'_>, src: &[u8]) -> Option<&'static str> {
+fn js_framework(imports: &Imports) -> Option<&'static str> {
     let mut by_binding = None;
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
-        match statement.kind() {
-            "import_statement" => {
-                if let Some(fw) = statement
-                    .child_by_field_name("source")
-                    .and_then(|s| string_literal(s, src))
-                    .and_then(framework_of_module)
-                {
-                    return Some(fw);
-                }
-                if by_binding.is_none() {
-                    let mut c = statement.walk();
-                    let clause = statement
-                        .named_children(&mut c)
-                        .find(|n| n.kind() == "import_clause");
-                    if let Some(clause) = clause {
-                        let mut c2 = clause.walk();
-                        by_binding = clause
-                            .named_children(&mut c2)
-                            .find(|n| n.kind() == "identifier")
-                            .and_then(|n| framework_of_binding(text(n, src)));
-                    }
-                }
-            }
-            "lexical_declaration" | "variable_declaration" => {
-                let mut c = statement.walk();
-                for declarator in statement.named_children(&mut c) {
-                    let Some(value) = declarator.child_by_field_name("value") else {
-                        continue;
-                    };
-                    let Some(module) = required_module(value, src) else {
-                        continue;
-                    };
-                    if let Some(fw) = framework_of_module(module) {
-                        return Some(fw);
-                    }
-                    if by_binding.is_none() {
-                        by_binding = declarator
-                            .child_by_field_name("name")
-                            .and_then(|n| framework_of_binding(text(n, src)));
-                    }
-                }
-            }
-            _ => {}
+    for statement in &imports.statements {
+        if !matches!(statement.kind, ImportKind::Import | ImportKind::Require) {
+            continue;
+        }
+        if let Some(fw) = framework_of_module(&statement.module) {
+            return Some(fw);
+        }
+        if by_binding.is_none() {
+            by_binding = statement.declared.as_deref().and_then(framework_of_binding);
         }
     }
     by_binding
-}
-
-/// `x` of `require('x')`, also under `require('x')()` / `require('x').Router`.
-fn required_module<'s>(value: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
-    let mut node = value;
-    for _ in 0..4 {
-        match node.kind() {
-            "call_expression" => {
-                let function = node.child_by_field_name("function")?;
-                if function.kind() == "identifier" && text(function, src) == "require" {
-                    let arguments = node.child_by_field_name("arguments")?;
-                    let first = *named_args(arguments).first()?;
-                    return string_literal(first, src);
-                }
-                node = function;
-            }
-            "member_expression" => node = node.child_by_field_name("object")?,
-            "await_expression" => node = node.named_child(0)?,
-            _ => return None,
-        }
-    }
-    None
 }
 
 fn framework_of_module(module: &str) -> Option<&'static str> {
@@ -599,7 +542,7 @@ const PYTHON_MAX_DEPTH: u32 = 10;
 fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     let src = scan.text;
     let file = scan.path;
-    let framework = python_framework(scan.root, src);
+    let framework = python_framework(scan.imports());
     let mut found: Vec<(&str, Node<'_>)> = Vec::new();
     scan.matches(scan.root, Some(PYTHON_MAX_DEPTH), |m| {
         if let Some(found_kind) = m.kind_besides(&[]) {
@@ -619,29 +562,18 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
 }
 
 /// `fastapi`, `flask` or `starlette`, from the first module-level import of one.
-fn python_framework(root: Node<'_>, src: &[u8]) -> Option<&'static str> {
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
-        let modules: Vec<Node<'_>> = match statement.kind() {
-            "import_from_statement" => statement
-                .child_by_field_name("module_name")
-                .into_iter()
-                .collect(),
-            "import_statement" => {
-                let mut c = statement.walk();
-                statement.children_by_field_name("name", &mut c).collect()
-            }
-            _ => continue,
-        };
-        for module in modules {
-            let name = text(module, src);
-            let top = name.split(['.', ' ']).next().unwrap_or("");
-            if let Some(fw) = ["fastapi", "flask", "starlette"]
-                .into_iter()
-                .find(|f| *f == top)
-            {
-                return Some(fw);
-            }
+fn python_framework(imports: &Imports) -> Option<&'static str> {
+    // Module-level imports only, not those guarded by `if` / `try`.
+    for statement in imports.statements.iter().filter(|s| !s.guarded) {
+        if !matches!(statement.kind, ImportKind::PyImport | ImportKind::PyFrom) {
+            continue;
+        }
+        let top = statement.module.split(['.', ' ']).next().unwrap_or("");
+        if let Some(fw) = ["fastapi", "flask", "starlette"]
+            .into_iter()
+            .find(|f| *f == top)
+        {
+            return Some(fw);
         }
     }
     None

@@ -3,7 +3,9 @@
 //! its capture names resolved.
 
 use super::anchor::Anchoring;
+use super::bindings::Imports;
 use super::preorder::Visit;
+use super::symbols::ExportList;
 use crate::lang::Lang;
 use std::ops::ControlFlow;
 use tree_sitter::{
@@ -16,6 +18,36 @@ pub struct OwnQuery<'a> {
     pub patterns: std::ops::Range<usize>,
 }
 
+/// One file as every extractor sees it: its tree and text, and the facts computed once per
+/// file for whichever extractor asks (the export list always, the imports on first use).
+pub struct FileContext<'a, 't> {
+    pub root: Node<'t>,
+    pub text: &'a [u8],
+    pub lang: Lang,
+    pub path: &'a str,
+    pub exports: ExportList,
+    imports: std::cell::OnceCell<Imports>,
+}
+
+impl<'a, 't> FileContext<'a, 't> {
+    pub fn new(root: Node<'t>, text: &'a [u8], lang: Lang, path: &'a str) -> FileContext<'a, 't> {
+        FileContext {
+            root,
+            text,
+            lang,
+            path,
+            exports: ExportList::of(root, text, lang),
+            imports: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// The file's module-level imports and the names they bind.
+    pub fn imports(&self) -> &Imports {
+        self.imports
+            .get_or_init(|| Imports::of(self.root, self.text, self.lang))
+    }
+}
+
 /// One file's parsed tree and the extractor's query over it.
 pub struct Scan<'a, 't> {
     query: Option<OwnQuery<'a>>,
@@ -24,6 +56,9 @@ pub struct Scan<'a, 't> {
     pub text: &'a [u8],
     pub lang: Lang,
     pub path: &'a str,
+    /// The file's export list, built once per file for every extractor that asks.
+    pub exports: &'a ExportList,
+    file: &'a FileContext<'a, 't>,
     /// Polled as the query runs; `true` means the budget ran out or the run is cancelled.
     should_stop: &'a mut dyn FnMut() -> bool,
     stopped: bool,
@@ -115,23 +150,27 @@ impl<'a, 't> Scan<'a, 't> {
     pub fn new(
         query: Option<OwnQuery<'a>>,
         cursor: &'a mut QueryCursor,
-        root: Node<'t>,
-        text: &'a [u8],
-        lang: Lang,
-        path: &'a str,
+        file: &'a FileContext<'a, 't>,
         should_stop: &'a mut dyn FnMut() -> bool,
     ) -> Scan<'a, 't> {
         Scan {
             query,
             cursor,
-            root,
-            text,
-            lang,
-            path,
+            root: file.root,
+            text: file.text,
+            lang: file.lang,
+            path: file.path,
+            exports: &file.exports,
+            file,
             should_stop,
             stopped: false,
             anchors: None,
         }
+    }
+
+    /// The file's module-level imports and the names they bind.
+    pub fn imports(&self) -> &'a Imports {
+        self.file.imports()
     }
 
     /// Runs whole-tree matches at `anchors` only; the result is the same, as no match of

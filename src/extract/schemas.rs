@@ -1,6 +1,7 @@
 //! The `schemas` extractor: Zod schemas in TS/JS, and pydantic models, dataclasses,
 //! TypedDicts and attrs classes in Python, each with its fields and the schemas it uses.
 
+use super::bindings::{ImportKind, Imports};
 use super::scan::Scan;
 use super::syntax::{one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
@@ -101,126 +102,41 @@ fn is_zod_source(source: &str) -> bool {
     source == "zod" || source.starts_with("zod/")
 }
 
-fn zod_names(root: Node<'_>, src: &[u8]) -> ZodNames {
+/// What the file calls Zod, from its imports: the default or namespace import of `zod`
+/// (or `zod/...`), `{ z }` and `{ z as x }`, and `require` of it, name the namespace; other
+/// names imported from it are Zod functions under a local name.
+fn zod_names(imports: &Imports) -> ZodNames {
     let mut names = ZodNames {
         namespaces: BTreeSet::from(["z".to_string()]),
         functions: BTreeMap::new(),
         imported: false,
     };
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
-        match statement.kind() {
-            "import_statement" => {
-                let Some(source) = statement
-                    .child_by_field_name("source")
-                    .and_then(|s| string_literal(s, src))
-                else {
-                    continue;
-                };
-                if !is_zod_source(source) {
-                    continue;
+    for statement in &imports.statements {
+        if statement.wrapped || !is_zod_source(&statement.module) {
+            continue;
+        }
+        let require = match statement.kind {
+            ImportKind::Import => false,
+            ImportKind::Require => true,
+            ImportKind::PyImport | ImportKind::PyFrom => continue,
+        };
+        names.imported = true;
+        for binding in &statement.bindings {
+            match binding.imported.as_str() {
+                "default" | "*" | "z" => {
+                    names.namespaces.insert(binding.local.clone());
                 }
-                names.imported = true;
-                let mut inner = statement.walk();
-                for clause in statement.named_children(&mut inner) {
-                    if clause.kind() == "import_clause" {
-                        import_clause(clause, src, &mut names);
-                    }
-                }
-            }
-            "lexical_declaration" | "variable_declaration" => {
-                let mut inner = statement.walk();
-                for declarator in statement.named_children(&mut inner) {
-                    require_zod(declarator, src, &mut names);
+                // Only the namespace is read from a `require` of Zod.
+                _ if require => {}
+                name => {
+                    names
+                        .functions
+                        .insert(binding.local.clone(), name.to_string());
                 }
             }
-            _ => {}
         }
     }
     names
-}
-
-fn import_clause(clause: Node<'_>, src: &[u8], names: &mut ZodNames) {
-    let mut cursor = clause.walk();
-    for part in clause.named_children(&mut cursor) {
-        match part.kind() {
-            "identifier" => {
-                names.namespaces.insert(text(part, src).to_string());
-            }
-            "namespace_import" => {
-                if let Some(id) = part.named_child(0) {
-                    names.namespaces.insert(text(id, src).to_string());
-                }
-            }
-            "named_imports" => {
-                let mut specs = part.walk();
-                for spec in part.named_children(&mut specs) {
-                    let Some(name) = spec.child_by_field_name("name") else {
-                        continue;
-                    };
-                    let name = text(name, src);
-                    let local = spec
-                        .child_by_field_name("alias")
-                        .map_or(name, |a| text(a, src));
-                    if name == "z" {
-                        names.namespaces.insert(local.to_string());
-                    } else {
-                        names.functions.insert(local.to_string(), name.to_string());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// `const z = require("zod")`, `const { z } = require("zod")`.
-fn require_zod(declarator: Node<'_>, src: &[u8], names: &mut ZodNames) {
-    let (Some(name), Some(value)) = (
-        declarator.child_by_field_name("name"),
-        declarator.child_by_field_name("value"),
-    ) else {
-        return;
-    };
-    let is_require = value.kind() == "call_expression"
-        && value
-            .child_by_field_name("function")
-            .is_some_and(|f| text(f, src) == "require")
-        && value
-            .child_by_field_name("arguments")
-            .and_then(|a| a.named_child(0))
-            .and_then(|s| string_literal(s, src))
-            .is_some_and(is_zod_source);
-    if !is_require {
-        return;
-    }
-    names.imported = true;
-    match name.kind() {
-        "identifier" => {
-            names.namespaces.insert(text(name, src).to_string());
-        }
-        "object_pattern" => {
-            let mut cursor = name.walk();
-            for part in name.named_children(&mut cursor) {
-                match part.kind() {
-                    "shorthand_property_identifier_pattern" if text(part, src) == "z" => {
-                        names.namespaces.insert("z".to_string());
-                    }
-                    "pair_pattern" => {
-                        let key = part.child_by_field_name("key").map(|k| text(k, src));
-                        let value = part.child_by_field_name("value");
-                        if key == Some("z")
-                            && let Some(value) = value
-                        {
-                            names.namespaces.insert(text(value, src).to_string());
-                        }
-                    }
-                    _ => {}
-                }
-            }
-        }
-        _ => {}
-    }
 }
 
 /// A Zod expression's shape, as far as it is written out.
@@ -260,9 +176,9 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
             candidates.push((node, m.get("name"), value));
         }
     });
-    let exports = super::symbols::ExportList::of(root, src, scan.lang);
+    let exports = scan.exports;
     let mut ctx = ZodContext {
-        names: zod_names(root, src),
+        names: zod_names(scan.imports()),
         src,
         known: BTreeSet::new(),
     };
@@ -790,7 +706,7 @@ fn python_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
             nodes.push((class, name));
         }
     });
-    let imports = PythonImports::of(root, src);
+    let imports = PythonImports::of(scan.imports());
     let mut classes: Vec<PyClass<'_>> = nodes
         .into_iter()
         .filter(|(class, _)| python_module_level(*class))
@@ -904,63 +820,39 @@ struct PythonImports {
 const PYDANTIC_PACKAGES: &[&str] = &["pydantic", "pydantic_settings", "sqlmodel"];
 
 impl PythonImports {
-    fn of(root: Node<'_>, src: &[u8]) -> PythonImports {
+    fn of(file: &Imports) -> PythonImports {
         let mut imports = PythonImports {
             pydantic_modules: PYDANTIC_PACKAGES.iter().map(|p| p.to_string()).collect(),
             ..PythonImports::default()
         };
-        let mut cursor = root.walk();
-        for statement in root.named_children(&mut cursor) {
-            let mut names = statement.walk();
-            match statement.kind() {
-                "import_statement" => {
-                    for name in statement.children_by_field_name("name", &mut names) {
-                        if name.kind() != "aliased_import" {
-                            continue;
-                        }
-                        let (Some(module), Some(alias)) = (
-                            name.child_by_field_name("name"),
-                            name.child_by_field_name("alias"),
-                        ) else {
-                            continue;
-                        };
-                        if PYDANTIC_PACKAGES.contains(&text(module, src)) {
-                            imports
-                                .pydantic_modules
-                                .insert(text(alias, src).to_string());
+        // Module-level imports only, not those guarded by `if` / `try`.
+        for statement in file.statements.iter().filter(|s| !s.guarded) {
+            match statement.kind {
+                // `import pydantic as pd`: `pd.BaseModel` is a pydantic base.
+                ImportKind::PyImport => {
+                    for binding in &statement.bindings {
+                        if PYDANTIC_PACKAGES.contains(&binding.module.as_str()) {
+                            imports.pydantic_modules.insert(binding.local.clone());
                         }
                     }
                 }
-                "import_from_statement" => {
-                    let Some(module) = statement.child_by_field_name("module_name") else {
-                        continue;
-                    };
-                    let module = text(module, src);
+                ImportKind::PyFrom => {
+                    let module = statement.module.as_str();
                     let package = module.split('.').next().unwrap_or(module);
-                    for name in statement.children_by_field_name("name", &mut names) {
-                        let (original, local) = match name.kind() {
-                            "aliased_import" => (
-                                name.child_by_field_name("name"),
-                                name.child_by_field_name("alias"),
-                            ),
-                            _ => (Some(name), Some(name)),
-                        };
-                        let (Some(original), Some(local)) = (original, local) else {
-                            continue;
-                        };
-                        let local = text(local, src).to_string();
+                    for binding in &statement.bindings {
+                        let local = binding.local.clone();
                         if module == "attr" || module == "attrs" {
                             imports.attrs.insert(local);
                         } else if module.starts_with('.') {
                             imports.relative.insert(local);
                         } else if PYDANTIC_PACKAGES.contains(&package)
-                            && PYDANTIC_BASES.contains(&text(original, src))
+                            && PYDANTIC_BASES.contains(&binding.imported.as_str())
                         {
                             imports.pydantic_bases.insert(local);
                         }
                     }
                 }
-                _ => {}
+                ImportKind::Import | ImportKind::Require => {}
             }
         }
         imports

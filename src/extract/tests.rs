@@ -1,6 +1,7 @@
 //! The `tests` extractor: Jest / Vitest / Mocha / node:test suites and cases with their full
 //! title paths, pytest functions and classes, unittest `TestCase` classes and methods.
 
+use super::bindings::{ImportKind, Imports};
 use super::scan::Scan;
 use super::syntax::{ancestors, named_args, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
@@ -98,8 +99,7 @@ fn extract_js(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
         return Vec::new();
     }
     let framework = js_framework(
-        scan.root,
-        src,
+        scan.imports(),
         mocha_names
             || found.iter().any(|(c, _)| {
                 c.child_by_field_name("function")
@@ -326,32 +326,18 @@ fn table_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
 
 /// `vitest`, `node`, `mocha` or `jest`: by an import or top-level `require` of the runner,
 /// else `mocha` when the file uses Mocha-only names, else `jest`.
-fn js_framework(root: Node<'_>, src: &[u8], mocha_names: bool) -> &'static str {
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
-        let module = match statement.kind() {
-            "import_statement" => statement
-                .child_by_field_name("source")
-                .and_then(|s| string_literal(s, src)),
-            "lexical_declaration" | "variable_declaration" => {
-                let mut c = statement.walk();
-                statement.named_children(&mut c).find_map(|d| {
-                    let value = d.child_by_field_name("value")?;
-                    let function = value.child_by_field_name("function")?;
-                    if value.kind() != "call_expression" || text(function, src) != "require" {
-                        return None;
-                    }
-                    let arguments = value.child_by_field_name("arguments")?;
-                    string_literal(*named_args(arguments).first()?, src)
-                })
-            }
-            _ => None,
+fn js_framework(imports: &Imports, mocha_names: bool) -> &'static str {
+    for statement in &imports.statements {
+        let module = match statement.kind {
+            ImportKind::Import => statement.module.as_str(),
+            ImportKind::Require if !statement.wrapped => statement.module.as_str(),
+            _ => continue,
         };
         match module {
-            Some("vitest") => return "vitest",
-            Some("node:test") => return "node",
-            Some("mocha") => return "mocha",
-            Some("@jest/globals") => return "jest",
+            "vitest" => return "vitest",
+            "node:test" => return "node",
+            "mocha" => return "mocha",
+            "@jest/globals" => return "jest",
             _ => {}
         }
     }

@@ -77,7 +77,7 @@ pub struct EnumMember {
 }
 
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<TypeDef> {
-    let exports = super::symbols::ExportList::of(scan.root, scan.text, scan.lang);
+    let exports = scan.exports;
     let declaration_file = [".d.ts", ".d.mts", ".d.cts"]
         .iter()
         .any(|ext| scan.path.ends_with(ext));

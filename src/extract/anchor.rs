@@ -5,8 +5,9 @@
 //! the query then runs at those few nodes instead of over the whole tree. A query whose
 //! root is a wildcard or anonymous node cannot be anchored and keeps the whole-tree scan.
 
-use super::scan::Anchor;
+use super::preorder::Visit;
 use crate::lang::Lang;
+use tree_sitter::Node;
 use tree_sitter::Query;
 
 /// Where one query's matches can start.
@@ -327,5 +328,41 @@ mod tests {
             anchoring.word_hits(b"item; it('x'); edit; $it; it"),
             [6, 26]
         );
+    }
+}
+
+/// A node of a file's tree where some extractor's query may match, found by the walk.
+#[derive(Clone, Copy)]
+pub struct Anchor<'t> {
+    pub node: Node<'t>,
+    /// The node's byte range, kept to filter anchors without asking the tree.
+    pub start: usize,
+    pub end: usize,
+    pub kind: u16,
+    /// Levels below the root of the tree.
+    pub depth: u32,
+    /// Which of the file's anchored extractors may match here, one bit each.
+    pub mask: u16,
+}
+
+impl<'t> Anchor<'t> {
+    /// Adds the visited node to `out` when its kind has bits in `table` (by kind id, which
+    /// of the file's anchored extractors may match at such a node).
+    pub fn record(visit: &Visit<'t>, table: &[u16], out: &mut Vec<Anchor<'t>>) {
+        let Visit {
+            node, kind, depth, ..
+        } = *visit;
+        if let Some(&mask) = table.get(usize::from(kind))
+            && mask != 0
+        {
+            out.push(Anchor {
+                node,
+                start: node.start_byte(),
+                end: node.end_byte(),
+                kind,
+                depth,
+                mask,
+            });
+        }
     }
 }

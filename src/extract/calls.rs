@@ -8,9 +8,10 @@
 //! query pass does (measured on the bench corpus: a cursor walk +15% against +45% of the
 //! parse time; the preorder walk of `preorder.rs` about two fifths of the cursor's cost).
 
+use super::anchor::Anchor;
 use super::preorder::{NO_DESCEND, Preorder, QUIET_LEAF};
 use super::react::{is_js_function, rendered_component, returns_jsx};
-use super::scan::{Anchor, Scan};
+use super::scan::Scan;
 use super::syntax::{one_line, position, text, text_head};
 use crate::lang::Lang;
 use foldhash::HashMap;

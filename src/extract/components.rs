@@ -1,5 +1,6 @@
 //! The `components` extractor: React function, arrow, wrapped and class components.
 
+use super::calls;
 use super::react::{body_facts, for_each_descendant, returns_jsx};
 use super::scan::Scan;
 use super::symbols::ExportList;
@@ -147,7 +148,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
         let (props, param_type) = props_of(function, source);
         let facts = function
             .child_by_field_name("body")
-            .map(|b| body_facts(b, source, lang));
+            .map(|b| body_facts(b, source, lang, calls::no_tokens(lang)));
         let (line, column) = position(at);
         let kind = if function.kind() == "arrow_function" {
             ComponentKind::Arrow
@@ -393,7 +394,7 @@ fn class_component(
     if base.is_none() && !renders_jsx {
         return None;
     }
-    let facts = body_facts(body, source, lang);
+    let facts = body_facts(body, source, lang, calls::no_tokens(lang));
     let mut props = Vec::new();
     let mut contexts: BTreeSet<String> = facts.contexts;
     for_each_descendant(body, |node| {

@@ -1,10 +1,11 @@
 //! Parse once, extract many: a file is parsed a single time and every selected extractor's
 //! query runs over the same tree, within a time budget.
 
+use super::anchor::Anchor;
 use super::anchor::Anchoring;
 use super::preorder::Preorder;
 use super::query::{Combined, QueryLoadError, compile_combined, has_query};
-use super::scan::{Anchor, Anchors, FileContext, OwnQuery, Scan, for_each_anchored_match};
+use super::scan::{Anchors, FileContext, OwnQuery, Scan, for_each_anchored_match};
 use super::syntax::count_syntax_errors;
 use super::{
     ExtractorId, Items, Layer, calls, components, hooks, imports, query_items, routes, schemas,

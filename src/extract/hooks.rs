@@ -62,7 +62,12 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Hook> {
             .map(|t| one_line(text(t, source), TEXT_MAX));
         let hooks = function
             .child_by_field_name("body")
-            .map(|b| body_facts(b, source, lang).hooks.into_iter().collect())
+            .map(|b| {
+                body_facts(b, source, lang, super::calls::no_tokens(lang))
+                    .hooks
+                    .into_iter()
+                    .collect()
+            })
             .unwrap_or_default();
         let (exported, default) = exports.status(name_node, name);
         let (line, column) = position(name_node);

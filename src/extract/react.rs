@@ -160,11 +160,12 @@ fn fact_kinds(lang: Lang) -> &'static FactKinds {
 /// Collects the body facts of `node` and everything under it, including nested callbacks (a
 /// component rendered inside `items.map(...)` is still its child); an arrow's expression
 /// body may itself be the hook call or the rendered element. Types and plain strings,
-/// which hold neither calls nor JSX, are not walked.
-pub fn body_facts(node: Node<'_>, source: &[u8], lang: Lang) -> BodyFacts {
+/// which hold neither calls nor JSX, are not walked: `walk` is the call graph's walk
+/// without tokens (`calls::no_tokens`).
+pub fn body_facts(node: Node<'_>, source: &[u8], lang: Lang, walk: &[u8]) -> BodyFacts {
     let mut facts = BodyFacts::default();
     let kinds = fact_kinds(lang);
-    for visit in Preorder::new(node, super::calls::no_tokens(lang)) {
+    for visit in Preorder::new(node, walk) {
         if visit.kind == kinds.call {
             call_facts(visit.node, source, &mut facts);
         } else if (visit.kind == kinds.opening || visit.kind == kinds.self_closing)

@@ -2,9 +2,8 @@
 //! extractor's query over one subtree, to a bounded depth, and hands every match over with
 //! its capture names resolved.
 
-use super::anchor::Anchoring;
+use super::anchor::{Anchor, Anchoring};
 use super::bindings::Imports;
-use super::preorder::Visit;
 use super::symbols::ExportList;
 use crate::lang::Lang;
 use std::ops::ControlFlow;
@@ -64,42 +63,6 @@ pub struct Scan<'a, 't> {
     stopped: bool,
     /// The nodes the file's walk found where this query can match, when it can be anchored.
     anchors: Option<Anchors<'a, 't>>,
-}
-
-/// A node of a file's tree where some extractor's query may match, found by the walk.
-#[derive(Clone, Copy)]
-pub struct Anchor<'t> {
-    pub node: Node<'t>,
-    /// The node's byte range, kept to filter anchors without asking the tree.
-    pub start: usize,
-    pub end: usize,
-    pub kind: u16,
-    /// Levels below the root of the tree.
-    pub depth: u32,
-    /// Which of the file's anchored extractors may match here, one bit each.
-    pub mask: u16,
-}
-
-impl<'t> Anchor<'t> {
-    /// Adds the visited node to `out` when its kind has bits in `table` (by kind id, which
-    /// of the file's anchored extractors may match at such a node).
-    pub fn record(visit: &Visit<'t>, table: &[u16], out: &mut Vec<Anchor<'t>>) {
-        let Visit {
-            node, kind, depth, ..
-        } = *visit;
-        if let Some(&mask) = table.get(usize::from(kind))
-            && mask != 0
-        {
-            out.push(Anchor {
-                node,
-                start: node.start_byte(),
-                end: node.end_byte(),
-                kind,
-                depth,
-                mask,
-            });
-        }
-    }
 }
 
 /// One extractor's share of the file's anchors.

@@ -82,8 +82,9 @@ pub struct Args {
     #[arg(short, long)]
     pub verbose: bool,
 
-    /// Print the run summary as JSON on stdout (instead of the text summary on stderr).
-    #[arg(long, conflicts_with = "check")]
+    /// Print the run summary as JSON on stdout (instead of the text summary on stderr); with
+    /// --check, the verdict as JSON.
+    #[arg(long)]
     pub json: bool,
 
     /// Read every file instead of trusting the per-machine hash cache (in
@@ -114,6 +115,9 @@ pub enum Mode {
 #[derive(Debug)]
 pub struct RunConfig {
     pub root: PathBuf,
+    /// ROOT as typed, and `--state-dir` as typed when given: for hints that name them.
+    pub root_shown: String,
+    pub state_dir_arg: Option<String>,
     pub state_dir: PathBuf,
     pub state_shown: String,
     pub mode: Mode,
@@ -132,6 +136,36 @@ pub struct RunConfig {
     pub use_cache: bool,
     /// Whether a writing run waits for another one holding the state directory's lock.
     pub wait_for_lock: bool,
+}
+
+impl RunConfig {
+    /// `discover FLAG [ROOT] [--state-dir DIR]`: the command to suggest, naming the root
+    /// and state directory this run was given.
+    pub fn command_hint(&self, flag: &str) -> String {
+        let mut hint = format!("discover {flag}");
+        if self.root_shown != "." {
+            hint.push(' ');
+            hint.push_str(&shell_word(&self.root_shown));
+        }
+        if let Some(dir) = &self.state_dir_arg {
+            hint.push_str(" --state-dir ");
+            hint.push_str(&shell_word(dir));
+        }
+        hint
+    }
+}
+
+/// `word`, quoted for a POSIX shell when it holds anything but plain path characters.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@%".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Arguments or configuration that cannot make a run.
@@ -346,6 +380,8 @@ impl Args {
             Mode::Full
         };
         Ok(RunConfig {
+            root_shown: root_shown.clone(),
+            state_dir_arg: self.state_dir.as_ref().map(|d| d.display().to_string()),
             root,
             state_dir,
             state_shown,

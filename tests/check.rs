@@ -238,3 +238,94 @@ fn edit_in_place(path: &std::path::Path, at: usize) {
     assert!(touched.success());
     assert_eq!(std::fs::metadata(path).unwrap().len(), meta.len());
 }
+
+#[test]
+fn check_json_reports_staleness_as_data() {
+    let repo = Repo::from_fixture("mixed");
+    repo.write("discover.toml", "[chunks]\nmax_files = 4\n");
+    repo.run(&[]).expect_code(0);
+    let run = repo.run(&["--check", "--json"]);
+    run.expect_code(0);
+    let fresh: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    assert_eq!(fresh["fresh"], true);
+    assert_eq!(fresh["exit_code"], 0);
+    assert!(fresh["stale_chunks"].as_array().unwrap().is_empty());
+
+    repo.write("src/lib/api.ts", "export const changed = 1;\n");
+    repo.remove("py/app/views.py");
+    let run = repo.run(&["--check", "--json"]);
+    run.expect_code(1);
+    let stale: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    assert_eq!(stale["fresh"], false);
+    assert_eq!(stale["exit_code"], 1);
+    assert_eq!(stale["modified"], serde_json::json!(["src/lib/api.ts"]));
+    assert_eq!(stale["deleted"], serde_json::json!(["py/app/views.py"]));
+    assert_eq!(stale["refresh"], "discover --incremental");
+    let lib = stale["stale_chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["chunk"] == "src/lib")
+        .expect("src/lib is stale");
+    assert_eq!(
+        lib["files"],
+        serde_json::json!([{"how": "modified", "path": "src/lib/api.ts"}])
+    );
+    assert!(
+        lib["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["extractor"] == "symbols" && r["reason"] == "sources changed"),
+        "{lib}"
+    );
+}
+
+#[test]
+fn hints_name_the_root_and_state_dir_they_mean() {
+    let repo = Repo::from_fixture("mixed");
+    repo.run(&[]).expect_code(0);
+    repo.write("src/lib/api.ts", "export const changed = 1;\n");
+    let outer = repo.path().parent().unwrap();
+    let name = repo.path().file_name().unwrap().to_str().unwrap();
+    let state = format!("{name}/.state");
+    let run = repo.run_in(outer, &[name, "--check", "--state-dir", &state]);
+    run.expect_code(1).expect_stdout_contains(&format!(
+        "run `discover --incremental {name} --state-dir {name}/.state`"
+    ));
+}
+
+#[test]
+fn an_empty_tree_says_it_found_no_sources() {
+    let repo = Repo::empty();
+    repo.write("README.md", "nothing to see\n");
+    repo.run(&[])
+        .expect_code(0)
+        .expect_stderr_contains("warning: no source files found in `.`");
+    let run = repo.run(&["--json", "-q"]);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout()).expect("JSON");
+    assert!(
+        summary["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("no source files found"),
+        "{summary}"
+    );
+    assert!(summary["elapsed_ms"].is_u64(), "{summary}");
+}
+
+#[test]
+fn the_summary_fits_80_columns() {
+    let repo = crate::parallel::wide_tree();
+    for args in [&[][..], &["-j", "2"]] {
+        let run = repo.run(args);
+        run.expect_code(0);
+        for line in run.stderr().lines() {
+            assert!(
+                line.chars().count() <= 80,
+                "{} columns: {line}",
+                line.chars().count()
+            );
+        }
+    }
+}

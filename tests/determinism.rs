@@ -39,7 +39,7 @@ fn rerun_changes_no_byte_and_rewrites_nothing() {
     let before = mtimes(&repo);
     repo.run(&[])
         .expect_code(0)
-        .expect_stderr_contains("(1 extracted, 0 new, 0 rewritten)");
+        .expect_stderr_contains(": 1 extracted, 0 new, 0 rewritten");
     assert_same_state(&first, &repo.state_files());
     assert_eq!(
         before,

@@ -149,7 +149,9 @@ fn incremental_reextracts_only_the_stale_chunk_and_parses_only_changed_files() {
     repo.write("lib/core.py", "def changed():\n    pass\n");
     repo.run(&["--incremental"])
         .expect_code(0)
-        .expect_stderr_contains("1 of 1 chunk(s) extracted (1 file(s) parsed, 1 reused;");
+        .expect_stderr_contains(
+            "1 of 1 chunk(s) extracted, in process: 1 file(s) parsed, 1 reused",
+        );
     // The same through workers, and in the JSON summary.
     repo.write("lib/core.py", "def changed_again():\n    pass\n");
     let run = repo.run(&["--incremental", "-j", "2", "--json"]);

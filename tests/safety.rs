@@ -239,7 +239,7 @@ fn a_brand_new_state_is_written_not_rewritten() {
     let repo = Repo::from_fixture("mixed");
     let run = repo.run(&[]);
     run.expect_code(0)
-        .expect_stderr_contains("(1 extracted, 1 written)");
+        .expect_stderr_contains(": 1 extracted, 1 written");
     assert!(!run.stderr().contains("rewritten"), "{}", run.stderr());
 }
 
@@ -391,7 +391,7 @@ mod faulted {
         running.signal("INT");
         let (code, lines) = running.finish();
         assert_eq!(code, 130, "{}", lines.join("\n"));
-        let parsed = format!("({} file(s) parsed, 0 reused", total - 1);
+        let parsed = format!(": {} file(s) parsed, 0 reused", total - 1);
         assert!(
             lines.iter().any(|l| l.contains(&parsed)),
             "{parsed}\n{}",

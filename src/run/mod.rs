@@ -59,6 +59,8 @@ pub struct Tally {
     pub rewritten: BTreeMap<ExtractorId, usize>,
     /// Files whose outcome the executor delivered (parsed, or failed trying).
     pub parsed: usize,
+    /// Warnings of the run, in order (printed to stderr, and listed by `--json`).
+    pub warnings: Vec<String>,
     pub removed: usize,
     pub failures: Vec<(String, Failure)>,
     pub written_chunks: usize,
@@ -109,9 +111,20 @@ fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     state.check_ownership(MANIFEST_FILE)?;
     // Under the lock, every temp file is a dead run's.
     let leftovers = state.remove_leftover_temp_files();
+    let started = std::time::Instant::now();
     let survey = plan::survey(cfg, &state)?;
+    let mut warnings = Vec::new();
     if let Some(problem) = &survey.manifest_problem {
-        eprintln!("warning: {problem}; treating every chunk as stale");
+        warnings.push(format!("{problem}; treating every chunk as stale"));
+    }
+    if survey.inventory.files.is_empty() {
+        warnings.push(format!(
+            "no source files found in `{}` (TypeScript, JavaScript and Python files, by extension, outside ignored paths)",
+            cfg.root_shown
+        ));
+    }
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
     }
     if leftovers > 0 && !cfg.quiet {
         eprintln!("removed {leftovers} temp file(s) left by an interrupted run");
@@ -124,6 +137,8 @@ fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     // Outputs first, as chunks finish; the manifest last, so until it is renamed into place
     // the old manifest describes the sources these outputs no longer match (stale).
     let mut writer = write::ChunkWriter::new(cfg, &state, &survey, &work.removals);
+    let printed = warnings.len();
+    writer.tally.warnings = warnings;
     writer.finish_ready(&survey, &mut work.pending)?;
 
     let interrupts = Interrupts::install().map_err(RunError::Signals)?;
@@ -179,6 +194,9 @@ fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     }
     let completed = work.pending.iter().filter(|p| p.remaining == 0).count();
     let (manifest, tally) = writer.finalize(&survey, &work.pending, &|name| work.wants(name))?;
+    for warning in &tally.warnings[printed..] {
+        eprintln!("warning: {warning}");
+    }
 
     let summary = report::Summary {
         cfg,
@@ -194,6 +212,7 @@ fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
         reused: work.reused,
         peaks: report::extractor_peaks(&work.pending, &survey.chunks, &report),
         had_state: survey.old_bytes.is_some(),
+        elapsed: started.elapsed(),
     };
     if cfg.json {
         summary.print_json();
@@ -207,8 +226,9 @@ fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     drop(interrupts);
     if let Some(sig) = interrupted {
         eprintln!(
-            "interrupted: {completed} of {planned} chunk(s) extracted and written, {} manifest describes them; run `discover --incremental` to finish",
-            state.show(MANIFEST_FILE)
+            "interrupted: {completed} of {planned} chunk(s) extracted and written, {} describes them; run `{}` to finish",
+            state.show(MANIFEST_FILE),
+            cfg.command_hint("--incremental")
         );
         return Ok(ExitCode::of_signal(sig));
     }

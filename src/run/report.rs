@@ -132,58 +132,97 @@ pub(super) fn check(
         .chain(staleness.modified.iter().map(|p| (p.as_str(), "modified")))
         .chain(staleness.deleted.iter().map(|p| (p.as_str(), "deleted")))
         .collect();
-    let mut lines = Vec::new();
+    let mut stale_chunks: Vec<StaleChunk<'_>> = Vec::new();
     for (index, reasons) in &staleness.stale {
         let chunk = &chunks[*index];
-        let what: Vec<String> = reasons
+        let mut files: Vec<ChangedFile<'_>> = chunk
+            .files
             .iter()
-            .map(|(e, r)| format!("{e}: {}", r.describe()))
+            .map(|&file| inventory.files[file].path.as_str())
+            .filter_map(|path| changed.get(path).map(|&how| ChangedFile { how, path }))
             .collect();
-        lines.push(format!("stale chunk {} ({})", chunk.name, what.join("; ")));
-        for &file in &chunk.files {
-            let path = &inventory.files[file].path;
-            if let Some(how) = changed.get(path.as_str()) {
-                lines.push(format!("  {how:<8} {path}"));
-            }
-        }
-        for path in &staleness.deleted {
-            if old_chunk_has(old, &chunk.name, path) {
-                lines.push(format!("  {:<8} {path}", "deleted"));
-            }
-        }
+        files.extend(
+            staleness
+                .deleted
+                .iter()
+                .filter(|path| old_chunk_has(old, &chunk.name, path))
+                .map(|path| ChangedFile {
+                    how: "deleted",
+                    path,
+                }),
+        );
+        stale_chunks.push(StaleChunk {
+            chunk: &chunk.name,
+            reasons: reasons
+                .iter()
+                .map(|(e, r)| StaleReason {
+                    extractor: e.name(),
+                    reason: r.describe(),
+                })
+                .collect(),
+            files,
+        });
     }
     for (name, extractors) in &staleness.gone {
-        let list: Vec<&str> = extractors.iter().map(|e| e.name()).collect();
-        lines.push(format!(
-            "stale chunk {name} ({}: its sources are gone)",
-            list.join(", ")
-        ));
-        for path in &staleness.deleted {
-            if old_chunk_has(old, name, path) {
-                lines.push(format!("  {:<8} {path}", "deleted"));
-            }
-        }
+        stale_chunks.push(StaleChunk {
+            chunk: name,
+            reasons: extractors
+                .iter()
+                .map(|e| StaleReason {
+                    extractor: e.name(),
+                    reason: "its sources are gone",
+                })
+                .collect(),
+            files: staleness
+                .deleted
+                .iter()
+                .filter(|path| old_chunk_has(old, name, path))
+                .map(|path| ChangedFile {
+                    how: "deleted",
+                    path,
+                })
+                .collect(),
+        });
     }
-    let stale = !problems.is_empty() || !staleness.is_empty();
-    for line in &lines {
-        let _ = writeln!(out, "{line}");
+    let fresh = problems.is_empty() && staleness.is_empty();
+    let exit = if fresh {
+        ExitCode::Ok
+    } else {
+        ExitCode::StaleOrPartial
+    };
+    let refresh = cfg.command_hint("--incremental");
+    if cfg.json {
+        let verdict = CheckJson {
+            exit_code: exit.code(),
+            fresh,
+            state: &cfg.state_shown,
+            chunks: chunks.len(),
+            files: inventory.files.len(),
+            stale_chunks,
+            problems: &problems,
+            added: &staleness.added,
+            modified: &staleness.modified,
+            deleted: &staleness.deleted,
+            refresh: (!fresh).then_some(refresh.as_str()),
+        };
+        let _ = out.write_all(&manifest::to_json_bytes(&verdict));
+        return exit;
+    }
+    for chunk in &stale_chunks {
+        let what: Vec<String> = chunk
+            .reasons
+            .iter()
+            .map(|r| format!("{}: {}", r.extractor, r.reason))
+            .collect();
+        let _ = writeln!(out, "stale chunk {} ({})", chunk.chunk, what.join("; "));
+        for file in &chunk.files {
+            let _ = writeln!(out, "  {:<8} {}", file.how, file.path);
+        }
     }
     for problem in &problems {
         let _ = writeln!(out, "stale: {problem}");
     }
-    if stale {
-        let _ = writeln!(
-            out,
-            "{} is stale: {} of {} chunk(s) to re-extract, {} file(s) added, {} modified, {} deleted; run `discover --incremental`",
-            cfg.state_shown,
-            staleness.stale.len() + staleness.gone.len(),
-            chunks.len(),
-            staleness.added.len(),
-            staleness.modified.len(),
-            staleness.deleted.len()
-        );
-        ExitCode::StaleOrPartial
-    } else {
+    if fresh {
         if !cfg.quiet {
             eprintln!(
                 "{} is fresh: {} chunk(s), {} file(s)",
@@ -192,8 +231,78 @@ pub(super) fn check(
                 inventory.files.len()
             );
         }
-        ExitCode::Ok
+    } else {
+        let _ = writeln!(
+            out,
+            "{} is stale: {} of {} chunk(s) to re-extract, {} file(s) added, {} modified, {} deleted; run `{refresh}`",
+            cfg.state_shown,
+            staleness.stale.len() + staleness.gone.len(),
+            chunks.len(),
+            staleness.added.len(),
+            staleness.modified.len(),
+            staleness.deleted.len()
+        );
     }
+    exit
+}
+
+/// `  label a, b, c`, wrapped at 80 columns with continuation lines indented; nothing for
+/// an empty list.
+fn print_list(label: &str, items: impl Iterator<Item = String>) {
+    let mut line = format!("  {label}");
+    let mut any = false;
+    for item in items {
+        let sep = if any { "," } else { "" };
+        if any && line.len() + sep.len() + 1 + item.len() > 80 {
+            eprintln!("{line},");
+            line = format!("    {item}");
+        } else {
+            line.push_str(sep);
+            line.push(' ');
+            line.push_str(&item);
+        }
+        any = true;
+    }
+    if any {
+        eprintln!("{line}");
+    }
+}
+
+/// `--check --json`: the verdict as data.
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    exit_code: i32,
+    fresh: bool,
+    state: &'a str,
+    chunks: usize,
+    files: usize,
+    stale_chunks: Vec<StaleChunk<'a>>,
+    /// What else makes the state stale (no manifest, a writer mid-run, orphans, ...).
+    problems: &'a [String],
+    added: &'a [String],
+    modified: &'a [String],
+    deleted: &'a [String],
+    /// The command that brings the state up to date, when it is stale.
+    refresh: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct StaleChunk<'a> {
+    chunk: &'a str,
+    reasons: Vec<StaleReason>,
+    files: Vec<ChangedFile<'a>>,
+}
+
+#[derive(Serialize)]
+struct StaleReason {
+    extractor: &'static str,
+    reason: &'static str,
+}
+
+#[derive(Serialize)]
+struct ChangedFile<'a> {
+    how: &'static str,
+    path: &'a str,
 }
 
 fn old_chunk_has(old: Option<&Manifest>, chunk: &str, path: &str) -> bool {
@@ -220,6 +329,8 @@ pub(super) struct Summary<'a> {
     pub(super) peaks: BTreeMap<ExtractorId, u64>,
     /// Whether a state existed before this run (else every output is new, none rewritten).
     pub(super) had_state: bool,
+    /// From the start of planning to the manifest's flush.
+    pub(super) elapsed: std::time::Duration,
 }
 
 #[derive(Serialize)]
@@ -243,6 +354,8 @@ struct JsonSummary<'a> {
     retries: usize,
     worker_peaks: Vec<u64>,
     largest_chunk_peaks: Vec<(String, u64)>,
+    warnings: &'a [String],
+    elapsed_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -318,66 +431,92 @@ impl Summary<'_> {
         }
     }
 
+    /// The text summary on stderr, within 80 columns, saying only what differs: one row per
+    /// extractor that found something, the others named together, a memory peak per row
+    /// only when the extractors' peaks differ.
     pub(super) fn print(&self) {
         let mb = |b: u64| human_size(b);
         eprintln!(
-            "discover: {} source file(s) in {} chunk(s); {} of {} chunk(s) extracted ({} file(s) parsed, {} reused; {}), {} removed -> {}",
+            "discover: {} source file(s) in {} chunk(s) -> {}",
             self.inventory.files.len(),
             self.manifest.chunks.len(),
-            self.completed,
-            self.planned,
-            self.tally.parsed,
-            self.reused,
-            if self.cfg.jobs == 0 {
-                "in process".to_string()
-            } else {
-                format!("{} worker(s)", self.workers())
-            },
-            self.tally.removed,
             self.state.show(MANIFEST_FILE)
         );
+        let place = if self.cfg.jobs == 0 {
+            "in process".to_string()
+        } else {
+            format!("{} worker(s)", self.workers())
+        };
+        let removed = match self.tally.removed {
+            0 => String::new(),
+            n => format!("; {n} removed"),
+        };
+        eprintln!(
+            "  {} of {} chunk(s) extracted, {place}: {} file(s) parsed, {} reused{removed}",
+            self.completed, self.planned, self.tally.parsed, self.reused,
+        );
+        let peaks: BTreeSet<u64> = self.peaks.values().copied().collect();
+        let per_row_peak = peaks.len() > 1;
+        let width = self
+            .cfg
+            .selected
+            .iter()
+            .map(|e| e.name().len())
+            .max()
+            .unwrap_or(0);
+        let mut found_nothing = Vec::new();
         for &extractor in &self.cfg.selected {
             let (items, chunks) = self.extractor_totals(extractor);
             let created = Self::count(&self.tally.created, extractor);
+            let rewritten = Self::count(&self.tally.rewritten, extractor);
+            if items == 0 && created == 0 && rewritten == 0 {
+                found_nothing.push(extractor.name());
+                continue;
+            }
             // A brand-new state has nothing to rewrite: its files are written.
             let written = if self.had_state {
-                format!(
-                    "{created} new, {} rewritten",
-                    Self::count(&self.tally.rewritten, extractor)
-                )
+                format!("{created} new, {rewritten} rewritten")
             } else {
                 format!("{created} written")
             };
-            let peak = match self.peaks.get(&extractor) {
-                Some(&peak) => format!(", peak {}", mb(peak)),
-                None => String::new(),
-            };
             eprintln!(
-                "  {:<10} {items:>7} items in {chunks} chunk(s) ({} extracted, {written}){peak}",
+                "  {:<width$} {items:>7} items in {chunks:>4} chunk(s): {} extracted, {written}",
                 extractor.name(),
                 Self::count(&self.tally.extracted_chunks, extractor),
             );
         }
-        let peaks = self.chunk_peaks();
-        if !peaks.is_empty() {
-            let list: Vec<String> = peaks
-                .iter()
-                .map(|(n, p)| format!("{n} {}", mb(*p)))
-                .collect();
-            eprintln!("  largest chunk peaks: {}", list.join(", "));
+        print_list(
+            "nothing found by:",
+            found_nothing.iter().map(|n| n.to_string()),
+        );
+        if per_row_peak {
+            print_list(
+                "peak memory by extractor:",
+                self.peaks.iter().map(|(e, p)| format!("{e} {}", mb(*p))),
+            );
+        } else if let Some(&peak) = peaks.iter().next() {
+            eprintln!("  peak memory of a task: {}", mb(peak));
+        }
+        let chunk_peaks = self.chunk_peaks();
+        let distinct: BTreeSet<u64> = chunk_peaks.iter().map(|(_, p)| *p).collect();
+        if distinct.len() > 1 {
+            print_list(
+                "largest chunk peaks:",
+                chunk_peaks.iter().map(|(n, p)| format!("{n} {}", mb(*p))),
+            );
         }
         if self.cfg.jobs > 0 {
-            let workers: Vec<String> = self
-                .report
-                .workers
-                .iter()
-                .enumerate()
-                .map(|(i, w)| format!("#{i} {} task(s) peak {}", w.tasks, mb(w.peak)))
-                .collect();
-            eprintln!(
-                "  workers: {}; {} task retries",
-                workers.join(", "),
-                self.report.retries
+            let retries = match self.report.retries {
+                0 => String::new(),
+                n => format!(", {n} task retries"),
+            };
+            print_list(
+                &format!("workers (tasks, peak){retries}:"),
+                self.report
+                    .workers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, w)| format!("#{i} {} {}", w.tasks, mb(w.peak))),
             );
         }
         self.print_problems("  ");
@@ -398,11 +537,10 @@ impl Summary<'_> {
         if !error_files.is_empty() {
             let total: u32 = error_files.iter().map(|(_, n)| n).sum();
             eprintln!(
-                "{lead}syntax errors: {total} in {} file(s), extracted what parsed (first: {} with {})",
+                "{lead}syntax errors: {total} in {} file(s), extracted what parsed; the first:",
                 error_files.len(),
-                error_files[0].0,
-                error_files[0].1
             );
+            eprintln!("    {} ({})", error_files[0].0, error_files[0].1);
         }
         if !self.inventory.skipped.is_empty() {
             eprintln!("{lead}skipped {} file(s):", self.inventory.skipped.len());
@@ -492,6 +630,8 @@ impl Summary<'_> {
             retries: self.report.retries,
             worker_peaks: self.report.workers.iter().map(|w| w.peak).collect(),
             largest_chunk_peaks: self.chunk_peaks(),
+            warnings: &self.tally.warnings,
+            elapsed_ms: u64::try_from(self.elapsed.as_millis()).unwrap_or(u64::MAX),
         };
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(&manifest::to_json_bytes(&summary));

@@ -170,12 +170,14 @@ impl<'a> ChunkWriter<'a> {
                 _ => self.cfg.settings.chunk_warn_size,
             };
             if bytes.len() as u64 > warn_size {
-                eprintln!(
-                    "warning: {} is {} (over {}); split the chunk with `chunks.max_files` or `chunks.roots` in discover.toml",
+                // Printed once the executor is done: a line written under the progress bar
+                // would leave a frozen copy of it.
+                self.tally.warnings.push(format!(
+                    "{} is {} (over {}); split the chunk with `chunks.max_files` or `chunks.roots` in discover.toml",
                     self.state.show(&rel),
                     human_size(bytes.len() as u64),
                     human_size(warn_size)
-                );
+                ));
             }
             let hash = crate::hash::content_hash(&bytes);
             match self.state.write_output(&rel, &bytes, &hash)? {

@@ -16,6 +16,6 @@ lint:
 # Benchmark on the pinned real-world corpus (BIG=1 for the large one), every variant side by
 # side; prints one table and writes target/bench/{default,big}.{md,json}.
 bench:
-    cargo build --release
+    cargo build --release --bin discover --example parse-floor
     bin/fetch-corpus "target/corpus$([ "${BIG:-}" = 1 ] && echo -big || true)"
     python3 bin/bench

@@ -42,6 +42,17 @@ impl ExitCode {
 }
 
 pub const HELP: &str = "\
+Examples:
+  discover                  inventory . into ./.state
+  discover ../app -j 2      the same for ../app, in two worker processes
+  discover --incremental    re-extract only what changed since the last run
+  discover --check          exit 1 when .state/ is stale (CI, editor hooks)
+  discover --check --json   the same verdict as JSON on stdout
+  discover --only routes    run one extractor, leave the others' outputs alone
+
+Extractors: calls, components, hooks, imports, routes, schemas, symbols, tests,
+types, and a repository's own from discover.toml (discover --list-extractors)
+
 Exit codes:
   0    success (with --check: .state/ is fresh)
   1    --check: .state/ is stale; otherwise some files failed and were

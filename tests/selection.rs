@@ -133,3 +133,32 @@ fn incremental_after_an_only_run_reextracts_what_only_skipped() {
     assert_eq!(imports["items"][0]["targets"][0], "a/two.ts", "{imports}");
     crate::util::assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
 }
+
+#[test]
+fn help_names_every_extractor_and_keeps_the_exit_codes_indented() {
+    let repo = Repo::empty();
+    let run = repo.run(&["--help"]);
+    run.expect_code(0);
+    let help = run.stdout();
+    for name in [
+        "calls",
+        "components",
+        "hooks",
+        "imports",
+        "routes",
+        "schemas",
+        "symbols",
+        "tests",
+        "types",
+    ] {
+        assert!(help.contains(name), "--help does not name {name}");
+    }
+    assert!(help.contains("Examples:"), "{help}");
+    // Continuation lines of an exit code keep the column of its text.
+    assert!(
+        help.contains(
+            "  1    --check: .state/ is stale; otherwise some files failed and were\n       skipped"
+        ),
+        "{help}"
+    );
+}

@@ -13,9 +13,9 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "discover", version, after_help = crate::exit::HELP)]
 pub struct Args {
-    /// Repository to inventory.
-    #[arg(default_value = ".")]
-    pub root: PathBuf,
+    /// Repository to inventory [default: the nearest directory up from here holding
+    /// .state/manifest.json or discover.toml, else the git top level, else .].
+    pub root: Option<PathBuf>,
 
     /// Where to write the inventory [default: ROOT/.state].
     #[arg(long, value_name = "DIR")]
@@ -253,14 +253,46 @@ impl Args {
     /// Reads the root's `discover.toml` (when there is one) for its extractors and
     /// installs the registry with them.
     pub fn install_registry(&self) -> Result<(), CliError> {
-        let settings = config::load(&self.root, &Overrides::default())?;
+        let settings = config::load(&self.root_dir(), &Overrides::default())?;
         crate::extract::install_registry(settings.extractors).map_err(CliError::Usage)
+    }
+
+    /// ROOT as given, or found from the working directory as git and cargo find theirs:
+    /// the nearest ancestor holding `.state/manifest.json` or `discover.toml`, else the git
+    /// top level, else the working directory. Relative to the working directory.
+    fn root_dir(&self) -> PathBuf {
+        if let Some(root) = &self.root {
+            return root.clone();
+        }
+        let Ok(cwd) = std::env::current_dir() else {
+            return PathBuf::from(".");
+        };
+        let found = cwd
+            .ancestors()
+            .find(|d| {
+                d.join(".state")
+                    .join(crate::manifest::MANIFEST_FILE)
+                    .is_file()
+                    || d.join(config::CONFIG_FILE).is_file()
+            })
+            .or_else(|| cwd.ancestors().find(|d| d.join(".git").exists()));
+        match found {
+            Some(dir) if dir != cwd => {
+                let up = cwd.ancestors().position(|a| a == dir).unwrap_or(0);
+                PathBuf::from(vec![".."; up].join("/"))
+            }
+            _ => PathBuf::from("."),
+        }
     }
 
     /// Validates the arguments and loads `discover.toml`.
     pub fn resolve(self) -> Result<RunConfig, CliError> {
-        let root_shown = self.root.display().to_string();
-        let meta = std::fs::metadata(&self.root).map_err(|e| CliError::Root {
+        let root_arg = self.root_dir();
+        let root_shown = root_arg.display().to_string();
+        if self.root.is_none() && root_shown != "." && !self.quiet && !self.json {
+            eprintln!("discover: the root is `{root_shown}` (found upwards from here)");
+        }
+        let meta = std::fs::metadata(&root_arg).map_err(|e| CliError::Root {
             path: root_shown.clone(),
             message: e.to_string(),
         })?;
@@ -270,7 +302,7 @@ impl Args {
                 message: "not a directory".to_string(),
             });
         }
-        let root = self.root.canonicalize().map_err(|e| CliError::Root {
+        let root = root_arg.canonicalize().map_err(|e| CliError::Root {
             path: root_shown.clone(),
             message: e.to_string(),
         })?;
@@ -278,10 +310,10 @@ impl Args {
             Some(dir) => (absolute(dir)?, dir.display().to_string()),
             None => (
                 root.join(".state"),
-                if self.root.as_os_str() == "." {
+                if root_arg.as_os_str() == "." {
                     ".state".to_string()
                 } else {
-                    self.root.join(".state").display().to_string()
+                    root_arg.join(".state").display().to_string()
                 },
             ),
         };

@@ -162,3 +162,39 @@ fn help_names_every_extractor_and_keeps_the_exit_codes_indented() {
         "{help}"
     );
 }
+
+#[test]
+fn a_run_from_a_subdirectory_finds_its_root() {
+    // By discover.toml, by an existing state, by the git top level.
+    for marker in ["discover.toml", ".state/manifest.json", ".git/HEAD"] {
+        let repo = Repo::empty();
+        repo.write("src/form/Field.ts", "export function field() {}\n");
+        repo.write("lib/util.ts", "export const util = 1;\n");
+        if marker == ".state/manifest.json" {
+            repo.run(&[]).expect_code(0);
+        } else {
+            repo.write(marker, "");
+        }
+        let sub = repo.path().join("src/form");
+        let run = repo.run_in(&sub, &[]);
+        run.expect_code(0)
+            .expect_stderr_contains("the root is `../..`");
+        assert!(
+            !sub.join(".state").exists(),
+            "{marker}: a state in the subdirectory"
+        );
+        let symbols = read_json(&repo.state().join("symbols/_root.json"));
+        assert_eq!(symbols["items"].as_array().unwrap().len(), 2, "{marker}");
+        repo.run_in(&sub, &["--check"]).expect_code(0);
+        // A stale state's hint names the root it means.
+        repo.write("lib/util.ts", "export const util = 2;\n");
+        repo.run_in(&sub, &["--check"])
+            .expect_code(1)
+            .expect_stdout_contains("run `discover --incremental ../..`");
+    }
+    // With no marker anywhere, the working directory is the root.
+    let repo = Repo::empty();
+    repo.write("a/x.ts", "export const x = 1;\n");
+    repo.run_in(&repo.path().join("a"), &[]).expect_code(0);
+    assert!(repo.path().join("a/.state/manifest.json").is_file());
+}

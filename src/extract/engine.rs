@@ -5,12 +5,10 @@ use super::anchor::Anchor;
 use super::anchor::Anchoring;
 use super::preorder::Preorder;
 use super::query::{Combined, QueryLoadError, compile_combined, has_query};
+use super::registry::Run;
 use super::scan::{Anchors, FileContext, OwnQuery, Scan, for_each_anchored_match};
 use super::syntax::count_syntax_errors;
-use super::{
-    ExtractorId, Items, Layer, calls, components, hooks, imports, query_items, routes, schemas,
-    symbols, tests, types,
-};
+use super::{ExtractorId, Items, Layer, calls, imports, symbols};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::ops::ControlFlow;
@@ -408,14 +406,18 @@ pub fn extract_file(
         if !wanted.contains(&extractor) {
             continue;
         }
-        let layer = extractor.layer();
-        if layer == Layer::Calls {
-            facts
-                .items
-                .push(Items::Calls(call_graph.take().unwrap_or_default()));
-            continue;
-        }
-        if !matches!(layer, Layer::Symbols | Layer::Imports) {
+        // One arm per way of running, none per extractor: the registry row says which.
+        let run_scan = match extractor.def().run {
+            Run::Walk => {
+                facts
+                    .items
+                    .push(Items::Calls(call_graph.take().unwrap_or_default()));
+                continue;
+            }
+            Run::Scan(run) => Some(run),
+            Run::Gather => None,
+        };
+        if let Some(run_scan) = run_scan {
             if !admitted[pos] {
                 facts.items.push(Items::empty(extractor));
                 continue;
@@ -432,20 +434,7 @@ pub fn extract_file(
                     hits: anchoring.word_hits(text),
                 });
             }
-            let items = match layer {
-                Layer::Components => Items::Components(components::extract(&mut scan)),
-                Layer::Hooks => Items::Hooks(hooks::extract(&mut scan)),
-                Layer::Routes => Items::Routes(routes::extract(&mut scan)),
-                Layer::Schemas => Items::Schemas(schemas::extract(&mut scan)),
-                Layer::Tests => Items::Tests(tests::extract(&mut scan)),
-                Layer::Types => Items::Types(types::extract(&mut scan)),
-                Layer::Query => Items::Query(extractor, query_items::extract(&mut scan)),
-                Layer::Calls | Layer::Symbols | Layer::Imports => {
-                    unreachable!(
-                        "the call graph is taken from the walk, symbols and imports gathered below"
-                    )
-                }
-            };
+            let items = run_scan(&mut scan, extractor);
             if scan.stopped() {
                 return Err(stop.unwrap_or(ExtractError::Cancelled));
             }

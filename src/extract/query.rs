@@ -6,7 +6,7 @@ use crate::lang::{Lang, QueryFamily};
 use std::ops::Range;
 use tree_sitter::Query;
 
-/// A query file shipped inside the binary.
+/// A query file shipped inside the binary, with the extractor whose row bundles it.
 pub struct BundledQuery {
     pub extractor: ExtractorId,
     pub family: QueryFamily,
@@ -15,42 +15,23 @@ pub struct BundledQuery {
     pub source: &'static str,
 }
 
-macro_rules! bundled {
-    ($extractor:ident, $family:ident, $dir:literal, $stem:literal) => {
-        BundledQuery {
-            extractor: ExtractorId::$extractor,
-            family: QueryFamily::$family,
-            path: concat!("extractors/", $dir, "/", $stem, ".scm"),
-            source: include_str!(concat!("../../extractors/", $dir, "/", $stem, ".scm")),
-        }
-    };
-}
-
-static BUNDLED: &[BundledQuery] = &[
-    bundled!(COMPONENTS, TypeScript, "components", "typescript"),
-    bundled!(COMPONENTS, JavaScript, "components", "javascript"),
-    bundled!(HOOKS, TypeScript, "hooks", "typescript"),
-    bundled!(HOOKS, JavaScript, "hooks", "javascript"),
-    bundled!(IMPORTS, TypeScript, "imports", "typescript"),
-    bundled!(IMPORTS, JavaScript, "imports", "javascript"),
-    bundled!(IMPORTS, Python, "imports", "python"),
-    bundled!(SYMBOLS, TypeScript, "symbols", "typescript"),
-    bundled!(SYMBOLS, JavaScript, "symbols", "javascript"),
-    bundled!(SYMBOLS, Python, "symbols", "python"),
-    bundled!(ROUTES, TypeScript, "routes", "typescript"),
-    bundled!(ROUTES, JavaScript, "routes", "javascript"),
-    bundled!(ROUTES, Python, "routes", "python"),
-    bundled!(SCHEMAS, TypeScript, "schemas", "typescript"),
-    bundled!(SCHEMAS, JavaScript, "schemas", "javascript"),
-    bundled!(SCHEMAS, Python, "schemas", "python"),
-    bundled!(TESTS, TypeScript, "tests", "typescript"),
-    bundled!(TESTS, JavaScript, "tests", "javascript"),
-    bundled!(TESTS, Python, "tests", "python"),
-    bundled!(TYPES, TypeScript, "types", "typescript"),
-];
-
+/// Every bundled query file, from the built-in rows of the registry, built once.
 pub fn bundled_queries() -> &'static [BundledQuery] {
-    BUNDLED
+    static BUNDLED: std::sync::OnceLock<Vec<BundledQuery>> = std::sync::OnceLock::new();
+    BUNDLED.get_or_init(|| {
+        super::registry::builtins()
+            .iter()
+            .flat_map(|def| {
+                let extractor = ExtractorId::from_name(def.name).unwrap_or(ExtractorId::SYMBOLS);
+                def.queries.iter().map(move |q| BundledQuery {
+                    extractor,
+                    family: q.family,
+                    path: q.path,
+                    source: q.source,
+                })
+            })
+            .collect()
+    })
 }
 
 /// The first line of a query file that extends its extractor's JavaScript query, as
@@ -71,14 +52,14 @@ struct Composed {
 fn composed() -> &'static [Composed] {
     static COMPOSED: std::sync::OnceLock<Vec<Composed>> = std::sync::OnceLock::new();
     COMPOSED.get_or_init(|| {
-        BUNDLED
+        bundled_queries()
             .iter()
             .map(|q| {
                 let parent = q
                     .source
                     .starts_with(INHERITS_JAVASCRIPT)
                     .then(|| {
-                        BUNDLED.iter().find(|p| {
+                        bundled_queries().iter().find(|p| {
                             p.extractor == q.extractor && p.family == QueryFamily::JavaScript
                         })
                     })
@@ -108,7 +89,7 @@ fn composed() -> &'static [Composed] {
 
 /// The file and 1-based row that `row` of the compiled text of `path` comes from.
 fn locate(path: &str, row: usize) -> (String, usize) {
-    let parent = BUNDLED
+    let parent = bundled_queries()
         .iter()
         .position(|q| q.path == path)
         .and_then(|i| composed()[i].parent);
@@ -134,28 +115,17 @@ fn query_file(extractor: ExtractorId, lang: Lang) -> Option<(&'static str, &'sta
         return def.query.filter(|_| def.langs.contains(&lang));
     }
     let family = lang.query_family();
-    BUNDLED
+    bundled_queries()
         .iter()
         .position(|q| q.extractor == extractor && q.family == family)
-        .map(|i| (BUNDLED[i].path, composed()[i].text))
+        .map(|i| (bundled_queries()[i].path, composed()[i].text))
 }
 
 /// Capture names each extractor's Rust layer reads. Names starting with `_` are private to
 /// the query (predicates) and always allowed. `None`: any capture is read (a query
 /// extractor makes each one a field).
 fn known_captures(extractor: ExtractorId) -> Option<&'static [&'static str]> {
-    Some(match extractor.layer() {
-        Layer::Calls => super::calls::CAPTURES,
-        Layer::Components => super::components::CAPTURES,
-        Layer::Hooks => super::hooks::CAPTURES,
-        Layer::Imports => super::imports::CAPTURES,
-        Layer::Routes => super::routes::CAPTURES,
-        Layer::Schemas => super::schemas::CAPTURES,
-        Layer::Symbols => super::symbols::CAPTURES,
-        Layer::Tests => super::tests::CAPTURES,
-        Layer::Types => super::types::CAPTURES,
-        Layer::Query => return None,
-    })
+    extractor.def().captures
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,10 @@
 //! before anything asks for an extractor, a worker from its `Init` frame. Ids travel and are
 //! stored by name, never by index.
 
-use crate::lang::Lang;
+use super::Items;
+use super::gates;
+use super::scan::Scan;
+use crate::lang::{Lang, QueryFamily};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::sync::OnceLock;
@@ -28,6 +31,55 @@ pub enum Layer {
     Query,
 }
 
+/// How the engine runs an extractor over a file.
+#[derive(Clone, Copy)]
+pub enum Run {
+    /// The call graph: built by the file's one walk, which also collects every query's
+    /// anchors.
+    Walk,
+    /// Symbols and imports: their matches gathered wherever their query ran (anchored,
+    /// container rescans, word stretches), each read by the layer's `from_match`.
+    Gather,
+    /// A query scan handed to the extractor's Rust layer.
+    Scan(fn(&mut Scan<'_, '_>, ExtractorId) -> Items),
+}
+
+impl fmt::Debug for Run {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Run::Walk => "walk",
+            Run::Gather => "gather",
+            Run::Scan(_) => "scan",
+        })
+    }
+}
+
+/// A query file shipped inside the binary, for the grammars of one family.
+#[derive(Debug)]
+pub struct QueryFile {
+    pub family: QueryFamily,
+    /// Repository-relative path, for error messages.
+    pub path: &'static str,
+    pub source: &'static str,
+}
+
+/// `extractors/<dir>/<stem>.scm`, bundled.
+macro_rules! query_file {
+    ($dir:literal, $family:ident, $stem:literal) => {
+        QueryFile {
+            family: QueryFamily::$family,
+            path: concat!("extractors/", $dir, "/", $stem, ".scm"),
+            source: include_str!(concat!("../../extractors/", $dir, "/", $stem, ".scm")),
+        }
+    };
+}
+
+/// A word gate: whether a file (language, path, text) can hold anything an extractor finds.
+pub type Gate = fn(Lang, &str, &[u8]) -> bool;
+
+/// The words every match contains, in files of a language.
+pub type WordsOf = fn(Lang) -> Option<&'static [&'static str]>;
+
 /// One extractor.
 #[derive(Debug)]
 pub struct ExtractorDef {
@@ -38,7 +90,21 @@ pub struct ExtractorDef {
     pub description: &'static str,
     /// The grammars it runs on; it never runs on another.
     pub langs: &'static [Lang],
+    /// The item type it yields (one `Items` variant per built-in layer).
     pub layer: Layer,
+    pub run: Run,
+    /// Its bundled query files, by family (a TypeScript file may inherit JavaScript's).
+    pub queries: &'static [QueryFile],
+    /// Capture names its Rust layer reads; `None`: every capture is read (query extractors).
+    pub captures: Option<&'static [&'static str]>,
+    /// Whether a file can hold anything it finds, judged from the path and a substring
+    /// search, before any query runs; `None`: every file of its languages can.
+    pub gate: Option<Gate>,
+    /// How deep below a scan's root a match may start (see `ExtractorId::max_start_depth`).
+    pub max_start_depth: Option<u32>,
+    /// Words every match contains, per language, when a query pass is limited to the
+    /// stretches of the file around them.
+    pub words: Option<WordsOf>,
     /// A repository's own query file (repository-relative path and text), for `Query`.
     pub query: Option<(&'static str, &'static str)>,
 }
@@ -46,7 +112,9 @@ pub struct ExtractorDef {
 const JS_TS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript];
 const ALL_LANGS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang::Python];
 
-/// The built-in catalogue, in name order (the order of the summary and the manifest).
+/// The built-in catalogue, in name order (the order of the summary and the manifest). A
+/// new built-in extractor is a row here, its query files under `extractors/`, its Rust
+/// layer in a file of its own, and its item type in `items!` (`mod.rs`).
 const BUILTINS: [ExtractorDef; 9] = [
     ExtractorDef {
         name: "calls",
@@ -54,6 +122,12 @@ const BUILTINS: [ExtractorDef; 9] = [
         description: "the call graph: functions, methods and components with the calls, `new`s and JSX renders they make",
         langs: ALL_LANGS,
         layer: Layer::Calls,
+        run: Run::Walk,
+        queries: &[],
+        captures: Some(super::calls::CAPTURES),
+        gate: None,
+        max_start_depth: None,
+        words: None,
         query: None,
     },
     ExtractorDef {
@@ -63,6 +137,15 @@ const BUILTINS: [ExtractorDef; 9] = [
         // Components need JSX.
         langs: &[Lang::Tsx, Lang::JavaScript],
         layer: Layer::Components,
+        run: Run::Scan(|scan, _| Items::Components(super::components::extract(scan))),
+        queries: &[
+            query_file!("components", TypeScript, "typescript"),
+            query_file!("components", JavaScript, "javascript"),
+        ],
+        captures: Some(super::components::CAPTURES),
+        gate: Some(gates::components),
+        max_start_depth: None,
+        words: None,
         query: None,
     },
     ExtractorDef {
@@ -71,6 +154,15 @@ const BUILTINS: [ExtractorDef; 9] = [
         description: "custom React hooks: parameters, return type, hooks called",
         langs: JS_TS,
         layer: Layer::Hooks,
+        run: Run::Scan(|scan, _| Items::Hooks(super::hooks::extract(scan))),
+        queries: &[
+            query_file!("hooks", TypeScript, "typescript"),
+            query_file!("hooks", JavaScript, "javascript"),
+        ],
+        captures: Some(super::hooks::CAPTURES),
+        gate: Some(gates::hooks),
+        max_start_depth: None,
+        words: None,
         query: None,
     },
     ExtractorDef {
@@ -79,6 +171,16 @@ const BUILTINS: [ExtractorDef; 9] = [
         description: "import / require / re-export statements, resolved to local files where possible",
         langs: ALL_LANGS,
         layer: Layer::Imports,
+        run: Run::Gather,
+        queries: &[
+            query_file!("imports", TypeScript, "typescript"),
+            query_file!("imports", JavaScript, "javascript"),
+            query_file!("imports", Python, "python"),
+        ],
+        captures: Some(super::imports::CAPTURES),
+        gate: None,
+        max_start_depth: None,
+        words: Some(gates::import_words),
         query: None,
     },
     ExtractorDef {
@@ -87,6 +189,16 @@ const BUILTINS: [ExtractorDef; 9] = [
         description: "HTTP endpoints: Express-style routers, Next.js route files, FastAPI / Flask / Starlette, Django urls",
         langs: ALL_LANGS,
         layer: Layer::Routes,
+        run: Run::Scan(|scan, _| Items::Routes(super::routes::extract(scan))),
+        queries: &[
+            query_file!("routes", TypeScript, "typescript"),
+            query_file!("routes", JavaScript, "javascript"),
+            query_file!("routes", Python, "python"),
+        ],
+        captures: Some(super::routes::CAPTURES),
+        gate: Some(gates::routes),
+        max_start_depth: None,
+        words: None,
         query: None,
     },
     ExtractorDef {
@@ -95,6 +207,16 @@ const BUILTINS: [ExtractorDef; 9] = [
         description: "data schemas: Zod, pydantic models, dataclasses, TypedDicts and attrs classes, with their fields",
         langs: ALL_LANGS,
         layer: Layer::Schemas,
+        run: Run::Scan(|scan, _| Items::Schemas(super::schemas::extract(scan))),
+        queries: &[
+            query_file!("schemas", TypeScript, "typescript"),
+            query_file!("schemas", JavaScript, "javascript"),
+            query_file!("schemas", Python, "python"),
+        ],
+        captures: Some(super::schemas::CAPTURES),
+        gate: Some(gates::schemas),
+        max_start_depth: None,
+        words: None,
         query: None,
     },
     ExtractorDef {
@@ -103,6 +225,20 @@ const BUILTINS: [ExtractorDef; 9] = [
         description: "functions, classes, methods, interfaces, type aliases, enums and exported variables",
         langs: ALL_LANGS,
         layer: Layer::Symbols,
+        run: Run::Gather,
+        queries: &[
+            query_file!("symbols", TypeScript, "typescript"),
+            query_file!("symbols", JavaScript, "javascript"),
+            query_file!("symbols", Python, "python"),
+        ],
+        captures: Some(super::symbols::CAPTURES),
+        gate: None,
+        // Symbols live at module, namespace and class level, so the query cursor need not
+        // descend into function bodies: the file is scanned to depth 5 (`export > class >
+        // body > method`, `if > block > def`), and every class or namespace found is
+        // scanned again from its own node, to any nesting.
+        max_start_depth: Some(5),
+        words: None,
         query: None,
     },
     ExtractorDef {
@@ -111,6 +247,16 @@ const BUILTINS: [ExtractorDef; 9] = [
         description: "tests: Jest / Vitest / Mocha suites and cases, pytest functions and classes, unittest methods",
         langs: ALL_LANGS,
         layer: Layer::Tests,
+        run: Run::Scan(|scan, _| Items::Tests(super::tests::extract(scan))),
+        queries: &[
+            query_file!("tests", TypeScript, "typescript"),
+            query_file!("tests", JavaScript, "javascript"),
+            query_file!("tests", Python, "python"),
+        ],
+        captures: Some(super::tests::CAPTURES),
+        gate: Some(gates::tests),
+        max_start_depth: None,
+        words: None,
         query: None,
     },
     ExtractorDef {
@@ -119,6 +265,12 @@ const BUILTINS: [ExtractorDef; 9] = [
         description: "TypeScript interfaces, type aliases, enums and classes' public shape, with members",
         langs: &[Lang::TypeScript, Lang::Tsx],
         layer: Layer::Types,
+        run: Run::Scan(|scan, _| Items::Types(super::types::extract(scan))),
+        queries: &[query_file!("types", TypeScript, "typescript")],
+        captures: Some(super::types::CAPTURES),
+        gate: None,
+        max_start_depth: None,
+        words: None,
         query: None,
     },
 ];
@@ -273,6 +425,12 @@ impl Registry {
                 description: leak(&u.description),
                 langs: Box::leak(u.langs.clone().into_boxed_slice()),
                 layer: Layer::Query,
+                run: Run::Scan(|scan, id| Items::Query(id, super::query_items::extract(scan))),
+                queries: &[],
+                captures: None,
+                gate: None,
+                max_start_depth: None,
+                words: None,
                 query: Some((leak(&u.query_path), leak(&u.query_source))),
             });
         }
@@ -309,6 +467,11 @@ pub fn install(user: Vec<UserExtractor>) -> Result<(), String> {
 /// The repository's own extractors, as installed (for the worker handshake).
 pub fn user_extractors() -> Vec<UserExtractor> {
     registry().user.clone()
+}
+
+/// The built-in extractors' rows, in registry order.
+pub fn builtins() -> &'static [ExtractorDef] {
+    &registry().defs[..BUILTINS.len()]
 }
 
 /// Whether `name` belongs to a built-in extractor.

@@ -1,0 +1,168 @@
+//! Word gates: whether a file can hold anything an extractor finds, judged from its path and
+//! a substring search for words every match contains. A file without them is skipped
+//! without running a query; the search costs a fraction of a query pass. Each extractor's
+//! registry row names its gate.
+
+use super::routes;
+use crate::lang::Lang;
+
+pub fn components(_: Lang, _: &str, text: &[u8]) -> bool {
+    static WORDS: Words = Words::new(&["<", "createElement"]);
+    WORDS.any_in(text)
+}
+
+pub fn hooks(_: Lang, _: &str, text: &[u8]) -> bool {
+    static WORDS: Words = Words::new(&["use"]);
+    WORDS.any_in(text)
+}
+
+pub fn schemas(lang: Lang, _: &str, text: &[u8]) -> bool {
+    static ZOD: Words = Words::new(&["z.", "zod", ".extend(", ".merge("]);
+    static PYTHON: Words = Words::new(&[
+        "BaseModel",
+        "dataclass",
+        "TypedDict",
+        "attr",
+        "Model",
+        "define",
+        "frozen",
+    ]);
+    if lang.is_js_like() {
+        ZOD.any_in(text)
+    } else {
+        PYTHON.any_in(text)
+    }
+}
+
+pub fn routes(lang: Lang, path: &str, text: &[u8]) -> bool {
+    // Every Python route names a path literal, a `route` decorator or Django's
+    // `urlpatterns`; method words such as `.get(` are in nearly every file.
+    static PYTHON: Words = Words::new(&[
+        "route",
+        "Route",
+        "urlpatterns",
+        "path(",
+        "\"/",
+        "'/",
+        "(\"\")",
+        "('')",
+    ]);
+    if !lang.is_js_like() {
+        return PYTHON.any_in(text);
+    }
+    // Next.js route handlers are known by their path, not their text; otherwise the Rust
+    // layer needs a member call named after a method with a literal path (`.get('/users'`),
+    // or a `.route(` call.
+    routes::is_next_route_file(path) || routes_gate(text)
+}
+
+pub fn tests(lang: Lang, _: &str, text: &[u8]) -> bool {
+    static PYTHON: Words = Words::new(&["test", "Test"]);
+    if lang.is_js_like() {
+        calls_any(text, &TEST_FUNCTIONS)
+    } else {
+        PYTHON.any_in(text)
+    }
+}
+
+/// Words every import match contains: a query pass over a file runs only around them
+/// (`export { a } from "x"` has `from` but no `import`; `importlib.import_module` and
+/// `__import__` contain `import`).
+pub fn import_words(lang: Lang) -> Option<&'static [&'static str]> {
+    if lang.is_js_like() {
+        Some(&["import", "require", "from"])
+    } else {
+        Some(&["import"])
+    }
+}
+
+/// Whether a JS/TS file may declare a route: `.route(`, or a method call whose first
+/// argument is a string literal starting with `/` or `*` (`app.get("/users", …)`);
+/// `map.get(key)` is not one, and it is in most files.
+fn routes_gate(text: &[u8]) -> bool {
+    static ROUTE: Words = Words::new(&[".route("]);
+    static METHODS: Words = Words::new(&[
+        ".get(",
+        ".post(",
+        ".put(",
+        ".patch(",
+        ".delete(",
+        ".del(",
+        ".head(",
+        ".options(",
+        ".all(",
+    ]);
+    if ROUTE.finders()[0].find(text).is_some() {
+        return true;
+    }
+    METHODS.finders().iter().any(|method| {
+        method.find_iter(text).any(|at| {
+            let rest = &text[at + method.needle().len()..];
+            let start = rest
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())
+                .unwrap_or(rest.len());
+            matches!(rest.get(start), Some(b'\'' | b'"' | b'`'))
+                && matches!(rest.get(start + 1), Some(b'/' | b'*'))
+        })
+    })
+}
+
+/// A list of words to search files for, with its `memmem` searchers built on first use:
+/// building one costs more than a search through a typical file.
+struct Words {
+    words: &'static [&'static str],
+    finders: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>>,
+}
+
+impl Words {
+    const fn new(words: &'static [&'static str]) -> Words {
+        Words {
+            words,
+            finders: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn any_in(&self, text: &[u8]) -> bool {
+        self.finders().iter().any(|f| f.find(text).is_some())
+    }
+
+    fn finders(&self) -> &[memchr::memmem::Finder<'static>] {
+        self.finders.get_or_init(|| {
+            self.words
+                .iter()
+                .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
+                .collect()
+        })
+    }
+}
+
+/// The functions a JS test file calls to declare suites and tests.
+static TEST_FUNCTIONS: Words = Words::new(&[
+    "describe",
+    "fdescribe",
+    "xdescribe",
+    "it",
+    "fit",
+    "xit",
+    "test",
+    "xtest",
+    "suite",
+    "context",
+    "xcontext",
+    "specify",
+    "xspecify",
+]);
+
+/// Whether `text` calls one of `names` as a free function: the name starts a word (not
+/// `.test(` on a regular expression) and is followed by `(` or `.` (`it.each(...)`).
+fn calls_any(text: &[u8], names: &Words) -> bool {
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.';
+    names.finders().iter().any(|name| {
+        name.find_iter(text).any(|at| {
+            let before_ok = at == 0 || !is_word(text[at - 1]);
+            let after = text.get(at + name.needle().len()).copied();
+            before_ok && matches!(after, Some(b'(' | b'.'))
+        })
+    })
+}

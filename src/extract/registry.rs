@@ -243,8 +243,8 @@ const BUILTINS: [ExtractorDef; 9] = [
     },
     ExtractorDef {
         name: "tests",
-        version: 1,
-        description: "tests: Jest / Vitest / Mocha suites and cases, pytest functions and classes, unittest methods",
+        version: 2,
+        description: "tests: Jest / Vitest / Mocha / Playwright / node:test suites and cases, pytest functions and classes, unittest methods",
         langs: ALL_LANGS,
         layer: Layer::Tests,
         run: Run::Scan(|scan, _| Items::Tests(super::tests::extract(scan))),

@@ -51,6 +51,10 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
 /// `describe.configure`) is not one of ours.
 const JS_MODIFIERS: &[&str] = &[
     "skip",
+    // Playwright: skipped until fixed.
+    "fixme",
+    // Playwright: expected to fail.
+    "fail",
     "only",
     "todo",
     "each",
@@ -85,11 +89,25 @@ fn extract_js(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
             calls.push(call);
         }
     });
+    // Test functions under other names (`import { test as setup }`, `const test =
+    // base.extend(...)`) are calls the query, which knows the standard names, does not see.
+    let aliases = test_aliases(scan.imports(), scan.root, src);
+    if !aliases.is_empty() {
+        calls.extend(calls_of(scan.root, src, &aliases));
+        calls.dedup_by_key(|c| c.id());
+    }
     calls.sort_by_key(|c| (c.start_byte(), std::cmp::Reverse(c.end_byte())));
+    calls.dedup_by_key(|c| c.id());
+    // `test.describe` is Playwright's: in a Jest file it is a call of something else.
+    let playwright = scan.imports().statements.iter().any(|s| {
+        RUNNERS
+            .iter()
+            .any(|(m, label)| *m == s.module && *label == "playwright")
+    });
     let mut mocha_names = false;
     let mut found = Vec::new();
     for call in &calls {
-        match js_test(*call, src) {
+        match js_test(*call, src, &aliases, playwright) {
             Recognised::Test(t) => found.push((*call, t)),
             Recognised::MochaHook => mocha_names = true,
             Recognised::No => {}
@@ -170,7 +188,122 @@ fn base_name<'s>(callee: Node<'_>, src: &'s [u8]) -> &'s str {
     }
 }
 
-fn js_test(call: Node<'_>, src: &[u8]) -> Recognised {
+/// The module a test runner is imported from, and its label.
+const RUNNERS: &[(&str, &str)] = &[
+    ("vitest", "vitest"),
+    ("node:test", "node"),
+    ("mocha", "mocha"),
+    ("@jest/globals", "jest"),
+    ("@playwright/test", "playwright"),
+    ("playwright/test", "playwright"),
+];
+
+/// The standard names of test functions, which the query matches.
+const TEST_NAMES: &[&str] = &[
+    "describe",
+    "fdescribe",
+    "xdescribe",
+    "it",
+    "fit",
+    "xit",
+    "test",
+    "xtest",
+    "suite",
+    "context",
+    "xcontext",
+    "specify",
+    "xspecify",
+];
+
+/// Local names bound to a test function under another name: imported from a test runner
+/// with an alias (`import { test as setup } from "@playwright/test"`), or a module-level
+/// `const x = test.extend(...)` of a test function (Playwright fixtures); each with the
+/// standard name it stands for.
+fn test_aliases(imports: &Imports, root: Node<'_>, src: &[u8]) -> HashMap<String, String> {
+    let mut aliases: HashMap<String, String> = HashMap::new();
+    for statement in &imports.statements {
+        if statement.wrapped || !RUNNERS.iter().any(|(m, _)| *m == statement.module) {
+            continue;
+        }
+        for binding in &statement.bindings {
+            if binding.local != binding.imported && TEST_NAMES.contains(&binding.imported.as_str())
+            {
+                aliases.insert(binding.local.clone(), binding.imported.clone());
+            }
+        }
+    }
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        let declaration = match statement.kind() {
+            "export_statement" => statement.child_by_field_name("declaration"),
+            "lexical_declaration" | "variable_declaration" => Some(statement),
+            _ => None,
+        };
+        let Some(declaration) = declaration else {
+            continue;
+        };
+        let mut inner = declaration.walk();
+        for declarator in declaration.named_children(&mut inner) {
+            let (Some(name), Some(value)) = (
+                declarator.child_by_field_name("name"),
+                declarator.child_by_field_name("value"),
+            ) else {
+                continue;
+            };
+            // `base.extend(...)` or `base.extend<Fixtures>(...)`.
+            let extended = (value.kind() == "call_expression")
+                .then(|| value.child_by_field_name("function"))
+                .flatten()
+                .filter(|f| f.kind() == "member_expression")
+                .filter(|f| {
+                    f.child_by_field_name("property")
+                        .is_some_and(|p| text(p, src) == "extend")
+                })
+                .and_then(|f| f.child_by_field_name("object"))
+                .filter(|o| o.kind() == "identifier")
+                .map(|o| text(o, src));
+            let Some(base) = extended else {
+                continue;
+            };
+            let standard = aliases
+                .get(base)
+                .cloned()
+                .or_else(|| TEST_NAMES.contains(&base).then(|| base.to_string()));
+            let local = text(name, src);
+            if let Some(standard) = standard
+                && name.kind() == "identifier"
+                && !TEST_NAMES.contains(&local)
+            {
+                aliases.insert(local.to_string(), standard);
+            }
+        }
+    }
+    aliases
+}
+
+/// Calls whose callee chain starts from one of `names` (`setup(...)`, `setup.skip(...)`).
+fn calls_of<'t>(root: Node<'t>, src: &[u8], names: &HashMap<String, String>) -> Vec<Node<'t>> {
+    let mut found = Vec::new();
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "call_expression"
+            && let Some(callee) = node.child_by_field_name("function")
+            && names.contains_key(base_name(callee, src))
+        {
+            found.push(node);
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    found
+}
+
+fn js_test(
+    call: Node<'_>,
+    src: &[u8],
+    aliases: &HashMap<String, String>,
+    playwright: bool,
+) -> Recognised {
     let (Some(mut callee), Some(arguments)) = (
         call.child_by_field_name("function"),
         call.child_by_field_name("arguments"),
@@ -202,7 +335,23 @@ fn js_test(call: Node<'_>, src: &[u8]) -> Recognised {
     if node.kind() != "identifier" {
         return Recognised::No;
     }
-    let base = text(node, src);
+    let written = text(node, src);
+    let base = aliases.get(written).map_or(written, String::as_str);
+    // Playwright's suites: `test.describe('s', fn)`, `test.describe.serial(...)`, and its
+    // `.parallel` / `.skip` / `.only` / `.fixme`; `test.describe.configure(...)` and
+    // `test.step(...)` are not items.
+    let mut base = base;
+    if playwright && base == "test" && members.first() == Some(&"describe") {
+        members.remove(0);
+        if members
+            .iter()
+            .any(|m| !matches!(*m, "serial" | "parallel" | "skip" | "only" | "fixme"))
+        {
+            return Recognised::No;
+        }
+        base = "describe";
+        return js_case(call, arguments, table, base, &members, src);
+    }
     if matches!(base, "before" | "after") {
         return if members.is_empty() && table.is_none() {
             Recognised::MochaHook
@@ -213,6 +362,19 @@ fn js_test(call: Node<'_>, src: &[u8]) -> Recognised {
     if members.iter().any(|m| !JS_MODIFIERS.contains(m)) {
         return Recognised::No;
     }
+    js_case(call, arguments, table, base, &members, src)
+}
+
+/// A suite or test once its callee is understood: `base` is the standard test function,
+/// `members` its modifiers.
+fn js_case(
+    call: Node<'_>,
+    arguments: Node<'_>,
+    table: Option<Node<'_>>,
+    base: &str,
+    members: &[&str],
+    src: &[u8],
+) -> Recognised {
     let curried = members.iter().any(|m| CURRIED.contains(m));
     if curried != table.is_some() {
         return Recognised::No;
@@ -237,7 +399,7 @@ fn js_test(call: Node<'_>, src: &[u8]) -> Recognised {
     };
     let mut modifiers: Vec<String> = members
         .iter()
-        .filter(|m| **m != "skip")
+        .filter(|m| !matches!(**m, "skip" | "fixme"))
         .map(|m| m.to_ascii_lowercase())
         .collect();
     match callback {
@@ -255,8 +417,10 @@ fn js_test(call: Node<'_>, src: &[u8]) -> Recognised {
     }
     modifiers.sort();
     modifiers.dedup();
-    let skipped =
-        base.starts_with('x') || members.contains(&"skip") || modifiers.iter().any(|m| m == "todo");
+    let skipped = base.starts_with('x')
+        || members.contains(&"skip")
+        || members.contains(&"fixme")
+        || modifiers.iter().any(|m| m == "todo");
     let cases = table.and_then(|t| table_rows(t, src));
     Recognised::Test(JsTest {
         node_id: call.id(),
@@ -333,12 +497,8 @@ fn js_framework(imports: &Imports, mocha_names: bool) -> &'static str {
             ImportKind::Require if !statement.wrapped => statement.module.as_str(),
             _ => continue,
         };
-        match module {
-            "vitest" => return "vitest",
-            "node:test" => return "node",
-            "mocha" => return "mocha",
-            "@jest/globals" => return "jest",
-            _ => {}
+        if let Some((_, label)) = RUNNERS.iter().find(|(m, _)| *m == module) {
+            return label;
         }
     }
     if mocha_names { "mocha" } else { "jest" }

@@ -1,4 +1,7 @@
-//! Source languages: which files we read, and the tree-sitter grammar for each.
+//! Source languages: a table of the grammars we parse with — name, extensions, grammar,
+//! query family, JSX and types — read through `Lang`. A new language is a row here (and a
+//! variant), plus the queries of the extractors that opt in (their registry rows name the
+//! languages they run on).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -13,56 +16,6 @@ pub enum Lang {
     Python,
 }
 
-impl Lang {
-    pub const ALL: [Lang; 4] = [Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang::Python];
-    /// How many grammars there are: what tables by grammar (`Lang::index`) are sized by.
-    pub const COUNT: usize = Lang::ALL.len();
-
-    /// The language of a path, by its extension; `None` for files we do not inventory.
-    pub fn from_path(path: &str) -> Option<Lang> {
-        let ext = path.rsplit_once('.')?.1;
-        match ext {
-            "ts" | "mts" | "cts" => Some(Lang::TypeScript),
-            "tsx" => Some(Lang::Tsx),
-            "js" | "mjs" | "cjs" | "jsx" => Some(Lang::JavaScript),
-            "py" | "pyi" => Some(Lang::Python),
-            _ => None,
-        }
-    }
-
-    /// The language named as in messages and `discover.toml` (`typescript`, `tsx`,
-    /// `javascript`, `python`).
-    pub fn from_name(name: &str) -> Option<Lang> {
-        Lang::ALL.into_iter().find(|l| l.to_string() == name)
-    }
-
-    pub fn grammar(self) -> tree_sitter::Language {
-        match self {
-            Lang::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
-            Lang::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
-            Lang::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
-            Lang::Python => tree_sitter_python::LANGUAGE.into(),
-        }
-    }
-
-    /// The query-file family: TSX shares TypeScript's queries.
-    pub fn query_family(self) -> QueryFamily {
-        match self {
-            Lang::TypeScript | Lang::Tsx => QueryFamily::TypeScript,
-            Lang::JavaScript => QueryFamily::JavaScript,
-            Lang::Python => QueryFamily::Python,
-        }
-    }
-
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    pub fn is_js_like(self) -> bool {
-        !matches!(self, Lang::Python)
-    }
-}
-
 /// Which `extractors/<name>/<family>.scm` a grammar uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueryFamily {
@@ -71,13 +24,130 @@ pub enum QueryFamily {
     Python,
 }
 
+/// One language.
+pub struct LangDef {
+    pub lang: Lang,
+    /// As in messages and `discover.toml`.
+    pub name: &'static str,
+    /// File extensions, without the dot.
+    pub extensions: &'static [&'static str],
+    grammar: fn() -> tree_sitter::Language,
+    /// The query files it uses (TSX shares TypeScript's).
+    pub family: QueryFamily,
+    /// JSX can be written in it.
+    pub jsx: bool,
+    /// It has type annotations and declarations.
+    pub types: bool,
+}
+
+/// By `Lang` (the variants' order).
+const LANGS: [LangDef; 4] = [
+    LangDef {
+        lang: Lang::TypeScript,
+        name: "typescript",
+        extensions: &["ts", "mts", "cts"],
+        grammar: || tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+        family: QueryFamily::TypeScript,
+        jsx: false,
+        types: true,
+    },
+    LangDef {
+        lang: Lang::Tsx,
+        name: "tsx",
+        extensions: &["tsx"],
+        grammar: || tree_sitter_typescript::LANGUAGE_TSX.into(),
+        family: QueryFamily::TypeScript,
+        jsx: true,
+        types: true,
+    },
+    LangDef {
+        lang: Lang::JavaScript,
+        name: "javascript",
+        // The JavaScript grammar parses JSX.
+        extensions: &["js", "mjs", "cjs", "jsx"],
+        grammar: || tree_sitter_javascript::LANGUAGE.into(),
+        family: QueryFamily::JavaScript,
+        jsx: true,
+        types: false,
+    },
+    LangDef {
+        lang: Lang::Python,
+        name: "python",
+        extensions: &["py", "pyi"],
+        grammar: || tree_sitter_python::LANGUAGE.into(),
+        family: QueryFamily::Python,
+        jsx: false,
+        types: false,
+    },
+];
+
+impl Lang {
+    pub const ALL: [Lang; 4] = [Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang::Python];
+    /// How many grammars there are: what tables by grammar (`Lang::index`) are sized by.
+    pub const COUNT: usize = Lang::ALL.len();
+
+    pub fn def(self) -> &'static LangDef {
+        &LANGS[self.index()]
+    }
+
+    /// The language of a path, by its extension; `None` for files we do not inventory.
+    pub fn from_path(path: &str) -> Option<Lang> {
+        let ext = path.rsplit_once('.')?.1;
+        LANGS
+            .iter()
+            .find(|d| d.extensions.contains(&ext))
+            .map(|d| d.lang)
+    }
+
+    /// The language named as in messages and `discover.toml` (`typescript`, `tsx`,
+    /// `javascript`, `python`).
+    pub fn from_name(name: &str) -> Option<Lang> {
+        LANGS.iter().find(|d| d.name == name).map(|d| d.lang)
+    }
+
+    pub fn grammar(self) -> tree_sitter::Language {
+        (self.def().grammar)()
+    }
+
+    /// The query-file family: TSX shares TypeScript's queries.
+    pub fn query_family(self) -> QueryFamily {
+        self.def().family
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// JavaScript and its relatives (the JS-family layers of the extractors), as opposed
+    /// to Python.
+    pub fn is_js_like(self) -> bool {
+        self.def().family != QueryFamily::Python
+    }
+}
+
 impl fmt::Display for Lang {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Lang::TypeScript => "typescript",
-            Lang::Tsx => "tsx",
-            Lang::JavaScript => "javascript",
-            Lang::Python => "python",
-        })
+        f.write_str(self.def().name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_is_in_variant_order_and_every_extension_names_one_language() {
+        for (i, lang) in Lang::ALL.into_iter().enumerate() {
+            assert_eq!(LANGS[i].lang, lang);
+            assert_eq!(lang.index(), i);
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for def in &LANGS {
+            for ext in def.extensions {
+                assert!(seen.insert(*ext), "`.{ext}` belongs to two languages");
+                assert_eq!(Lang::from_path(&format!("a/b.{ext}")), Some(def.lang));
+            }
+        }
+        assert_eq!(Lang::from_path("a/b.json"), None);
     }
 }

@@ -134,7 +134,7 @@ const BUILTINS: [ExtractorDef; 9] = [
         name: "components",
         version: 1,
         description: "React components: props, hooks called, child components rendered, contexts used",
-        // Components need JSX.
+        // Components need JSX (`LangDef::jsx`).
         langs: &[Lang::Tsx, Lang::JavaScript],
         layer: Layer::Components,
         run: Run::Scan(|scan, _| Items::Components(super::components::extract(scan))),
@@ -263,6 +263,7 @@ const BUILTINS: [ExtractorDef; 9] = [
         name: "types",
         version: 1,
         description: "TypeScript interfaces, type aliases, enums and classes' public shape, with members",
+        // The grammars with types (`LangDef::types`).
         langs: &[Lang::TypeScript, Lang::Tsx],
         layer: Layer::Types,
         run: Run::Scan(|scan, _| Items::Types(super::types::extract(scan))),
@@ -477,4 +478,32 @@ pub fn builtins() -> &'static [ExtractorDef] {
 /// Whether `name` belongs to a built-in extractor.
 pub fn is_builtin(name: &str) -> bool {
     BUILTINS.iter().any(|d| d.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The language properties the built-in rows depend on are the table's.
+    #[test]
+    fn built_in_rows_follow_the_language_table() {
+        let with = |flag: fn(&crate::lang::LangDef) -> bool| -> Vec<Lang> {
+            Lang::ALL.into_iter().filter(|l| flag(l.def())).collect()
+        };
+        assert_eq!(
+            ExtractorId::COMPONENTS.def().langs,
+            with(|d| d.jsx).as_slice()
+        );
+        assert_eq!(ExtractorId::TYPES.def().langs, with(|d| d.types).as_slice());
+        assert_eq!(
+            ExtractorId::HOOKS.def().langs,
+            with(|d| d.lang.is_js_like()).as_slice()
+        );
+        // Ids are rows, names are unique, and name order is the registry's order.
+        let names: Vec<&str> = ExtractorId::all().iter().map(|e| e.name()).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+    }
 }

@@ -73,7 +73,7 @@ impl Imports {
         Imports { statements }
     }
 
-    /// Every binding of an unwrapped import, later ones winning (as in the file).
+    /// Every binding, with its statement, in order (a wrapped `require` binds nothing).
     pub fn bindings(&self) -> impl Iterator<Item = (&Statement, &Binding)> {
         self.statements
             .iter()

@@ -164,7 +164,6 @@ pub fn extract<'t>(
     let imports: HashMap<&str, (&str, &str)> = scan
         .imports()
         .bindings()
-        .filter(|(statement, _)| !statement.wrapped)
         .map(|(_, b)| (b.local.as_str(), (b.module.as_str(), b.imported.as_str())))
         .collect();
     let mut defs: Vec<Def<'_>> = vec![Def {

@@ -94,7 +94,6 @@ fn extract_js(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
     let aliases = test_aliases(scan.imports(), scan.root, src);
     if !aliases.is_empty() {
         calls.extend(calls_of(scan.root, src, &aliases));
-        calls.dedup_by_key(|c| c.id());
     }
     calls.sort_by_key(|c| (c.start_byte(), std::cmp::Reverse(c.end_byte())));
     calls.dedup_by_key(|c| c.id());

@@ -59,7 +59,7 @@ pub fn routes(lang: Lang, path: &str, text: &[u8]) -> bool {
 pub fn tests(lang: Lang, _: &str, text: &[u8]) -> bool {
     static PYTHON: Words = Words::new(&["test", "Test"]);
     if lang.is_js_like() {
-        calls_any(text, &TEST_FUNCTIONS)
+        calls_any(text, &TEST_FUNCTIONS) || TEST_RUNNERS.any_in(text)
     } else {
         PYTHON.any_in(text)
     }
@@ -138,20 +138,17 @@ impl Words {
 }
 
 /// The functions a JS test file calls to declare suites and tests.
-static TEST_FUNCTIONS: Words = Words::new(&[
-    "describe",
-    "fdescribe",
-    "xdescribe",
-    "it",
-    "fit",
-    "xit",
-    "test",
-    "xtest",
-    "suite",
-    "context",
-    "xcontext",
-    "specify",
-    "xspecify",
+static TEST_FUNCTIONS: Words = Words::new(super::tests::TEST_NAMES);
+
+/// Test runners, whose import lets a file call test functions under other names
+/// (`import { test as setup } from "@playwright/test"`).
+static TEST_RUNNERS: Words = Words::new(&[
+    "@playwright/test",
+    "playwright/test",
+    "vitest",
+    "@jest/globals",
+    "node:test",
+    "mocha",
 ]);
 
 /// Whether `text` calls one of `names` as a free function: the name starts a word (not

@@ -197,8 +197,9 @@ const RUNNERS: &[(&str, &str)] = &[
     ("playwright/test", "playwright"),
 ];
 
-/// The standard names of test functions, which the query matches.
-const TEST_NAMES: &[&str] = &[
+/// The standard names of test functions, which the query matches (and the word gate
+/// looks for).
+pub const TEST_NAMES: &[&str] = &[
     "describe",
     "fdescribe",
     "xdescribe",

@@ -103,3 +103,57 @@ fn imports_anywhere_in_the_file_are_found() {
         ]
     );
 }
+
+#[test]
+fn ambient_declarations_defaults_and_long_signatures() {
+    let repo = Repo::empty();
+    repo.write(
+        "a.ts",
+        "declare global {\n  var __APP__: string;\n  interface Window { x: number }\n}\ndeclare module \"x\" {\n  export function f(): void;\n  interface I { a: string }\n  const c: number;\n}\nexport default function main() {}\nfunction helper() {}\nexport { helper as default2 };\nconst value = 1;\nexport default value;\n",
+    );
+    let long = format!("export const table = {{ {} }};\n", "k: 1, ".repeat(60));
+    repo.write("long.ts", &long);
+    repo.run(&["--only", "symbols"]).expect_code(0);
+    let symbols = items(&repo, "symbols");
+    let row = |file: &str, name: &str| {
+        let s = symbols
+            .iter()
+            .find(|s| s["file"] == file && s["name"] == name)
+            .unwrap_or_else(|| panic!("no symbol {name} in {file}: {symbols:?}"));
+        (
+            s["kind"].as_str().unwrap().to_string(),
+            s["exported"].as_bool().unwrap(),
+            s["default"].as_bool().unwrap(),
+            s["parent"].as_str().unwrap_or("-").to_string(),
+        )
+    };
+    let expect = |kind: &str, exported, default, parent: &str| {
+        (kind.to_string(), exported, default, parent.to_string())
+    };
+    // What `declare global` declares is global, under the container `global`.
+    assert_eq!(
+        row("a.ts", "__APP__"),
+        expect("variable", true, false, "global")
+    );
+    assert_eq!(
+        row("a.ts", "Window"),
+        expect("interface", true, false, "global")
+    );
+    // In an ambient module, `export` is implied (the types extractor says the same).
+    assert_eq!(row("a.ts", "f"), expect("function", true, false, "x"));
+    assert_eq!(row("a.ts", "I"), expect("interface", true, false, "x"));
+    assert_eq!(row("a.ts", "c"), expect("variable", true, false, "x"));
+    // The default export, written in front or in a separate statement.
+    assert_eq!(row("a.ts", "main"), expect("function", true, true, "-"));
+    assert_eq!(row("a.ts", "value"), expect("variable", true, true, "-"));
+    assert_eq!(row("a.ts", "helper"), expect("function", true, false, "-"));
+    // The keyword counts towards the 200 characters of a signature (and the ellipsis).
+    let table = symbols.iter().find(|s| s["name"] == "table").unwrap();
+    let signature = table["signature"].as_str().unwrap();
+    assert!(
+        signature.starts_with("const table = { k: 1,"),
+        "{signature}"
+    );
+    assert_eq!(signature.chars().count(), 201, "{signature}");
+    assert!(signature.ends_with('…'), "{signature}");
+}

@@ -112,7 +112,7 @@ fn list_extractors_names_each_with_a_description() {
         assert!(fields.len() > 5, "{line}");
     }
     assert!(
-        lines[6].contains("v3") && lines[6].contains("functions"),
+        lines[6].contains("v4") && lines[6].contains("functions"),
         "{lines:?}"
     );
 }

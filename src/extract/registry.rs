@@ -221,7 +221,7 @@ const BUILTINS: [ExtractorDef; 9] = [
     },
     ExtractorDef {
         name: "symbols",
-        version: 3,
+        version: 4,
         description: "functions, classes, methods, interfaces, type aliases, enums and exported variables",
         langs: ALL_LANGS,
         layer: Layer::Symbols,

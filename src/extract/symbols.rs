@@ -33,6 +33,9 @@ pub struct Symbol {
     pub name: String,
     pub kind: SymbolKind,
     pub exported: bool,
+    /// The module's default export (`export default function f`, `export default f`,
+    /// `export { f as default }`, `module.exports = f`).
+    pub default: bool,
     pub parent: Option<String>,
     pub signature: String,
     pub doc: Option<String>,
@@ -259,6 +262,7 @@ pub fn from_match(
     }
 
     let exported;
+    let mut default = false;
     let signature;
     let doc;
     if lang.is_js_like() {
@@ -269,6 +273,9 @@ pub fn from_match(
             )
         });
         exported = scope.js_exported || exports.0.contains(&scope.top_name(&name));
+        // Only a module-level definition can be the default export.
+        default = scope.parent.is_none()
+            && (scope.js_default || (scope.top.is_none() && exports.is_default(&name)));
         if kind == SymbolKind::Variable {
             if is_function_value {
                 kind = SymbolKind::Function;
@@ -282,15 +289,13 @@ pub fn from_match(
             (SymbolKind::Variable | SymbolKind::Type, _) => None,
             _ => node.child_by_field_name("body"),
         };
-        signature = match declaration_keyword(node, source) {
-            Some(keyword) => format!("{keyword} {}", signature_text(node, body, source, kind)),
-            None => signature_text(node, body, source, kind),
-        };
+        // The keyword is part of the head, and of the 200 characters it is cut to.
+        signature = signature_text(node, body, source, kind, declaration_keyword(node, source));
         doc = js_doc(scope.anchor, source);
     } else {
         exported = scope.python_public && is_public_python_name(&name);
         let body = node.child_by_field_name("body");
-        signature = signature_text(node, body, source, kind);
+        signature = signature_text(node, body, source, kind, None);
         doc = body.and_then(|b| python_docstring(b, source));
     }
 
@@ -303,6 +308,7 @@ pub fn from_match(
         name,
         kind,
         exported,
+        default,
         parent: scope.parent,
         signature,
         doc,
@@ -315,6 +321,8 @@ struct Scope<'t> {
     parent: Option<String>,
     in_class: bool,
     js_exported: bool,
+    /// Under `export default`.
+    js_default: bool,
     python_public: bool,
     /// The statement that carries the definition's leading comment.
     anchor: Node<'t>,
@@ -333,6 +341,7 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
         parent: None,
         in_class: false,
         js_exported: false,
+        js_default: false,
         python_public: true,
         anchor: node,
         top: None,
@@ -344,6 +353,8 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
             "program" => break,
             "export_statement" => {
                 scope.js_exported = true;
+                let mut cursor = up.walk();
+                scope.js_default |= up.children(&mut cursor).any(|c| c.kind() == "default");
                 if !anchor_settled {
                     scope.anchor = up;
                 }
@@ -375,13 +386,30 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
                 }
             }
             "statement_block" => {
-                // Only a namespace's body is a container; any other block is a function's.
+                // Only a namespace's body is a container (`declare global { ... }` one named
+                // `global`); any other block is a function's.
                 let owner = *chain.get(level + 1)?;
-                if !matches!(owner.kind(), "internal_module" | "module") {
-                    return None;
+                match owner.kind() {
+                    "internal_module" | "module" => {}
+                    "ambient_declaration" if is_declare_global(owner) => {
+                        anchor_settled = true;
+                        // What `declare global` declares is visible everywhere.
+                        scope.js_exported = true;
+                        set_container(&mut scope, "global");
+                    }
+                    _ => return None,
                 }
             }
             "internal_module" | "module" => {
+                // An ambient module (`declare module "x" { ... }`) and what it declares
+                // are the module's public shape: `export` is implied there.
+                if up.kind() == "module"
+                    && chain
+                        .get(level + 1)
+                        .is_some_and(|p| p.kind() == "ambient_declaration")
+                {
+                    scope.js_exported = true;
+                }
                 anchor_settled = true;
                 if let Some(name) = up.child_by_field_name("name") {
                     let name = match name.kind() {
@@ -397,6 +425,12 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
     Some(scope)
 }
 
+/// `declare global { ... }`.
+fn is_declare_global(ambient: Node<'_>) -> bool {
+    let mut cursor = ambient.walk();
+    ambient.children(&mut cursor).any(|c| c.kind() == "global")
+}
+
 /// Records the nearest container as the parent and the outermost one as the top.
 fn set_container(scope: &mut Scope<'_>, name: &str) {
     if scope.parent.is_none() {
@@ -410,6 +444,7 @@ fn python_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
         parent: None,
         in_class: false,
         js_exported: false,
+        js_default: false,
         python_public: true,
         anchor: node,
         top: None,
@@ -455,6 +490,7 @@ fn signature_text(
     body: Option<Node<'_>>,
     source: &[u8],
     kind: SymbolKind,
+    keyword: Option<&str>,
 ) -> String {
     let start = node.start_byte();
     // Python's head ends at its `:` (a comment may sit between it and the body).
@@ -469,7 +505,17 @@ fn signature_text(
         _ => node.end_byte(),
     };
     let raw = std::str::from_utf8(&source[start..end]).unwrap_or("");
-    let mut sig = one_line(raw, SIGNATURE_MAX);
+    let mut sig = match keyword {
+        Some(keyword) => one_line(&format!("{keyword} {raw}"), SIGNATURE_MAX),
+        None => one_line(raw, SIGNATURE_MAX),
+    };
+    // A cut right after a whole word leaves `word …`, one character over: at most 200
+    // characters and the ellipsis.
+    if let Some(head) = sig.strip_suffix(" …")
+        && head.chars().count() >= SIGNATURE_MAX
+    {
+        sig = format!("{head}…");
+    }
     // The text before a body ends in the opener of that body.
     if body.is_some() {
         for suffix in ["{", ":"] {

@@ -132,6 +132,7 @@ mod tests {
                         name: "f".into(),
                         kind: SymbolKind::Function,
                         exported: true,
+                        default: false,
                         parent: None,
                         signature: "function f()".into(),
                         doc: Some("Doc.".into()),

@@ -157,3 +157,48 @@ fn ambient_declarations_defaults_and_long_signatures() {
     assert_eq!(signature.chars().count(), 201, "{signature}");
     assert!(signature.ends_with('…'), "{signature}");
 }
+
+#[test]
+fn python_defaults_are_called_where_the_def_runs() {
+    let repo = Repo::empty();
+    repo.write(
+        "app.py",
+        "from fastapi import Depends, APIRouter\n\nrouter = APIRouter()\n\ndef get_db():\n    return 1\n\ndef compute():\n    return 2\n\n@router.get(\"/\")\ndef read(db=Depends(get_db), x: int = compute()) -> int:\n    return helper()\n\nclass Box:\n    def size(self, n=compute()):\n        return n\n\ndef outer():\n    def inner(y=compute()):\n        return y\n    return inner\n",
+    );
+    repo.run(&["--only", "calls"]).expect_code(0);
+    let nodes = items(&repo, "calls");
+    let edges = |name: &str| -> Vec<(String, u64)> {
+        nodes
+            .iter()
+            .find(|n| n["name"] == name)
+            .unwrap_or_else(|| panic!("no node {name}: {nodes:?}"))["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["callee"].as_str().unwrap().to_string(),
+                    e["line"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let list = |pairs: &[(&str, u64)]| -> Vec<(String, u64)> {
+        pairs.iter().map(|(c, l)| (c.to_string(), *l)).collect()
+    };
+    // Decorators, defaults and annotations run in the enclosing scope, when `def` runs.
+    assert_eq!(
+        edges("<module>"),
+        list(&[
+            ("APIRouter", 3),
+            ("router.get", 11),
+            ("Depends", 12),
+            ("compute", 12)
+        ])
+    );
+    assert_eq!(edges("read"), list(&[("helper", 13)]));
+    assert_eq!(edges("Box"), list(&[("compute", 16)]));
+    assert!(edges("Box.size").is_empty());
+    assert_eq!(edges("outer"), list(&[("compute", 20)]));
+    assert!(edges("outer.inner").is_empty());
+}

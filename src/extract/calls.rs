@@ -195,6 +195,17 @@ pub fn extract<'t>(
             |f| f.context,
         );
         let kind = usize::from(visit.kind);
+        // Python evaluates a `def`'s parameter defaults and annotations when the `def` runs,
+        // in the enclosing scope (like its decorators): their calls are the enclosing
+        // node's, not the function's.
+        if lang == Lang::Python
+            && let Some(parent) = path_stack.last()
+            && parent.defines
+            && visit.field.is_some()
+            && (visit.field == tables.fields.parameters || visit.field == tables.fields.return_type)
+        {
+            context.owner = defs[context.owner].parent;
+        }
         Anchor::record(&visit, anchor_table, anchors);
         if let Some(parent) = path_stack.last()
             && parent.effect != Effect::None
@@ -211,6 +222,7 @@ pub fn extract<'t>(
                 source,
             );
         }
+        let mut defines = false;
         match tables.role.get(kind).copied().unwrap_or(Role::None) {
             Role::Definition => {
                 match definition(node, &path_stack, source, lang, &defs, context.owner) {
@@ -230,6 +242,7 @@ pub fn extract<'t>(
                             conditional: false,
                             in_loop: false,
                         };
+                        defines = true;
                     }
                     Some(Found::Local(name)) => defs[context.owner].locals.push(name),
                     None => {}
@@ -252,6 +265,7 @@ pub fn extract<'t>(
             node,
             // ERROR nodes have a kind id past the tables.
             effect: tables.effect.get(kind).copied().unwrap_or(Effect::None),
+            defines,
         });
     }
 
@@ -320,6 +334,8 @@ struct Frame<'t> {
     context: Context,
     node: Node<'t>,
     effect: Effect,
+    /// The node is a definition whose node this walk created (its `context.owner`).
+    defines: bool,
 }
 
 /// What a node is to the walk, by kind: comparing kind ids is what keeps the walk cheap,
@@ -366,6 +382,7 @@ struct Fields {
     parameter: Option<u16>,
     parameters: Option<u16>,
     property: Option<u16>,
+    return_type: Option<u16>,
     value: Option<u16>,
 }
 
@@ -522,6 +539,7 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
                 parameter: field("parameter"),
                 parameters: field("parameters"),
                 property: field("property"),
+                return_type: field("return_type"),
                 value: field("value"),
             },
             role: vec![Role::None; count],

@@ -4,6 +4,7 @@
 ;   @function  a function or arrow that may be the component
 ;   @wrapped   a call that may wrap one (`memo(...)`, `forwardRef(...)`, `observer(...)`)
 ;   @class     a class that may be a class component
+;   @alias     a context's Provider / Consumer under a component's name
 ;   @name      the component's name
 ;   @default   an anonymous `export default` function or wrapper
 
@@ -29,3 +30,9 @@
 (export_statement
   "default"
   value: (call_expression) @wrapped) @default
+
+; `export const FooProvider = FooContext.Provider`: a component of its own name.
+(variable_declarator
+  name: (identifier) @name (#match? @name "^[A-Z]")
+  value: (member_expression
+    property: (property_identifier) @_part (#any-of? @_part "Provider" "Consumer")) @alias)

@@ -10,7 +10,7 @@
 
 use super::anchor::Anchor;
 use super::preorder::{NO_DESCEND, Preorder, QUIET_LEAF};
-use super::react::{is_js_function, rendered_component, returns_jsx};
+use super::react::{body_facts, is_js_function, rendered_component, returns_jsx};
 use super::scan::Scan;
 use super::syntax::{one_line, position, text, text_head};
 use crate::lang::Lang;
@@ -585,6 +585,16 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
     })
 }
 
+/// Whether a function's body calls a hook: with a capitalised name, that makes it a
+/// component whatever it returns (the components extractor's rule).
+fn calls_hooks(function: Node<'_>, source: &[u8], lang: Lang) -> bool {
+    function.child_by_field_name("body").is_some_and(|body| {
+        !body_facts(body, source, lang, no_tokens(lang))
+            .hooks
+            .is_empty()
+    })
+}
+
 /// Walk flags for a walk that reads calls, `new`s and JSX elements and no token: types and
 /// plain strings are not descended into and no childless node is handed out.
 pub fn no_tokens(lang: Lang) -> &'static [u8] {
@@ -704,7 +714,7 @@ fn definition<'t, 's>(
         if owner_is_class {
             NodeKind::Method
         } else if name.starts_with(|c: char| c.is_ascii_uppercase())
-            && returns_jsx(function, source)
+            && (returns_jsx(function, source) || calls_hooks(function, source, lang))
         {
             NodeKind::Component
         } else {

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use tree_sitter::Node;
 
 /// Capture names `extractors/components/*.scm` may use.
-pub const CAPTURES: &[&str] = &["function", "wrapped", "class", "name", "default"];
+pub const CAPTURES: &[&str] = &["function", "wrapped", "class", "alias", "name", "default"];
 
 /// Deepest start of a candidate: `export > lexical_declaration > variable_declarator` is 3;
 /// components defined inside functions are local and not part of the module's shape.
@@ -49,6 +49,8 @@ pub enum ComponentKind {
     Function,
     Arrow,
     Class,
+    /// `const FooProvider = FooContext.Provider`: a context's provider or consumer.
+    Alias,
 }
 
 /// Export status of module-level definitions: the file's separate export statements
@@ -102,6 +104,30 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
             .and_then(|n| n.parent())
             .and_then(|declarator| declarator.child_by_field_name("type"))
             .and_then(|annotation| fc_props_type(annotation, source));
+        if let (Some(alias), Some(name_node)) = (m.get("alias"), name_node) {
+            let (exported, default) = exports.status(name_node, name);
+            let (line, column) = position(name_node);
+            let context = alias
+                .child_by_field_name("object")
+                .map(|o| text(o, source).to_string());
+            found.push(Component {
+                file: path.to_string(),
+                line,
+                column,
+                name: name.to_string(),
+                kind: ComponentKind::Alias,
+                exported,
+                default,
+                wrappers: Vec::new(),
+                wraps: None,
+                props: Vec::new(),
+                props_type: None,
+                hooks: Vec::new(),
+                children: Vec::new(),
+                contexts: context.into_iter().collect(),
+            });
+            return;
+        }
         if let Some(class) = m.get("class") {
             if let Some(component) = class_component(class, name, source, path, &exports, lang) {
                 found.push(component);
@@ -140,15 +166,20 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
         } else {
             return;
         };
-        if !returns_jsx(function, source) {
+        let facts = function
+            .child_by_field_name("body")
+            .map(|b| body_facts(b, source, lang, calls::no_tokens(lang)));
+        // A capitalised function that calls hooks is a component whatever it returns
+        // (`null`, a string, `children`, `useMemo(() => <X/>)`); an anonymous default export
+        // needs JSX.
+        let calls_hooks =
+            name_node.is_some() && facts.as_ref().is_some_and(|f| !f.hooks.is_empty());
+        if !calls_hooks && !returns_jsx(function, source) {
             return;
         }
         let at = anchor.unwrap_or(function);
         let (exported, default) = exports.status(at, name);
         let (props, param_type) = props_of(function, source);
-        let facts = function
-            .child_by_field_name("body")
-            .map(|b| body_facts(b, source, lang, calls::no_tokens(lang)));
         let (line, column) = position(at);
         let kind = if function.kind() == "arrow_function" {
             ComponentKind::Arrow

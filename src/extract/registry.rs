@@ -132,7 +132,7 @@ const BUILTINS: [ExtractorDef; 9] = [
     },
     ExtractorDef {
         name: "components",
-        version: 1,
+        version: 2,
         description: "React components: props, hooks called, child components rendered, contexts used",
         // Components need JSX (`LangDef::jsx`).
         langs: &[Lang::Tsx, Lang::JavaScript],

@@ -326,13 +326,19 @@ mod faulted {
             // The walk hashes the whole file; the parse sees half of it; then it is restored.
             repo.run_env(args, &[("DISCOVER_FAULT", &fault)])
                 .expect_code(0);
-            repo.run(&["--check"])
-                .expect_code(1)
-                .expect_stdout_contains(&format!("  modified {HANG}"));
-            repo.run(&["--incremental"]).expect_code(0);
-            repo.run(&["--check"]).expect_code(0);
-            assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+            stale_then_repaired(&repo);
         }
+    }
+
+    /// `--check` names `HANG` as modified, and `--incremental` brings the state to what a
+    /// full run writes.
+    fn stale_then_repaired(repo: &Repo) {
+        repo.run(&["--check"])
+            .expect_code(1)
+            .expect_stdout_contains(&format!("  modified {HANG}"));
+        repo.run(&["--incremental"]).expect_code(0);
+        repo.run(&["--check"]).expect_code(0);
+        assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
     }
 
     #[test]
@@ -356,12 +362,7 @@ mod faulted {
             manifest,
             std::fs::read(repo.state().join("manifest.json")).unwrap()
         );
-        repo.run(&["--check"])
-            .expect_code(1)
-            .expect_stdout_contains(&format!("  modified {HANG}"));
-        repo.run(&["--incremental"]).expect_code(0);
-        repo.run(&["--check"]).expect_code(0);
-        assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+        stale_then_repaired(&repo);
     }
 
     #[test]

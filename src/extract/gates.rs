@@ -20,6 +20,8 @@ pub fn schemas(lang: Lang, _: &str, text: &[u8]) -> bool {
     static ZOD: Words = Words::new(&["z.", "zod", ".extend(", ".merge("]);
     static PYTHON: Words = Words::new(&[
         "BaseModel",
+        // pydantic's settings models (v1 `pydantic.BaseSettings`, `pydantic_settings`).
+        "BaseSettings",
         "dataclass",
         "TypedDict",
         "attr",

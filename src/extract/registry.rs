@@ -203,7 +203,7 @@ const BUILTINS: [ExtractorDef; 9] = [
     },
     ExtractorDef {
         name: "schemas",
-        version: 1,
+        version: 2,
         description: "data schemas: Zod, pydantic models, dataclasses, TypedDicts and attrs classes, with their fields",
         langs: ALL_LANGS,
         layer: Layer::Schemas,

@@ -3,6 +3,19 @@
 
 use crate::util::{Repo, read_json};
 
+/// The built-in extractors, in name order.
+const BUILT_INS: [&str; 9] = [
+    "calls",
+    "components",
+    "hooks",
+    "imports",
+    "routes",
+    "schemas",
+    "symbols",
+    "tests",
+    "types",
+];
+
 fn two_chunks() -> Repo {
     let repo = Repo::empty();
     repo.write("discover.toml", "[chunks]\nmax_files = 1\n");
@@ -91,20 +104,7 @@ fn list_extractors_names_each_with_a_description() {
         .iter()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
-    assert_eq!(
-        names,
-        [
-            "calls",
-            "components",
-            "hooks",
-            "imports",
-            "routes",
-            "schemas",
-            "symbols",
-            "tests",
-            "types"
-        ]
-    );
+    assert_eq!(names, BUILT_INS);
     for line in &lines {
         // name, version, then a description of some words.
         let fields: Vec<&str> = line.split_whitespace().collect();
@@ -140,17 +140,7 @@ fn help_names_every_extractor_and_keeps_the_exit_codes_indented() {
     let run = repo.run(&["--help"]);
     run.expect_code(0);
     let help = run.stdout();
-    for name in [
-        "calls",
-        "components",
-        "hooks",
-        "imports",
-        "routes",
-        "schemas",
-        "symbols",
-        "tests",
-        "types",
-    ] {
+    for name in BUILT_INS {
         assert!(help.contains(name), "--help does not name {name}");
     }
     assert!(help.contains("Examples:"), "{help}");

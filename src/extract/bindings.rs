@@ -73,11 +73,9 @@ impl Imports {
         Imports { statements }
     }
 
-    /// Every binding, with its statement, in order (a wrapped `require` binds nothing).
-    pub fn bindings(&self) -> impl Iterator<Item = (&Statement, &Binding)> {
-        self.statements
-            .iter()
-            .flat_map(|s| s.bindings.iter().map(move |b| (s, b)))
+    /// Every binding, in order (a wrapped `require` binds nothing).
+    pub fn bindings(&self) -> impl Iterator<Item = &Binding> {
+        self.statements.iter().flat_map(|s| s.bindings.iter())
     }
 }
 

@@ -164,7 +164,7 @@ pub fn extract<'t>(
     let imports: HashMap<&str, (&str, &str)> = scan
         .imports()
         .bindings()
-        .map(|(_, b)| (b.local.as_str(), (b.module.as_str(), b.imported.as_str())))
+        .map(|b| (b.local.as_str(), (b.module.as_str(), b.imported.as_str())))
         .collect();
     let mut defs: Vec<Def<'_>> = vec![Def {
         locals: Vec::new(),

@@ -20,9 +20,7 @@ pub fn bundled_queries() -> &'static [BundledQuery] {
     static BUNDLED: std::sync::OnceLock<Vec<BundledQuery>> = std::sync::OnceLock::new();
     BUNDLED.get_or_init(|| {
         super::registry::builtins()
-            .iter()
-            .flat_map(|def| {
-                let extractor = ExtractorId::from_name(def.name).unwrap_or(ExtractorId::SYMBOLS);
+            .flat_map(|(extractor, def)| {
                 def.queries.iter().map(move |q| BundledQuery {
                     extractor,
                     family: q.family,

@@ -470,9 +470,12 @@ pub fn user_extractors() -> Vec<UserExtractor> {
     registry().user.clone()
 }
 
-/// The built-in extractors' rows, in registry order.
-pub fn builtins() -> &'static [ExtractorDef] {
-    &registry().defs[..BUILTINS.len()]
+/// The built-in extractors with their rows, in registry order.
+pub fn builtins() -> impl Iterator<Item = (ExtractorId, &'static ExtractorDef)> {
+    registry().defs[..BUILTINS.len()]
+        .iter()
+        .enumerate()
+        .map(|(i, def)| (ExtractorId(i as u16), def))
 }
 
 /// Whether `name` belongs to a built-in extractor.

@@ -69,6 +69,7 @@ pub enum NodeKind {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct Edge {
     pub line: u32,
+    pub column: u32,
     pub kind: EdgeKind,
     /// The callee as written: `save`, `this.save`, `api.get`, `Foo.Bar`.
     pub callee: String,
@@ -96,8 +97,9 @@ impl Serialize for Edge {
         // The worker pipe (bincode) is not self-describing and needs every field; JSON
         // readers take a missing field as its default.
         let sparse = serializer.is_human_readable();
-        let mut out = serializer.serialize_struct("Edge", 8)?;
+        let mut out = serializer.serialize_struct("Edge", 9)?;
         out.serialize_field("line", &self.line)?;
+        out.serialize_field("column", &self.column)?;
         out.serialize_field("kind", &self.kind)?;
         out.serialize_field("callee", &self.callee)?;
         if !sparse || self.conditional {
@@ -269,17 +271,20 @@ pub fn extract<'t>(
         });
     }
 
-    let index: HashMap<&str, usize> = defs
-        .iter()
-        .enumerate()
-        .skip(1)
-        .rev()
-        .map(|(i, d)| (d.name.as_str(), i))
+    // A name defined twice in the file (a Python property's setter, a redefinition under
+    // `if`) names no single definition: such a callee gets no target.
+    let mut index: HashMap<&str, Option<usize>> = HashMap::default();
+    for (i, d) in defs.iter().enumerate().skip(1) {
+        index
+            .entry(d.name.as_str())
+            .and_modify(|found| *found = None)
+            .or_insert(Some(i));
+    }
+    let index: HashMap<&str, usize> = index
+        .into_iter()
+        .filter_map(|(name, found)| Some((name, found?)))
         .collect();
-    let ids: Vec<String> = defs
-        .iter()
-        .map(|d| format!("{path}:{}:{}", d.line, d.name))
-        .collect();
+    let ids = definition_ids(path, &defs);
     let mut edges: Vec<Vec<Edge>> = vec![Vec::new(); defs.len()];
     for (owner, mut edge) in sites {
         match resolve_local(&edge.callee, owner, &defs, &index, lang) {
@@ -326,6 +331,38 @@ pub fn extract<'t>(
         });
     }
     out
+}
+
+/// Each definition's stable id, `path#Qualified.Name`: the qualified name, in which a
+/// definition whose qualified name an earlier one already has (a redefinition, a property
+/// setter, a getter/setter pair) carries `~2`, `~3`, ... in source order, as do the
+/// definitions nested in it. No line number: inserting lines moves no id.
+fn definition_ids(path: &str, defs: &[Def<'_>]) -> Vec<String> {
+    let mut seen: HashMap<String, u32> = HashMap::default();
+    let mut qualified: Vec<String> = Vec::with_capacity(defs.len());
+    for (i, def) in defs.iter().enumerate() {
+        if i == 0 {
+            qualified.push(def.name.clone());
+            continue;
+        }
+        let mut name = if def.parent == 0 {
+            def.name.clone()
+        } else {
+            let parent = &defs[def.parent];
+            let simple = &def.name[parent.name.len() + 1..];
+            format!("{}.{simple}", qualified[def.parent])
+        };
+        let count = seen.entry(name.clone()).or_insert(0);
+        *count += 1;
+        if *count > 1 {
+            name = format!("{name}~{count}");
+        }
+        qualified.push(name);
+    }
+    qualified
+        .into_iter()
+        .map(|name| format!("{path}#{name}"))
+        .collect()
 }
 
 /// A node on the walk's path from the root, with the context its children start from and
@@ -419,6 +456,7 @@ const DEFINITIONS: &[&str] = &[
     "assignment",
     "function_declaration",
     "generator_function_declaration",
+    "generator_function",
     "method_definition",
     "class_declaration",
     "abstract_class_declaration",
@@ -755,7 +793,7 @@ fn definition<'t, 's>(
             (name.kind() == "identifier" && !value_is_function)
                 .then(|| Found::Local(text(name, source)))
         }
-        "arrow_function" | "function_expression" | "function" | "class" => {
+        "arrow_function" | "function_expression" | "function" | "generator_function" | "class" => {
             let (name_node, name) = binding_name(node, ancestors, source, fields)?;
             if node.kind() == "class" {
                 return Some(Found::Node(qualify(&name), NodeKind::Class, name_node));
@@ -771,8 +809,8 @@ fn definition<'t, 's>(
 }
 
 /// The name a function or class expression is bound to: a variable (`const f = () => …`),
-/// a class field (`onClick = () => …`), the variable a wrapper call is assigned to
-/// (`const Button = memo(forwardRef((props, ref) => …))`, also cast with `as`), or
+/// a class field (`onClick = () => …`), the capitalised variable a wrapper call is assigned
+/// to (`const Button = memo(forwardRef((props, ref) => …))`, also cast with `as`), or
 /// `default` for `export default` of any of those.
 fn binding_name<'t>(
     node: Node<'t>,
@@ -797,7 +835,14 @@ fn binding_name<'t>(
                 ) {
                     return None;
                 }
-                return Some((name, text(name, source).to_string()));
+                let name_text = text(name, source);
+                // `const handler = useCallback(() => …)`, `const fetchUser = createThunk(…)`:
+                // the function is a callback whose calls are the enclosing definition's; a
+                // component wrapped in `memo` / `forwardRef` / `observer` stays a node.
+                if through_wrapper && !name_text.starts_with(|c: char| c.is_ascii_uppercase()) {
+                    return None;
+                }
+                return Some((name, name_text.to_string()));
             }
             "export_statement" => {
                 let is_default = up.child_by_field_id_opt(fields.value) == Some(child)
@@ -875,9 +920,10 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
         (_, "new_expression") => (EdgeKind::New, node.child(1)?),
         (_, "jsx_opening_element" | "jsx_self_closing_element") => {
             let name = rendered_component(node, source)?;
-            let (line, _) = position(node);
+            let (line, column) = position(node);
             return Some(Edge {
                 line,
+                column,
                 kind: EdgeKind::Render,
                 callee: name,
                 conditional: context.conditional,
@@ -889,7 +935,7 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
         }
         _ => return None,
     };
-    let (line, _) = position(node);
+    let (line, column) = position(node);
     let raw = text_head(callee, source, CALLEE_MAX);
     // Most callees are plain dotted names, already as `callee_text` would write them.
     let plain = raw.len() <= CALLEE_MAX
@@ -898,6 +944,7 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
             .any(|b| matches!(b, b'(' | b'?' | b'#' | b'/' | b' ' | b'\t' | b'\n' | b'\r'));
     Some(Edge {
         line,
+        column,
         kind,
         callee: if plain {
             raw.to_string()

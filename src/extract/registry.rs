@@ -118,7 +118,7 @@ const ALL_LANGS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang
 const BUILTINS: [ExtractorDef; 9] = [
     ExtractorDef {
         name: "calls",
-        version: 2,
+        version: 3,
         description: "the call graph: functions, methods and components with the calls, `new`s and JSX renders they make",
         langs: ALL_LANGS,
         layer: Layer::Calls,

@@ -50,8 +50,8 @@ Examples:
   discover --check --json   the same verdict as JSON on stdout
   discover --only routes    run one extractor, leave the others' outputs alone
 
-Extractors: calls, components, hooks, imports, routes, schemas, symbols, tests,
-types, and a repository's own from discover.toml (discover --list-extractors)
+Extractors: calls, components, exports, hooks, imports, routes, schemas, symbols,
+tests, types, and a repository's own from discover.toml (discover --list-extractors)
 
 Exit codes:
   0    success (with --check: .state/ is fresh)

@@ -11,6 +11,7 @@ pub mod fault;
 pub mod hash;
 pub mod hash_cache;
 pub mod lang;
+pub mod link;
 pub mod lock;
 pub mod manifest;
 pub mod orchestrator;

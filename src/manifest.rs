@@ -4,7 +4,7 @@ use crate::walk::Skipped;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the layout of `.state/` or the manifest changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,6 +57,14 @@ pub struct OutputEntry {
     /// incremental run reuses the file's items only when the hash matches.
     pub bytes: u64,
     pub hash: String,
+    /// `exports` only: the digest of the chunk's declared export surface
+    /// (`link::surface_digest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surface: Option<String>,
+    /// `calls` and `exports`: the links digest (`link::links_digest`) the output's
+    /// cross-file ids were resolved against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub links: Option<String>,
 }
 
 pub fn generator() -> String {

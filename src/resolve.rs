@@ -91,6 +91,26 @@ impl Resolver {
         import.targets = targets;
     }
 
+    /// The repository file a module specifier written in `from` loads: the JS/TS module,
+    /// or the Python module itself (`x.py`, `x/__init__.py`), never `from`.
+    pub fn module_file(&self, from: &str, specifier: &str) -> Option<String> {
+        let lang = Lang::from_path(from)?;
+        let found = if lang.is_js_like() {
+            self.resolve_js(from, specifier)
+        } else {
+            self.resolve_python(from, specifier, &[]).into_iter().next()
+        };
+        found.filter(|f| f != from)
+    }
+
+    /// The submodule `name` of the Python package whose `__init__.py` is `package`.
+    pub fn python_submodule(&self, package: &str, name: &str) -> Option<String> {
+        let dir = package
+            .strip_suffix("/__init__.py")
+            .or_else(|| package.strip_suffix("/__init__.pyi"))?;
+        self.python_module(&join(dir, name))
+    }
+
     fn resolve_js(&self, from: &str, specifier: &str) -> Option<String> {
         let dir = parent_dir(from);
         if specifier.starts_with("./")

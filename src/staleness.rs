@@ -27,6 +27,7 @@ pub enum Reason {
     NewChunk,
     SourcesChanged,
     ResolutionChanged,
+    LinksChanged,
     ExtractorVersion,
     NeverExtracted,
     OutputMissing,
@@ -40,6 +41,9 @@ impl Reason {
             Reason::NewChunk => "new chunk",
             Reason::SourcesChanged => "sources changed",
             Reason::ResolutionChanged => "files added or removed elsewhere, or a tsconfig changed",
+            Reason::LinksChanged => {
+                "linked against export surfaces or a file set that changed since"
+            }
             Reason::ExtractorVersion => "extractor version changed",
             Reason::NeverExtracted => "not extracted yet",
             Reason::OutputMissing => "output file missing",
@@ -120,6 +124,35 @@ pub fn staleness(
             if !imports_still_resolve(state, &chunk.name, current.resolver) {
                 reasons.push((ExtractorId::IMPORTS, Reason::ResolutionChanged));
                 reasons.sort();
+            }
+        }
+        result.stale.retain(|_, reasons| !reasons.is_empty());
+    }
+
+    // Call targets and export ids depend on every chunk's export surface: an output
+    // linked against other surfaces (or another file set) than the manifest records now.
+    let linked: Vec<ExtractorId> = selected
+        .iter()
+        .copied()
+        .filter(|e| *e == ExtractorId::CALLS || *e == ExtractorId::EXPORTS)
+        .collect();
+    if !linked.is_empty()
+        && let Some(old) = old
+    {
+        let digest = links_digest_of(old, current.resolver.fingerprint());
+        for (index, chunk) in current.chunks.iter().enumerate() {
+            let Some(entry) = old_chunks.get(chunk.name.as_str()) else {
+                continue;
+            };
+            for &extractor in &linked {
+                let stale = entry.outputs.iter().any(|o| {
+                    o.extractor == extractor.name() && o.links.as_deref() != Some(&digest)
+                });
+                let reasons = result.stale.entry(index).or_default();
+                if stale && !reasons.iter().any(|(e, _)| *e == extractor) {
+                    reasons.push((extractor, Reason::LinksChanged));
+                    reasons.sort();
+                }
             }
         }
         result.stale.retain(|_, reasons| !reasons.is_empty());
@@ -217,4 +250,18 @@ fn output_reason(
         Some(_) => {}
     }
     None
+}
+
+/// The links digest a manifest's surfaces give with the current resolution fingerprint:
+/// what every `calls` and `exports` output must have been linked against to be fresh.
+pub fn links_digest_of(manifest: &Manifest, resolution: &str) -> String {
+    crate::link::links_digest(
+        resolution,
+        manifest.chunks.iter().filter_map(|c| {
+            c.outputs
+                .iter()
+                .find(|o| o.extractor == ExtractorId::EXPORTS.name())
+                .map(|o| (c.name.as_str(), o.surface.as_deref().unwrap_or("")))
+        }),
+    )
 }

@@ -4,9 +4,10 @@
 use crate::util::{Repo, read_json};
 
 /// The built-in extractors, in name order.
-const BUILT_INS: [&str; 9] = [
+const BUILT_INS: [&str; 10] = [
     "calls",
     "components",
+    "exports",
     "hooks",
     "imports",
     "routes",
@@ -57,7 +58,7 @@ fn only_leaves_other_extractors_untouched_and_stale() {
     assert_eq!(symbols["items"][0]["name"], "renamed");
     repo.run(&["--check"])
         .expect_code(1)
-        .expect_stdout_contains("stale chunk a (calls: sources changed; components: sources changed; hooks: sources changed; imports: sources changed; routes: sources changed; schemas: sources changed; tests: sources changed; types: sources changed)");
+        .expect_stdout_contains("stale chunk a (calls: sources changed; components: sources changed; exports: sources changed; hooks: sources changed; imports: sources changed; routes: sources changed; schemas: sources changed; tests: sources changed; types: sources changed)");
     repo.run(&["--incremental"]).expect_code(0);
     repo.run(&["--check"]).expect_code(0);
 }
@@ -89,7 +90,7 @@ fn unknown_names_are_usage_errors() {
     repo.run(&["--only", "symbols,widgets"])
         .expect_code(2)
         .expect_stderr_contains(
-            "unknown extractor `widgets` in --only; known extractors: calls, components, hooks, imports, routes, schemas, symbols, tests, types",
+            "unknown extractor `widgets` in --only; known extractors: calls, components, exports, hooks, imports, routes, schemas, symbols, tests, types",
         );
     assert_eq!(before, repo.state_files());
 }
@@ -112,7 +113,7 @@ fn list_extractors_names_each_with_a_description() {
         assert!(fields.len() > 5, "{line}");
     }
     assert!(
-        lines[6].contains("v4") && lines[6].contains("functions"),
+        lines[7].contains("v4") && lines[7].contains("functions"),
         "{lines:?}"
     );
 }

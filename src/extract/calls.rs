@@ -301,13 +301,10 @@ pub fn extract<'t>(
             None => {
                 let root_name = edge.callee.split('.').next().unwrap_or("");
                 if let Some((module, imported)) = imports.get(root_name) {
-                    let rest = edge.callee[root_name.len()..].trim_start_matches('.');
                     edge.module = Some(module.to_string());
-                    edge.imported = Some(match (*imported, rest.is_empty()) {
-                        // `ns.fn()` through `import * as ns`: the module's `fn`.
-                        ("*", false) => rest.split('.').next().unwrap_or(rest).to_string(),
-                        _ => imported.to_string(),
-                    });
+                    // `*` for a module object (`import * as ns`, `const m = require(…)`,
+                    // Python `import m`): the callee's next name is the module's.
+                    edge.imported = Some(imported.to_string());
                 }
             }
         }

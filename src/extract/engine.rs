@@ -392,7 +392,8 @@ pub fn extract_file(
         let table = anchor_table(lang, &anchored);
         let mut should_stop = || check(&mut stop).is_break();
         let mut scan = Scan::new(None, &mut ctx.cursor, &file_cx, &mut should_stop);
-        if wanted.contains(&ExtractorId::CALLS) {
+        // The export surface takes its ids from the call graph's top-level nodes.
+        if wanted.contains(&ExtractorId::CALLS) || wanted.contains(&ExtractorId::EXPORTS) {
             call_graph = Some(calls::extract(&mut scan, &table, &mut anchors));
         } else if !anchored.is_empty() {
             collect_anchors(&mut scan, &table, &mut anchors);
@@ -409,9 +410,23 @@ pub fn extract_file(
         // One arm per way of running, none per extractor: the registry row says which.
         let run_scan = match extractor.def().run {
             Run::Walk => {
-                facts
-                    .items
-                    .push(Items::Calls(call_graph.take().unwrap_or_default()));
+                let nodes = if wanted.contains(&ExtractorId::EXPORTS) {
+                    call_graph.clone()
+                } else {
+                    call_graph.take()
+                };
+                facts.items.push(Items::Calls(nodes.unwrap_or_default()));
+                continue;
+            }
+            Run::Surface => {
+                facts.items.push(Items::Exports(super::exports::extract(
+                    root,
+                    text,
+                    lang,
+                    path,
+                    file_cx.imports(),
+                    call_graph.as_deref().unwrap_or_default(),
+                )));
                 continue;
             }
             Run::Scan(run) => Some(run),

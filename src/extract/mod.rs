@@ -5,6 +5,7 @@ mod bindings;
 mod calls;
 mod components;
 mod engine;
+mod exports;
 mod gates;
 mod hooks;
 mod imports;
@@ -24,6 +25,7 @@ mod types;
 pub use calls::CallNode;
 pub use components::Component;
 pub use engine::{ExtractContext, ExtractError, ExtractorSet, FileFacts, extract_file};
+pub use exports::{Export, ExportKind};
 pub use hooks::Hook;
 pub use imports::{Import, ImportKind};
 pub use query::{QueryLoadError, bundled_queries, check_user_query};
@@ -190,6 +192,7 @@ macro_rules! items {
 items! {
     Calls(CallNode),
     Components(Component),
+    Exports(Export),
     Hooks(Hook),
     Imports(Import),
     Routes(Route),

@@ -21,6 +21,7 @@ use std::sync::OnceLock;
 pub enum Layer {
     Calls,
     Components,
+    Exports,
     Hooks,
     Imports,
     Routes,
@@ -42,6 +43,9 @@ pub enum Run {
     Gather,
     /// A query scan handed to the extractor's Rust layer.
     Scan(fn(&mut Scan<'_, '_>, ExtractorId) -> Items),
+    /// The export surface: read from the top of the tree, with the ids of the call graph's
+    /// top-level nodes (the walk runs for it when the call graph is not wanted).
+    Surface,
 }
 
 impl fmt::Debug for Run {
@@ -50,6 +54,7 @@ impl fmt::Debug for Run {
             Run::Walk => "walk",
             Run::Gather => "gather",
             Run::Scan(_) => "scan",
+            Run::Surface => "surface",
         })
     }
 }
@@ -115,7 +120,7 @@ const ALL_LANGS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang
 /// The built-in catalogue, in name order (the order of the summary and the manifest). A
 /// new built-in extractor is a row here, its query files under `extractors/`, its Rust
 /// layer in a file of its own, and its item type in `items!` (`mod.rs`).
-const BUILTINS: [ExtractorDef; 9] = [
+const BUILTINS: [ExtractorDef; 10] = [
     ExtractorDef {
         name: "calls",
         version: 3,
@@ -144,6 +149,20 @@ const BUILTINS: [ExtractorDef; 9] = [
         ],
         captures: Some(super::components::CAPTURES),
         gate: Some(gates::components),
+        max_start_depth: None,
+        words: None,
+        query: None,
+    },
+    ExtractorDef {
+        name: "exports",
+        version: 1,
+        description: "each file's export surface: every exported name with the definition it reaches through re-exports",
+        langs: ALL_LANGS,
+        layer: Layer::Exports,
+        run: Run::Surface,
+        queries: &[],
+        captures: Some(&[]),
+        gate: None,
         max_start_depth: None,
         words: None,
         query: None,
@@ -283,13 +302,14 @@ pub struct ExtractorId(u16);
 impl ExtractorId {
     pub const CALLS: ExtractorId = ExtractorId(0);
     pub const COMPONENTS: ExtractorId = ExtractorId(1);
-    pub const HOOKS: ExtractorId = ExtractorId(2);
-    pub const IMPORTS: ExtractorId = ExtractorId(3);
-    pub const ROUTES: ExtractorId = ExtractorId(4);
-    pub const SCHEMAS: ExtractorId = ExtractorId(5);
-    pub const SYMBOLS: ExtractorId = ExtractorId(6);
-    pub const TESTS: ExtractorId = ExtractorId(7);
-    pub const TYPES: ExtractorId = ExtractorId(8);
+    pub const EXPORTS: ExtractorId = ExtractorId(2);
+    pub const HOOKS: ExtractorId = ExtractorId(3);
+    pub const IMPORTS: ExtractorId = ExtractorId(4);
+    pub const ROUTES: ExtractorId = ExtractorId(5);
+    pub const SCHEMAS: ExtractorId = ExtractorId(6);
+    pub const SYMBOLS: ExtractorId = ExtractorId(7);
+    pub const TESTS: ExtractorId = ExtractorId(8);
+    pub const TYPES: ExtractorId = ExtractorId(9);
 
     pub fn def(self) -> &'static ExtractorDef {
         &registry().defs[usize::from(self.0)]

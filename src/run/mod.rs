@@ -193,6 +193,9 @@ fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
         return Err(e);
     }
     let completed = work.pending.iter().filter(|p| p.remaining == 0).count();
+    // Also after an interrupt: the chunks that finished are written, linked against the
+    // surfaces the manifest records for the others.
+    writer.link(&survey, &|name| work.wants(name))?;
     let (manifest, tally) = writer.finalize(&survey, &work.pending, &|name| work.wants(name))?;
     for warning in &tally.warnings[printed..] {
         eprintln!("warning: {warning}");

@@ -7,7 +7,7 @@ use super::plan::{PendingChunk, Survey};
 use super::{RunError, Tally};
 use crate::cli::RunConfig;
 use crate::config::human_size;
-use crate::extract::{ExtractorId, Items};
+use crate::extract::{Export, ExtractorId, Items};
 use crate::manifest::{
     self, ChunkEntry, ExtractorEntry, FileEntry, MANIFEST_FILE, Manifest, OutputEntry,
 };
@@ -22,7 +22,15 @@ pub struct ChunkWriter<'a> {
     cfg: &'a RunConfig,
     state: &'a StateDir,
     entries: BTreeMap<String, ChunkEntry>,
+    /// Chunk → (inputs digest, items) of the linked extractors, extracted in this run and
+    /// written by `link`.
+    deferred: BTreeMap<String, (String, Vec<Items>)>,
     pub tally: Tally,
+}
+
+/// Whether an extractor's outputs hold ids resolved across files (see `crate::link`).
+fn is_linked(extractor: ExtractorId) -> bool {
+    extractor == ExtractorId::CALLS || extractor == ExtractorId::EXPORTS
 }
 
 impl<'a> ChunkWriter<'a> {
@@ -62,6 +70,7 @@ impl<'a> ChunkWriter<'a> {
             cfg,
             state,
             entries,
+            deferred: BTreeMap::new(),
             tally,
         }
     }
@@ -141,58 +150,20 @@ impl<'a> ChunkWriter<'a> {
                     resolver.resolve(import);
                 }
             }
-            list.sort();
             let extractor = list.extractor();
-            let rel = StateDir::output_rel(extractor.name(), &chunk.name);
             *self.tally.extracted_chunks.entry(extractor).or_default() += 1;
-            // An extractor that found nothing in a chunk writes no file: most chunks have no
-            // routes, schemas or tests, and an empty file per chunk and extractor would be most
-            // of `.state/`. The manifest records the output with `bytes: 0`.
-            if list.is_empty() {
-                if self.state.size(&rel).is_some() {
-                    self.state.remove(&rel)?;
-                    *self.tally.rewritten.entry(extractor).or_default() += 1;
-                }
-                outputs.push(OutputEntry {
-                    extractor: extractor.name().to_string(),
-                    version: extractor.version(),
-                    inputs: inputs.clone(),
-                    items: 0,
-                    bytes: 0,
-                    hash: String::new(),
-                });
+            // The call graph and the export surfaces link across files: they are written by
+            // `link` once every chunk's surface is known.
+            if is_linked(extractor) {
+                self.deferred
+                    .entry(chunk.name.clone())
+                    .or_insert_with(|| (inputs.clone(), Vec::new()))
+                    .1
+                    .push(list);
                 continue;
             }
-            let bytes = list.to_output_json(&chunk.name);
-            // The call graph has an edge per call; its files are allowed four times the size.
-            let warn_size = match extractor {
-                ExtractorId::CALLS => self.cfg.settings.chunk_warn_size.saturating_mul(4),
-                _ => self.cfg.settings.chunk_warn_size,
-            };
-            if bytes.len() as u64 > warn_size {
-                // Printed once the executor is done: a line written under the progress bar
-                // would leave a frozen copy of it.
-                self.tally.warnings.push(format!(
-                    "{} is {} (over {}); split the chunk with `chunks.max_files` or `chunks.roots` in discover.toml",
-                    self.state.show(&rel),
-                    human_size(bytes.len() as u64),
-                    human_size(warn_size)
-                ));
-            }
-            let hash = crate::hash::content_hash(&bytes);
-            match self.state.write_output(&rel, &bytes, &hash)? {
-                Written::Unchanged => {}
-                Written::Created => *self.tally.created.entry(extractor).or_default() += 1,
-                Written::Replaced => *self.tally.rewritten.entry(extractor).or_default() += 1,
-            }
-            outputs.push(OutputEntry {
-                extractor: extractor.name().to_string(),
-                version: extractor.version(),
-                inputs: inputs.clone(),
-                items: list.len(),
-                bytes: bytes.len() as u64,
-                hash,
-            });
+            list.sort();
+            outputs.push(self.write_output(&chunk.name, &list, &inputs)?);
         }
         outputs.sort_by(|a, b| a.extractor.cmp(&b.extractor));
         self.entries.insert(
@@ -205,6 +176,241 @@ impl<'a> ChunkWriter<'a> {
         );
         self.tally.written_chunks += 1;
         Ok(())
+    }
+
+    /// Writes one rendered output (or removes the file of an empty one) and returns its
+    /// manifest entry.
+    fn write_output(
+        &mut self,
+        chunk: &str,
+        list: &Items,
+        inputs: &str,
+    ) -> Result<OutputEntry, RunError> {
+        let extractor = list.extractor();
+        let rel = StateDir::output_rel(extractor.name(), chunk);
+        // An extractor that found nothing in a chunk writes no file: most chunks have no
+        // routes, schemas or tests, and an empty file per chunk and extractor would be most
+        // of `.state/`. The manifest records the output with `bytes: 0`.
+        if list.is_empty() {
+            if self.state.size(&rel).is_some() {
+                self.state.remove(&rel)?;
+                *self.tally.rewritten.entry(extractor).or_default() += 1;
+            }
+            return Ok(OutputEntry {
+                extractor: extractor.name().to_string(),
+                version: extractor.version(),
+                inputs: inputs.to_string(),
+                items: 0,
+                bytes: 0,
+                hash: String::new(),
+                surface: None,
+                links: None,
+            });
+        }
+        let bytes = list.to_output_json(chunk);
+        // The call graph has an edge per call; its files are allowed four times the size.
+        let warn_size = match extractor {
+            ExtractorId::CALLS => self.cfg.settings.chunk_warn_size.saturating_mul(4),
+            _ => self.cfg.settings.chunk_warn_size,
+        };
+        if bytes.len() as u64 > warn_size {
+            // Printed once the executor is done: a line written under the progress bar
+            // would leave a frozen copy of it.
+            self.tally.warnings.push(format!(
+                "{} is {} (over {}); split the chunk with `chunks.max_files` or `chunks.roots` in discover.toml",
+                self.state.show(&rel),
+                human_size(bytes.len() as u64),
+                human_size(warn_size)
+            ));
+        }
+        let hash = crate::hash::content_hash(&bytes);
+        match self.state.write_output(&rel, &bytes, &hash)? {
+            Written::Unchanged => {}
+            Written::Created => *self.tally.created.entry(extractor).or_default() += 1,
+            Written::Replaced => *self.tally.rewritten.entry(extractor).or_default() += 1,
+        }
+        Ok(OutputEntry {
+            extractor: extractor.name().to_string(),
+            version: extractor.version(),
+            inputs: inputs.to_string(),
+            items: list.len(),
+            bytes: bytes.len() as u64,
+            hash,
+            surface: None,
+            links: None,
+        })
+    }
+
+    /// The link stage: every chunk's declared export surface (this run's, or read back
+    /// from its stored output), then the `exports` and `calls` outputs of this run's chunks
+    /// written with their cross-file ids, and those of other chunks of the run whose links
+    /// were resolved against other surfaces read back, relinked and rewritten (no source is
+    /// parsed again). Chunks outside `--only-chunks` keep their outputs, which `--check`
+    /// then reports stale.
+    pub fn link(&mut self, survey: &Survey, wanted: &dyn Fn(&str) -> bool) -> Result<(), RunError> {
+        let linked: Vec<ExtractorId> = self
+            .cfg
+            .selected
+            .iter()
+            .copied()
+            .filter(|e| is_linked(*e))
+            .collect();
+        if linked.is_empty() {
+            return Ok(());
+        }
+        // Every chunk's declared surface and its digest.
+        let mut surfaces: BTreeMap<String, (Vec<Export>, String)> = BTreeMap::new();
+        for (name, entry) in &self.entries {
+            let fresh = self.deferred.get(name).and_then(|(_, lists)| {
+                lists.iter().find_map(|l| match l {
+                    Items::Exports(items) => Some(items.clone()),
+                    _ => None,
+                })
+            });
+            if let Some(items) = fresh {
+                let digest = crate::link::surface_digest(&items);
+                surfaces.insert(name.clone(), (items, digest));
+                continue;
+            }
+            let Some(output) = entry
+                .outputs
+                .iter()
+                .find(|o| o.extractor == ExtractorId::EXPORTS.name())
+            else {
+                continue;
+            };
+            let items = match self.read_stored(name, output) {
+                Some(Items::Exports(items)) => items,
+                _ => Vec::new(),
+            };
+            let declared: Vec<Export> = items.into_iter().filter(|e| e.is_declared()).collect();
+            let digest = output
+                .surface
+                .clone()
+                .unwrap_or_else(|| crate::link::surface_digest(&declared));
+            surfaces.insert(name.clone(), (declared, digest));
+        }
+        // Chunks extracted in this run whose entry is still to come.
+        for (name, (_, lists)) in &self.deferred {
+            if surfaces.contains_key(name) {
+                continue;
+            }
+            for list in lists {
+                if let Items::Exports(items) = list {
+                    let digest = crate::link::surface_digest(items);
+                    surfaces.insert(name.clone(), (items.clone(), digest));
+                }
+            }
+        }
+        let digest = crate::link::links_digest(
+            survey.resolver.fingerprint(),
+            surfaces.iter().map(|(n, (_, d))| (n.as_str(), d.as_str())),
+        );
+        let linker = crate::link::Linker::new(
+            &survey.resolver,
+            surfaces
+                .values()
+                .flat_map(|(items, _)| items.iter().cloned()),
+        );
+        let surface_of: BTreeMap<String, String> = surfaces
+            .iter()
+            .map(|(n, (_, d))| (n.clone(), d.clone()))
+            .collect();
+        drop(surfaces);
+
+        let mut names: BTreeSet<String> = self.entries.keys().cloned().collect();
+        names.extend(self.deferred.keys().cloned());
+        for name in names {
+            let fresh = self.deferred.remove(&name);
+            if fresh.is_none() && !wanted(&name) {
+                continue;
+            }
+            let mut outputs = self
+                .entries
+                .remove(&name)
+                .map(|e| (e.files, e.outputs))
+                .unwrap_or_default();
+            for &extractor in &linked {
+                let fresh_list = fresh.as_ref().and_then(|(inputs, lists)| {
+                    lists
+                        .iter()
+                        .find(|l| l.extractor() == extractor)
+                        .map(|l| (inputs.clone(), l.clone()))
+                });
+                let (inputs, list) = match fresh_list {
+                    Some(found) => found,
+                    None => {
+                        // Stored and linked against other surfaces: relink what is stored.
+                        let Some(position) = outputs
+                            .1
+                            .iter()
+                            .position(|o| o.extractor == extractor.name())
+                        else {
+                            continue;
+                        };
+                        let output = &outputs.1[position];
+                        if output.links.as_deref() == Some(digest.as_str())
+                            || output.version != extractor.version()
+                        {
+                            continue;
+                        }
+                        let Some(list) = self.read_stored(&name, output) else {
+                            continue;
+                        };
+                        let inputs = output.inputs.clone();
+                        outputs.1.remove(position);
+                        (inputs, list)
+                    }
+                };
+                let mut list = match list {
+                    Items::Exports(items) => {
+                        let files: BTreeSet<String> =
+                            items.iter().map(|e| e.file.clone()).collect();
+                        Items::Exports(files.iter().flat_map(|f| linker.link_exports(f)).collect())
+                    }
+                    Items::Calls(mut nodes) => {
+                        linker.link_calls(&mut nodes);
+                        Items::Calls(nodes)
+                    }
+                    other => other,
+                };
+                list.sort();
+                let mut entry = self.write_output(&name, &list, &inputs)?;
+                entry.links = Some(digest.clone());
+                if extractor == ExtractorId::EXPORTS {
+                    entry.surface = surface_of.get(&name).cloned();
+                }
+                outputs.1.retain(|o| o.extractor != extractor.name());
+                outputs.1.push(entry);
+            }
+            outputs.1.sort_by(|a, b| a.extractor.cmp(&b.extractor));
+            if !outputs.1.is_empty() {
+                self.entries.insert(
+                    name.clone(),
+                    ChunkEntry {
+                        name,
+                        files: outputs.0,
+                        outputs: outputs.1,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The items of a stored output, when its bytes are the ones the manifest describes.
+    fn read_stored(&self, chunk: &str, output: &OutputEntry) -> Option<Items> {
+        let extractor = ExtractorId::from_name(&output.extractor)?;
+        if output.bytes == 0 {
+            return Some(Items::empty(extractor));
+        }
+        let rel = StateDir::output_rel(extractor.name(), chunk);
+        match self.state.read(&rel) {
+            Ok(Some(bytes)) if crate::hash::content_hash(&bytes) == output.hash => {
+                Items::from_output_json(extractor, &bytes)
+            }
+            _ => None,
+        }
     }
 
     /// Writes the manifest describing every chunk (those not extracted keep their entries),
@@ -220,6 +426,7 @@ impl<'a> ChunkWriter<'a> {
             cfg,
             entries,
             tally,
+            ..
         } = self;
         let old = survey.old.as_ref();
         let chunks = &survey.chunks;

@@ -1,0 +1,541 @@
+//! The `exports` extractor: a file's export surface, one item per exported name. What a
+//! file finds alone is the raw surface: its own definitions (with their ids), and the names
+//! it takes from other modules as written (`export { a as b } from "./x"`, `export * from`,
+//! an imported name exported again, Python `from .x import y` in a package's `__init__.py`).
+//! The link stage (`crate::link`) resolves those across files: it fills each item's `id`
+//! with the definition the name finally reaches, and lists the names an `export *` brings.
+
+use super::bindings::Imports;
+use super::calls::CallNode;
+use super::syntax::{position, string_literal, text};
+use crate::lang::Lang;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+use tree_sitter::Node;
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Export {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    /// The exported name: `default`, `module.exports` (CommonJS's whole export), or `*` for
+    /// an `export * from` statement itself.
+    pub name: String,
+    pub kind: ExportKind,
+    /// For `local`: the name of the file's own definition (`g` for `export { g as f }`),
+    /// `default` for an anonymous default export; `null` for an expression.
+    pub local: Option<String>,
+    /// For the other kinds: the module as written (`./x`, `.models`, `@/lib`).
+    pub module: Option<String>,
+    /// For `reexport`: the name taken from `module` (`default`, `*` for a module object).
+    pub imported: Option<String>,
+    /// The id of the definition the name reaches, following re-exports across files; `null`
+    /// when it leaves the repository or cannot be followed with certainty.
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportKind {
+    /// A definition of this file.
+    Local,
+    /// A name of another module, re-exported by name.
+    Reexport,
+    /// Another module's namespace object (`export * as ns from`, an exported
+    /// `import * as ns`).
+    Namespace,
+    /// `export * from "m"` (`name` is `*`), and each name it brings (`name` set, written by
+    /// the link stage).
+    Star,
+}
+
+impl Export {
+    /// Whether the item is part of the raw surface a file declares, rather than a name the
+    /// link stage listed for an `export *`.
+    pub fn is_declared(&self) -> bool {
+        self.kind != ExportKind::Star || self.name == "*"
+    }
+}
+
+/// The export surface of one file. `nodes` is the file's call graph: a local export's id is
+/// the id of its top-level node, so that the two agree on every definition.
+pub fn extract(
+    root: Node<'_>,
+    source: &[u8],
+    lang: Lang,
+    path: &str,
+    imports: &Imports,
+    nodes: &[CallNode],
+) -> Vec<Export> {
+    let mut raw = Vec::new();
+    let mut declared = BTreeSet::new();
+    if lang.is_js_like() {
+        js_exports(root, source, &mut raw, &mut declared);
+    } else {
+        python_exports(root, source, path, imports, &mut raw, &mut declared);
+    }
+    // Top-level nodes by name; a name defined twice names no single definition.
+    let mut top: HashMap<&str, Option<&str>> = HashMap::new();
+    for node in nodes {
+        if node.name.contains('.') || node.name == "<module>" {
+            continue;
+        }
+        top.entry(node.name.as_str())
+            .and_modify(|id| *id = None)
+            .or_insert(Some(node.id.as_str()));
+    }
+    let bindings: HashMap<&str, (&str, &str)> = imports
+        .bindings()
+        .map(|b| (b.local.as_str(), (b.module.as_str(), b.imported.as_str())))
+        .collect();
+    let mut out = Vec::with_capacity(raw.len());
+    for found in raw {
+        let mut item = Export {
+            file: path.to_string(),
+            line: found.line,
+            column: found.column,
+            name: found.name,
+            kind: found.kind,
+            local: found.local,
+            module: found.module,
+            imported: found.imported,
+            id: None,
+        };
+        if item.kind == ExportKind::Local
+            && let Some(local) = item.local.clone()
+        {
+            match top.get(local.as_str()) {
+                Some(Some(id)) => item.id = Some(id.to_string()),
+                // Two definitions: which one the name holds depends on the run.
+                Some(None) => {}
+                None if declared.contains(&local) => item.id = Some(format!("{path}#{local}")),
+                None => {
+                    // Not defined here: an imported name exported again.
+                    if let Some((module, imported)) = bindings.get(local.as_str()) {
+                        item.kind = if *imported == "*" {
+                            ExportKind::Namespace
+                        } else {
+                            ExportKind::Reexport
+                        };
+                        item.module = Some(module.to_string());
+                        item.imported = (*imported != "*").then(|| imported.to_string());
+                        item.local = None;
+                    }
+                }
+            }
+        }
+        out.push(item);
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// An export as the file writes it, before ids.
+struct Found {
+    line: u32,
+    column: u32,
+    name: String,
+    kind: ExportKind,
+    local: Option<String>,
+    module: Option<String>,
+    imported: Option<String>,
+}
+
+impl Found {
+    fn local(at: Node<'_>, name: &str, local: Option<&str>) -> Found {
+        let (line, column) = position(at);
+        Found {
+            line,
+            column,
+            name: name.to_string(),
+            kind: ExportKind::Local,
+            local: local.map(str::to_string),
+            module: None,
+            imported: None,
+        }
+    }
+
+    fn from_module(at: Node<'_>, name: &str, kind: ExportKind, module: &str) -> Found {
+        let (line, column) = position(at);
+        Found {
+            line,
+            column,
+            name: name.to_string(),
+            kind,
+            local: None,
+            module: Some(module.to_string()),
+            imported: None,
+        }
+    }
+}
+
+fn js_exports(
+    root: Node<'_>,
+    source: &[u8],
+    out: &mut Vec<Found>,
+    declared: &mut BTreeSet<String>,
+) {
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        match statement.kind() {
+            "export_statement" => js_export_statement(statement, source, out, declared),
+            "expression_statement" => commonjs(statement, source, out),
+            _ => js_declared(statement, source, declared),
+        }
+    }
+}
+
+/// Names a top-level declaration binds (of any kind: a value, a type, a namespace).
+fn js_declared(node: Node<'_>, source: &[u8], declared: &mut BTreeSet<String>) {
+    match node.kind() {
+        "lexical_declaration" | "variable_declaration" => {
+            let mut cursor = node.walk();
+            for declarator in node.named_children(&mut cursor) {
+                if let Some(name) = declarator.child_by_field_name("name")
+                    && name.kind() == "identifier"
+                {
+                    declared.insert(text(name, source).to_string());
+                }
+            }
+        }
+        "ambient_declaration" => {
+            let mut cursor = node.walk();
+            for inner in node.named_children(&mut cursor) {
+                js_declared(inner, source, declared);
+            }
+        }
+        "function_declaration"
+        | "generator_function_declaration"
+        | "function_signature"
+        | "class_declaration"
+        | "abstract_class_declaration"
+        | "interface_declaration"
+        | "type_alias_declaration"
+        | "enum_declaration"
+        | "internal_module"
+        | "module" => {
+            if let Some(name) = node.child_by_field_name("name")
+                && matches!(
+                    name.kind(),
+                    "identifier" | "type_identifier" | "nested_identifier"
+                )
+            {
+                declared.insert(text(name, source).to_string());
+            }
+        }
+        _ => {}
+    }
+}
+
+fn js_export_statement(
+    statement: Node<'_>,
+    source: &[u8],
+    out: &mut Vec<Found>,
+    declared: &mut BTreeSet<String>,
+) {
+    let module = statement
+        .child_by_field_name("source")
+        .and_then(|s| string_literal(s, source));
+    if let Some(declaration) = statement.child_by_field_name("declaration") {
+        let is_default = has_default(statement);
+        let mut names = BTreeSet::new();
+        js_declared(declaration, source, &mut names);
+        for name in &names {
+            let exported = if is_default { "default" } else { name.as_str() };
+            out.push(Found::local(declaration, exported, Some(name)));
+        }
+        if is_default && names.is_empty() {
+            // `export default function () {}`: the call graph names it `default`.
+            out.push(Found::local(statement, "default", Some("default")));
+        }
+        declared.extend(names);
+        return;
+    }
+    if let Some(value) = statement.child_by_field_name("value") {
+        let local = match value.kind() {
+            "identifier" => Some(text(value, source)),
+            // Functions and classes written in place are the call graph's `default` node.
+            "arrow_function"
+            | "function_expression"
+            | "function"
+            | "generator_function"
+            | "class" => Some("default"),
+            _ => None,
+        };
+        out.push(Found::local(statement, "default", local));
+        return;
+    }
+    let mut cursor = statement.walk();
+    let mut star = true;
+    for part in statement.named_children(&mut cursor) {
+        match part.kind() {
+            "export_clause" => {
+                star = false;
+                let mut specs = part.walk();
+                for spec in part.named_children(&mut specs) {
+                    let Some(name) = spec.child_by_field_name("name") else {
+                        continue;
+                    };
+                    let original = text(name, source);
+                    let exported = spec
+                        .child_by_field_name("alias")
+                        .map_or(original, |a| text(a, source));
+                    match module {
+                        Some(module) => {
+                            let mut found =
+                                Found::from_module(spec, exported, ExportKind::Reexport, module);
+                            found.imported = Some(original.to_string());
+                            out.push(found);
+                        }
+                        None => out.push(Found::local(spec, exported, Some(original))),
+                    }
+                }
+            }
+            "namespace_export" => {
+                star = false;
+                if let (Some(name), Some(module)) = (part.named_child(0), module) {
+                    out.push(Found::from_module(
+                        part,
+                        text(name, source),
+                        ExportKind::Namespace,
+                        module,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    if star && let Some(module) = module {
+        out.push(Found::from_module(statement, "*", ExportKind::Star, module));
+    }
+}
+
+fn has_default(statement: Node<'_>) -> bool {
+    let mut cursor = statement.walk();
+    statement
+        .children(&mut cursor)
+        .any(|c| !c.is_named() && c.kind() == "default")
+}
+
+/// CommonJS: `module.exports = X` (the whole export, `module.exports`), `module.exports =
+/// { a, b: c }`, `exports.a = a`, `module.exports.a = a`.
+fn commonjs(statement: Node<'_>, source: &[u8], out: &mut Vec<Found>) {
+    let Some(assignment) = statement
+        .named_child(0)
+        .filter(|n| n.kind() == "assignment_expression")
+    else {
+        return;
+    };
+    let (Some(left), Some(right)) = (
+        assignment.child_by_field_name("left"),
+        assignment.child_by_field_name("right"),
+    ) else {
+        return;
+    };
+    let target = text(left, source);
+    let name = if target == "module.exports" {
+        "module.exports"
+    } else if let Some(name) = target
+        .strip_prefix("module.exports.")
+        .or_else(|| target.strip_prefix("exports."))
+    {
+        name
+    } else {
+        return;
+    };
+    match right.kind() {
+        "identifier" => out.push(Found::local(left, name, Some(text(right, source)))),
+        "object" if name == "module.exports" => {
+            let mut cursor = right.walk();
+            for property in right.named_children(&mut cursor) {
+                let (key, value) = match property.kind() {
+                    "shorthand_property_identifier" => (Some(property), Some(property)),
+                    "pair" => (
+                        property.child_by_field_name("key"),
+                        property
+                            .child_by_field_name("value")
+                            .filter(|v| v.kind() == "identifier"),
+                    ),
+                    _ => (None, None),
+                };
+                if let Some(key) = key {
+                    let local = value.map(|v| text(v, source));
+                    out.push(Found::local(property, text(key, source), local));
+                }
+            }
+        }
+        _ => out.push(Found::local(left, name, None)),
+    }
+}
+
+/// Python: the names of a literal `__all__` when there is one; else the module's public
+/// definitions, and in a package's `__init__.py` the public names it imports.
+fn python_exports(
+    root: Node<'_>,
+    source: &[u8],
+    path: &str,
+    imports: &Imports,
+    out: &mut Vec<Found>,
+    declared: &mut BTreeSet<String>,
+) {
+    let mut definitions: Vec<(String, Node<'_>)> = Vec::new();
+    let mut all: Option<(Node<'_>, Vec<String>)> = None;
+    let mut stars: Vec<Node<'_>> = Vec::new();
+    let mut blocks = vec![root];
+    while let Some(block) = blocks.pop() {
+        let mut cursor = block.walk();
+        for statement in block.named_children(&mut cursor) {
+            match statement.kind() {
+                "function_definition" | "class_definition" => {
+                    if let Some(name) = statement.child_by_field_name("name") {
+                        definitions.push((text(name, source).to_string(), name));
+                    }
+                }
+                "decorated_definition" => {
+                    if let Some(name) = statement
+                        .child_by_field_name("definition")
+                        .and_then(|d| d.child_by_field_name("name"))
+                    {
+                        definitions.push((text(name, source).to_string(), name));
+                    }
+                }
+                "expression_statement" => {
+                    let Some(assignment) = statement
+                        .named_child(0)
+                        .filter(|n| n.kind() == "assignment")
+                    else {
+                        continue;
+                    };
+                    let Some(left) = assignment.child_by_field_name("left") else {
+                        continue;
+                    };
+                    if left.kind() != "identifier" {
+                        continue;
+                    }
+                    let name = text(left, source);
+                    if name == "__all__" {
+                        all = assignment
+                            .child_by_field_name("right")
+                            .and_then(|r| string_list(r, source))
+                            .map(|names| (left, names));
+                    } else {
+                        definitions.push((name.to_string(), left));
+                    }
+                }
+                "import_from_statement" => {
+                    let mut inner = statement.walk();
+                    if statement
+                        .named_children(&mut inner)
+                        .any(|c| c.kind() == "wildcard_import")
+                    {
+                        stars.push(statement);
+                    }
+                }
+                "if_statement" | "try_statement" | "with_statement" | "block" | "else_clause"
+                | "elif_clause" | "except_clause" | "finally_clause" => blocks.push(statement),
+                _ => {}
+            }
+        }
+    }
+    definitions.sort_by_key(|(_, node)| node.start_byte());
+    declared.extend(definitions.iter().map(|(name, _)| name.clone()));
+    let is_package = path.ends_with("__init__.py") || path.ends_with("__init__.pyi");
+    let from_statements: Vec<_> = imports
+        .statements
+        .iter()
+        .filter(|s| s.kind == super::bindings::ImportKind::PyFrom)
+        .collect();
+    if let Some((at, names)) = all {
+        // `__all__` says exactly what the module exports.
+        for name in names {
+            out.push(Found::local(at, &name, Some(&name)));
+        }
+        return;
+    }
+    let mut seen = BTreeSet::new();
+    for (name, node) in &definitions {
+        if is_public(name) && seen.insert(name.clone()) {
+            out.push(Found::local(*node, name, Some(name)));
+        }
+    }
+    if !is_package {
+        return;
+    }
+    for statement in stars {
+        if let Some(module) = statement.child_by_field_name("module_name") {
+            out.push(Found::from_module(
+                statement,
+                "*",
+                ExportKind::Star,
+                text(module, source),
+            ));
+        }
+    }
+    // A package's `__init__.py` re-exports what it imports (`from .models import User`).
+    let positions = import_positions(root, source);
+    for statement in from_statements {
+        for binding in &statement.bindings {
+            if !is_public(&binding.local) || declared.contains(&binding.local) {
+                continue;
+            }
+            if !seen.insert(binding.local.clone()) {
+                continue;
+            }
+            let (line, column) = positions
+                .get(binding.local.as_str())
+                .copied()
+                .unwrap_or((1, 1));
+            out.push(Found {
+                line,
+                column,
+                name: binding.local.clone(),
+                kind: ExportKind::Reexport,
+                local: None,
+                module: Some(binding.module.clone()),
+                imported: Some(binding.imported.clone()),
+            });
+        }
+    }
+}
+
+/// Where each name a module-level `from m import …` binds is written.
+fn import_positions<'s>(root: Node<'_>, source: &'s [u8]) -> HashMap<&'s str, (u32, u32)> {
+    let mut out = HashMap::new();
+    let mut blocks = vec![root];
+    while let Some(block) = blocks.pop() {
+        let mut cursor = block.walk();
+        for statement in block.named_children(&mut cursor) {
+            match statement.kind() {
+                "import_from_statement" => {
+                    let mut names = statement.walk();
+                    for name in statement.children_by_field_name("name", &mut names) {
+                        let local = name.child_by_field_name("alias").unwrap_or(name);
+                        out.entry(text(local, source)).or_insert(position(name));
+                    }
+                }
+                "if_statement" | "try_statement" | "block" | "else_clause" | "except_clause" => {
+                    blocks.push(statement);
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// The strings of a literal list or tuple (`["a", "b"]`); `None` for anything else.
+fn string_list(node: Node<'_>, source: &[u8]) -> Option<Vec<String>> {
+    if !matches!(node.kind(), "list" | "tuple") {
+        return None;
+    }
+    let mut cursor = node.walk();
+    node.named_children(&mut cursor)
+        .filter(|c| c.kind() != "comment")
+        .map(|c| string_literal(c, source).map(str::to_string))
+        .collect()
+}
+
+fn is_public(name: &str) -> bool {
+    !name.starts_with('_')
+}

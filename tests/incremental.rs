@@ -8,14 +8,19 @@ const DIRS: [&str; 4] = ["", "app", "app/ui", "lib"];
 /// File contents that import each other, so that adding or removing one file changes how
 /// other chunks' imports resolve.
 fn contents(variant: u8, ext: &str) -> String {
-    match (ext, variant % 4) {
+    match (ext, variant % 6) {
         ("py", 0) => "from . import helpers\nimport lib.core\n\ndef run():\n    pass\n".into(),
         ("py", 1) => "class Model:\n    def save(self):\n        pass\n".into(),
         ("py", 2) => "from ..lib import core as c\nVALUE = 1\n".into(),
+        ("py", 4) => "from .f1 import *\nfrom . import f2\n\ndef go():\n    Model()\n    f2.run()\n".into(),
+        ("py", 5) => "from .f0 import run as Model\n__all__ = ['Model']\n".into(),
         ("py", _) => "def broken(:\n    pass\n".into(),
         (_, 0) => "import { f } from './f0';\nexport function g() { return f(); }\n".into(),
         (_, 1) => "export * from '../lib/f1';\nexport const x = require('./f2');\n".into(),
         (_, 2) => "export class K { m(): void {} }\nexport interface I { a: string }\n".into(),
+        // Calls through barrels and namespaces into other files, which edits elsewhere move.
+        (_, 4) => "import { g, K } from './f1';\nimport * as lib from '../lib/f1';\nexport * from './f2';\nexport function h() { g(); lib.x(); return new K(); }\n".into(),
+        (_, 5) => "export { g as x, K } from './f0';\nexport * from '../lib/f2';\nexport default function () { return 1; }\n".into(),
         (_, _) => "export const broken = (;\n".into(),
     }
 }
@@ -43,7 +48,7 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (0..DIRS.len(), 0u8..6, any::<bool>(), 0u8..4).prop_map(|(dir, name, ext, variant)| {
+        (0..DIRS.len(), 0u8..6, any::<bool>(), 0u8..6).prop_map(|(dir, name, ext, variant)| {
             Op::Add {
                 dir,
                 name,
@@ -51,7 +56,7 @@ fn op() -> impl Strategy<Value = Op> {
                 variant,
             }
         }),
-        (any::<usize>(), 0u8..4).prop_map(|(pick, variant)| Op::Edit { pick, variant }),
+        (any::<usize>(), 0u8..6).prop_map(|(pick, variant)| Op::Edit { pick, variant }),
         any::<usize>().prop_map(|pick| Op::Delete { pick }),
         (any::<usize>(), 0..DIRS.len()).prop_map(|(pick, dir)| Op::Rename { pick, dir }),
     ]

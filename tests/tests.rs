@@ -11,6 +11,7 @@ mod extractors;
 #[cfg(feature = "fault-injection")]
 mod faults;
 mod incremental;
+mod links;
 mod parallel;
 #[cfg(feature = "fault-injection")]
 mod process;

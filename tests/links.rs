@@ -1,0 +1,251 @@
+//! The link stage: export surfaces and call targets across files, checked against
+//! expectations written by hand from `tests/fixtures/links` (barrels, `export *` that
+//! conflict and that form a cycle, namespaces, CommonJS, Python packages, `__all__`,
+//! submodules, a definition made twice), and kept exact by incremental runs.
+
+use crate::util::{Repo, assert_same_state, files_under, read_json};
+
+/// `(node id, callee, target)` of every edge the state holds for files under `prefix`.
+fn edges(repo: &Repo, prefix: &str) -> Vec<(String, String, Option<String>)> {
+    let dir = repo.state().join("calls");
+    let mut out = Vec::new();
+    for rel in files_under(&dir).into_keys() {
+        let json = read_json(&dir.join(rel));
+        for node in json["items"].as_array().unwrap() {
+            if !node["file"].as_str().unwrap().starts_with(prefix) {
+                continue;
+            }
+            for edge in node["edges"].as_array().unwrap() {
+                out.push((
+                    node["id"].as_str().unwrap().to_string(),
+                    edge["callee"].as_str().unwrap().to_string(),
+                    edge["target"].as_str().map(str::to_string),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `(name, kind, id)` of each export item of `file`.
+fn exports(repo: &Repo, file: &str) -> Vec<(String, String, Option<String>)> {
+    let dir = repo.state().join("exports");
+    let mut out = Vec::new();
+    for rel in files_under(&dir).into_keys() {
+        let json = read_json(&dir.join(rel));
+        for item in json["items"].as_array().unwrap() {
+            if item["file"] == file {
+                out.push((
+                    item["name"].as_str().unwrap().to_string(),
+                    item["kind"].as_str().unwrap().to_string(),
+                    item["id"].as_str().map(str::to_string),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn owned(rows: &[(&str, &str, Option<&str>)]) -> Vec<(String, String, Option<String>)> {
+    let mut out: Vec<_> = rows
+        .iter()
+        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.map(str::to_string)))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn call_edges_reach_definitions_across_files() {
+    let repo = Repo::from_fixture("links");
+    repo.run(&["-q"]).expect_code(0);
+    let run = "src/app/main.ts#run";
+    assert_eq!(
+        edges(&repo, "src/app/"),
+        owned(&[
+            (run, "formatPrice", Some("src/lib/format.ts#formatPrice")),
+            // `export { helper as assist }`: the definition is `helper`.
+            (run, "assist", Some("src/lib/format.ts#helper")),
+            (run, "fmt", Some("src/lib/format.ts#default")),
+            // A method of an imported value is not a definition the file can name.
+            (run, "TAX.toString", None),
+            (run, "extra", Some("src/lib/extra.ts#extra")),
+            // Through `export * from "./a"`, which stars `./b`, which stars `./a` again.
+            (run, "fromB", Some("src/lib/b.ts#fromB")),
+            (run, "lib.formatPrice", Some("src/lib/format.ts#formatPrice")),
+            (run, "lib.formatting.formatPrice", None),
+            (run, "Default", Some("src/lib/format.ts#default")),
+            (run, "missing", None),
+            (run, "Cart", Some("src/app/cart.ts#Cart")),
+        ])
+    );
+    let main = "src/cjs/main.js#main";
+    let module = "src/cjs/main.js#<module>";
+    assert_eq!(
+        edges(&repo, "src/cjs/"),
+        owned(&[
+            (module, "require", None),
+            (module, "require", None),
+            (module, "require", None),
+            (main, "util.a", Some("src/cjs/util.js#a")),
+            (main, "a", Some("src/cjs/util.js#a")),
+            (main, "start", Some("src/cjs/util.js#run")),
+            (main, "util.start", Some("src/cjs/util.js#run")),
+            // `module.exports = run`: calling the module calls `run`.
+            (main, "single", Some("src/cjs/single.js#run")),
+        ])
+    );
+    let go = "py/main.py#go";
+    assert_eq!(
+        edges(&repo, "py/main.py"),
+        owned(&[
+            (go, "User", Some("py/pkg/models.py#User")),
+            // `from .util import *` in the package: `__all__` lists `slug` only.
+            (go, "slug", Some("py/pkg/util.py#slug")),
+            (go, "other", None),
+            // `import pkg.models` binds `pkg`; `models` is its submodule.
+            (go, "pkg.models.make", Some("py/pkg/models.py#make")),
+            (go, "build", Some("py/pkg/models.py#make")),
+            // `pick` is defined twice, under `if` and `else`.
+            (go, "cond.pick", None),
+        ])
+    );
+}
+
+#[test]
+fn exports_list_a_barrels_surface() {
+    let repo = Repo::from_fixture("links");
+    repo.run(&["--only", "calls,exports", "-q"])
+        .expect_code(0);
+    assert_eq!(
+        exports(&repo, "src/lib/index.ts"),
+        owned(&[
+            ("*", "star", None),
+            ("*", "star", None),
+            ("*", "star", None),
+            ("assist", "star", Some("src/lib/format.ts#helper")),
+            ("formatPrice", "star", Some("src/lib/format.ts#formatPrice")),
+            ("extra", "star", Some("src/lib/extra.ts#extra")),
+            // `TAX` comes through two `export *` from two definitions: exported by neither.
+            ("fmt", "reexport", Some("src/lib/format.ts#default")),
+            ("formatting", "namespace", None),
+            ("fromA", "star", Some("src/lib/a.ts#fromA")),
+            ("fromB", "star", Some("src/lib/b.ts#fromB")),
+        ])
+    );
+    assert_eq!(
+        exports(&repo, "src/lib/format.ts"),
+        owned(&[
+            ("formatPrice", "local", Some("src/lib/format.ts#formatPrice")),
+            ("assist", "local", Some("src/lib/format.ts#helper")),
+            ("default", "local", Some("src/lib/format.ts#default")),
+            ("TAX", "local", Some("src/lib/format.ts#TAX")),
+        ])
+    );
+    assert_eq!(
+        exports(&repo, "py/pkg/__init__.py"),
+        owned(&[
+            ("User", "reexport", Some("py/pkg/models.py#User")),
+            ("*", "star", None),
+            ("slug", "star", Some("py/pkg/util.py#slug")),
+        ])
+    );
+    assert_eq!(
+        exports(&repo, "py/pkg/util.py"),
+        owned(&[("slug", "local", Some("py/pkg/util.py#slug"))])
+    );
+    assert_eq!(
+        exports(&repo, "py/pkg/cond.py"),
+        owned(&[("pick", "local", None)])
+    );
+}
+
+#[test]
+fn a_rename_behind_a_barrel_relinks_callers_without_parsing_them() {
+    let repo = Repo::from_fixture("links");
+    repo.run(&["-q"]).expect_code(0);
+    repo.write(
+        "src/lib/format.ts",
+        "export function formatCost(n: number): string {\n  return n.toFixed(2);\n}\n\nfunction helper() {}\nexport { helper as assist };\n\nexport default function () {\n  return 1;\n}\n\nexport const TAX = 0.2;\n",
+    );
+    // Only the edited chunk is stale until a run sees its new surface; that run relinks
+    // the callers.
+    let check = repo.run(&["--check"]);
+    check
+        .expect_code(1)
+        .expect_stdout_contains("stale chunk src/lib (calls: sources changed;");
+    assert!(!check.stdout().contains("stale chunk src/app "), "{}", check.stdout());
+    let run = repo.run(&["--incremental", "--json"]);
+    run.expect_code(0);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(summary["files_parsed"], 1, "{summary}");
+    let run_edges = edges(&repo, "src/app/");
+    assert!(
+        run_edges.contains(&(
+            "src/app/main.ts#run".into(),
+            "formatPrice".into(),
+            None
+        )),
+        "{run_edges:?}"
+    );
+    repo.run(&["--check"]).expect_code(0);
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+}
+
+#[test]
+fn edits_that_move_links_give_the_bytes_of_a_full_run() {
+    let repo = Repo::from_fixture("links");
+    repo.run(&[]).expect_code(0);
+    let edits: &[(&str, &str)] = &[
+        // A barrel gains an `export *`, which makes `formatPrice` ambiguous.
+        (
+            "src/lib/index.ts",
+            "export * from \"./format\";\nexport * from \"./extra\";\nexport * from \"./dup\";\nexport { default as fmt } from \"./format\";\nexport * as formatting from \"./format\";\nexport * from \"./a\";\n",
+        ),
+        ("src/lib/dup.ts", "export function formatPrice() {}\n"),
+        // A definition moves to another file behind the same barrel.
+        ("src/lib/extra.ts", "export const TAX = 1;\n"),
+        ("src/lib/moved.ts", "export function extra() {}\n"),
+        (
+            "src/lib/a.ts",
+            "export * from \"./b\";\nexport * from \"./moved\";\n\nexport function fromA() {}\n",
+        ),
+        // A Python package stops re-exporting a name.
+        ("py/pkg/__init__.py", "from .util import *\n"),
+    ];
+    for (i, (path, text)) in edits.iter().enumerate() {
+        repo.write(path, text);
+        if i % 2 == 1 {
+            repo.run(&["--incremental", "-j", "2"]).expect_code(0);
+        }
+    }
+    repo.run(&["--incremental"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(0);
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+    let run = "src/app/main.ts#run";
+    let found = edges(&repo, "src/app/");
+    for expected in [
+        (run, "formatPrice", None),
+        (run, "extra", Some("src/lib/moved.ts#extra")),
+    ] {
+        let expected = owned(&[expected]).remove(0);
+        assert!(found.contains(&expected), "{expected:?} not in {found:?}");
+    }
+    let go = edges(&repo, "py/main.py");
+    assert!(go.contains(&("py/main.py#go".into(), "User".into(), None)), "{go:?}");
+}
+
+#[test]
+fn only_chunks_leaves_other_links_stale_and_check_says_so() {
+    let repo = Repo::from_fixture("links");
+    repo.run(&["-q"]).expect_code(0);
+    repo.write("src/app/cart.ts", "export class Basket {}\n");
+    repo.run(&["--only-chunks", "src/app", "-q"]).expect_code(0);
+    // `src/app` was linked against the new surface; nothing else imports the cart.
+    repo.run(&["--check"]).expect_code(1);
+    repo.run(&["--incremental", "-q"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(0);
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+}

@@ -74,7 +74,11 @@ fn call_edges_reach_definitions_across_files() {
             (run, "extra", Some("src/lib/extra.ts#extra")),
             // Through `export * from "./a"`, which stars `./b`, which stars `./a` again.
             (run, "fromB", Some("src/lib/b.ts#fromB")),
-            (run, "lib.formatPrice", Some("src/lib/format.ts#formatPrice")),
+            (
+                run,
+                "lib.formatPrice",
+                Some("src/lib/format.ts#formatPrice")
+            ),
             (run, "lib.formatting.formatPrice", None),
             (run, "Default", Some("src/lib/format.ts#default")),
             (run, "missing", None),
@@ -117,8 +121,7 @@ fn call_edges_reach_definitions_across_files() {
 #[test]
 fn exports_list_a_barrels_surface() {
     let repo = Repo::from_fixture("links");
-    repo.run(&["--only", "calls,exports", "-q"])
-        .expect_code(0);
+    repo.run(&["--only", "calls,exports", "-q"]).expect_code(0);
     assert_eq!(
         exports(&repo, "src/lib/index.ts"),
         owned(&[
@@ -138,7 +141,11 @@ fn exports_list_a_barrels_surface() {
     assert_eq!(
         exports(&repo, "src/lib/format.ts"),
         owned(&[
-            ("formatPrice", "local", Some("src/lib/format.ts#formatPrice")),
+            (
+                "formatPrice",
+                "local",
+                Some("src/lib/format.ts#formatPrice")
+            ),
             ("assist", "local", Some("src/lib/format.ts#helper")),
             ("default", "local", Some("src/lib/format.ts#default")),
             ("TAX", "local", Some("src/lib/format.ts#TAX")),
@@ -176,18 +183,18 @@ fn a_rename_behind_a_barrel_relinks_callers_without_parsing_them() {
     check
         .expect_code(1)
         .expect_stdout_contains("stale chunk src/lib (calls: sources changed;");
-    assert!(!check.stdout().contains("stale chunk src/app "), "{}", check.stdout());
+    assert!(
+        !check.stdout().contains("stale chunk src/app "),
+        "{}",
+        check.stdout()
+    );
     let run = repo.run(&["--incremental", "--json"]);
     run.expect_code(0);
     let summary: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
     assert_eq!(summary["files_parsed"], 1, "{summary}");
     let run_edges = edges(&repo, "src/app/");
     assert!(
-        run_edges.contains(&(
-            "src/app/main.ts#run".into(),
-            "formatPrice".into(),
-            None
-        )),
+        run_edges.contains(&("src/app/main.ts#run".into(), "formatPrice".into(), None)),
         "{run_edges:?}"
     );
     repo.run(&["--check"]).expect_code(0);
@@ -234,7 +241,10 @@ fn edits_that_move_links_give_the_bytes_of_a_full_run() {
         assert!(found.contains(&expected), "{expected:?} not in {found:?}");
     }
     let go = edges(&repo, "py/main.py");
-    assert!(go.contains(&("py/main.py#go".into(), "User".into(), None)), "{go:?}");
+    assert!(
+        go.contains(&("py/main.py#go".into(), "User".into(), None)),
+        "{go:?}"
+    );
 }
 
 #[test]

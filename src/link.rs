@@ -13,257 +13,290 @@ use crate::resolve::Resolver;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// What following an exported name found.
+/// What following an exported name found. Ordered as a lattice for the solver: `Absent`
+/// below every definition, and `Found(None)` (exported, but no single definition) above.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Reach {
-    /// The module does not export the name.
+    /// The module does not export the name (or, while solving, not yet known to).
     Absent,
     /// It does; the definition's id when one can be named with certainty.
     Found(Option<String>),
 }
 
-/// How deep re-export chains are followed; real ones are a handful of files long.
-const MAX_CHAIN: usize = 64;
+impl Reach {
+    /// The least upper bound: two different definitions make the name ambiguous.
+    fn join(self, other: Reach) -> Reach {
+        match (self, other) {
+            (Reach::Absent, x) | (x, Reach::Absent) => x,
+            (Reach::Found(a), Reach::Found(b)) if a == b => Reach::Found(a),
+            _ => Reach::Found(None),
+        }
+    }
 
+    fn into_id(self) -> Option<String> {
+        match self {
+            Reach::Found(id) => id,
+            Reach::Absent => None,
+        }
+    }
+}
+
+/// One file's declared exports, indexed by name.
+#[derive(Default)]
+struct Surface {
+    all: Vec<Export>,
+    /// Name → positions in `all` (the `export *` items are not named).
+    named: HashMap<String, Vec<usize>>,
+    /// Positions of the `export * from` items, with the file each loads (when it resolves
+    /// to a file with a surface).
+    stars: Vec<(usize, Option<usize>)>,
+    /// For each position in `all`: the file index its `module` loads, when it resolves to
+    /// a file with a surface; `Err(())` when it resolves elsewhere or nowhere.
+    targets: Vec<Result<usize, ()>>,
+}
+
+/// Export surfaces of every file and, solved once for all, what each exported name
+/// reaches. The solution is the least fixed point of "a name reaches what its export
+/// statement names, or the join of what the `export *` targets give for it", found by
+/// iterating in a fixed order until nothing changes: it does not depend on the order in
+/// which anything was read, and a cycle of `export *` simply contributes nothing new.
 pub struct Linker<'a> {
     resolver: &'a Resolver,
-    /// File → its declared exports.
-    surfaces: HashMap<String, Vec<Export>>,
-    /// Results that did not meet a cycle (those do not depend on where the search began).
-    memo: RefCell<HashMap<(String, String), Reach>>,
-    names_memo: RefCell<HashMap<String, BTreeSet<String>>>,
+    files: Vec<String>,
+    index: HashMap<String, usize>,
+    surfaces: Vec<Surface>,
+    /// Per file: every name it exports (stars followed), with what it reaches.
+    solved: Vec<BTreeMap<String, Reach>>,
+    /// (importing file, specifier) → the file it loads.
+    modules: RefCell<HashMap<(String, String), Option<String>>>,
 }
 
 impl<'a> Linker<'a> {
     /// `declared`: every file's declared export items (`Export::is_declared`), with the ids
     /// of their local definitions.
     pub fn new(resolver: &'a Resolver, declared: impl IntoIterator<Item = Export>) -> Self {
-        let mut surfaces: HashMap<String, Vec<Export>> = HashMap::new();
+        let mut by_file: BTreeMap<String, Vec<Export>> = BTreeMap::new();
         for export in declared {
             if export.is_declared() {
-                surfaces
-                    .entry(export.file.clone())
-                    .or_default()
-                    .push(export);
+                by_file.entry(export.file.clone()).or_default().push(export);
             }
         }
-        Linker {
+        let files: Vec<String> = by_file.keys().cloned().collect();
+        let index: HashMap<String, usize> = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.clone(), i))
+            .collect();
+        let mut linker = Linker {
             resolver,
-            surfaces,
-            memo: RefCell::new(HashMap::new()),
-            names_memo: RefCell::new(HashMap::new()),
+            files,
+            index,
+            surfaces: Vec::new(),
+            solved: Vec::new(),
+            modules: RefCell::new(HashMap::new()),
+        };
+        for (file, mut all) in by_file {
+            all.sort();
+            let mut surface = Surface::default();
+            for (position, export) in all.iter().enumerate() {
+                let target = export
+                    .module
+                    .as_deref()
+                    .and_then(|m| linker.module_file(&file, m))
+                    .and_then(|t| linker.index.get(&t).copied())
+                    .ok_or(());
+                surface.targets.push(target);
+                if export.name == "*" {
+                    surface.stars.push((position, target.ok()));
+                } else {
+                    surface
+                        .named
+                        .entry(export.name.clone())
+                        .or_default()
+                        .push(position);
+                }
+            }
+            surface.all = all;
+            linker.surfaces.push(surface);
         }
+        linker.solve();
+        linker
     }
 
     fn module_file(&self, from: &str, module: &str) -> Option<String> {
-        self.resolver.module_file(from, module)
+        let key = (from.to_string(), module.to_string());
+        if let Some(found) = self.modules.borrow().get(&key) {
+            return found.clone();
+        }
+        let found = self.resolver.module_file(from, module);
+        self.modules.borrow_mut().insert(key, found.clone());
+        found
+    }
+
+    /// Every file's names, then what each reaches, each by iteration to a fixed point.
+    fn solve(&mut self) {
+        let count = self.files.len();
+        // The names: a file's own, plus what its stars' targets export (never a default).
+        let mut names: Vec<BTreeSet<String>> = self
+            .surfaces
+            .iter()
+            .map(|s| s.named.keys().cloned().collect())
+            .collect();
+        loop {
+            let mut changed = false;
+            for file in 0..count {
+                for &(_, target) in &self.surfaces[file].stars {
+                    let Some(target) = target else { continue };
+                    if target == file {
+                        continue;
+                    }
+                    let brought: Vec<String> = names[target]
+                        .iter()
+                        .filter(|n| !is_default(n) && !names[file].contains(*n))
+                        .cloned()
+                        .collect();
+                    changed |= !brought.is_empty();
+                    names[file].extend(brought);
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let mut solved: Vec<BTreeMap<String, Reach>> = names
+            .into_iter()
+            .map(|n| n.into_iter().map(|name| (name, Reach::Absent)).collect())
+            .collect();
+        loop {
+            let mut changed = false;
+            for file in 0..count {
+                let keys: Vec<String> = solved[file].keys().cloned().collect();
+                for name in keys {
+                    let value = self.evaluate(file, &name, &solved);
+                    let slot = solved[file].get_mut(&name).expect("name listed");
+                    if *slot != value {
+                        *slot = value;
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        // A name still unresolved is exported (its statement says so) but reaches nothing
+        // this can name: a re-export of a name its module does not have.
+        for names in &mut solved {
+            for value in names.values_mut() {
+                if *value == Reach::Absent {
+                    *value = Reach::Found(None);
+                }
+            }
+        }
+        self.solved = solved;
+    }
+
+    /// One step of the solver for `name` in `file`, from the current values of the others.
+    fn evaluate(&self, file: usize, name: &str, solved: &[BTreeMap<String, Reach>]) -> Reach {
+        let surface = &self.surfaces[file];
+        let value_in =
+            |target: usize, name: &str| solved[target].get(name).cloned().unwrap_or(Reach::Absent);
+        if let Some(positions) = surface.named.get(name) {
+            return positions.iter().fold(Reach::Absent, |acc, &p| {
+                let export = &surface.all[p];
+                let reach = match export.kind {
+                    ExportKind::Local => Reach::Found(export.id.clone()),
+                    ExportKind::Reexport => match (surface.targets[p], &export.imported) {
+                        (Ok(target), Some(imported)) if target != file => {
+                            value_in(target, imported)
+                        }
+                        _ => Reach::Found(None),
+                    },
+                    ExportKind::Namespace | ExportKind::Star => Reach::Found(None),
+                };
+                acc.join(reach)
+            });
+        }
+        if is_default(name) {
+            return Reach::Absent;
+        }
+        // Stars whose module is a package or a file without a surface bring nothing this
+        // can see; TypeScript rejects a barrel whose stars collide, so such a star cannot
+        // hold a name another star brings.
+        surface
+            .stars
+            .iter()
+            .filter_map(|&(_, target)| target.filter(|&t| t != file))
+            .fold(Reach::Absent, |acc, target| {
+                acc.join(value_in(target, name))
+            })
+    }
+
+    fn lookup(&self, file: &str, name: &str) -> Reach {
+        self.index
+            .get(file)
+            .and_then(|&i| self.solved[i].get(name).cloned())
+            .unwrap_or(Reach::Absent)
     }
 
     /// The id `name` reaches when imported from `file`.
     pub fn reach(&self, file: &str, name: &str) -> Option<String> {
-        match self.reach_in(file, name, &mut Vec::new()).0 {
-            Reach::Found(id) => id,
-            Reach::Absent => None,
-        }
-    }
-
-    /// Follows `name` from `file`; the flag says whether a cycle was met on the way.
-    fn reach_in(&self, file: &str, name: &str, path: &mut Vec<(String, String)>) -> (Reach, bool) {
-        let key = (file.to_string(), name.to_string());
-        if let Some(found) = self.memo.borrow().get(&key) {
-            return (found.clone(), false);
-        }
-        if path.contains(&key) || path.len() >= MAX_CHAIN {
-            return (Reach::Absent, true);
-        }
-        path.push(key.clone());
-        let (found, cyclic) = self.reach_uncached(file, name, path);
-        path.pop();
-        if !cyclic {
-            self.memo.borrow_mut().insert(key, found.clone());
-        }
-        (found, cyclic)
-    }
-
-    fn reach_uncached(
-        &self,
-        file: &str,
-        name: &str,
-        path: &mut Vec<(String, String)>,
-    ) -> (Reach, bool) {
-        let Some(surface) = self.surfaces.get(file) else {
-            return (Reach::Absent, false);
-        };
-        let named: Vec<&Export> = surface
-            .iter()
-            .filter(|e| e.name == name && e.name != "*")
-            .collect();
-        if let [export] = named.as_slice() {
-            return self.follow(export, path);
-        }
-        if named.len() > 1 {
-            // Exported twice (`__all__` and a definition agree, or a file at odds with
-            // itself): only when every way reaches the same definition.
-            let mut cyclic = false;
-            let mut reached = Vec::new();
-            for export in named {
-                let (r, c) = self.follow(export, path);
-                cyclic |= c;
-                reached.push(r);
-            }
-            reached.dedup();
-            return match reached.as_slice() {
-                [one] => (one.clone(), cyclic),
-                _ => (Reach::Found(None), cyclic),
-            };
-        }
-        // `export *` never passes on a default export.
-        if name == "default" || name == "module.exports" {
-            return (Reach::Absent, false);
-        }
-        let mut cyclic = false;
-        let mut found: Vec<Reach> = Vec::new();
-        for star in surface
-            .iter()
-            .filter(|e| e.kind == ExportKind::Star && e.name == "*")
-        {
-            let Some(target) = star
-                .module
-                .as_deref()
-                .and_then(|m| self.module_file(file, m))
-            else {
-                continue;
-            };
-            let (r, c) = self.reach_in(&target, name, path);
-            cyclic |= c;
-            if r != Reach::Absent && !found.contains(&r) {
-                found.push(r);
-            }
-        }
-        match found.as_slice() {
-            [] => (Reach::Absent, cyclic),
-            [one] => (one.clone(), cyclic),
-            // Two `export *` bring the name from different definitions: TypeScript leaves
-            // it ambiguous, and so does this.
-            _ => (Reach::Found(None), cyclic),
-        }
-    }
-
-    /// Where one declared export leads.
-    fn follow(&self, export: &Export, path: &mut Vec<(String, String)>) -> (Reach, bool) {
-        match export.kind {
-            ExportKind::Local => (Reach::Found(export.id.clone()), false),
-            ExportKind::Reexport => {
-                let (Some(module), Some(imported)) = (&export.module, &export.imported) else {
-                    return (Reach::Found(None), false);
-                };
-                let Some(target) = self.module_file(&export.file, module) else {
-                    return (Reach::Found(None), false);
-                };
-                let (r, cyclic) = self.reach_in(&target, imported, path);
-                match r {
-                    Reach::Found(id) => (Reach::Found(id), cyclic),
-                    // Python: `from . import models` in a package names a submodule, which
-                    // is a module, not a definition.
-                    Reach::Absent => (Reach::Found(None), cyclic),
-                }
-            }
-            ExportKind::Namespace | ExportKind::Star => (Reach::Found(None), false),
-        }
-    }
-
-    /// Every name `file` exports, `export *` followed (a default export is not passed on).
-    fn names(&self, file: &str, path: &mut Vec<String>) -> BTreeSet<String> {
-        if let Some(names) = self.names_memo.borrow().get(file) {
-            return names.clone();
-        }
-        if path.iter().any(|p| p == file) || path.len() >= MAX_CHAIN {
-            return BTreeSet::new();
-        }
-        let Some(surface) = self.surfaces.get(file) else {
-            return BTreeSet::new();
-        };
-        path.push(file.to_string());
-        let mut names: BTreeSet<String> = BTreeSet::new();
-        for export in surface {
-            if export.name != "*" {
-                names.insert(export.name.clone());
-            } else if let Some(target) = export
-                .module
-                .as_deref()
-                .and_then(|m| self.module_file(file, m))
-            {
-                names.extend(
-                    self.names(&target, path)
-                        .into_iter()
-                        .filter(|n| n != "default" && n != "module.exports"),
-                );
-            }
-        }
-        path.pop();
-        // Only a search that started here lists every name (a cycle cut others short).
-        if path.is_empty() {
-            self.names_memo
-                .borrow_mut()
-                .insert(file.to_string(), names.clone());
-        }
-        names
+        self.lookup(file, name).into_id()
     }
 
     /// A file's export items with ids filled in, plus one `star` item per name an
-    /// `export *` brings (at that statement, with the module it comes through).
+    /// `export *` brings (at the first such statement, with the module it comes through).
     pub fn link_exports(&self, file: &str) -> Vec<Export> {
-        let Some(surface) = self.surfaces.get(file) else {
+        let Some(&index) = self.index.get(file) else {
             return Vec::new();
         };
-        let mut out: Vec<Export> = Vec::with_capacity(surface.len());
-        let declared: BTreeSet<&str> = surface
-            .iter()
-            .filter(|e| e.name != "*")
-            .map(|e| e.name.as_str())
-            .collect();
-        // Name → the stars that bring it.
-        let mut brought: BTreeMap<String, Vec<&Export>> = BTreeMap::new();
-        for export in surface {
+        let surface = &self.surfaces[index];
+        let mut out: Vec<Export> = Vec::with_capacity(surface.all.len());
+        for (position, export) in surface.all.iter().enumerate() {
             let mut item = export.clone();
-            if item.kind != ExportKind::Local {
-                item.id = None;
-            }
-            if matches!(item.kind, ExportKind::Reexport) {
-                item.id = self.follow(export, &mut Vec::new()).0.into_id();
+            match item.kind {
+                ExportKind::Local => {}
+                ExportKind::Reexport => {
+                    item.id = match (surface.targets[position], &export.imported) {
+                        (Ok(target), Some(imported)) if target != index => self.solved[target]
+                            .get(imported)
+                            .cloned()
+                            .unwrap_or(Reach::Absent),
+                        _ => Reach::Absent,
+                    }
+                    .into_id();
+                }
+                ExportKind::Namespace | ExportKind::Star => item.id = None,
             }
             out.push(item);
-            if export.name == "*"
-                && let Some(target) = export
-                    .module
-                    .as_deref()
-                    .and_then(|m| self.module_file(file, m))
-            {
-                for name in self.names(&target, &mut Vec::new()) {
-                    if name == "default" || name == "module.exports" || declared.contains(&*name) {
-                        continue;
-                    }
-                    brought.entry(name).or_default().push(export);
-                }
-            }
         }
-        for (name, stars) in brought {
-            let reached = self.reach(file, &name);
-            // Several stars bringing different definitions of one name export none.
-            if stars.len() > 1 && reached.is_none() {
+        for (name, reach) in &self.solved[index] {
+            if surface.named.contains_key(name) {
                 continue;
             }
-            let star = stars[0];
+            let stars: Vec<&Export> = surface
+                .stars
+                .iter()
+                .filter(|&&(_, t)| {
+                    t.is_some_and(|t| t != index && self.solved[t].contains_key(name))
+                })
+                .map(|&(p, _)| &surface.all[p])
+                .collect();
+            let Some(first) = stars.first() else { continue };
+            // Several stars bringing different definitions of one name export none.
+            if stars.len() > 1 && *reach == Reach::Found(None) {
+                continue;
+            }
             out.push(Export {
                 file: file.to_string(),
-                line: star.line,
-                column: star.column,
+                line: first.line,
+                column: first.column,
                 name: name.clone(),
                 kind: ExportKind::Star,
                 local: None,
-                module: star.module.clone(),
-                imported: Some(name),
-                id: reached,
+                module: first.module.clone(),
+                imported: Some(name.clone()),
+                id: reach.clone().into_id(),
             });
         }
         out.sort();
@@ -339,16 +372,7 @@ impl<'a> Linker<'a> {
     }
 
     fn reaches_anything(&self, file: &str, name: &str) -> bool {
-        self.reach_in(file, name, &mut Vec::new()).0 != Reach::Absent
-    }
-}
-
-impl Reach {
-    fn into_id(self) -> Option<String> {
-        match self {
-            Reach::Found(id) => id,
-            Reach::Absent => None,
-        }
+        self.lookup(file, name) != Reach::Absent
     }
 }
 
@@ -405,4 +429,9 @@ pub fn links_digest<'s>(
         hasher.update(b"\n");
     }
     crate::hash::short_hex(hasher.finalize().as_bytes())
+}
+
+/// The names `export *` never passes on.
+fn is_default(name: &str) -> bool {
+    name == "default" || name == "module.exports"
 }

@@ -60,6 +60,15 @@ struct Surface {
 /// statement names, or the join of what the `export *` targets give for it", found by
 /// iterating in a fixed order until nothing changes: it does not depend on the order in
 /// which anything was read, and a cycle of `export *` simply contributes nothing new.
+impl Surface {
+    /// Whether `name` is one of the file's own names that `import *` does not bring.
+    fn unlisted(&self, name: &str) -> bool {
+        self.named
+            .get(name)
+            .is_some_and(|positions| positions.iter().all(|&p| self.all[p].unlisted))
+    }
+}
+
 pub struct Linker<'a> {
     resolver: &'a Resolver,
     files: Vec<String>,
@@ -136,12 +145,21 @@ impl<'a> Linker<'a> {
     /// Every file's names, then what each reaches, each by iteration to a fixed point.
     fn solve(&mut self) {
         let count = self.files.len();
-        // The names: a file's own, plus what its stars' targets export (never a default).
+        // The names: a file's own, plus what its stars' targets export (never a default,
+        // nor a Python name its `__all__` leaves out).
         let mut names: Vec<BTreeSet<String>> = self
             .surfaces
             .iter()
             .map(|s| s.named.keys().cloned().collect())
             .collect();
+        let starred = |file: usize, names: &BTreeSet<String>| -> Vec<String> {
+            let surface = &self.surfaces[file];
+            names
+                .iter()
+                .filter(|n| !is_default(n) && !surface.unlisted(n))
+                .cloned()
+                .collect()
+        };
         loop {
             let mut changed = false;
             for file in 0..count {
@@ -150,10 +168,9 @@ impl<'a> Linker<'a> {
                     if target == file {
                         continue;
                     }
-                    let brought: Vec<String> = names[target]
-                        .iter()
-                        .filter(|n| !is_default(n) && !names[file].contains(*n))
-                        .cloned()
+                    let brought: Vec<String> = starred(target, &names[target])
+                        .into_iter()
+                        .filter(|n| !names[file].contains(n))
                         .collect();
                     changed |= !brought.is_empty();
                     names[file].extend(brought);
@@ -227,6 +244,7 @@ impl<'a> Linker<'a> {
             .stars
             .iter()
             .filter_map(|&(_, target)| target.filter(|&t| t != file))
+            .filter(|&target| !self.surfaces[target].unlisted(name))
             .fold(Reach::Absent, |acc, target| {
                 acc.join(value_in(target, name))
             })
@@ -278,7 +296,11 @@ impl<'a> Linker<'a> {
                 .stars
                 .iter()
                 .filter(|&&(_, t)| {
-                    t.is_some_and(|t| t != index && self.solved[t].contains_key(name))
+                    t.is_some_and(|t| {
+                        t != index
+                            && self.solved[t].contains_key(name)
+                            && !self.surfaces[t].unlisted(name)
+                    })
                 })
                 .map(|&(p, _)| &surface.all[p])
                 .collect();
@@ -297,6 +319,7 @@ impl<'a> Linker<'a> {
                 module: first.module.clone(),
                 imported: Some(name.clone()),
                 id: reach.clone().into_id(),
+                unlisted: false,
             });
         }
         out.sort();
@@ -394,6 +417,7 @@ pub fn surface_digest(declared: &[Export]) -> String {
             export.module.as_deref(),
             export.imported.as_deref(),
             local_id,
+            export.unlisted.then_some("unlisted"),
         ] {
             hasher.update(part.unwrap_or("\u{1}").as_bytes());
             hasher.update(b"\0");

@@ -114,6 +114,10 @@ fn call_edges_reach_definitions_across_files() {
             (go, "build", Some("py/pkg/models.py#make")),
             // `pick` is defined twice, under `if` and `else`.
             (go, "cond.pick", None),
+            // Imported by the package after its `__all__`, which does not list it: still
+            // an attribute of the package.
+            (go, "Context", Some("py/tpl/context.py#Context")),
+            (go, "Engine", Some("py/tpl/engine.py#Engine")),
         ])
     );
 }
@@ -159,9 +163,20 @@ fn exports_list_a_barrels_surface() {
             ("slug", "star", Some("py/pkg/util.py#slug")),
         ])
     );
+    // `other` is public but not in `__all__`: listed (`unlisted: true`), never starred.
     assert_eq!(
         exports(&repo, "py/pkg/util.py"),
-        owned(&[("slug", "local", Some("py/pkg/util.py#slug"))])
+        owned(&[
+            ("slug", "local", Some("py/pkg/util.py#slug")),
+            ("other", "local", Some("py/pkg/util.py#other")),
+        ])
+    );
+    assert_eq!(
+        exports(&repo, "py/tpl/__init__.py"),
+        owned(&[
+            ("Engine", "reexport", Some("py/tpl/engine.py#Engine")),
+            ("Context", "reexport", Some("py/tpl/context.py#Context")),
+        ])
     );
     assert_eq!(
         exports(&repo, "py/pkg/cond.py"),

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use tree_sitter::Node;
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct Export {
     pub file: String,
     pub line: u32,
@@ -32,6 +32,33 @@ pub struct Export {
     /// The id of the definition the name reaches, following re-exports across files; `null`
     /// when it leaves the repository or cannot be followed with certainty.
     pub id: Option<String>,
+    /// A Python module's public name that its `__all__` does not list: reachable as
+    /// `module.name` and by `from module import name`, never brought by `import *`.
+    #[serde(default)]
+    pub unlisted: bool,
+}
+
+impl Serialize for Export {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // The worker pipe (bincode) needs every field; JSON leaves `unlisted` out unless
+        // it is true.
+        let sparse = serializer.is_human_readable();
+        let mut out = serializer.serialize_struct("Export", 11)?;
+        out.serialize_field("file", &self.file)?;
+        out.serialize_field("line", &self.line)?;
+        out.serialize_field("column", &self.column)?;
+        out.serialize_field("name", &self.name)?;
+        out.serialize_field("kind", &self.kind)?;
+        out.serialize_field("local", &self.local)?;
+        out.serialize_field("module", &self.module)?;
+        out.serialize_field("imported", &self.imported)?;
+        out.serialize_field("id", &self.id)?;
+        if !sparse || self.unlisted {
+            out.serialize_field("unlisted", &self.unlisted)?;
+        }
+        out.end()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -100,6 +127,7 @@ pub fn extract(
             module: found.module,
             imported: found.imported,
             id: None,
+            unlisted: found.unlisted,
         };
         if item.kind == ExportKind::Local
             && let Some(local) = item.local.clone()
@@ -140,6 +168,7 @@ struct Found {
     local: Option<String>,
     module: Option<String>,
     imported: Option<String>,
+    unlisted: bool,
 }
 
 impl Found {
@@ -153,6 +182,7 @@ impl Found {
             local: local.map(str::to_string),
             module: None,
             imported: None,
+            unlisted: false,
         }
     }
 
@@ -166,6 +196,7 @@ impl Found {
             local: None,
             module: Some(module.to_string()),
             imported: None,
+            unlisted: false,
         }
     }
 }
@@ -446,17 +477,22 @@ fn python_exports(
         .iter()
         .filter(|s| s.kind == super::bindings::ImportKind::PyFrom)
         .collect();
-    if let Some((at, names)) = all {
-        // `__all__` says exactly what the module exports.
-        for name in names {
-            out.push(Found::local(at, &name, Some(&name)));
-        }
-        return;
-    }
     let mut seen = BTreeSet::new();
+    // `__all__` lists what `import *` brings; the module's other public names stay
+    // reachable as attributes (`unlisted`).
+    let listed = all.is_some();
+    if let Some((at, names)) = all {
+        for name in names {
+            if seen.insert(name.clone()) {
+                out.push(Found::local(at, &name, Some(&name)));
+            }
+        }
+    }
     for (name, node) in &definitions {
         if is_public(name) && seen.insert(name.clone()) {
-            out.push(Found::local(*node, name, Some(name)));
+            let mut found = Found::local(*node, name, Some(name));
+            found.unlisted = listed;
+            out.push(found);
         }
     }
     if !is_package {
@@ -494,6 +530,7 @@ fn python_exports(
                 local: None,
                 module: Some(binding.module.clone()),
                 imported: Some(binding.imported.clone()),
+                unlisted: listed,
             });
         }
     }

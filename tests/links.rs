@@ -274,3 +274,100 @@ fn only_chunks_leaves_other_links_stale_and_check_says_so() {
     repo.run(&["--check"]).expect_code(0);
     assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
 }
+
+/// Every item of `extractor` in the state, as `(name, id)`.
+fn ids(repo: &Repo, extractor: &str) -> Vec<(String, String)> {
+    let dir = repo.state().join(extractor);
+    let mut out = Vec::new();
+    for rel in files_under(&dir).into_keys() {
+        let json = read_json(&dir.join(rel));
+        for item in json["items"].as_array().unwrap() {
+            out.push((
+                item["name"].as_str().unwrap().to_string(),
+                item["id"].as_str().unwrap_or("null").to_string(),
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn pairs(rows: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut out: Vec<_> = rows
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_extractor_gives_a_definition_the_same_id() {
+    let repo = Repo::empty();
+    repo.write(
+        "geo.ts",
+        "export function area(s: string): number;\nexport function area(s: number): number;\nexport function area(s: any) { return 1; }\n\nexport namespace Geometry {\n  export function scale() {}\n  export interface Point { x: number }\n}\n\nexport class Shape {\n  get size() { return 1; }\n  set size(v) {}\n}\n\nexport interface Shape { tag: string }\n",
+    );
+    repo.write(
+        "config.py",
+        "class Config:\n    @property\n    def name(self):\n        return 1\n\n    @name.setter\n    def name(self, value):\n        pass\n\n    class Meta:\n        def load(self):\n            pass\n",
+    );
+    repo.run(&["-q"]).expect_code(0);
+    // Overload signatures share their implementation's id; a getter and a setter are two
+    // definitions of `Shape.size`; the namespace qualifies what it holds.
+    assert_eq!(
+        ids(&repo, "symbols"),
+        pairs(&[
+            ("area", "geo.ts#area"),
+            ("area", "geo.ts#area"),
+            ("area", "geo.ts#area"),
+            ("Geometry", "geo.ts#Geometry"),
+            ("scale", "geo.ts#Geometry.scale"),
+            ("Point", "geo.ts#Geometry.Point"),
+            ("Shape", "geo.ts#Shape"),
+            ("size", "geo.ts#Shape.size"),
+            ("size", "geo.ts#Shape.size~2"),
+            ("Shape", "geo.ts#Shape"),
+            ("Config", "config.py#Config"),
+            ("name", "config.py#Config.name"),
+            ("name", "config.py#Config.name~2"),
+            ("Meta", "config.py#Config.Meta"),
+            ("load", "config.py#Config.Meta.load"),
+        ])
+    );
+    assert_eq!(
+        ids(&repo, "calls"),
+        pairs(&[
+            ("area", "geo.ts#area"),
+            ("Geometry.scale", "geo.ts#Geometry.scale"),
+            ("Shape", "geo.ts#Shape"),
+            ("Shape.size", "geo.ts#Shape.size"),
+            ("Shape.size", "geo.ts#Shape.size~2"),
+            ("Config", "config.py#Config"),
+            ("Config.name", "config.py#Config.name"),
+            ("Config.name", "config.py#Config.name~2"),
+            ("Config.Meta", "config.py#Config.Meta"),
+            ("Config.Meta.load", "config.py#Config.Meta.load"),
+        ])
+    );
+    assert_eq!(
+        ids(&repo, "types"),
+        pairs(&[
+            ("Point", "geo.ts#Geometry.Point"),
+            ("Shape", "geo.ts#Shape"),
+            ("Shape", "geo.ts#Shape"),
+        ])
+    );
+    let exported = ids(&repo, "exports");
+    for id in [
+        "geo.ts#area",
+        "geo.ts#Geometry",
+        "geo.ts#Shape",
+        "config.py#Config",
+    ] {
+        assert!(
+            exported.iter().any(|(_, i)| i == id),
+            "{id} not in {exported:?}"
+        );
+    }
+}

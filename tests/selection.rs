@@ -113,7 +113,7 @@ fn list_extractors_names_each_with_a_description() {
         assert!(fields.len() > 5, "{line}");
     }
     assert!(
-        lines[7].contains("v4") && lines[7].contains("functions"),
+        lines[7].contains("v5") && lines[7].contains("functions"),
         "{lines:?}"
     );
 }

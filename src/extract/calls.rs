@@ -58,6 +58,9 @@ pub struct CallNode {
 #[serde(rename_all = "lowercase")]
 pub enum NodeKind {
     Module,
+    /// A TypeScript namespace: its own top-level code, and the scope that qualifies what
+    /// it defines (`Geometry.area`).
+    Namespace,
     Function,
     Method,
     Class,
@@ -312,7 +315,7 @@ pub fn extract<'t>(
     }
     let mut out = Vec::with_capacity(defs.len());
     for ((def, mut list), id) in defs.into_iter().zip(edges).zip(ids) {
-        if def.kind == NodeKind::Module && list.is_empty() {
+        if matches!(def.kind, NodeKind::Module | NodeKind::Namespace) && list.is_empty() {
             continue;
         }
         list.sort();
@@ -463,6 +466,7 @@ const DEFINITIONS: &[&str] = &[
     "class",
     "function_definition",
     "class_definition",
+    "internal_module",
 ];
 
 const SITES: &[&str] = &[
@@ -771,6 +775,19 @@ fn definition<'t, 's>(
             Some(Found::Node(
                 qualify(text(name_node, source)),
                 NodeKind::Method,
+                name_node,
+            ))
+        }
+        // `namespace Geometry { … }` (also `namespace A.B`); an ambient `declare module "x"`
+        // holds declarations only.
+        "internal_module" => {
+            let name_node = node.child_by_field_id_opt(fields.name)?;
+            if !matches!(name_node.kind(), "identifier" | "nested_identifier") {
+                return None;
+            }
+            Some(Found::Node(
+                qualify(text(name_node, source)),
+                NodeKind::Namespace,
                 name_node,
             ))
         }

@@ -24,6 +24,8 @@ pub struct Component {
     pub file: String,
     pub line: u32,
     pub column: u32,
+    /// The definition's stable id, `path#Qualified.Name` (see the calls extractor).
+    pub id: String,
     pub name: String,
     pub kind: ComponentKind,
     pub exported: bool,
@@ -114,6 +116,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
                 file: path.to_string(),
                 line,
                 column,
+                id: name.to_string(),
                 name: name.to_string(),
                 kind: ComponentKind::Alias,
                 exported,
@@ -191,6 +194,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
             file: path.to_string(),
             line,
             column,
+            id: name.to_string(),
             name: name.to_string(),
             kind,
             exported,
@@ -226,6 +230,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
             }
             Some((name, line, column, exported, default)) => {
                 let mut alias = found[i].clone();
+                alias.id = name.clone();
                 alias.name = name;
                 alias.line = line;
                 alias.column = column;
@@ -479,6 +484,7 @@ fn class_component(
         file: path.to_string(),
         line,
         column,
+        id: name.to_string(),
         name: name.to_string(),
         kind: ComponentKind::Class,
         exported,

@@ -388,12 +388,26 @@ pub fn extract_file(
     // levels from the root (`--only symbols`: 3.54 s against 3.94 s on the bench corpus).
     let mut anchors: Vec<Anchor<'_>> = Vec::new();
     let mut call_graph = None;
+    let needs_graph;
     {
         let table = anchor_table(lang, &anchored);
         let mut should_stop = || check(&mut stop).is_break();
         let mut scan = Scan::new(None, &mut ctx.cursor, &file_cx, &mut should_stop);
-        // The export surface takes its ids from the call graph's top-level nodes.
-        if wanted.contains(&ExtractorId::CALLS) || wanted.contains(&ExtractorId::EXPORTS) {
+        // Every id (the export surface's, a symbol's, a component's, …) is the call graph's
+        // for the same definition, so the graph is built whenever ids are wanted.
+        needs_graph = wanted.iter().any(|e| {
+            matches!(
+                e.layer(),
+                Layer::Calls
+                    | Layer::Exports
+                    | Layer::Symbols
+                    | Layer::Components
+                    | Layer::Hooks
+                    | Layer::Types
+                    | Layer::Schemas
+            )
+        });
+        if needs_graph {
             call_graph = Some(calls::extract(&mut scan, &table, &mut anchors));
         } else if !anchored.is_empty() {
             collect_anchors(&mut scan, &table, &mut anchors);
@@ -410,6 +424,7 @@ pub fn extract_file(
         // One arm per way of running, none per extractor: the registry row says which.
         let run_scan = match extractor.def().run {
             Run::Walk => {
+                // The export surface, later in the loop, reads the nodes too.
                 let nodes = if wanted.contains(&ExtractorId::EXPORTS) {
                     call_graph.clone()
                 } else {
@@ -536,6 +551,27 @@ pub fn extract_file(
         }
         ctx.cursor.set_byte_range(0..usize::MAX);
         facts.items.push(gathered.into_items(extractor));
+    }
+    // The ids, from the graph: kept aside, or lent by the calls items.
+    if needs_graph {
+        let lent = facts.items.iter_mut().find_map(|i| match i {
+            Items::Calls(nodes) => Some(std::mem::take(nodes)),
+            _ => None,
+        });
+        match (lent, &call_graph) {
+            (Some(nodes), _) => {
+                super::ids::assign(&mut facts.items, &nodes, path);
+                if let Some(Items::Calls(slot)) = facts
+                    .items
+                    .iter_mut()
+                    .find(|i| matches!(i, Items::Calls(_)))
+                {
+                    *slot = nodes;
+                }
+            }
+            (None, Some(nodes)) => super::ids::assign(&mut facts.items, nodes, path),
+            (None, None) => {}
+        }
     }
     Ok(facts)
 }

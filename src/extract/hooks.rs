@@ -19,6 +19,8 @@ pub struct Hook {
     pub file: String,
     pub line: u32,
     pub column: u32,
+    /// The definition's stable id, `path#Qualified.Name` (see the calls extractor).
+    pub id: String,
     pub name: String,
     pub exported: bool,
     pub default: bool,
@@ -75,6 +77,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Hook> {
             file: path.to_string(),
             line,
             column,
+            id: name.to_string(),
             name: name.to_string(),
             exported,
             default,

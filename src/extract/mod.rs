@@ -8,6 +8,7 @@ mod engine;
 mod exports;
 mod gates;
 mod hooks;
+mod ids;
 mod imports;
 mod preorder;
 mod query;

@@ -137,7 +137,7 @@ const BUILTINS: [ExtractorDef; 10] = [
     },
     ExtractorDef {
         name: "components",
-        version: 2,
+        version: 3,
         description: "React components: props, hooks called, child components rendered, contexts used",
         // Components need JSX (`LangDef::jsx`).
         langs: &[Lang::Tsx, Lang::JavaScript],
@@ -169,7 +169,7 @@ const BUILTINS: [ExtractorDef; 10] = [
     },
     ExtractorDef {
         name: "hooks",
-        version: 1,
+        version: 2,
         description: "custom React hooks: parameters, return type, hooks called",
         langs: JS_TS,
         layer: Layer::Hooks,
@@ -222,7 +222,7 @@ const BUILTINS: [ExtractorDef; 10] = [
     },
     ExtractorDef {
         name: "schemas",
-        version: 2,
+        version: 3,
         description: "data schemas: Zod, pydantic models, dataclasses, TypedDicts and attrs classes, with their fields",
         langs: ALL_LANGS,
         layer: Layer::Schemas,
@@ -240,7 +240,7 @@ const BUILTINS: [ExtractorDef; 10] = [
     },
     ExtractorDef {
         name: "symbols",
-        version: 4,
+        version: 5,
         description: "functions, classes, methods, interfaces, type aliases, enums and exported variables",
         langs: ALL_LANGS,
         layer: Layer::Symbols,
@@ -280,7 +280,7 @@ const BUILTINS: [ExtractorDef; 10] = [
     },
     ExtractorDef {
         name: "types",
-        version: 1,
+        version: 2,
         description: "TypeScript interfaces, type aliases, enums and classes' public shape, with members",
         // The grammars with types (`LangDef::types`).
         langs: &[Lang::TypeScript, Lang::Tsx],

@@ -29,6 +29,8 @@ pub struct Symbol {
     pub file: String,
     pub line: u32,
     pub column: u32,
+    /// The definition's stable id, `path#Qualified.Name` (see the calls extractor).
+    pub id: String,
     pub end_line: u32,
     pub name: String,
     pub kind: SymbolKind,
@@ -300,10 +302,19 @@ pub fn from_match(
     }
 
     let (line, column) = position(node);
+    // The qualified name; the engine turns it into the id (`ids.rs`).
+    let mut id: String = scope
+        .chain
+        .iter()
+        .rev()
+        .flat_map(|c| [c.as_str(), "."])
+        .collect();
+    id.push_str(&name);
     Some(Symbol {
         file: file.to_string(),
         line,
         column,
+        id,
         end_line: super::syntax::end_line(node),
         name,
         kind,
@@ -328,6 +339,8 @@ struct Scope<'t> {
     anchor: Node<'t>,
     /// Name of the outermost container, for matching against `export { ... }` lists.
     top: Option<String>,
+    /// Every container's name, the nearest first.
+    chain: Vec<String>,
 }
 
 impl Scope<'_> {
@@ -345,6 +358,7 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
         python_public: true,
         anchor: node,
         top: None,
+        chain: Vec::new(),
     };
     let mut anchor_settled = false;
     let chain = ancestors(node);
@@ -433,6 +447,7 @@ fn is_declare_global(ambient: Node<'_>) -> bool {
 
 /// Records the nearest container as the parent and the outermost one as the top.
 fn set_container(scope: &mut Scope<'_>, name: &str) {
+    scope.chain.push(name.to_string());
     if scope.parent.is_none() {
         scope.parent = Some(name.to_string());
     }
@@ -448,6 +463,7 @@ fn python_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
         python_public: true,
         anchor: node,
         top: None,
+        chain: Vec::new(),
     };
     for up in ancestors(node) {
         match up.kind() {

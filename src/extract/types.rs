@@ -22,6 +22,8 @@ pub struct TypeDef {
     pub file: String,
     pub line: u32,
     pub column: u32,
+    /// The definition's stable id, `path#Qualified.Name` (see the calls extractor).
+    pub id: String,
     pub name: String,
     pub kind: TypeKind,
     pub exported: bool,
@@ -107,10 +109,16 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<TypeDef> {
                 || (place.containers.is_empty() && exports.contains(&name))
                 || (!place.containers.is_empty() && (place.ambient || declaration_file));
             let (line, column) = position(node);
+            let qualified = if place.containers.is_empty() {
+                name.clone()
+            } else {
+                format!("{}.{name}", place.containers.join("."))
+            };
             let mut def = TypeDef {
                 file: scan.path.to_string(),
                 line,
                 column,
+                id: qualified,
                 name,
                 kind: match role.as_str() {
                     "interface" => TypeKind::Interface,

@@ -128,6 +128,7 @@ mod tests {
                         file: "a.ts".into(),
                         line: 1,
                         column: 1,
+                        id: "a.ts#f".into(),
                         end_line: 2,
                         name: "f".into(),
                         kind: SymbolKind::Function,

@@ -1,0 +1,44 @@
+//! Stable ids for every definition an extractor reports: `path#Qualified.Name`, the id
+//! the call graph gives the same definition. Extractors write the qualified name into
+//! `id`; this pass, run once per file after all of them, turns it into the id. A
+//! definition with a body is a node of the call graph, whose ids carry the `~2`, `~3`
+//! of a redefinition: the item takes the id of the first node of its qualified name that
+//! starts at or after the item's own first line (overload signatures and the
+//! implementation after them share one). Anything else (a variable, an interface, a type,
+//! an enum) is `path#Qualified.Name`, which is also what the export surface names.
+
+use super::Items;
+use super::calls::CallNode;
+use std::collections::HashMap;
+
+pub fn assign(items: &mut [Items], nodes: &[CallNode], path: &str) {
+    let mut by_name: HashMap<&str, Vec<(u32, &str)>> = HashMap::new();
+    for node in nodes {
+        by_name
+            .entry(node.name.as_str())
+            .or_default()
+            .push((node.line, node.id.as_str()));
+    }
+    let id_of = |qualified: &str, line: u32| -> String {
+        match by_name.get(qualified).map(Vec::as_slice) {
+            Some([(_, id)]) => id.to_string(),
+            Some(list @ [_, ..]) => list
+                .iter()
+                .find(|(start, _)| *start >= line)
+                .or(list.last())
+                .map(|(_, id)| id.to_string())
+                .unwrap_or_default(),
+            _ => format!("{path}#{qualified}"),
+        }
+    };
+    for list in items {
+        match list {
+            Items::Symbols(v) => v.iter_mut().for_each(|i| i.id = id_of(&i.id, i.line)),
+            Items::Components(v) => v.iter_mut().for_each(|i| i.id = id_of(&i.id, i.line)),
+            Items::Hooks(v) => v.iter_mut().for_each(|i| i.id = id_of(&i.id, i.line)),
+            Items::Types(v) => v.iter_mut().for_each(|i| i.id = id_of(&i.id, i.line)),
+            Items::Schemas(v) => v.iter_mut().for_each(|i| i.id = id_of(&i.id, i.line)),
+            _ => {}
+        }
+    }
+}

@@ -49,6 +49,8 @@ Examples:
   discover --check          exit 1 when .state/ is stale (CI, editor hooks)
   discover --check --json   the same verdict as JSON on stdout
   discover --only routes    run one extractor, leave the others' outputs alone
+  discover query callers save
+                            who calls `save`, read from .state (discover query --help)
 
 Extractors: calls, components, exports, hooks, imports, routes, schemas, symbols,
 tests, types, and a repository's own from discover.toml (discover --list-extractors)

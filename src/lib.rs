@@ -15,6 +15,7 @@ pub mod link;
 pub mod lock;
 pub mod manifest;
 pub mod orchestrator;
+pub mod query;
 pub mod resolve;
 pub mod run;
 pub mod signals;
@@ -39,6 +40,10 @@ where
         .is_some_and(|a| a == orchestrator::WORKER_COMMAND)
     {
         return orchestrator::worker_main();
+    }
+    // `discover query …` has arguments of its own; a directory named `query` is `./query`.
+    if args.get(1).is_some_and(|a| a == "query") {
+        return query::main(&args[2..]);
     }
     // Scripts that asked for JSON get an error object on stdout even when the arguments
     // themselves are what is wrong.

@@ -15,6 +15,7 @@ mod links;
 mod parallel;
 #[cfg(feature = "fault-injection")]
 mod process;
+mod query;
 mod resolution;
 mod safety;
 mod selection;

@@ -105,6 +105,19 @@ fn check(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     Ok(report::check(cfg, &state, &survey, writer))
 }
 
+/// Whether the state matches the sources, by the test `--check` makes (without printing):
+/// `None` when fresh, else the command that refreshes it.
+pub fn freshness(cfg: &RunConfig) -> Result<Option<String>, RunError> {
+    let state = state_dir(cfg);
+    let writer_at_start = crate::lock::writer(&cfg.state_dir);
+    let survey = plan::survey(cfg, &state)?;
+    let writer = writer_at_start.or_else(|| crate::lock::writer(&cfg.state_dir));
+    state.store_output_cache();
+    let fresh =
+        report::problems(cfg, &state, &survey, writer).is_empty() && survey.staleness.is_empty();
+    Ok((!fresh).then(|| cfg.command_hint("--incremental")))
+}
+
 /// A writing run: plan, extract, write, report.
 fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     let state = state_dir(cfg);

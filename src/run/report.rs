@@ -51,80 +51,9 @@ pub(super) fn check(
 ) -> ExitCode {
     let (inventory, chunks, staleness) = (&survey.inventory, &survey.chunks, &survey.staleness);
     let old = survey.old.as_ref();
-    let old_bytes = survey.old_bytes.as_deref();
-    let manifest_problem = survey.manifest_problem.clone();
-    let current_resolution = survey.resolver.fingerprint();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut problems: Vec<String> = Vec::new();
-    if let Some(writer) = writer {
-        problems.push(format!(
-            "{writer} is writing {} right now (its manifest comes last); check again when it is done",
-            cfg.state_shown
-        ));
-    }
-    match (old, &manifest_problem) {
-        (_, Some(problem)) => problems.push(problem.clone()),
-        (None, None) => problems.push(format!("{} does not exist", state.show(MANIFEST_FILE))),
-        (Some(old), None) => {
-            // Nothing stale: the manifest a run would write is the one on disk, unless the
-            // global parts (skipped files, generator, extractor list) moved.
-            if staleness.is_empty() {
-                let resolution = if cfg.selected.contains(&ExtractorId::IMPORTS) {
-                    current_resolution.to_string()
-                } else {
-                    old.resolution.clone()
-                };
-                let rebuilt = assemble_manifest(
-                    old.chunks
-                        .iter()
-                        .map(|c| (c.name.clone(), c.clone()))
-                        .collect(),
-                    inventory,
-                    &[],
-                    resolution,
-                );
-                if rebuilt.skipped != old.skipped {
-                    problems.push("the set of skipped files changed".to_string());
-                }
-                if rebuilt.generator != old.generator {
-                    problems.push(format!(
-                        "written by {}, this is {}",
-                        old.generator, rebuilt.generator
-                    ));
-                }
-                if old_bytes != Some(manifest::to_json_bytes(&rebuilt).as_slice())
-                    && problems.is_empty()
-                {
-                    problems.push(format!(
-                        "{} differs from what a run would write",
-                        state.show(MANIFEST_FILE)
-                    ));
-                }
-            }
-            let unregistered: BTreeSet<&str> = old
-                .chunks
-                .iter()
-                .flat_map(|c| c.outputs.iter())
-                .map(|o| o.extractor.as_str())
-                .filter(|name| ExtractorId::from_name(name).is_none())
-                .collect();
-            for name in unregistered {
-                problems.push(format!(
-                    "outputs of the extractor `{name}`, which is no longer registered (a run removes them)"
-                ));
-            }
-            let orphans = state.orphans(&expected_outputs(old), MANIFEST_FILE);
-            if !orphans.is_empty() {
-                problems.push(format!(
-                    "{} output file(s) not in the manifest: {}",
-                    orphans.len(),
-                    orphans.join(", ")
-                ));
-            }
-        }
-    }
-
+    let problems = problems(cfg, state, survey, writer);
     let changed: BTreeMap<&str, &str> = staleness
         .added
         .iter()
@@ -636,4 +565,90 @@ impl Summary<'_> {
         let mut out = std::io::stdout().lock();
         let _ = out.write_all(&manifest::to_json_bytes(&summary));
     }
+}
+
+/// What makes the state stale besides stale outputs: a writer at work, a missing or
+/// unusable manifest, a manifest a run would write differently, outputs of unregistered
+/// extractors, orphaned output files.
+pub(super) fn problems(
+    cfg: &RunConfig,
+    state: &StateDir,
+    survey: &Survey,
+    writer: Option<String>,
+) -> Vec<String> {
+    let (inventory, staleness) = (&survey.inventory, &survey.staleness);
+    let old = survey.old.as_ref();
+    let old_bytes = survey.old_bytes.as_deref();
+    let manifest_problem = survey.manifest_problem.clone();
+    let current_resolution = survey.resolver.fingerprint();
+    let mut problems: Vec<String> = Vec::new();
+    if let Some(writer) = writer {
+        problems.push(format!(
+            "{writer} is writing {} right now (its manifest comes last); check again when it is done",
+            cfg.state_shown
+        ));
+    }
+    match (old, &manifest_problem) {
+        (_, Some(problem)) => problems.push(problem.clone()),
+        (None, None) => problems.push(format!("{} does not exist", state.show(MANIFEST_FILE))),
+        (Some(old), None) => {
+            // Nothing stale: the manifest a run would write is the one on disk, unless the
+            // global parts (skipped files, generator, extractor list) moved.
+            if staleness.is_empty() {
+                let resolution = if cfg.selected.contains(&ExtractorId::IMPORTS) {
+                    current_resolution.to_string()
+                } else {
+                    old.resolution.clone()
+                };
+                let rebuilt = assemble_manifest(
+                    old.chunks
+                        .iter()
+                        .map(|c| (c.name.clone(), c.clone()))
+                        .collect(),
+                    inventory,
+                    &[],
+                    resolution,
+                );
+                if rebuilt.skipped != old.skipped {
+                    problems.push("the set of skipped files changed".to_string());
+                }
+                if rebuilt.generator != old.generator {
+                    problems.push(format!(
+                        "written by {}, this is {}",
+                        old.generator, rebuilt.generator
+                    ));
+                }
+                if old_bytes != Some(manifest::to_json_bytes(&rebuilt).as_slice())
+                    && problems.is_empty()
+                {
+                    problems.push(format!(
+                        "{} differs from what a run would write",
+                        state.show(MANIFEST_FILE)
+                    ));
+                }
+            }
+            let unregistered: BTreeSet<&str> = old
+                .chunks
+                .iter()
+                .flat_map(|c| c.outputs.iter())
+                .map(|o| o.extractor.as_str())
+                .filter(|name| ExtractorId::from_name(name).is_none())
+                .collect();
+            for name in unregistered {
+                problems.push(format!(
+                    "outputs of the extractor `{name}`, which is no longer registered (a run removes them)"
+                ));
+            }
+            let orphans = state.orphans(&expected_outputs(old), MANIFEST_FILE);
+            if !orphans.is_empty() {
+                problems.push(format!(
+                    "{} output file(s) not in the manifest: {}",
+                    orphans.len(),
+                    orphans.join(", ")
+                ));
+            }
+        }
+    }
+
+    problems
 }

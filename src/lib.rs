@@ -14,6 +14,7 @@ pub mod lang;
 pub mod link;
 pub mod lock;
 pub mod manifest;
+pub mod mcp;
 pub mod orchestrator;
 pub mod query;
 pub mod resolve;
@@ -44,6 +45,9 @@ where
     // `discover query …` has arguments of its own; a directory named `query` is `./query`.
     if args.get(1).is_some_and(|a| a == "query") {
         return query::main(&args[2..]);
+    }
+    if args.get(1).is_some_and(|a| a == "mcp") {
+        return mcp::main(&args[2..]);
     }
     // Scripts that asked for JSON get an error object on stdout even when the arguments
     // themselves are what is wrong.

@@ -4,6 +4,7 @@
 //! nothing was, 2 on bad input. A stale state (the test `--check` makes) is warned about
 //! on stderr with the command that refreshes it.
 
+use crate::cli::RunConfig;
 use crate::exit::ExitCode;
 use crate::extract::{CallNode, ExtractorId, Items};
 use crate::manifest::{self, MANIFEST_FILE, Manifest};
@@ -49,7 +50,7 @@ Exit codes:
   2    bad input, or no inventory (run `discover` first)";
 
 #[derive(Debug, Subcommand)]
-enum Verb {
+pub enum Verb {
     /// Where a definition is: an exact id, else an exact name, else names that start with
     /// NAME (any case).
     Symbol { name: String },
@@ -112,9 +113,9 @@ pub fn main(args: &[std::ffi::OsString]) -> i32 {
 }
 
 /// One answer: the JSON object, and its line of text.
-struct Answer {
-    object: Map<String, Value>,
-    text: String,
+pub struct Answer {
+    pub object: Map<String, Value>,
+    pub text: String,
 }
 
 fn answer(file: &str, line: u32, text: String, fields: Value) -> Answer {
@@ -130,41 +131,58 @@ fn answer(file: &str, line: u32, text: String, fields: Value) -> Answer {
     }
 }
 
-fn run(args: &QueryArgs) -> Result<bool, String> {
-    // The root and state directory as a run would find them.
+/// The root and state directory as a run would find them, from the working directory.
+pub fn config(root: Option<&Path>, state_dir: Option<&Path>) -> Result<RunConfig, String> {
     let mut argv: Vec<std::ffi::OsString> = vec!["discover".into(), "--check".into(), "-q".into()];
-    if let Some(root) = &args.root {
+    if let Some(root) = root {
         argv.push(root.into());
     }
-    if let Some(dir) = &args.state_dir {
+    if let Some(dir) = state_dir {
         argv.push("--state-dir".into());
         argv.push(dir.into());
     }
-    let cfg = crate::cli::Args::try_parse_from(argv)
+    crate::cli::Args::try_parse_from(argv)
         .map_err(|e| e.to_string())?
         .resolve()
-        .map_err(|e| e.to_string())?;
-    let state = State::open(&cfg.state_dir, &cfg.state_shown)?;
-    if !args.no_check {
-        match crate::run::freshness(&cfg) {
-            Ok(Some(refresh)) => eprintln!(
-                "warning: {} is stale (the sources changed since it was written); run `{refresh}`",
-                cfg.state_shown
-            ),
-            Ok(None) => {}
-            Err(e) => eprintln!("warning: cannot tell whether the state is current: {e}"),
-        }
+        .map_err(|e| e.to_string())
+}
+
+/// The warning for a stale state, naming the command that refreshes it; `None` when the
+/// state is current.
+pub fn staleness_warning(cfg: &RunConfig) -> Option<String> {
+    match crate::run::freshness(cfg) {
+        Ok(Some(refresh)) => Some(format!(
+            "{} is stale (the sources changed since it was written); run `{refresh}`",
+            cfg.state_shown
+        )),
+        Ok(None) => None,
+        Err(e) => Some(format!("cannot tell whether the state is current: {e}")),
     }
-    let answers = match &args.verb {
-        Verb::Symbol { name } => symbol(&state, name)?,
-        Verb::Callers { name, depth } => callers(&state, name, (*depth).max(1))?,
-        Verb::Callees { name } => callees(&state, name)?,
-        Verb::Exports { path } => exports(&state, path)?,
-        Verb::Importers { path, transitive } => importers(&state, path, *transitive)?,
-        Verb::Routes { pattern } => routes(&state, pattern.as_deref())?,
-        Verb::Uses { name } => uses(&state, name)?,
-        Verb::TestsFor { target } => tests_for(&state, target)?,
-    };
+}
+
+/// The answers to one question.
+pub fn answers(state: &State, verb: &Verb) -> Result<Vec<Answer>, String> {
+    match verb {
+        Verb::Symbol { name } => symbol(state, name),
+        Verb::Callers { name, depth } => callers(state, name, (*depth).max(1)),
+        Verb::Callees { name } => callees(state, name),
+        Verb::Exports { path } => exports(state, path),
+        Verb::Importers { path, transitive } => importers(state, path, *transitive),
+        Verb::Routes { pattern } => routes(state, pattern.as_deref()),
+        Verb::Uses { name } => uses(state, name),
+        Verb::TestsFor { target } => tests_for(state, target),
+    }
+}
+
+fn run(args: &QueryArgs) -> Result<bool, String> {
+    let cfg = config(args.root.as_deref(), args.state_dir.as_deref())?;
+    let state = State::open(&cfg.state_dir, &cfg.state_shown)?;
+    if !args.no_check
+        && let Some(warning) = staleness_warning(&cfg)
+    {
+        eprintln!("warning: {warning}");
+    }
+    let answers = answers(&state, &args.verb)?;
     let found = !answers.is_empty();
     if args.json {
         let array: Vec<Value> = answers
@@ -189,14 +207,14 @@ fn run(args: &QueryArgs) -> Result<bool, String> {
 }
 
 /// The inventory on disk: the manifest, and each extractor's items read on demand.
-struct State {
+pub struct State {
     dir: PathBuf,
     shown: String,
     manifest: Manifest,
 }
 
 impl State {
-    fn open(dir: &Path, shown: &str) -> Result<State, String> {
+    pub fn open(dir: &Path, shown: &str) -> Result<State, String> {
         let path = dir.join(MANIFEST_FILE);
         let shown_manifest = format!("{shown}/{MANIFEST_FILE}");
         let bytes = match std::fs::read(&path) {

@@ -12,6 +12,7 @@ mod extractors;
 mod faults;
 mod incremental;
 mod links;
+mod mcp;
 mod parallel;
 #[cfg(feature = "fault-injection")]
 mod process;

@@ -8,6 +8,7 @@ pub mod config;
 pub mod exit;
 pub mod extract;
 pub mod fault;
+pub mod guide;
 pub mod hash;
 pub mod hash_cache;
 pub mod lang;

@@ -199,6 +199,12 @@ impl StateDir {
             if rel == manifest_name || rel.ends_with(TEMP_SUFFIX) {
                 continue;
             }
+            // The directory's guide, when discover wrote it.
+            if rel == crate::guide::GUIDE_FILE
+                && fs::read(self.root.join(rel)).is_ok_and(|b| crate::guide::is_ours(&b))
+            {
+                continue;
+            }
             if !self.is_our_output(rel) {
                 // A `manifest.json` that is not ours is what makes the directory foreign.
                 return Err(foreign(if manifest.is_some() {

@@ -410,3 +410,39 @@ mod faulted {
             .expect_stderr_contains(HANG);
     }
 }
+
+#[test]
+fn the_state_explains_itself_and_a_readme_of_someone_else_stays() {
+    let repo = Repo::from_fixture("mixed");
+    repo.run(&["-q"]).expect_code(0);
+    let guide = std::fs::read_to_string(repo.state().join("README.md")).unwrap();
+    for needle in [
+        "`symbols/<chunk>.json`",
+        "path#Qualified.Name",
+        "discover query callers X",
+    ] {
+        assert!(guide.contains(needle), "{needle} not in {guide}");
+    }
+    // The same bytes from another run; an edit is stale and repaired.
+    assert_eq!(
+        repo.state_of_run(&[])["README.md"],
+        guide.as_bytes(),
+        "the guide depends on the run"
+    );
+    repo.write(".state/README.md", guide.replace("Ids", "IDs"));
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("README.md differs from what a run would write");
+    repo.run(&["--incremental", "-q"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(0);
+
+    // A README.md discover did not write is left alone, and said so.
+    repo.write(".state/README.md", "# Our notes about the inventory\n");
+    repo.run(&["--incremental"])
+        .expect_code(0)
+        .expect_stderr_contains("README.md was not written by discover; left as it is");
+    assert_eq!(
+        std::fs::read_to_string(repo.state().join("README.md")).unwrap(),
+        "# Our notes about the inventory\n"
+    );
+}

@@ -639,6 +639,21 @@ pub(super) fn problems(
                     "outputs of the extractor `{name}`, which is no longer registered (a run removes them)"
                 ));
             }
+            // The guide a run would write (a README.md that is not ours is never written).
+            let guide = crate::guide::render(old);
+            match state.read(crate::guide::GUIDE_FILE) {
+                Ok(None) => problems.push(format!(
+                    "{} is missing",
+                    state.show(crate::guide::GUIDE_FILE)
+                )),
+                Ok(Some(bytes)) if crate::guide::is_ours(&bytes) && bytes != guide => {
+                    problems.push(format!(
+                        "{} differs from what a run would write",
+                        state.show(crate::guide::GUIDE_FILE)
+                    ));
+                }
+                _ => {}
+            }
             let orphans = state.orphans(&expected_outputs(old), MANIFEST_FILE);
             if !orphans.is_empty() {
                 problems.push(format!(

@@ -8,6 +8,7 @@ use super::{RunError, Tally};
 use crate::cli::RunConfig;
 use crate::config::human_size;
 use crate::extract::{Export, ExtractorId, Items};
+use crate::guide::GUIDE_FILE;
 use crate::manifest::{
     self, ChunkEntry, ExtractorEntry, FileEntry, MANIFEST_FILE, Manifest, OutputEntry,
 };
@@ -425,7 +426,7 @@ impl<'a> ChunkWriter<'a> {
             state,
             cfg,
             entries,
-            tally,
+            mut tally,
             ..
         } = self;
         let old = survey.old.as_ref();
@@ -479,6 +480,18 @@ impl<'a> ChunkWriter<'a> {
             }
         }
         let new_manifest = assemble_manifest(entries, &survey.inventory, &failures, resolution);
+        // The guide to the directory, with the outputs (it follows the catalogue). A
+        // README.md somebody else put there is theirs, and stays.
+        let guide = crate::guide::render(&new_manifest);
+        match state.read(GUIDE_FILE)? {
+            Some(existing) if !crate::guide::is_ours(&existing) => tally.warnings.push(format!(
+                "{} was not written by discover; left as it is",
+                state.show(GUIDE_FILE)
+            )),
+            _ => {
+                state.write_atomic(GUIDE_FILE, &guide)?;
+            }
+        }
         // The outputs' renames reach the disk before the manifest that describes them; when
         // they cannot, the old manifest stays and keeps describing them as stale.
         state.sync().map_err(RunError::Unflushed)?;

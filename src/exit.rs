@@ -51,6 +51,8 @@ Examples:
   discover --only routes    run one extractor, leave the others' outputs alone
   discover query callers save
                             who calls `save`, read from .state (discover query --help)
+  discover watch            refresh .state after every burst of edits, until ^C
+  discover mcp              serve the queries to an assistant (MCP over stdio)
 
 Extractors: calls, components, exports, hooks, imports, routes, schemas, symbols,
 tests, types, and a repository's own from discover.toml (discover --list-extractors)

@@ -26,6 +26,7 @@ pub mod state;
 pub mod task;
 pub mod unix;
 pub mod walk;
+pub mod watch;
 
 use clap::Parser;
 use std::ffi::OsString;
@@ -49,6 +50,9 @@ where
     }
     if args.get(1).is_some_and(|a| a == "mcp") {
         return mcp::main(&args[2..]);
+    }
+    if args.get(1).is_some_and(|a| a == "watch") {
+        return watch::main(&args[2..]);
     }
     // Scripts that asked for JSON get an error object on stdout even when the arguments
     // themselves are what is wrong.

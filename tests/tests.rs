@@ -21,3 +21,4 @@ mod resolution;
 mod safety;
 mod selection;
 mod user_extractors;
+mod watch;

@@ -371,3 +371,27 @@ fn every_extractor_gives_a_definition_the_same_id() {
         );
     }
 }
+
+#[test]
+fn a_damaged_surface_never_leaves_wrong_links_behind() {
+    let repo = Repo::from_fixture("links");
+    repo.run(&["-q"]).expect_code(0);
+    // A surface output edited in place, then a run of the call graph alone, which links
+    // against what it can read.
+    let damaged = files_under(&repo.state().join("exports"))
+        .into_keys()
+        .find(|rel| {
+            std::fs::read_to_string(repo.state().join("exports").join(rel))
+                .unwrap()
+                .contains("\"fromB\"")
+        })
+        .expect("an exports output with fromB");
+    let path = repo.state().join("exports").join(&damaged);
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"fromB\"", "\"fromX\"")).unwrap();
+    repo.run(&["--only", "calls", "-q"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(1);
+    repo.run(&["--incremental", "-q"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(0);
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+}

@@ -280,15 +280,21 @@ impl<'a> ChunkWriter<'a> {
             else {
                 continue;
             };
-            let items = match self.read_stored(name, output) {
-                Some(Items::Exports(items)) => items,
-                _ => Vec::new(),
+            let (declared, digest) = match self.read_stored(name, output) {
+                Some(Items::Exports(items)) => {
+                    let declared: Vec<Export> =
+                        items.into_iter().filter(|e| e.is_declared()).collect();
+                    let digest = output
+                        .surface
+                        .clone()
+                        .unwrap_or_else(|| crate::link::surface_digest(&declared));
+                    (declared, digest)
+                }
+                // An output that is not what the manifest says (edited, gone) links as
+                // empty, under a digest no manifest records: whatever is linked now stays
+                // stale until a run has its surface again.
+                _ => (Vec::new(), "unreadable".to_string()),
             };
-            let declared: Vec<Export> = items.into_iter().filter(|e| e.is_declared()).collect();
-            let digest = output
-                .surface
-                .clone()
-                .unwrap_or_else(|| crate::link::surface_digest(&declared));
             surfaces.insert(name.clone(), (declared, digest));
         }
         // Chunks extracted in this run whose entry is still to come.

@@ -4,9 +4,11 @@
 discover *ARGS:
     cargo run --release --quiet -- {{ARGS}}
 
-# Run the whole test suite (integration tests run the real binary on fixture trees).
+# Run the whole test suite (integration tests run the real binary on fixture trees). In the
+# dev profile, not cargo's separate `test` one, so that CI's `discover --check` afterwards
+# runs the binary the tests built instead of building it again.
 test:
-    cargo nextest run --no-fail-fast --features fault-injection
+    cargo nextest run --no-fail-fast --features fault-injection --cargo-profile dev
 
 # Formatting and lints, as CI runs them.
 lint:

@@ -352,16 +352,7 @@ fn has_default(statement: Node<'_>) -> bool {
 /// CommonJS: `module.exports = X` (the whole export, `module.exports`), `module.exports =
 /// { a, b: c }`, `exports.a = a`, `module.exports.a = a`.
 fn commonjs(statement: Node<'_>, source: &[u8], out: &mut Vec<Found>) {
-    let Some(assignment) = statement
-        .named_child(0)
-        .filter(|n| n.kind() == "assignment_expression")
-    else {
-        return;
-    };
-    let (Some(left), Some(right)) = (
-        assignment.child_by_field_name("left"),
-        assignment.child_by_field_name("right"),
-    ) else {
+    let Some((left, right)) = super::symbols::commonjs_assignment(statement) else {
         return;
     };
     let target = text(left, source);

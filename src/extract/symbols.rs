@@ -132,22 +132,25 @@ impl ExportList {
 
 /// Names a CommonJS module exports: `module.exports = X`, `module.exports = { a, b: c }`,
 /// `exports.a = a`, `module.exports.a = a`.
+/// The two sides of an expression statement that is an assignment (`module.exports = X`,
+/// `exports.a = a`), for the CommonJS readers here and in the export surface.
+pub fn commonjs_assignment(statement: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
+    let assignment = statement
+        .named_child(0)
+        .filter(|n| n.kind() == "assignment_expression")?;
+    Some((
+        assignment.child_by_field_name("left")?,
+        assignment.child_by_field_name("right")?,
+    ))
+}
+
 fn commonjs_exports(
     statement: Node<'_>,
     source: &[u8],
     names: &mut BTreeSet<String>,
     defaults: &mut BTreeSet<String>,
 ) {
-    let Some(assignment) = statement
-        .named_child(0)
-        .filter(|n| n.kind() == "assignment_expression")
-    else {
-        return;
-    };
-    let (Some(left), Some(right)) = (
-        assignment.child_by_field_name("left"),
-        assignment.child_by_field_name("right"),
-    ) else {
+    let Some((left, right)) = commonjs_assignment(statement) else {
         return;
     };
     let target = text(left, source);

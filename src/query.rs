@@ -332,11 +332,7 @@ fn symbol(state: &State, name: &str) -> Result<Vec<Answer>, String> {
     let mut all: Vec<Definition> = Vec::new();
     if let Items::Symbols(symbols) = state.items(ExtractorId::SYMBOLS)? {
         for s in symbols {
-            let kind = serde_json::to_value(s.kind)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_default();
-            all.push((s.id, kind, s.file, s.line, s.signature));
+            all.push((s.id, kind_text(&s.kind), s.file, s.line, s.signature));
         }
     }
     let known: BTreeSet<String> = all.iter().map(|d| d.0.clone()).collect();
@@ -345,11 +341,13 @@ fn symbol(state: &State, name: &str) -> Result<Vec<Answer>, String> {
         if known.contains(&node.id) || node.name == "<module>" {
             continue;
         }
-        let kind = serde_json::to_value(node.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        all.push((node.id, kind, node.file, node.line, node.name));
+        all.push((
+            node.id,
+            kind_text(&node.kind),
+            node.file,
+            node.line,
+            node.name,
+        ));
     }
     let qualified = |id: &str| {
         id.rsplit_once('#')

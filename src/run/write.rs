@@ -297,18 +297,6 @@ impl<'a> ChunkWriter<'a> {
             };
             surfaces.insert(name.clone(), (declared, digest));
         }
-        // Chunks extracted in this run whose entry is still to come.
-        for (name, (_, lists)) in &self.deferred {
-            if surfaces.contains_key(name) {
-                continue;
-            }
-            for list in lists {
-                if let Items::Exports(items) = list {
-                    let digest = crate::link::surface_digest(items);
-                    surfaces.insert(name.clone(), (items.clone(), digest));
-                }
-            }
-        }
         let digest = crate::link::links_digest(
             survey.resolver.fingerprint(),
             surfaces.iter().map(|(n, (_, d))| (n.as_str(), d.as_str())),
@@ -325,8 +313,8 @@ impl<'a> ChunkWriter<'a> {
             .collect();
         drop(surfaces);
 
-        let mut names: BTreeSet<String> = self.entries.keys().cloned().collect();
-        names.extend(self.deferred.keys().cloned());
+        // Every chunk extracted in this run has its entry (`finish` made it).
+        let names: Vec<String> = self.entries.keys().cloned().collect();
         for name in names {
             let fresh = self.deferred.remove(&name);
             if fresh.is_none() && !wanted(&name) {

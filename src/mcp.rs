@@ -255,9 +255,7 @@ impl Server {
     fn answer(&self, name: &str, args: &JsonObject) -> Result<(String, Value), String> {
         let verb = verb(name, args)?;
         let cfg = query::config(self.root.as_deref(), self.state_dir.as_deref())?;
-        let state = query::State::open(&cfg.state_dir, &cfg.state_shown)?;
-        let stale = query::staleness_warning(&cfg);
-        let answers = query::answers(&state, &verb)?;
+        let (answers, stale) = query::ask(&cfg, &verb, true)?;
         let mut text = String::new();
         if let Some(warning) = &stale {
             text.push_str(&format!("note: {warning}\n"));

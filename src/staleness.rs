@@ -7,7 +7,7 @@ use crate::manifest::{ChunkEntry, Manifest};
 use crate::resolve::Resolver;
 use crate::state::StateDir;
 use crate::walk::SourceFile;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Digest of a chunk's sources: each file's path and content hash.
 pub fn chunk_digest<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
@@ -91,6 +91,19 @@ pub fn staleness(
         .map(|m| m.chunks.iter().map(|c| (c.name.as_str(), c)).collect())
         .unwrap_or_default();
 
+    // Every output a current chunk may have, looked up at once rather than one by one.
+    let metadata = state.metadata_of(
+        current
+            .chunks
+            .iter()
+            .filter(|c| old_chunks.contains_key(c.name.as_str()))
+            .flat_map(|c| {
+                selected
+                    .iter()
+                    .map(|e| StateDir::output_rel(e.name(), &c.name))
+            })
+            .collect(),
+    );
     for (index, chunk) in current.chunks.iter().enumerate() {
         let digest = &current.digests[index];
         let mut reasons = Vec::new();
@@ -98,7 +111,9 @@ pub fn staleness(
         for &extractor in selected {
             let reason = match entry {
                 None => Some(Reason::NewChunk),
-                Some(entry) => output_reason(entry, extractor, digest, state, verify_outputs),
+                Some(entry) => {
+                    output_reason(entry, extractor, digest, state, &metadata, verify_outputs)
+                }
             };
             if let Some(reason) = reason {
                 reasons.push((extractor, reason));
@@ -220,6 +235,7 @@ fn output_reason(
     extractor: ExtractorId,
     digest: &str,
     state: &StateDir,
+    metadata: &HashMap<String, std::fs::Metadata>,
     verify: bool,
 ) -> Option<Reason> {
     let Some(output) = entry
@@ -236,15 +252,17 @@ fn output_reason(
         return Some(Reason::SourcesChanged);
     }
     let rel = StateDir::output_rel(extractor.name(), &entry.name);
-    match state.size(&rel) {
+    match metadata.get(&rel) {
         // An output without items has no file.
         None if output.bytes == 0 => {}
         Some(_) if output.bytes == 0 => return Some(Reason::OutputModified),
         None => return Some(Reason::OutputMissing),
-        Some(size) if size != output.bytes => return Some(Reason::OutputModified),
+        Some(meta) if meta.len() != output.bytes => return Some(Reason::OutputModified),
         // Same size: an edit in place shows only in the content (hashed once per change of
         // the file's metadata, thanks to the per-machine cache).
-        Some(_) if verify && state.output_hash(&rel).as_deref() != Some(&output.hash) => {
+        Some(meta)
+            if verify && state.output_hash_of(&rel, meta).as_deref() != Some(&output.hash) =>
+        {
             return Some(Reason::OutputModified);
         }
         Some(_) => {}

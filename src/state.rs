@@ -87,8 +87,16 @@ impl StateDir {
     /// file. Known without reading when this machine's cache (or this run) saw the file
     /// with the same metadata; otherwise read, hashed and learned.
     pub fn output_hash(&self, rel: &str) -> Option<String> {
+        let meta = fs::metadata(self.root.join(rel))
+            .ok()
+            .filter(|m| m.is_file())?;
+        self.output_hash_of(rel, &meta)
+    }
+
+    /// `output_hash` of a file whose metadata `meta` was just looked up.
+    pub fn output_hash_of(&self, rel: &str, meta: &fs::Metadata) -> Option<String> {
         let target = self.root.join(rel);
-        let stamp = Stamp::of(&fs::metadata(&target).ok().filter(|m| m.is_file())?);
+        let stamp = Stamp::of(meta);
         if let Some(hash) = self.known_hash(rel, &stamp) {
             return Some(hash);
         }
@@ -154,6 +162,36 @@ impl StateDir {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(self.io("read", rel, source)),
         }
+    }
+
+    /// The metadata of each file of `rels` that is a regular file, looked up on all cores:
+    /// what `--check` learns of thousands of outputs before deciding which are current.
+    pub fn metadata_of(&self, rels: Vec<String>) -> HashMap<String, fs::Metadata> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let per_thread = rels.len().div_ceil(threads).max(256);
+        let root = self.root.as_path();
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = rels
+                .chunks(per_thread)
+                .map(|slice| {
+                    scope.spawn(move || {
+                        slice
+                            .iter()
+                            .filter_map(|rel| {
+                                let meta = fs::metadata(root.join(rel)).ok()?;
+                                meta.is_file().then(|| (rel.clone(), meta))
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
     }
 
     /// Size of the file `rel`, or `None` when there is none.

@@ -127,10 +127,15 @@ pub fn walk(
     let mut inventory = Inventory::default();
     let mut errors: Vec<(String, SkipReason, String)> = Vec::new();
 
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    // Directories are read on all cores; what they yield is sorted afterwards, so the
+    // order the threads found it in never shows.
     let walker = WalkBuilder::new(root)
         .follow_links(true)
         .require_git(false)
-        .sort_by_file_name(|a, b| a.cmp(b))
+        .threads(threads)
         .filter_entry(move |entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
             if !is_dir || entry.depth() == 0 {
@@ -151,63 +156,31 @@ pub fn walk(
             // nothing but a few directory reads).
             entry.path() != state_dir.as_path()
         })
-        .build();
+        .build_parallel();
 
-    for entry in walker {
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                let (path, reason) = describe_walk_error(root, &err);
-                errors.push((path, reason, err.to_string()));
-                continue;
+    let found = std::sync::Mutex::new(Vec::new());
+    walker.run(|| {
+        let found = &found;
+        Box::new(move |entry| {
+            if let Some(f) = classify(root, settings, entry) {
+                found
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(f);
             }
-        };
-        let Some(file_type) = entry.file_type() else {
-            continue;
-        };
-        if !file_type.is_file() {
-            // Reading a FIFO or a device could block or never end; one named like a source
-            // file is reported rather than silently passed over.
-            if !file_type.is_dir()
-                && let Some(rel) = relative(root, entry.path())
-                && Lang::from_path(&rel).is_some()
-                && settings.include.as_ref().is_none_or(|i| i.is_match(&rel))
-                && !settings.exclude.is_match(&rel)
-            {
-                errors.push((rel, SkipReason::NotAFile, "not a regular file".into()));
-            }
-            continue;
+            ignore::WalkState::Continue
+        })
+    });
+    let mut found = found
+        .into_inner()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    found.sort_by(|a, b| a.rel().cmp(b.rel()));
+    for f in found {
+        match f {
+            Found::Error(path, reason, detail) => errors.push((path, reason, detail)),
+            Found::TsConfig(rel, text) => inventory.ts_configs.push((rel, text)),
+            Found::Candidate(rel, path, lang) => candidates.push((rel, path, lang)),
         }
-        let Some(rel) = relative(root, entry.path()) else {
-            let lossy = entry.path().strip_prefix(root).unwrap_or(entry.path());
-            let lossy = lossy.to_string_lossy().replace('\\', "/");
-            if Lang::from_path(&lossy).is_some() {
-                errors.push((lossy, SkipReason::NotUtf8, "file name is not UTF-8".into()));
-            }
-            continue;
-        };
-        let name = entry.file_name().to_string_lossy();
-        // `extends` chains name files like `tsconfig.base.json`; keep them all.
-        let is_ts_config = (name.starts_with("tsconfig") || name.starts_with("jsconfig"))
-            && name.ends_with(".json");
-        if is_ts_config {
-            if let Ok(text) = std::fs::read_to_string(entry.path()) {
-                inventory.ts_configs.push((rel.clone(), text));
-            }
-            continue;
-        }
-        let Some(lang) = Lang::from_path(&rel) else {
-            continue;
-        };
-        if let Some(include) = &settings.include
-            && !include.is_match(&rel)
-        {
-            continue;
-        }
-        if settings.exclude.is_match(&rel) {
-            continue;
-        }
-        candidates.push((rel, entry.into_path(), lang));
     }
 
     let read = read_all(&candidates, settings.max_file_size, cache);
@@ -240,6 +213,79 @@ pub fn walk(
     }
     inventory.ts_configs.sort();
     inventory
+}
+
+/// What one walked entry contributes.
+enum Found {
+    Error(String, SkipReason, String),
+    TsConfig(String, String),
+    Candidate(String, PathBuf, Lang),
+}
+
+impl Found {
+    fn rel(&self) -> &str {
+        match self {
+            Found::Error(rel, ..) | Found::TsConfig(rel, _) | Found::Candidate(rel, ..) => rel,
+        }
+    }
+}
+
+fn classify(
+    root: &Path,
+    settings: &Settings,
+    entry: Result<ignore::DirEntry, ignore::Error>,
+) -> Option<Found> {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(err) => {
+            let (path, reason) = describe_walk_error(root, &err);
+            return Some(Found::Error(path, reason, err.to_string()));
+        }
+    };
+    let file_type = entry.file_type()?;
+    if !file_type.is_file() {
+        // Reading a FIFO or a device could block or never end; one named like a source
+        // file is reported rather than silently passed over.
+        if !file_type.is_dir()
+            && let Some(rel) = relative(root, entry.path())
+            && Lang::from_path(&rel).is_some()
+            && settings.include.as_ref().is_none_or(|i| i.is_match(&rel))
+            && !settings.exclude.is_match(&rel)
+        {
+            return Some(Found::Error(
+                rel,
+                SkipReason::NotAFile,
+                "not a regular file".into(),
+            ));
+        }
+        return None;
+    }
+    let Some(rel) = relative(root, entry.path()) else {
+        let lossy = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let lossy = lossy.to_string_lossy().replace('\\', "/");
+        return Lang::from_path(&lossy)
+            .is_some()
+            .then(|| Found::Error(lossy, SkipReason::NotUtf8, "file name is not UTF-8".into()));
+    };
+    let name = entry.file_name().to_string_lossy();
+    // `extends` chains name files like `tsconfig.base.json`; keep them all.
+    let is_ts_config =
+        (name.starts_with("tsconfig") || name.starts_with("jsconfig")) && name.ends_with(".json");
+    if is_ts_config {
+        return std::fs::read_to_string(entry.path())
+            .ok()
+            .map(|text| Found::TsConfig(rel, text));
+    }
+    let lang = Lang::from_path(&rel)?;
+    if let Some(include) = &settings.include
+        && !include.is_match(&rel)
+    {
+        return None;
+    }
+    if settings.exclude.is_match(&rel) {
+        return None;
+    }
+    Some(Found::Candidate(rel, entry.into_path(), lang))
 }
 
 type ReadOutcome = Result<(String, u64, Stamp), (SkipReason, String)>;

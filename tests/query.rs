@@ -157,8 +157,8 @@ fn uses_routes_and_tests_for() {
         assert_eq!(column(&found, "name"), ["sum", "sum > adds"], "{target}");
     }
     let (_, found) = ask(&repo, &["routes", "HEALTH"]);
-    assert_eq!(column(&found, "path"), ["/health"]);
-    assert_eq!(column(&found, "handler"), ["health"]);
+    assert_eq!(column(&found, "url"), ["/health"]);
+    assert_eq!(column(&found, "handlers"), ["[\"api/server.js#health\"]"]);
 }
 
 #[test]
@@ -189,4 +189,64 @@ fn exit_codes_and_the_stale_warning() {
     );
     run.expect_code(0)
         .expect_stdout_contains("src/lib/extra.ts:1");
+}
+
+/// The query index's table files, under the test's own per-machine cache.
+fn index_files(repo: &Repo) -> Vec<std::path::PathBuf> {
+    crate::util::files_under(&repo.cache.path().join("discover/index"))
+        .into_keys()
+        .map(|rel| repo.cache.path().join("discover/index").join(rel))
+        .collect()
+}
+
+#[test]
+fn the_index_follows_the_state_and_survives_damage() {
+    let repo = Repo::from_fixture("links");
+    repo.run(&["-q"]).expect_code(0);
+    let (code, _) = ask(&repo, &["symbol", "Basket", "--no-check"]);
+    assert_eq!(code, 1);
+    let built = index_files(&repo);
+    assert!(
+        built.iter().any(|p| p.ends_with("defs.bin")),
+        "the first question stores the index in the cache: {built:?}"
+    );
+    // Nothing of the index goes into the state.
+    assert!(
+        repo.state_files().keys().all(|k| !k.ends_with(".bin")),
+        "{:?}",
+        repo.state_files().keys()
+    );
+
+    // A state written again is indexed again: the answer is the new state's.
+    repo.write("src/app/cart.ts", "export class Basket {}\n");
+    repo.run(&["-q", "--incremental"]).expect_code(0);
+    let (code, found) = ask(&repo, &["symbol", "Basket"]);
+    assert_eq!(code, 0);
+    assert_eq!(column(&found, "id"), ["src/app/cart.ts#Basket"]);
+
+    // A damaged table is an error that names it, and the next question rebuilds the index.
+    for path in index_files(&repo) {
+        if path.ends_with("defs.bin") {
+            std::fs::write(&path, b"DQX1\xff\xff\xff\xff").unwrap();
+        }
+    }
+    repo.run(&["query", "symbol", "Basket", "--no-check"])
+        .expect_code(2)
+        .expect_stderr_contains("query index")
+        .expect_stderr_contains("damaged")
+        .expect_stderr_contains("defs.bin");
+    let (code, found) = ask(&repo, &["symbol", "Basket", "--no-check"]);
+    assert_eq!(code, 0);
+    assert_eq!(column(&found, "id"), ["src/app/cart.ts#Basket"]);
+
+    // Without a usable cache the index is built in memory, with the same answers.
+    let run = repo
+        .command()
+        .args(["query", "symbol", "Basket", "--json", "--no-check"])
+        .current_dir(repo.path())
+        .env("XDG_CACHE_HOME", repo.path().join("src/app/cart.ts"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&run.stdout).contains("src/app/cart.ts#Basket"));
 }

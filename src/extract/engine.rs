@@ -405,6 +405,7 @@ pub fn extract_file(
                     | Layer::Hooks
                     | Layer::Types
                     | Layer::Schemas
+                    | Layer::Routes
             )
         });
         if needs_graph {

@@ -38,6 +38,18 @@ pub fn assign(items: &mut [Items], nodes: &[CallNode], path: &str) {
             Items::Hooks(v) => v.iter_mut().for_each(|i| i.id = id_of(&i.id, i.line)),
             Items::Types(v) => v.iter_mut().for_each(|i| i.id = id_of(&i.id, i.line)),
             Items::Schemas(v) => v.iter_mut().for_each(|i| i.id = id_of(&i.id, i.line)),
+            // A handler the file defines once is named by its id; a name the file does not
+            // define (imported, global) or defines several times stays as written.
+            Items::Routes(v) => {
+                for handler in v.iter_mut().flat_map(|r| r.handlers.iter_mut()) {
+                    if let Some(name) = handler.strip_prefix(super::routes::LOCAL) {
+                        *handler = match by_name.get(name).map(Vec::as_slice) {
+                            Some([(_, id)]) => id.to_string(),
+                            _ => name.to_string(),
+                        };
+                    }
+                }
+            }
             _ => {}
         }
     }

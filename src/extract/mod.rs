@@ -10,6 +10,7 @@ mod gates;
 mod hooks;
 mod ids;
 mod imports;
+mod mounts;
 mod preorder;
 mod query;
 mod query_items;

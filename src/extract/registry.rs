@@ -204,8 +204,8 @@ const BUILTINS: [ExtractorDef; 10] = [
     },
     ExtractorDef {
         name: "routes",
-        version: 1,
-        description: "HTTP endpoints: Express-style routers, Next.js route files, FastAPI / Flask / Starlette, Django urls",
+        version: 2,
+        description: "HTTP endpoints and pages with their full URLs: Express-style routers, Next.js app and pages routers, FastAPI / Flask / Starlette, Django urls",
         langs: ALL_LANGS,
         layer: Layer::Routes,
         run: Run::Scan(|scan, _| Items::Routes(super::routes::extract(scan))),

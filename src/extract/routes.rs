@@ -2,9 +2,11 @@
 //! Fastify, Hono), Next.js route files, FastAPI / Flask / Starlette and Django url patterns.
 
 use super::bindings::{ImportKind, Imports};
+use super::mounts::{self, Routers};
 use super::scan::Scan;
 use super::syntax::{named_args, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use tree_sitter::Node;
 
 /// Capture names `extractors/routes/*.scm` may use.
@@ -19,9 +21,34 @@ pub struct Route {
     pub methods: Vec<String>,
     /// The path as written; for Next.js, derived from the file's path.
     pub path: String,
-    /// The handler: identifier or member text, `<inline>` for a function written in place.
-    pub handler: Option<String>,
+    /// The full path a client requests, after every prefix and mount, in the framework's
+    /// own parameter syntax; `None` when a prefix could not be evaluated.
+    pub url: Option<String>,
+    /// Why `url` is `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_unresolved: Option<String>,
+    /// What handles the request, in order (Express passes middleware first): the id of a
+    /// definition of the file, `<inline>` for a function written in place, the text of a
+    /// call (`asyncHandler(list)`), or the name as written when it is defined elsewhere.
+    pub handlers: Vec<String>,
+    pub kind: RouteKind,
     pub framework: String,
+}
+
+/// An HTTP endpoint, or a page a browser navigates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteKind {
+    Api,
+    Page,
+}
+
+/// Marks a handler the id pass (`ids::assign`) turns into the id of the file's definition
+/// of that qualified name, or leaves as the name when the file has no single one.
+pub const LOCAL: char = '\u{1}';
+
+fn local_handler(qualified: &str) -> String {
+    format!("{LOCAL}{qualified}")
 }
 
 /// HTTP method names as they appear as router members, with the method each serves.
@@ -82,7 +109,10 @@ fn item(file: &str, at: Node<'_>, methods: Vec<String>, path: String) -> Route {
         column,
         methods,
         path,
-        handler: None,
+        url: None,
+        url_unresolved: None,
+        handlers: Vec::new(),
+        kind: RouteKind::Api,
         framework: String::new(),
     }
 }
@@ -94,7 +124,7 @@ fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     let src = scan.text;
     let file = scan.path;
     if let Some(next) = next_route(file) {
-        next_routes(scan.root, src, file, &next, out);
+        next_routes(scan.root, src, file, &next, scan.imports(), out);
     }
     let framework = js_framework(scan.imports());
     let mut calls = Vec::new();
@@ -103,8 +133,81 @@ fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
             calls.push(call);
         }
     });
+    if calls.is_empty() {
+        return;
+    }
+    let routers = Routers::js(scan.root, src, imported(scan.imports()));
     for call in calls {
+        let first = out.len();
         js_call(call, src, file, framework, out);
+        let receiver = call
+            .child_by_field_name("function")
+            .and_then(|f| f.child_by_field_name("object"))
+            .and_then(|o| chain_receiver(o, src));
+        for route in &mut out[first..] {
+            compose(route, &routers, call, receiver, src, false);
+        }
+    }
+}
+
+/// The names a file imports, with the module each comes from.
+fn imported(imports: &Imports) -> HashMap<String, String> {
+    imports
+        .bindings()
+        .map(|b| (b.local.clone(), b.module.clone()))
+        .collect()
+}
+
+/// The router a call is made on, when it is a name: `router` in `router.get(...)`, in
+/// `router.route('/x')` and in `app.get('/a', a).post('/b', b)`; `None` for
+/// `this.router`, `express.Router().get(...)`.
+fn chain_receiver<'s>(object: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    match object.kind() {
+        "identifier" => Some(text(object, src)),
+        "call_expression" => {
+            let function = object.child_by_field_name("function")?;
+            let name = text(function.child_by_field_name("property")?, src);
+            if JS_METHODS.iter().any(|(m, _)| *m == name) {
+                chain_receiver(function.child_by_field_name("object")?, src)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Fills `url` (the router's prefix and the route's path) or `url_unresolved`, for a
+/// route declared at `at` on the router named `receiver`.
+fn compose(
+    route: &mut Route,
+    routers: &Routers,
+    at: Node<'_>,
+    receiver: Option<&str>,
+    src: &[u8],
+    python: bool,
+) {
+    if route.url_unresolved.is_some() {
+        return;
+    }
+    let Some(receiver) = receiver else {
+        route.url_unresolved =
+            Some("the router is not a name of this file (`this.router`, a call)".to_string());
+        return;
+    };
+    match routers.prefix_of(at, receiver, src) {
+        Ok(prefix) => {
+            let mut url = if !python && route.path == "/" && !prefix.is_empty() {
+                prefix
+            } else {
+                mounts::join(&prefix, &route.path, python)
+            };
+            if url.is_empty() || !url.starts_with('/') {
+                url.insert(0, '/');
+            }
+            route.url = Some(url);
+        }
+        Err(reason) => route.url_unresolved = Some(reason),
     }
 }
 
@@ -157,13 +260,29 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     let Some(path) = js_path(*first, src) else {
         return;
     };
-    let Some(handler) = js_handler(*last, src) else {
+    if js_handlers(&[*last], src).is_empty() {
         return;
-    };
+    }
     let mut route = item(file, call, vec![verb.to_string()], path);
-    route.handler = Some(handler);
+    route.handlers = js_handlers(&args[1..], src);
     route.framework = fw.to_string();
+    if first.kind() == "regex" {
+        route.url_unresolved = Some("the path is a regular expression".to_string());
+    }
     out.push(route);
+}
+
+/// Every handler of a route in order, middleware first; an array of them flattened.
+fn js_handlers(args: &[Node<'_>], src: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    for arg in args {
+        if arg.kind() == "array" {
+            out.extend(js_handlers(&named_args(*arg), src));
+        } else if let Some(handler) = js_handler(*arg, src) {
+            out.push(handler);
+        }
+    }
+    out
 }
 
 /// `router.route('/x').get(a).post(b)`: one item per chained method call, at its name.
@@ -190,13 +309,16 @@ fn route_chain(
         let Some(&(_, verb)) = JS_METHODS.iter().find(|(m, _)| *m == name) else {
             break;
         };
-        let handler = call
+        let args = call
             .child_by_field_name("arguments")
-            .and_then(|a| named_args(a).last().copied())
-            .and_then(|h| js_handler(h, src));
-        if handler.is_some() {
+            .map(named_args)
+            .unwrap_or_default();
+        if args
+            .last()
+            .is_some_and(|h| !js_handlers(&[*h], src).is_empty())
+        {
             let mut route = item(file, property, vec![verb.to_string()], path.to_string());
-            route.handler = handler;
+            route.handlers = js_handlers(&args, src);
             route.framework = framework.to_string();
             out.push(route);
         }
@@ -235,7 +357,7 @@ fn fastify_route(
                 }
             }
             "shorthand_property_identifier" if text(pair, src) == "handler" => {
-                handler = Some("handler".to_string());
+                handler = Some(local_handler("handler"));
             }
             "method_definition"
                 if pair
@@ -254,7 +376,7 @@ fn fastify_route(
         return;
     }
     let mut route = item(file, call, methods, path);
-    route.handler = handler;
+    route.handlers = handler.into_iter().collect();
     route.framework = if framework == "unknown" {
         "fastify".to_string()
     } else {
@@ -291,7 +413,8 @@ fn js_path(node: Node<'_>, src: &[u8]) -> Option<String> {
 /// handle a request (an object, a literal).
 fn js_handler(node: Node<'_>, src: &[u8]) -> Option<String> {
     match node.kind() {
-        "identifier" | "member_expression" => Some(one_line(text(node, src), 200)),
+        "identifier" => Some(local_handler(text(node, src))),
+        "member_expression" => Some(one_line(text(node, src), 200)),
         "function_expression" | "arrow_function" | "generator_function" => Some(INLINE.to_string()),
         // `asyncHandler(list)` keeps its text; a wrapper around a function written in place
         // is inline.
@@ -395,25 +518,40 @@ fn framework_of_binding(name: &str) -> Option<&'static str> {
     }
 }
 
-/// What a Next.js route file serves.
+/// What a Next.js file serves.
 enum NextRoute {
-    /// `app/**/route.ts`: one route per exported method function.
-    App(String),
+    /// `app/**/route.ts`: one api route per exported method function.
+    AppRoute(String),
+    /// `app/**/page.tsx`: a page.
+    AppPage(String),
     /// `pages/api/**`: the default export serves every method.
-    Pages(String),
+    PagesApi(String),
+    /// `pages/**` outside `api`: a page, when the file shows it is Next.js's (below).
+    Page(String),
 }
 
+/// Whether the file may serve a Next.js route by its path alone (the gate lets it through
+/// to `next_routes`).
 pub fn is_next_route_file(path: &str) -> bool {
     next_route(path).is_some()
 }
 
-/// The URL path a Next.js route file serves, from the last `app` directory above a
-/// `route.*` file, or the last `pages/api` directory. Route groups `(x)` and parallel-route
-/// slots `@x` are not part of the URL; `index` names its directory.
+/// The URL a Next.js file serves, in Next.js's own parameter syntax (`[id]`,
+/// `[...slug]`, `[[...slug]]`), from the last `app` directory above a `route.*` or
+/// `page.*` file, or the last `pages` directory. Route groups `(x)` and parallel-route
+/// slots `@x` are not part of the URL; `index` names its directory; a private folder
+/// (`_x`) or file (`_app`, `_document`) serves nothing. An intercepting segment (`(.)x`,
+/// `(..)x`, `(..)(..)x`, `(...)x`) serves the URL it intercepts: `x` at the same level,
+/// one or two levels up, or at the root.
 fn next_route(path: &str) -> Option<NextRoute> {
     let (dir, name) = path.rsplit_once('/').unwrap_or(("", path));
-    let (stem, ext) = name.split_once('.')?;
-    if !matches!(ext, "ts" | "tsx" | "js" | "jsx" | "mjs") {
+    let (stem, ext) = name.rsplit_once('.')?;
+    if !matches!(ext, "ts" | "tsx" | "js" | "jsx" | "mjs") || stem.is_empty() {
+        return None;
+    }
+    // `users.test.ts` or `page.module.ts` is no route; a dot inside brackets (`[...slug]`)
+    // is a catch-all.
+    if stem.contains('.') && !(stem.starts_with('[') && stem.ends_with(']')) {
         return None;
     }
     let segments: Vec<&str> = if dir.is_empty() {
@@ -421,21 +559,16 @@ fn next_route(path: &str) -> Option<NextRoute> {
     } else {
         dir.split('/').collect()
     };
-    let url = |parts: &[&str]| {
-        let kept: Vec<&str> = parts
-            .iter()
-            .copied()
-            .filter(|s| !((s.starts_with('(') && s.ends_with(')')) || s.starts_with('@')))
-            .collect();
-        format!("/{}", kept.join("/"))
-    };
-    if stem == "route" {
+    if stem == "route" || stem == "page" {
         let app = segments.iter().rposition(|s| *s == "app")?;
-        return Some(NextRoute::App(url(&segments[app + 1..])));
+        let url = next_url(&segments[app + 1..])?;
+        return Some(if stem == "route" {
+            NextRoute::AppRoute(url)
+        } else {
+            NextRoute::AppPage(url)
+        });
     }
-    let pages = (0..segments.len().saturating_sub(1))
-        .rev()
-        .find(|&i| segments[i] == "pages" && segments[i + 1] == "api")?;
+    let pages = segments.iter().rposition(|s| *s == "pages")?;
     if stem.starts_with('_') {
         return None;
     }
@@ -443,18 +576,84 @@ fn next_route(path: &str) -> Option<NextRoute> {
     if stem != "index" {
         parts.push(stem);
     }
-    Some(NextRoute::Pages(url(&parts)))
+    let url = next_url(&parts)?;
+    Some(if segments.get(pages + 1) == Some(&"api") {
+        NextRoute::PagesApi(url)
+    } else {
+        NextRoute::Page(url)
+    })
 }
 
-fn next_routes(root: Node<'_>, src: &[u8], file: &str, next: &NextRoute, out: &mut Vec<Route>) {
-    let mut push = |at: Node<'_>, methods: &[&str], path: &str, handler: String| {
+/// The URL of the directories below `app` or `pages`; `None` under a private folder.
+fn next_url(parts: &[&str]) -> Option<String> {
+    let mut kept: Vec<&str> = Vec::new();
+    for part in parts {
+        if part.starts_with('_') {
+            return None;
+        }
+        if part.starts_with('@') || (part.starts_with('(') && part.ends_with(')')) {
+            continue;
+        }
+        if let Some(rest) = part.strip_prefix("(...)") {
+            kept.clear();
+            kept.push(rest);
+            continue;
+        }
+        let mut rest = *part;
+        let mut up = 0;
+        while let Some(r) = rest.strip_prefix("(..)") {
+            up += 1;
+            rest = r;
+        }
+        if up > 0 {
+            kept.truncate(kept.len().checked_sub(up)?);
+            kept.push(rest);
+            continue;
+        }
+        kept.push(rest.strip_prefix("(.)").unwrap_or(rest));
+    }
+    Some(format!("/{}", kept.join("/")))
+}
+
+/// Exports only Next.js's pages router reads: a file under `pages/` that has one, or that
+/// imports from `next`, is a page of Next.js's (React Router apps keep components in
+/// `src/pages/` too).
+const NEXT_PAGE_EXPORTS: &[&str] = &["getServerSideProps", "getStaticProps", "getStaticPaths"];
+
+fn next_routes(
+    root: Node<'_>,
+    src: &[u8],
+    file: &str,
+    next: &NextRoute,
+    imports: &Imports,
+    out: &mut Vec<Route>,
+) {
+    if let NextRoute::Page(_) = next {
+        let from_next = imports
+            .statements
+            .iter()
+            .any(|s| s.module == "next" || s.module.starts_with("next/"));
+        let mut cursor = root.walk();
+        let next_exports = root.named_children(&mut cursor).any(|statement| {
+            statement.kind() == "export_statement"
+                && exported_names(statement, src)
+                    .iter()
+                    .any(|n| NEXT_PAGE_EXPORTS.contains(n))
+        });
+        if !from_next && !next_exports {
+            return;
+        }
+    }
+    let mut push = |at: Node<'_>, methods: &[&str], url: &str, handler: String, kind| {
         let mut route = item(
             file,
             at,
             methods.iter().map(|m| m.to_string()).collect(),
-            path.to_string(),
+            url.to_string(),
         );
-        route.handler = Some(handler);
+        route.url = Some(url.to_string());
+        route.handlers = vec![handler];
+        route.kind = kind;
         route.framework = "nextjs".to_string();
         out.push(route);
     };
@@ -468,29 +667,81 @@ fn next_routes(root: Node<'_>, src: &[u8], file: &str, next: &NextRoute, out: &m
             statement.children(&mut c).any(|n| n.kind() == "default")
         };
         match next {
-            NextRoute::Pages(path) if is_default => {
-                let handler = match statement
-                    .child_by_field_name("declaration")
-                    .or_else(|| statement.child_by_field_name("value"))
-                {
-                    Some(d) if d.kind() == "identifier" => text(d, src).to_string(),
-                    Some(d) => d
-                        .child_by_field_name("name")
-                        .map_or(INLINE.to_string(), |n| text(n, src).to_string()),
-                    None => INLINE.to_string(),
+            NextRoute::PagesApi(url) | NextRoute::Page(url) | NextRoute::AppPage(url)
+                if is_default =>
+            {
+                let (methods, kind): (&[&str], _) = match next {
+                    NextRoute::PagesApi(_) => (&["ANY"], RouteKind::Api),
+                    _ => (&["GET"], RouteKind::Page),
                 };
-                push(statement, &["ANY"], path, handler);
+                push(
+                    statement,
+                    methods,
+                    url,
+                    default_handler(statement, src),
+                    kind,
+                );
             }
-            NextRoute::Pages(_) => {}
-            NextRoute::App(path) => {
-                for name in exported_names(statement, src) {
+            NextRoute::AppRoute(url) => {
+                for (name, local) in exported_pairs(statement, src) {
                     if NEXT_METHODS.contains(&name) {
-                        push(statement, &[name], path, name.to_string());
+                        push(
+                            statement,
+                            &[name],
+                            url,
+                            local_handler(local),
+                            RouteKind::Api,
+                        );
                     }
                 }
             }
+            _ => {}
         }
     }
+}
+
+/// What `export default ...` hands Next.js: a name (to be linked), the text of a call
+/// (`NextAuth(authOptions)`), or `<inline>`.
+fn default_handler(statement: Node<'_>, src: &[u8]) -> String {
+    match statement
+        .child_by_field_name("declaration")
+        .or_else(|| statement.child_by_field_name("value"))
+    {
+        Some(d) if d.kind() == "identifier" => local_handler(text(d, src)),
+        Some(d) if d.kind() == "call_expression" => one_line(text(d, src), 200),
+        Some(d) => d
+            .child_by_field_name("name")
+            .map_or(INLINE.to_string(), |n| local_handler(text(n, src))),
+        None => INLINE.to_string(),
+    }
+}
+
+/// Each name a top-level `export` statement exports with the local name it exports:
+/// `export function GET` gives (`GET`, `GET`), `export { update as PATCH }` (`PATCH`,
+/// `update`).
+fn exported_pairs<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<(&'s str, &'s str)> {
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    let mut c = statement.walk();
+    for clause in statement.named_children(&mut c) {
+        if clause.kind() != "export_clause" {
+            continue;
+        }
+        let mut c2 = clause.walk();
+        for spec in clause.named_children(&mut c2) {
+            let Some(name) = spec.child_by_field_name("name") else {
+                continue;
+            };
+            let alias = spec.child_by_field_name("alias").unwrap_or(name);
+            pairs.push((text(alias, src), text(name, src)));
+        }
+    }
+    if pairs.is_empty() {
+        return exported_names(statement, src)
+            .into_iter()
+            .map(|n| (n, n))
+            .collect();
+    }
+    pairs
 }
 
 /// Names a top-level `export` statement exports (declarations and `export { a as GET }`).
@@ -550,13 +801,39 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
         }
     });
     let urlconf = file.ends_with("urls.py") || found.iter().any(|(k, _)| *k == "urlpatterns");
+    let mut routers = None;
     for (kind, node) in found {
+        let first = out.len();
         match kind {
             "decorator" => decorator_route(node, src, file, framework, out),
             "route" => starlette_route(node, src, file, out),
             "urlpatterns" => django_patterns(node, src, file, out, 0),
             "assigned" if urlconf => django_patterns(node, src, file, out, 0),
             _ => {}
+        }
+        if out.len() == first {
+            continue;
+        }
+        if kind == "decorator" {
+            let routers = routers
+                .get_or_insert_with(|| Routers::python(scan.root, src, imported(scan.imports())));
+            let receiver = node
+                .named_child(0)
+                .and_then(|c| c.child_by_field_name("function"))
+                .and_then(|f| f.child_by_field_name("object"))
+                .and_then(|o| chain_receiver(o, src));
+            for route in &mut out[first..] {
+                compose(route, routers, node, receiver, src, true);
+            }
+        } else {
+            let reason = if kind == "route" {
+                "Starlette route lists and `Mount` are not composed yet"
+            } else {
+                "Django `include()` chains from ROOT_URLCONF are not composed yet"
+            };
+            for route in &mut out[first..] {
+                route.url_unresolved = Some(reason.to_string());
+            }
         }
     }
 }
@@ -606,14 +883,12 @@ fn decorator_route(
     else {
         return;
     };
-    let handler = decorator
+    let definition = decorator
         .parent()
         .filter(|p| p.kind() == "decorated_definition")
         .and_then(|p| p.child_by_field_name("definition"))
-        .filter(|d| d.kind() == "function_definition")
-        .and_then(|d| d.child_by_field_name("name"))
-        .map(|n| text(n, src).to_string());
-    let Some(handler) = handler else {
+        .filter(|d| d.kind() == "function_definition");
+    let Some(handler) = definition.and_then(|d| py_qualified(d, src)) else {
         return;
     };
     let methods = match method {
@@ -629,13 +904,28 @@ fn decorator_route(
         "fastapi"
     });
     let mut route = item(file, decorator, methods, path.to_string());
-    route.handler = Some(handler);
+    route.handlers = vec![local_handler(&handler)];
     route.framework = framework.to_string();
     out.push(route);
 }
 
+/// The qualified name of a function definition: its name after those of the enclosing
+/// functions and classes (`create_app.index`), as the call graph names it.
+fn py_qualified(definition: Node<'_>, src: &[u8]) -> Option<String> {
+    let mut parts = vec![text(definition.child_by_field_name("name")?, src)];
+    let mut up = definition.parent();
+    while let Some(node) = up {
+        if matches!(node.kind(), "function_definition" | "class_definition") {
+            parts.push(text(node.child_by_field_name("name")?, src));
+        }
+        up = node.parent();
+    }
+    parts.reverse();
+    Some(parts.join("."))
+}
+
 /// Positional arguments of a call (keyword arguments and comments left out).
-fn py_args(arguments: Node<'_>) -> Vec<Node<'_>> {
+pub(super) fn py_args(arguments: Node<'_>) -> Vec<Node<'_>> {
     let mut cursor = arguments.walk();
     arguments
         .named_children(&mut cursor)
@@ -648,7 +938,7 @@ fn py_args(arguments: Node<'_>) -> Vec<Node<'_>> {
         .collect()
 }
 
-fn kwarg<'t>(arguments: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
+pub(super) fn kwarg<'t>(arguments: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
     let mut cursor = arguments.walk();
     let found = arguments.named_children(&mut cursor).find(|n| {
         n.kind() == "keyword_argument"
@@ -706,16 +996,16 @@ fn starlette_route(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>)
         methods_kwarg(arguments, src).unwrap_or_else(|| vec!["GET".to_string()])
     };
     let mut route = item(file, call, methods, path.to_string());
-    route.handler = handler;
+    route.handlers = handler.into_iter().collect();
     route.framework = "starlette".to_string();
     out.push(route);
 }
 
 fn py_handler(node: Node<'_>, src: &[u8]) -> String {
-    if node.kind() == "lambda" {
-        INLINE.to_string()
-    } else {
-        one_line(text(node, src), 200)
+    match node.kind() {
+        "lambda" => INLINE.to_string(),
+        "identifier" => local_handler(text(node, src)),
+        _ => one_line(text(node, src), 200),
     }
 }
 
@@ -770,7 +1060,7 @@ fn django_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
         .or_else(|| kwarg(arguments, "view", src))
         .map(|h| py_handler(h, src));
     let mut route = item(file, call, vec!["ANY".to_string()], path.to_string());
-    route.handler = handler;
+    route.handlers = handler.into_iter().collect();
     route.framework = "django".to_string();
     out.push(route);
 }
@@ -781,8 +1071,10 @@ mod tests {
 
     fn url(path: &str) -> Option<String> {
         match next_route(path)? {
-            NextRoute::App(p) => Some(format!("app {p}")),
-            NextRoute::Pages(p) => Some(format!("pages {p}")),
+            NextRoute::AppRoute(p) => Some(format!("app {p}")),
+            NextRoute::AppPage(p) => Some(format!("app page {p}")),
+            NextRoute::PagesApi(p) => Some(format!("pages {p}")),
+            NextRoute::Page(p) => Some(format!("pages page {p}")),
         }
     }
 
@@ -803,8 +1095,34 @@ mod tests {
             Some("pages /api/users/[id]")
         );
         assert_eq!(url("pages/api/_utils.ts"), None);
-        assert_eq!(url("pages/about.tsx"), None);
+        assert_eq!(url("pages/about.tsx").as_deref(), Some("pages page /about"));
         assert_eq!(url("src/route.ts"), None);
-        assert_eq!(url("app/users/page.tsx"), None);
+        assert_eq!(
+            url("app/users/page.tsx").as_deref(),
+            Some("app page /users")
+        );
+        assert_eq!(
+            url("pages/api/auth/[...nextauth].ts").as_deref(),
+            Some("pages /api/auth/[...nextauth]")
+        );
+        assert_eq!(
+            url("app/shop/[[...slug]]/page.tsx").as_deref(),
+            Some("app page /shop/[[...slug]]")
+        );
+        assert_eq!(
+            url("app/feed/@modal/(..)photo/[id]/page.tsx").as_deref(),
+            Some("app page /photo/[id]")
+        );
+        assert_eq!(
+            url("app/feed/(.)photo/[id]/page.tsx").as_deref(),
+            Some("app page /feed/photo/[id]")
+        );
+        assert_eq!(
+            url("app/a/b/(...)login/page.tsx").as_deref(),
+            Some("app page /login")
+        );
+        assert_eq!(url("app/_lib/page.tsx"), None);
+        assert_eq!(url("pages/users.test.tsx"), None);
+        assert_eq!(url("pages/index.tsx").as_deref(), Some("pages page /"));
     }
 }

@@ -36,7 +36,22 @@ pub fn survey(cfg: &RunConfig, state: &StateDir) -> Result<Survey, RunError> {
     } else {
         HashCache::disabled()
     };
-    let inventory = walk::walk(&cfg.root, &cfg.state_dir, &cfg.settings, &mut cache);
+    // The manifest is parsed while the sources are walked.
+    let manifest_bytes = state.read(MANIFEST_FILE)?;
+    let shown_manifest = state.show(MANIFEST_FILE);
+    let (inventory, manifest) = std::thread::scope(|scope| {
+        let manifest = scope.spawn(|| {
+            manifest_bytes.map(|bytes| {
+                let parsed = manifest::parse(&bytes, &shown_manifest);
+                (parsed, bytes)
+            })
+        });
+        let inventory = walk::walk(&cfg.root, &cfg.state_dir, &cfg.settings, &mut cache);
+        let manifest = manifest
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (inventory, manifest)
+    });
     let chunks = chunk::plan_chunks(&inventory.files, &cfg.settings)?;
     let digests: Vec<String> = chunks
         .iter()
@@ -48,15 +63,11 @@ pub fn survey(cfg: &RunConfig, state: &StateDir) -> Result<Survey, RunError> {
         })
         .collect();
     let resolver = Resolver::new(&inventory.files, &inventory.ts_configs);
-    let (old, old_bytes, manifest_problem) = match state.read(MANIFEST_FILE)? {
+    let (old, old_bytes, manifest_problem) = match manifest {
         None => (None, None, None),
-        Some(bytes) => match manifest::parse(&bytes, &state.show(MANIFEST_FILE)) {
-            Ok(m) => (Some(m), Some(bytes), None),
-            Err(e) => (None, Some(bytes), Some(e.to_string())),
-        },
+        Some((Ok(m), bytes)) => (Some(m), Some(bytes), None),
+        Some((Err(e), bytes)) => (None, Some(bytes), Some(e.to_string())),
     };
-    // Outputs are hashed (through the per-machine cache) only when staleness decides what is
-    // written: a full run rewrites every output it selects anyway.
     let verify_outputs = cfg.mode != Mode::Full;
     let staleness = staleness::staleness(
         &Current {

@@ -6,12 +6,17 @@
 
 use crate::cli::RunConfig;
 use crate::exit::ExitCode;
-use crate::extract::{CallNode, ExtractorId, Items};
+use crate::extract::{ExtractorId, Items};
 use crate::manifest::{self, MANIFEST_FILE, Manifest};
 use clap::{Parser, Subcommand};
 use serde_json::{Map, Value, json};
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::path::{Path, PathBuf};
+
+mod index;
+
+pub use index::Index;
+use index::{Def, EdgeRow, Table, Use, def_key, qualified, simple};
 
 /// Ask the inventory in .state/: where things are defined, who calls what, what a
 /// directory exports, who imports a file, which handler serves a URL, which tests cover a
@@ -149,7 +154,7 @@ pub fn config(root: Option<&Path>, state_dir: Option<&Path>) -> Result<RunConfig
 
 /// The warning for a stale state, naming the command that refreshes it; `None` when the
 /// state is current.
-pub fn staleness_warning(cfg: &RunConfig) -> Option<String> {
+fn staleness_warning(cfg: &RunConfig) -> Option<String> {
     match crate::run::freshness(cfg) {
         Ok(Some(refresh)) => Some(format!(
             "{} is stale (the sources changed since it was written); run `{refresh}`",
@@ -161,7 +166,7 @@ pub fn staleness_warning(cfg: &RunConfig) -> Option<String> {
 }
 
 /// The answers to one question.
-pub fn answers(state: &State, verb: &Verb) -> Result<Vec<Answer>, String> {
+fn answers(state: &Index, verb: &Verb) -> Result<Vec<Answer>, String> {
     match verb {
         Verb::Symbol { name } => symbol(state, name),
         Verb::Callers { name, depth } => callers(state, name, (*depth).max(1)),
@@ -174,15 +179,29 @@ pub fn answers(state: &State, verb: &Verb) -> Result<Vec<Answer>, String> {
     }
 }
 
+/// The answers to `verb` about the state of `cfg`, and (when `check`) the staleness
+/// warning. The staleness test walks the sources; it runs beside the answer, not before it.
+pub fn ask(
+    cfg: &RunConfig,
+    verb: &Verb,
+    check: bool,
+) -> Result<(Vec<Answer>, Option<String>), String> {
+    let (answers, stale) = std::thread::scope(|scope| {
+        let stale = check.then(|| scope.spawn(|| staleness_warning(cfg)));
+        let answers =
+            Index::open(&cfg.state_dir, &cfg.state_shown).and_then(|index| answers(&index, verb));
+        let stale = stale.and_then(|c| c.join().ok()).flatten();
+        (answers, stale)
+    });
+    Ok((answers?, stale))
+}
+
 fn run(args: &QueryArgs) -> Result<bool, String> {
     let cfg = config(args.root.as_deref(), args.state_dir.as_deref())?;
-    let state = State::open(&cfg.state_dir, &cfg.state_shown)?;
-    if !args.no_check
-        && let Some(warning) = staleness_warning(&cfg)
-    {
+    let (answers, stale) = ask(&cfg, &args.verb, !args.no_check)?;
+    if let Some(warning) = stale {
         eprintln!("warning: {warning}");
     }
-    let answers = answers(&state, &args.verb)?;
     let found = !answers.is_empty();
     if args.json {
         let array: Vec<Value> = answers
@@ -206,7 +225,8 @@ fn run(args: &QueryArgs) -> Result<bool, String> {
     Ok(found)
 }
 
-/// The inventory on disk: the manifest, and each extractor's items read on demand.
+/// The inventory on disk, read to build the index: the manifest, and each extractor's
+/// items.
 pub struct State {
     dir: PathBuf,
     shown: String,
@@ -214,19 +234,10 @@ pub struct State {
 }
 
 impl State {
-    pub fn open(dir: &Path, shown: &str) -> Result<State, String> {
-        let path = dir.join(MANIFEST_FILE);
+    /// The state whose manifest has the bytes `manifest`.
+    fn parse(dir: &Path, shown: &str, manifest: &[u8]) -> Result<State, String> {
         let shown_manifest = format!("{shown}/{MANIFEST_FILE}");
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(format!(
-                    "no inventory: {shown_manifest} does not exist; run `discover` first"
-                ));
-            }
-            Err(e) => return Err(format!("cannot read {shown_manifest}: {e}")),
-        };
-        let manifest = manifest::parse(&bytes, &shown_manifest).map_err(|e| e.to_string())?;
+        let manifest = manifest::parse(manifest, &shown_manifest).map_err(|e| e.to_string())?;
         Ok(State {
             dir: dir.to_path_buf(),
             shown: shown.to_string(),
@@ -262,21 +273,21 @@ impl State {
         Ok(all)
     }
 
-    fn nodes(&self) -> Result<Vec<CallNode>, String> {
-        match self.items(ExtractorId::CALLS)? {
-            Items::Calls(nodes) => Ok(nodes),
-            _ => Ok(Vec::new()),
-        }
-    }
-
-    /// Whether `path` is a source file or directory of the inventory.
-    fn has_path(&self, path: &str) -> bool {
-        let dir = format!("{path}/");
+    /// Every source file of the inventory.
+    fn files(&self) -> impl Iterator<Item = &str> {
         self.manifest
             .chunks
             .iter()
-            .flat_map(|c| c.files.iter())
-            .any(|f| f.path == path || f.path.starts_with(&dir) || path.is_empty())
+            .flat_map(|c| c.files.iter().map(|f| f.path.as_str()))
+    }
+}
+
+/// Fails unless `path` is a source file or directory of the inventory.
+fn known_path(index: &Index, path: &str) -> Result<(), String> {
+    if index.has_under(Table::Files, path)? {
+        Ok(())
+    } else {
+        Err(format!("`{path}` is no file or directory of the inventory"))
     }
 }
 
@@ -293,137 +304,97 @@ fn normalize(path: &str) -> String {
     }
 }
 
-fn under(file: &str, path: &str) -> bool {
-    path.is_empty() || file == path || file.strip_prefix(path).is_some_and(|r| r.starts_with('/'))
+/// The definitions a name or id may mean: those filed under its simple name.
+fn candidates(index: &Index, name: &str) -> Result<Vec<Def>, String> {
+    index.equal(Table::Defs, &def_key(name))
 }
 
-/// The simple name of a qualified one, without a `~N`.
-fn simple(qualified: &str) -> &str {
-    let last = qualified.rsplit('.').next().unwrap_or(qualified);
-    last.split('~').next().unwrap_or(last)
+/// Whether `def` is a definition named `name` (by its qualified or its simple name).
+fn named(def: &Def, name: &str) -> bool {
+    let q = qualified(&def.id);
+    q == name || simple(q) == name
 }
 
-/// The ids a name or id means: an id as given; a name, every definition so named (by its
-/// qualified or its simple name).
-fn ids_for(state: &State, nodes: &[CallNode], name: &str) -> Result<BTreeSet<String>, String> {
+/// The ids a name or id means: an id as given; a name, every definition so named.
+fn ids_for(index: &Index, name: &str) -> Result<BTreeSet<String>, String> {
     if name.contains('#') {
         return Ok(BTreeSet::from([name.to_string()]));
     }
-    let mut ids: BTreeSet<String> = nodes
-        .iter()
-        .filter(|n| n.name == name || simple(&n.name) == name)
-        .map(|n| n.id.clone())
-        .collect();
-    if let Items::Symbols(symbols) = state.items(ExtractorId::SYMBOLS)? {
-        ids.extend(
-            symbols
-                .into_iter()
-                .filter(|s| s.name == name || s.id.rsplit('#').next() == Some(name))
-                .map(|s| s.id),
-        );
-    }
-    Ok(ids)
+    Ok(candidates(index, name)?
+        .into_iter()
+        .filter(|d| named(d, name))
+        .map(|d| d.id)
+        .collect())
 }
 
-/// A definition as `symbol` lists it: id, kind, file, line, detail.
-type Definition = (String, String, String, u32, String);
-
-fn symbol(state: &State, name: &str) -> Result<Vec<Answer>, String> {
-    let mut all: Vec<Definition> = Vec::new();
-    if let Items::Symbols(symbols) = state.items(ExtractorId::SYMBOLS)? {
-        for s in symbols {
-            all.push((s.id, kind_text(&s.kind), s.file, s.line, s.signature));
-        }
-    }
-    let known: BTreeSet<String> = all.iter().map(|d| d.0.clone()).collect();
-    for node in state.nodes()? {
-        // Nested functions are nodes only; the module node is no definition.
-        if known.contains(&node.id) || node.name == "<module>" {
-            continue;
-        }
-        all.push((
-            node.id,
-            kind_text(&node.kind),
-            node.file,
-            node.line,
-            node.name,
-        ));
-    }
-    let qualified = |id: &str| {
-        id.rsplit_once('#')
-            .map_or(id.to_string(), |(_, q)| q.to_string())
-    };
-    let lower = name.to_lowercase();
-    let tiers: [&dyn Fn(&Definition) -> bool; 3] = [
-        &|d| d.0 == name,
-        &|d| {
-            let q = qualified(&d.0);
-            q == name || simple(&q) == name
-        },
-        &|d| simple(&qualified(&d.0)).to_lowercase().starts_with(&lower),
-    ];
-    for matches in tiers {
-        let mut found: Vec<&Definition> = all.iter().filter(|d| matches(d)).collect();
-        if found.is_empty() {
-            continue;
-        }
-        found.sort_by(|a, b| (&a.2, a.3, &a.0).cmp(&(&b.2, b.3, &b.0)));
-        found.dedup_by(|a, b| a.0 == b.0 && a.3 == b.3);
-        return Ok(found
+fn symbol(index: &Index, name: &str) -> Result<Vec<Answer>, String> {
+    let candidates = candidates(index, name)?;
+    let exact: Vec<&Def> = candidates.iter().filter(|d| d.id == name).collect();
+    let by_name: Vec<&Def> = candidates.iter().filter(|d| named(d, name)).collect();
+    // Names that start with NAME, any case: the keys are simple names in lower case.
+    let prefixed: Vec<Def>;
+    let mut found = if !exact.is_empty() {
+        exact
+    } else if !by_name.is_empty() {
+        by_name
+    } else {
+        prefixed = index
+            .prefixed::<Def>(Table::Defs, &name.to_lowercase())?
             .into_iter()
-            .map(|(id, kind, file, line, detail)| {
-                answer(
-                    file,
-                    *line,
-                    format!("{kind:<9} {id}  {detail}"),
-                    json!({ "id": id, "kind": kind, "detail": detail }),
-                )
-            })
-            .collect());
-    }
-    Ok(Vec::new())
+            .map(|(_, d)| d)
+            .collect();
+        prefixed.iter().collect()
+    };
+    found.sort_by(|a, b| (&a.file, a.line, &a.id).cmp(&(&b.file, b.line, &b.id)));
+    found.dedup_by(|a, b| a.id == b.id && a.line == b.line);
+    Ok(found
+        .into_iter()
+        .map(|d| {
+            answer(
+                &d.file,
+                d.line,
+                format!("{:<9} {}  {}", d.kind, d.id, d.detail),
+                json!({ "id": d.id, "kind": d.kind, "detail": d.detail }),
+            )
+        })
+        .collect())
 }
 
-fn callers(state: &State, name: &str, depth: u32) -> Result<Vec<Answer>, String> {
-    let nodes = state.nodes()?;
-    let mut wanted = ids_for(state, &nodes, name)?;
+fn callers(index: &Index, name: &str, depth: u32) -> Result<Vec<Answer>, String> {
+    let mut wanted = ids_for(index, name)?;
     let mut seen: BTreeSet<String> = wanted.clone();
     let mut out = Vec::new();
     for level in 1..=depth {
+        let mut edges: Vec<EdgeRow> = Vec::new();
+        for target in &wanted {
+            edges.extend(index.edges_to(target)?);
+        }
+        edges.sort_by(|a, b| {
+            (&a.file, a.line, a.column, &a.caller).cmp(&(&b.file, b.line, b.column, &b.caller))
+        });
         let mut next = BTreeSet::new();
-        for node in &nodes {
-            for edge in &node.edges {
-                let Some(target) = edge.target.as_deref() else {
-                    continue;
-                };
-                if !wanted.contains(target) {
-                    continue;
-                }
-                out.push(answer(
-                    &node.file,
-                    edge.line,
-                    format!(
-                        "{}{} {} → {target}",
-                        if depth > 1 {
-                            format!("[{level}] ")
-                        } else {
-                            String::new()
-                        },
-                        node.id,
-                        edge.callee
-                    ),
-                    json!({
-                        "column": edge.column,
-                        "caller": node.id,
-                        "callee": edge.callee,
-                        "kind": edge.kind,
-                        "target": target,
-                        "depth": level,
-                    }),
-                ));
-                if seen.insert(node.id.clone()) {
-                    next.insert(node.id.clone());
-                }
+        for edge in edges {
+            let target = edge.target.clone().unwrap_or_default();
+            let step = if depth > 1 {
+                format!("[{level}] ")
+            } else {
+                String::new()
+            };
+            out.push(answer(
+                &edge.file,
+                edge.line,
+                format!("{step}{} {} → {target}", edge.caller, edge.callee),
+                json!({
+                    "column": edge.column,
+                    "caller": edge.caller,
+                    "callee": edge.callee,
+                    "kind": edge.kind,
+                    "target": target,
+                    "depth": level,
+                }),
+            ));
+            if seen.insert(edge.caller.clone()) {
+                next.insert(edge.caller);
             }
         }
         if next.is_empty() {
@@ -434,23 +405,21 @@ fn callers(state: &State, name: &str, depth: u32) -> Result<Vec<Answer>, String>
     Ok(out)
 }
 
-fn callees(state: &State, name: &str) -> Result<Vec<Answer>, String> {
-    let nodes = state.nodes()?;
-    let ids = ids_for(state, &nodes, name)?;
+fn callees(index: &Index, name: &str) -> Result<Vec<Answer>, String> {
     let mut out = Vec::new();
-    for node in nodes.iter().filter(|n| ids.contains(&n.id)) {
-        for edge in &node.edges {
+    for id in ids_for(index, name)? {
+        for edge in index.edges_from(&id)? {
             let target = edge
                 .target
                 .as_deref()
                 .map_or(String::new(), |t| format!(" → {t}"));
             out.push(answer(
-                &node.file,
+                &edge.file,
                 edge.line,
-                format!("{} calls {}{target}", node.id, edge.callee),
+                format!("{} calls {}{target}", edge.caller, edge.callee),
                 json!({
                     "column": edge.column,
-                    "caller": node.id,
+                    "caller": edge.caller,
                     "callee": edge.callee,
                     "kind": edge.kind,
                     "target": edge.target,
@@ -462,17 +431,14 @@ fn callees(state: &State, name: &str) -> Result<Vec<Answer>, String> {
     Ok(out)
 }
 
-fn exports(state: &State, path: &str) -> Result<Vec<Answer>, String> {
+fn exports(index: &Index, path: &str) -> Result<Vec<Answer>, String> {
     let path = normalize(path);
-    if !state.has_path(&path) {
-        return Err(format!("`{path}` is no file or directory of the inventory"));
-    }
-    let Items::Exports(items) = state.items(ExtractorId::EXPORTS)? else {
-        return Ok(Vec::new());
-    };
-    Ok(items
+    known_path(index, &path)?;
+    Ok(index
+        .under::<crate::extract::Export>(Table::Exports, &path)?
         .into_iter()
-        .filter(|e| under(&e.file, &path) && e.name != "*")
+        .map(|(_, e)| e)
+        .filter(|e| e.name != "*")
         .map(|e| {
             let id = e.id.clone().unwrap_or_else(|| "-".to_string());
             answer(
@@ -492,36 +458,34 @@ fn kind_text<T: serde::Serialize>(kind: &T) -> String {
         .unwrap_or_default()
 }
 
-/// The files that import `path` (or a file under it), and with `transitive` the files
-/// that import those among them that re-export it, each with the barrel it came through.
+/// The imports of `path` (or a file under it), and with `transitive` the imports of those
+/// importers among them that re-export it, each with the barrel it came through.
 fn importing_files(
-    state: &State,
+    index: &Index,
     path: &str,
     transitive: bool,
 ) -> Result<Vec<(crate::extract::Import, Option<String>)>, String> {
-    let Items::Imports(imports) = state.items(ExtractorId::IMPORTS)? else {
-        return Ok(Vec::new());
-    };
-    let mut by_target: HashMap<&str, Vec<&crate::extract::Import>> = HashMap::new();
-    for import in &imports {
-        for target in &import.targets {
-            by_target.entry(target.as_str()).or_default().push(import);
-        }
-    }
+    type Import = crate::extract::Import;
     let mut out = Vec::new();
-    let mut queue: VecDeque<(String, Option<String>)> = by_target
-        .keys()
-        .filter(|t| under(t, path))
-        .map(|t| (t.to_string(), None))
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    let mut queue: VecDeque<(Vec<Import>, Option<String>)> = VecDeque::new();
+    let direct: Vec<Import> = index
+        .under::<Import>(Table::Imports, path)?
+        .into_iter()
+        .map(|(target, import)| {
+            done.insert(target);
+            import
+        })
         .collect();
-    let mut done: BTreeSet<String> = queue.iter().map(|(t, _)| t.clone()).collect();
-    while let Some((target, via)) = queue.pop_front() {
-        for import in by_target.get(target.as_str()).into_iter().flatten() {
-            out.push(((*import).clone(), via.clone()));
+    queue.push_back((direct, None));
+    while let Some((imports, via)) = queue.pop_front() {
+        for import in imports {
             let reexports = kind_text(&import.kind) == "reexport";
             if transitive && reexports && done.insert(import.file.clone()) {
-                queue.push_back((import.file.clone(), Some(import.file.clone())));
+                let further = index.equal::<Import>(Table::Imports, &import.file)?;
+                queue.push_back((further, Some(import.file.clone())));
             }
+            out.push((import, via.clone()));
         }
     }
     out.sort_by(|a, b| (&a.0.file, a.0.line).cmp(&(&b.0.file, b.0.line)));
@@ -529,12 +493,10 @@ fn importing_files(
     Ok(out)
 }
 
-fn importers(state: &State, path: &str, transitive: bool) -> Result<Vec<Answer>, String> {
+fn importers(index: &Index, path: &str, transitive: bool) -> Result<Vec<Answer>, String> {
     let path = normalize(path);
-    if !state.has_path(&path) {
-        return Err(format!("`{path}` is no file or directory of the inventory"));
-    }
-    Ok(importing_files(state, &path, transitive)?
+    known_path(index, &path)?;
+    Ok(importing_files(index, &path, transitive)?
         .into_iter()
         .map(|(import, via)| {
             let through = via
@@ -555,32 +517,43 @@ fn importers(state: &State, path: &str, transitive: bool) -> Result<Vec<Answer>,
         .collect())
 }
 
-fn routes(state: &State, pattern: Option<&str>) -> Result<Vec<Answer>, String> {
-    let Items::Routes(routes) = state.items(ExtractorId::ROUTES)? else {
-        return Ok(Vec::new());
-    };
+fn routes(index: &Index, pattern: Option<&str>) -> Result<Vec<Answer>, String> {
     let pattern = pattern.map(str::to_lowercase);
-    Ok(routes
+    Ok(index
+        .prefixed::<crate::extract::Route>(Table::Routes, "")?
         .into_iter()
+        .map(|(_, r)| r)
         .filter(|r| {
             pattern.as_deref().is_none_or(|p| {
                 r.path.to_lowercase().contains(p)
-                    || r.handler
+                    || r.url
                         .as_deref()
-                        .is_some_and(|h| h.to_lowercase().contains(p))
+                        .is_some_and(|u| u.to_lowercase().contains(p))
+                    || r.handlers.iter().any(|h| h.to_lowercase().contains(p))
                     || r.methods.iter().any(|m| m.to_lowercase() == p)
             })
         })
         .map(|r| {
-            let handler = r.handler.clone().unwrap_or_else(|| "-".to_string());
+            let handlers = if r.handlers.is_empty() {
+                "-".to_string()
+            } else {
+                r.handlers.join(", ")
+            };
+            let url = r
+                .url
+                .clone()
+                .unwrap_or_else(|| format!("{} (url unresolved)", r.path));
             answer(
                 &r.file,
                 r.line,
-                format!("{} {}  {handler}", r.methods.join(","), r.path),
+                format!("{} {url}  {handlers}", r.methods.join(",")),
                 json!({
                     "methods": r.methods,
                     "path": r.path,
-                    "handler": r.handler,
+                    "url": r.url,
+                    "url_unresolved": r.url_unresolved,
+                    "handlers": r.handlers,
+                    "kind": r.kind,
                     "framework": r.framework,
                 }),
             )
@@ -588,74 +561,49 @@ fn routes(state: &State, pattern: Option<&str>) -> Result<Vec<Answer>, String> {
         .collect())
 }
 
-fn uses(state: &State, name: &str) -> Result<Vec<Answer>, String> {
-    let mut out = Vec::new();
-    if let Items::Components(components) = state.items(ExtractorId::COMPONENTS)? {
-        for c in components {
-            let how = if c.hooks.iter().any(|h| h == name) {
-                "calls"
-            } else if c.children.iter().any(|h| h == name) {
-                "renders"
-            } else {
-                continue;
-            };
-            out.push(answer(
-                &c.file,
-                c.line,
-                format!("component {} {how} {name}", c.id),
-                json!({ "id": c.id, "kind": "component", "how": how }),
-            ));
-        }
-    }
-    if let Items::Hooks(hooks) = state.items(ExtractorId::HOOKS)? {
-        for h in hooks
-            .into_iter()
-            .filter(|h| h.hooks.iter().any(|x| x == name))
-        {
-            out.push(answer(
-                &h.file,
-                h.line,
-                format!("hook {} calls {name}", h.id),
-                json!({ "id": h.id, "kind": "hook", "how": "calls" }),
-            ));
-        }
-    }
+fn uses(index: &Index, name: &str) -> Result<Vec<Answer>, String> {
+    let mut out: Vec<Answer> = index
+        .equal::<Use>(Table::Uses, name)?
+        .into_iter()
+        .map(|u| {
+            answer(
+                &u.file,
+                u.line,
+                format!("{} {} {} {name}", u.kind, u.id, u.how),
+                json!({ "id": u.id, "kind": u.kind, "how": u.how }),
+            )
+        })
+        .collect();
     out.sort_by(|a, b| a.text.cmp(&b.text));
     Ok(out)
 }
 
-fn tests_for(state: &State, target: &str) -> Result<Vec<Answer>, String> {
+fn tests_for(index: &Index, target: &str) -> Result<Vec<Answer>, String> {
     // Files whose tests cover the target, each with why.
-    let mut why: HashMap<String, String> = HashMap::new();
+    let mut why: BTreeMap<String, String> = BTreeMap::new();
     let path = normalize(target);
-    if !target.contains('#') && state.has_path(&path) && !path.is_empty() {
-        for (import, via) in importing_files(state, &path, true)? {
+    if !target.contains('#') && !path.is_empty() && known_path(index, &path).is_ok() {
+        for (import, via) in importing_files(index, &path, true)? {
             let through = via.map_or(String::new(), |v| format!(" through {v}"));
             why.entry(import.file)
                 .or_insert_with(|| format!("imports {}{through}", import.specifier));
         }
     } else {
-        let nodes = state.nodes()?;
-        let ids = ids_for(state, &nodes, target)?;
-        for node in &nodes {
-            if let Some(edge) = node
-                .edges
-                .iter()
-                .find(|e| e.target.as_deref().is_some_and(|t| ids.contains(t)))
-            {
-                why.entry(node.file.clone())
-                    .or_insert_with(|| format!("calls {} at line {}", edge.callee, edge.line));
-            }
+        let mut edges = Vec::new();
+        for id in ids_for(index, target)? {
+            edges.extend(index.edges_to(&id)?);
+        }
+        // The first call in each file says why.
+        edges.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+        for edge in edges {
+            why.entry(edge.file)
+                .or_insert_with(|| format!("calls {} at line {}", edge.callee, edge.line));
         }
     }
-    let Items::Tests(tests) = state.items(ExtractorId::TESTS)? else {
-        return Ok(Vec::new());
-    };
-    Ok(tests
-        .into_iter()
-        .filter_map(|t| {
-            let reason = why.get(&t.file)?.clone();
-            Some(answer(
+    let mut out = Vec::new();
+    for (file, reason) in &why {
+        for t in index.equal::<crate::extract::TestCase>(Table::Tests, file)? {
+            out.push(answer(
                 &t.file,
                 t.line,
                 format!("{} ({reason})", t.name),
@@ -665,7 +613,8 @@ fn tests_for(state: &State, target: &str) -> Result<Vec<Answer>, String> {
                     "framework": t.framework,
                     "why": reason,
                 }),
-            ))
-        })
-        .collect())
+            ));
+        }
+    }
+    Ok(out)
 }

@@ -83,6 +83,9 @@ pub fn import_words(lang: Lang) -> Option<&'static [&'static str]> {
 /// `map.get(key)` is not one, and it is in most files.
 fn routes_gate(text: &[u8]) -> bool {
     static ROUTE: Words = Words::new(&[".route("]);
+    if super::routes::CLIENT_WORDS.any_in(text) {
+        return true;
+    }
     static METHODS: Words = Words::new(&[
         ".get(",
         ".post(",
@@ -112,20 +115,20 @@ fn routes_gate(text: &[u8]) -> bool {
 
 /// A list of words to search files for, with its `memmem` searchers built on first use:
 /// building one costs more than a search through a typical file.
-struct Words {
+pub struct Words {
     words: &'static [&'static str],
     finders: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>>,
 }
 
 impl Words {
-    const fn new(words: &'static [&'static str]) -> Words {
+    pub const fn new(words: &'static [&'static str]) -> Words {
         Words {
             words,
             finders: std::sync::OnceLock::new(),
         }
     }
 
-    fn any_in(&self, text: &[u8]) -> bool {
+    pub fn any_in(&self, text: &[u8]) -> bool {
         self.finders().iter().any(|f| f.find(text).is_some())
     }
 

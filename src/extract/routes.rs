@@ -2,6 +2,7 @@
 //! Fastify, Hono), Next.js route files, FastAPI / Flask / Starlette and Django url patterns.
 
 use super::bindings::{ImportKind, Imports};
+use super::gates::Words;
 use super::mounts::{self, Routers};
 use super::scan::Scan;
 use super::syntax::{named_args, one_line, position, string_literal, text};
@@ -120,11 +121,25 @@ fn item(file: &str, at: Node<'_>, methods: Vec<String>, path: String) -> Route {
 // ---------------------------------------------------------------------------------------
 // JavaScript / TypeScript
 
+/// Words of files that may declare client routes: React Router's `<Route>` trees and route
+/// objects, TanStack Router's file routes.
+pub static CLIENT_WORDS: Words = Words::new(&[
+    "<Route",
+    "createBrowserRouter",
+    "createHashRouter",
+    "createMemoryRouter",
+    "createFileRoute",
+    "createLazyFileRoute",
+]);
+
 fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     let src = scan.text;
     let file = scan.path;
     if let Some(next) = next_route(file) {
         next_routes(scan.root, src, file, &next, scan.imports(), out);
+    }
+    if CLIENT_WORDS.any_in(src) {
+        client_routes(scan.root, src, file, out);
     }
     let framework = js_framework(scan.imports());
     let mut calls = Vec::new();
@@ -783,6 +798,289 @@ fn exported_names<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
 }
 
 // ---------------------------------------------------------------------------------------
+// Client routers: pages a browser navigates to
+
+/// The elements that provide a router to the `<Routes>` below them: routes under one in
+/// the same file are the top-level ones, their paths absolute.
+const ROUTERS: &[&str] = &[
+    "BrowserRouter",
+    "HashRouter",
+    "MemoryRouter",
+    "Router",
+    "StaticRouter",
+];
+/// Calls that take the top-level route objects.
+const ROUTER_CALLS: &[&str] = &[
+    "createBrowserRouter",
+    "createHashRouter",
+    "createMemoryRouter",
+];
+
+/// React Router `<Route path element>` trees and route objects, TanStack Router
+/// `createFileRoute('/path')`: `page` routes.
+fn client_routes(root: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
+    let mut stack = vec![root];
+    while let Some(node) = stack.pop() {
+        match node.kind() {
+            "jsx_element" | "jsx_self_closing_element" if jsx_name(node, src) == Some("Route") => {
+                jsx_route(node, src, file, out);
+            }
+            "call_expression" => client_call(node, src, file, out),
+            _ => {}
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        stack.extend(children.into_iter().rev());
+    }
+}
+
+/// The name of a JSX element (`Route`, `Routes`), `None` for fragments and members.
+fn jsx_name<'s>(element: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    let tag = match element.kind() {
+        "jsx_element" => element.child_by_field_name("open_tag")?,
+        "jsx_self_closing_element" => element,
+        _ => return None,
+    };
+    let name = tag.child_by_field_name("name")?;
+    (name.kind() == "identifier").then(|| text(name, src))
+}
+
+/// A JSX attribute's node: the string, the `{...}` expression, or the name itself for a
+/// bare `index`.
+fn jsx_attribute<'t>(element: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
+    let tag = if element.kind() == "jsx_element" {
+        element.child_by_field_name("open_tag")?
+    } else {
+        element
+    };
+    let mut cursor = tag.walk();
+    let found = tag.named_children(&mut cursor).find(|a| {
+        a.kind() == "jsx_attribute" && a.named_child(0).is_some_and(|n| text(n, src) == name)
+    });
+    found.map(|a| a.named_child(1).unwrap_or(a))
+}
+
+/// A string attribute's value (`path="users"`, `path={'users'}`).
+fn jsx_string<'s>(value: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    match value.kind() {
+        "string" => string_literal(value, src),
+        "jsx_expression" => value.named_child(0).and_then(|e| string_literal(e, src)),
+        _ => None,
+    }
+}
+
+/// Joins React Router paths: a child's relative path under its parent's.
+fn join_client(parent: &str, child: &str) -> String {
+    if child.starts_with('/') {
+        return child.to_string();
+    }
+    let base = parent.trim_end_matches('/');
+    if child.is_empty() {
+        return if base.is_empty() {
+            "/".to_string()
+        } else {
+            base.to_string()
+        };
+    }
+    format!("{base}/{child}")
+}
+
+/// One `<Route>`: its path (or `index`), composed with the `<Route path>`s around it; the
+/// URL is known when the tree sits under a router element of this file.
+fn jsx_route(element: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
+    let own = match jsx_attribute(element, "path", src) {
+        Some(value) => match jsx_string(value, src) {
+            Some(p) => p.to_string(),
+            None => return,
+        },
+        None if jsx_attribute(element, "index", src).is_some() => String::new(),
+        None => return,
+    };
+    let mut paths = vec![own.clone()];
+    let mut routed = false;
+    let mut up = element.parent();
+    while let Some(node) = up {
+        if node.kind() == "jsx_element" {
+            match jsx_name(node, src) {
+                Some("Route") => {
+                    let Some(path) =
+                        jsx_attribute(node, "path", src).and_then(|v| jsx_string(v, src))
+                    else {
+                        // A layout route without a path adds nothing.
+                        up = node.parent();
+                        continue;
+                    };
+                    paths.push(path.to_string());
+                }
+                Some(name) if ROUTERS.contains(&name) => {
+                    routed = true;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        up = node.parent();
+    }
+    let handler = ["element", "component", "Component"]
+        .iter()
+        .find_map(|a| jsx_attribute(element, a, src))
+        .and_then(|v| client_handler(v, src));
+    let mut route = item(file, element, vec!["GET".to_string()], own);
+    route.kind = RouteKind::Page;
+    route.framework = "react-router".to_string();
+    route.handlers = handler.into_iter().collect();
+    if routed {
+        let url = paths
+            .iter()
+            .rev()
+            .fold(String::new(), |acc, p| join_client(&acc, p));
+        route.url = Some(if url.is_empty() { "/".to_string() } else { url });
+    } else {
+        route.url_unresolved = Some(
+            "the `<Route>` tree is not under a router element of this file, so it may be nested under another route".to_string(),
+        );
+    }
+    out.push(route);
+}
+
+/// The component a client route renders: `<Users />` or `Users` gives `Users`.
+fn client_handler(value: Node<'_>, src: &[u8]) -> Option<String> {
+    let inner = if value.kind() == "jsx_expression" {
+        value.named_child(0)?
+    } else {
+        value
+    };
+    match inner.kind() {
+        // An intrinsic element (`<p>…</p>`) is markup written in place.
+        "jsx_self_closing_element" | "jsx_element" => match jsx_name(inner, src) {
+            Some(name) if name.starts_with(|c: char| c.is_ascii_uppercase()) => {
+                Some(local_handler(name))
+            }
+            _ => Some(INLINE.to_string()),
+        },
+        "identifier" => Some(local_handler(text(inner, src))),
+        "arrow_function" | "function_expression" => Some(INLINE.to_string()),
+        _ => None,
+    }
+}
+
+/// `createFileRoute('/posts/$id')({...})` and `createBrowserRouter([...])`.
+fn client_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
+    let Some(function) = call.child_by_field_name("function") else {
+        return;
+    };
+    // TanStack Router: the route id, its URL without pathless `_layout` segments, route
+    // groups, a trailing `_` that un-nests a segment, or an index route's trailing `/`.
+    if function.kind() == "call_expression" {
+        let name = function
+            .child_by_field_name("function")
+            .map_or("", |f| text(f, src));
+        if !matches!(name, "createFileRoute" | "createLazyFileRoute") {
+            return;
+        }
+        let Some(id) = function
+            .child_by_field_name("arguments")
+            .and_then(|a| named_args(a).first().copied())
+            .and_then(|a| string_literal(a, src))
+        else {
+            return;
+        };
+        let segments: Vec<&str> = id
+            .split('/')
+            .filter(|s| {
+                !(s.is_empty() || s.starts_with('_') || (s.starts_with('(') && s.ends_with(')')))
+            })
+            .map(|s| s.strip_suffix('_').unwrap_or(s))
+            .collect();
+        let handler = call
+            .child_by_field_name("arguments")
+            .and_then(|a| named_args(a).first().copied())
+            .filter(|o| o.kind() == "object")
+            .and_then(|o| object_value(o, "component", src))
+            .and_then(|v| client_handler(v, src));
+        let mut route = item(file, call, vec!["GET".to_string()], id.to_string());
+        route.kind = RouteKind::Page;
+        route.framework = "tanstack-router".to_string();
+        route.url = Some(format!("/{}", segments.join("/")));
+        route.handlers = handler.into_iter().collect();
+        out.push(route);
+        return;
+    }
+    if !ROUTER_CALLS.contains(&text(function, src)) {
+        return;
+    }
+    if let Some(routes) = call
+        .child_by_field_name("arguments")
+        .and_then(|a| named_args(a).first().copied())
+        .filter(|a| a.kind() == "array")
+    {
+        route_objects(routes, "", src, file, out, 0);
+    }
+}
+
+/// The value of `key` in an object literal.
+fn object_value<'t>(object: Node<'t>, key: &str, src: &[u8]) -> Option<Node<'t>> {
+    let mut cursor = object.walk();
+    let found = object.named_children(&mut cursor).find(|p| {
+        p.kind() == "pair"
+            && p.child_by_field_name("key")
+                .is_some_and(|k| string_literal(k, src).unwrap_or_else(|| text(k, src)) == key)
+    });
+    found.and_then(|p| p.child_by_field_name("value"))
+}
+
+/// React Router route objects: `{ path, element | Component, children: [...] }`.
+fn route_objects(
+    array: Node<'_>,
+    parent: &str,
+    src: &[u8],
+    file: &str,
+    out: &mut Vec<Route>,
+    depth: u32,
+) {
+    if depth > 12 {
+        return;
+    }
+    let mut cursor = array.walk();
+    for object in array.named_children(&mut cursor) {
+        if object.kind() != "object" {
+            continue;
+        }
+        let own = match object_value(object, "path", src) {
+            Some(v) => match string_literal(v, src) {
+                Some(p) => Some(p.to_string()),
+                None => continue,
+            },
+            None => object_value(object, "index", src).map(|_| String::new()),
+        };
+        let here = own
+            .as_deref()
+            .map_or(parent.to_string(), |p| join_client(parent, p));
+        if let Some(own) = own {
+            let handler = ["element", "Component", "component"]
+                .iter()
+                .find_map(|k| object_value(object, k, src))
+                .and_then(|v| client_handler(v, src));
+            let mut route = item(file, object, vec!["GET".to_string()], own);
+            route.kind = RouteKind::Page;
+            route.framework = "react-router".to_string();
+            route.url = Some(if here.is_empty() {
+                "/".to_string()
+            } else {
+                here.clone()
+            });
+            route.handlers = handler.into_iter().collect();
+            out.push(route);
+        }
+        if let Some(children) =
+            object_value(object, "children", src).filter(|c| c.kind() == "array")
+        {
+            route_objects(children, &here, src, file, out, depth + 1);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
 // Python
 
 /// Deepest start of a Python match: decorators and `Route(...)` lists sit at module or
@@ -826,13 +1124,10 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
                 compose(route, routers, node, receiver, src, true);
             }
         } else {
-            let reason = if kind == "route" {
-                "Starlette route lists and `Mount` are not composed yet"
-            } else {
-                "Django `include()` chains from ROOT_URLCONF are not composed yet"
-            };
-            for route in &mut out[first..] {
-                route.url_unresolved = Some(reason.to_string());
+            for route in out[first..].iter_mut().filter(|r| r.framework == "django") {
+                route.url_unresolved = Some(
+                    "Django `include()` chains from ROOT_URLCONF are not composed yet".to_string(),
+                );
             }
         }
     }
@@ -998,7 +1293,112 @@ fn starlette_route(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>)
     let mut route = item(file, call, methods, path.to_string());
     route.handlers = handler.into_iter().collect();
     route.framework = "starlette".to_string();
+    match starlette_prefix(call, src) {
+        Ok(prefix) => route.url = Some(format!("{prefix}{path}")),
+        Err(reason) => route.url_unresolved = Some(reason),
+    }
     out.push(route);
+}
+
+/// The prefix of a Starlette route: the paths of the `Mount("/p", routes=[...])` around
+/// it, up to the route list of an app (`Starlette(routes=[...])`, `FastAPI(routes=...)`),
+/// directly or through a list bound to a name the file passes to one.
+fn starlette_prefix(route: Node<'_>, src: &[u8]) -> Result<String, String> {
+    let mut prefixes: Vec<String> = Vec::new();
+    let mut node = route;
+    let joined = |prefixes: &[String]| prefixes.iter().rev().cloned().collect::<String>();
+    while let Some(parent) = node.parent() {
+        match parent.kind() {
+            "list"
+            | "tuple"
+            | "argument_list"
+            | "keyword_argument"
+            | "parenthesized_expression" => {}
+            "call" => {
+                let callee = parent
+                    .child_by_field_name("function")
+                    .map_or("", |f| text(f, src));
+                let callee = callee.rsplit('.').next().unwrap_or(callee);
+                match callee {
+                    "Mount" => {
+                        let path = parent
+                            .child_by_field_name("arguments")
+                            .and_then(|a| py_args(a).first().copied())
+                            .and_then(|p| string_literal(p, src))
+                            .ok_or("a `Mount` path is not a literal")?;
+                        prefixes.push(path.to_string());
+                    }
+                    "Starlette" | "FastAPI" => return Ok(joined(&prefixes)),
+                    other => {
+                        return Err(format!(
+                            "the route list is an argument of `{other}(...)`, not of an app"
+                        ));
+                    }
+                }
+            }
+            "assignment" => {
+                let name = parent
+                    .child_by_field_name("left")
+                    .filter(|l| l.kind() == "identifier")
+                    .map(|l| text(l, src))
+                    .ok_or("the route list is not bound to a name")?;
+                return if passed_to_app(route, name, src) {
+                    Ok(joined(&prefixes))
+                } else {
+                    Err(format!(
+                        "the route list `{name}` is not passed to an app (`Starlette(routes={name})`) in this file"
+                    ))
+                };
+            }
+            _ => return Err("the route is not in an app's route list".to_string()),
+        }
+        node = parent;
+    }
+    Err("the route is not in an app's route list".to_string())
+}
+
+/// Whether the file passes the list `name` as `routes=` to one `Starlette(...)` /
+/// `FastAPI(...)` call at module level, and binds `name` once there.
+fn passed_to_app(any: Node<'_>, name: &str, src: &[u8]) -> bool {
+    let mut root = any;
+    while let Some(p) = root.parent() {
+        root = p;
+    }
+    let (mut apps, mut bindings) = (0, 0);
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        let Some(assignment) = statement
+            .named_child(0)
+            .filter(|a| statement.kind() == "expression_statement" && a.kind() == "assignment")
+        else {
+            continue;
+        };
+        if assignment
+            .child_by_field_name("left")
+            .is_some_and(|l| text(l, src) == name)
+        {
+            bindings += 1;
+        }
+        let Some(call) = assignment
+            .child_by_field_name("right")
+            .filter(|r| r.kind() == "call")
+        else {
+            continue;
+        };
+        let callee = call
+            .child_by_field_name("function")
+            .map_or("", |f| text(f, src));
+        let callee = callee.rsplit('.').next().unwrap_or(callee);
+        if matches!(callee, "Starlette" | "FastAPI")
+            && call
+                .child_by_field_name("arguments")
+                .and_then(|a| kwarg(a, "routes", src))
+                .is_some_and(|v| v.kind() == "identifier" && text(v, src) == name)
+        {
+            apps += 1;
+        }
+    }
+    apps == 1 && bindings == 1
 }
 
 fn py_handler(node: Node<'_>, src: &[u8]) -> String {

@@ -42,12 +42,24 @@ pub fn assign(items: &mut [Items], nodes: &[CallNode], path: &str) {
             // define (imported, global) or defines several times stays as written.
             Items::Routes(v) => {
                 for handler in v.iter_mut().flat_map(|r| r.handlers.iter_mut()) {
-                    if let Some(name) = handler.strip_prefix(super::routes::LOCAL) {
-                        *handler = match by_name.get(name).map(Vec::as_slice) {
-                            Some([(_, id)]) => id.to_string(),
-                            _ => name.to_string(),
-                        };
-                    }
+                    let Some(rest) = handler.strip_prefix(super::routes::LOCAL) else {
+                        continue;
+                    };
+                    // `LINE\u{1}NAME`: the definition starting at LINE, of several so named
+                    // (a decorator may be where its node starts).
+                    let (line, name) = match rest.split_once(super::routes::LOCAL) {
+                        Some((line, name)) => (line.parse::<u32>().ok(), name),
+                        None => (None, rest),
+                    };
+                    *handler = match (by_name.get(name).map(Vec::as_slice), line) {
+                        (Some([(_, id)]), _) => id.to_string(),
+                        (Some(list @ [_, ..]), Some(line)) => list
+                            .iter()
+                            .filter(|(start, _)| *start <= line)
+                            .max_by_key(|(start, _)| *start)
+                            .map_or(name.to_string(), |(_, id)| id.to_string()),
+                        _ => name.to_string(),
+                    };
                 }
             }
             _ => {}

@@ -28,6 +28,8 @@ pub fn schemas(lang: Lang, _: &str, text: &[u8]) -> bool {
         "Model",
         "define",
         "frozen",
+        // SQLAlchemy's declarative models.
+        "__tablename__",
     ]);
     if lang.is_js_like() {
         ZOD.any_in(text)

@@ -222,8 +222,8 @@ const BUILTINS: [ExtractorDef; 10] = [
     },
     ExtractorDef {
         name: "schemas",
-        version: 3,
-        description: "data schemas: Zod, pydantic models, dataclasses, TypedDicts and attrs classes, with their fields",
+        version: 4,
+        description: "data schemas: Zod, pydantic models, dataclasses, TypedDicts, attrs classes, Django and SQLAlchemy models, with their fields",
         langs: ALL_LANGS,
         layer: Layer::Schemas,
         run: Run::Scan(|scan, _| Items::Schemas(super::schemas::extract(scan))),

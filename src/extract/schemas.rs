@@ -46,6 +46,10 @@ pub enum Library {
     Dataclass,
     TypedDict,
     Attrs,
+    /// A Django model (`models.Model`).
+    Django,
+    /// An SQLAlchemy declarative model (a class with `__tablename__`).
+    Sqlalchemy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -715,18 +719,24 @@ fn python_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
         .filter(|(class, _)| python_module_level(*class))
         .map(|(node, name)| {
             let (bases, total_false) = python_bases(node, src);
-            let library = decorator_library(node, src, &imports).or_else(|| {
-                bases.iter().find_map(|b| {
-                    let base = strip_subscript(b);
-                    if imports.is_pydantic_base(base) {
-                        Some(Library::Pydantic)
-                    } else if last_segment(base) == "TypedDict" {
-                        Some(Library::TypedDict)
-                    } else {
-                        None
-                    }
+            let library = decorator_library(node, src, &imports)
+                .or_else(|| {
+                    bases.iter().find_map(|b| {
+                        let base = strip_subscript(b);
+                        if imports.is_pydantic_base(base) {
+                            Some(Library::Pydantic)
+                        } else if last_segment(base) == "TypedDict" {
+                            Some(Library::TypedDict)
+                        } else if imports.is_django_model(base) {
+                            Some(Library::Django)
+                        } else {
+                            None
+                        }
+                    })
                 })
-            });
+                .or_else(|| {
+                    (imports.sqlalchemy && has_tablename(node, src)).then_some(Library::Sqlalchemy)
+                });
             PyClass {
                 node,
                 name: text(name, src).to_string(),
@@ -745,10 +755,15 @@ fn python_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
         let mut changed = false;
         for class in classes.iter_mut().filter(|c| c.library.is_none()) {
             let inherited = class.bases.iter().find_map(|b| {
-                libraries
-                    .get(strip_subscript(b))
-                    .copied()
-                    .filter(|l| matches!(l, Library::Pydantic | Library::TypedDict))
+                libraries.get(strip_subscript(b)).copied().filter(|l| {
+                    matches!(
+                        l,
+                        Library::Pydantic
+                            | Library::TypedDict
+                            | Library::Django
+                            | Library::Sqlalchemy
+                    )
+                })
             });
             if inherited.is_some() {
                 class.library = inherited;
@@ -818,6 +833,12 @@ struct PythonImports {
     pydantic_bases: BTreeSet<String>,
     /// Local names of the pydantic packages (`import pydantic as pd`).
     pydantic_modules: BTreeSet<String>,
+    /// Local names of `django.db.models` (`from django.db import models`).
+    django_models: BTreeSet<String>,
+    /// Local names of Django's `Model` (`from django.db.models import Model`).
+    django_model: BTreeSet<String>,
+    /// Whether the file imports from `sqlalchemy`.
+    sqlalchemy: bool,
 }
 
 /// Packages whose base classes make pydantic models.
@@ -838,14 +859,24 @@ impl PythonImports {
                         if PYDANTIC_PACKAGES.contains(&binding.module.as_str()) {
                             imports.pydantic_modules.insert(binding.local.clone());
                         }
+                        if binding.module.split('.').next() == Some("sqlalchemy") {
+                            imports.sqlalchemy = true;
+                        }
                     }
                 }
                 ImportKind::PyFrom => {
                     let module = statement.module.as_str();
                     let package = module.split('.').next().unwrap_or(module);
+                    if package == "sqlalchemy" {
+                        imports.sqlalchemy = true;
+                    }
                     for binding in &statement.bindings {
                         let local = binding.local.clone();
-                        if module == "attr" || module == "attrs" {
+                        if module == "django.db" && binding.imported == "models" {
+                            imports.django_models.insert(local);
+                        } else if module == "django.db.models" && binding.imported == "Model" {
+                            imports.django_model.insert(local);
+                        } else if module == "attr" || module == "attrs" {
                             imports.attrs.insert(local);
                         } else if module.starts_with('.') {
                             imports.relative.insert(local);
@@ -860,6 +891,18 @@ impl PythonImports {
             }
         }
         imports
+    }
+
+    /// `models.Model` after `from django.db import models`, `Model` imported from
+    /// `django.db.models`, or `django.db.models.Model`.
+    fn is_django_model(&self, base: &str) -> bool {
+        match base.rsplit_once('.') {
+            Some((module, "Model")) => {
+                self.django_models.contains(module) || module == "django.db.models"
+            }
+            Some(_) => false,
+            None => self.django_model.contains(base),
+        }
     }
 
     /// `BaseModel` imported from pydantic, or `pydantic.BaseModel` / `pd.BaseModel`.
@@ -968,6 +1011,133 @@ fn identifiers(written: &str) -> impl Iterator<Item = &str> {
     out.into_iter()
 }
 
+/// Whether a class body assigns `__tablename__` (SQLAlchemy's declarative mapping).
+fn has_tablename(class: Node<'_>, src: &[u8]) -> bool {
+    let Some(body) = class.child_by_field_name("body") else {
+        return false;
+    };
+    let mut cursor = body.walk();
+    body.named_children(&mut cursor).any(|statement| {
+        statement.kind() == "expression_statement"
+            && statement
+                .named_child(0)
+                .filter(|a| a.kind() == "assignment")
+                .and_then(|a| a.child_by_field_name("left"))
+                .is_some_and(|l| text(l, src) == "__tablename__")
+    })
+}
+
+/// A keyword argument's value, as written.
+fn keyword<'t>(call: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
+    let args = call.child_by_field_name("arguments")?;
+    let mut cursor = args.walk();
+    let found = args.named_children(&mut cursor).find(|a| {
+        a.kind() == "keyword_argument"
+            && a.child_by_field_name("name")
+                .is_some_and(|n| text(n, src) == name)
+    });
+    found.and_then(|a| a.child_by_field_name("value"))
+}
+
+/// The first positional argument of a call.
+fn first_positional(call: Option<Node<'_>>) -> Option<Node<'_>> {
+    let args = call?.child_by_field_name("arguments")?;
+    (0..args.named_child_count())
+        .filter_map(|i| args.named_child(i as u32))
+        .find(|n| !matches!(n.kind(), "keyword_argument" | "comment"))
+}
+
+/// A Django model field (`name = models.CharField(max_length=80, null=True)`) or an
+/// SQLAlchemy column (`name = Column(String(80))`, `name: Mapped[str] = mapped_column()`):
+/// `None` for any other class attribute (managers, `Meta`, relationships, methods).
+fn model_field(
+    library: Library,
+    name: &str,
+    annotation: Option<&str>,
+    right: Option<Node<'_>>,
+    src: &[u8],
+) -> Option<Field> {
+    let call = right.filter(|r| r.kind() == "call");
+    let callee = call
+        .and_then(|c| c.child_by_field_name("function"))
+        .map(|f| last_segment(text(f, src)));
+    let flag = |key: &str| {
+        call.and_then(|c| keyword(c, key, src))
+            .map(|v| text(v, src))
+    };
+    let default = flag("default").map(|d| one_line(d, TEXT_MAX));
+    match library {
+        Library::Django => {
+            let callee = callee?;
+            let relation = matches!(callee, "ForeignKey" | "OneToOneField" | "ManyToManyField");
+            if !(callee.ends_with("Field") || relation) {
+                return None;
+            }
+            let nullable = flag("null") == Some("True");
+            let optional = nullable
+                || default.is_some()
+                || flag("blank") == Some("True")
+                || callee.starts_with("Auto")
+                || callee.ends_with("AutoField")
+                || callee == "ManyToManyField";
+            // A relation names its model: `ForeignKey(User)` (refs come from it).
+            let target = first_positional(call)
+                .filter(|_| relation)
+                .map(|n| one_line(text(n, src), TEXT_MAX));
+            let type_text = match target {
+                Some(target) => format!("{callee}({target})"),
+                None => callee.to_string(),
+            };
+            Some(Field {
+                name: name.to_string(),
+                type_text: Some(type_text),
+                optional,
+                nullable,
+                default,
+            })
+        }
+        Library::Sqlalchemy => {
+            let column = matches!(callee, Some("Column" | "mapped_column"));
+            let mapped = annotation.is_some_and(|a| last_segment(type_head(a)) == "Mapped");
+            if !(column || (mapped && right.is_none())) {
+                return None;
+            }
+            // The annotation says it (`Mapped[str | None]`); else the column's type
+            // argument (`Column(String(80))`), nullable unless it says otherwise or is a
+            // primary key.
+            let (type_text, nullable) = match annotation {
+                Some(a) if mapped => (
+                    a.to_string(),
+                    type_arguments(a).first().is_some_and(|t| is_nullable(t)),
+                ),
+                _ => {
+                    let first = first_positional(call)
+                        .map(|n| one_line(text(n, src), TEXT_MAX))
+                        .unwrap_or_default();
+                    let nullable = match flag("nullable") {
+                        Some(v) => v == "True",
+                        None => flag("primary_key") != Some("True"),
+                    };
+                    (first, nullable)
+                }
+            };
+            let nullable = match flag("nullable") {
+                Some(v) => v == "True",
+                None => nullable,
+            };
+            let optional = nullable || default.is_some() || flag("server_default").is_some();
+            Some(Field {
+                name: name.to_string(),
+                type_text: (!type_text.is_empty()).then_some(type_text),
+                optional,
+                nullable,
+                default,
+            })
+        }
+        _ => None,
+    }
+}
+
 /// Annotated class attributes (and unannotated `attr.ib()` ones) of a schema class.
 fn python_fields(class: &PyClass<'_>, library: Library, src: &[u8]) -> Vec<Field> {
     let mut fields = Vec::new();
@@ -995,6 +1165,13 @@ fn python_fields(class: &PyClass<'_>, library: Library, src: &[u8]) -> Vec<Field
         let annotation = assignment.child_by_field_name("type");
         let right = assignment.child_by_field_name("right");
         let written = annotation.map(|a| one_line(text(a, src), TEXT_MAX));
+        if matches!(library, Library::Django | Library::Sqlalchemy) {
+            if name.starts_with("__") {
+                continue;
+            }
+            fields.extend(model_field(library, name, written.as_deref(), right, src));
+            continue;
+        }
         if name == "model_config" || (library == Library::Pydantic && name.starts_with('_')) {
             continue;
         }

@@ -223,7 +223,7 @@ const BUILTINS: [ExtractorDef; 10] = [
     ExtractorDef {
         name: "schemas",
         version: 4,
-        description: "data schemas: Zod, pydantic models, dataclasses, TypedDicts, attrs classes, Django and SQLAlchemy models, with their fields",
+        description: "data schemas: Zod, mongoose, pydantic models, dataclasses, TypedDicts, attrs classes, Django and SQLAlchemy models, with their fields",
         langs: ALL_LANGS,
         layer: Layer::Schemas,
         run: Run::Scan(|scan, _| Items::Schemas(super::schemas::extract(scan))),

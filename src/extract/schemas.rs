@@ -50,6 +50,8 @@ pub enum Library {
     Django,
     /// An SQLAlchemy declarative model (a class with `__tablename__`).
     Sqlalchemy,
+    /// A mongoose schema (`new Schema({...})`).
+    Mongoose,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -183,6 +185,7 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
         }
     });
     let exports = scan.exports;
+    let mongoose = mongoose_names(scan.imports());
     let mut ctx = ZodContext {
         names: zod_names(scan.imports()),
         src,
@@ -198,7 +201,13 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
         let before = pending.len();
         let mut rest = Vec::new();
         for (node, name, value) in pending {
-            let Some(shape) = zod_shape(value, &ctx, false) else {
+            let mongoose_shape = mongoose_schema(value, &mongoose, &ctx);
+            let library = if mongoose_shape.is_some() {
+                Library::Mongoose
+            } else {
+                Library::Zod
+            };
+            let Some(shape) = mongoose_shape.or_else(|| zod_shape(value, &ctx, false)) else {
                 rest.push((node, name, value));
                 continue;
             };
@@ -220,7 +229,7 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
                 column,
                 id: name.clone(),
                 name,
-                library: Library::Zod,
+                library,
                 kind: shape.kind,
                 exported,
                 fields: shape.fields,
@@ -235,6 +244,142 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
         pending = rest;
     }
     out
+}
+
+// ---------------------------------------------------------------------------------------
+// mongoose
+
+/// What the file calls mongoose's `Schema`: names bound to `Schema` imported from
+/// `mongoose` (`import { Schema }`, `const { Schema } = require('mongoose')`), and to the
+/// module itself (`import mongoose`, `const mongoose = require('mongoose')`), whose
+/// `.Schema` it is.
+#[derive(Default)]
+struct MongooseNames {
+    schema: BTreeSet<String>,
+    module: BTreeSet<String>,
+}
+
+fn mongoose_names(imports: &Imports) -> MongooseNames {
+    let mut names = MongooseNames::default();
+    for statement in imports
+        .statements
+        .iter()
+        .filter(|s| !s.wrapped && s.module == "mongoose")
+    {
+        for binding in &statement.bindings {
+            match binding.imported.as_str() {
+                "default" | "*" => {
+                    names.module.insert(binding.local.clone());
+                }
+                "Schema" => {
+                    names.schema.insert(binding.local.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+    names
+}
+
+/// `new Schema({ name: String, email: { type: String, required: true } }, options)`: an
+/// object schema whose fields are the definition's keys.
+fn mongoose_schema(value: Node<'_>, names: &MongooseNames, ctx: &ZodContext<'_>) -> Option<Shape> {
+    if value.kind() != "new_expression" {
+        return None;
+    }
+    let src = ctx.src;
+    let constructor = value.child_by_field_name("constructor")?;
+    let is_schema = match constructor.kind() {
+        "identifier" => names.schema.contains(text(constructor, src)),
+        "member_expression" => {
+            constructor
+                .child_by_field_name("property")
+                .is_some_and(|p| text(p, src) == "Schema")
+                && constructor
+                    .child_by_field_name("object")
+                    .is_some_and(|o| names.module.contains(text(o, src)))
+        }
+        _ => false,
+    };
+    if !is_schema {
+        return None;
+    }
+    let definition = arguments(value.child_by_field_name("arguments"))
+        .into_iter()
+        .next()
+        .filter(|d| d.kind() == "object")?;
+    let mut fields = Vec::new();
+    let mut refs = BTreeSet::new();
+    let mut cursor = definition.walk();
+    for pair in definition.named_children(&mut cursor) {
+        if pair.kind() != "pair" {
+            continue;
+        }
+        let (Some(key), Some(spec)) = (
+            pair.child_by_field_name("key"),
+            pair.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        let property = |name: &str| {
+            if spec.kind() != "object" {
+                return None;
+            }
+            (0..spec.named_child_count())
+                .filter_map(|i| spec.named_child(i as u32))
+                .find(|p| {
+                    p.kind() == "pair"
+                        && p.child_by_field_name("key")
+                            .is_some_and(|k| key_name(k, src) == name)
+                })
+                .and_then(|p| p.child_by_field_name("value"))
+        };
+        // `{ type: String, ... }` describes the path; an object without `type` is a nested
+        // document; anything else (`String`, `[String]`, `Schema.Types.ObjectId`) is the type.
+        let (type_node, required, default) = match property("type") {
+            Some(t) => (
+                Some(t),
+                property("required").is_some_and(|r| {
+                    text(r, src) == "true"
+                        || (r.kind() == "array"
+                            && r.named_child(0).is_some_and(|f| text(f, src) == "true"))
+                }),
+                property("default").map(|d| one_line(text(d, src), TEXT_MAX)),
+            ),
+            None if spec.kind() == "object" => (None, false, None),
+            None => (Some(spec), false, None),
+        };
+        let type_text = match type_node {
+            Some(t) => one_line(text(t, src), TEXT_MAX),
+            None => "object".to_string(),
+        };
+        // A schema of the file used as a path's type (`address: Address`, `[Address]`).
+        let mut stack: Vec<Node<'_>> = type_node.into_iter().collect();
+        while let Some(n) = stack.pop() {
+            if n.kind() == "identifier" && ctx.known.contains(text(n, src)) {
+                refs.insert(text(n, src).to_string());
+            }
+            if n.kind() == "array" {
+                let mut c = n.walk();
+                stack.extend(n.named_children(&mut c));
+            }
+        }
+        fields.push(Field {
+            name: key_name(key, src),
+            type_text: Some(type_text),
+            optional: !required,
+            // A path that is not required accepts `null`.
+            nullable: !required,
+            default,
+        });
+    }
+    Some(Shape {
+        kind: SchemaKind::Object,
+        fields,
+        values: Vec::new(),
+        keys: Vec::new(),
+        refs,
+    })
 }
 
 /// A declarator (or `export default`) directly in the program, not in a function.

@@ -1,5 +1,6 @@
 ; HTTP routes in Python. Captures:
-;   @decorator    `@app.get("/x")`, `@bp.route("/x", methods=[...])`, `@app.websocket(...)`
+;   @decorator    `@app.get("/x")`, `@bp.route("/x", methods=[...])`, `@app.websocket(...)`,
+;                 `@app.route(api_url)` (a string constant of the file, evaluated in Rust)
 ;   @route        Starlette `Route("/x", endpoint)` / `WebSocketRoute(...)`
 ;   @urlpatterns  the value assigned to (or added to) Django's `urlpatterns`; the Rust layer
 ;                 walks it for `path()` / `re_path()` / `url()` calls
@@ -11,7 +12,7 @@
 (decorator
   (call
     function: (attribute attribute: (identifier) @_method)
-    arguments: (argument_list . (string)))
+    arguments: (argument_list . [(string) (identifier)]))
   (#any-of? @_method "get" "post" "put" "patch" "delete" "head" "options" "trace" "route" "api_route" "websocket")) @decorator
 
 (call

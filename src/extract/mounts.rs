@@ -232,6 +232,12 @@ impl Routers {
         Name::Free
     }
 
+    /// The value of the string constant `name` (an identifier node) where it is used.
+    pub fn constant_value(&self, name: Node<'_>, src: &[u8]) -> Option<String> {
+        self.constant(name, text(name, src), src)
+            .map(str::to_string)
+    }
+
     /// A string constant `name` where `at` is.
     fn constant(&self, at: Node<'_>, name: &str, src: &[u8]) -> Option<&str> {
         match self.lookup(at, name, src) {

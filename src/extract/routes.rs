@@ -1156,22 +1156,26 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
         }
     });
     let urlconf = file.ends_with("urls.py") || found.iter().any(|(k, _)| *k == "urlpatterns");
-    let mut routers = None;
+    let routers = found
+        .iter()
+        .any(|(k, _)| *k == "decorator")
+        .then(|| Routers::python(scan.root, src, imported(scan.imports())));
     for (kind, node) in found {
         let first = out.len();
-        match kind {
-            "decorator" => decorator_route(node, src, file, framework, out),
-            "route" => starlette_route(node, src, file, out),
-            "urlpatterns" => django_patterns(node, src, file, out, 0),
-            "assigned" if urlconf => django_patterns(node, src, file, out, 0),
+        match (kind, &routers) {
+            ("decorator", Some(routers)) => {
+                decorator_route(node, src, file, framework, routers, out);
+            }
+            ("decorator", None) => {}
+            ("route", _) => starlette_route(node, src, file, out),
+            ("urlpatterns", _) => django_patterns(node, src, file, out, 0),
+            ("assigned", _) if urlconf => django_patterns(node, src, file, out, 0),
             _ => {}
         }
         if out.len() == first {
             continue;
         }
-        if kind == "decorator" {
-            let routers = routers
-                .get_or_insert_with(|| Routers::python(scan.root, src, imported(scan.imports())));
+        if let ("decorator", Some(routers)) = (kind, &routers) {
             let receiver = node
                 .named_child(0)
                 .and_then(|c| c.child_by_field_name("function"))
@@ -1213,6 +1217,7 @@ fn decorator_route(
     src: &[u8],
     file: &str,
     framework: Option<&'static str>,
+    routers: &Routers,
     out: &mut Vec<Route>,
 ) {
     let Some(call) = decorator.named_child(0).filter(|c| c.kind() == "call") else {
@@ -1228,9 +1233,13 @@ fn decorator_route(
         return;
     };
     let method = text(method, src);
+    // A literal, or a string constant of the file (`@app.route(api_url)`), by its value.
     let Some(path) = py_args(arguments)
         .first()
-        .and_then(|a| string_literal(*a, src))
+        .and_then(|a| match a.kind() {
+            "identifier" => routers.constant_value(*a, src),
+            _ => string_literal(*a, src).map(str::to_string),
+        })
         .filter(|p| p.is_empty() || p.starts_with('/'))
     else {
         return;
@@ -1257,7 +1266,7 @@ fn decorator_route(
     } else {
         "fastapi"
     });
-    let mut route = item(file, decorator, methods, path.to_string());
+    let mut route = item(file, decorator, methods, path);
     route.handlers = vec![local_handler_at(&handler, line)];
     route.framework = framework.to_string();
     out.push(route);

@@ -1269,7 +1269,51 @@ fn decorator_route(
     let mut route = item(file, decorator, methods, path);
     route.handlers = vec![local_handler_at(&handler, line)];
     route.framework = framework.to_string();
+    let html = kwarg(arguments, "response_class", src)
+        .is_some_and(|c| last_name(text(c, src)) == "HTMLResponse");
+    if html || definition.is_some_and(|d| renders_template(d, src)) {
+        route.kind = RouteKind::Page;
+    }
     out.push(route);
+}
+
+fn last_name(dotted: &str) -> &str {
+    dotted.rsplit('.').next().unwrap_or(dotted)
+}
+
+/// Whether a view function renders a template: it calls Flask's `render_template` /
+/// `render_template_string`, Django's `render(request, template, ...)` (the bare shortcut, with
+/// at least those two arguments), or a Starlette /
+/// FastAPI `TemplateResponse` (nested functions' calls are theirs, not the view's).
+fn renders_template(definition: Node<'_>, src: &[u8]) -> bool {
+    let Some(body) = definition.child_by_field_name("body") else {
+        return false;
+    };
+    let mut stack = vec![body];
+    while let Some(node) = stack.pop() {
+        if node.kind() == "call"
+            && let Some(function) = node.child_by_field_name("function")
+            && ((text(function, src) == "render"
+                && node
+                    .child_by_field_name("arguments")
+                    .is_some_and(|a| py_args(a).len() >= 2))
+                || matches!(
+                    last_name(text(function, src)),
+                    "render_template" | "render_template_string" | "TemplateResponse"
+                ))
+        {
+            return true;
+        }
+        if matches!(
+            node.kind(),
+            "function_definition" | "lambda" | "class_definition"
+        ) {
+            continue;
+        }
+        let mut cursor = node.walk();
+        stack.extend(node.named_children(&mut cursor));
+    }
+    false
 }
 
 /// The qualified name of a function definition: its name after those of the enclosing

@@ -1281,10 +1281,11 @@ fn last_name(dotted: &str) -> &str {
     dotted.rsplit('.').next().unwrap_or(dotted)
 }
 
-/// Whether a view function renders a template: it calls Flask's `render_template` /
-/// `render_template_string`, Django's `render(request, template, ...)` (the bare shortcut, with
-/// at least those two arguments), or a Starlette /
-/// FastAPI `TemplateResponse` (nested functions' calls are theirs, not the view's).
+/// Whether a view function renders an HTML template: it calls Flask's `render_template` /
+/// `render_template_string`, Django's `render(request, template, ...)` (the bare shortcut)
+/// or a Starlette / FastAPI `TemplateResponse` with a template named `*.html`, `*.htm`,
+/// `*.jinja`, `*.jinja2` or `*.j2` (`app.js.template` renders no page), outside nested
+/// functions (their calls are theirs, not the view's).
 fn renders_template(definition: Node<'_>, src: &[u8]) -> bool {
     let Some(body) = definition.child_by_field_name("body") else {
         return false;
@@ -1293,14 +1294,20 @@ fn renders_template(definition: Node<'_>, src: &[u8]) -> bool {
     while let Some(node) = stack.pop() {
         if node.kind() == "call"
             && let Some(function) = node.child_by_field_name("function")
-            && ((text(function, src) == "render"
-                && node
-                    .child_by_field_name("arguments")
-                    .is_some_and(|a| py_args(a).len() >= 2))
+            && (text(function, src) == "render"
                 || matches!(
                     last_name(text(function, src)),
-                    "render_template" | "render_template_string" | "TemplateResponse"
+                    "render_template" | "TemplateResponse"
                 ))
+            && node.child_by_field_name("arguments").is_some_and(|a| {
+                py_args(a).iter().any(|arg| {
+                    string_literal(*arg, src).is_some_and(|name| {
+                        [".html", ".htm", ".jinja", ".jinja2", ".j2"]
+                            .iter()
+                            .any(|ext| name.ends_with(ext))
+                    })
+                })
+            })
         {
             return true;
         }

@@ -11,7 +11,7 @@
 //! mounted in another file or in several places, a router imported from another file.
 
 use super::routes::{kwarg, py_args};
-use super::syntax::{named_args, string_literal, text};
+use super::syntax::{named_args, object_property, string_literal, text};
 use std::collections::HashMap;
 use tree_sitter::Node;
 
@@ -309,7 +309,7 @@ impl Routers {
                 let prefix = arguments
                     .and_then(|a| named_args(a).first().copied())
                     .filter(|o| o.kind() == "object")
-                    .and_then(|o| js_property(o, "prefix", src));
+                    .and_then(|o| object_property(o, "prefix", src));
                 Binding::Router(prefix.map_or(Ok(String::new()), |v| self.value(v, src)))
             }
             _ => Binding::Other,
@@ -606,15 +606,4 @@ fn collect<'t>(node: Node<'t>, depth: usize, visit: &mut dyn FnMut(Node<'t>)) {
     for child in node.named_children(&mut cursor) {
         collect(child, depth + 1, visit);
     }
-}
-
-/// The value of `key` in an object literal.
-fn js_property<'t>(object: Node<'t>, key: &str, src: &[u8]) -> Option<Node<'t>> {
-    let mut cursor = object.walk();
-    let found = object.named_children(&mut cursor).find(|p| {
-        p.kind() == "pair"
-            && p.child_by_field_name("key")
-                .is_some_and(|k| string_literal(k, src).unwrap_or_else(|| text(k, src)) == key)
-    });
-    found.and_then(|p| p.child_by_field_name("value"))
 }

@@ -5,7 +5,7 @@ use super::bindings::{ImportKind, Imports};
 use super::gates::Words;
 use super::mounts::{self, Routers};
 use super::scan::Scan;
-use super::syntax::{named_args, one_line, position, string_literal, text};
+use super::syntax::{named_args, object_property, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -1053,7 +1053,7 @@ fn client_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
             .child_by_field_name("arguments")
             .and_then(|a| named_args(a).first().copied())
             .filter(|o| o.kind() == "object")
-            .and_then(|o| object_value(o, "component", src))
+            .and_then(|o| object_property(o, "component", src))
             .and_then(|v| client_handler(v, src));
         let mut route = item(file, call, vec!["GET".to_string()], id.to_string());
         route.kind = RouteKind::Page;
@@ -1075,17 +1075,6 @@ fn client_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
     }
 }
 
-/// The value of `key` in an object literal.
-fn object_value<'t>(object: Node<'t>, key: &str, src: &[u8]) -> Option<Node<'t>> {
-    let mut cursor = object.walk();
-    let found = object.named_children(&mut cursor).find(|p| {
-        p.kind() == "pair"
-            && p.child_by_field_name("key")
-                .is_some_and(|k| string_literal(k, src).unwrap_or_else(|| text(k, src)) == key)
-    });
-    found.and_then(|p| p.child_by_field_name("value"))
-}
-
 /// React Router route objects: `{ path, element | Component, children: [...] }`.
 fn route_objects(
     array: Node<'_>,
@@ -1103,12 +1092,12 @@ fn route_objects(
         if object.kind() != "object" {
             continue;
         }
-        let own = match object_value(object, "path", src) {
+        let own = match object_property(object, "path", src) {
             Some(v) => match string_literal(v, src) {
                 Some(p) => Some(p.to_string()),
                 None => continue,
             },
-            None => object_value(object, "index", src).map(|_| String::new()),
+            None => object_property(object, "index", src).map(|_| String::new()),
         };
         let here = own
             .as_deref()
@@ -1116,7 +1105,7 @@ fn route_objects(
         if let Some(own) = own {
             let handler = ["element", "Component", "component"]
                 .iter()
-                .find_map(|k| object_value(object, k, src))
+                .find_map(|k| object_property(object, k, src))
                 .and_then(|v| client_handler(v, src));
             let mut route = item(file, object, vec!["GET".to_string()], own);
             route.kind = RouteKind::Page;
@@ -1130,7 +1119,7 @@ fn route_objects(
             out.push(route);
         }
         if let Some(children) =
-            object_value(object, "children", src).filter(|c| c.kind() == "array")
+            object_property(object, "children", src).filter(|c| c.kind() == "array")
         {
             route_objects(children, &here, src, file, out, depth + 1);
         }

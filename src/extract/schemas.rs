@@ -3,7 +3,7 @@
 
 use super::bindings::{ImportKind, Imports};
 use super::scan::Scan;
-use super::syntax::{one_line, position, string_literal, text};
+use super::syntax::{object_property, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use tree_sitter::Node;
@@ -322,17 +322,9 @@ fn mongoose_schema(value: Node<'_>, names: &MongooseNames, ctx: &ZodContext<'_>)
             continue;
         };
         let property = |name: &str| {
-            if spec.kind() != "object" {
-                return None;
-            }
-            (0..spec.named_child_count())
-                .filter_map(|i| spec.named_child(i as u32))
-                .find(|p| {
-                    p.kind() == "pair"
-                        && p.child_by_field_name("key")
-                            .is_some_and(|k| key_name(k, src) == name)
-                })
-                .and_then(|p| p.child_by_field_name("value"))
+            (spec.kind() == "object")
+                .then(|| object_property(spec, name, src))
+                .flatten()
         };
         // `{ type: String, ... }` describes the path; an object without `type` is a nested
         // document; anything else (`String`, `[String]`, `Schema.Types.ObjectId`) is the type.

@@ -156,6 +156,18 @@ pub fn ancestors(node: Node<'_>) -> Vec<Node<'_>> {
     path
 }
 
+/// The value of `key` in an object literal (`{ key: value }`, `{ "key": value }`).
+pub fn object_property<'t>(object: Node<'t>, key: &str, source: &[u8]) -> Option<Node<'t>> {
+    let mut cursor = object.walk();
+    let found = object.named_children(&mut cursor).find(|p| {
+        p.kind() == "pair"
+            && p.child_by_field_name("key").is_some_and(|k| {
+                string_literal(k, source).unwrap_or_else(|| text(k, source)) == key
+            })
+    });
+    found.and_then(|p| p.child_by_field_name("value"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

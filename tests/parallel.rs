@@ -29,7 +29,13 @@ pub fn wide_tree() -> Repo {
 
 #[test]
 fn any_worker_count_gives_the_sequential_bytes() {
-    for repo in [wide_tree(), Repo::from_fixture("mixed")] {
+    // The catalogue holds an item of every built-in extractor with every optional field
+    // both set and unset: each must cross the worker pipe intact.
+    for repo in [
+        wide_tree(),
+        Repo::from_fixture("mixed"),
+        Repo::from_fixture("catalogue"),
+    ] {
         let sequential = repo.state_of_run(&[]);
         for args in [
             &["-j", "1"][..],

@@ -13,7 +13,7 @@ use tree_sitter::Node;
 /// Capture names `extractors/routes/*.scm` may use.
 pub const CAPTURES: &[&str] = &["call", "decorator", "route", "urlpatterns", "assigned"];
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct Route {
     pub file: String,
     pub line: u32,
@@ -26,7 +26,7 @@ pub struct Route {
     /// own parameter syntax; `None` when a prefix could not be evaluated.
     pub url: Option<String>,
     /// Why `url` is `None`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub url_unresolved: Option<String>,
     /// What handles the request, in order (Express passes middleware first): the id of a
     /// definition of the file, `<inline>` for a function written in place, the text of a
@@ -34,6 +34,29 @@ pub struct Route {
     pub handlers: Vec<String>,
     pub kind: RouteKind,
     pub framework: String,
+}
+
+impl Serialize for Route {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // The worker pipe (bincode) is not self-describing and needs every field; JSON
+        // leaves out `url_unresolved` when there is no reason to give.
+        let sparse = serializer.is_human_readable();
+        let mut out = serializer.serialize_struct("Route", 10)?;
+        out.serialize_field("file", &self.file)?;
+        out.serialize_field("line", &self.line)?;
+        out.serialize_field("column", &self.column)?;
+        out.serialize_field("methods", &self.methods)?;
+        out.serialize_field("path", &self.path)?;
+        out.serialize_field("url", &self.url)?;
+        if !sparse || self.url_unresolved.is_some() {
+            out.serialize_field("url_unresolved", &self.url_unresolved)?;
+        }
+        out.serialize_field("handlers", &self.handlers)?;
+        out.serialize_field("kind", &self.kind)?;
+        out.serialize_field("framework", &self.framework)?;
+        out.end()
+    }
 }
 
 /// An HTTP endpoint, or a page a browser navigates to.

@@ -347,6 +347,15 @@ impl Args {
                     selected.push(id);
                 }
             }
+            // Routes compose their URLs from every file's mounts and export surfaces: a
+            // route run without them would report what an older state (or none) says.
+            if selected.contains(&ExtractorId::ROUTES) {
+                for needed in [ExtractorId::MOUNTS, ExtractorId::EXPORTS] {
+                    if !selected.contains(&needed) {
+                        selected.push(needed);
+                    }
+                }
+            }
             selected.sort();
             selected
         };

@@ -48,14 +48,15 @@ Examples:
   discover --incremental    re-extract only what changed since the last run
   discover --check          exit 1 when .state/ is stale (CI, editor hooks)
   discover --check --json   the same verdict as JSON on stdout
-  discover --only routes    run one extractor, leave the others' outputs alone
+  discover --only types     run one extractor, leave the others' outputs alone
   discover query callers save
                             who calls `save`, read from .state (discover query --help)
   discover watch            refresh .state after every burst of edits, until ^C
   discover mcp              serve the queries to an assistant (MCP over stdio)
 
-Extractors: calls, components, exports, hooks, imports, routes, schemas, symbols,
-tests, types, and a repository's own from discover.toml (discover --list-extractors)
+Extractors: calls, components, exports, hooks, imports, mounts, routes, schemas,
+symbols, tests, types, and a repository's own from discover.toml (discover
+--list-extractors); routes also runs mounts and exports, its URLs' sources
 
 Exit codes:
   0    success (with --check: .state/ is fresh)

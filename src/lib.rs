@@ -4,6 +4,7 @@
 pub mod alloc;
 pub mod chunk;
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod exit;
 pub mod extract;

@@ -382,6 +382,56 @@ impl<'a> Linker<'a> {
         self.reach(&target, name)
     }
 
+    /// The id an imported expression reaches: `settings.API_V1_STR` after `from
+    /// app.core.config import settings` is `app/core/config.py#settings.API_V1_STR`;
+    /// `items.router` after `from app.api.routes import items` is the `router` of the
+    /// submodule; `routes` after `const routes = require('./routes')` is what that module
+    /// assigns to `module.exports`. Attributes of a definition are appended to its id, so
+    /// the answer names something only when an item carries that id.
+    pub fn reach_path(
+        &self,
+        file: &str,
+        module: &str,
+        imported: &str,
+        expression: &str,
+    ) -> Option<String> {
+        let lang = Lang::from_path(file)?;
+        let python = lang == Lang::Python;
+        let mut target = self.module_file(file, module)?;
+        // `require('./x')` is the module itself, with no attribute after it.
+        let rest: Vec<&str> = if expression.contains('(') {
+            Vec::new()
+        } else {
+            expression.split('.').skip(1).collect()
+        };
+        let attributes = |id: String, rest: &[&str]| -> String {
+            rest.iter().fold(id, |id, name| format!("{id}.{name}"))
+        };
+        if imported != "*" {
+            if !python || self.reaches_anything(&target, imported) {
+                let id = self.reach_default(&target, imported, lang)?;
+                return Some(attributes(id, &rest));
+            }
+            target = self.resolver.python_submodule(&target, imported)?;
+        }
+        for (position, name) in rest.iter().enumerate() {
+            if self.reaches_anything(&target, name) {
+                let id = self.reach(&target, name)?;
+                return Some(attributes(id, &rest[position + 1..]));
+            }
+            if !python {
+                return None;
+            }
+            target = self.resolver.python_submodule(&target, name)?;
+        }
+        // The module object itself: CommonJS's `module.exports`.
+        if python {
+            None
+        } else {
+            self.reach(&target, "module.exports")
+        }
+    }
+
     /// An imported name, the default import falling back on CommonJS's `module.exports`
     /// (what `import x from "./cjs"` gives under esModuleInterop).
     fn reach_default(&self, target: &str, imported: &str, lang: Lang) -> Option<String> {

@@ -42,7 +42,7 @@ impl Reason {
             Reason::SourcesChanged => "sources changed",
             Reason::ResolutionChanged => "files added or removed elsewhere, or a tsconfig changed",
             Reason::LinksChanged => {
-                "linked against export surfaces or a file set that changed since"
+                "linked against exports, mounts or a file set that changed since"
             }
             Reason::ExtractorVersion => "extractor version changed",
             Reason::NeverExtracted => "not extracted yet",
@@ -149,20 +149,29 @@ pub fn staleness(
     let linked: Vec<ExtractorId> = selected
         .iter()
         .copied()
-        .filter(|e| *e == ExtractorId::CALLS || *e == ExtractorId::EXPORTS)
+        .filter(|e| {
+            *e == ExtractorId::CALLS || *e == ExtractorId::EXPORTS || *e == ExtractorId::ROUTES
+        })
         .collect();
     if !linked.is_empty()
         && let Some(old) = old
     {
-        let digest = links_digest_of(old, current.resolver.fingerprint());
+        let links = links_digest_of(old, current.resolver.fingerprint());
+        let routes = routes_digest_of(old, &links);
         for (index, chunk) in current.chunks.iter().enumerate() {
             let Some(entry) = old_chunks.get(chunk.name.as_str()) else {
                 continue;
             };
             for &extractor in &linked {
-                let stale = entry.outputs.iter().any(|o| {
-                    o.extractor == extractor.name() && o.links.as_deref() != Some(&digest)
-                });
+                let digest = if extractor == ExtractorId::ROUTES {
+                    &routes
+                } else {
+                    &links
+                };
+                let stale = entry
+                    .outputs
+                    .iter()
+                    .any(|o| o.extractor == extractor.name() && o.links.as_deref() != Some(digest));
                 let reasons = result.stale.entry(index).or_default();
                 if stale && !reasons.iter().any(|(e, _)| *e == extractor) {
                     reasons.push((extractor, Reason::LinksChanged));
@@ -268,6 +277,20 @@ fn output_reason(
         Some(_) => {}
     }
     None
+}
+
+/// The digest a manifest's mounts outputs give with a links digest: what every `routes`
+/// output must have been linked against to be fresh.
+pub fn routes_digest_of(manifest: &Manifest, links: &str) -> String {
+    crate::compose::routes_digest(
+        links,
+        manifest.chunks.iter().filter_map(|c| {
+            c.outputs
+                .iter()
+                .find(|o| o.extractor == ExtractorId::MOUNTS.name())
+                .map(|o| (c.name.as_str(), o.hash.as_str()))
+        }),
+    )
 }
 
 /// The links digest a manifest's surfaces give with the current resolution fingerprint:

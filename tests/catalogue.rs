@@ -27,6 +27,7 @@ const SCOPES: &[(&str, &[&str])] = &[
     ("calls", &["calls/"]),
     ("components", &["react/"]),
     ("hooks", &["react/"]),
+    ("mounts", &["routes/"]),
     ("routes", &[]),
     ("schemas", &[]),
     ("tests", &[]),
@@ -113,6 +114,11 @@ fn components() {
 #[test]
 fn hooks() {
     check_extractor("hooks", scope("hooks"));
+}
+
+#[test]
+fn mounts() {
+    check_extractor("mounts", scope("mounts"));
 }
 
 #[test]

@@ -53,7 +53,7 @@ fn lists_added_modified_and_deleted_files_per_chunk() {
     assert_eq!(
         untouched.as_deref(),
         Some(
-            "stale chunk src/app (calls: linked against export surfaces or a file set that changed since; exports: linked against export surfaces or a file set that changed since)"
+            "stale chunk src/app (calls: linked against exports, mounts or a file set that changed since; exports: linked against exports, mounts or a file set that changed since; routes: linked against exports, mounts or a file set that changed since)"
         ),
         "{}",
         run.stdout()
@@ -71,7 +71,7 @@ fn a_new_file_elsewhere_makes_import_resolution_stale() {
     repo.write("b/x.ts", "export const x = 1;\n");
     repo.run(&["--check"])
         .expect_code(1)
-        .expect_stdout_contains("stale chunk a (calls: linked against export surfaces or a file set that changed since; exports: linked against export surfaces or a file set that changed since; imports: files added or removed elsewhere");
+        .expect_stdout_contains("stale chunk a (calls: linked against exports, mounts or a file set that changed since; exports: linked against exports, mounts or a file set that changed since; imports: files added or removed elsewhere");
     repo.run(&["--incremental"]).expect_code(0);
     let imports = crate::util::read_json(&repo.state().join("imports/a.json"));
     assert_eq!(imports["items"][0]["targets"][0], "b/x.ts");

@@ -87,8 +87,8 @@ fn json_summary_reports_the_run() {
     assert_eq!(summary["files"], 90);
     assert_eq!(summary["chunks_extracted"], summary["chunks"]);
     let extractors = summary["extractors"].as_array().unwrap();
-    assert_eq!(extractors.len(), 10);
-    assert_eq!(extractors[7]["name"], "symbols");
-    assert_eq!(extractors[7]["items"], 6 * 7 * 3 + 6 * 7);
+    assert_eq!(extractors.len(), 11);
+    assert_eq!(extractors[8]["name"], "symbols");
+    assert_eq!(extractors[8]["items"], 6 * 7 * 3 + 6 * 7);
     assert!(summary["worker_peaks"][0].as_u64().unwrap() > 0);
 }

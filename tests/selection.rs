@@ -4,12 +4,13 @@
 use crate::util::{Repo, read_json};
 
 /// The built-in extractors, in name order.
-const BUILT_INS: [&str; 10] = [
+const BUILT_INS: [&str; 11] = [
     "calls",
     "components",
     "exports",
     "hooks",
     "imports",
+    "mounts",
     "routes",
     "schemas",
     "symbols",
@@ -58,7 +59,7 @@ fn only_leaves_other_extractors_untouched_and_stale() {
     assert_eq!(symbols["items"][0]["name"], "renamed");
     repo.run(&["--check"])
         .expect_code(1)
-        .expect_stdout_contains("stale chunk a (calls: sources changed; components: sources changed; exports: sources changed; hooks: sources changed; imports: sources changed; routes: sources changed; schemas: sources changed; tests: sources changed; types: sources changed)");
+        .expect_stdout_contains("stale chunk a (calls: sources changed; components: sources changed; exports: sources changed; hooks: sources changed; imports: sources changed; mounts: sources changed; routes: sources changed; schemas: sources changed; tests: sources changed; types: sources changed)");
     repo.run(&["--incremental"]).expect_code(0);
     repo.run(&["--check"]).expect_code(0);
 }
@@ -90,7 +91,7 @@ fn unknown_names_are_usage_errors() {
     repo.run(&["--only", "symbols,widgets"])
         .expect_code(2)
         .expect_stderr_contains(
-            "unknown extractor `widgets` in --only; known extractors: calls, components, exports, hooks, imports, routes, schemas, symbols, tests, types",
+            "unknown extractor `widgets` in --only; known extractors: calls, components, exports, hooks, imports, mounts, routes, schemas, symbols, tests, types",
         );
     assert_eq!(before, repo.state_files());
 }
@@ -113,7 +114,7 @@ fn list_extractors_names_each_with_a_description() {
         assert!(fields.len() > 5, "{line}");
     }
     assert!(
-        lines[7].contains("v5") && lines[7].contains("functions"),
+        lines[8].contains("v5") && lines[8].contains("functions"),
         "{lines:?}"
     );
 }

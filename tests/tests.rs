@@ -18,6 +18,7 @@ mod parallel;
 mod process;
 mod query;
 mod resolution;
+mod routes;
 mod safety;
 mod selection;
 mod user_extractors;

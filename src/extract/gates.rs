@@ -60,6 +60,22 @@ pub fn routes(lang: Lang, path: &str, text: &[u8]) -> bool {
     routes::is_next_route_file(path) || routes_gate(text)
 }
 
+/// A file can hold a path constant or a mount only if it writes a string starting with `/`
+/// or mounts something.
+pub fn mounts(_: Lang, _: &str, text: &[u8]) -> bool {
+    static WORDS: Words = Words::new(&[
+        "\"/",
+        "'/",
+        "`/",
+        "include_router",
+        "register_blueprint",
+        ".use(",
+        ".mount(",
+        ".route(",
+    ]);
+    WORDS.any_in(text)
+}
+
 pub fn tests(lang: Lang, _: &str, text: &[u8]) -> bool {
     static PYTHON: Words = Words::new(&["test", "Test"]);
     if lang.is_js_like() {

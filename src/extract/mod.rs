@@ -30,6 +30,7 @@ pub use engine::{ExtractContext, ExtractError, ExtractorSet, FileFacts, extract_
 pub use exports::{Export, ExportKind};
 pub use hooks::Hook;
 pub use imports::{Import, ImportKind};
+pub use mounts::{Mount, MountKind, Segment, Via, join as mounts_join, route_url};
 pub use query::{QueryLoadError, bundled_queries, check_user_query};
 pub use query_items::QueryItem;
 pub use registry::{
@@ -197,6 +198,7 @@ items! {
     Exports(Export),
     Hooks(Hook),
     Imports(Import),
+    Mounts(Mount),
     Routes(Route),
     Schemas(Schema),
     Symbols(Symbol),

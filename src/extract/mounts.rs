@@ -10,10 +10,214 @@
 //! leaves the URL unresolved with the reason: a prefix that is not such a value, a router
 //! mounted in another file or in several places, a router imported from another file.
 
+use super::gates::Words;
 use super::routes::{kwarg, py_args};
-use super::syntax::{named_args, object_property, string_literal, text};
+use super::scan::Scan;
+use super::syntax::{named_args, object_property, position, string_literal, text};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
 use tree_sitter::Node;
+
+/// A piece of a URL prefix: text, or a value of another file that the link stage reads
+/// (`prefix=settings.API_V1_STR` after `from app.core.config import settings`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Segment {
+    /// The text; for a value of another file, the expression as written.
+    pub text: String,
+    /// For a value of another file: the module as written in the import.
+    pub module: Option<String>,
+    /// For a value of another file: the name imported from the module (`*` for the module
+    /// itself, `default`).
+    pub imported: Option<String>,
+}
+
+impl Segment {
+    pub fn text(text: impl Into<String>) -> Segment {
+        Segment {
+            text: text.into(),
+            module: None,
+            imported: None,
+        }
+    }
+
+    fn is_text(&self) -> bool {
+        self.module.is_none()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct FullSegment {
+    #[serde(rename = "name")]
+    text: String,
+    module: Option<String>,
+    imported: Option<String>,
+}
+
+impl Serialize for Segment {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // JSON shows text as a string; the worker pipe (bincode) needs every field.
+        if serializer.is_human_readable() && self.is_text() {
+            return serializer.serialize_str(&self.text);
+        }
+        FullSegment {
+            text: self.text.clone(),
+            module: self.module.clone(),
+            imported: self.imported.clone(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Segment {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Segment, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Json {
+            Text(String),
+            Full(FullSegment),
+        }
+        let full = if deserializer.is_human_readable() {
+            match Json::deserialize(deserializer)? {
+                Json::Text(text) => return Ok(Segment::text(text)),
+                Json::Full(full) => full,
+            }
+        } else {
+            FullSegment::deserialize(deserializer)?
+        };
+        Ok(Segment {
+            text: full.text,
+            module: full.module,
+            imported: full.imported,
+        })
+    }
+}
+
+/// Where a URL continues in another file: the router (or app) it continues from, and what
+/// this file adds below that router's own place.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub struct Via {
+    /// The router's id: `path#name` for one of this file's module-level routers; for an
+    /// imported one, the id the link stage found (`None` when it found none).
+    pub router: Option<String>,
+    /// The router as written (`router`, `items.router`).
+    pub name: String,
+    /// For an imported router: the module as written and the name imported from it.
+    #[serde(default)]
+    pub module: Option<String>,
+    #[serde(default)]
+    pub imported: Option<String>,
+    /// What this file adds below the router, outermost first, each joined as the framework
+    /// joins prefixes.
+    #[serde(default)]
+    pub prefix: Vec<Segment>,
+}
+
+impl Serialize for Via {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // The worker pipe (bincode) needs every field; JSON leaves out the empty ones.
+        let sparse = serializer.is_human_readable();
+        let mut out = serializer.serialize_struct("Via", 5)?;
+        out.serialize_field("router", &self.router)?;
+        out.serialize_field("name", &self.name)?;
+        for (name, value) in [("module", &self.module), ("imported", &self.imported)] {
+            if !sparse || value.is_some() {
+                out.serialize_field(name, value)?;
+            }
+        }
+        if !sparse || !self.prefix.is_empty() {
+            out.serialize_field("prefix", &self.prefix)?;
+        }
+        out.end()
+    }
+}
+
+/// What the mounts extractor reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MountKind {
+    /// An application object created at module level: served at `/` unless mounted.
+    App,
+    /// A router created at module level, with its own prefix.
+    Router,
+    /// A mount of a router of this file or an imported one.
+    Mount,
+    /// A module-level string constant that reads as a URL path (`/...`), or such a class
+    /// attribute default reached through a module-level instance (`settings.API_V1_STR`).
+    Constant,
+}
+
+/// One item of the `mounts` extractor.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+pub struct Mount {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub kind: MountKind,
+    /// App, router, constant: the module-level name (`settings.API_V1_STR`); mount: the
+    /// child as written.
+    pub name: String,
+    /// App, router, constant: `path#name`; mount: the child's id when it is a module-level
+    /// router of this file.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Mount: the module the child is imported from, and the name imported.
+    #[serde(default)]
+    pub module: Option<String>,
+    #[serde(default)]
+    pub imported: Option<String>,
+    /// Router: its own prefix; mount: the prefix the mount adds (empty: the framework's
+    /// default); constant: its value.
+    #[serde(default)]
+    pub prefix: Vec<Segment>,
+    /// Why a prefix (or the parent's place) could not be read.
+    #[serde(default)]
+    pub prefix_unresolved: Option<String>,
+    /// Mount: the router (or app) the parent is served below, when that is not an app of
+    /// this file served at `/`; `prefix` is then what the file adds below it.
+    #[serde(default)]
+    pub parent: Option<Via>,
+    /// Mount: Flask's `register_blueprint(bp, url_prefix=...)` replaces the blueprint's own
+    /// prefix instead of adding to it.
+    #[serde(default)]
+    pub replaces: bool,
+}
+
+impl Serialize for Mount {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // The worker pipe (bincode) needs every field; JSON leaves out the empty ones.
+        let sparse = serializer.is_human_readable();
+        let mut out = serializer.serialize_struct("Mount", 12)?;
+        out.serialize_field("file", &self.file)?;
+        out.serialize_field("line", &self.line)?;
+        out.serialize_field("column", &self.column)?;
+        out.serialize_field("kind", &self.kind)?;
+        out.serialize_field("name", &self.name)?;
+        for (name, value) in [
+            ("id", &self.id),
+            ("module", &self.module),
+            ("imported", &self.imported),
+        ] {
+            if !sparse || value.is_some() {
+                out.serialize_field(name, value)?;
+            }
+        }
+        if !sparse || !self.prefix.is_empty() || self.kind == MountKind::Mount {
+            out.serialize_field("prefix", &self.prefix)?;
+        }
+        if !sparse || self.prefix_unresolved.is_some() {
+            out.serialize_field("prefix_unresolved", &self.prefix_unresolved)?;
+        }
+        if !sparse || self.kind == MountKind::Mount {
+            out.serialize_field("parent", &self.parent)?;
+        }
+        if !sparse || self.replaces {
+            out.serialize_field("replaces", &self.replaces)?;
+        }
+        out.end()
+    }
+}
 
 /// What a name is bound to in the file.
 #[derive(Debug, Clone)]
@@ -21,11 +225,21 @@ enum Binding {
     /// An application object, served at `/` unless the file mounts it.
     App,
     /// A router with its own prefix (FastAPI's `prefix`, a blueprint's `url_prefix`).
-    Router(Result<String, String>),
+    Router(Result<Segment, String>),
     /// A string constant.
     Text(String),
+    /// An array of object literals (a mount table iterated with `forEach`): each row's
+    /// properties, a string by its value and a name as written.
+    Table(Vec<Vec<(String, Cell)>>),
     /// Anything else, or a name bound more than once.
     Other,
+}
+
+/// One property of a mount table's row.
+#[derive(Debug, Clone)]
+enum Cell {
+    Value(Result<Segment, String>),
+    Name(String),
 }
 
 /// A name as seen from one place: the binding of a scope, or a parameter.
@@ -35,22 +249,118 @@ enum Name {
     Bound(usize),
     /// A parameter of an enclosing function: whatever the caller passes.
     Parameter,
-    /// Bound nowhere in the file.
+    /// Bound nowhere in the file (imported, or a global).
     Free,
 }
 
 /// One mount: `parent` serves `child` under `prefix`.
 #[derive(Debug)]
-struct Mount {
+struct Attach {
+    line: u32,
+    column: u32,
     parent: Name,
     /// The parent as written, for messages.
     parent_text: String,
     child: Name,
+    /// The child as written (`router`, `items.router`).
+    child_text: String,
     /// `None`: the framework's default (Flask: the blueprint's own `url_prefix`).
-    prefix: Option<Result<String, String>>,
+    prefix: Option<Result<Segment, String>>,
     /// Flask's `register_blueprint(bp, url_prefix=...)`: the prefix replaces the
     /// blueprint's own instead of adding to it.
     replaces: bool,
+}
+
+/// A binding with where it was made.
+#[derive(Debug)]
+struct Bound {
+    name: String,
+    binding: Binding,
+    /// Made in the module's own scope: importable, and named by `path#name`.
+    module_level: bool,
+    line: u32,
+    column: u32,
+}
+
+/// Where a router's routes are served, as far as its file tells.
+#[derive(Debug, Clone)]
+pub struct Partial {
+    anchor: Anchor,
+    /// What the file adds below the anchor, text runs already joined.
+    prefix: Vec<Segment>,
+}
+
+#[derive(Debug, Clone)]
+enum Anchor {
+    /// An app of this file: the prefix is the whole path.
+    Root,
+    /// A module-level router of this file that the file does not mount.
+    Local(String),
+    /// A router imported from another module.
+    Imported {
+        name: String,
+        module: String,
+        imported: String,
+    },
+}
+
+impl Partial {
+    fn root() -> Partial {
+        Partial {
+            anchor: Anchor::Root,
+            prefix: Vec::new(),
+        }
+    }
+
+    /// Appends a prefix below the current ones, joining text to text.
+    fn push(&mut self, segment: Segment, python: bool) {
+        if segment.is_text() && segment.text.is_empty() {
+            return;
+        }
+        match self.prefix.last_mut() {
+            Some(last) if last.is_text() && segment.is_text() => {
+                last.text = join(&last.text, &segment.text, python);
+            }
+            _ => self.prefix.push(segment),
+        }
+    }
+
+    /// The whole prefix, when the file alone decides it.
+    pub fn complete(&self) -> Option<String> {
+        if !matches!(self.anchor, Anchor::Root) {
+            return None;
+        }
+        match self.prefix.as_slice() {
+            [] => Some(String::new()),
+            [only] if only.is_text() => Some(only.text.clone()),
+            _ => None,
+        }
+    }
+
+    /// Where the URL continues, for the link stage (`file`: the file's path).
+    pub fn via(&self, file: &str) -> Via {
+        let (router, name, module, imported) = match &self.anchor {
+            Anchor::Root => (None, String::new(), None, None),
+            Anchor::Local(name) => (Some(format!("{file}#{name}")), name.clone(), None, None),
+            Anchor::Imported {
+                name,
+                module,
+                imported,
+            } => (
+                None,
+                name.clone(),
+                Some(module.clone()),
+                Some(imported.clone()),
+            ),
+        };
+        Via {
+            router,
+            name,
+            module,
+            imported,
+            prefix: self.prefix.clone(),
+        }
+    }
 }
 
 /// The routers of one file and how they are mounted.
@@ -59,10 +369,12 @@ pub struct Routers {
     /// Each name bound in each scope (a function, or the module: by node id), once; a
     /// name bound twice in one scope is `Other`.
     scopes: HashMap<(usize, String), usize>,
-    bindings: Vec<(String, Binding)>,
-    mounts: Vec<Mount>,
-    /// Names imported into the file, with the module they come from.
-    imported: HashMap<String, String>,
+    bindings: Vec<Bound>,
+    mounts: Vec<Attach>,
+    /// Names imported into the file: the module each comes from and the name imported.
+    imported: HashMap<String, (String, String)>,
+    /// The module scope's node id.
+    module: usize,
     python: bool,
 }
 
@@ -136,23 +448,76 @@ fn visit_names(node: Node<'_>, src: &[u8], f: &mut dyn FnMut(&str)) {
 }
 
 /// How deep declarations and mounts are looked for, in nodes.
-const MAX_DEPTH: usize = 40;
+pub const MAX_DEPTH: usize = 40;
+
+/// How deep a module-level declaration sits (`export const x = ...`: program, export,
+/// declaration, declarator).
+pub const MODULE_LEVEL: usize = 3;
 
 impl Routers {
     /// The routers of a Python file.
-    pub fn python(root: Node<'_>, src: &[u8], imported: HashMap<String, String>) -> Routers {
+    pub fn python(
+        root: Node<'_>,
+        src: &[u8],
+        imported: HashMap<String, (String, String)>,
+        depth: usize,
+    ) -> Routers {
         let mut routers = Routers {
             imported,
+            module: root.id(),
             python: true,
             ..Routers::default()
         };
         let mut assignments = Vec::new();
         let mut calls = Vec::new();
-        collect(root, 0, &mut |n| match n.kind() {
+        collect(root, depth, &mut |n| match n.kind() {
             "assignment" => assignments.push(n),
             "call" => calls.push(n),
             _ => {}
         });
+        // Class attribute defaults that read as paths, by `Class.ATTR` (pydantic settings).
+        let mut class_paths: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut cursor = root.walk();
+        for statement in root.named_children(&mut cursor) {
+            let class = match statement.kind() {
+                "class_definition" => statement,
+                "decorated_definition" => match statement.child_by_field_name("definition") {
+                    Some(d) if d.kind() == "class_definition" => d,
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let (Some(name), Some(body)) = (
+                class.child_by_field_name("name"),
+                class.child_by_field_name("body"),
+            ) else {
+                continue;
+            };
+            let mut attributes = Vec::new();
+            let mut body_cursor = body.walk();
+            for line in body.named_children(&mut body_cursor) {
+                let Some(a) = line.named_child(0).filter(|a| a.kind() == "assignment") else {
+                    continue;
+                };
+                let (Some(left), Some(right)) = (
+                    a.child_by_field_name("left"),
+                    a.child_by_field_name("right"),
+                ) else {
+                    continue;
+                };
+                if left.kind() != "identifier" {
+                    continue;
+                }
+                if let Some(value) = string_literal(right, src).filter(|v| is_path(v)) {
+                    let dotted = format!("{}.{}", text(name, src), text(left, src));
+                    routers.bind_in(root, a, &dotted, Binding::Text(value.to_string()));
+                    attributes.push((text(left, src).to_string(), value.to_string()));
+                }
+            }
+            if !attributes.is_empty() {
+                class_paths.insert(text(name, src).to_string(), attributes);
+            }
+        }
         for a in &assignments {
             let (Some(left), Some(right)) = (
                 a.child_by_field_name("left"),
@@ -163,8 +528,31 @@ impl Routers {
             if left.kind() != "identifier" {
                 continue;
             }
+            let name = text(left, src);
             let binding = routers.python_binding(right, src);
-            routers.bind(*a, text(left, src), binding);
+            routers.bind(*a, name, binding);
+            // `settings = Settings()`: the instance's attributes are the class defaults.
+            let instance_of = (right.kind() == "call")
+                .then(|| right.child_by_field_name("function"))
+                .flatten()
+                .filter(|f| f.kind() == "identifier")
+                .and_then(|f| class_paths.get(text(f, src)))
+                .filter(|_| {
+                    right
+                        .child_by_field_name("arguments")
+                        .is_some_and(|args| args.named_child_count() == 0)
+                });
+            if let Some(attributes) = instance_of
+                && scope_of(*a).is_some_and(|s| s.id() == routers.module)
+            {
+                for (attribute, value) in attributes {
+                    routers.bind(
+                        *a,
+                        &format!("{name}.{attribute}"),
+                        Binding::Text(value.clone()),
+                    );
+                }
+            }
         }
         for call in calls {
             routers.python_mount(call, src);
@@ -173,14 +561,20 @@ impl Routers {
     }
 
     /// The routers of a JavaScript / TypeScript file.
-    pub fn js(root: Node<'_>, src: &[u8], imported: HashMap<String, String>) -> Routers {
+    pub fn js(
+        root: Node<'_>,
+        src: &[u8],
+        imported: HashMap<String, (String, String)>,
+        depth: usize,
+    ) -> Routers {
         let mut routers = Routers {
             imported,
+            module: root.id(),
             ..Routers::default()
         };
         let mut declarators = Vec::new();
         let mut calls = Vec::new();
-        collect(root, 0, &mut |n| match n.kind() {
+        collect(root, depth, &mut |n| match n.kind() {
             "variable_declarator" => declarators.push(n),
             "call_expression" => calls.push(n),
             _ => {}
@@ -192,11 +586,43 @@ impl Routers {
             if name.kind() != "identifier" {
                 continue;
             }
-            let binding = match d.child_by_field_name("value") {
+            let name = text(name, src);
+            let value = d.child_by_field_name("value");
+            // `const routes = require('./routes')` is an import: the name stays free.
+            if value.is_some_and(|v| v.kind() == "call_expression" && require_of(v, src).is_some())
+                && routers.imported.contains_key(name)
+            {
+                continue;
+            }
+            let binding = match value {
                 Some(value) => routers.js_binding(value, src),
                 None => Binding::Other,
             };
-            routers.bind(*d, text(name, src), binding);
+            routers.bind(*d, name, binding);
+            // `const config = { apiPrefix: '/api' }`: its path-like string properties.
+            if let Some(object) = value.filter(|v| v.kind() == "object")
+                && scope_of(*d).is_some_and(|s| s.id() == routers.module)
+            {
+                let mut cursor = object.walk();
+                for pair in object.named_children(&mut cursor) {
+                    let (Some(key), Some(v)) = (
+                        pair.child_by_field_name("key")
+                            .filter(|_| pair.kind() == "pair"),
+                        pair.child_by_field_name("value"),
+                    ) else {
+                        continue;
+                    };
+                    let key = string_literal(key, src).unwrap_or_else(|| text(key, src));
+                    if let Some(v) = string_literal(v, src).filter(|v| is_path(v)) {
+                        routers.bind_in(
+                            root,
+                            pair,
+                            &format!("{name}.{key}"),
+                            Binding::Text(v.to_string()),
+                        );
+                    }
+                }
+            }
         }
         for call in calls {
             routers.js_mount(call, src);
@@ -207,12 +633,24 @@ impl Routers {
     /// Binds `name` in the scope of `at`; a second binding in one scope makes it `Other`.
     fn bind(&mut self, at: Node<'_>, name: &str, binding: Binding) {
         let Some(scope) = scope_of(at) else { return };
+        self.bind_in(scope, at, name, binding);
+    }
+
+    /// Binds `name` in `scope`, as made at `at`.
+    fn bind_in(&mut self, scope: Node<'_>, at: Node<'_>, name: &str, binding: Binding) {
         let key = (scope.id(), name.to_string());
         match self.scopes.get(&key) {
-            Some(&index) => self.bindings[index].1 = Binding::Other,
+            Some(&index) => self.bindings[index].binding = Binding::Other,
             None => {
+                let (line, column) = position(at);
                 self.scopes.insert(key, self.bindings.len());
-                self.bindings.push((name.to_string(), binding));
+                self.bindings.push(Bound {
+                    name: name.to_string(),
+                    binding,
+                    module_level: scope.id() == self.module,
+                    line,
+                    column,
+                });
             }
         }
     }
@@ -241,7 +679,7 @@ impl Routers {
     /// A string constant `name` where `at` is.
     fn constant(&self, at: Node<'_>, name: &str, src: &[u8]) -> Option<&str> {
         match self.lookup(at, name, src) {
-            Name::Bound(i) => match &self.bindings[i].1 {
+            Name::Bound(i) => match &self.bindings[i].binding {
                 Binding::Text(s) => Some(s),
                 _ => None,
             },
@@ -267,11 +705,12 @@ impl Routers {
         match last {
             "FastAPI" | "Flask" | "Starlette" | "Quart" => Binding::App,
             "APIRouter" => Binding::Router(
-                kwarg(arguments, "prefix", src).map_or(Ok(String::new()), |v| self.value(v, src)),
+                kwarg(arguments, "prefix", src)
+                    .map_or(Ok(Segment::text("")), |v| self.value(v, src)),
             ),
             "Blueprint" => Binding::Router(
                 kwarg(arguments, "url_prefix", src)
-                    .map_or(Ok(String::new()), |v| self.value(v, src)),
+                    .map_or(Ok(Segment::text("")), |v| self.value(v, src)),
             ),
             _ => Binding::Other,
         }
@@ -283,9 +722,12 @@ impl Routers {
         }
         if value.kind() == "template_string" {
             return match self.value(value, src) {
-                Ok(s) => Binding::Text(s),
-                Err(_) => Binding::Other,
+                Ok(s) if s.is_text() => Binding::Text(s.text),
+                _ => Binding::Other,
             };
+        }
+        if value.kind() == "array" {
+            return self.table(value, src);
         }
         let (callee, arguments) = match value.kind() {
             "call_expression" => (
@@ -310,9 +752,56 @@ impl Routers {
                     .and_then(|a| named_args(a).first().copied())
                     .filter(|o| o.kind() == "object")
                     .and_then(|o| object_property(o, "prefix", src));
-                Binding::Router(prefix.map_or(Ok(String::new()), |v| self.value(v, src)))
+                Binding::Router(prefix.map_or(Ok(Segment::text("")), |v| self.value(v, src)))
             }
             _ => Binding::Other,
+        }
+    }
+
+    /// `[{ path: '/auth', route: authRoute }, ...]`: a table when every element is an
+    /// object literal of plain properties.
+    fn table(&self, array: Node<'_>, src: &[u8]) -> Binding {
+        let mut rows = Vec::new();
+        for element in named_args(array) {
+            if element.kind() != "object" {
+                return Binding::Other;
+            }
+            let mut row = Vec::new();
+            for pair in named_args(element) {
+                let (key, value) = match pair.kind() {
+                    "pair" => match (
+                        pair.child_by_field_name("key"),
+                        pair.child_by_field_name("value"),
+                    ) {
+                        (Some(k), Some(v)) => (k, v),
+                        _ => return Binding::Other,
+                    },
+                    // `{ path, route }`
+                    "shorthand_property_identifier" => (pair, pair),
+                    _ => return Binding::Other,
+                };
+                let key = string_literal(key, src).unwrap_or_else(|| text(key, src));
+                let cell = match value.kind() {
+                    "identifier" | "shorthand_property_identifier" if !matches!(self.lookup(value, text(value, src), src), Name::Bound(i) if matches!(self.bindings[i].binding, Binding::Text(_))) => {
+                        Cell::Name(text(value, src).to_string())
+                    }
+                    "shorthand_property_identifier" => Cell::Value(
+                        self.constant(value, text(value, src), src)
+                            .map(Segment::text)
+                            .ok_or_else(|| {
+                                format!("`{}` is not a string constant", text(value, src))
+                            }),
+                    ),
+                    _ => Cell::Value(self.value(value, src)),
+                };
+                row.push((key.to_string(), cell));
+            }
+            rows.push(row);
+        }
+        if rows.is_empty() {
+            Binding::Other
+        } else {
+            Binding::Table(rows)
         }
     }
 
@@ -338,7 +827,7 @@ impl Routers {
                 positional.first().copied(),
                 Some(
                     kwarg(arguments, "prefix", src)
-                        .map_or(Ok(String::new()), |v| self.value(v, src)),
+                        .map_or(Ok(Segment::text("")), |v| self.value(v, src)),
                 ),
             ),
             "register_blueprint" => (
@@ -354,20 +843,42 @@ impl Routers {
             ),
             _ => return,
         };
-        if let Some(child) = child.filter(|c| c.kind() == "identifier") {
-            let mount = Mount {
-                parent: self.name_at(call, object, src),
-                parent_text: text(object, src).to_string(),
-                child: self.lookup(call, text(child, src), src),
-                replaces: name == "register_blueprint" && prefix.is_some(),
-                prefix,
-            };
-            self.mounts.push(mount);
+        let Some(child) = child else { return };
+        let Some(child_name) = self.child_name(call, child, src) else {
+            return;
+        };
+        let (line, column) = position(call);
+        let attach = Attach {
+            line,
+            column,
+            parent: self.name_at(call, object, src),
+            parent_text: text(object, src).to_string(),
+            child: child_name,
+            child_text: text(child, src).to_string(),
+            replaces: name == "register_blueprint" && prefix.is_some(),
+            prefix,
+        };
+        self.mounts.push(attach);
+    }
+
+    /// A mounted child: a name, or `module.router` / `require('./x')` of another file.
+    fn child_name(&self, at: Node<'_>, child: Node<'_>, src: &[u8]) -> Option<Name> {
+        match child.kind() {
+            "identifier" => Some(self.lookup(at, text(child, src), src)),
+            "attribute" | "member_expression" => {
+                let root = dotted_root(child, src)?;
+                // Only a module's attribute: `items.router` after `from .routes import items`.
+                (self.lookup(at, root, src) == Name::Free && self.imported.contains_key(root))
+                    .then_some(Name::Free)
+            }
+            "call_expression" => require_of(child, src).map(|_| Name::Free),
+            _ => None,
         }
     }
 
     /// `app.use('/p', a, router)`, `app.use(router)`, `app.route('/p', sub)` (Hono),
-    /// `app.use('/p', router.routes())` (koa-router).
+    /// `app.use('/p', router.routes())` (koa-router), and in a `forEach` over a mount
+    /// table, `router.use(route.path, route.route)`.
     fn js_mount(&mut self, call: Node<'_>, src: &[u8]) {
         let (Some(function), Some(arguments)) = (
             call.child_by_field_name("function"),
@@ -386,16 +897,40 @@ impl Routers {
         }
         let args = named_args(arguments);
         let Some(first) = args.first() else { return };
+        if let Some(rows) = self.table_rows(call, &args, src) {
+            let (line, column) = position(call);
+            for (prefix, child) in rows {
+                let attach = Attach {
+                    line,
+                    column,
+                    parent: self.lookup(call, text(object, src), src),
+                    parent_text: text(object, src).to_string(),
+                    child: self.lookup(call, &child, src),
+                    child_text: child,
+                    prefix: Some(prefix),
+                    replaces: false,
+                };
+                self.mounts.push(attach);
+            }
+            return;
+        }
         // A first argument that is a router or middleware, not a path, mounts at `/`.
         let (prefix, rest) = match first.kind() {
             "identifier" if self.is_router(call, text(*first, src), src) => {
-                (Ok(String::new()), &args[..])
+                (Ok(Segment::text("")), &args[..])
+            }
+            // `app.use(routes)`: one argument is never a path.
+            "identifier" | "member_expression" if args.len() == 1 => {
+                (Ok(Segment::text("")), &args[..])
             }
             "identifier" | "string" | "template_string" | "binary_expression" => {
                 (self.value(*first, src), &args[1..])
             }
+            "member_expression" if self.value(*first, src).is_ok() => {
+                (self.value(*first, src), &args[1..])
+            }
             "call_expression" | "member_expression" | "arrow_function" | "function_expression" => {
-                (Ok(String::new()), &args[..])
+                (Ok(Segment::text("")), &args[..])
             }
             _ => (
                 Err(format!(
@@ -406,32 +941,118 @@ impl Routers {
             ),
         };
         for arg in rest {
-            let child = match arg.kind() {
-                "identifier" => text(*arg, src),
-                // `router.routes()`
-                "call_expression" => match arg
-                    .child_by_field_name("function")
-                    .and_then(|f| f.child_by_field_name("object"))
-                {
-                    Some(o) if o.kind() == "identifier" => text(o, src),
-                    _ => continue,
-                },
+            let (child, child_text) = match arg.kind() {
+                "identifier" => (self.lookup(call, text(*arg, src), src), text(*arg, src)),
+                // `require('./routes')`
+                "call_expression" if require_of(*arg, src).is_some() => {
+                    (Name::Free, text(*arg, src))
+                }
+                // koa-router's `router.routes()` (not `express.json()`).
+                "call_expression" => {
+                    let function = arg.child_by_field_name("function");
+                    let is_routes = function
+                        .and_then(|f| f.child_by_field_name("property"))
+                        .is_some_and(|p| text(p, src) == "routes");
+                    match function.and_then(|f| f.child_by_field_name("object")) {
+                        Some(o) if is_routes && o.kind() == "identifier" => {
+                            (self.lookup(call, text(o, src), src), text(o, src))
+                        }
+                        _ => continue,
+                    }
+                }
                 _ => continue,
             };
-            let mount = Mount {
+            let (line, column) = position(call);
+            let attach = Attach {
+                line,
+                column,
                 parent: self.lookup(call, text(object, src), src),
                 parent_text: text(object, src).to_string(),
-                child: self.lookup(call, child, src),
+                child,
+                child_text: child_text.to_string(),
                 prefix: Some(prefix.clone()),
                 replaces: false,
             };
-            self.mounts.push(mount);
+            self.mounts.push(attach);
         }
+    }
+
+    /// A `use` inside `table.forEach((route) => router.use(route.path, route.route))` (or
+    /// `({ path, route }) => ...`) over a mount table: each row's prefix and child.
+    fn table_rows(
+        &self,
+        call: Node<'_>,
+        args: &[Node<'_>],
+        src: &[u8],
+    ) -> Option<Vec<(Result<Segment, String>, String)>> {
+        let [path, child] = args else { return None };
+        let callback = scope_of(call)?;
+        let for_each = callback
+            .parent()
+            .filter(|p| p.kind() == "arguments")?
+            .parent()
+            .filter(|p| p.kind() == "call_expression")?;
+        let member = for_each.child_by_field_name("function")?;
+        let table = member.child_by_field_name("object")?;
+        if text(member.child_by_field_name("property")?, src) != "forEach"
+            || table.kind() != "identifier"
+        {
+            return None;
+        }
+        let Name::Bound(index) = self.lookup(for_each, text(table, src), src) else {
+            return None;
+        };
+        let Binding::Table(rows) = &self.bindings[index].binding else {
+            return None;
+        };
+        // The property each argument reads: `route.path`, or a destructured `path`.
+        let params = callback
+            .child_by_field_name("parameters")
+            .or_else(|| callback.child_by_field_name("parameter"))?;
+        let param = if params.kind() == "identifier" {
+            params
+        } else {
+            params.named_child(0)?
+        };
+        let key = |arg: Node<'_>| -> Option<String> {
+            match (arg.kind(), param.kind()) {
+                ("member_expression", "identifier") => {
+                    let object = arg.child_by_field_name("object")?;
+                    let property = arg.child_by_field_name("property")?;
+                    (text(object, src) == text(param, src)).then(|| text(property, src).to_string())
+                }
+                ("identifier", "object_pattern") => {
+                    let mut names = Vec::new();
+                    visit_names(param, src, &mut |n| names.push(n.to_string()));
+                    names
+                        .contains(&text(arg, src).to_string())
+                        .then(|| text(arg, src).to_string())
+                }
+                _ => None,
+            }
+        };
+        let (path_key, child_key) = (key(*path)?, key(*child)?);
+        let mut out = Vec::new();
+        for row in rows {
+            let cell = |k: &str| row.iter().find(|(key, _)| key == k).map(|(_, c)| c);
+            let prefix = match cell(&path_key) {
+                Some(Cell::Value(v)) => v.clone(),
+                _ => Err(format!(
+                    "a row of `{}` has no path `{path_key}`",
+                    text(table, src)
+                )),
+            };
+            let Some(Cell::Name(child)) = cell(&child_key) else {
+                continue;
+            };
+            out.push((prefix, child.clone()));
+        }
+        Some(out)
     }
 
     fn is_router(&self, at: Node<'_>, name: &str, src: &[u8]) -> bool {
         match self.lookup(at, name, src) {
-            Name::Bound(i) => matches!(self.bindings[i].1, Binding::Router(_) | Binding::App),
+            Name::Bound(i) => matches!(self.bindings[i].binding, Binding::Router(_) | Binding::App),
             _ => false,
         }
     }
@@ -445,19 +1066,25 @@ impl Routers {
         }
     }
 
-    /// A prefix or path: a string literal, a string constant of the file, or an f-string /
-    /// template literal / `+` of those.
-    fn value(&self, node: Node<'_>, src: &[u8]) -> Result<String, String> {
-        let written = || {
-            format!(
-                "`{}` is not a literal or a string constant of this file",
-                one(node, src)
-            )
+    /// A prefix or path: a string literal, a string constant of the file, an imported
+    /// name or attribute (read by the link stage), or an f-string / template literal / `+`
+    /// of the file's own values.
+    fn value(&self, node: Node<'_>, src: &[u8]) -> Result<Segment, String> {
+        let written = || format!("`{}` is not a literal or a string constant", one(node, src));
+        let text_only = |s: Segment| -> Result<String, String> {
+            if s.is_text() {
+                Ok(s.text)
+            } else {
+                Err(format!(
+                    "`{}` joins a value of another file; only a whole prefix can be one",
+                    one(node, src)
+                ))
+            }
         };
         match node.kind() {
             "string" | "template_string" => {
                 if let Some(s) = string_literal(node, src) {
-                    return Ok(s.to_string());
+                    return Ok(Segment::text(s));
                 }
                 // The text between substitutions, and each substitution's value.
                 let mut out = String::new();
@@ -471,18 +1098,41 @@ impl Routers {
                                 .named_child(0)
                                 .filter(|_| part.named_child_count() == 1)
                                 .ok_or_else(written)?;
-                            out.push_str(&self.value(inner, src)?);
+                            out.push_str(&text_only(self.value(inner, src)?)?);
                         }
                         "string_start" | "string_end" | "`" | "\"" | "'" => {}
                         _ => return Err(written()),
                     }
                 }
-                Ok(out)
+                Ok(Segment::text(out))
             }
-            "identifier" => self
-                .constant(node, text(node, src), src)
-                .map(str::to_string)
-                .ok_or_else(written),
+            "identifier" | "attribute" | "member_expression" => {
+                let whole = text(node, src);
+                let root = dotted_root(node, src).ok_or_else(written)?;
+                match self.lookup(node, root, src) {
+                    // A constant of the file, or a path-like attribute of one of its
+                    // module-level classes or instances.
+                    Name::Bound(i) if root == whole || self.bindings[i].module_level => self
+                        .scopes
+                        .get(&(self.module, whole.to_string()))
+                        .filter(|_| root != whole)
+                        .map_or(Some(i), |&j| Some(j))
+                        .and_then(|j| match &self.bindings[j].binding {
+                            Binding::Text(s) => Some(Segment::text(s.clone())),
+                            _ => None,
+                        })
+                        .ok_or_else(written),
+                    Name::Free => match self.imported.get(root) {
+                        Some((module, imported)) => Ok(Segment {
+                            text: whole.to_string(),
+                            module: Some(module.clone()),
+                            imported: Some(imported.clone()),
+                        }),
+                        None => Err(written()),
+                    },
+                    _ => Err(written()),
+                }
+            }
             "binary_expression" | "binary_operator" => {
                 let (Some(left), Some(right), Some(op)) = (
                     node.child_by_field_name("left"),
@@ -494,11 +1144,11 @@ impl Routers {
                 if text(op, src) != "+" {
                     return Err(written());
                 }
-                Ok(format!(
+                Ok(Segment::text(format!(
                     "{}{}",
-                    self.value(left, src)?,
-                    self.value(right, src)?
-                ))
+                    text_only(self.value(left, src)?)?,
+                    text_only(self.value(right, src)?)?
+                )))
             }
             "parenthesized_expression" => match node.named_child(0) {
                 Some(inner) => self.value(inner, src),
@@ -508,13 +1158,14 @@ impl Routers {
         }
     }
 
-    /// The prefix the router named `name` where `at` is is served under, through every
-    /// mount up to an app.
-    pub fn prefix_of(&self, at: Node<'_>, name: &str, src: &[u8]) -> Result<String, String> {
-        self.prefix_within(self.lookup(at, name, src), name, 0)
+    /// Where the router named `name` where `at` is serves its routes, as far as this file
+    /// tells: through every mount up to an app, a router the file does not mount, or an
+    /// imported one.
+    pub fn partial_of(&self, at: Node<'_>, name: &str, src: &[u8]) -> Result<Partial, String> {
+        self.partial_within(self.lookup(at, name, src), name, 0)
     }
 
-    fn prefix_within(&self, name: Name, shown: &str, depth: usize) -> Result<String, String> {
+    fn partial_within(&self, name: Name, shown: &str, depth: usize) -> Result<Partial, String> {
         if depth > 16 {
             return Err(format!("`{shown}` is mounted in a cycle"));
         }
@@ -525,50 +1176,243 @@ impl Routers {
                     "`{shown}` is a parameter of the enclosing function: whatever its caller passes"
                 ));
             }
-            Name::Free => {
-                return Err(match self.imported.get(shown) {
-                    Some(module) => format!(
-                        "`{shown}` is imported from `{module}`; routers of other files are not composed yet"
-                    ),
-                    None => format!("`{shown}` is not an app or router this file creates"),
-                });
-            }
+            Name::Free => return self.imported_anchor(shown),
         };
-        let own = match &self.bindings[index].1 {
+        let bound = &self.bindings[index];
+        let own = match &bound.binding {
             Binding::App => None,
             Binding::Router(prefix) => Some(prefix.clone()),
-            Binding::Text(_) | Binding::Other => {
+            _ => {
                 return Err(format!(
                     "`{shown}` is not an app or router this file creates"
                 ));
             }
         };
-        let mounts: Vec<&Mount> = self.mounts.iter().filter(|m| m.child == name).collect();
+        let mounts: Vec<&Attach> = self.mounts.iter().filter(|m| m.child == name).collect();
         match (mounts.as_slice(), own) {
-            ([], None) => Ok(String::new()),
+            ([], None) => Ok(Partial::root()),
+            ([], Some(_)) if bound.module_level => Ok(Partial {
+                anchor: Anchor::Local(bound.name.clone()),
+                prefix: Vec::new(),
+            }),
             ([], Some(_)) => Err(format!(
-                "router `{shown}` is not mounted in this file; mounts in other files are not composed yet"
+                "router `{shown}` is created inside a function that does not mount it"
             )),
             ([mount], own) => {
-                let above = self.prefix_within(mount.parent, &mount.parent_text, depth + 1)?;
-                let own = own.unwrap_or(Ok(String::new()))?;
-                let here = match &mount.prefix {
-                    Some(prefix) => prefix.clone()?,
-                    None => String::new(),
-                };
-                let python = self.python;
+                let mut partial =
+                    self.partial_within(mount.parent, &mount.parent_text, depth + 1)?;
+                if let Some(prefix) = &mount.prefix {
+                    partial.push(prefix.clone()?, self.python);
+                }
                 // Flask: a `url_prefix` given at registration replaces the blueprint's own.
-                Ok(if mount.replaces {
-                    join(&above, &here, python)
-                } else {
-                    join(&join(&above, &here, python), &own, python)
-                })
+                if !mount.replaces
+                    && let Some(own) = own
+                {
+                    partial.push(own?, self.python);
+                }
+                Ok(partial)
             }
             (several, _) => Err(format!(
                 "`{shown}` is mounted {} times in this file",
                 several.len()
             )),
         }
+    }
+
+    /// A router of another file, named as written.
+    fn imported_anchor(&self, shown: &str) -> Result<Partial, String> {
+        if let Some(module) = shown
+            .strip_prefix("require(")
+            .and_then(|s| s.strip_suffix(')'))
+        {
+            let module = module.trim_matches(|c| c == '\'' || c == '"' || c == '`');
+            return Ok(Partial {
+                anchor: Anchor::Imported {
+                    name: shown.to_string(),
+                    module: module.to_string(),
+                    imported: "*".to_string(),
+                },
+                prefix: Vec::new(),
+            });
+        }
+        let root = shown.split('.').next().unwrap_or(shown);
+        match self.imported.get(root) {
+            Some((module, imported)) => Ok(Partial {
+                anchor: Anchor::Imported {
+                    name: shown.to_string(),
+                    module: module.clone(),
+                    imported: imported.clone(),
+                },
+                prefix: Vec::new(),
+            }),
+            None => Err(format!(
+                "`{shown}` is not an app or router this file creates or imports"
+            )),
+        }
+    }
+
+    /// The mounts extractor's items: the file's module-level apps, routers and path
+    /// constants, and every mount of a module-level or imported router.
+    pub fn items(&self, file: &str) -> Vec<Mount> {
+        let mut out = Vec::new();
+        let item = |line, column, kind, name: &str| Mount {
+            file: file.to_string(),
+            line,
+            column,
+            kind,
+            name: name.to_string(),
+            id: None,
+            module: None,
+            imported: None,
+            prefix: Vec::new(),
+            prefix_unresolved: None,
+            parent: None,
+            replaces: false,
+        };
+        for bound in self.bindings.iter().filter(|b| b.module_level) {
+            let mut mount = match &bound.binding {
+                Binding::App => item(bound.line, bound.column, MountKind::App, &bound.name),
+                Binding::Router(prefix) => {
+                    let mut mount = item(bound.line, bound.column, MountKind::Router, &bound.name);
+                    match prefix {
+                        Ok(p) if p.is_text() && p.text.is_empty() => {}
+                        Ok(p) => mount.prefix.push(p.clone()),
+                        Err(reason) => mount.prefix_unresolved = Some(reason.clone()),
+                    }
+                    mount
+                }
+                Binding::Text(value) if is_path(value) => {
+                    let mut mount =
+                        item(bound.line, bound.column, MountKind::Constant, &bound.name);
+                    mount.prefix.push(Segment::text(value.clone()));
+                    mount
+                }
+                _ => continue,
+            };
+            mount.id = Some(format!("{file}#{}", bound.name));
+            out.push(mount);
+        }
+        for attach in &self.mounts {
+            let mut mount = item(
+                attach.line,
+                attach.column,
+                MountKind::Mount,
+                &attach.child_text,
+            );
+            match attach.child {
+                Name::Bound(i) => {
+                    let bound = &self.bindings[i];
+                    if !bound.module_level
+                        || !matches!(bound.binding, Binding::App | Binding::Router(_))
+                    {
+                        continue;
+                    }
+                    mount.id = Some(format!("{file}#{}", bound.name));
+                }
+                Name::Free => match self.imported_anchor(&attach.child_text) {
+                    Ok(Partial {
+                        anchor:
+                            Anchor::Imported {
+                                module, imported, ..
+                            },
+                        ..
+                    }) => {
+                        mount.module = Some(module);
+                        mount.imported = Some(imported);
+                    }
+                    _ => continue,
+                },
+                Name::Parameter => continue,
+            }
+            mount.replaces = attach.replaces;
+            let prefix = attach.prefix.clone().unwrap_or(Ok(Segment::text("")));
+            let parent = self.partial_within(attach.parent, &attach.parent_text, 0);
+            match (prefix, parent) {
+                (Ok(prefix), Ok(mut parent)) => {
+                    // Everything below the parent's anchor is the mount's prefix.
+                    parent.push(prefix, self.python);
+                    mount.prefix = std::mem::take(&mut parent.prefix);
+                    if !matches!(parent.anchor, Anchor::Root) {
+                        mount.parent = Some(parent.via(file));
+                    }
+                }
+                (Err(reason), _) | (_, Err(reason)) => mount.prefix_unresolved = Some(reason),
+            }
+            out.push(mount);
+        }
+        out
+    }
+}
+
+/// Words of files that may create or mount a router: only those are read below their
+/// module-level statements.
+static ROUTER_WORDS: Words = Words::new(&[
+    "Router",
+    "express",
+    "Blueprint",
+    "FastAPI",
+    "Flask",
+    "Starlette",
+    "Quart",
+    "astify",
+    "Koa",
+    "Hono",
+    "include_router",
+    "register_blueprint",
+    ".mount(",
+    ".use(",
+]);
+
+/// The `mounts` extractor.
+pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Mount> {
+    let src = scan.text;
+    let depth = if ROUTER_WORDS.any_in(src) {
+        MAX_DEPTH
+    } else {
+        MODULE_LEVEL
+    };
+    let imported = super::routes::imported(scan.imports());
+    let routers = if scan.lang.is_js_like() {
+        Routers::js(scan.root, src, imported, depth)
+    } else {
+        Routers::python(scan.root, src, imported, depth)
+    };
+    let mut items = routers.items(scan.path);
+    items.sort();
+    items
+}
+
+/// Whether a constant reads as a URL path.
+fn is_path(value: &str) -> bool {
+    value.starts_with('/') && value.len() <= 200 && !value.contains(char::is_whitespace)
+}
+
+/// The first name of a dotted expression (`settings` of `settings.API_V1_STR`), when the
+/// expression is only names and dots.
+fn dotted_root<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    let whole = text(node, src);
+    whole
+        .split('.')
+        .all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        })
+        .then(|| whole.split('.').next())
+        .flatten()
+}
+
+/// The module of `require('./x')`.
+fn require_of<'s>(call: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    let function = call.child_by_field_name("function")?;
+    if text(function, src) != "require" {
+        return None;
+    }
+    let args = named_args(call.child_by_field_name("arguments")?);
+    match args.as_slice() {
+        [only] => string_literal(*only, src),
+        _ => None,
     }
 }
 
@@ -592,18 +1436,32 @@ pub fn join(a: &str, b: &str, python: bool) -> String {
     format!("{}/{}", a.trim_end_matches('/'), b.trim_start_matches('/'))
 }
 
+/// A route's URL: its path below its router's prefix (Express serves `router.get('/')`
+/// mounted at `/v1` at `/v1`, not `/v1/`).
+pub fn route_url(prefix: &str, path: &str, python: bool) -> String {
+    let mut url = if !python && path == "/" && !prefix.is_empty() {
+        prefix.to_string()
+    } else {
+        join(prefix, path, python)
+    };
+    if url.is_empty() || !url.starts_with('/') {
+        url.insert(0, '/');
+    }
+    url
+}
+
 fn one(node: Node<'_>, src: &[u8]) -> String {
     super::syntax::one_line(text(node, src), 80)
 }
 
-/// Visits every node to `MAX_DEPTH` levels.
-fn collect<'t>(node: Node<'t>, depth: usize, visit: &mut dyn FnMut(Node<'t>)) {
-    if depth > MAX_DEPTH {
+/// Visits every node to `levels` levels.
+fn collect<'t>(node: Node<'t>, levels: usize, visit: &mut dyn FnMut(Node<'t>)) {
+    visit(node);
+    if levels == 0 {
         return;
     }
-    visit(node);
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
-        collect(child, depth + 1, visit);
+        collect(child, levels - 1, visit);
     }
 }

@@ -24,6 +24,7 @@ pub enum Layer {
     Exports,
     Hooks,
     Imports,
+    Mounts,
     Routes,
     Schemas,
     Symbols,
@@ -120,7 +121,7 @@ const ALL_LANGS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang
 /// The built-in catalogue, in name order (the order of the summary and the manifest). A
 /// new built-in extractor is a row here, its query files under `extractors/`, its Rust
 /// layer in a file of its own, and its item type in `items!` (`mod.rs`).
-const BUILTINS: [ExtractorDef; 10] = [
+const BUILTINS: [ExtractorDef; 11] = [
     ExtractorDef {
         name: "calls",
         version: 3,
@@ -200,6 +201,20 @@ const BUILTINS: [ExtractorDef; 10] = [
         gate: None,
         max_start_depth: None,
         words: Some(gates::import_words),
+        query: None,
+    },
+    ExtractorDef {
+        name: "mounts",
+        version: 1,
+        description: "apps and routers with their prefixes, the mounts between them, and path constants: how URLs compose across files",
+        langs: ALL_LANGS,
+        layer: Layer::Mounts,
+        run: Run::Scan(|scan, _| Items::Mounts(super::mounts::extract(scan))),
+        queries: &[],
+        captures: None,
+        gate: Some(gates::mounts),
+        max_start_depth: None,
+        words: None,
         query: None,
     },
     ExtractorDef {
@@ -305,11 +320,12 @@ impl ExtractorId {
     pub const EXPORTS: ExtractorId = ExtractorId(2);
     pub const HOOKS: ExtractorId = ExtractorId(3);
     pub const IMPORTS: ExtractorId = ExtractorId(4);
-    pub const ROUTES: ExtractorId = ExtractorId(5);
-    pub const SCHEMAS: ExtractorId = ExtractorId(6);
-    pub const SYMBOLS: ExtractorId = ExtractorId(7);
-    pub const TESTS: ExtractorId = ExtractorId(8);
-    pub const TYPES: ExtractorId = ExtractorId(9);
+    pub const MOUNTS: ExtractorId = ExtractorId(5);
+    pub const ROUTES: ExtractorId = ExtractorId(6);
+    pub const SCHEMAS: ExtractorId = ExtractorId(7);
+    pub const SYMBOLS: ExtractorId = ExtractorId(8);
+    pub const TESTS: ExtractorId = ExtractorId(9);
+    pub const TYPES: ExtractorId = ExtractorId(10);
 
     pub fn def(self) -> &'static ExtractorDef {
         &registry().defs[usize::from(self.0)]

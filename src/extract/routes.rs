@@ -3,7 +3,7 @@
 
 use super::bindings::{ImportKind, Imports};
 use super::gates::Words;
-use super::mounts::{self, Routers};
+use super::mounts::{self, Routers, Via};
 use super::scan::Scan;
 use super::syntax::{named_args, object_property, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
@@ -34,15 +34,19 @@ pub struct Route {
     pub handlers: Vec<String>,
     pub kind: RouteKind,
     pub framework: String,
+    /// When the URL continues in another file: the router it continues from and what this
+    /// file adds below it. The link stage composes `url` from it.
+    #[serde(default)]
+    pub router: Option<Via>,
 }
 
 impl Serialize for Route {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         // The worker pipe (bincode) is not self-describing and needs every field; JSON
-        // leaves out `url_unresolved` when there is no reason to give.
+        // leaves out `url_unresolved` and `router` when unset.
         let sparse = serializer.is_human_readable();
-        let mut out = serializer.serialize_struct("Route", 10)?;
+        let mut out = serializer.serialize_struct("Route", 11)?;
         out.serialize_field("file", &self.file)?;
         out.serialize_field("line", &self.line)?;
         out.serialize_field("column", &self.column)?;
@@ -55,6 +59,9 @@ impl Serialize for Route {
         out.serialize_field("handlers", &self.handlers)?;
         out.serialize_field("kind", &self.kind)?;
         out.serialize_field("framework", &self.framework)?;
+        if !sparse || self.router.is_some() {
+            out.serialize_field("router", &self.router)?;
+        }
         out.end()
     }
 }
@@ -144,6 +151,7 @@ fn item(file: &str, at: Node<'_>, methods: Vec<String>, path: String) -> Route {
         handlers: Vec::new(),
         kind: RouteKind::Api,
         framework: String::new(),
+        router: None,
     }
 }
 
@@ -180,7 +188,7 @@ fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     if calls.is_empty() {
         return;
     }
-    let routers = Routers::js(scan.root, src, imported(scan.imports()));
+    let routers = Routers::js(scan.root, src, imported(scan.imports()), mounts::MAX_DEPTH);
     for call in calls {
         let first = out.len();
         js_call(call, src, file, framework, out);
@@ -194,11 +202,11 @@ fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     }
 }
 
-/// The names a file imports, with the module each comes from.
-fn imported(imports: &Imports) -> HashMap<String, String> {
+/// The names a file imports, with the module each comes from and the name imported.
+pub(super) fn imported(imports: &Imports) -> HashMap<String, (String, String)> {
     imports
         .bindings()
-        .map(|b| (b.local.clone(), b.module.clone()))
+        .map(|b| (b.local.clone(), (b.module.clone(), b.imported.clone())))
         .collect()
 }
 
@@ -239,18 +247,11 @@ fn compose(
             Some("the router is not a name of this file (`this.router`, a call)".to_string());
         return;
     };
-    match routers.prefix_of(at, receiver, src) {
-        Ok(prefix) => {
-            let mut url = if !python && route.path == "/" && !prefix.is_empty() {
-                prefix
-            } else {
-                mounts::join(&prefix, &route.path, python)
-            };
-            if url.is_empty() || !url.starts_with('/') {
-                url.insert(0, '/');
-            }
-            route.url = Some(url);
-        }
+    match routers.partial_of(at, receiver, src) {
+        Ok(partial) => match partial.complete() {
+            Some(prefix) => route.url = Some(mounts::route_url(&prefix, &route.path, python)),
+            None => route.router = Some(partial.via(&route.file)),
+        },
         Err(reason) => route.url_unresolved = Some(reason),
     }
 }
@@ -1171,7 +1172,7 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     let routers = found
         .iter()
         .any(|(k, _)| *k == "decorator")
-        .then(|| Routers::python(scan.root, src, imported(scan.imports())));
+        .then(|| Routers::python(scan.root, src, imported(scan.imports()), mounts::MAX_DEPTH));
     for (kind, node) in found {
         let first = out.len();
         match (kind, &routers) {

@@ -31,7 +31,9 @@ pub struct ChunkWriter<'a> {
 
 /// Whether an extractor's outputs hold ids resolved across files (see `crate::link`).
 fn is_linked(extractor: ExtractorId) -> bool {
-    extractor == ExtractorId::CALLS || extractor == ExtractorId::EXPORTS
+    extractor == ExtractorId::CALLS
+        || extractor == ExtractorId::EXPORTS
+        || extractor == ExtractorId::ROUTES
 }
 
 impl<'a> ChunkWriter<'a> {
@@ -307,6 +309,31 @@ impl<'a> ChunkWriter<'a> {
                 .values()
                 .flat_map(|(items, _)| items.iter().cloned()),
         );
+        // Routes also depend on every chunk's mounts (written by `finish` before this).
+        let routes_digest = crate::compose::routes_digest(
+            &digest,
+            self.entries.iter().filter_map(|(name, entry)| {
+                entry
+                    .outputs
+                    .iter()
+                    .find(|o| o.extractor == ExtractorId::MOUNTS.name())
+                    .map(|o| (name.as_str(), o.hash.as_str()))
+            }),
+        );
+        let digest_of = |extractor: ExtractorId| {
+            if extractor == ExtractorId::ROUTES {
+                routes_digest.clone()
+            } else {
+                digest.clone()
+            }
+        };
+        // Read now: the loop below takes each chunk's entry out while it writes it.
+        let mut mounts = if linked.contains(&ExtractorId::ROUTES) {
+            self.all_mounts()
+        } else {
+            Vec::new()
+        };
+        let mut composer: Option<crate::compose::Composer<'_>> = None;
         let surface_of: BTreeMap<String, String> = surfaces
             .iter()
             .map(|(n, (_, d))| (n.clone(), d.clone()))
@@ -344,7 +371,7 @@ impl<'a> ChunkWriter<'a> {
                             continue;
                         };
                         let output = &outputs.1[position];
-                        if output.links.as_deref() == Some(digest.as_str())
+                        if output.links.as_deref() == Some(digest_of(extractor).as_str())
                             || output.version != extractor.version()
                         {
                             continue;
@@ -367,11 +394,24 @@ impl<'a> ChunkWriter<'a> {
                         linker.link_calls(&mut nodes);
                         Items::Calls(nodes)
                     }
+                    Items::Routes(mut routes) => {
+                        if routes.iter().any(|r| r.router.is_some()) {
+                            let composer = match &composer {
+                                Some(c) => c,
+                                None => composer.insert(crate::compose::Composer::new(
+                                    &linker,
+                                    std::mem::take(&mut mounts),
+                                )),
+                            };
+                            composer.link_routes(&mut routes);
+                        }
+                        Items::Routes(routes)
+                    }
                     other => other,
                 };
                 list.sort();
                 let mut entry = self.write_output(&name, &list, &inputs)?;
-                entry.links = Some(digest.clone());
+                entry.links = Some(digest_of(extractor));
                 if extractor == ExtractorId::EXPORTS {
                     entry.surface = surface_of.get(&name).cloned();
                 }
@@ -391,6 +431,25 @@ impl<'a> ChunkWriter<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Every chunk's mounts items, read back from the outputs `finish` wrote (and those
+    /// of chunks this run did not extract).
+    fn all_mounts(&self) -> Vec<crate::extract::Mount> {
+        let mut out = Vec::new();
+        for (name, entry) in &self.entries {
+            let Some(output) = entry
+                .outputs
+                .iter()
+                .find(|o| o.extractor == ExtractorId::MOUNTS.name())
+            else {
+                continue;
+            };
+            if let Some(Items::Mounts(items)) = self.read_stored(name, output) {
+                out.extend(items);
+            }
+        }
+        out
     }
 
     /// The items of a stored output, when its bytes are the ones the manifest describes.

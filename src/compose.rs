@@ -1,0 +1,218 @@
+//! Routes' URLs across files: where each router is served, from every file's mounts
+//! (the `mounts` extractor's items) and the export surfaces that say what an imported
+//! name is. Part of the link stage: it reads items only, never a source.
+//!
+//! A router's place is its one mount's parent's place, the mount's prefix, then the
+//! router's own prefix (Flask: a prefix given at registration replaces the blueprint's
+//! own). An app nobody mounts is served at `/`. A router mounted nowhere, mounted in
+//! several places, reached through an import no file defines, or whose prefix reads a
+//! value no item carries gives no URL, and says which.
+
+use crate::extract::mounts_join as join;
+use crate::extract::{Mount, MountKind, Route, Segment, Via};
+use crate::link::Linker;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+/// How deep mounts may nest before a chain counts as a cycle.
+const MAX_CHAIN: usize = 32;
+
+pub struct Composer<'a> {
+    linker: &'a Linker<'a>,
+    /// Apps and routers by id.
+    routers: HashMap<String, Mount>,
+    /// Path constants by id (`path#NAME`, `path#settings.API_V1_STR`).
+    constants: HashMap<String, String>,
+    /// Mounts by the id of the router they mount.
+    mounts: HashMap<String, Vec<Mount>>,
+    places: RefCell<HashMap<String, Result<String, String>>>,
+}
+
+impl<'a> Composer<'a> {
+    pub fn new(linker: &'a Linker<'a>, items: impl IntoIterator<Item = Mount>) -> Composer<'a> {
+        let mut composer = Composer {
+            linker,
+            routers: HashMap::new(),
+            constants: HashMap::new(),
+            mounts: HashMap::new(),
+            places: RefCell::new(HashMap::new()),
+        };
+        let mut items: Vec<Mount> = items.into_iter().collect();
+        items.sort();
+        for item in items {
+            match item.kind {
+                MountKind::App | MountKind::Router => {
+                    if let Some(id) = item.id.clone() {
+                        composer.routers.insert(id, item);
+                    }
+                }
+                MountKind::Constant => {
+                    if let (Some(id), [value]) = (&item.id, item.prefix.as_slice()) {
+                        composer.constants.insert(id.clone(), value.text.clone());
+                    }
+                }
+                MountKind::Mount => {
+                    let child = match (&item.id, &item.module, &item.imported) {
+                        (Some(id), _, _) => Some(id.clone()),
+                        (None, Some(module), Some(imported)) => {
+                            linker.reach_path(&item.file, module, imported, &item.name)
+                        }
+                        _ => None,
+                    };
+                    if let Some(child) = child {
+                        composer.mounts.entry(child).or_default().push(item);
+                    }
+                }
+            }
+        }
+        composer
+    }
+
+    /// Fills `url` (or `url_unresolved`) of every route whose URL continues in another
+    /// file, and the id of the router it continues from.
+    pub fn link_routes(&self, routes: &mut [Route]) {
+        for route in routes {
+            let Some(via) = route.router.as_mut() else {
+                continue;
+            };
+            if let (Some(module), Some(imported)) = (&via.module, &via.imported) {
+                via.router = self
+                    .linker
+                    .reach_path(&route.file, module, imported, &via.name);
+            }
+            let python = is_python(&route.file);
+            match self.place_of(&route.file, via, 0) {
+                Ok(prefix) => {
+                    route.url = Some(crate::extract::route_url(&prefix, &route.path, python));
+                    route.url_unresolved = None;
+                }
+                Err(reason) => {
+                    route.url = None;
+                    route.url_unresolved = Some(reason);
+                }
+            }
+        }
+    }
+
+    /// The path below which `via` (written in `file`) puts what follows it.
+    fn place_of(&self, file: &str, via: &Via, depth: usize) -> Result<String, String> {
+        let python = is_python(file);
+        let mut place = if via.name.is_empty() {
+            String::new()
+        } else {
+            let id = match (&via.router, &via.module, &via.imported) {
+                (_, Some(module), Some(imported)) => self
+                    .linker
+                    .reach_path(file, module, imported, &via.name)
+                    .ok_or_else(|| {
+                        format!(
+                            "`{}` (imported from `{module}`) reaches no definition discover can name",
+                            via.name
+                        )
+                    })?,
+                (Some(id), _, _) => id.clone(),
+                _ => return Err(format!("`{}` is no router discover can name", via.name)),
+            };
+            self.place_of_router(&id, depth + 1)?
+        };
+        for segment in &via.prefix {
+            place = join(&place, &self.value(file, segment)?, python);
+        }
+        Ok(place)
+    }
+
+    /// Where the routes of router `id` are served: its mount's place and its own prefix.
+    fn place_of_router(&self, id: &str, depth: usize) -> Result<String, String> {
+        if depth > MAX_CHAIN {
+            return Err(format!("`{id}` is mounted in a cycle"));
+        }
+        if let Some(known) = self.places.borrow().get(id) {
+            return known.clone();
+        }
+        let found = self.compute_place(id, depth);
+        self.places
+            .borrow_mut()
+            .insert(id.to_string(), found.clone());
+        found
+    }
+
+    fn compute_place(&self, id: &str, depth: usize) -> Result<String, String> {
+        let Some(router) = self.routers.get(id) else {
+            return Err(format!("`{id}` is not an app or router discover found"));
+        };
+        let python = is_python(&router.file);
+        let mounts = self.mounts.get(id).map(Vec::as_slice).unwrap_or_default();
+        let (base, replaces) = match (router.kind, mounts) {
+            (MountKind::App, []) => return Ok(String::new()),
+            (_, []) => return Err(format!("router `{id}` is mounted nowhere discover can see")),
+            (_, [mount]) => {
+                if let Some(reason) = &mount.prefix_unresolved {
+                    return Err(format!("{reason} ({}:{})", mount.file, mount.line));
+                }
+                // No parent: an app of the mount's own file, served at `/`.
+                let mut base = match &mount.parent {
+                    Some(parent) => self.place_of(&mount.file, parent, depth)?,
+                    None => String::new(),
+                };
+                for segment in &mount.prefix {
+                    base = join(
+                        &base,
+                        &self.value(&mount.file, segment)?,
+                        is_python(&mount.file),
+                    );
+                }
+                (base, mount.replaces)
+            }
+            (_, several) => {
+                let places: Vec<String> = several
+                    .iter()
+                    .map(|m| format!("{}:{}", m.file, m.line))
+                    .collect();
+                return Err(format!(
+                    "`{id}` is mounted {} times ({})",
+                    several.len(),
+                    places.join(", ")
+                ));
+            }
+        };
+        if replaces {
+            return Ok(base);
+        }
+        if let Some(reason) = &router.prefix_unresolved {
+            return Err(format!("{reason} ({}:{})", router.file, router.line));
+        }
+        let mut place = base;
+        for segment in &router.prefix {
+            place = join(&place, &self.value(&router.file, segment)?, python);
+        }
+        Ok(place)
+    }
+
+    /// A prefix's text: as written, or the constant an imported name reaches.
+    fn value(&self, file: &str, segment: &Segment) -> Result<String, String> {
+        let (Some(module), Some(imported)) = (&segment.module, &segment.imported) else {
+            return Ok(segment.text.clone());
+        };
+        self.linker
+            .reach_path(file, module, imported, &segment.text)
+            .and_then(|id| self.constants.get(&id).cloned())
+            .ok_or_else(|| {
+                format!(
+                    "`{}` (imported from `{module}`) is no path constant discover can read",
+                    segment.text
+                )
+            })
+    }
+}
+
+fn is_python(file: &str) -> bool {
+    file.ends_with(".py") || file.ends_with(".pyi")
+}
+
+/// The digest every routes output records: the links digest (export surfaces and
+/// resolution) and each chunk's mounts output, by chunk name. A routes output linked
+/// against another may hold URLs the current mounts no longer give.
+pub fn routes_digest<'s>(links: &str, mounts: impl Iterator<Item = (&'s str, &'s str)>) -> String {
+    // The same construction as the links digest, over the mounts outputs' hashes.
+    crate::link::links_digest(links, mounts)
+}

@@ -1,0 +1,160 @@
+//! Routes composed across files: a prefix or a mount in one file moves the URLs of routes
+//! in others, and an incremental run gives the bytes of a full one without parsing them.
+
+use crate::util::{Repo, assert_same_state, copy_tree, fixture_dir, read_json};
+
+/// A repository holding one of the catalogue's route layouts at its root, in chunks of
+/// at most two files: links cross chunks, and a chunk a run does not extract is relinked
+/// from its stored items.
+fn layout(name: &str) -> Repo {
+    let repo = Repo::empty();
+    copy_tree(
+        &fixture_dir(&format!("catalogue/routes/{name}")),
+        repo.path(),
+    );
+    repo.write("discover.toml", "[chunks]\nmax_files = 2\n");
+    repo
+}
+
+/// Every route of the state: (file, path, url or the reason there is none).
+fn urls(repo: &Repo) -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for (rel, _) in repo.state_files() {
+        if !rel.starts_with("routes/") {
+            continue;
+        }
+        let json = read_json(&repo.state().join(&rel));
+        for item in json["items"].as_array().unwrap() {
+            let url = match item["url"].as_str() {
+                Some(url) => url.to_string(),
+                None => format!("unresolved: {}", item["url_unresolved"].as_str().unwrap()),
+            };
+            out.push((
+                item["file"].as_str().unwrap().to_string(),
+                item["path"].as_str().unwrap().to_string(),
+                url,
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn url_of(repo: &Repo, file: &str, path: &str) -> String {
+    urls(repo)
+        .into_iter()
+        .find(|(f, p, _)| f == file && p == path)
+        .map(|(_, _, url)| url)
+        .unwrap_or_else(|| panic!("no route {path} in {file}: {:?}", urls(repo)))
+}
+
+#[test]
+fn fastapi_prefixes_compose_through_imports_settings_and_routers() {
+    let repo = layout("fastapi_layers");
+    repo.run(&["-q"]).expect_code(0);
+    let chunks = repo.manifest()["chunks"].as_array().unwrap().len();
+    assert!(chunks >= 4, "{chunks} chunks");
+    let items = "app/api/routes/items.py";
+    assert_eq!(url_of(&repo, items, "/{id}"), "/api/v1/items/{id}");
+    assert_eq!(
+        url_of(&repo, items, "/items/{id}"),
+        "/api/v1/admin/items/{id}"
+    );
+    assert_eq!(
+        url_of(&repo, "app/api/routes/users.py", "/me"),
+        "/api/v1/users/me"
+    );
+    assert_eq!(
+        url_of(&repo, "app/api/routes/twice.py", "/both"),
+        "unresolved: `app/api/routes/twice.py#router` is mounted 2 times (app/main.py:11, app/main.py:12)"
+    );
+
+    // The settings default changes: only that file is parsed, every URL under it moves.
+    let config = std::fs::read_to_string(repo.path().join("app/core/config.py")).unwrap();
+    repo.write(
+        "app/core/config.py",
+        config.replace("\"/api/v1\"", "\"/api/v2\""),
+    );
+    let check = repo.run(&["--check"]);
+    check.expect_code(1);
+    let run = repo.run(&["--incremental", "--json"]);
+    run.expect_code(0);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(summary["files_parsed"], 1, "{summary}");
+    assert_eq!(url_of(&repo, items, "/{id}"), "/api/v2/items/{id}");
+    repo.run(&["--check"]).expect_code(0);
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+
+    // A mount goes away; another router is mounted once instead of twice.
+    let main = std::fs::read_to_string(repo.path().join("app/api/main.py")).unwrap();
+    repo.write(
+        "app/api/main.py",
+        main.replace("api_router.include_router(items.router)\n", ""),
+    );
+    let main = std::fs::read_to_string(repo.path().join("app/main.py")).unwrap();
+    repo.write(
+        "app/main.py",
+        main.replace("app.include_router(twice.router, prefix=\"/b\")\n", ""),
+    );
+    repo.run(&["--incremental", "-j", "2"]).expect_code(0);
+    assert_eq!(
+        url_of(&repo, items, "/{id}"),
+        "unresolved: router `app/api/routes/items.py#router` is mounted nowhere discover can see"
+    );
+    assert_eq!(url_of(&repo, "app/api/routes/twice.py", "/both"), "/a/both");
+    repo.run(&["--check"]).expect_code(0);
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+}
+
+#[test]
+fn express_mount_tables_and_requires_compose_across_files() {
+    let repo = layout("express_layers");
+    repo.run(&["-q"]).expect_code(0);
+    let users = "src/routes/v1/user.route.js";
+    assert_eq!(url_of(&repo, users, "/:userId"), "/v1/users/:userId");
+    assert_eq!(url_of(&repo, users, "/"), "/v1/users");
+    assert_eq!(
+        url_of(&repo, "src/routes/v1/auth.route.js", "/login"),
+        "/v1/auth/login"
+    );
+    assert_eq!(
+        url_of(&repo, "src/routes/v1/docs.route.js", "/"),
+        "/v1/docs"
+    );
+    assert_eq!(
+        url_of(&repo, "src/routes/reports.ts", "/:year"),
+        "/reports/:year"
+    );
+    assert!(
+        url_of(&repo, "src/routes/health.js", "/").starts_with("unresolved: `config.healthPath`"),
+        "{:?}",
+        urls(&repo)
+    );
+
+    // The table's row changes and the app's mount path too: the route files are not
+    // parsed again, and their URLs follow.
+    let index = std::fs::read_to_string(repo.path().join("src/routes/v1/index.js")).unwrap();
+    repo.write(
+        "src/routes/v1/index.js",
+        index.replace("'/users'", "'/members'"),
+    );
+    let app = std::fs::read_to_string(repo.path().join("src/app.js")).unwrap();
+    repo.write("src/app.js", app.replace("'/v1'", "'/api/v1'"));
+    let run = repo.run(&["--incremental", "--json"]);
+    run.expect_code(0);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(summary["files_parsed"], 2, "{summary}");
+    assert_eq!(url_of(&repo, users, "/:userId"), "/api/v1/members/:userId");
+    repo.run(&["--check"]).expect_code(0);
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+}
+
+#[test]
+fn only_routes_runs_what_its_urls_are_composed_from() {
+    let repo = layout("flask_layers");
+    repo.run(&["--only", "routes", "-q"]).expect_code(0);
+    assert_eq!(url_of(&repo, "views/admin.py", "/users"), "/staff/users");
+    assert_eq!(url_of(&repo, "views/shop.py", "/cart"), "/shop/cart");
+    assert!(repo.state().join("mounts").is_dir());
+    assert!(repo.state().join("exports").is_dir());
+}

@@ -57,6 +57,10 @@ impl<'a> Composer<'a> {
                         (None, Some(module), Some(imported)) => {
                             linker.reach_path(&item.file, module, imported, &item.name)
                         }
+                        // A Django url configuration, included by module.
+                        (None, Some(module), None) => linker
+                            .module_file(&item.file, module)
+                            .map(|file| format!("{file}#urlpatterns")),
                         _ => None,
                     };
                     if let Some(child) = child {
@@ -145,34 +149,28 @@ impl<'a> Composer<'a> {
         let (base, replaces) = match (router.kind, mounts) {
             (MountKind::App, []) => return Ok(String::new()),
             (_, []) => return Err(format!("router `{id}` is mounted nowhere discover can see")),
-            (_, [mount]) => {
-                if let Some(reason) = &mount.prefix_unresolved {
-                    return Err(format!("{reason} ({}:{})", mount.file, mount.line));
-                }
-                // No parent: an app of the mount's own file, served at `/`.
-                let mut base = match &mount.parent {
-                    Some(parent) => self.place_of(&mount.file, parent, depth)?,
-                    None => String::new(),
-                };
-                for segment in &mount.prefix {
-                    base = join(
-                        &base,
-                        &self.value(&mount.file, segment)?,
-                        is_python(&mount.file),
-                    );
-                }
-                (base, mount.replaces)
-            }
+            (_, [mount]) => self.mounted_at(mount, depth)?,
             (_, several) => {
-                let places: Vec<String> = several
-                    .iter()
-                    .map(|m| format!("{}:{}", m.file, m.line))
-                    .collect();
-                return Err(format!(
-                    "`{id}` is mounted {} times ({})",
-                    several.len(),
-                    places.join(", ")
-                ));
+                // Mounted the same way several times (two settings modules naming one
+                // ROOT_URLCONF) is one place; anything else is several URLs.
+                let places: Vec<Result<(String, bool), String>> =
+                    several.iter().map(|m| self.mounted_at(m, depth)).collect();
+                match places.first() {
+                    Some(Ok(first)) if places.iter().all(|p| p.as_ref() == Ok(first)) => {
+                        first.clone()
+                    }
+                    _ => {
+                        let places: Vec<String> = several
+                            .iter()
+                            .map(|m| format!("{}:{}", m.file, m.line))
+                            .collect();
+                        return Err(format!(
+                            "`{id}` is mounted {} times ({})",
+                            several.len(),
+                            places.join(", ")
+                        ));
+                    }
+                }
             }
         };
         if replaces {
@@ -186,6 +184,27 @@ impl<'a> Composer<'a> {
             place = join(&place, &self.value(&router.file, segment)?, python);
         }
         Ok(place)
+    }
+
+    /// The place one mount puts its child at (before the child's own prefix), and whether
+    /// the mount's prefix replaces the child's own.
+    fn mounted_at(&self, mount: &Mount, depth: usize) -> Result<(String, bool), String> {
+        if let Some(reason) = &mount.prefix_unresolved {
+            return Err(format!("{reason} ({}:{})", mount.file, mount.line));
+        }
+        // No parent: an app of the mount's own file, served at `/`.
+        let mut base = match &mount.parent {
+            Some(parent) => self.place_of(&mount.file, parent, depth)?,
+            None => String::new(),
+        };
+        for segment in &mount.prefix {
+            base = join(
+                &base,
+                &self.value(&mount.file, segment)?,
+                is_python(&mount.file),
+            );
+        }
+        Ok((base, mount.replaces))
     }
 
     /// A prefix's text: as written, or the constant an imported name reaches.

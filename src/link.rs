@@ -132,7 +132,8 @@ impl<'a> Linker<'a> {
         linker
     }
 
-    fn module_file(&self, from: &str, module: &str) -> Option<String> {
+    /// The repository file `module` (as written in `from`) loads.
+    pub fn module_file(&self, from: &str, module: &str) -> Option<String> {
         let key = (from.to_string(), module.to_string());
         if let Some(found) = self.modules.borrow().get(&key) {
             return found.clone();

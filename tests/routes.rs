@@ -64,6 +64,8 @@ fn fastapi_prefixes_compose_through_imports_settings_and_routers() {
         url_of(&repo, "app/api/routes/users.py", "/me"),
         "/api/v1/users/me"
     );
+    // A sub-application of another file, mounted.
+    assert_eq!(url_of(&repo, "app/v2.py", "/ping"), "/v2/ping");
     assert_eq!(
         url_of(&repo, "app/api/routes/twice.py", "/both"),
         "unresolved: `app/api/routes/twice.py#router` is mounted 2 times (app/main.py:11, app/main.py:12)"
@@ -125,6 +127,7 @@ fn express_mount_tables_and_requires_compose_across_files() {
         url_of(&repo, "src/routes/reports.ts", "/:year"),
         "/reports/:year"
     );
+    assert_eq!(url_of(&repo, "src/admin.js", "/stats"), "/admin/stats");
     assert!(
         url_of(&repo, "src/routes/health.js", "/").starts_with("unresolved: `config.healthPath`"),
         "{:?}",
@@ -157,4 +160,51 @@ fn only_routes_runs_what_its_urls_are_composed_from() {
     assert_eq!(url_of(&repo, "views/shop.py", "/cart"), "/shop/cart");
     assert!(repo.state().join("mounts").is_dir());
     assert!(repo.state().join("exports").is_dir());
+}
+
+#[test]
+fn django_include_chains_start_at_root_urlconf() {
+    let repo = layout("django_project");
+    repo.run(&["-q"]).expect_code(0);
+    assert_eq!(url_of(&repo, "blog/urls.py", "<int:pk>/"), "/<int:pk>/");
+    assert_eq!(url_of(&repo, "api/urls.py", "items/"), "/api/v1/items/");
+    assert_eq!(url_of(&repo, "news/urls.py", "latest/"), "/news/latest/");
+    assert_eq!(url_of(&repo, "shop/urls.py", "cart/"), "/shop/cart/");
+    assert!(
+        url_of(&repo, "legacy/urls.py", "old/").contains("is a regular expression"),
+        "{:?}",
+        urls(&repo)
+    );
+
+    // The blog moves under `/blog/`; a second settings module naming the same root
+    // changes nothing; one naming the blog's configuration as a root makes it ambiguous.
+    let root = std::fs::read_to_string(repo.path().join("mysite/urls.py")).unwrap();
+    repo.write(
+        "mysite/urls.py",
+        root.replace(
+            "path(\"\", include(\"blog.urls\"))",
+            "path(\"blog/\", include(\"blog.urls\"))",
+        ),
+    );
+    repo.write(
+        "mysite/test_settings.py",
+        "ROOT_URLCONF = \"mysite.urls\"\n",
+    );
+    repo.run(&["--incremental"]).expect_code(0);
+    assert_eq!(
+        url_of(&repo, "blog/urls.py", "<int:pk>/"),
+        "/blog/<int:pk>/"
+    );
+    assert_eq!(url_of(&repo, "api/urls.py", "items/"), "/api/v1/items/");
+    repo.run(&["--check"]).expect_code(0);
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+
+    repo.write("blog/settings.py", "ROOT_URLCONF = \"blog.urls\"\n");
+    repo.run(&["--incremental", "-j", "2"]).expect_code(0);
+    assert!(
+        url_of(&repo, "blog/urls.py", "<int:pk>/").contains("is mounted 2 times"),
+        "{:?}",
+        urls(&repo)
+    );
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
 }

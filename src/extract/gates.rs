@@ -72,6 +72,8 @@ pub fn mounts(_: Lang, _: &str, text: &[u8]) -> bool {
         ".use(",
         ".mount(",
         ".route(",
+        "urlpatterns",
+        "ROOT_URLCONF",
     ]);
     WORDS.any_in(text)
 }

@@ -264,6 +264,9 @@ struct Attach {
     child: Name,
     /// The child as written (`router`, `items.router`).
     child_text: String,
+    /// A Django url configuration included by module (`include("blog.urls")`): the module
+    /// as Python would import it.
+    child_module: Option<String>,
     /// `None`: the framework's default (Flask: the blueprint's own `url_prefix`).
     prefix: Option<Result<Segment, String>>,
     /// Flask's `register_blueprint(bp, url_prefix=...)`: the prefix replaces the
@@ -529,8 +532,33 @@ impl Routers {
                 continue;
             }
             let name = text(left, src);
-            let binding = routers.python_binding(right, src);
+            let module_level = scope_of(*a).is_some_and(|s| s.id() == routers.module);
+            // A Django url configuration is a router; `ROOT_URLCONF` serves one at `/`.
+            let binding = if name == "urlpatterns" && module_level {
+                Binding::Router(Ok(Segment::text("")))
+            } else {
+                routers.python_binding(right, src)
+            };
             routers.bind(*a, name, binding);
+            if name == "ROOT_URLCONF"
+                && module_level
+                && let Some(module) = string_literal(right, src)
+            {
+                routers.bind(*a, DJANGO_ROOT, Binding::App);
+                let (line, column) = position(*a);
+                let parent = routers.lookup(*a, DJANGO_ROOT, src);
+                routers.mounts.push(Attach {
+                    line,
+                    column,
+                    parent,
+                    parent_text: "ROOT_URLCONF".to_string(),
+                    child: Name::Free,
+                    child_text: "ROOT_URLCONF".to_string(),
+                    child_module: Some(module.to_string()),
+                    prefix: None,
+                    replaces: false,
+                });
+            }
             // `settings = Settings()`: the instance's attributes are the class defaults.
             let instance_of = (right.kind() == "call")
                 .then(|| right.child_by_field_name("function"))
@@ -556,8 +584,87 @@ impl Routers {
         }
         for call in calls {
             routers.python_mount(call, src);
+            routers.django_include(call, src);
         }
         routers
+    }
+
+    /// `path("blog/", include("blog.urls"))` in a url configuration's `urlpatterns` (also
+    /// inside the `include([...])` lists of others, whose paths it lies under).
+    fn django_include(&mut self, call: Node<'_>, src: &[u8]) {
+        let Some((route, view)) = django_pattern(call, src) else {
+            return;
+        };
+        let Some(target) = include_target(view, src) else {
+            return;
+        };
+        let child_module = match target.kind() {
+            "string" => string_literal(target, src).map(str::to_string),
+            // `include(blog_urls)` after `from blog import urls as blog_urls`.
+            "identifier" => self
+                .imported
+                .get(text(target, src))
+                .map(|(module, imported)| {
+                    if imported == "*" {
+                        module.clone()
+                    } else if module.ends_with('.') {
+                        format!("{module}{imported}")
+                    } else {
+                        format!("{module}.{imported}")
+                    }
+                }),
+            _ => None,
+        };
+        let Some(child_module) = child_module else {
+            return;
+        };
+        // The paths of the `path(p, include([...]))` calls around this one, innermost first.
+        let mut prefix = vec![django_route(call, route, src)];
+        let mut up = call.parent();
+        let mut list_owner = None;
+        while let Some(node) = up {
+            if is_scope(node) {
+                break;
+            }
+            if node.kind() == "call" {
+                if let Some((outer_route, _)) = django_pattern(node, src) {
+                    prefix.push(django_route(node, outer_route, src));
+                } else if let Some(object) = node
+                    .child_by_field_name("function")
+                    .and_then(|f| f.child_by_field_name("object"))
+                {
+                    // `urlpatterns.append(path(...))`
+                    list_owner = Some(object);
+                    break;
+                }
+            }
+            if matches!(node.kind(), "assignment" | "augmented_assignment") {
+                list_owner = node.child_by_field_name("left");
+                break;
+            }
+            up = node.parent();
+        }
+        let Some(owner) = list_owner.filter(|o| text(*o, src) == "urlpatterns") else {
+            return;
+        };
+        prefix.reverse();
+        let prefix = prefix
+            .into_iter()
+            .try_fold(String::new(), |acc, p| p.map(|p| format!("{acc}{p}")))
+            .map(Segment::text);
+        let (line, column) = position(call);
+        let attach = Attach {
+            line,
+            column,
+            parent: self.lookup(owner, "urlpatterns", src),
+            parent_text: "urlpatterns".to_string(),
+            child: Name::Free,
+            child_text: one(view, src),
+            child_module: Some(child_module),
+            prefix: Some(prefix),
+            replaces: false,
+        };
+        self.mounts.push(attach);
     }
 
     /// The routers of a JavaScript / TypeScript file.
@@ -855,6 +962,7 @@ impl Routers {
             parent_text: text(object, src).to_string(),
             child: child_name,
             child_text: text(child, src).to_string(),
+            child_module: None,
             replaces: name == "register_blueprint" && prefix.is_some(),
             prefix,
         };
@@ -907,6 +1015,7 @@ impl Routers {
                     parent_text: text(object, src).to_string(),
                     child: self.lookup(call, &child, src),
                     child_text: child,
+                    child_module: None,
                     prefix: Some(prefix),
                     replaces: false,
                 };
@@ -970,6 +1079,7 @@ impl Routers {
                 parent_text: text(object, src).to_string(),
                 child,
                 child_text: child_text.to_string(),
+                child_module: None,
                 prefix: Some(prefix.clone()),
                 replaces: false,
             };
@@ -1190,6 +1300,12 @@ impl Routers {
         };
         let mounts: Vec<&Attach> = self.mounts.iter().filter(|m| m.child == name).collect();
         match (mounts.as_slice(), own) {
+            // A module-level app may be mounted by another file (`app.mount("/v2", v2)`):
+            // the link stage decides; an app made in a function is served at `/`.
+            ([], None) if bound.module_level && bound.name != DJANGO_ROOT => Ok(Partial {
+                anchor: Anchor::Local(bound.name.clone()),
+                prefix: Vec::new(),
+            }),
             ([], None) => Ok(Partial::root()),
             ([], Some(_)) if bound.module_level => Ok(Partial {
                 anchor: Anchor::Local(bound.name.clone()),
@@ -1269,7 +1385,11 @@ impl Routers {
             parent: None,
             replaces: false,
         };
-        for bound in self.bindings.iter().filter(|b| b.module_level) {
+        for bound in self
+            .bindings
+            .iter()
+            .filter(|b| b.module_level && b.name != DJANGO_ROOT)
+        {
             let mut mount = match &bound.binding {
                 Binding::App => item(bound.line, bound.column, MountKind::App, &bound.name),
                 Binding::Router(prefix) => {
@@ -1300,6 +1420,7 @@ impl Routers {
                 &attach.child_text,
             );
             match attach.child {
+                _ if attach.child_module.is_some() => mount.module = attach.child_module.clone(),
                 Name::Bound(i) => {
                     let bound = &self.bindings[i];
                     if !bound.module_level
@@ -1361,6 +1482,7 @@ static ROUTER_WORDS: Words = Words::new(&[
     "register_blueprint",
     ".mount(",
     ".use(",
+    "urlpatterns",
 ]);
 
 /// The `mounts` extractor.
@@ -1380,6 +1502,65 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Mount> {
     let mut items = routers.items(scan.path);
     items.sort();
     items
+}
+
+/// The name under which a settings module's `ROOT_URLCONF` is bound: an app at `/`.
+const DJANGO_ROOT: &str = "<ROOT_URLCONF>";
+
+/// A Django `path()` / `re_path()` / `url()` call: its route and view arguments.
+pub(super) fn django_pattern<'t>(call: Node<'t>, src: &[u8]) -> Option<(Node<'t>, Node<'t>)> {
+    let function = call.child_by_field_name("function")?;
+    let arguments = call.child_by_field_name("arguments")?;
+    let name = match function.kind() {
+        "identifier" => text(function, src),
+        "attribute" => text(function.child_by_field_name("attribute")?, src),
+        _ => return None,
+    };
+    if !matches!(name, "path" | "re_path" | "url") {
+        return None;
+    }
+    let positional = py_args(arguments);
+    let route = positional
+        .first()
+        .copied()
+        .or_else(|| kwarg(arguments, "route", src))?;
+    let view = positional
+        .get(1)
+        .copied()
+        .or_else(|| kwarg(arguments, "view", src))?;
+    Some((route, view))
+}
+
+/// A pattern's route as Django concatenates it: a `path()` literal; a regular expression
+/// (`re_path`, `url`) cannot be joined into a URL.
+pub(super) fn django_route(call: Node<'_>, route: Node<'_>, src: &[u8]) -> Result<String, String> {
+    let regex = call.child_by_field_name("function").is_some_and(|f| {
+        let name = text(f, src);
+        name.ends_with("re_path") || name == "url" || name.ends_with(".url")
+    });
+    match string_literal(route, src) {
+        Some(_) if regex => Err(format!("`{}` is a regular expression", one(route, src))),
+        Some(literal) => Ok(literal.to_string()),
+        None => Err(format!("`{}` is not a literal", one(route, src))),
+    }
+}
+
+/// What `include(X)` includes: `X`, or the first element of `include((X, "ns"))`; `None`
+/// when the view is no `include` call.
+pub(super) fn include_target<'t>(view: Node<'t>, src: &[u8]) -> Option<Node<'t>> {
+    if view.kind() != "call" {
+        return None;
+    }
+    let function = view.child_by_field_name("function")?;
+    let name = text(function, src);
+    if name != "include" && !name.ends_with(".include") {
+        return None;
+    }
+    let first = *py_args(view.child_by_field_name("arguments")?).first()?;
+    if first.kind() == "tuple" {
+        return first.named_child(0);
+    }
+    Some(first)
 }
 
 /// Whether a constant reads as a URL path.

@@ -1181,8 +1181,16 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
             }
             ("decorator", None) => {}
             ("route", _) => starlette_route(node, src, file, out),
-            ("urlpatterns", _) => django_patterns(node, src, file, out, 0),
-            ("assigned", _) if urlconf => django_patterns(node, src, file, out, 0),
+            ("urlpatterns", _) => {
+                django_patterns(node, src, file, out, 0, &Ok(String::new()), "urlpatterns");
+            }
+            ("assigned", _) if urlconf => {
+                let list = node
+                    .parent()
+                    .and_then(|a| a.child_by_field_name("left"))
+                    .map_or("", |l| text(l, src));
+                django_patterns(node, src, file, out, 0, &Ok(String::new()), list);
+            }
             _ => {}
         }
         if out.len() == first {
@@ -1196,12 +1204,6 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
                 .and_then(|o| chain_receiver(o, src));
             for route in &mut out[first..] {
                 compose(route, routers, node, receiver, src, true);
-            }
-        } else {
-            for route in out[first..].iter_mut().filter(|r| r.framework == "django") {
-                route.url_unresolved = Some(
-                    "Django `include()` chains from ROOT_URLCONF are not composed yet".to_string(),
-                );
             }
         }
     }
@@ -1541,60 +1543,89 @@ fn py_handler(node: Node<'_>, src: &[u8]) -> String {
     }
 }
 
-/// Django `path()` / `re_path()` / `url()` calls anywhere in a `urlpatterns` value,
-/// `include([...])` lists included.
-fn django_patterns(node: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>, depth: u32) {
+/// Django `path()` / `re_path()` / `url()` calls anywhere in the value of the pattern
+/// list `list` (`urlpatterns`, or another module-level list of a url configuration),
+/// `include([...])` lists included under their paths (`prefix`). An `include()` of
+/// another configuration is a mount (the `mounts` extractor's), not a route.
+fn django_patterns(
+    node: Node<'_>,
+    src: &[u8],
+    file: &str,
+    out: &mut Vec<Route>,
+    depth: u32,
+    prefix: &Result<String, String>,
+    list: &str,
+) {
     // Url configurations nest a handful of levels; a deeper value is data, not routing.
     if depth > 12 {
         return;
     }
-    if node.kind() == "call" {
-        django_call(node, src, file, out);
+    if node.kind() == "call"
+        && let Some((route, view)) = mounts::django_pattern(node, src)
+    {
+        match mounts::include_target(view, src) {
+            Some(target) if target.kind() == "list" => {
+                let inner = prefix
+                    .clone()
+                    .and_then(|p| mounts::django_route(node, route, src).map(|r| p + &r));
+                django_patterns(target, src, file, out, depth + 1, &inner, list);
+            }
+            Some(_) => {}
+            None => django_call(node, route, view, src, file, prefix, list, out),
+        }
+        return;
     }
     if matches!(node.kind(), "lambda" | "function_definition" | "string") {
         return;
     }
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
-        django_patterns(child, src, file, out, depth + 1);
+        django_patterns(child, src, file, out, depth + 1, prefix, list);
     }
 }
 
-fn django_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
-    let (Some(function), Some(arguments)) = (
-        call.child_by_field_name("function"),
-        call.child_by_field_name("arguments"),
-    ) else {
+#[allow(clippy::too_many_arguments)]
+fn django_call(
+    call: Node<'_>,
+    route: Node<'_>,
+    view: Node<'_>,
+    src: &[u8],
+    file: &str,
+    prefix: &Result<String, String>,
+    list: &str,
+    out: &mut Vec<Route>,
+) {
+    let Some(path) = string_literal(route, src) else {
         return;
     };
-    let name = match function.kind() {
-        "identifier" => text(function, src),
-        "attribute" => function
-            .child_by_field_name("attribute")
-            .map_or("", |a| text(a, src)),
-        _ => return,
-    };
-    if !matches!(name, "path" | "re_path" | "url") {
-        return;
+    let mut item = item(file, call, vec!["ANY".to_string()], path.to_string());
+    item.handlers = vec![py_handler(view, src)];
+    item.framework = "django".to_string();
+    let joined = prefix
+        .clone()
+        .and_then(|p| mounts::django_route(call, route, src).map(|_| p));
+    match joined {
+        Err(reason) => item.url_unresolved = Some(reason),
+        Ok(_) if list != "urlpatterns" => {
+            item.url_unresolved = Some(format!(
+                "in the pattern list `{list}`, served only where something includes it; not composed yet"
+            ));
+        }
+        Ok(prefix) => {
+            item.router = Some(Via {
+                router: Some(format!("{file}#urlpatterns")),
+                name: "urlpatterns".to_string(),
+                module: None,
+                imported: None,
+                prefix: if prefix.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![mounts::Segment::text(prefix)]
+                },
+            });
+        }
     }
-    let positional = py_args(arguments);
-    let Some(path) = positional
-        .first()
-        .copied()
-        .or_else(|| kwarg(arguments, "route", src))
-        .and_then(|a| string_literal(a, src))
-    else {
-        return;
-    };
-    let handler = positional
-        .get(1)
-        .copied()
-        .or_else(|| kwarg(arguments, "view", src))
-        .map(|h| py_handler(h, src));
-    let mut route = item(file, call, vec!["ANY".to_string()], path.to_string());
-    route.handlers = handler.into_iter().collect();
-    route.framework = "django".to_string();
-    out.push(route);
+    out.push(item);
 }
 
 #[cfg(test)]

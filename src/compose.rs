@@ -73,9 +73,19 @@ impl<'a> Composer<'a> {
     }
 
     /// Fills `url` (or `url_unresolved`) of every route whose URL continues in another
-    /// file, and the id of the router it continues from.
+    /// file, and the id of the router it continues from; replaces each handler named
+    /// through an import by the id of the definition it reaches.
     pub fn link_routes(&self, routes: &mut [Route]) {
         for route in routes {
+            for import in &route.handler_imports {
+                let Some(slot) = route.handlers.get_mut(import.index as usize) else {
+                    continue;
+                };
+                *slot = self
+                    .linker
+                    .reach_path(&route.file, &import.module, &import.imported, &import.name)
+                    .unwrap_or_else(|| import.name.clone());
+            }
             let Some(via) = route.router.as_mut() else {
                 continue;
             };

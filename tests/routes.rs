@@ -199,6 +199,35 @@ fn django_include_chains_start_at_root_urlconf() {
     repo.run(&["--check"]).expect_code(0);
     assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
 
+    // A handler's definition leaves the module the route imports it from (which now
+    // merely imports it: no definition of its own), then comes back behind a package's
+    // re-export. The url configuration is never parsed again, and the route follows.
+    let handler = |repo: &Repo| -> String {
+        let json = read_json(&repo.state().join("routes/news.json"));
+        json["items"][0]["handlers"][0]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(handler(&repo), "news/views.py#latest");
+    repo.write("news/feeds.py", "def latest(request):\n    return None\n");
+    repo.write("news/views.py", "from .feeds import latest\n");
+    let run = repo.run(&["--incremental", "--json"]);
+    run.expect_code(0);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(summary["files_parsed"], 2, "{summary}");
+    assert_eq!(handler(&repo), "latest");
+    std::fs::remove_file(repo.path().join("news/views.py")).unwrap();
+    std::fs::remove_file(repo.path().join("news/feeds.py")).unwrap();
+    repo.write("news/views/__init__.py", "from .feeds import latest\n");
+    repo.write(
+        "news/views/feeds.py",
+        "def latest(request):\n    return None\n",
+    );
+    repo.run(&["--incremental"]).expect_code(0);
+    assert_eq!(handler(&repo), "news/views/feeds.py#latest");
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+
     repo.write("blog/settings.py", "ROOT_URLCONF = \"blog.urls\"\n");
     repo.run(&["--incremental", "-j", "2"]).expect_code(0);
     assert!(

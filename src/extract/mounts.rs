@@ -600,19 +600,24 @@ impl Routers {
         };
         let child_module = match target.kind() {
             "string" => string_literal(target, src).map(str::to_string),
-            // `include(blog_urls)` after `from blog import urls as blog_urls`.
-            "identifier" => self
-                .imported
-                .get(text(target, src))
-                .map(|(module, imported)| {
-                    if imported == "*" {
-                        module.clone()
-                    } else if module.ends_with('.') {
-                        format!("{module}{imported}")
-                    } else {
-                        format!("{module}.{imported}")
-                    }
-                }),
+            // `include(blog_urls)` after `from blog import urls as blog_urls`;
+            // `include(debug_toolbar.urls)` after `import debug_toolbar`.
+            "identifier" | "attribute" => {
+                let whole = text(target, src);
+                let root = dotted_root(target, src);
+                let rest = root.map_or("", |r| &whole[r.len()..]);
+                root.and_then(|r| self.imported.get(r))
+                    .map(|(module, imported)| {
+                        let base = if imported == "*" {
+                            module.clone()
+                        } else if module.ends_with('.') {
+                            format!("{module}{imported}")
+                        } else {
+                            format!("{module}.{imported}")
+                        };
+                        format!("{base}{rest}")
+                    })
+            }
             _ => None,
         };
         let Some(child_module) = child_module else {
@@ -747,6 +752,12 @@ impl Routers {
     fn bind_in(&mut self, scope: Node<'_>, at: Node<'_>, name: &str, binding: Binding) {
         let key = (scope.id(), name.to_string());
         match self.scopes.get(&key) {
+            // Django reassigns `urlpatterns` (`if settings.DEBUG: urlpatterns = [..., *urlpatterns]`):
+            // still the module's url configuration.
+            Some(&index)
+                if name == "urlpatterns"
+                    && matches!(binding, Binding::Router(_))
+                    && matches!(self.bindings[index].binding, Binding::Router(_)) => {}
             Some(&index) => self.bindings[index].binding = Binding::Other,
             None => {
                 let (line, column) = position(at);

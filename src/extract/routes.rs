@@ -38,15 +38,31 @@ pub struct Route {
     /// file adds below it. The link stage composes `url` from it.
     #[serde(default)]
     pub router: Option<Via>,
+    /// The handlers named through an import: the link stage replaces each by the id of
+    /// the definition it reaches.
+    #[serde(default)]
+    pub handler_imports: Vec<HandlerImport>,
+}
+
+/// A handler named through an import (`views.index` after `from . import views`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct HandlerImport {
+    /// Its position in `handlers`.
+    pub index: u32,
+    /// The handler as written.
+    pub name: String,
+    /// The module as written in the import, and the name imported from it.
+    pub module: String,
+    pub imported: String,
 }
 
 impl Serialize for Route {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         // The worker pipe (bincode) is not self-describing and needs every field; JSON
-        // leaves out `url_unresolved` and `router` when unset.
+        // leaves out `url_unresolved`, `router` and `handler_imports` when unset.
         let sparse = serializer.is_human_readable();
-        let mut out = serializer.serialize_struct("Route", 11)?;
+        let mut out = serializer.serialize_struct("Route", 12)?;
         out.serialize_field("file", &self.file)?;
         out.serialize_field("line", &self.line)?;
         out.serialize_field("column", &self.column)?;
@@ -61,6 +77,9 @@ impl Serialize for Route {
         out.serialize_field("framework", &self.framework)?;
         if !sparse || self.router.is_some() {
             out.serialize_field("router", &self.router)?;
+        }
+        if !sparse || !self.handler_imports.is_empty() {
+            out.serialize_field("handler_imports", &self.handler_imports)?;
         }
         out.end()
     }
@@ -132,6 +151,44 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Route> {
     } else {
         extract_python(scan, &mut out);
     }
+    if !out.is_empty() {
+        let imports = imported(scan.imports());
+        for route in &mut out {
+            route.handler_imports = handler_imports(&route.handlers, &imports);
+        }
+    }
+    out
+}
+
+/// The handlers that are a name or member of a name the file imports (`list`,
+/// `users.list`, `views.Detail`), with the import.
+fn handler_imports(
+    handlers: &[String],
+    imports: &HashMap<String, (String, String)>,
+) -> Vec<HandlerImport> {
+    let mut out = Vec::new();
+    for (index, handler) in handlers.iter().enumerate() {
+        // A plain name carries the id pass's marker (`LOCAL` then the name).
+        let name = handler.rsplit(LOCAL).next().unwrap_or(handler);
+        let dotted = name.split('.').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        });
+        if !dotted {
+            continue;
+        }
+        let root = name.split('.').next().unwrap_or(name);
+        if let Some((module, imported)) = imports.get(root) {
+            out.push(HandlerImport {
+                index: u32::try_from(index).unwrap_or(u32::MAX),
+                name: name.to_string(),
+                module: module.clone(),
+                imported: imported.clone(),
+            });
+        }
+    }
     out
 }
 
@@ -152,6 +209,7 @@ fn item(file: &str, at: Node<'_>, methods: Vec<String>, path: String) -> Route {
         kind: RouteKind::Api,
         framework: String::new(),
         router: None,
+        handler_imports: Vec::new(),
     }
 }
 

@@ -395,7 +395,10 @@ impl<'a> ChunkWriter<'a> {
                         Items::Calls(nodes)
                     }
                     Items::Routes(mut routes) => {
-                        if routes.iter().any(|r| r.router.is_some()) {
+                        if routes
+                            .iter()
+                            .any(|r| r.router.is_some() || !r.handler_imports.is_empty())
+                        {
                             let composer = match &composer {
                                 Some(c) => c,
                                 None => composer.insert(crate::compose::Composer::new(

@@ -237,3 +237,35 @@ fn django_include_chains_start_at_root_urlconf() {
     );
     assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
 }
+
+#[test]
+fn plugins_are_served_where_they_are_registered_or_handed_an_app() {
+    let repo = layout("fastify_layers");
+    repo.run(&["-q"]).expect_code(0);
+    assert_eq!(
+        url_of(&repo, "routes/users.js", "/users/:id"),
+        "/v1/users/:id"
+    );
+    assert_eq!(url_of(&repo, "routes/health.js", "/health"), "/health");
+    assert_eq!(url_of(&repo, "app.js", "/local"), "/in-file/local");
+    assert!(
+        url_of(&repo, "app.js", "/ping").contains("`instance` is a parameter"),
+        "{:?}",
+        urls(&repo)
+    );
+    let app = std::fs::read_to_string(repo.path().join("app.js")).unwrap();
+    repo.write(
+        "app.js",
+        app.replace("const API = '/v1';", "const API = '/v2';"),
+    );
+    repo.run(&["--incremental"]).expect_code(0);
+    assert_eq!(
+        url_of(&repo, "routes/users.js", "/users/:id"),
+        "/v2/users/:id"
+    );
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+
+    let repo = layout("flask_layers");
+    repo.run(&["-q"]).expect_code(0);
+    assert_eq!(url_of(&repo, "views/hooks.py", "/ping"), "/ping");
+}

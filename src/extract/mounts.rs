@@ -379,6 +379,10 @@ pub struct Routers {
     /// The module scope's node id.
     module: usize,
     python: bool,
+    /// Module-level functions that serve routes on their first parameter (a Fastify
+    /// plugin, `def register_routes(app)`): function node id → (the parameter, the
+    /// router binding that stands for whatever the function is handed).
+    plugins: HashMap<usize, (String, usize)>,
 }
 
 /// Nodes that open a scope of their own.
@@ -582,9 +586,11 @@ impl Routers {
                 }
             }
         }
+        routers.find_plugins(&calls, src);
         for call in calls {
             routers.python_mount(call, src);
             routers.django_include(call, src);
+            routers.plugin_call(call, src);
         }
         routers
     }
@@ -736,10 +742,61 @@ impl Routers {
                 }
             }
         }
+        routers.find_plugins(&calls, src);
         for call in calls {
             routers.js_mount(call, src);
+            routers.plugin_call(call, src);
         }
         routers
+    }
+
+    /// `register_routes(app)`: a function handed an app or router serves its routes there
+    /// (a function of the file that is a plugin, or an imported one — the link stage keeps
+    /// the mount only when the function is another file's plugin).
+    fn plugin_call(&mut self, call: Node<'_>, src: &[u8]) {
+        let (Some(function), Some(arguments)) = (
+            call.child_by_field_name("function"),
+            call.child_by_field_name("arguments"),
+        ) else {
+            return;
+        };
+        if function.kind() != "identifier" {
+            return;
+        }
+        let args = if self.python {
+            py_args(arguments)
+        } else {
+            named_args(arguments)
+        };
+        let Some(first) = args.first().filter(|a| a.kind() == "identifier") else {
+            return;
+        };
+        if !self.is_router(call, text(*first, src), src) {
+            return;
+        }
+        let child_text = text(function, src);
+        let child = self.lookup(call, child_text, src);
+        let plugin = match child {
+            Name::Bound(i) => self.plugins.values().any(|(_, index)| *index == i),
+            Name::Free => self.imported.contains_key(child_text),
+            Name::Parameter => false,
+        };
+        if !plugin {
+            return;
+        }
+        let (line, column) = position(call);
+        let attach = Attach {
+            line,
+            column,
+            parent: self.lookup(call, text(*first, src), src),
+            parent_text: text(*first, src).to_string(),
+            child,
+            child_text: child_text.to_string(),
+            child_module: None,
+            prefix: Some(Ok(Segment::text(""))),
+            replaces: false,
+        };
+        self.mounts.push(attach);
     }
 
     /// Binds `name` in the scope of `at`; a second binding in one scope makes it `Other`.
@@ -781,11 +838,98 @@ impl Routers {
                 return Name::Bound(index);
             }
             if has_parameter(s, name, src) {
-                return Name::Parameter;
+                return match self.plugins.get(&s.id()) {
+                    Some((parameter, index)) if parameter == name => Name::Bound(*index),
+                    _ => Name::Parameter,
+                };
             }
             scope = scope_of(s);
         }
         Name::Free
+    }
+
+    /// Finds the module-level functions that declare routes or mounts on their first
+    /// parameter, and binds each function's name to a router standing for it.
+    fn find_plugins(&mut self, calls: &[Node<'_>], src: &[u8]) {
+        for call in calls {
+            let Some(function) = call.child_by_field_name("function") else {
+                continue;
+            };
+            let (Some(object), Some(property)) = (
+                function.child_by_field_name("object"),
+                function
+                    .child_by_field_name("property")
+                    .or_else(|| function.child_by_field_name("attribute")),
+            ) else {
+                continue;
+            };
+            let method = text(property, src);
+            if object.kind() != "identifier" || !PLUGIN_CALLS.contains(&method) {
+                continue;
+            }
+            // A route needs a path (`req.get('host')`, `map.get(key)` are no routes).
+            if !matches!(method, "register" | "include_router" | "register_blueprint") {
+                let path = call
+                    .child_by_field_name("arguments")
+                    .and_then(|a| a.named_child(0))
+                    .and_then(|a| string_literal(a, src));
+                if !path.is_some_and(|p| p.starts_with('/')) {
+                    continue;
+                }
+            }
+            let name = text(object, src);
+            // The innermost scope that binds the name: a plugin only if it is the first
+            // parameter of a module-level function.
+            let mut scope = scope_of(*call);
+            while let Some(s) = scope {
+                if self.scopes.contains_key(&(s.id(), name.to_string())) {
+                    break;
+                }
+                if has_parameter(s, name, src) {
+                    if !self.plugins.contains_key(&s.id())
+                        && first_parameter(s, src) == Some(name)
+                        && let Some((function_name, at)) = self.module_function(s, src)
+                    {
+                        let index = self.bindings.len();
+                        let Some(root) = scope_of(at).filter(|r| r.id() == self.module) else {
+                            break;
+                        };
+                        self.bind_in(
+                            root,
+                            at,
+                            &function_name,
+                            Binding::Router(Ok(Segment::text(""))),
+                        );
+                        if self.bindings.len() > index {
+                            self.plugins.insert(s.id(), (name.to_string(), index));
+                        }
+                    }
+                    break;
+                }
+                scope = scope_of(s);
+            }
+        }
+    }
+
+    /// A module-level function's name and the node that names it: `function f(app)`,
+    /// `def f(app)`, `const f = (app) => ...`, `export default function f(app)`.
+    fn module_function<'t>(&self, function: Node<'t>, src: &[u8]) -> Option<(String, Node<'t>)> {
+        let at_module = |n: Node<'_>| scope_of(n).is_some_and(|s| s.id() == self.module);
+        match function.kind() {
+            "function_declaration" | "generator_function_declaration" | "function_definition" => {
+                let name = function.child_by_field_name("name")?;
+                at_module(function).then(|| (text(name, src).to_string(), function))
+            }
+            "arrow_function" | "function_expression" | "function" => {
+                let declarator = function
+                    .parent()
+                    .filter(|p| p.kind() == "variable_declarator")?;
+                let name = declarator.child_by_field_name("name")?;
+                (name.kind() == "identifier" && at_module(declarator))
+                    .then(|| (text(name, src).to_string(), declarator))
+            }
+            _ => None,
+        }
     }
 
     /// The value of the string constant `name` (an identifier node) where it is used.
@@ -862,6 +1006,12 @@ impl Routers {
             return Binding::Other;
         };
         let name = text(callee, src);
+        // `require('fastify')({ logger: true })`, `require('express')()`.
+        if callee.kind() == "call_expression"
+            && require_of(callee, src).is_some_and(|m| matches!(m, "express" | "fastify" | "koa"))
+        {
+            return Binding::App;
+        }
         match name {
             "express" | "fastify" | "Fastify" | "Koa" | "Hono" => Binding::App,
             "express.Router" | "Router" => {
@@ -1011,11 +1161,18 @@ impl Routers {
         ) else {
             return;
         };
-        if !matches!(text(property, src), "use" | "route") || object.kind() != "identifier" {
+        if object.kind() != "identifier" {
             return;
         }
         let args = named_args(arguments);
         let Some(first) = args.first() else { return };
+        if text(property, src) == "register" {
+            self.fastify_register(call, object, &args, src);
+            return;
+        }
+        if !matches!(text(property, src), "use" | "route") {
+            return;
+        }
         if let Some(rows) = self.table_rows(call, &args, src) {
             let (line, column) = position(call);
             for (prefix, child) in rows {
@@ -1098,6 +1255,50 @@ impl Routers {
         }
     }
 
+    /// Fastify's `app.register(plugin, { prefix: '/v1' })`, the plugin a name or
+    /// `require('./routes')` / `import('./routes')`.
+    fn fastify_register(
+        &mut self,
+        call: Node<'_>,
+        object: Node<'_>,
+        args: &[Node<'_>],
+        src: &[u8],
+    ) {
+        let Some(plugin) = args.first() else { return };
+        let (child, child_text) = match plugin.kind() {
+            "identifier" => (
+                self.lookup(call, text(*plugin, src), src),
+                text(*plugin, src),
+            ),
+            "call_expression" if require_of(*plugin, src).is_some() => {
+                (Name::Free, text(*plugin, src))
+            }
+            _ => return,
+        };
+        let prefix = match args.get(1) {
+            Some(options) if options.kind() == "object" => object_property(*options, "prefix", src)
+                .map_or(Ok(Segment::text("")), |v| self.value(v, src)),
+            Some(options) => Err(format!(
+                "the options `{}` are not an object literal",
+                one(*options, src)
+            )),
+            None => Ok(Segment::text("")),
+        };
+        let (line, column) = position(call);
+        let attach = Attach {
+            line,
+            column,
+            parent: self.lookup(call, text(object, src), src),
+            parent_text: text(object, src).to_string(),
+            child,
+            child_text: child_text.to_string(),
+            child_module: None,
+            prefix: Some(prefix),
+            replaces: false,
+        };
+        self.mounts.push(attach);
+    }
+
     /// A `use` inside `table.forEach((route) => router.use(route.path, route.route))` (or
     /// `({ path, route }) => ...`) over a mount table: each row's prefix and child.
     fn table_rows(
@@ -1172,6 +1373,18 @@ impl Routers {
     }
 
     fn is_router(&self, at: Node<'_>, name: &str, src: &[u8]) -> bool {
+        // Most calls name no router: a scan of the bindings spares the scope walk.
+        let named = self
+            .bindings
+            .iter()
+            .any(|b| b.name == name && matches!(b.binding, Binding::Router(_) | Binding::App))
+            || self
+                .plugins
+                .values()
+                .any(|(parameter, _)| parameter == name);
+        if !named {
+            return false;
+        }
         match self.lookup(at, name, src) {
             Name::Bound(i) => matches!(self.bindings[i].binding, Binding::Router(_) | Binding::App),
             _ => false,
@@ -1476,24 +1689,21 @@ impl Routers {
     }
 }
 
-/// Words of files that may create or mount a router: only those are read below their
-/// module-level statements.
+/// Words of files that may mount a router or declare a route (perhaps on a plugin
+/// function's parameter): only those are read below their module-level statements, where
+/// apps and routers are made.
 static ROUTER_WORDS: Words = Words::new(&[
-    "Router",
-    "express",
-    "Blueprint",
-    "FastAPI",
-    "Flask",
-    "Starlette",
-    "Quart",
-    "astify",
-    "Koa",
-    "Hono",
     "include_router",
     "register_blueprint",
     ".mount(",
     ".use(",
+    ".route(",
+    ".register(",
     "urlpatterns",
+    // A call with a path literal: a route, perhaps on a plugin function's parameter.
+    "('/",
+    "(\"/",
+    "(`/",
 ]);
 
 /// The `mounts` extractor.
@@ -1513,6 +1723,47 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Mount> {
     let mut items = routers.items(scan.path);
     items.sort();
     items
+}
+
+/// Member calls that make a function's first parameter a router: the function is then a
+/// plugin, served wherever it is handed an app.
+const PLUGIN_CALLS: &[&str] = &[
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "head",
+    "options",
+    "all",
+    "route",
+    "register",
+    "include_router",
+    "register_blueprint",
+    "add_url_rule",
+    "api_route",
+    "websocket",
+];
+
+/// The first parameter's name of a function.
+fn first_parameter<'s>(function: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    let params = function
+        .child_by_field_name("parameters")
+        .or_else(|| function.child_by_field_name("parameter"))?;
+    let first = if params.kind() == "identifier" {
+        params
+    } else {
+        params.named_child(0)?
+    };
+    let first = match first.kind() {
+        "identifier" => first,
+        // `(app: FastifyInstance)`, `app: Flask`
+        "required_parameter" | "optional_parameter" | "typed_parameter" => first
+            .child_by_field_name("pattern")
+            .or_else(|| first.named_child(0))?,
+        _ => return None,
+    };
+    (first.kind() == "identifier").then(|| text(first, src))
 }
 
 /// The name under which a settings module's `ROOT_URLCONF` is bound: an app at `/`.
@@ -1646,14 +1897,29 @@ fn one(node: Node<'_>, src: &[u8]) -> String {
     super::syntax::one_line(text(node, src), 80)
 }
 
-/// Visits every node to `levels` levels.
+/// Visits every named node to `levels` levels below `node`, in document order, with one
+/// cursor (a cursor per node costs more than the visit).
 fn collect<'t>(node: Node<'t>, levels: usize, visit: &mut dyn FnMut(Node<'t>)) {
-    visit(node);
-    if levels == 0 {
-        return;
-    }
     let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
-        collect(child, levels - 1, visit);
+    let mut depth = 0;
+    loop {
+        let current = cursor.node();
+        if current.is_named() {
+            visit(current);
+        }
+        if depth < levels && cursor.goto_first_child() {
+            depth += 1;
+            continue;
+        }
+        loop {
+            if depth == 0 {
+                return;
+            }
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            cursor.goto_parent();
+            depth -= 1;
+        }
     }
 }

@@ -574,7 +574,7 @@ fn is_client(name: &str) -> bool {
 /// `routes`, `server` (`userRouter`, `adminApp`).
 fn looks_like_router(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    matches!(lower.as_str(), "api" | "r" | "route")
+    matches!(lower.as_str(), "api" | "r" | "route" | "fastify")
         || ["app", "router", "routes", "server"]
             .iter()
             .any(|s| lower.ends_with(s))

@@ -347,10 +347,15 @@ impl Args {
                     selected.push(id);
                 }
             }
-            // Routes compose their URLs from every file's mounts and export surfaces: a
-            // route run without them would report what an older state (or none) says.
+            // Routes compose their URLs and schemas from every file's mounts, export
+            // surfaces and schemas: a route run without them would report what an older
+            // state (or none) says.
             if selected.contains(&ExtractorId::ROUTES) {
-                for needed in [ExtractorId::MOUNTS, ExtractorId::EXPORTS] {
+                for needed in [
+                    ExtractorId::MOUNTS,
+                    ExtractorId::EXPORTS,
+                    ExtractorId::SCHEMAS,
+                ] {
                     if !selected.contains(&needed) {
                         selected.push(needed);
                     }

@@ -9,10 +9,11 @@
 //! value no item carries gives no URL, and says which.
 
 use crate::extract::mounts_join as join;
-use crate::extract::{Mount, MountKind, Route, Segment, Via};
+use crate::extract::{ExtractorId, Library, Mount, MountKind, Route, Segment, Via};
 use crate::link::Linker;
+use crate::manifest::ChunkEntry;
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// How deep mounts may nest before a chain counts as a cycle.
 const MAX_CHAIN: usize = 32;
@@ -25,16 +26,23 @@ pub struct Composer<'a> {
     constants: HashMap<String, String>,
     /// Mounts by the id of the router they mount.
     mounts: HashMap<String, Vec<Mount>>,
+    /// The ids of every schema (`schemas` items) a request or response may name.
+    schemas: HashSet<String>,
     places: RefCell<HashMap<String, Result<String, String>>>,
 }
 
 impl<'a> Composer<'a> {
-    pub fn new(linker: &'a Linker<'a>, items: impl IntoIterator<Item = Mount>) -> Composer<'a> {
+    pub fn new(
+        linker: &'a Linker<'a>,
+        items: impl IntoIterator<Item = Mount>,
+        schemas: HashSet<String>,
+    ) -> Composer<'a> {
         let mut composer = Composer {
             linker,
             routers: HashMap::new(),
             constants: HashMap::new(),
             mounts: HashMap::new(),
+            schemas,
             places: RefCell::new(HashMap::new()),
         };
         let mut items: Vec<Mount> = items.into_iter().collect();
@@ -86,6 +94,7 @@ impl<'a> Composer<'a> {
                     .reach_path(&route.file, &import.module, &import.imported, &import.name)
                     .unwrap_or_else(|| import.name.clone());
             }
+            self.link_schemas(route);
             let Some(via) = route.router.as_mut() else {
                 continue;
             };
@@ -106,6 +115,33 @@ impl<'a> Composer<'a> {
                 }
             }
         }
+    }
+
+    /// `request` and `response`: the one schema each role's names reach (a body of
+    /// several models, or none, gives no `request`).
+    fn link_schemas(&self, route: &mut Route) {
+        let mut request = Vec::new();
+        let mut response = Vec::new();
+        for schema in &route.schema_refs {
+            let id = match (&schema.module, &schema.imported) {
+                (Some(module), Some(imported)) => {
+                    self.linker
+                        .reach_path(&route.file, module, imported, &schema.name)
+                }
+                _ => Some(format!("{}#{}", route.file, schema.name)),
+            };
+            let Some(id) = id.filter(|id| self.schemas.contains(id)) else {
+                continue;
+            };
+            match schema.role.as_str() {
+                "request" => request.push(id),
+                _ => response.push(id),
+            }
+        }
+        request.dedup();
+        response.dedup();
+        route.request = (request.len() == 1).then(|| request.remove(0));
+        route.response = (response.len() == 1).then(|| response.remove(0));
     }
 
     /// The path below which `via` (written in `file`) puts what follows it.
@@ -238,10 +274,24 @@ fn is_python(file: &str) -> bool {
     file.ends_with(".py") || file.ends_with(".pyi")
 }
 
+/// The schema libraries whose schemas a route's request or response can be.
+pub const SCHEMA_LIBRARIES: &[Library] = &[Library::Pydantic, Library::Dataclass, Library::Zod];
+
 /// The digest every routes output records: the links digest (export surfaces and
-/// resolution) and each chunk's mounts output, by chunk name. A routes output linked
-/// against another may hold URLs the current mounts no longer give.
-pub fn routes_digest<'s>(links: &str, mounts: impl Iterator<Item = (&'s str, &'s str)>) -> String {
-    // The same construction as the links digest, over the mounts outputs' hashes.
-    crate::link::links_digest(links, mounts)
+/// resolution) and each chunk's mounts and schemas outputs, by chunk. A routes output
+/// linked against another may hold URLs or schemas the current outputs no longer give.
+pub fn routes_digest<'c>(links: &str, chunks: impl Iterator<Item = &'c ChunkEntry>) -> String {
+    let mut parts: Vec<(String, &str)> = Vec::new();
+    for chunk in chunks {
+        for output in &chunk.outputs {
+            if output.extractor == ExtractorId::MOUNTS.name()
+                || output.extractor == ExtractorId::SCHEMAS.name()
+            {
+                parts.push((format!("{}/{}", output.extractor, chunk.name), &output.hash));
+            }
+        }
+    }
+    parts.sort();
+    // The same construction as the links digest, over those outputs' hashes.
+    crate::link::links_digest(links, parts.iter().map(|(k, h)| (k.as_str(), *h)))
 }

@@ -56,7 +56,7 @@ Examples:
 
 Extractors: calls, components, exports, hooks, imports, mounts, routes, schemas,
 symbols, tests, types, and a repository's own from discover.toml (discover
---list-extractors); routes also runs mounts and exports, its URLs' sources
+--list-extractors); routes also runs mounts, exports and schemas, its sources
 
 Exit codes:
   0    success (with --check: .state/ is fresh)

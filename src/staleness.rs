@@ -279,18 +279,10 @@ fn output_reason(
     None
 }
 
-/// The digest a manifest's mounts outputs give with a links digest: what every `routes`
+/// The digest a manifest's mounts and schemas outputs give with a links digest: what every `routes`
 /// output must have been linked against to be fresh.
 pub fn routes_digest_of(manifest: &Manifest, links: &str) -> String {
-    crate::compose::routes_digest(
-        links,
-        manifest.chunks.iter().filter_map(|c| {
-            c.outputs
-                .iter()
-                .find(|o| o.extractor == ExtractorId::MOUNTS.name())
-                .map(|o| (c.name.as_str(), o.hash.as_str()))
-        }),
-    )
+    crate::compose::routes_digest(links, manifest.chunks.iter())
 }
 
 /// The links digest a manifest's surfaces give with the current resolution fingerprint:

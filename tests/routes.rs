@@ -48,6 +48,28 @@ fn url_of(repo: &Repo, file: &str, path: &str) -> String {
         .unwrap_or_else(|| panic!("no route {path} in {file}: {:?}", urls(repo)))
 }
 
+/// The `request` and `response` schema ids of the route `method path` in `file`.
+fn schemas_of(
+    repo: &Repo,
+    file: &str,
+    method: &str,
+    path: &str,
+) -> (Option<String>, Option<String>) {
+    for (rel, _) in repo.state_files() {
+        if !rel.starts_with("routes/") {
+            continue;
+        }
+        let json = read_json(&repo.state().join(&rel));
+        for item in json["items"].as_array().unwrap() {
+            if item["file"] == file && item["path"] == path && item["methods"][0] == method {
+                let id = |field: &str| item[field].as_str().map(str::to_string);
+                return (id("request"), id("response"));
+            }
+        }
+    }
+    panic!("no route {method} {path} in {file}");
+}
+
 #[test]
 fn fastapi_prefixes_compose_through_imports_settings_and_routers() {
     let repo = layout("fastapi_layers");
@@ -64,6 +86,15 @@ fn fastapi_prefixes_compose_through_imports_settings_and_routers() {
         url_of(&repo, "app/api/routes/users.py", "/me"),
         "/api/v1/users/me"
     );
+    // Request bodies and response models, through imports; `SessionDep` (a dependency)
+    // and `int` are no body.
+    let (request, response) = schemas_of(&repo, items, "POST", "/");
+    assert_eq!(request.as_deref(), Some("app/models.py#ItemCreate"));
+    assert_eq!(response.as_deref(), Some("app/models.py#ItemPublic"));
+    let (request, response) = schemas_of(&repo, items, "PUT", "/{id}");
+    assert_eq!(request.as_deref(), Some("app/models.py#ItemCreate"));
+    assert_eq!(response.as_deref(), Some("app/models.py#ItemPublic"));
+    assert_eq!(schemas_of(&repo, items, "GET", "/{id}"), (None, None));
     // A sub-application of another file, mounted.
     assert_eq!(url_of(&repo, "app/v2.py", "/ping"), "/v2/ping");
     assert_eq!(
@@ -85,6 +116,20 @@ fn fastapi_prefixes_compose_through_imports_settings_and_routers() {
     assert_eq!(summary["files_parsed"], 1, "{summary}");
     assert_eq!(url_of(&repo, items, "/{id}"), "/api/v2/items/{id}");
     repo.run(&["--check"]).expect_code(0);
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+
+    // The body's class stops being a model: the route says so, without its file parsed.
+    let models = std::fs::read_to_string(repo.path().join("app/models.py")).unwrap();
+    repo.write(
+        "app/models.py",
+        models.replace("class ItemCreate(BaseModel):", "class ItemCreate:"),
+    );
+    let run = repo.run(&["--incremental", "--json"]);
+    run.expect_code(0);
+    let summary: serde_json::Value = serde_json::from_str(&run.stdout()).unwrap();
+    assert_eq!(summary["files_parsed"], 1, "{summary}");
+    let (request, _) = schemas_of(&repo, items, "POST", "/");
+    assert_eq!(request, None);
     assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
 
     // A mount goes away; another router is mounted once instead of twice.
@@ -128,6 +173,13 @@ fn express_mount_tables_and_requires_compose_across_files() {
         "/reports/:year"
     );
     assert_eq!(url_of(&repo, "src/admin.js", "/stats"), "/admin/stats");
+    assert_eq!(
+        schemas_of(&repo, "src/routes/v1/auth.route.js", "POST", "/check"),
+        (
+            Some("src/validations/check.js#CheckSchema".to_string()),
+            None
+        )
+    );
     assert!(
         url_of(&repo, "src/routes/health.js", "/").starts_with("unresolved: `config.healthPath`"),
         "{:?}",

@@ -38,7 +38,7 @@ pub use registry::{
     is_builtin as is_builtin_extractor, user_extractors,
 };
 pub use routes::Route;
-pub use schemas::Schema;
+pub use schemas::{Library, Schema};
 pub use symbols::{Symbol, SymbolKind};
 pub use tests::TestCase;
 pub use types::TypeDef;

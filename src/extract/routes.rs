@@ -42,6 +42,29 @@ pub struct Route {
     /// the definition it reaches.
     #[serde(default)]
     pub handler_imports: Vec<HandlerImport>,
+    /// The id of the schema the request body is validated against, filled by the link
+    /// stage from `schema_refs`.
+    #[serde(default)]
+    pub request: Option<String>,
+    /// The id of the schema the response is declared as.
+    #[serde(default)]
+    pub response: Option<String>,
+    /// Names that may be the request or response schema, as written, with their import:
+    /// the link stage keeps those that reach a schema.
+    #[serde(default)]
+    pub schema_refs: Vec<SchemaRef>,
+}
+
+/// A name that may be a route's request or response schema.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SchemaRef {
+    /// `request` or `response`.
+    pub role: String,
+    /// The name as written (`ItemCreate`, `schemas.ItemCreate`).
+    pub name: String,
+    /// For an imported name: the module as written and the name imported from it.
+    pub module: Option<String>,
+    pub imported: Option<String>,
 }
 
 /// A handler named through an import (`views.index` after `from . import views`).
@@ -60,9 +83,9 @@ impl Serialize for Route {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         // The worker pipe (bincode) is not self-describing and needs every field; JSON
-        // leaves out `url_unresolved`, `router` and `handler_imports` when unset.
+        // leaves out the optional fields when unset.
         let sparse = serializer.is_human_readable();
-        let mut out = serializer.serialize_struct("Route", 12)?;
+        let mut out = serializer.serialize_struct("Route", 15)?;
         out.serialize_field("file", &self.file)?;
         out.serialize_field("line", &self.line)?;
         out.serialize_field("column", &self.column)?;
@@ -80,6 +103,14 @@ impl Serialize for Route {
         }
         if !sparse || !self.handler_imports.is_empty() {
             out.serialize_field("handler_imports", &self.handler_imports)?;
+        }
+        for (name, value) in [("request", &self.request), ("response", &self.response)] {
+            if !sparse || value.is_some() {
+                out.serialize_field(name, value)?;
+            }
+        }
+        if !sparse || !self.schema_refs.is_empty() {
+            out.serialize_field("schema_refs", &self.schema_refs)?;
         }
         out.end()
     }
@@ -153,11 +184,172 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Route> {
     }
     if !out.is_empty() {
         let imports = imported(scan.imports());
+        let functions = if scan.lang.is_js_like() {
+            module_functions(scan.root, scan.text)
+        } else {
+            HashMap::new()
+        };
         for route in &mut out {
             route.handler_imports = handler_imports(&route.handlers, &imports);
+            // A handler the file defines: the schema its body validates the request with.
+            if route.schema_refs.is_empty()
+                && let Some(function) = route
+                    .handlers
+                    .last()
+                    .map(|h| h.rsplit(LOCAL).next().unwrap_or(h))
+                    .and_then(|name| functions.get(name))
+                && let Some(name) = js_request_schema(*function, scan.text)
+            {
+                route.schema_refs.push(schema_ref("request", &name));
+            }
+            for schema in &mut route.schema_refs {
+                let root = schema.name.split('.').next().unwrap_or(&schema.name);
+                if let Some((module, imported)) = imports.get(root) {
+                    schema.module = Some(module.clone());
+                    schema.imported = Some(imported.clone());
+                }
+            }
         }
     }
     out
+}
+
+fn schema_ref(role: &str, name: &str) -> SchemaRef {
+    SchemaRef {
+        role: role.to_string(),
+        name: name.to_string(),
+        module: None,
+        imported: None,
+    }
+}
+
+/// Whether `text` is a name or a dotted name.
+fn is_dotted(text: &str) -> bool {
+    text.split('.').all(|part| {
+        !part.is_empty()
+            && part
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    })
+}
+
+/// The file's module-level functions by name (`function f`, `export function f`,
+/// `const f = (req, res) => …`).
+fn module_functions<'t>(root: Node<'t>, src: &[u8]) -> HashMap<String, Node<'t>> {
+    let mut out = HashMap::new();
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        let inner = if statement.kind() == "export_statement" {
+            statement
+                .child_by_field_name("declaration")
+                .unwrap_or(statement)
+        } else {
+            statement
+        };
+        match inner.kind() {
+            "function_declaration" | "generator_function_declaration" => {
+                if let Some(name) = inner.child_by_field_name("name") {
+                    out.insert(text(name, src).to_string(), inner);
+                }
+            }
+            "lexical_declaration" | "variable_declaration" => {
+                let mut c = inner.walk();
+                for declarator in inner.named_children(&mut c) {
+                    if let (Some(name), Some(value)) = (
+                        declarator.child_by_field_name("name"),
+                        declarator.child_by_field_name("value"),
+                    ) && matches!(
+                        value.kind(),
+                        "arrow_function" | "function_expression" | "function"
+                    ) {
+                        out.insert(text(name, src).to_string(), value);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The schema a JS handler validates its request body with: `Schema.parse(req.body)`
+/// (also `safeParse`, `parseAsync`, `safeParseAsync`, `validate`), or of
+/// `await request.json()` directly or through a variable, `req` / `request` being the
+/// handler's first parameter. `None` when there is not exactly one such schema.
+fn js_request_schema(function: Node<'_>, src: &[u8]) -> Option<String> {
+    let param = function
+        .child_by_field_name("parameters")
+        .and_then(|p| p.named_child(0))
+        .or_else(|| function.child_by_field_name("parameter"))?;
+    let param = match param.kind() {
+        "identifier" => text(param, src),
+        "required_parameter" | "optional_parameter" => {
+            text(param.child_by_field_name("pattern")?, src)
+        }
+        _ => return None,
+    };
+    let body = function.child_by_field_name("body")?;
+    let bodies = [format!("{param}.body"), format!("await {param}.json()")];
+    let mut json_vars: Vec<String> = Vec::new();
+    let mut found: Vec<String> = Vec::new();
+    let mut stack = vec![(body, 0usize)];
+    while let Some((node, depth)) = stack.pop() {
+        if depth > 30 {
+            continue;
+        }
+        match node.kind() {
+            // A nested function's calls are its own.
+            "arrow_function" | "function_expression" | "function_declaration" if depth > 0 => {
+                continue;
+            }
+            "variable_declarator" => {
+                if let (Some(name), Some(value)) = (
+                    node.child_by_field_name("name"),
+                    node.child_by_field_name("value"),
+                ) && bodies.iter().any(|b| b == text(value, src))
+                {
+                    json_vars.push(text(name, src).to_string());
+                }
+            }
+            "call_expression" => {
+                if let (Some(function), Some(arguments)) = (
+                    node.child_by_field_name("function"),
+                    node.child_by_field_name("arguments"),
+                ) && function.kind() == "member_expression"
+                    && let (Some(object), Some(property)) = (
+                        function.child_by_field_name("object"),
+                        function.child_by_field_name("property"),
+                    )
+                    && matches!(
+                        text(property, src),
+                        "parse" | "safeParse" | "parseAsync" | "safeParseAsync"
+                    )
+                    && is_dotted(text(object, src))
+                    && let Some(argument) = named_args(arguments).first()
+                {
+                    let argument = text(*argument, src);
+                    if bodies.iter().any(|b| b == argument)
+                        || json_vars.iter().any(|v| v == argument)
+                    {
+                        found.push(text(object, src).to_string());
+                    }
+                }
+            }
+            _ => {}
+        }
+        let mut cursor = node.walk();
+        let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        // In document order: a variable is declared before it is parsed.
+        for child in children.into_iter().rev() {
+            stack.push((child, depth + 1));
+        }
+    }
+    found.sort();
+    found.dedup();
+    match found.as_slice() {
+        [only] => Some(only.clone()),
+        _ => None,
+    }
 }
 
 /// The handlers that are a name or member of a name the file imports (`list`,
@@ -210,6 +402,9 @@ fn item(file: &str, at: Node<'_>, methods: Vec<String>, path: String) -> Route {
         framework: String::new(),
         router: None,
         handler_imports: Vec::new(),
+        request: None,
+        response: None,
+        schema_refs: Vec::new(),
     }
 }
 
@@ -369,6 +564,13 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     let mut route = item(file, call, vec![verb.to_string()], path);
     route.handlers = js_handlers(&args[1..], src);
     route.framework = fw.to_string();
+    if matches!(
+        last.kind(),
+        "arrow_function" | "function_expression" | "function"
+    ) && let Some(name) = js_request_schema(*last, src)
+    {
+        route.schema_refs.push(schema_ref("request", &name));
+    }
     if first.kind() == "regex" {
         route.url_unresolved = Some("the path is a regular expression".to_string());
     }
@@ -1342,12 +1544,105 @@ fn decorator_route(
     let mut route = item(file, decorator, methods, path);
     route.handlers = vec![local_handler_at(&handler, line)];
     route.framework = framework.to_string();
+    if framework == "fastapi"
+        && let Some(definition) = definition
+    {
+        route.schema_refs = fastapi_schemas(arguments, definition, src);
+    }
     let html = kwarg(arguments, "response_class", src)
         .is_some_and(|c| last_name(text(c, src)) == "HTMLResponse");
     if html || definition.is_some_and(|d| renders_template(d, src)) {
         route.kind = RouteKind::Page;
     }
     out.push(route);
+}
+
+/// Parameter types FastAPI fills from the request itself, never a body.
+const NOT_BODIES: &[&str] = &[
+    "Request",
+    "Response",
+    "WebSocket",
+    "BackgroundTasks",
+    "UploadFile",
+    "HTTPConnection",
+    "SecurityScopes",
+    "Any",
+    "UUID",
+];
+
+/// FastAPI's request body and response model, as names: `response_model=X` (else the
+/// return annotation `-> X`), and the parameters annotated with a bare name (or
+/// `Annotated[X, Body()]`) whose default is no `Query()` / `Path()` / `Depends()` / … —
+/// the link stage keeps those that reach a pydantic model or dataclass. Generic types
+/// (`list[X]`) name no one schema and are left out.
+fn fastapi_schemas(arguments: Node<'_>, definition: Node<'_>, src: &[u8]) -> Vec<SchemaRef> {
+    let mut out = Vec::new();
+    let response = kwarg(arguments, "response_model", src).or_else(|| {
+        definition
+            .child_by_field_name("return_type")
+            .filter(|_| kwarg(arguments, "response_model", src).is_none())
+    });
+    if let Some(response) = response
+        .map(|r| text(r, src))
+        .filter(|r| is_dotted(r) && *r != "None")
+    {
+        out.push(schema_ref("response", response));
+    }
+    let Some(parameters) = definition.child_by_field_name("parameters") else {
+        return out;
+    };
+    let mut cursor = parameters.walk();
+    for parameter in parameters.named_children(&mut cursor) {
+        if !matches!(
+            parameter.kind(),
+            "typed_parameter" | "typed_default_parameter"
+        ) {
+            continue;
+        }
+        let Some(annotation) = parameter.child_by_field_name("type") else {
+            continue;
+        };
+        let annotation = annotation.named_child(0).unwrap_or(annotation);
+        let default = parameter.child_by_field_name("value");
+        let marker = |call: Node<'_>| -> Option<String> {
+            (call.kind() == "call")
+                .then(|| call.child_by_field_name("function"))
+                .flatten()
+                .map(|f| last_name(text(f, src)).to_string())
+        };
+        if default.and_then(marker).is_some_and(|m| m != "Body") {
+            continue;
+        }
+        let name = if annotation.kind() == "generic_type" || annotation.kind() == "subscript" {
+            // `Annotated[X, Body()]`
+            let written = text(annotation, src);
+            let Some(inner) = written
+                .strip_prefix("Annotated[")
+                .or_else(|| written.strip_prefix("typing.Annotated["))
+            else {
+                continue;
+            };
+            let mut parts = inner.splitn(2, ',');
+            let (Some(first), Some(rest)) = (parts.next(), parts.next()) else {
+                continue;
+            };
+            if !rest.trim_start().starts_with("Body(") {
+                continue;
+            }
+            first.trim().to_string()
+        } else {
+            text(annotation, src).to_string()
+        };
+        // A model is a class: CapWords (`int`, `str`, `list` are no body).
+        let last = name.rsplit('.').next().unwrap_or(&name);
+        if is_dotted(&name)
+            && last.starts_with(|c: char| c.is_ascii_uppercase())
+            && !NOT_BODIES.contains(&last)
+        {
+            out.push(schema_ref("request", &name));
+        }
+    }
+    out
 }
 
 fn last_name(dotted: &str) -> &str {

@@ -309,17 +309,9 @@ impl<'a> ChunkWriter<'a> {
                 .values()
                 .flat_map(|(items, _)| items.iter().cloned()),
         );
-        // Routes also depend on every chunk's mounts (written by `finish` before this).
-        let routes_digest = crate::compose::routes_digest(
-            &digest,
-            self.entries.iter().filter_map(|(name, entry)| {
-                entry
-                    .outputs
-                    .iter()
-                    .find(|o| o.extractor == ExtractorId::MOUNTS.name())
-                    .map(|o| (name.as_str(), o.hash.as_str()))
-            }),
-        );
+        // Routes also depend on every chunk's mounts and schemas (written by `finish`
+        // before this).
+        let routes_digest = crate::compose::routes_digest(&digest, self.entries.values());
         let digest_of = |extractor: ExtractorId| {
             if extractor == ExtractorId::ROUTES {
                 routes_digest.clone()
@@ -328,10 +320,10 @@ impl<'a> ChunkWriter<'a> {
             }
         };
         // Read now: the loop below takes each chunk's entry out while it writes it.
-        let mut mounts = if linked.contains(&ExtractorId::ROUTES) {
-            self.all_mounts()
+        let (mut mounts, mut schemas) = if linked.contains(&ExtractorId::ROUTES) {
+            (self.all_mounts(), self.all_schema_ids())
         } else {
-            Vec::new()
+            Default::default()
         };
         let mut composer: Option<crate::compose::Composer<'_>> = None;
         let surface_of: BTreeMap<String, String> = surfaces
@@ -395,15 +387,17 @@ impl<'a> ChunkWriter<'a> {
                         Items::Calls(nodes)
                     }
                     Items::Routes(mut routes) => {
-                        if routes
-                            .iter()
-                            .any(|r| r.router.is_some() || !r.handler_imports.is_empty())
-                        {
+                        if routes.iter().any(|r| {
+                            r.router.is_some()
+                                || !r.handler_imports.is_empty()
+                                || !r.schema_refs.is_empty()
+                        }) {
                             let composer = match &composer {
                                 Some(c) => c,
                                 None => composer.insert(crate::compose::Composer::new(
                                     &linker,
                                     std::mem::take(&mut mounts),
+                                    std::mem::take(&mut schemas),
                                 )),
                             };
                             composer.link_routes(&mut routes);
@@ -450,6 +444,30 @@ impl<'a> ChunkWriter<'a> {
             };
             if let Some(Items::Mounts(items)) = self.read_stored(name, output) {
                 out.extend(items);
+            }
+        }
+        out
+    }
+
+    /// The ids of every chunk's schemas a request or response can be (pydantic models,
+    /// dataclasses, Zod schemas).
+    fn all_schema_ids(&self) -> std::collections::HashSet<String> {
+        let mut out = std::collections::HashSet::new();
+        for (name, entry) in &self.entries {
+            let Some(output) = entry
+                .outputs
+                .iter()
+                .find(|o| o.extractor == ExtractorId::SCHEMAS.name())
+            else {
+                continue;
+            };
+            if let Some(Items::Schemas(items)) = self.read_stored(name, output) {
+                out.extend(
+                    items
+                        .into_iter()
+                        .filter(|s| crate::compose::SCHEMA_LIBRARIES.contains(&s.library))
+                        .map(|s| s.id),
+                );
             }
         }
         out

@@ -222,6 +222,15 @@ fn django_include_chains_start_at_root_urlconf() {
     assert_eq!(url_of(&repo, "api/urls.py", "items/"), "/api/v1/items/");
     assert_eq!(url_of(&repo, "news/urls.py", "latest/"), "/news/latest/");
     assert_eq!(url_of(&repo, "shop/urls.py", "cart/"), "/shop/cart/");
+    // Django REST framework routers, included and added to `urlpatterns`.
+    assert_eq!(
+        url_of(&repo, "api/urls.py", "users/<pk>/"),
+        "/api/v1/users/<pk>/"
+    );
+    assert_eq!(
+        url_of(&repo, "shop/urls.py", "orders/<pk>"),
+        "/shop/orders/<pk>"
+    );
     assert!(
         url_of(&repo, "legacy/urls.py", "old/").contains("is a regular expression"),
         "{:?}",

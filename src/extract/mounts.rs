@@ -477,9 +477,11 @@ impl Routers {
         };
         let mut assignments = Vec::new();
         let mut calls = Vec::new();
+        let mut attributes = Vec::new();
         collect(root, depth, &mut |n| match n.kind() {
             "assignment" => assignments.push(n),
             "call" => calls.push(n),
+            "attribute" => attributes.push(n),
             _ => {}
         });
         // Class attribute defaults that read as paths, by `Class.ATTR` (pydantic settings).
@@ -592,6 +594,9 @@ impl Routers {
             routers.django_include(call, src);
             routers.plugin_call(call, src);
         }
+        for attribute in attributes {
+            routers.drf_urls(attribute, src);
+        }
         routers
     }
 
@@ -604,7 +609,16 @@ impl Routers {
         let Some(target) = include_target(view, src) else {
             return;
         };
+        // `include(router.urls)` of a router of the file (Django REST framework).
+        let local = (target.kind() == "attribute")
+            .then(|| target.child_by_field_name("object"))
+            .flatten()
+            .filter(|o| o.kind() == "identifier")
+            .filter(|_| text(target, src).ends_with(".urls"))
+            .map(|o| (self.lookup(o, text(o, src), src), text(o, src).to_string()))
+            .filter(|(name, _)| matches!(name, Name::Bound(i) if matches!(self.bindings[*i].binding, Binding::Router(_))));
         let child_module = match target.kind() {
+            _ if local.is_some() => Some(String::new()),
             "string" => string_literal(target, src).map(str::to_string),
             // `include(blog_urls)` after `from blog import urls as blog_urls`;
             // `include(debug_toolbar.urls)` after `import debug_toolbar`.
@@ -664,18 +678,83 @@ impl Routers {
             .try_fold(String::new(), |acc, p| p.map(|p| format!("{acc}{p}")))
             .map(Segment::text);
         let (line, column) = position(call);
+        let (child, child_text, child_module) = match local {
+            Some((name, text)) => (name, text, None),
+            None => (Name::Free, one(view, src), Some(child_module)),
+        };
         let attach = Attach {
             line,
             column,
             parent: self.lookup(owner, "urlpatterns", src),
             parent_text: "urlpatterns".to_string(),
-            child: Name::Free,
-            child_text: one(view, src),
-            child_module: Some(child_module),
+            child,
+            child_text,
+            child_module,
             prefix: Some(prefix),
             replaces: false,
         };
         self.mounts.push(attach);
+    }
+
+    /// `urlpatterns += router.urls`, `urlpatterns = [...] + router.urls`,
+    /// `urlpatterns.extend(router.urls)`, `[*router.urls]`: a Django REST framework
+    /// router of the file served where the configuration is.
+    fn drf_urls(&mut self, node: Node<'_>, src: &[u8]) {
+        if node.kind() != "attribute" || !text(node, src).ends_with(".urls") {
+            return;
+        }
+        let Some(object) = node
+            .child_by_field_name("object")
+            .filter(|o| o.kind() == "identifier")
+        else {
+            return;
+        };
+        let child = self.lookup(node, text(object, src), src);
+        if !matches!(child, Name::Bound(i) if matches!(self.bindings[i].binding, Binding::Router(_)))
+        {
+            return;
+        }
+        // Only directly in the value of `urlpatterns` (an operand, a list element, a splat),
+        // not inside a `path()` (that is `include()`'s business).
+        let mut up = node.parent();
+        let mut owner = None;
+        while let Some(n) = up {
+            match n.kind() {
+                "binary_operator"
+                | "list"
+                | "list_splat"
+                | "parenthesized_expression"
+                | "argument_list" => {}
+                "assignment" | "augmented_assignment" => {
+                    owner = n.child_by_field_name("left");
+                    break;
+                }
+                "call" => {
+                    let extend = n
+                        .child_by_field_name("function")
+                        .filter(|f| text(*f, src) == "urlpatterns.extend");
+                    owner = extend.and_then(|f| f.child_by_field_name("object"));
+                    break;
+                }
+                _ => break,
+            }
+            up = n.parent();
+        }
+        let Some(owner) = owner.filter(|o| text(*o, src) == "urlpatterns") else {
+            return;
+        };
+        let (line, column) = position(node);
+        self.mounts.push(Attach {
+            line,
+            column,
+            parent: self.lookup(owner, "urlpatterns", src),
+            parent_text: "urlpatterns".to_string(),
+            child,
+            child_text: text(object, src).to_string(),
+            child_module: None,
+            prefix: Some(Ok(Segment::text(""))),
+            replaces: false,
+        });
     }
 
     /// The routers of a JavaScript / TypeScript file.
@@ -974,6 +1053,8 @@ impl Routers {
                 kwarg(arguments, "url_prefix", src)
                     .map_or(Ok(Segment::text("")), |v| self.value(v, src)),
             ),
+            // Django REST framework: its `urls` are included like a url configuration.
+            "DefaultRouter" | "SimpleRouter" => Binding::Router(Ok(Segment::text(""))),
             _ => Binding::Other,
         }
     }

@@ -1429,6 +1429,9 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
         }
     });
     let urlconf = file.ends_with("urls.py") || found.iter().any(|(k, _)| *k == "urlpatterns");
+    if memchr::memmem::find(src, b".register(").is_some() {
+        drf_routes(scan.root, src, file, out);
+    }
     let routers = found
         .iter()
         .any(|(k, _)| *k == "decorator")
@@ -1465,6 +1468,110 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
             for route in &mut out[first..] {
                 compose(route, routers, node, receiver, src, true);
             }
+        }
+    }
+}
+
+/// Django REST framework: `router.register(r"users", UserViewSet)` on a module-level
+/// `DefaultRouter()` / `SimpleRouter()` gives the router's two standard routes, the list
+/// (`users/`) and the detail (`users/<pk>/`, the viewset's `lookup_field` is not read),
+/// served where the router's `urls` are included. Methods are `ANY`: which a viewset
+/// serves depends on its mixins.
+fn drf_routes(root: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
+    let mut routers: HashMap<&str, bool> = HashMap::new();
+    let mut cursor = root.walk();
+    let statements: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
+    for statement in &statements {
+        let Some(assignment) = statement
+            .named_child(0)
+            .filter(|a| a.kind() == "assignment")
+        else {
+            continue;
+        };
+        let (Some(left), Some(right)) = (
+            assignment.child_by_field_name("left"),
+            assignment.child_by_field_name("right"),
+        ) else {
+            continue;
+        };
+        let Some(function) = right
+            .child_by_field_name("function")
+            .filter(|_| right.kind() == "call")
+        else {
+            continue;
+        };
+        if matches!(
+            last_name(text(function, src)),
+            "DefaultRouter" | "SimpleRouter"
+        ) {
+            // `trailing_slash=False` drops the final `/`.
+            let slash = right
+                .child_by_field_name("arguments")
+                .and_then(|a| kwarg(a, "trailing_slash", src))
+                .is_none_or(|v| text(v, src) != "False");
+            routers.insert(text(left, src), slash);
+        }
+    }
+    if routers.is_empty() {
+        return;
+    }
+    for statement in &statements {
+        let Some(call) = statement.named_child(0).filter(|c| c.kind() == "call") else {
+            continue;
+        };
+        let (Some(function), Some(arguments)) = (
+            call.child_by_field_name("function"),
+            call.child_by_field_name("arguments"),
+        ) else {
+            continue;
+        };
+        let (Some(object), Some(method)) = (
+            function.child_by_field_name("object"),
+            function.child_by_field_name("attribute"),
+        ) else {
+            continue;
+        };
+        let Some(&slash) = routers.get(text(object, src)) else {
+            continue;
+        };
+        if text(method, src) != "register" {
+            continue;
+        }
+        let positional = py_args(arguments);
+        let (Some(prefix), Some(viewset)) = (
+            positional
+                .first()
+                .or(kwarg(arguments, "prefix", src).as_ref())
+                .copied(),
+            positional
+                .get(1)
+                .or(kwarg(arguments, "viewset", src).as_ref())
+                .copied(),
+        ) else {
+            continue;
+        };
+        let Some(prefix) = string_literal(prefix, src) else {
+            continue;
+        };
+        let end = if slash { "/" } else { "" };
+        let regex = prefix.contains(['^', '$', '(', '[', '\\', '?', '*', '+']);
+        for path in [format!("{prefix}{end}"), format!("{prefix}/<pk>{end}")] {
+            let mut route = item(file, call, vec!["ANY".to_string()], path);
+            route.handlers = vec![py_handler(viewset, src)];
+            route.framework = "django-rest-framework".to_string();
+            if regex {
+                route.url_unresolved =
+                    Some(format!("the prefix `{prefix}` is a regular expression"));
+            } else {
+                route.router = Some(Via {
+                    router: Some(format!("{file}#{}", text(object, src))),
+                    name: text(object, src).to_string(),
+                    module: None,
+                    imported: None,
+                    prefix: Vec::new(),
+                });
+            }
+            out.push(route);
         }
     }
 }

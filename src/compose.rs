@@ -275,7 +275,14 @@ fn is_python(file: &str) -> bool {
 }
 
 /// The schema libraries whose schemas a route's request or response can be.
-pub const SCHEMA_LIBRARIES: &[Library] = &[Library::Pydantic, Library::Dataclass, Library::Zod];
+pub const SCHEMA_LIBRARIES: &[Library] = &[
+    Library::Pydantic,
+    Library::Dataclass,
+    Library::Zod,
+    Library::Joi,
+    Library::Yup,
+    Library::Valibot,
+];
 
 /// The digest every routes output records: the links digest (export surfaces and
 /// resolution) and each chunk's mounts and schemas outputs, by chunk. A routes output

@@ -180,6 +180,10 @@ fn express_mount_tables_and_requires_compose_across_files() {
             None
         )
     );
+    assert_eq!(
+        schemas_of(&repo, "src/routes/v1/auth.route.js", "POST", "/signup").0,
+        Some("src/routes/v1/auth.route.js#signupSchema".to_string())
+    );
     assert!(
         url_of(&repo, "src/routes/health.js", "/").starts_with("unresolved: `config.healthPath`"),
         "{:?}",

@@ -17,7 +17,9 @@ pub fn hooks(_: Lang, _: &str, text: &[u8]) -> bool {
 }
 
 pub fn schemas(lang: Lang, _: &str, text: &[u8]) -> bool {
-    static ZOD: Words = Words::new(&["z.", "zod", ".extend(", ".merge(", "mongoose"]);
+    static ZOD: Words = Words::new(&[
+        "z.", "zod", ".extend(", ".merge(", "mongoose", "joi", "yup", "valibot",
+    ]);
     static PYTHON: Words = Words::new(&[
         "BaseModel",
         // pydantic's settings models (v1 `pydantic.BaseSettings`, `pydantic_settings`).

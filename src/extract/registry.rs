@@ -237,8 +237,8 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "schemas",
-        version: 4,
-        description: "data schemas: Zod, mongoose, pydantic models, dataclasses, TypedDicts, attrs classes, Django and SQLAlchemy models, with their fields",
+        version: 5,
+        description: "data schemas: Zod, Joi, Yup, Valibot, mongoose, pydantic models, dataclasses, TypedDicts, attrs classes, Django and SQLAlchemy models, with their fields",
         langs: ALL_LANGS,
         layer: Layer::Schemas,
         run: Run::Scan(|scan, _| Items::Schemas(super::schemas::extract(scan))),

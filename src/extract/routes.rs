@@ -322,7 +322,13 @@ fn js_request_schema(function: Node<'_>, src: &[u8]) -> Option<String> {
                     )
                     && matches!(
                         text(property, src),
-                        "parse" | "safeParse" | "parseAsync" | "safeParseAsync"
+                        "parse"
+                            | "safeParse"
+                            | "parseAsync"
+                            | "safeParseAsync"
+                            | "validate"
+                            | "validateSync"
+                            | "validateAsync"
                     )
                     && is_dotted(text(object, src))
                     && let Some(argument) = named_args(arguments).first()

@@ -52,6 +52,12 @@ pub enum Library {
     Sqlalchemy,
     /// A mongoose schema (`new Schema({...})`).
     Mongoose,
+    /// A Joi object schema (`Joi.object({...})`).
+    Joi,
+    /// A Yup object schema (`yup.object({...})`).
+    Yup,
+    /// A Valibot object schema (`v.object({...})`).
+    Valibot,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -186,6 +192,7 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
     });
     let exports = scan.exports;
     let mongoose = mongoose_names(scan.imports());
+    let validators = validator_names(scan.imports());
     let mut ctx = ZodContext {
         names: zod_names(scan.imports()),
         src,
@@ -201,13 +208,11 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
         let before = pending.len();
         let mut rest = Vec::new();
         for (node, name, value) in pending {
-            let mongoose_shape = mongoose_schema(value, &mongoose, &ctx);
-            let library = if mongoose_shape.is_some() {
-                Library::Mongoose
-            } else {
-                Library::Zod
-            };
-            let Some(shape) = mongoose_shape.or_else(|| zod_shape(value, &ctx, false)) else {
+            let found = mongoose_schema(value, &mongoose, &ctx)
+                .map(|shape| (Library::Mongoose, shape))
+                .or_else(|| validator_schema(value, &validators, &ctx))
+                .or_else(|| zod_shape(value, &ctx, false).map(|shape| (Library::Zod, shape)));
+            let Some((library, shape)) = found else {
                 rest.push((node, name, value));
                 continue;
             };
@@ -372,6 +377,190 @@ fn mongoose_schema(value: Node<'_>, names: &MongooseNames, ctx: &ZodContext<'_>)
         keys: Vec::new(),
         refs,
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// Joi, Yup, Valibot
+
+/// What the file calls each validation library: the default, namespace or `require`
+/// binding of `joi` / `@hapi/joi`, `yup`, `valibot`, and for Yup and Valibot the
+/// functions imported by name (`import { object, string } from "yup"`).
+#[derive(Default)]
+struct ValidatorNames {
+    namespaces: BTreeMap<String, Library>,
+    functions: BTreeMap<String, (Library, String)>,
+}
+
+fn validator_names(imports: &Imports) -> ValidatorNames {
+    let mut names = ValidatorNames::default();
+    for statement in &imports.statements {
+        let library = match statement.module.as_str() {
+            "joi" | "@hapi/joi" => Library::Joi,
+            "yup" => Library::Yup,
+            "valibot" => Library::Valibot,
+            _ => continue,
+        };
+        if statement.wrapped {
+            continue;
+        }
+        for binding in &statement.bindings {
+            match binding.imported.as_str() {
+                "default" | "*" => {
+                    names.namespaces.insert(binding.local.clone(), library);
+                }
+                name => {
+                    names
+                        .functions
+                        .insert(binding.local.clone(), (library, name.to_string()));
+                }
+            }
+        }
+    }
+    names
+}
+
+/// `Joi.object({...})` (also `.keys({...})`), `yup.object({...})` / `object().shape({...})`,
+/// `v.object({...})`, with trailing methods (`.required()`, `.unknown()`, `.noUnknown()`):
+/// an object schema whose fields are the object literal's keys.
+fn validator_schema(
+    value: Node<'_>,
+    names: &ValidatorNames,
+    ctx: &ZodContext<'_>,
+) -> Option<(Library, Shape)> {
+    if names.namespaces.is_empty() && names.functions.is_empty() {
+        return None;
+    }
+    let src = ctx.src;
+    // Down the chain to its root call, remembering the object literal of `.shape` / `.keys`.
+    let mut node = value;
+    let mut definition = None;
+    while let Some((object, method, args)) = method_call(node, src) {
+        if matches!(method, "shape" | "keys") && definition.is_none() {
+            definition = arguments(args).first().copied();
+        }
+        let root_call = object.kind() == "identifier";
+        if root_call {
+            // `Joi.object(...)`: the member call on the namespace is the root.
+            let library = names.namespaces.get(text(object, src)).copied()?;
+            if method != "object" {
+                return None;
+            }
+            definition = definition.or_else(|| arguments(args).first().copied());
+            return validator_object(library, definition, ctx);
+        }
+        node = object;
+    }
+    // `object({...})` imported by name.
+    let function = node.child_by_field_name("function")?;
+    let (library, imported) = names.functions.get(text(function, src))?;
+    if node.kind() != "call_expression" || imported != "object" {
+        return None;
+    }
+    let definition = definition.or_else(|| {
+        arguments(node.child_by_field_name("arguments"))
+            .first()
+            .copied()
+    });
+    validator_object(*library, definition, ctx)
+}
+
+fn validator_object(
+    library: Library,
+    definition: Option<Node<'_>>,
+    ctx: &ZodContext<'_>,
+) -> Option<(Library, Shape)> {
+    let src = ctx.src;
+    let definition = definition.filter(|d| d.kind() == "object")?;
+    let mut shape = Shape::new(SchemaKind::Object);
+    let mut cursor = definition.walk();
+    for pair in definition.named_children(&mut cursor) {
+        let (Some(key), Some(value)) = (
+            pair.child_by_field_name("key")
+                .filter(|_| pair.kind() == "pair"),
+            pair.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        if value.kind() == "identifier" && ctx.known.contains(text(value, src)) {
+            shape.refs.insert(text(value, src).to_string());
+        }
+        shape
+            .fields
+            .push(validator_field(library, key_name(key, src), value, ctx));
+    }
+    Some((library, shape))
+}
+
+/// A field: optional unless required (Joi and Yup fields are optional by default,
+/// Valibot's required unless `v.optional(...)`), its type the expression without the
+/// trailing modifiers.
+fn validator_field(library: Library, name: String, value: Node<'_>, ctx: &ZodContext<'_>) -> Field {
+    let src = ctx.src;
+    let mut required = library == Library::Valibot;
+    let mut field = Field {
+        name,
+        type_text: None,
+        optional: false,
+        nullable: false,
+        default: None,
+    };
+    let mut stripped = value;
+    let mut trailing = true;
+    let mut node = value;
+    while let Some((object, method, args)) = method_call(node, src) {
+        // `Joi.string()`, `v.optional(...)`: the root call, no modifier.
+        if object.kind() == "identifier" {
+            break;
+        }
+        match method {
+            "required" | "defined" | "exist" => required = true,
+            "optional" => required = false,
+            "nullable" => field.nullable = true,
+            "allow" if arguments(args).iter().any(|a| text(*a, src) == "null") => {
+                field.nullable = true
+            }
+            "default" => {
+                if field.default.is_none() {
+                    field.default = arguments(args)
+                        .first()
+                        .map(|d| one_line(text(*d, src), TEXT_MAX));
+                }
+            }
+            _ => trailing = false,
+        }
+        if trailing {
+            stripped = object;
+        }
+        node = object;
+    }
+    // Valibot wraps: `v.optional(v.string())`, `v.nullable(...)`, `v.nullish(...)`.
+    if library == Library::Valibot {
+        while let Some(function) = stripped
+            .child_by_field_name("function")
+            .filter(|_| stripped.kind() == "call_expression")
+        {
+            let wrapper = text(function, src).rsplit('.').next().unwrap_or("");
+            let Some(inner) = arguments(stripped.child_by_field_name("arguments"))
+                .first()
+                .copied()
+            else {
+                break;
+            };
+            match wrapper {
+                "optional" => required = false,
+                "nullable" => field.nullable = true,
+                "nullish" => {
+                    required = false;
+                    field.nullable = true;
+                }
+                _ => break,
+            }
+            stripped = inner;
+        }
+    }
+    field.optional = !required;
+    field.type_text = Some(one_line(text(stripped, src), TEXT_MAX));
+    field
 }
 
 /// A declarator (or `export default`) directly in the program, not in a function.

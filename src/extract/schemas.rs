@@ -203,6 +203,57 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
         .into_iter()
         .filter(|(node, _, _)| js_module_level(*node))
         .collect();
+    // `const createUser = { body: Joi.object().keys({...}), query: ... }`: each property
+    // holding an object schema is one, named `createUser.body` (the request parts a
+    // validation middleware checks).
+    let mut grouped = Vec::new();
+    for (node, name, value) in &pending {
+        let (Some(name), "object") = (name, value.kind()) else {
+            continue;
+        };
+        let mut cursor = value.walk();
+        for pair in value.named_children(&mut cursor) {
+            let (Some(key), Some(inner)) = (
+                pair.child_by_field_name("key")
+                    .filter(|_| pair.kind() == "pair"),
+                pair.child_by_field_name("value"),
+            ) else {
+                continue;
+            };
+            let found = validator_schema(inner, &validators, &ctx).or_else(|| {
+                zod_shape(inner, &ctx, false)
+                    .filter(|shape| shape.kind == SchemaKind::Object)
+                    .map(|shape| (Library::Zod, shape))
+            });
+            if let Some((library, shape)) = found {
+                let qualified = format!("{}.{}", text(*name, src), key_name(key, src));
+                grouped.push((*node, pair, qualified, library, shape));
+            }
+        }
+    }
+    for (node, pair, name, library, shape) in grouped {
+        let outer = name.split('.').next().unwrap_or(&name).to_string();
+        let exported = node
+            .parent()
+            .and_then(|d| d.parent())
+            .is_some_and(|s| s.kind() == "export_statement")
+            || exports.contains(&outer);
+        let (line, column) = position(pair);
+        out.push(Schema {
+            file: scan.path.to_string(),
+            line,
+            column,
+            id: name.clone(),
+            name,
+            library,
+            kind: shape.kind,
+            exported,
+            fields: shape.fields,
+            values: shape.values,
+            keys: shape.keys,
+            refs: shape.refs.into_iter().collect(),
+        });
+    }
     // A schema derived from one defined further down is found on a later round.
     loop {
         let before = pending.len();

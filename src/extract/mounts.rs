@@ -1915,14 +1915,7 @@ fn is_path(value: &str) -> bool {
 /// expression is only names and dots.
 fn dotted_root<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     let whole = text(node, src);
-    whole
-        .split('.')
-        .all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
-        })
+    super::routes::is_dotted(whole)
         .then(|| whole.split('.').next())
         .flatten()
 }

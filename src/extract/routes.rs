@@ -224,7 +224,7 @@ fn schema_ref(role: &str, name: &str) -> SchemaRef {
 }
 
 /// Whether `text` is a name or a dotted name.
-fn is_dotted(text: &str) -> bool {
+pub(super) fn is_dotted(text: &str) -> bool {
     text.split('.').all(|part| {
         !part.is_empty()
             && part
@@ -368,13 +368,7 @@ fn handler_imports(
     for (index, handler) in handlers.iter().enumerate() {
         // A plain name carries the id pass's marker (`LOCAL` then the name).
         let name = handler.rsplit(LOCAL).next().unwrap_or(handler);
-        let dotted = name.split('.').all(|part| {
-            !part.is_empty()
-                && part
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
-        });
-        if !dotted {
+        if !is_dotted(name) {
             continue;
         }
         let root = name.split('.').next().unwrap_or(name);

@@ -231,15 +231,18 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
             }
         }
     }
-    for (node, pair, name, library, shape) in grouped {
-        let outer = name.split('.').next().unwrap_or(&name).to_string();
-        let exported = node
-            .parent()
-            .and_then(|d| d.parent())
-            .is_some_and(|s| s.kind() == "export_statement")
-            || exports.contains(&outer);
-        let (line, column) = position(pair);
-        out.push(Schema {
+    // The `export` keyword on the statement, a local `export { X }`, `module.exports`.
+    let exported = |node: Node<'_>, name: &str| {
+        node.kind() == "export_statement"
+            || node
+                .parent()
+                .and_then(|d| d.parent())
+                .is_some_and(|s| s.kind() == "export_statement")
+            || exports.contains(name)
+    };
+    let schema = |at: Node<'_>, name: String, library, shape: Shape, exported| {
+        let (line, column) = position(at);
+        Schema {
             file: scan.path.to_string(),
             line,
             column,
@@ -252,7 +255,12 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
             values: shape.values,
             keys: shape.keys,
             refs: shape.refs.into_iter().collect(),
-        });
+        }
+    };
+    for (node, pair, name, library, shape) in grouped {
+        let outer = name.split('.').next().unwrap_or(&name);
+        let exported = exported(node, outer);
+        out.push(schema(pair, name, library, shape, exported));
     }
     // A schema derived from one defined further down is found on a later round.
     loop {
@@ -268,31 +276,12 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
                 continue;
             };
             let name = name.map_or("default", |n| text(n, src)).to_string();
-            let exported = node.kind() == "export_statement"
-                || node
-                    .parent()
-                    .and_then(|d| d.parent())
-                    .is_some_and(|s| s.kind() == "export_statement")
-                || exports.contains(&name);
+            let is_exported = exported(node, &name);
             ctx.known.insert(name.clone());
-            let mut refs = shape.refs;
+            let mut shape = shape;
             // A recursive schema (`z.lazy(() => Self)`) does not refer to another one.
-            refs.remove(&name);
-            let (line, column) = position(node);
-            out.push(Schema {
-                file: scan.path.to_string(),
-                line,
-                column,
-                id: name.clone(),
-                name,
-                library,
-                kind: shape.kind,
-                exported,
-                fields: shape.fields,
-                values: shape.values,
-                keys: shape.keys,
-                refs: refs.into_iter().collect(),
-            });
+            shape.refs.remove(&name);
+            out.push(schema(node, name, library, shape, is_exported));
         }
         if rest.len() == before || rest.is_empty() {
             break;

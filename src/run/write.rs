@@ -319,11 +319,26 @@ impl<'a> ChunkWriter<'a> {
                 digest.clone()
             }
         };
-        // Read now: the loop below takes each chunk's entry out while it writes it.
-        let (mut mounts, mut schemas) = if linked.contains(&ExtractorId::ROUTES) {
-            (self.all_mounts(), self.all_schema_ids())
+        // The mounts and schemas outputs routes are composed from: listed now (the loop
+        // below takes each chunk's entry out while it writes it), read only when a route
+        // needs linking — a run that relinks no route reads none of them.
+        let composer_sources: Vec<(String, OutputEntry)> = if linked.contains(&ExtractorId::ROUTES)
+        {
+            self.entries
+                .iter()
+                .flat_map(|(name, entry)| {
+                    entry
+                        .outputs
+                        .iter()
+                        .filter(|o| {
+                            o.extractor == ExtractorId::MOUNTS.name()
+                                || o.extractor == ExtractorId::SCHEMAS.name()
+                        })
+                        .map(move |o| (name.clone(), o.clone()))
+                })
+                .collect()
         } else {
-            Default::default()
+            Vec::new()
         };
         let mut composer: Option<crate::compose::Composer<'_>> = None;
         let surface_of: BTreeMap<String, String> = surfaces
@@ -394,11 +409,12 @@ impl<'a> ChunkWriter<'a> {
                         }) {
                             let composer = match &composer {
                                 Some(c) => c,
-                                None => composer.insert(crate::compose::Composer::new(
-                                    &linker,
-                                    std::mem::take(&mut mounts),
-                                    std::mem::take(&mut schemas),
-                                )),
+                                None => {
+                                    let (mounts, schemas) = self.composer_inputs(&composer_sources);
+                                    composer.insert(crate::compose::Composer::new(
+                                        &linker, mounts, schemas,
+                                    ))
+                                }
                             };
                             composer.link_routes(&mut routes);
                         }
@@ -430,47 +446,31 @@ impl<'a> ChunkWriter<'a> {
         Ok(())
     }
 
-    /// Every chunk's mounts items, read back from the outputs `finish` wrote (and those
-    /// of chunks this run did not extract).
-    fn all_mounts(&self) -> Vec<crate::extract::Mount> {
-        let mut out = Vec::new();
-        for (name, entry) in &self.entries {
-            let Some(output) = entry
-                .outputs
-                .iter()
-                .find(|o| o.extractor == ExtractorId::MOUNTS.name())
-            else {
-                continue;
-            };
-            if let Some(Items::Mounts(items)) = self.read_stored(name, output) {
-                out.extend(items);
-            }
-        }
-        out
-    }
-
-    /// The ids of every chunk's schemas a request or response can be (pydantic models,
-    /// dataclasses, Zod schemas).
-    fn all_schema_ids(&self) -> std::collections::HashSet<String> {
-        let mut out = std::collections::HashSet::new();
-        for (name, entry) in &self.entries {
-            let Some(output) = entry
-                .outputs
-                .iter()
-                .find(|o| o.extractor == ExtractorId::SCHEMAS.name())
-            else {
-                continue;
-            };
-            if let Some(Items::Schemas(items)) = self.read_stored(name, output) {
-                out.extend(
+    /// Every chunk's mounts items, and the ids of its schemas a request or response can
+    /// be (pydantic models, dataclasses, Zod, Joi, Yup, Valibot), read back from the
+    /// outputs `finish` wrote (and those of chunks this run did not extract).
+    fn composer_inputs(
+        &self,
+        sources: &[(String, OutputEntry)],
+    ) -> (
+        Vec<crate::extract::Mount>,
+        std::collections::HashSet<String>,
+    ) {
+        let mut mounts = Vec::new();
+        let mut schemas = std::collections::HashSet::new();
+        for (chunk, output) in sources {
+            match self.read_stored(chunk, output) {
+                Some(Items::Mounts(items)) => mounts.extend(items),
+                Some(Items::Schemas(items)) => schemas.extend(
                     items
                         .into_iter()
                         .filter(|s| crate::compose::SCHEMA_LIBRARIES.contains(&s.library))
                         .map(|s| s.id),
-                );
+                ),
+                _ => {}
             }
         }
-        out
+        (mounts, schemas)
     }
 
     /// The items of a stored output, when its bytes are the ones the manifest describes.

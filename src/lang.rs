@@ -123,6 +123,12 @@ impl Lang {
     pub fn is_js_like(self) -> bool {
         self.def().family != QueryFamily::Python
     }
+
+    /// Whether the grammar parses JSX: JavaScript's and TSX's, not TypeScript's (where
+    /// `<T>x` is a type assertion).
+    pub fn has_jsx(self) -> bool {
+        matches!(self, Lang::JavaScript | Lang::Tsx)
+    }
 }
 
 impl fmt::Display for Lang {

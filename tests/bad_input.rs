@@ -156,3 +156,63 @@ fn refuses_a_state_dir_it_does_not_own() {
         .expect_stderr_contains("refusing to use `data` as the state directory");
     assert!(repo.path().join("data/keep.json").is_file());
 }
+
+#[test]
+fn a_bare_ampersand_in_jsx_text_loses_nothing() {
+    // tree-sitter's JSX grammars stop at a bare `&` in text; discover re-parses with it
+    // replaced so that the file parses cleanly, while a real error nearby is still counted.
+    let repo = Repo::empty();
+    let terms =
+        std::fs::read(crate::util::fixture_dir("catalogue").join("react/Terms.tsx")).unwrap();
+    repo.write("src/Terms.tsx", &terms);
+    repo.write(
+        "src/Legacy.jsx",
+        "export function Legacy() {\n  return <p>Tom & Jerry, R&D &mdash; &</p>;\n}\n",
+    );
+    repo.write(
+        "src/Broken.jsx",
+        "export function Broken(a) {\n  return <p>Q & A</p> & (a +;\n}\nexport const After = () => <i>x</i>;\n",
+    );
+    repo.run(&[]).expect_code(0);
+    let manifest = repo.manifest();
+    let errors: Vec<(String, u64)> = manifest["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["files"].as_array().unwrap())
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["syntax_errors"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let count = |path: &str| errors.iter().find(|(p, _)| p == path).unwrap().1;
+    assert_eq!(count("src/Terms.tsx"), 0, "{errors:?}");
+    assert_eq!(count("src/Legacy.jsx"), 0, "{errors:?}");
+    assert!(count("src/Broken.jsx") > 0, "{errors:?}");
+    let components = crate::util::read_json(&repo.state().join("components/_root.json"));
+    let names: Vec<&str> = components["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Broken", "After", "Legacy", "Terms", "Footer"]);
+    // The call graph of the re-parsed file is whole: the hook call and the render inside
+    // the once-broken JSX are edges of `Terms`.
+    let calls = crate::util::read_json(&repo.state().join("calls/_root.json"));
+    let terms = calls["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "src/Terms.tsx#Terms")
+        .expect("Terms is a node");
+    let edges: Vec<(&str, u64)> = terms["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["callee"].as_str().unwrap(), e["line"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(edges, [("useState", 6), ("setOpen", 11), ("Footer", 12)]);
+}

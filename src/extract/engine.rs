@@ -7,7 +7,7 @@ use super::preorder::Preorder;
 use super::query::{Combined, QueryLoadError, compile_combined, has_query};
 use super::registry::Run;
 use super::scan::{Anchors, FileContext, OwnQuery, Scan, for_each_anchored_match};
-use super::syntax::count_syntax_errors;
+use super::syntax::{bare_ampersands_in_errors, count_syntax_errors, in_jsx_text};
 use super::{ExtractorId, Items, Layer, calls, imports, symbols};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
@@ -336,27 +336,37 @@ pub fn extract_file(
 
     // A UTF-8 byte order mark is not part of the program text.
     let text = source.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(source);
-    let tree = {
-        let mut progress = |_: &ParseState| check(&mut stop);
-        let options = ParseOptions::new().progress_callback(&mut progress);
-        ctx.parser.parse_with_options(
-            &mut |offset, _| &text[offset.min(text.len())..],
-            None,
-            Some(options),
-        )
+    let parse = |ctx: &mut ExtractContext, bytes: &[u8], stop: &mut Option<ExtractError>| {
+        let tree = {
+            let mut progress = |_: &ParseState| check(stop);
+            let options = ParseOptions::new().progress_callback(&mut progress);
+            ctx.parser.parse_with_options(
+                &mut |offset, _| &bytes[offset.min(bytes.len())..],
+                None,
+                Some(options),
+            )
+        };
+        // The parser reports progress only every so many steps; a small file may finish
+        // (over budget) without being asked.
+        let _ = check(stop);
+        if let Some(stop) = stop.take() {
+            // A cancelled parse resumes on the next call unless the parser is reset.
+            ctx.parser.reset();
+            return Err(stop);
+        }
+        tree.ok_or_else(|| {
+            ctx.parser.reset();
+            ExtractError::Parser("the parser returned no tree".into())
+        })
     };
-    // The parser reports progress only every so many steps; a small file may finish (over
-    // budget) without being asked.
-    let _ = check(&mut stop);
-    if let Some(stop) = stop.take() {
-        // A cancelled parse resumes on the next call unless the parser is reset.
-        ctx.parser.reset();
-        return Err(stop);
+    let mut tree = parse(ctx, text, &mut stop)?;
+    if lang.has_jsx()
+        && tree.root_node().has_error()
+        && let Some(better) =
+            reparse_jsx_ampersands(&tree, text, |bytes| parse(ctx, bytes, &mut stop))?
+    {
+        tree = better;
     }
-    let Some(tree) = tree else {
-        ctx.parser.reset();
-        return Err(ExtractError::Parser("the parser returned no tree".into()));
-    };
     let root = tree.root_node();
     let mut facts = FileFacts {
         syntax_errors: count_syntax_errors(root),
@@ -575,4 +585,169 @@ pub fn extract_file(
         }
     }
     Ok(facts)
+}
+
+/// Bumped whenever discover parses some file into a different tree (2: JSX text with a
+/// bare `&`). Built-in extractors bump their own versions; a repository's extractors fold
+/// this into theirs.
+pub const PARSE_REVISION: u32 = 2;
+
+/// A tree for `text` in which valid JSX text holding a bare `&` (`<b>Save & Close</b>`)
+/// parses cleanly, or `None` when the first tree is kept. The JSX grammars' text scanner
+/// stops at every `&` (tree-sitter-javascript and -typescript #366), so the file is parsed
+/// again with bare `&`s found inside ERROR nodes replaced by `_`: same length, so every
+/// node keeps its bytes, and extractors still read the original text. A replacement is
+/// kept only where the new tree puts it in `jsx_text`, so an `&` of code (`a && b` near a
+/// real error) is never changed; the new tree is taken only when it has fewer errors.
+///
+/// One error hides the next (the text after a broken element parses as code), so this
+/// goes in rounds: all the `&`s the current tree's errors hold are tried at once; when one
+/// of them is not confirmed, those that were are tried, and then the earliest alone, which
+/// is kept or rejected. Each round settles at least one `&`, and the parses are capped.
+fn reparse_jsx_ampersands(
+    tree: &tree_sitter::Tree,
+    text: &[u8],
+    mut parse: impl FnMut(&[u8]) -> Result<tree_sitter::Tree, ExtractError>,
+) -> Result<Option<tree_sitter::Tree>, ExtractError> {
+    const MAX_PARSES: usize = 16;
+    let errors = count_syntax_errors(tree.root_node());
+    let mut kept: Vec<usize> = Vec::new();
+    let mut rejected: Vec<usize> = Vec::new();
+    let mut current: Option<tree_sitter::Tree> = None;
+    let mut parses = 0;
+    while parses < MAX_PARSES {
+        let root = current.as_ref().unwrap_or(tree).root_node();
+        let fresh: Vec<usize> = bare_ampersands_in_errors(root, text)
+            .into_iter()
+            .filter(|at| !kept.contains(at) && !rejected.contains(at))
+            .collect();
+        let Some(&earliest) = fresh.first() else {
+            break;
+        };
+        // All at once; else those the first try put in JSX text; else the earliest alone.
+        let mut trials = vec![[kept.as_slice(), &fresh].concat()];
+        let mut settled = false;
+        while let Some(trial) = trials.pop() {
+            if parses >= MAX_PARSES {
+                break;
+            }
+            parses += 1;
+            let mut bytes = text.to_vec();
+            for &at in &trial {
+                bytes[at] = b'_';
+            }
+            let again = parse(&bytes)?;
+            let confirmed: Vec<usize> = trial
+                .iter()
+                .copied()
+                .filter(|&at| in_jsx_text(again.root_node(), at))
+                .collect();
+            if confirmed.len() == trial.len() {
+                kept = trial;
+                current = Some(again);
+                settled = true;
+                break;
+            }
+            if trial.len() == kept.len() + fresh.len() {
+                trials.push([kept.as_slice(), &[earliest]].concat());
+                if confirmed.len() > kept.len() + 1 && confirmed.contains(&earliest) {
+                    trials.push(confirmed);
+                }
+            }
+        }
+        if !settled {
+            rejected.push(earliest);
+        }
+    }
+    Ok(current.filter(|again| count_syntax_errors(again.root_node()) < errors))
+}
+
+#[cfg(test)]
+mod jsx_ampersand_tests {
+    use super::*;
+
+    /// Parses `source` as `lang`, then again through `reparse_jsx_ampersands`; returns the
+    /// tree kept, the number of parses and the bytes of every `&` in the source.
+    fn reparsed(lang: Lang, source: &str) -> (tree_sitter::Tree, usize, u32) {
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&lang.grammar()).unwrap();
+        let tree = parser.parse(source, None).unwrap();
+        let before = count_syntax_errors(tree.root_node());
+        let mut parses = 0;
+        let better = reparse_jsx_ampersands(&tree, source.as_bytes(), |bytes| {
+            parses += 1;
+            Ok(parser.parse(bytes, None).unwrap())
+        })
+        .unwrap();
+        (better.unwrap_or(tree), parses, before)
+    }
+
+    fn amps(source: &str, nth: &[usize]) -> Vec<usize> {
+        let all: Vec<usize> = source.match_indices('&').map(|(at, _)| at).collect();
+        nth.iter().map(|&n| all[n]).collect()
+    }
+
+    #[test]
+    fn bare_ampersands_in_jsx_text_parse_cleanly_and_code_is_untouched() {
+        let source = r#"import { useState } from "react";
+
+export function Terms({ onAccept }: { onAccept: () => void }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <section>
+      <h2>Terms & Conditions</h2>
+      {open && <p>Read & accept them, then press Save & Close.</p>}
+      <button onClick={() => setOpen(!open)}>Show & hide</button>
+    </section>
+  );
+}
+
+export const Footer = () => <footer>&copy; Acme & Co &#169; &amp; &#x1F600;</footer>;
+
+export function Check(a: number, b: number) {
+  return a && b & 1;
+}
+"#;
+        for lang in [Lang::Tsx, Lang::JavaScript] {
+            let source = if lang == Lang::JavaScript {
+                source
+                    .replace("{ onAccept }: { onAccept: () => void }", "{ onAccept }")
+                    .replace("a: number, b: number", "a, b")
+            } else {
+                source.to_string()
+            };
+            let (tree, parses, before) = reparsed(lang, &source);
+            let root = tree.root_node();
+            assert!(before > 0, "{lang}: the grammar still stops at a bare &");
+            assert_eq!(count_syntax_errors(root), 0, "{lang}: {}", root.to_sexp());
+            // Every bare & of JSX text is text; the character references and the code's
+            // operators are what they were.
+            for at in amps(&source, &[0, 3, 4, 5, 7]) {
+                assert!(in_jsx_text(root, at), "{lang}: & at {at}");
+            }
+            for at in amps(&source, &[1, 2, 10, 11, 12]) {
+                assert!(!in_jsx_text(root, at), "{lang}: & at {at}");
+            }
+            assert_eq!(
+                root.descendant_for_byte_range(amps(&source, &[6])[0], amps(&source, &[6])[0] + 1)
+                    .unwrap()
+                    .kind(),
+                "html_character_reference"
+            );
+            assert!(parses <= 4, "{lang}: {parses} parses");
+        }
+    }
+
+    #[test]
+    fn an_error_of_code_near_an_ampersand_keeps_the_first_tree() {
+        // `&` inside a real syntax error is code: replacing it would not give JSX text, so
+        // the first tree stands and nothing is re-parsed into a guess.
+        let source = "export function f(a, b) {\n  return a & (b +;\n}\n";
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&Lang::JavaScript.grammar()).unwrap();
+        let first = parser.parse(source, None).unwrap();
+        let (tree, _, before) = reparsed(Lang::JavaScript, source);
+        assert!(before > 0);
+        assert_eq!(tree.root_node().to_sexp(), first.root_node().to_sexp());
+    }
 }

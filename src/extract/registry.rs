@@ -124,7 +124,7 @@ const ALL_LANGS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang
 const BUILTINS: [ExtractorDef; 11] = [
     ExtractorDef {
         name: "calls",
-        version: 3,
+        version: 4,
         description: "the call graph: functions, methods and components with the calls, `new`s and JSX renders they make",
         langs: ALL_LANGS,
         layer: Layer::Calls,
@@ -138,7 +138,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "components",
-        version: 3,
+        version: 4,
         description: "React components: props, hooks called, child components rendered, contexts used",
         // Components need JSX (`LangDef::jsx`).
         langs: &[Lang::Tsx, Lang::JavaScript],
@@ -156,7 +156,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "exports",
-        version: 1,
+        version: 2,
         description: "each file's export surface: every exported name with the definition it reaches through re-exports",
         langs: ALL_LANGS,
         layer: Layer::Exports,
@@ -170,7 +170,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "hooks",
-        version: 2,
+        version: 3,
         description: "custom React hooks: parameters, return type, hooks called",
         langs: JS_TS,
         layer: Layer::Hooks,
@@ -187,7 +187,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "imports",
-        version: 1,
+        version: 2,
         description: "import / require / re-export statements, resolved to local files where possible",
         langs: ALL_LANGS,
         layer: Layer::Imports,
@@ -205,7 +205,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "mounts",
-        version: 1,
+        version: 2,
         description: "apps and routers with their prefixes, the mounts between them, and path constants: how URLs compose across files",
         langs: ALL_LANGS,
         layer: Layer::Mounts,
@@ -219,7 +219,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "routes",
-        version: 3,
+        version: 4,
         description: "HTTP endpoints and pages with their full URLs: Express-style routers, Next.js app and pages routers, FastAPI / Flask / Starlette, Django urls",
         langs: ALL_LANGS,
         layer: Layer::Routes,
@@ -237,7 +237,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "schemas",
-        version: 5,
+        version: 6,
         description: "data schemas: Zod, Joi, Yup, Valibot, mongoose, pydantic models, dataclasses, TypedDicts, attrs classes, Django and SQLAlchemy models, with their fields",
         langs: ALL_LANGS,
         layer: Layer::Schemas,
@@ -255,7 +255,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "symbols",
-        version: 5,
+        version: 6,
         description: "functions, classes, methods, interfaces, type aliases, enums and exported variables",
         langs: ALL_LANGS,
         layer: Layer::Symbols,
@@ -277,7 +277,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "tests",
-        version: 2,
+        version: 3,
         description: "tests: Jest / Vitest / Mocha / Playwright / node:test suites and cases, pytest functions and classes, unittest methods",
         langs: ALL_LANGS,
         layer: Layer::Tests,
@@ -295,7 +295,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "types",
-        version: 2,
+        version: 3,
         description: "TypeScript interfaces, type aliases, enums and classes' public shape, with members",
         // The grammars with types (`LangDef::types`).
         langs: &[Lang::TypeScript, Lang::Tsx],
@@ -428,10 +428,14 @@ pub struct UserExtractor {
 }
 
 impl UserExtractor {
-    /// The version: the first 32 bits of the query file's hash, so that editing the query
-    /// makes the extractor's outputs stale.
+    /// The version: the first 32 bits of the hash of the query file and of how discover
+    /// parses files, so that editing the query, or a discover that parses some file
+    /// differently, makes the extractor's outputs stale.
     pub fn version(&self) -> u32 {
-        let hash = blake3::hash(self.query_source.as_bytes());
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&super::engine::PARSE_REVISION.to_le_bytes());
+        hasher.update(self.query_source.as_bytes());
+        let hash = hasher.finalize();
         let bytes = hash.as_bytes();
         u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
     }

@@ -136,6 +136,61 @@ pub fn count_syntax_errors(root: Node<'_>) -> u32 {
     count
 }
 
+/// Whether `&` at `at` starts a character reference the JSX grammars accept:
+/// `&name;`, `&#123;` or `&#x1F;` (tree-sitter-javascript's `html_character_reference`).
+fn starts_character_reference(text: &[u8], at: usize) -> bool {
+    let (body, max, digit): (&[u8], usize, fn(&u8) -> bool) = match &text[at + 1..] {
+        [b'#', b'x' | b'X', body @ ..] => (body, 6, u8::is_ascii_hexdigit),
+        [b'#', body @ ..] => (body, 5, u8::is_ascii_digit),
+        body => (body, 30, u8::is_ascii_alphabetic),
+    };
+    let len = body.iter().take(max + 1).take_while(|b| digit(b)).count();
+    (1..=max).contains(&len) && body.get(len) == Some(&b';')
+}
+
+/// The bare `&` bytes (not starting a character reference, not `&&` or `&=`) inside the ERROR nodes of a
+/// tree: where tree-sitter-javascript's and -typescript's JSX text scanner stops on valid
+/// text such as `<b>Save & Close</b>` (their issue #366). Only the JSX grammars have it.
+pub fn bare_ampersands_in_errors(root: Node<'_>, text: &[u8]) -> Vec<usize> {
+    let mut found = Vec::new();
+    if !root.has_error() {
+        return found;
+    }
+    let mut cursor = root.walk();
+    'walk: loop {
+        let node = cursor.node();
+        if node.is_error() {
+            let (start, end) = (node.start_byte(), node.end_byte().min(text.len()));
+            for at in memchr::memchr_iter(b'&', &text[start..end]).map(|i| start + i) {
+                // `&&` and `&=` are left alone: far more often operators of code near
+                // an error than text.
+                let operator = text.get(at + 1).is_some_and(|&b| b == b'&' || b == b'=')
+                    || (at > 0 && text[at - 1] == b'&');
+                if !operator && !starts_character_reference(text, at) {
+                    found.push(at);
+                }
+            }
+        } else if node.has_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'walk;
+            }
+            if !cursor.goto_parent() {
+                break 'walk;
+            }
+        }
+    }
+    found
+}
+
+/// Whether the byte at `at` lies in JSX text in `root`'s tree.
+pub fn in_jsx_text(root: Node<'_>, at: usize) -> bool {
+    root.descendant_for_byte_range(at, at + 1)
+        .is_some_and(|node| node.kind() == "jsx_text")
+}
+
 /// The ancestors of `node`, nearest first, up to the root of its tree. `Node::parent`
 /// searches down from the root on every call, so climbing `d` levels with it costs `d`
 /// descents; this costs one.

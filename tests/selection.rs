@@ -114,7 +114,7 @@ fn list_extractors_names_each_with_a_description() {
         assert!(fields.len() > 5, "{line}");
     }
     assert!(
-        lines[8].contains("v5") && lines[8].contains("functions"),
+        lines[8].contains("v6") && lines[8].contains("functions"),
         "{lines:?}"
     );
 }

@@ -12,7 +12,7 @@ use tree_sitter::Node;
 /// Capture names `extractors/tests/*.scm` may use.
 pub const CAPTURES: &[&str] = &["call", "function", "class"];
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct TestCase {
     pub file: String,
     pub line: u32,
@@ -27,6 +27,33 @@ pub struct TestCase {
     pub modifiers: Vec<String>,
     /// Rows of a literal `.each([...])` table or product of literal `parametrize` lists.
     pub cases: Option<u32>,
+    /// pytest's ids of the cases (`test_add[1-2]` runs case `1-2`), in pytest's order,
+    /// when every one follows from literals; absent otherwise.
+    #[serde(default)]
+    pub case_ids: Option<Vec<String>>,
+}
+
+impl Serialize for TestCase {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        // The worker pipe (bincode) needs every field; in JSON `case_ids` is left out when
+        // absent, as it is for all but parametrized pytest tests.
+        let sparse = serializer.is_human_readable();
+        let mut out = serializer.serialize_struct("TestCase", 10)?;
+        out.serialize_field("file", &self.file)?;
+        out.serialize_field("line", &self.line)?;
+        out.serialize_field("column", &self.column)?;
+        out.serialize_field("name", &self.name)?;
+        out.serialize_field("kind", &self.kind)?;
+        out.serialize_field("framework", &self.framework)?;
+        out.serialize_field("skipped", &self.skipped)?;
+        out.serialize_field("modifiers", &self.modifiers)?;
+        out.serialize_field("cases", &self.cases)?;
+        if !sparse || self.case_ids.is_some() {
+            out.serialize_field("case_ids", &self.case_ids)?;
+        }
+        out.end()
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -150,6 +177,7 @@ fn extract_js(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
             skipped,
             modifiers: t.modifiers,
             cases: t.cases,
+            case_ids: None,
         });
     }
     out
@@ -523,6 +551,7 @@ struct Marks {
     skipped: bool,
     modifiers: Vec<String>,
     cases: Option<u32>,
+    case_ids: Option<Vec<String>>,
 }
 
 fn extract_python(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
@@ -678,6 +707,7 @@ fn py_item(
         skipped: marks.skipped,
         modifiers,
         cases: marks.cases,
+        case_ids: marks.case_ids,
     }
 }
 
@@ -745,6 +775,9 @@ fn unwrap_decorated<'t>(node: Node<'t>, src: &[u8]) -> (Node<'t>, Marks) {
         return (definition, marks);
     };
     let mut all_cases: Option<Option<u32>> = None;
+    // pytest applies the decorator nearest the function first: its ids come first in a
+    // case's id, and it varies slowest.
+    let mut all_ids: Option<Option<Vec<String>>> = None;
     let mut cursor = decorated.walk();
     for decorator in decorated.named_children(&mut cursor) {
         if decorator.kind() != "decorator" {
@@ -777,6 +810,17 @@ fn unwrap_decorated<'t>(node: Node<'t>, src: &[u8]) -> (Node<'t>, Marks) {
                     (Some(Some(a)), Some(b)) => a.checked_mul(b),
                     _ => None,
                 });
+                let ids = arguments.and_then(|a| parametrize_ids(a, src));
+                all_ids = Some(match (all_ids, ids) {
+                    (None, ids) => ids,
+                    (Some(Some(upper)), Some(nearer)) => Some(
+                        nearer
+                            .iter()
+                            .flat_map(|n| upper.iter().map(move |u| format!("{n}-{u}")))
+                            .collect(),
+                    ),
+                    _ => None,
+                });
             }
             marks.modifiers.push(last.to_ascii_lowercase());
         } else if UNITTEST_MODIFIERS.contains(&last) {
@@ -784,7 +828,190 @@ fn unwrap_decorated<'t>(node: Node<'t>, src: &[u8]) -> (Node<'t>, Marks) {
         }
     }
     marks.cases = all_cases.flatten();
+    marks.case_ids = all_ids.flatten();
     (definition, marks)
+}
+
+/// The arguments of `parametrize(argnames, argvalues, ids=...)`, by position or keyword.
+fn parametrize_arguments<'t>(arguments: Node<'t>, src: &[u8]) -> [Option<Node<'t>>; 3] {
+    let mut found = [None; 3];
+    let mut positional = 0;
+    for arg in named_args(arguments) {
+        if arg.kind() == "keyword_argument" {
+            let slot = match arg.child_by_field_name("name").map(|n| text(n, src)) {
+                Some("argnames") => 0,
+                Some("argvalues") => 1,
+                Some("ids") => 2,
+                _ => continue,
+            };
+            found[slot] = arg.child_by_field_name("value");
+        } else if !matches!(arg.kind(), "list_splat" | "dictionary_splat") {
+            if positional < 3 {
+                found[positional] = Some(arg);
+            }
+            positional += 1;
+        }
+    }
+    found
+}
+
+/// pytest's id of each case of one `parametrize`, when each follows from literals by
+/// pytest's own rules (`IdMaker`): a `pytest.param(..., id=)` or an `ids=[...]` entry
+/// when given, else the row's values joined with `-`, each a printable ASCII string of at
+/// most 100 characters as written, an integer or a plain decimal as Python prints it,
+/// `True` / `False` / `None`, or for a list, tuple, dict or set the argument's name and
+/// the row's index (`items0`). A name, a call, an ids function, a string with escapes or
+/// a prefix, or two cases with one id (which pytest's versions make unique differently)
+/// give none: the id would be a guess.
+fn parametrize_ids(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
+    let [names, values, ids] = parametrize_arguments(arguments, src);
+    let names: Vec<&str> = match names?.kind() {
+        "string" => plain_string(names?, src)?
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .collect(),
+        "list" | "tuple" => named_args(names?)
+            .into_iter()
+            .map(|n| plain_string(n, src))
+            .collect::<Option<_>>()?,
+        _ => return None,
+    };
+    let values = values?;
+    if names.is_empty() || !matches!(values.kind(), "list" | "tuple") {
+        return None;
+    }
+    let given: Option<Vec<Node<'_>>> = match ids {
+        None => None,
+        Some(ids) if matches!(ids.kind(), "list" | "tuple") => Some(named_args(ids)),
+        Some(_) => return None,
+    };
+    let rows = named_args(values);
+    // pytest refuses an ids list of another length, and makes a case of no rows.
+    if rows.is_empty() || given.as_ref().is_some_and(|g| g.len() != rows.len()) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (index, row) in rows.into_iter().enumerate() {
+        let (cells, explicit) = parameter_set(row, names.len(), src)?;
+        let listed = given.as_ref().and_then(|g| g.get(index)).copied();
+        let id = match (explicit, listed) {
+            (Some(id), _) => id,
+            (None, Some(listed)) if listed.kind() != "none" => literal_id(listed, src, usize::MAX)?,
+            _ => {
+                let mut parts = Vec::with_capacity(cells.len());
+                for (cell, name) in cells.into_iter().zip(&names) {
+                    parts.push(match cell.kind() {
+                        "list" | "tuple" | "dictionary" | "set" => format!("{name}{index}"),
+                        _ => literal_id(cell, src, 100)?,
+                    });
+                }
+                parts.join("-")
+            }
+        };
+        out.push(id);
+    }
+    let mut seen = HashSet::new();
+    out.iter().all(|id| seen.insert(id.as_str())).then_some(out)
+}
+
+/// A row of `argvalues`: its values, one per argument name, and the id `pytest.param`
+/// gives it, if any.
+fn parameter_set<'t>(
+    row: Node<'t>,
+    arity: usize,
+    src: &[u8],
+) -> Option<(Vec<Node<'t>>, Option<String>)> {
+    if row.kind() == "call"
+        && row
+            .child_by_field_name("function")
+            .is_some_and(|f| matches!(text(f, src), "pytest.param" | "param"))
+    {
+        let mut cells = Vec::new();
+        let mut id = None;
+        for arg in named_args(row.child_by_field_name("arguments")?) {
+            match arg.kind() {
+                "keyword_argument" => {
+                    let value = arg.child_by_field_name("value")?;
+                    match arg.child_by_field_name("name").map(|n| text(n, src)) {
+                        Some("id") if value.kind() != "none" => {
+                            id = Some(plain_string(value, src)?.to_string());
+                        }
+                        Some("id" | "marks") => {}
+                        _ => return None,
+                    }
+                }
+                "list_splat" | "dictionary_splat" => return None,
+                _ => cells.push(arg),
+            }
+        }
+        return (cells.len() == arity).then_some((cells, id));
+    }
+    if arity == 1 {
+        return Some((vec![row], None));
+    }
+    if !matches!(row.kind(), "list" | "tuple") {
+        return None;
+    }
+    let cells = named_args(row);
+    if cells.iter().any(|c| c.kind() == "list_splat") || cells.len() != arity {
+        return None;
+    }
+    Some((cells, None))
+}
+
+/// The text of a string literal without prefix, escape or interpolation, when it is
+/// printable ASCII: what pytest's ASCII escaping leaves as written.
+fn plain_string<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    let raw = text(node, src);
+    if node.kind() != "string" || !raw.starts_with(['"', '\'']) {
+        return None;
+    }
+    let body = string_literal(node, src)?;
+    body.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'\\')
+        .then_some(body)
+}
+
+/// The id pytest makes of a literal value: see `parametrize_ids`.
+fn literal_id(node: Node<'_>, src: &[u8], max_string: usize) -> Option<String> {
+    match node.kind() {
+        "string" => plain_string(node, src)
+            .filter(|s| s.len() <= max_string)
+            .map(str::to_string),
+        "true" => Some("True".into()),
+        "false" => Some("False".into()),
+        "none" => Some("None".into()),
+        "integer" | "float" => python_number(text(node, src)).map(str::to_string),
+        "unary_operator" => {
+            let operand = node.child_by_field_name("argument")?;
+            let sign = text(node, src).strip_suffix(text(operand, src))?.trim();
+            // `-0` prints as `0`.
+            let number = python_number(text(operand, src))?;
+            (sign == "-" && number != "0").then(|| format!("-{number}"))
+        }
+        _ => None,
+    }
+}
+
+/// A number literal written as Python prints its value: a decimal integer without
+/// leading zeros or `_`, or a decimal with both parts, no trailing zero (`1.0` aside),
+/// between 1e-4 and 1e16 and at most 15 digits, which `repr` keeps as written.
+fn python_number(literal: &str) -> Option<&str> {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let no_leading_zero = |s: &str| s == "0" || !s.starts_with('0');
+    match literal.split_once('.') {
+        None => (digits(literal) && no_leading_zero(literal)).then_some(literal),
+        Some((whole, fraction)) => {
+            let plain = digits(whole)
+                && digits(fraction)
+                && no_leading_zero(whole)
+                && (fraction == "0" || !fraction.ends_with('0'))
+                && whole.len() + fraction.len() <= 15
+                && !(whole == "0" && fraction.starts_with("0000"));
+            plain.then_some(literal)
+        }
+    }
 }
 
 /// Cases of `parametrize(names, [ ... ])`: the length of a literal list or tuple.

@@ -185,10 +185,20 @@ pub fn bare_ampersands_in_errors(root: Node<'_>, text: &[u8]) -> Vec<usize> {
     found
 }
 
-/// Whether the byte at `at` lies in JSX text in `root`'s tree.
+/// Whether the byte at `at` lies in JSX text, or in a string attribute value (`<a
+/// href="?a=1&b=2">`, where the grammars stop at a bare `&` too), in `root`'s tree.
 pub fn in_jsx_text(root: Node<'_>, at: usize) -> bool {
-    root.descendant_for_byte_range(at, at + 1)
-        .is_some_and(|node| node.kind() == "jsx_text")
+    let Some(node) = root.descendant_for_byte_range(at, at + 1) else {
+        return false;
+    };
+    match node.kind() {
+        "jsx_text" => true,
+        "string_fragment" => node
+            .parent()
+            .and_then(|string| string.parent())
+            .is_some_and(|parent| parent.kind() == "jsx_attribute"),
+        _ => false,
+    }
 }
 
 /// The ancestors of `node`, nearest first, up to the root of its tree. `Node::parent`

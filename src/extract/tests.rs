@@ -861,7 +861,7 @@ fn parametrize_arguments<'t>(arguments: Node<'t>, src: &[u8]) -> [Option<Node<'t
 /// most 100 characters as written, an integer or a plain decimal as Python prints it,
 /// `True` / `False` / `None`, or for a list, tuple, dict or set the argument's name and
 /// the row's index (`items0`). A name, a call, an ids function, a string with escapes or
-/// a prefix, or two cases with one id (which pytest's versions make unique differently)
+/// an f-string, or two cases with one id (which pytest's versions make unique differently)
 /// give none: the id would be a guess.
 fn parametrize_ids(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
     let [names, values, ids] = parametrize_arguments(arguments, src);
@@ -960,11 +960,13 @@ fn parameter_set<'t>(
     Some((cells, None))
 }
 
-/// The text of a string literal without prefix, escape or interpolation, when it is
-/// printable ASCII: what pytest's ASCII escaping leaves as written.
+/// The text of a string or bytes literal without escape or interpolation, when it is
+/// printable ASCII: what pytest's ASCII escaping leaves as written (`b"x"` too; a raw
+/// prefix changes nothing without a backslash).
 fn plain_string<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     let raw = text(node, src);
-    if node.kind() != "string" || !raw.starts_with(['"', '\'']) {
+    let prefix = raw.bytes().take_while(u8::is_ascii_alphabetic);
+    if node.kind() != "string" || !prefix.into_iter().all(|b| b"rRbBuU".contains(&b)) {
         return None;
     }
     let body = string_literal(node, src)?;

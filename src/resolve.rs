@@ -1,10 +1,13 @@
 //! Import resolution: from a specifier to the repository's own source files, the way
 //! TypeScript's bundler-style resolution and Python's import system would find them.
 
-use crate::extract::Import;
+mod packages;
+
+use crate::extract::{Import, ImportKind};
 use crate::lang::Lang;
 use crate::walk::SourceFile;
 use foldhash::HashSet;
+use packages::{Manifest, Workspace};
 use std::collections::BTreeMap;
 
 /// Extensions probed, in order, for an extensionless JS/TS specifier.
@@ -16,13 +19,36 @@ pub struct Resolver {
     files: HashSet<String>,
     /// Directory of each `tsconfig.json` / `jsconfig.json` → its effective path mapping.
     ts_configs: BTreeMap<String, TsPaths>,
+    /// Directory of each `package.json` → what resolution reads of it.
+    manifests: BTreeMap<String, Manifest>,
+    workspace: Workspace,
     fingerprint: String,
 }
+
+/// Whether a file named `name` is one import resolution reads: a TypeScript / JavaScript
+/// project configuration (`extends` chains name files like `tsconfig.base.json`), a
+/// `package.json`, or a `pnpm-workspace.yaml`.
+pub fn is_resolution_config(name: &str) -> bool {
+    ((name.starts_with("tsconfig") || name.starts_with("jsconfig")) && name.ends_with(".json"))
+        || name == "package.json"
+        || name == "pnpm-workspace.yaml"
+}
+
+/// `exports` / `imports` conditions, as TypeScript's bundler resolution sets them.
+const IMPORT_CONDITIONS: &[&str] = &["types", "import", "default"];
+const REQUIRE_CONDITIONS: &[&str] = &["types", "require", "default"];
+
+/// Extensions a source file built into a build directory may have, in the order probed.
+const SOURCE_EXTENSIONS: &[&str] = &[".ts", ".tsx", ".mts", ".cts", ".js", ".jsx"];
 
 #[derive(Debug, Default, Clone)]
 struct TsPaths {
     /// Root-relative `baseUrl`, when set.
     base_url: Option<String>,
+    /// Root-relative `outDir` and `rootDir`, when set: where the project's output goes,
+    /// and the sources it is built from.
+    out_dir: Option<String>,
+    root_dir: Option<String>,
     /// Root-relative directory that `paths` targets are relative to.
     paths_base: String,
     /// `(pattern, targets)` in file order.
@@ -36,18 +62,30 @@ impl Resolver {
             hasher.update(file.path.as_bytes());
             hasher.update(b"\n");
         }
-        let parsed: BTreeMap<String, serde_json::Value> = configs
-            .iter()
-            .filter_map(|(path, text)| {
-                hasher.update(path.as_bytes());
-                hasher.update(b"\0");
-                hasher.update(text.as_bytes());
-                hasher.update(b"\0");
-                serde_json::from_str(&strip_jsonc(text))
-                    .ok()
-                    .map(|v| (path.clone(), v))
-            })
-            .collect();
+        let mut parsed: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+        let mut manifests: BTreeMap<String, Manifest> = BTreeMap::new();
+        let mut pnpm: Vec<(String, Vec<String>)> = Vec::new();
+        for (path, text) in configs {
+            hasher.update(path.as_bytes());
+            hasher.update(b"\0");
+            hasher.update(text.as_bytes());
+            hasher.update(b"\0");
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let dir = parent_dir(path).to_string();
+            if name == "package.json" {
+                if let Some(manifest) = Manifest::parse(text) {
+                    manifests.insert(dir, manifest);
+                }
+            } else if name == "pnpm-workspace.yaml" {
+                pnpm.push((dir, packages::pnpm_workspace_globs(text)));
+            } else if let Ok(value) = serde_json::from_str(&strip_jsonc(text)) {
+                parsed.insert(path.clone(), value);
+            }
+        }
+        for (dir, globs) in pnpm {
+            manifests.entry(dir).or_default().workspaces.extend(globs);
+        }
+        let workspace = Workspace::new(&manifests);
         let mut ts_configs = BTreeMap::new();
         for path in parsed.keys() {
             let name = path.rsplit('/').next().unwrap_or(path);
@@ -63,12 +101,14 @@ impl Resolver {
         Resolver {
             files: files.iter().map(|f| f.path.clone()).collect(),
             ts_configs,
+            manifests,
+            workspace,
             fingerprint: crate::hash::short_hex(hasher.finalize().as_bytes()),
         }
     }
 
     /// Digest of everything resolution looks at besides the importing file: the set of
-    /// source paths and the TypeScript configurations.
+    /// source paths, the TypeScript configurations and the packages' manifests.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
@@ -79,7 +119,8 @@ impl Resolver {
             return;
         };
         let mut targets = if lang.is_js_like() {
-            self.resolve_js(&import.file, &import.specifier)
+            let require = import.kind == ImportKind::Require;
+            self.resolve_js(&import.file, &import.specifier, require)
                 .into_iter()
                 .collect()
         } else {
@@ -96,7 +137,7 @@ impl Resolver {
     pub fn module_file(&self, from: &str, specifier: &str) -> Option<String> {
         let lang = Lang::from_path(from)?;
         let found = if lang.is_js_like() {
-            self.resolve_js(from, specifier)
+            self.resolve_js(from, specifier, false)
         } else {
             self.resolve_python(from, specifier, &[]).into_iter().next()
         };
@@ -111,7 +152,7 @@ impl Resolver {
         self.python_module(&join(dir, name))
     }
 
-    fn resolve_js(&self, from: &str, specifier: &str) -> Option<String> {
+    fn resolve_js(&self, from: &str, specifier: &str, require: bool) -> Option<String> {
         let dir = parent_dir(from);
         if specifier.starts_with("./")
             || specifier.starts_with("../")
@@ -123,6 +164,22 @@ impl Resolver {
         if specifier.starts_with('/') {
             return None;
         }
+        let conditions = if require {
+            REQUIRE_CONDITIONS
+        } else {
+            IMPORT_CONDITIONS
+        };
+        if specifier.starts_with('#') {
+            return self.resolve_package_import(dir, specifier, conditions);
+        }
+        // As TypeScript: `paths`, then `baseUrl`, then the packages `node_modules` holds,
+        // of which the repository's own are its workspace's.
+        self.resolve_ts_paths(dir, specifier)
+            .or_else(|| self.resolve_workspace_package(dir, specifier, conditions))
+    }
+
+    /// A specifier `paths` or `baseUrl` of the nearest `tsconfig.json` maps to a file.
+    fn resolve_ts_paths(&self, dir: &str, specifier: &str) -> Option<String> {
         let config = self.nearest_ts_config(dir)?;
         let mut best: Option<(usize, &str, &Vec<String>)> = None;
         for (pattern, targets) in &config.paths {
@@ -157,6 +214,122 @@ impl Resolver {
         }
         let base = config.base_url.as_deref()?;
         self.probe_js(&normalize(&join(base, specifier))?)
+    }
+
+    /// A bare specifier naming a workspace package: through its `exports` when it has
+    /// them (nothing else is exposed then), else `types`, `main` or `index` for the
+    /// package itself and the path under its directory for a subpath.
+    fn resolve_workspace_package(
+        &self,
+        from_dir: &str,
+        specifier: &str,
+        conditions: &[&str],
+    ) -> Option<String> {
+        let (dir, subpath) = self.workspace.package(from_dir, specifier)?;
+        let manifest = self.manifests.get(dir)?;
+        if let Some(exports) = &manifest.exports {
+            return packages::map_subpath(exports, &subpath, conditions)?
+                .iter()
+                .find_map(|target| self.package_target(dir, target));
+        }
+        if subpath == "." {
+            let entries = [manifest.types.as_deref(), manifest.main.as_deref()];
+            return entries
+                .into_iter()
+                .flatten()
+                .find_map(|entry| {
+                    let path = normalize(&join(dir, entry))?;
+                    self.probe_js(&path)
+                        .or_else(|| self.source_of_built(dir, &path))
+                })
+                .or_else(|| self.probe_js(&join(dir, "index")));
+        }
+        self.probe_js(&normalize(&join(dir, subpath.strip_prefix("./")?))?)
+    }
+
+    /// A `#name` specifier, through the `imports` of the nearest `package.json`.
+    fn resolve_package_import(
+        &self,
+        mut dir: &str,
+        specifier: &str,
+        conditions: &[&str],
+    ) -> Option<String> {
+        loop {
+            if let Some(manifest) = self.manifests.get(dir) {
+                return packages::map_subpath(manifest.imports.as_ref()?, specifier, conditions)?
+                    .iter()
+                    .find_map(|target| self.package_target(dir, target));
+            }
+            if dir.is_empty() {
+                return None;
+            }
+            dir = parent_dir(dir);
+        }
+    }
+
+    /// The source file an `exports` / `imports` target of the package in `dir` is: the
+    /// file itself (or, for a `.js` name, its TypeScript twin, as TypeScript looks for),
+    /// else the source a build-directory target is built from. Targets must be relative
+    /// (`./dist/x.js`); a package name as target is not followed.
+    fn package_target(&self, dir: &str, target: &str) -> Option<String> {
+        let path = normalize(&join(dir, target.strip_prefix("./")?))?;
+        if self.files.contains(&path) {
+            return Some(path);
+        }
+        let twin = [
+            (".js", ".ts"),
+            (".js", ".tsx"),
+            (".mjs", ".mts"),
+            (".cjs", ".cts"),
+            (".jsx", ".tsx"),
+        ]
+        .into_iter()
+        .find_map(|(js, ts)| {
+            let candidate = format!("{}{ts}", path.strip_suffix(js)?);
+            self.files.contains(&candidate).then_some(candidate)
+        });
+        twin.or_else(|| self.source_of_built(dir, &path))
+    }
+
+    /// The source `path`, a file in the build directory of the package in `dir`, is built
+    /// from: the same path under the source directory, with a source extension. The
+    /// build and source directories are the package's `tsconfig.json` `outDir` and
+    /// `rootDir`; without an `outDir`, a top directory named `dist`, `build`, `lib` or
+    /// `out`. Without a `rootDir`, the sources are under `src/` or the package root, and
+    /// when both hold a candidate, neither is taken.
+    fn source_of_built(&self, dir: &str, path: &str) -> Option<String> {
+        let config = self.ts_configs.get(dir);
+        let out_dir = match config.and_then(|c| c.out_dir.clone()) {
+            Some(out) => out,
+            None => {
+                let first = path
+                    .strip_prefix(dir)?
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()?;
+                if !matches!(first, "dist" | "build" | "lib" | "out") {
+                    return None;
+                }
+                join(dir, first)
+            }
+        };
+        let rest = path.strip_prefix(out_dir.as_str())?.strip_prefix('/')?;
+        let stem = [".d.ts", ".d.mts", ".d.cts", ".js", ".mjs", ".cjs", ".jsx"]
+            .iter()
+            .find_map(|ext| rest.strip_suffix(ext))?;
+        let roots = match config.and_then(|c| c.root_dir.clone()) {
+            Some(root) => vec![root],
+            None => vec![join(dir, "src"), dir.to_string()],
+        };
+        let mut found = roots.iter().filter_map(|root| {
+            let base = join(root, stem);
+            SOURCE_EXTENSIONS.iter().find_map(|ext| {
+                let candidate = format!("{base}{ext}");
+                (self.files.contains(&candidate) && candidate != path).then_some(candidate)
+            })
+        });
+        let first = found.next()?;
+        found.next().is_none().then_some(first)
     }
 
     fn nearest_ts_config(&self, mut dir: &str) -> Option<&TsPaths> {
@@ -338,6 +511,12 @@ fn effective_paths(
             if base.base_url.is_some() {
                 inherited.base_url = base.base_url.clone();
             }
+            if base.out_dir.is_some() {
+                inherited.out_dir = base.out_dir.clone();
+            }
+            if base.root_dir.is_some() {
+                inherited.root_dir = base.root_dir.clone();
+            }
             if !base.paths.is_empty() {
                 inherited.paths = base.paths.clone();
                 inherited.paths_base = base.paths_base.clone();
@@ -345,6 +524,19 @@ fn effective_paths(
         }
     }
     let options = value.get("compilerOptions");
+    // Relative to the configuration that sets them, as TypeScript reads them.
+    let dir_option = |key: &str| {
+        options
+            .and_then(|o| o.get(key))
+            .and_then(|v| v.as_str())
+            .and_then(|v| normalize(&join(dir, v)))
+    };
+    if let Some(out_dir) = dir_option("outDir") {
+        inherited.out_dir = Some(out_dir);
+    }
+    if let Some(root_dir) = dir_option("rootDir") {
+        inherited.root_dir = Some(root_dir);
+    }
     if let Some(base_url) = options
         .and_then(|o| o.get("baseUrl"))
         .and_then(|v| v.as_str())

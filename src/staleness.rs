@@ -40,7 +40,9 @@ impl Reason {
         match self {
             Reason::NewChunk => "new chunk",
             Reason::SourcesChanged => "sources changed",
-            Reason::ResolutionChanged => "files added or removed elsewhere, or a tsconfig changed",
+            Reason::ResolutionChanged => {
+                "files added or removed elsewhere, or a tsconfig or package.json changed"
+            }
             Reason::LinksChanged => {
                 "linked against exports, mounts or a file set that changed since"
             }

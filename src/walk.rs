@@ -109,8 +109,10 @@ pub struct Inventory {
     /// Human-readable detail for each skipped file, in the same order, for stderr only (it
     /// may hold OS messages that do not belong in `.state/`).
     pub skip_details: Vec<String>,
-    /// `tsconfig.json` / `jsconfig.json` files, relative path and contents, sorted.
-    pub ts_configs: Vec<(String, String)>,
+    /// What import resolution reads besides the source files: `tsconfig*.json` /
+    /// `jsconfig*.json`, `package.json` and `pnpm-workspace.yaml` files, relative path and
+    /// contents, sorted.
+    pub resolution_configs: Vec<(String, String)>,
 }
 
 /// Walks `root`, honouring `.gitignore` / `.ignore`, and reads and hashes every candidate.
@@ -178,7 +180,7 @@ pub fn walk(
     for f in found {
         match f {
             Found::Error(path, reason, detail) => errors.push((path, reason, detail)),
-            Found::TsConfig(rel, text) => inventory.ts_configs.push((rel, text)),
+            Found::Config(rel, text) => inventory.resolution_configs.push((rel, text)),
             Found::Candidate(rel, path, lang) => candidates.push((rel, path, lang)),
         }
     }
@@ -211,21 +213,21 @@ pub fn walk(
         inventory.skipped.push(s);
         inventory.skip_details.push(detail);
     }
-    inventory.ts_configs.sort();
+    inventory.resolution_configs.sort();
     inventory
 }
 
 /// What one walked entry contributes.
 enum Found {
     Error(String, SkipReason, String),
-    TsConfig(String, String),
+    Config(String, String),
     Candidate(String, PathBuf, Lang),
 }
 
 impl Found {
     fn rel(&self) -> &str {
         match self {
-            Found::Error(rel, ..) | Found::TsConfig(rel, _) | Found::Candidate(rel, ..) => rel,
+            Found::Error(rel, ..) | Found::Config(rel, _) | Found::Candidate(rel, ..) => rel,
         }
     }
 }
@@ -268,13 +270,10 @@ fn classify(
             .then(|| Found::Error(lossy, SkipReason::NotUtf8, "file name is not UTF-8".into()));
     };
     let name = entry.file_name().to_string_lossy();
-    // `extends` chains name files like `tsconfig.base.json`; keep them all.
-    let is_ts_config =
-        (name.starts_with("tsconfig") || name.starts_with("jsconfig")) && name.ends_with(".json");
-    if is_ts_config {
+    if crate::resolve::is_resolution_config(&name) {
         return std::fs::read_to_string(entry.path())
             .ok()
-            .map(|text| Found::TsConfig(rel, text));
+            .map(|text| Found::Config(rel, text));
     }
     let lang = Lang::from_path(&rel)?;
     if let Some(include) = &settings.include

@@ -227,7 +227,7 @@ impl Filter {
             || Lang::from_path(name).is_some()
             || name == crate::config::CONFIG_FILE
             || name == ".gitignore"
-            || (name.ends_with(".json") && (name.starts_with("tsconfig") || name.starts_with("jsconfig")))
+            || crate::resolve::is_resolution_config(name)
             // A removed directory (or file without an extension) is gone: it cannot be
             // asked whether it was a directory.
             || (!path.exists() && !name.contains('.'))

@@ -1,24 +1,13 @@
 //! Import resolution against real trees: tsconfig `extends` chains, nearest config wins,
 //! Python projects in subdirectories.
 
-use crate::util::{Repo, read_json};
+use crate::util::Repo;
 
 fn targets(repo: &Repo, file: &str) -> Vec<(String, Vec<String>)> {
-    let imports = read_json(&repo.state().join("imports/_root.json"));
-    imports["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["file"] == file)
-        .map(|i| {
-            let targets = i["targets"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t.as_str().unwrap().to_string())
-                .collect();
-            (i["specifier"].as_str().unwrap().to_string(), targets)
-        })
+    all_targets(repo)
+        .into_iter()
+        .filter(|(f, _, _)| f == file)
+        .map(|(_, specifier, targets)| (specifier, targets))
         .collect()
 }
 
@@ -55,7 +44,9 @@ fn tsconfig_extends_and_nearest_config() {
     );
     repo.run(&["--check"])
         .expect_code(1)
-        .expect_stdout_contains("imports: files added or removed elsewhere, or a tsconfig changed");
+        .expect_stdout_contains(
+            "imports: files added or removed elsewhere, or a tsconfig or package.json changed",
+        );
     repo.run(&["--incremental"]).expect_code(0);
     assert!(
         targets(&repo, "web/app.ts")
@@ -93,4 +84,172 @@ fn python_project_in_a_subdirectory() {
             ("json".to_string(), vec![]),
         ]
     );
+}
+
+/// Every import of every chunk, in output order: (file, specifier, targets).
+fn all_targets(repo: &Repo) -> Vec<(String, String, Vec<String>)> {
+    let mut out = Vec::new();
+    for (path, bytes) in crate::util::files_under(&repo.state().join("imports")) {
+        assert!(path.ends_with(".json"), "{path}");
+        let output: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        for i in output["items"].as_array().unwrap() {
+            let targets = i["targets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t.as_str().unwrap().to_string())
+                .collect();
+            out.push((
+                i["file"].as_str().unwrap().to_string(),
+                i["specifier"].as_str().unwrap().to_string(),
+                targets,
+            ));
+        }
+    }
+    out
+}
+
+fn target_of(all: &[(String, String, Vec<String>)], file: &str, specifier: &str) -> Vec<String> {
+    let found: Vec<&Vec<String>> = all
+        .iter()
+        .filter(|(f, s, _)| f == file && s == specifier)
+        .map(|(_, _, t)| t)
+        .collect();
+    assert!(!found.is_empty(), "no import of {specifier} in {file}");
+    // A specifier imported twice (`import` and `require`) resolves alike here.
+    assert!(
+        found.windows(2).all(|w| w[0] == w[1]),
+        "{file} {specifier}: {found:?}"
+    );
+    found[0].clone()
+}
+
+#[test]
+fn workspace_packages_resolve_as_typescript_does() {
+    // Expectations checked once against TypeScript 5.9's `ts.resolveModuleName` with
+    // `tests/conformance/tsc-resolve.mjs` (workspace members linked into node_modules,
+    // packages with a tsconfig built). Two answers differ on purpose: TypeScript names the
+    // built declaration (`packages/ui/dist/index.d.ts`) where discover names the source it
+    // is built from (the package's tsconfig: outDir dist, rootDir src), and an unbuilt
+    // `lib/index.d.ts` without a tsconfig maps to `src/index.ts`, where TypeScript finds
+    // nothing until the package is built.
+    let repo = Repo::from_fixture("workspace");
+    repo.run(&[]).expect_code(0);
+    let all = all_targets(&repo);
+    let app = "apps/web/src/app.tsx";
+    let cases: &[(&str, &str, &[&str])] = &[
+        // `exports` with conditions, from a build directory back to the source.
+        (app, "@acme/ui", &["packages/ui/src/index.ts"]),
+        // An exact subpath and a `*` pattern.
+        (app, "@acme/ui/button", &["packages/ui/src/button.tsx"]),
+        (
+            app,
+            "@acme/ui/icons/star",
+            &["packages/ui/src/icons/star.tsx"],
+        ),
+        // Blocked by `null`, and not exported at all: `exports` is the whole surface.
+        (app, "@acme/ui/internal/secret", &[]),
+        (app, "@acme/ui/other", &[]),
+        // No `exports`: `types` (a build directory by convention), a path under the
+        // package, `main`.
+        (app, "@acme/utils", &["packages/utils/src/index.ts"]),
+        (app, "@acme/utils/src/pad", &["packages/utils/src/pad.ts"]),
+        (app, "@acme/config", &["packages/config/index.js"]),
+        // `exports` as a plain string.
+        (app, "@acme/db", &["packages/db/src/index.ts"]),
+        // tsconfig `paths` still come first.
+        (app, "@/local", &["apps/web/src/local.ts"]),
+        // Another workspace's package is not linked here; npm packages stay packages.
+        (app, "@tools/cli", &[]),
+        (app, "react", &[]),
+        // package.json `imports`, exact and pattern; an unlisted one resolves nowhere.
+        (
+            "packages/db/src/index.ts",
+            "#schema",
+            &["packages/db/src/schema.ts"],
+        ),
+        (
+            "packages/db/src/index.ts",
+            "#lib/conn",
+            &["packages/db/src/lib/conn.ts"],
+        ),
+        ("packages/db/src/index.ts", "#missing", &[]),
+        // A pnpm workspace; `import` and `require` take their own conditions.
+        (
+            "tools/packages/cli/src/main.ts",
+            "@tools/core",
+            &["tools/packages/core/src/core.ts"],
+        ),
+        (
+            "tools/packages/cli/src/legacy.cjs",
+            "@tools/core",
+            &["tools/packages/core/src/core.cjs"],
+        ),
+    ];
+    for (file, specifier, want) in cases {
+        assert_eq!(
+            target_of(&all, file, specifier),
+            *want,
+            "{file} imports {specifier}"
+        );
+    }
+    // The package of the same name outside the workspace globs is never a target.
+    assert!(
+        all.iter()
+            .all(|(_, _, t)| !t.iter().any(|t| t.starts_with("examples/")))
+    );
+    // Calls reach definitions across packages.
+    let calls = crate::util::files_under(&repo.state().join("calls"));
+    let text: String = calls
+        .values()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        text.contains("\"target\": \"packages/utils/src/index.ts#format\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"target\": \"packages/ui/src/button.tsx#Button\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn editing_a_package_manifest_relinks_like_a_full_run() {
+    let repo = Repo::from_fixture("workspace");
+    repo.run(&[]).expect_code(0);
+    // `./button` now names another file; `exports` changes, no source file does.
+    repo.write(
+        "packages/ui/package.json",
+        r#"{ "name": "@acme/ui", "exports": { ".": "./src/index.ts", "./button": "./src/icons/star.tsx" } }"#,
+    );
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains(
+            "imports: files added or removed elsewhere, or a tsconfig or package.json changed",
+        );
+    repo.run(&["--incremental"]).expect_code(0);
+    let all = all_targets(&repo);
+    assert_eq!(
+        target_of(&all, "apps/web/src/app.tsx", "@acme/ui/button"),
+        ["packages/ui/src/icons/star.tsx"]
+    );
+    // The call of `Button` no longer reaches a definition: star.tsx exports only `Star`.
+    let calls = crate::util::files_under(&repo.state().join("calls"));
+    let text: String = calls
+        .values()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        !text.contains("\"target\": \"packages/ui/src/button.tsx#Button\""),
+        "{text}"
+    );
+    crate::util::assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+    // The pnpm workspace loses its packages: @tools/core is a package from outside again.
+    repo.write("tools/pnpm-workspace.yaml", "packages: []\n");
+    repo.run(&["--incremental"]).expect_code(0);
+    let all = all_targets(&repo);
+    assert!(target_of(&all, "tools/packages/cli/src/main.ts", "@tools/core").is_empty());
+    crate::util::assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+    repo.run(&["--check"]).expect_code(0);
 }

@@ -62,7 +62,7 @@ pub fn survey(cfg: &RunConfig, state: &StateDir) -> Result<Survey, RunError> {
             }))
         })
         .collect();
-    let resolver = Resolver::new(&inventory.files, &inventory.ts_configs);
+    let resolver = Resolver::new(&inventory.files, &inventory.resolution_configs);
     let (old, old_bytes, manifest_problem) = match manifest {
         None => (None, None, None),
         Some((Ok(m), bytes)) => (Some(m), Some(bytes), None),

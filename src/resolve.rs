@@ -19,6 +19,8 @@ pub struct Resolver {
     files: HashSet<String>,
     /// Directory of each `tsconfig.json` / `jsconfig.json` → its effective path mapping.
     ts_configs: BTreeMap<String, TsPaths>,
+    /// Directory → the build layout its `tsconfig*.json` files agree on.
+    layouts: BTreeMap<String, BuildLayout>,
     /// Directory of each `package.json` → what resolution reads of it.
     manifests: BTreeMap<String, Manifest>,
     workspace: Workspace,
@@ -38,6 +40,21 @@ pub fn is_resolution_config(name: &str) -> bool {
 const IMPORT_CONDITIONS: &[&str] = &["types", "import", "default"];
 const REQUIRE_CONDITIONS: &[&str] = &["types", "require", "default"];
 
+/// How a file's bare specifiers meet packages, by its nearest tsconfig's module resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `bundler`, or no tsconfig, or one whose setting cannot be read: `exports` with
+    /// `import` or `require` as the statement is written.
+    Bundler,
+    /// `node16` / `nodenext`: `exports` with `node`, and `import` or `require` as the
+    /// importing file is an ES module or CommonJS.
+    Node16,
+    /// `node10` (`node`): `exports` is not read, only `types` / `main` / paths.
+    Node10,
+    /// `classic`: no package is looked up.
+    Classic,
+}
+
 /// Extensions a source file built into a build directory may have, in the order probed.
 const SOURCE_EXTENSIONS: &[&str] = &[".ts", ".tsx", ".mts", ".cts", ".js", ".jsx"];
 
@@ -49,10 +66,74 @@ struct TsPaths {
     /// and the sources it is built from.
     out_dir: Option<String>,
     root_dir: Option<String>,
+    /// `declarationDir`: where `.d.ts` files go when not beside the output.
+    declaration_dir: Option<String>,
+    /// `compilerOptions.moduleResolution` and `module`, lowercased.
+    module_resolution: Option<String>,
+    module: Option<String>,
+    target: Option<String>,
+    /// Some `extends` could not be read (a package outside the workspace): what it sets
+    /// is unknown.
+    unread_extends: bool,
     /// Root-relative directory that `paths` targets are relative to.
     paths_base: String,
     /// `(pattern, targets)` in file order.
     paths: Vec<(String, Vec<String>)>,
+}
+
+/// Where a package's build output goes and what it is built from, by its tsconfigs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct BuildLayout {
+    out_dir: Option<String>,
+    declaration_dir: Option<String>,
+    root_dir: Option<String>,
+}
+
+impl BuildLayout {
+    /// Several tsconfigs of one package disagree: no mapping.
+    const CONFLICTING: BuildLayout = BuildLayout {
+        out_dir: None,
+        declaration_dir: None,
+        root_dir: None,
+    };
+}
+
+/// What `extends` chains are read against: the configs, and the workspace packages a
+/// package-named `extends` (`@acme/tsconfig/base.json`) may point into.
+struct Extends<'a> {
+    parsed: &'a BTreeMap<String, serde_json::Value>,
+    workspace: &'a Workspace,
+    manifests: &'a BTreeMap<String, Manifest>,
+}
+
+impl Extends<'_> {
+    /// The config file an `extends` entry written in `dir` names, if in the repository.
+    fn target(&self, dir: &str, entry: &str) -> Option<String> {
+        let with_json = |mut path: String| {
+            if !path.ends_with(".json") && !self.parsed.contains_key(&path) {
+                path.push_str(".json");
+            }
+            path
+        };
+        if entry.starts_with("./") || entry.starts_with("../") {
+            return Some(with_json(normalize(&join(dir, entry))?));
+        }
+        let (package, subpath) = self.workspace.package(dir, entry)?;
+        let manifest = self.manifests.get(package)?;
+        let relative = match &manifest.exports {
+            Some(exports) if subpath != "." => {
+                packages::map_subpath(exports, &subpath, &["default"])?
+                    .into_iter()
+                    .next()?
+            }
+            _ if subpath == "." => "./tsconfig.json".to_string(),
+            _ => subpath,
+        };
+        Some(with_json(normalize(&join(
+            package,
+            relative.strip_prefix("./")?,
+        ))?))
+    }
 }
 
 impl Resolver {
@@ -86,21 +167,51 @@ impl Resolver {
             manifests.entry(dir).or_default().workspaces.extend(globs);
         }
         let workspace = Workspace::new(&manifests);
+        let extends = Extends {
+            parsed: &parsed,
+            workspace: &workspace,
+            manifests: &manifests,
+        };
         let mut ts_configs = BTreeMap::new();
+        let mut layouts: BTreeMap<String, Vec<BuildLayout>> = BTreeMap::new();
         for path in parsed.keys() {
             let name = path.rsplit('/').next().unwrap_or(path);
+            let dir = parent_dir(path).to_string();
+            if name.starts_with("tsconfig") {
+                let effective = effective_paths(path, &extends, 0);
+                layouts.entry(dir.clone()).or_default().push(BuildLayout {
+                    out_dir: effective.out_dir.clone(),
+                    declaration_dir: effective.declaration_dir.clone(),
+                    root_dir: effective.root_dir.clone(),
+                });
+            }
             if name == "tsconfig.json" || name == "jsconfig.json" {
-                let dir = parent_dir(path).to_string();
-                let effective = effective_paths(path, &parsed, 0);
+                let effective = effective_paths(path, &extends, 0);
                 // tsconfig.json wins over jsconfig.json in the same directory.
                 if name == "tsconfig.json" || !ts_configs.contains_key(&dir) {
                     ts_configs.insert(dir, effective);
                 }
             }
         }
+        // A package whose tsconfigs (`tsconfig.json`, `tsconfig.build.json`, …) name
+        // different layouts has no one layout to map its build back with.
+        let layouts = layouts
+            .into_iter()
+            .filter_map(|(dir, mut all)| {
+                all.retain(|l| l.out_dir.is_some() || l.declaration_dir.is_some());
+                all.dedup();
+                let agreed = match all.as_slice() {
+                    [] => None,
+                    [one] => Some(one.clone()),
+                    _ => Some(BuildLayout::CONFLICTING),
+                };
+                agreed.map(|l| (dir, l))
+            })
+            .collect();
         Resolver {
             files: files.iter().map(|f| f.path.clone()).collect(),
             ts_configs,
+            layouts,
             manifests,
             workspace,
             fingerprint: crate::hash::short_hex(hasher.finalize().as_bytes()),
@@ -137,7 +248,13 @@ impl Resolver {
     pub fn module_file(&self, from: &str, specifier: &str) -> Option<String> {
         let lang = Lang::from_path(from)?;
         let found = if lang.is_js_like() {
-            self.resolve_js(from, specifier, false)
+            // Whether the module was imported or required is not known here: where the
+            // two differ (a package with `import` and `require` targets), neither is taken.
+            let imported = self.resolve_js(from, specifier, false);
+            if imported != self.resolve_js(from, specifier, true) {
+                return None;
+            }
+            imported
         } else {
             self.resolve_python(from, specifier, &[]).into_iter().next()
         };
@@ -164,18 +281,84 @@ impl Resolver {
         if specifier.starts_with('/') {
             return None;
         }
-        let conditions = if require {
-            REQUIRE_CONDITIONS
-        } else {
-            IMPORT_CONDITIONS
-        };
-        if specifier.starts_with('#') {
-            return self.resolve_package_import(dir, specifier, conditions);
+        // As TypeScript: `paths`, then `baseUrl`, then `imports` for `#name`, then the
+        // packages `node_modules` holds, of which the repository's own are its workspace's.
+        if let Some(found) = self.resolve_ts_paths(dir, specifier) {
+            return Some(found);
         }
-        // As TypeScript: `paths`, then `baseUrl`, then the packages `node_modules` holds,
-        // of which the repository's own are its workspace's.
-        self.resolve_ts_paths(dir, specifier)
-            .or_else(|| self.resolve_workspace_package(dir, specifier, conditions))
+        let mode = self.mode(dir);
+        let esm = match mode {
+            Mode::Node16 => self.is_es_module(from),
+            _ => !require,
+        };
+        let conditions: &[&str] = match (mode, esm) {
+            (Mode::Node16, true) => &["types", "node", "import", "default"],
+            (Mode::Node16, false) => &["types", "node", "require", "default"],
+            (_, true) => IMPORT_CONDITIONS,
+            (_, false) => REQUIRE_CONDITIONS,
+        };
+        match mode {
+            Mode::Classic => None,
+            _ if specifier.starts_with('#') => {
+                if mode == Mode::Node10 {
+                    return None;
+                }
+                self.resolve_package_import(dir, specifier, conditions)
+            }
+            _ => self.resolve_workspace_package(dir, specifier, conditions, mode != Mode::Node10),
+        }
+    }
+
+    /// The module resolution of the nearest tsconfig above `dir`.
+    fn mode(&self, dir: &str) -> Mode {
+        let Some(config) = self.nearest_ts_config(dir) else {
+            return Mode::Bundler;
+        };
+        if config.unread_extends && config.module_resolution.is_none() {
+            return Mode::Bundler;
+        }
+        // TypeScript's defaults: `module` follows `target` (CommonJS for ES3 / ES5, the
+        // default target; ES2015 above), `moduleResolution` follows `module`.
+        let module = config
+            .module
+            .as_deref()
+            .unwrap_or(match config.target.as_deref() {
+                None | Some("es3" | "es5") => "commonjs",
+                Some(_) => "es2015",
+            });
+        let implied = match module {
+            "node16" | "node18" | "node20" | "nodenext" => "node16",
+            "preserve" => "bundler",
+            "commonjs" => "node10",
+            _ => "classic",
+        };
+        match config.module_resolution.as_deref().unwrap_or(implied) {
+            "node16" | "nodenext" => Mode::Node16,
+            "node" | "node10" => Mode::Node10,
+            "classic" => Mode::Classic,
+            _ => Mode::Bundler,
+        }
+    }
+
+    /// Whether `file` is an ES module to Node: `.mts` / `.mjs`, or another JS/TS file
+    /// under a `package.json` with `"type": "module"`.
+    fn is_es_module(&self, file: &str) -> bool {
+        if file.ends_with(".mts") || file.ends_with(".mjs") {
+            return true;
+        }
+        if file.ends_with(".cts") || file.ends_with(".cjs") {
+            return false;
+        }
+        let mut dir = parent_dir(file);
+        loop {
+            if let Some(manifest) = self.manifests.get(dir) {
+                return manifest.module_type;
+            }
+            if dir.is_empty() {
+                return false;
+            }
+            dir = parent_dir(dir);
+        }
     }
 
     /// A specifier `paths` or `baseUrl` of the nearest `tsconfig.json` maps to a file.
@@ -224,10 +407,11 @@ impl Resolver {
         from_dir: &str,
         specifier: &str,
         conditions: &[&str],
+        read_exports: bool,
     ) -> Option<String> {
         let (dir, subpath) = self.workspace.package(from_dir, specifier)?;
         let manifest = self.manifests.get(dir)?;
-        if let Some(exports) = &manifest.exports {
+        if let Some(exports) = manifest.exports.as_ref().filter(|_| read_exports) {
             return packages::map_subpath(exports, &subpath, conditions)?
                 .iter()
                 .find_map(|target| self.package_target(dir, target));
@@ -272,35 +456,65 @@ impl Resolver {
     /// else the source a build-directory target is built from. Targets must be relative
     /// (`./dist/x.js`); a package name as target is not followed.
     fn package_target(&self, dir: &str, target: &str) -> Option<String> {
-        let path = normalize(&join(dir, target.strip_prefix("./")?))?;
-        if self.files.contains(&path) {
-            return Some(path);
+        let relative = target.strip_prefix("./")?;
+        // Node refuses a target that leaves the package or reaches into `node_modules`.
+        if relative
+            .split('/')
+            .any(|segment| matches!(segment, "" | "." | ".." | "node_modules"))
+        {
+            return None;
         }
-        let twin = [
+        let path = join(dir, relative);
+        self.ts_twin(&path)
+            .or_else(|| self.files.contains(&path).then(|| path.clone()))
+            .or_else(|| self.source_of_built(dir, &path))
+    }
+
+    /// The TypeScript source a `.js`-family name stands for, as TypeScript looks for it
+    /// before the `.js` file itself.
+    fn ts_twin(&self, path: &str) -> Option<String> {
+        [
             (".js", ".ts"),
             (".js", ".tsx"),
+            (".jsx", ".tsx"),
             (".mjs", ".mts"),
             (".cjs", ".cts"),
-            (".jsx", ".tsx"),
         ]
         .into_iter()
         .find_map(|(js, ts)| {
             let candidate = format!("{}{ts}", path.strip_suffix(js)?);
             self.files.contains(&candidate).then_some(candidate)
-        });
-        twin.or_else(|| self.source_of_built(dir, &path))
+        })
     }
 
     /// The source `path`, a file in the build directory of the package in `dir`, is built
-    /// from: the same path under the source directory, with a source extension. The
-    /// build and source directories are the package's `tsconfig.json` `outDir` and
-    /// `rootDir`; without an `outDir`, a top directory named `dist`, `build`, `lib` or
+    /// from: the same path under the source directory, with a source extension. The build
+    /// and source directories are what the package's tsconfigs say (`declarationDir` for
+    /// a declaration there, else `outDir`; `rootDir`); without an `outDir` or
+    /// `declarationDir` in any of them, a top directory named `dist`, `build`, `lib` or
     /// `out`. Without a `rootDir`, the sources are under `src/` or the package root, and
-    /// when both hold a candidate, neither is taken.
+    /// when both hold a candidate, neither is taken; so is none when the package's
+    /// tsconfigs disagree.
     fn source_of_built(&self, dir: &str, path: &str) -> Option<String> {
-        let config = self.ts_configs.get(dir);
-        let out_dir = match config.and_then(|c| c.out_dir.clone()) {
-            Some(out) => out,
+        let declaration = [".d.ts", ".d.mts", ".d.cts"]
+            .iter()
+            .any(|e| path.ends_with(e));
+        let (build_dir, root_dir) = match self.layouts.get(dir) {
+            Some(layout) if *layout == BuildLayout::CONFLICTING => return None,
+            Some(layout) => {
+                let under = |d: &Option<String>| {
+                    d.clone().filter(|d| {
+                        path.strip_prefix(d.as_str())
+                            .is_some_and(|r| r.starts_with('/'))
+                    })
+                };
+                let build = if declaration {
+                    under(&layout.declaration_dir).or_else(|| under(&layout.out_dir))
+                } else {
+                    under(&layout.out_dir)
+                };
+                (build?, layout.root_dir.clone())
+            }
             None => {
                 let first = path
                     .strip_prefix(dir)?
@@ -310,14 +524,14 @@ impl Resolver {
                 if !matches!(first, "dist" | "build" | "lib" | "out") {
                     return None;
                 }
-                join(dir, first)
+                (join(dir, first), None)
             }
         };
-        let rest = path.strip_prefix(out_dir.as_str())?.strip_prefix('/')?;
+        let rest = path.strip_prefix(build_dir.as_str())?.strip_prefix('/')?;
         let stem = [".d.ts", ".d.mts", ".d.cts", ".js", ".mjs", ".cjs", ".jsx"]
             .iter()
             .find_map(|ext| rest.strip_suffix(ext))?;
-        let roots = match config.and_then(|c| c.root_dir.clone()) {
+        let roots = match root_dir {
             Some(root) => vec![root],
             None => vec![join(dir, "src"), dir.to_string()],
         };
@@ -345,24 +559,13 @@ impl Resolver {
     }
 
     fn probe_js(&self, base: &str) -> Option<String> {
+        // ESM-style TypeScript imports name the emitted `.js` file; TypeScript looks for
+        // the source first.
+        if let Some(twin) = self.ts_twin(base) {
+            return Some(twin);
+        }
         if self.files.contains(base) {
             return Some(base.to_string());
-        }
-        // ESM-style TypeScript imports name the emitted `.js` file.
-        for (js, ts_candidates) in [
-            (".js", &[".ts", ".tsx"][..]),
-            (".jsx", &[".tsx"][..]),
-            (".mjs", &[".mts"][..]),
-            (".cjs", &[".cts"][..]),
-        ] {
-            if let Some(stem) = base.strip_suffix(js) {
-                for ts in ts_candidates {
-                    let candidate = format!("{stem}{ts}");
-                    if self.files.contains(&candidate) {
-                        return Some(candidate);
-                    }
-                }
-            }
         }
         for prefix in [base.to_string(), join(base, "index")] {
             for ext in JS_EXTENSIONS {
@@ -479,35 +682,42 @@ impl Resolver {
 }
 
 /// The effective `baseUrl` / `paths` of a config, following relative `extends` chains.
-fn effective_paths(
-    path: &str,
-    parsed: &BTreeMap<String, serde_json::Value>,
-    depth: usize,
-) -> TsPaths {
+fn effective_paths(path: &str, extends: &Extends<'_>, depth: usize) -> TsPaths {
     let dir = parent_dir(path);
-    let Some(value) = parsed.get(path) else {
-        return TsPaths::default();
+    let Some(value) = extends.parsed.get(path) else {
+        return TsPaths {
+            unread_extends: true,
+            ..TsPaths::default()
+        };
     };
     let mut inherited = TsPaths {
         paths_base: dir.to_string(),
         ..TsPaths::default()
     };
-    let extends: Vec<&str> = match value.get("extends") {
+    let parents: Vec<&str> = match value.get("extends") {
         Some(serde_json::Value::String(s)) => vec![s.as_str()],
         Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).collect(),
         _ => Vec::new(),
     };
     // Eight levels is deeper than real projects go and stops cycles.
     if depth < 8 {
-        for parent in extends {
-            if !(parent.starts_with("./") || parent.starts_with("../")) {
+        for parent in parents {
+            let Some(target) = extends.target(dir, parent) else {
+                inherited.unread_extends = true;
                 continue;
+            };
+            let base = effective_paths(&target, extends, depth + 1);
+            inherited.unread_extends |= base.unread_extends;
+            for (mine, theirs) in [
+                (&mut inherited.declaration_dir, &base.declaration_dir),
+                (&mut inherited.module_resolution, &base.module_resolution),
+                (&mut inherited.module, &base.module),
+                (&mut inherited.target, &base.target),
+            ] {
+                if theirs.is_some() {
+                    mine.clone_from(theirs);
+                }
             }
-            let mut target = normalize(&join(dir, parent)).unwrap_or_default();
-            if !target.ends_with(".json") {
-                target.push_str(".json");
-            }
-            let base = effective_paths(&target, parsed, depth + 1);
             if base.base_url.is_some() {
                 inherited.base_url = base.base_url.clone();
             }
@@ -536,6 +746,24 @@ fn effective_paths(
     }
     if let Some(root_dir) = dir_option("rootDir") {
         inherited.root_dir = Some(root_dir);
+    }
+    if let Some(declaration_dir) = dir_option("declarationDir") {
+        inherited.declaration_dir = Some(declaration_dir);
+    }
+    let lowercase = |key: &str| {
+        options
+            .and_then(|o| o.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_ascii_lowercase)
+    };
+    if let Some(resolution) = lowercase("moduleResolution") {
+        inherited.module_resolution = Some(resolution);
+    }
+    if let Some(module) = lowercase("module") {
+        inherited.module = Some(module);
+    }
+    if let Some(target) = lowercase("target") {
+        inherited.target = Some(target);
     }
     if let Some(base_url) = options
         .and_then(|o| o.get("baseUrl"))

@@ -128,9 +128,10 @@ fn target_of(all: &[(String, String, Vec<String>)], file: &str, specifier: &str)
 fn workspace_packages_resolve_as_typescript_does() {
     // Expectations checked once against TypeScript 5.9's `ts.resolveModuleName` with
     // `tests/conformance/tsc-resolve.mjs` (workspace members linked into node_modules,
-    // packages with a tsconfig built). Two answers differ on purpose: TypeScript names the
-    // built declaration (`packages/ui/dist/index.d.ts`) where discover names the source it
-    // is built from (the package's tsconfig: outDir dist, rootDir src), and an unbuilt
+    // packages with a tsconfig built). The answers differ on purpose where a package
+    // points into its build: TypeScript names the built declaration
+    // (`packages/ui/dist/index.d.ts`, `packages/decl/dist/types/index.d.ts`) where discover
+    // names the source it is built from (by the package's tsconfig), and an unbuilt
     // `lib/index.d.ts` without a tsconfig maps to `src/index.ts`, where TypeScript finds
     // nothing until the package is built.
     let repo = Repo::from_fixture("workspace");
@@ -157,8 +158,11 @@ fn workspace_packages_resolve_as_typescript_does() {
         (app, "@acme/config", &["packages/config/index.js"]),
         // `exports` as a plain string.
         (app, "@acme/db", &["packages/db/src/index.ts"]),
-        // tsconfig `paths` still come first.
+        // tsconfig `paths` still come first, `#` names included.
         (app, "@/local", &["apps/web/src/local.ts"]),
+        (app, "#/local", &["apps/web/src/local.ts"]),
+        // `declarationDir` maps declarations back apart from the rest of the build.
+        (app, "@acme/decl", &["packages/decl/src/index.ts"]),
         // Another workspace's package is not linked here; npm packages stay packages.
         (app, "@tools/cli", &[]),
         (app, "react", &[]),
@@ -174,6 +178,24 @@ fn workspace_packages_resolve_as_typescript_does() {
             &["packages/db/src/lib/conn.ts"],
         ),
         ("packages/db/src/index.ts", "#missing", &[]),
+        // `nodenext`: the importing file's format picks `import` or `require`.
+        (
+            "apps/cjs/src/index.ts",
+            "@acme/dual",
+            &["packages/dual/src/dual.cts"],
+        ),
+        (
+            "apps/esm/src/index.ts",
+            "@acme/dual",
+            &["packages/dual/src/dual.mts"],
+        ),
+        // `node` (node10) does not read `exports`; `types` still leads to the source.
+        ("apps/legacy/src/index.ts", "@acme/ui/button", &[]),
+        (
+            "apps/legacy/src/index.ts",
+            "@acme/utils",
+            &["packages/utils/src/index.ts"],
+        ),
         // A pnpm workspace; `import` and `require` take their own conditions.
         (
             "tools/packages/cli/src/main.ts",
@@ -193,6 +215,19 @@ fn workspace_packages_resolve_as_typescript_does() {
             "{file} imports {specifier}"
         );
     }
+    // Links do not know whether a binding was imported or required: where the two
+    // resolve apart, `legacy.cjs`'s re-export of `require("@tools/core")` reaches nothing.
+    let legacy: Vec<serde_json::Value> = crate::util::files_under(&repo.state().join("exports"))
+        .values()
+        .flat_map(|b| {
+            let output: serde_json::Value = serde_json::from_slice(b).unwrap();
+            output["items"].as_array().unwrap().clone()
+        })
+        .filter(|i| i["file"] == "tools/packages/cli/src/legacy.cjs")
+        .collect();
+    assert_eq!(legacy.len(), 1, "{legacy:?}");
+    assert_eq!(legacy[0]["module"], "@tools/core");
+    assert!(legacy[0]["id"].is_null(), "{legacy:?}");
     // The package of the same name outside the workspace globs is never a target.
     assert!(
         all.iter()

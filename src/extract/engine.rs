@@ -640,7 +640,7 @@ fn reparse_jsx_ampersands(
             let confirmed: Vec<usize> = trial
                 .iter()
                 .copied()
-                .filter(|&at| in_jsx_text(again.root_node(), at))
+                .filter(|&at| in_jsx_text(again.root_node(), at, false))
                 .collect();
             if confirmed.len() == trial.len() {
                 kept = trial;
@@ -648,7 +648,8 @@ fn reparse_jsx_ampersands(
                 settled = true;
                 break;
             }
-            if trial.len() == kept.len() + fresh.len() {
+            // A first try of one `&` is already the earliest alone.
+            if trial.len() == kept.len() + fresh.len() && fresh.len() > 1 {
                 trials.push([kept.as_slice(), &[earliest]].concat());
                 if confirmed.len() > kept.len() + 1 && confirmed.contains(&earliest) {
                     trials.push(confirmed);
@@ -659,7 +660,36 @@ fn reparse_jsx_ampersands(
             rejected.push(earliest);
         }
     }
-    Ok(current.filter(|again| count_syntax_errors(again.root_node()) < errors))
+    // Inside an ERROR, a `jsx_text` can be code the parser swallowed (`f<T>(x: T & U)` in
+    // a `.js` file), so the rounds may keep an `&` only an ERROR confirms. The tree taken
+    // must have each kept `&` in an element that parsed: those that are not are dropped,
+    // once, and the rest must then hold.
+    let Some(mut tree_now) = current else {
+        return Ok(None);
+    };
+    let mut last_try = false;
+    loop {
+        let root = tree_now.root_node();
+        let sound: Vec<usize> = kept
+            .iter()
+            .copied()
+            .filter(|&at| in_jsx_text(root, at, true))
+            .collect();
+        if sound.len() == kept.len() {
+            return Ok((count_syntax_errors(root) < errors).then_some(tree_now));
+        }
+        if sound.is_empty() || last_try || parses >= MAX_PARSES {
+            return Ok(None);
+        }
+        let mut bytes = text.to_vec();
+        for &at in &sound {
+            bytes[at] = b'_';
+        }
+        tree_now = parse(&bytes)?;
+        parses += 1;
+        kept = sound;
+        last_try = true;
+    }
 }
 
 #[cfg(test)]
@@ -725,10 +755,10 @@ export const Deploy = () => <a href="/new?utm_source=x&utm_medium=web" title='R&
             // Every bare & of JSX text is text; the character references and the code's
             // operators are what they were.
             for at in amps(&source, &[0, 3, 4, 5, 7, 14, 15]) {
-                assert!(in_jsx_text(root, at), "{lang}: & at {at}");
+                assert!(in_jsx_text(root, at, true), "{lang}: & at {at}");
             }
             for at in amps(&source, &[1, 2, 10, 11, 12, 13]) {
-                assert!(!in_jsx_text(root, at), "{lang}: & at {at}");
+                assert!(!in_jsx_text(root, at, false), "{lang}: & at {at}");
             }
             assert_eq!(
                 root.descendant_for_byte_range(amps(&source, &[6])[0], amps(&source, &[6])[0] + 1)
@@ -748,8 +778,31 @@ export const Deploy = () => <a href="/new?utm_source=x&utm_medium=web" title='R&
         let mut parser = tree_sitter::Parser::new();
         parser.set_language(&Lang::JavaScript.grammar()).unwrap();
         let first = parser.parse(source, None).unwrap();
-        let (tree, _, before) = reparsed(Lang::JavaScript, source);
+        let (tree, parses, before) = reparsed(Lang::JavaScript, source);
         assert!(before > 0);
         assert_eq!(tree.root_node().to_sexp(), first.root_node().to_sexp());
+        assert_eq!(parses, 1, "one & is tried once");
+    }
+
+    #[test]
+    fn an_intersection_type_in_a_js_file_is_not_jsx_text() {
+        // Flow / TS-style types in a `.js` file: the `&` re-parsed as `_` lands in a
+        // `jsx_text` that an ERROR swallowed, which must not count as confirmed — the first
+        // tree keeps the class and its method.
+        for source in [
+            "function f<T>(x: T & U): void { g(x); }\nexport class B { run() { k(); } }\n",
+            "class A { m<T>(x: T & U) { g(x); } n() { k(); } }\n",
+        ] {
+            let mut parser = tree_sitter::Parser::new();
+            parser.set_language(&Lang::JavaScript.grammar()).unwrap();
+            let first = parser.parse(source, None).unwrap();
+            let (tree, _, before) = reparsed(Lang::JavaScript, source);
+            assert!(before > 0, "{source}");
+            assert_eq!(
+                tree.root_node().to_sexp(),
+                first.root_node().to_sexp(),
+                "{source}"
+            );
+        }
     }
 }

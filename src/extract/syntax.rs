@@ -186,19 +186,22 @@ pub fn bare_ampersands_in_errors(root: Node<'_>, text: &[u8]) -> Vec<usize> {
 }
 
 /// Whether the byte at `at` lies in JSX text, or in a string attribute value (`<a
-/// href="?a=1&b=2">`, where the grammars stop at a bare `&` too), in `root`'s tree.
-pub fn in_jsx_text(root: Node<'_>, at: usize) -> bool {
+/// href="?a=1&b=2">`, where the grammars stop at a bare `&` too); when `parsed`, of an
+/// element no ERROR encloses. (Inside an ERROR, `jsx_text` can be code the parser
+/// swallowed: `f<T>(x: T & U)` in a `.js` file.)
+pub fn in_jsx_text(root: Node<'_>, at: usize, parsed: bool) -> bool {
     let Some(node) = root.descendant_for_byte_range(at, at + 1) else {
         return false;
     };
-    match node.kind() {
+    let text = match node.kind() {
         "jsx_text" => true,
         "string_fragment" => node
             .parent()
             .and_then(|string| string.parent())
             .is_some_and(|parent| parent.kind() == "jsx_attribute"),
         _ => false,
-    }
+    };
+    text && (!parsed || ancestors(node).iter().all(|n| !n.is_error()))
 }
 
 /// The ancestors of `node`, nearest first, up to the root of its tree. `Node::parent`

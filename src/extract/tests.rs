@@ -552,6 +552,68 @@ struct Marks {
     modifiers: Vec<String>,
     cases: Option<u32>,
     case_ids: Option<Vec<String>>,
+    /// Some decorator was there.
+    decorated: bool,
+    /// A decorator that may add fixtures or parametrization pytest's ids would show: not
+    /// a pytest mark (an alias of one, a plugin's), or `usefixtures`.
+    foreign: bool,
+    /// The argument names of the `parametrize` marks.
+    argnames: Vec<String>,
+}
+
+/// pytest's own fixtures, which are never parametrized.
+const BUILTIN_FIXTURES: &[&str] = &[
+    "cache",
+    "capfd",
+    "capfdbinary",
+    "caplog",
+    "capsys",
+    "capsysbinary",
+    "doctest_namespace",
+    "monkeypatch",
+    "pytestconfig",
+    "pytester",
+    "record_property",
+    "record_testsuite_property",
+    "record_xml_attribute",
+    "recwarn",
+    "request",
+    "testdir",
+    "tmp_path",
+    "tmp_path_factory",
+    "tmpdir",
+    "tmpdir_factory",
+];
+
+/// Whether the ids of a test's own `parametrize` marks are all of its ids: nothing else
+/// adds parametrization pytest would show. Another fixture may be parametrized (in this
+/// file or a conftest), so every parameter must be an argument name of the marks or one
+/// of pytest's own fixtures; a foreign decorator may be a mark alias or add fixtures.
+fn own_ids_are_all(definition: Node<'_>, marks: &Marks, method: bool, src: &[u8]) -> bool {
+    if marks.foreign {
+        return false;
+    }
+    let Some(parameters) = definition.child_by_field_name("parameters") else {
+        return false;
+    };
+    named_args(parameters)
+        .into_iter()
+        .skip(usize::from(method))
+        .all(|p| match p.kind() {
+            "identifier" => {
+                let name = text(p, src);
+                marks.argnames.iter().any(|a| a == name) || BUILTIN_FIXTURES.contains(&name)
+            }
+            // A parameter with a default is not a fixture.
+            "default_parameter" | "typed_default_parameter" => true,
+            "typed_parameter" => p.named_child(0).is_some_and(|n| {
+                n.kind() == "identifier" && {
+                    let name = text(n, src);
+                    marks.argnames.iter().any(|a| a == name) || BUILTIN_FIXTURES.contains(&name)
+                }
+            }),
+            _ => false,
+        })
 }
 
 fn extract_python(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
@@ -564,6 +626,7 @@ fn extract_python(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
         }
     });
     let pytest_file = is_pytest_file(file);
+    let module_marked = memchr::memmem::find(src, b"pytestmark").is_some();
     let mut unittest_classes: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     for (kind, node) in found {
@@ -573,6 +636,11 @@ fn extract_python(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
         };
         match kind {
             "function" if pytest_file && is_pytest_name(name) => {
+                let mut marks = marks;
+                // `pytestmark = ...` marks every test of the module.
+                if module_marked || !own_ids_are_all(definition, &marks, false, src) {
+                    marks.case_ids = None;
+                }
                 out.push(py_item(
                     file,
                     definition,
@@ -587,10 +655,11 @@ fn extract_python(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
                     file,
                     src,
                     pytest_file,
+                    module_marked,
                     unittest_classes: &mut unittest_classes,
                     out: &mut out,
                 };
-                ctx.class(definition, name, None, marks, false);
+                ctx.class(definition, name, None, marks, false, false);
             }
             _ => {}
         }
@@ -602,6 +671,8 @@ struct ClassContext<'a, 's> {
     file: &'a str,
     src: &'s [u8],
     pytest_file: bool,
+    /// The module sets `pytestmark`.
+    module_marked: bool,
     unittest_classes: &'a mut HashSet<String>,
     out: &'a mut Vec<TestCase>,
 }
@@ -616,6 +687,7 @@ impl ClassContext<'_, '_> {
         prefix: Option<&str>,
         marks: Marks,
         parent_skipped: bool,
+        parent_decorated: bool,
     ) -> bool {
         let src = self.src;
         let unittest = bases(class, src)
@@ -640,6 +712,8 @@ impl ClassContext<'_, '_> {
             None => name.to_string(),
         };
         let skipped = marks.skipped || parent_skipped;
+        // A class's marks (a class-level `parametrize` among them) apply to its methods.
+        let decorated = marks.decorated || parent_decorated || self.module_marked;
         let suite_at = self.out.len();
         let mut any = false;
         let mut cursor = body.walk();
@@ -657,6 +731,10 @@ impl ClassContext<'_, '_> {
                         is_pytest_name(child_name)
                     };
                     if is_test {
+                        let mut child_marks = child_marks;
+                        if decorated || !own_ids_are_all(definition, &child_marks, true, src) {
+                            child_marks.case_ids = None;
+                        }
                         let mut item = py_item(
                             self.file,
                             definition,
@@ -671,7 +749,14 @@ impl ClassContext<'_, '_> {
                     }
                 }
                 "class_definition" => {
-                    any |= self.class(definition, child_name, Some(&full), child_marks, skipped);
+                    any |= self.class(
+                        definition,
+                        child_name,
+                        Some(&full),
+                        child_marks,
+                        skipped,
+                        decorated,
+                    );
                 }
                 _ => {}
             }
@@ -679,6 +764,8 @@ impl ClassContext<'_, '_> {
         if any {
             let mut suite = py_item(self.file, class, full, TestKind::Suite, framework, marks);
             suite.skipped = skipped;
+            // A suite runs no case of its own: its parametrization shows in its tests' ids.
+            suite.case_ids = None;
             self.out.insert(suite_at, suite);
         }
         any
@@ -797,13 +884,22 @@ fn unwrap_decorated<'t>(node: Node<'t>, src: &[u8]) -> (Node<'t>, Marks) {
         let Some(callee) = callee else {
             continue;
         };
+        marks.decorated = true;
         let dotted = text(callee, src);
         let last = dotted.rsplit('.').next().unwrap_or("");
         let is_mark = dotted.starts_with("pytest.mark.") || dotted.starts_with("mark.");
         if last == "skip" && (is_mark || matches!(dotted, "unittest.skip" | "skip")) {
             marks.skipped = true;
         } else if is_mark {
+            marks.foreign |= last == "usefixtures";
             if last == "parametrize" {
+                let names = arguments
+                    .and_then(|a| parametrize_arguments(a, src)[0])
+                    .and_then(|n| parametrize_names(n, src));
+                match names {
+                    Some((names, _)) => marks.argnames.extend(names.iter().map(|n| n.to_string())),
+                    None => marks.foreign = true,
+                }
                 let rows = arguments.and_then(|a| parametrize_rows(a, src));
                 all_cases = Some(match (all_cases, rows) {
                     (None, r) => r,
@@ -825,6 +921,8 @@ fn unwrap_decorated<'t>(node: Node<'t>, src: &[u8]) -> (Node<'t>, Marks) {
             marks.modifiers.push(last.to_ascii_lowercase());
         } else if UNITTEST_MODIFIERS.contains(&last) {
             marks.modifiers.push(last.to_ascii_lowercase());
+        } else {
+            marks.foreign = true;
         }
     }
     marks.cases = all_cases.flatten();
@@ -846,7 +944,9 @@ fn parametrize_arguments<'t>(arguments: Node<'t>, src: &[u8]) -> [Option<Node<'t
             };
             found[slot] = arg.child_by_field_name("value");
         } else if !matches!(arg.kind(), "list_splat" | "dictionary_splat") {
-            if positional < 3 {
+            // A third positional is `indirect` in older pytest, an error in newer: `ids`
+            // is read from its keyword only.
+            if positional < 2 {
                 found[positional] = Some(arg);
             }
             positional += 1;
@@ -865,20 +965,9 @@ fn parametrize_arguments<'t>(arguments: Node<'t>, src: &[u8]) -> [Option<Node<'t
 /// give none: the id would be a guess.
 fn parametrize_ids(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
     let [names, values, ids] = parametrize_arguments(arguments, src);
-    let names: Vec<&str> = match names?.kind() {
-        "string" => plain_string(names?, src)?
-            .split(',')
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .collect(),
-        "list" | "tuple" => named_args(names?)
-            .into_iter()
-            .map(|n| plain_string(n, src))
-            .collect::<Option<_>>()?,
-        _ => return None,
-    };
+    let (names, force_tuple) = parametrize_names(names?, src)?;
     let values = values?;
-    if names.is_empty() || !matches!(values.kind(), "list" | "tuple") {
+    if !matches!(values.kind(), "list" | "tuple") {
         return None;
     }
     let given: Option<Vec<Node<'_>>> = match ids {
@@ -893,7 +982,7 @@ fn parametrize_ids(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
     }
     let mut out = Vec::new();
     for (index, row) in rows.into_iter().enumerate() {
-        let (cells, explicit) = parameter_set(row, names.len(), src)?;
+        let (cells, explicit) = parameter_set(row, names.len(), force_tuple, src)?;
         let listed = given.as_ref().and_then(|g| g.get(index)).copied();
         let id = match (explicit, listed) {
             (Some(id), _) => id,
@@ -915,11 +1004,46 @@ fn parametrize_ids(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
     out.iter().all(|id| seen.insert(id.as_str())).then_some(out)
 }
 
+/// The argument names of a `parametrize`, and whether each row is the one value of a
+/// single name (`"x"`: pytest's `force_tuple`) rather than a sequence of values (`"x, y"`,
+/// `["x"]`, `("x",)`). A single name with a trailing comma (`"x,"`) is left out: pytest
+/// versions read it differently.
+pub(crate) fn parametrize_names<'s>(
+    names: Node<'_>,
+    src: &'s [u8],
+) -> Option<(Vec<&'s str>, bool)> {
+    match names.kind() {
+        "string" => {
+            let text = plain_string(names, src)?;
+            let split: Vec<&str> = text
+                .split(',')
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .collect();
+            let trailing_comma = text.trim_end().ends_with(',');
+            if split.is_empty() || (split.len() == 1 && trailing_comma) {
+                return None;
+            }
+            let single = split.len() == 1;
+            Some((split, single))
+        }
+        "list" | "tuple" => {
+            let split: Vec<&str> = named_args(names)
+                .into_iter()
+                .map(|n| plain_string(n, src))
+                .collect::<Option<_>>()?;
+            (!split.is_empty()).then_some((split, false))
+        }
+        _ => None,
+    }
+}
+
 /// A row of `argvalues`: its values, one per argument name, and the id `pytest.param`
 /// gives it, if any.
 fn parameter_set<'t>(
     row: Node<'t>,
     arity: usize,
+    force_tuple: bool,
     src: &[u8],
 ) -> Option<(Vec<Node<'t>>, Option<String>)> {
     if row.kind() == "call"
@@ -935,6 +1059,15 @@ fn parameter_set<'t>(
                     let value = arg.child_by_field_name("value")?;
                     match arg.child_by_field_name("name").map(|n| text(n, src)) {
                         Some("id") if value.kind() != "none" => {
+                            // `id` must be a str: bytes are refused.
+                            let written = text(value, src);
+                            if written
+                                .bytes()
+                                .take_while(u8::is_ascii_alphabetic)
+                                .any(|b| b == b'b' || b == b'B')
+                            {
+                                return None;
+                            }
                             id = Some(plain_string(value, src)?.to_string());
                         }
                         Some("id" | "marks") => {}
@@ -947,7 +1080,7 @@ fn parameter_set<'t>(
         }
         return (cells.len() == arity).then_some((cells, id));
     }
-    if arity == 1 {
+    if force_tuple {
         return Some((vec![row], None));
     }
     if !matches!(row.kind(), "list" | "tuple") {

@@ -97,6 +97,8 @@ pub struct Manifest {
     /// `types`, else `typings`.
     pub types: Option<String>,
     pub main: Option<String>,
+    /// `"type": "module"`: `.js` / `.ts` files here are ES modules to Node.
+    pub module_type: bool,
     /// Workspace globs declared here (`workspaces` as a list or `{ packages: [...] }`, or
     /// a `pnpm-workspace.yaml` beside it), relative to this directory.
     pub workspaces: Vec<String>,
@@ -126,6 +128,7 @@ impl Manifest {
             imports: json.get("imports").cloned(),
             types: string("types").or_else(|| string("typings")),
             main: string("main"),
+            module_type: string("type").as_deref() == Some("module"),
             workspaces,
         })
     }
@@ -265,7 +268,8 @@ fn relative_to<'d>(dir: &'d str, root: &str) -> Option<&'d str> {
 
 /// The targets a subpath (`.`, `./button`, `#db`) maps to in an `exports` or `imports`
 /// field, under the conditions given, first match first; `None` when the field does not
-/// list the subpath (a package with `exports` exposes nothing else).
+/// list the subpath (a package with `exports` exposes nothing else), an empty list when
+/// it blocks it (`null`).
 pub fn map_subpath(field: &Json, subpath: &str, conditions: &[&str]) -> Option<Vec<String>> {
     // `"exports": "./x.js"`, a list, or a conditions object stand for `{ ".": ... }`.
     let is_subpath_map = match field {
@@ -275,7 +279,7 @@ pub fn map_subpath(field: &Json, subpath: &str, conditions: &[&str]) -> Option<V
         _ => false,
     };
     if !is_subpath_map {
-        return (subpath == ".").then(|| targets(field, "", conditions));
+        return (subpath == ".").then(|| targets(field, "", conditions).unwrap_or_default());
     }
     let Json::Obj(entries) = field else {
         return None;
@@ -284,60 +288,74 @@ pub fn map_subpath(field: &Json, subpath: &str, conditions: &[&str]) -> Option<V
         .iter()
         .find(|(k, _)| k == subpath && !k.contains('*'))
     {
-        return Some(targets(value, "", conditions));
+        return Some(targets(value, "", conditions).unwrap_or_default());
     }
-    // Patterns: the longest prefix before the `*` wins (Node's PATTERN_KEY_COMPARE).
-    let mut best: Option<(&str, &Json, &str)> = None;
+    // Patterns, as Node orders them: the longest prefix before the `*`, then the longest
+    // key; the `*` matches at least one character.
+    let mut best: Option<(&str, &Json)> = None;
     for (key, value) in entries {
         let Some((pre, post)) = key.split_once('*') else {
             continue;
         };
-        if subpath.len() >= pre.len() + post.len()
-            && subpath.starts_with(pre)
-            && subpath.ends_with(post)
-            && best.is_none_or(|(k, _, _)| pre.len() > k.split('*').next().map_or(0, str::len))
-        {
-            best = Some((key, value, &subpath[pre.len()..subpath.len() - post.len()]));
+        let matches =
+            subpath.len() >= key.len() && subpath.starts_with(pre) && subpath.ends_with(post);
+        let better = best.is_none_or(|(k, _)| {
+            let k_pre = k.split('*').next().map_or(0, str::len);
+            (pre.len(), key.len()) > (k_pre, k.len())
+        });
+        if matches && better {
+            best = Some((key, value));
         }
     }
-    let (_, value, star) = best?;
-    Some(targets(value, star, conditions))
+    let (key, value) = best?;
+    let (pre, post) = key.split_once('*')?;
+    let star = &subpath[pre.len()..subpath.len() - post.len()];
+    // Node refuses a match that would step out of the target's directory.
+    if star
+        .split('/')
+        .any(|segment| matches!(segment, "" | "." | ".." | "node_modules"))
+    {
+        return Some(Vec::new());
+    }
+    Some(targets(value, star, conditions).unwrap_or_default())
 }
 
 /// The relative targets a value gives: a string, each of a list in turn, or the first
-/// object entry whose condition is one of `conditions`.
-fn targets(value: &Json, star: &str, conditions: &[&str]) -> Vec<String> {
+/// object entry whose condition is one of `conditions` and gives something; `None` when
+/// no condition applies (Node then tries the next entry up), an empty list for `null`.
+fn targets(value: &Json, star: &str, conditions: &[&str]) -> Option<Vec<String>> {
     let mut out = Vec::new();
-    collect_targets(value, star, conditions, &mut out, 0);
-    out
+    collect_targets(value, star, conditions, &mut out, 0).then_some(out)
 }
 
+/// Adds the targets of `value` to `out`; whether it gave an answer (a target or `null`).
 fn collect_targets(
     value: &Json,
     star: &str,
     conditions: &[&str],
     out: &mut Vec<String>,
     depth: u32,
-) {
+) -> bool {
     if depth > 16 {
-        return;
+        return false;
     }
     match value {
-        Json::Str(target) => out.push(target.replace('*', star)),
+        Json::Str(target) => {
+            out.push(target.replace('*', star));
+            true
+        }
         Json::Arr(items) => {
+            let mut any = false;
             for item in items {
-                collect_targets(item, star, conditions, out, depth + 1);
+                any |= collect_targets(item, star, conditions, out, depth + 1);
             }
+            any
         }
-        Json::Obj(entries) => {
-            if let Some((_, v)) = entries
-                .iter()
-                .find(|(k, _)| conditions.contains(&k.as_str()))
-            {
-                collect_targets(v, star, conditions, out, depth + 1);
-            }
-        }
-        Json::Other => {}
+        Json::Obj(entries) => entries
+            .iter()
+            .filter(|(k, _)| conditions.contains(&k.as_str()))
+            .any(|(_, v)| collect_targets(v, star, conditions, out, depth + 1)),
+        Json::Other => true,
     }
 }
 
@@ -389,6 +407,23 @@ mod tests {
                 .is_empty()
         );
         assert!(map_subpath(&exports, "./other", IMPORT).is_none());
+        // A `*` never matches `..` or nothing.
+        assert!(
+            map_subpath(&exports, "./icons/../internal/a", IMPORT)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(map_subpath(&exports, "./icons/", IMPORT).is_none());
+        // On one prefix, the longer key wins.
+        let tie = json(r#"{ "./*": "./src/*", "./*.js": "./legacy/*.js" }"#);
+        assert_eq!(
+            map_subpath(&tie, "./util.js", IMPORT).unwrap(),
+            ["./legacy/util.js"]
+        );
+        assert_eq!(map_subpath(&tie, "./util", IMPORT).unwrap(), ["./src/util"]);
+        // A condition whose object gives nothing falls through to the next.
+        let nested = json(r#"{ "import": { "browser": "./b.js" }, "default": "./d.js" }"#);
+        assert_eq!(map_subpath(&nested, ".", IMPORT).unwrap(), ["./d.js"]);
         // Sugar: a string or a conditions object is the "." entry.
         assert_eq!(
             map_subpath(&json(r#""./i.js""#), ".", IMPORT).unwrap(),

@@ -77,12 +77,24 @@ for (const file of files) {
     : { module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, allowJs: true };
   options.allowJs = true;
   const source = ts.createSourceFile(full, fs.readFileSync(full, "utf8"), ts.ScriptTarget.Latest, true);
+  // An import statement's mode is the file's own format under node16 / nodenext (as the
+  // program computes it), ESM under bundler, none under node10 / classic (where a mode
+  // would turn `exports` on); a require call's is CommonJS where modes apply.
+  const nodeLike = [ts.ModuleResolutionKind.Node16, ts.ModuleResolutionKind.NodeNext].includes(
+    ts.getEmitModuleResolutionKind(options),
+  );
+  const bundler = ts.getEmitModuleResolutionKind(options) === ts.ModuleResolutionKind.Bundler;
+  const fileMode = nodeLike
+    ? ts.getImpliedNodeFormatForFile(full, undefined, ts.sys, options)
+    : bundler
+      ? ts.ModuleKind.ESNext
+      : undefined;
   const specifiers = [];
   (function visit(node) {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
-      specifiers.push([node.moduleSpecifier.text, ts.ModuleKind.ESNext]);
+      specifiers.push([node.moduleSpecifier.text, fileMode]);
     } else if (ts.isCallExpression(node) && node.expression.getText(source) === "require" && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
-      specifiers.push([node.arguments[0].text, ts.ModuleKind.CommonJS]);
+      specifiers.push([node.arguments[0].text, nodeLike || bundler ? ts.ModuleKind.CommonJS : undefined]);
     }
     ts.forEachChild(node, visit);
   })(source);

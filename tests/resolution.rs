@@ -288,3 +288,84 @@ fn editing_a_package_manifest_relinks_like_a_full_run() {
     crate::util::assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
     repo.run(&["--check"]).expect_code(0);
 }
+
+#[test]
+fn python_resolution_matches_the_import_system() {
+    // Expectations checked once against Python 3.11's own finders with
+    // `tests/conformance/py-resolve.py tests/fixtures/pyresolve . src -- <files>` (sys.path
+    // holding the root and `src/`, as a src layout installed for development has it).
+    let repo = Repo::from_fixture("pyresolve");
+    repo.run(&[]).expect_code(0);
+    let all = all_targets(&repo);
+    let views = "src/shop/api/views.py";
+    let cases: &[(&str, &str, &[&str])] = &[
+        (views, "json", &[]),
+        // src layout, dotted module, relative climbs.
+        (views, "shop.api.helpers", &["src/shop/api/helpers.py"]),
+        (views, "shop.models", &["src/shop/models.py"]),
+        (views, "..models", &["src/shop/models.py"]),
+        // `from . import helpers`: the package and the submodule it names.
+        (
+            views,
+            ".",
+            &["src/shop/api/__init__.py", "src/shop/api/helpers.py"],
+        ),
+        (
+            views,
+            "shop",
+            &[
+                "src/shop/__init__.py",
+                "src/shop/api/__init__.py",
+                "src/shop/models.py",
+            ],
+        ),
+        // A name that is not a submodule loads the package alone.
+        (views, "..", &["src/shop/__init__.py"]),
+        ("src/shop/__init__.py", ".models", &["src/shop/models.py"]),
+        // Namespace packages (no `__init__.py`): their modules resolve, they themselves
+        // are no file.
+        (
+            "nspkg/plugins/loader.py",
+            "nspkg.plugins",
+            &["nspkg/plugins/extra.py"],
+        ),
+        (
+            "nspkg/plugins/loader.py",
+            "nspkg.plugins.extra",
+            &["nspkg/plugins/extra.py"],
+        ),
+        (
+            "tests/test_views.py",
+            "shop.api.views",
+            &["src/shop/api/views.py"],
+        ),
+        (
+            "tests/test_views.py",
+            "nspkg.plugins",
+            &["nspkg/plugins/loader.py"],
+        ),
+        ("scripts/run.py", "shop", &["src/shop/__init__.py"]),
+        (
+            "scripts/run.py",
+            "tests.test_views",
+            &["tests/test_views.py"],
+        ),
+    ];
+    for (file, specifier, want) in cases {
+        assert_eq!(
+            target_of(&all, file, specifier),
+            *want,
+            "{file} imports {specifier}"
+        );
+    }
+    // `__all__` and the `__init__.py` re-export: `from shop import Order` reaches the class.
+    let exports = crate::util::files_under(&repo.state().join("exports"));
+    let text: String = exports
+        .values()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    assert!(
+        text.contains("\"id\": \"src/shop/models.py#Order\""),
+        "{text}"
+    );
+}

@@ -53,6 +53,22 @@ enum Mode {
     Node10,
     /// `classic`: no package is looked up.
     Classic,
+    /// What TypeScript would do is not known: an `extends` outside the repository, a
+    /// solution-style config (`files: []` with `references`), settings discover does not
+    /// model (`customConditions`, `resolvePackageJson*: false`), a value TypeScript would
+    /// refuse. No package is resolved: an answer would be a guess.
+    Unknown,
+}
+
+/// How a module is loaded: it decides the `exports` conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Syntax {
+    /// `import` / `export … from`.
+    Import,
+    /// `require()`, `import x = require()`.
+    Require,
+    /// `import()`.
+    Dynamic,
 }
 
 /// Extensions a source file built into a build directory may have, in the order probed.
@@ -75,6 +91,11 @@ struct TsPaths {
     /// Some `extends` could not be read (a package outside the workspace): what it sets
     /// is unknown.
     unread_extends: bool,
+    /// `files: []` with `references`: the files belong to the referenced projects.
+    solution: bool,
+    /// `customConditions`, `resolvePackageJsonExports` / `Imports: false`: resolution
+    /// settings discover does not model.
+    unmodelled: bool,
     /// Root-relative directory that `paths` targets are relative to.
     paths_base: String,
     /// `(pattern, targets)` in file order.
@@ -120,14 +141,25 @@ impl Extends<'_> {
         }
         let (package, subpath) = self.workspace.package(dir, entry)?;
         let manifest = self.manifests.get(package)?;
+        // As TypeScript reads a package named by `extends`: its `exports`, else (for the
+        // package itself) its `tsconfig` field, else `tsconfig.json`.
+        const CONDITIONS: &[&str] = &["node", "require", "types", "default"];
         let relative = match &manifest.exports {
-            Some(exports) if subpath != "." => {
-                packages::map_subpath(exports, &subpath, &["default"])?
-                    .into_iter()
-                    .next()?
-            }
-            _ if subpath == "." => "./tsconfig.json".to_string(),
-            _ => subpath,
+            Some(exports) => packages::map_subpath(exports, &subpath, CONDITIONS)?
+                .into_iter()
+                .next()?,
+            None if subpath == "." => manifest
+                .tsconfig
+                .clone()
+                .map(|t| {
+                    if t.starts_with("./") {
+                        t
+                    } else {
+                        format!("./{t}")
+                    }
+                })
+                .unwrap_or_else(|| "./tsconfig.json".to_string()),
+            None => subpath,
         };
         Some(with_json(normalize(&join(
             package,
@@ -143,29 +175,13 @@ impl Resolver {
             hasher.update(file.path.as_bytes());
             hasher.update(b"\n");
         }
-        let mut parsed: BTreeMap<String, serde_json::Value> = BTreeMap::new();
-        let mut manifests: BTreeMap<String, Manifest> = BTreeMap::new();
-        let mut pnpm: Vec<(String, Vec<String>)> = Vec::new();
         for (path, text) in configs {
             hasher.update(path.as_bytes());
             hasher.update(b"\0");
             hasher.update(text.as_bytes());
             hasher.update(b"\0");
-            let name = path.rsplit('/').next().unwrap_or(path);
-            let dir = parent_dir(path).to_string();
-            if name == "package.json" {
-                if let Some(manifest) = Manifest::parse(text) {
-                    manifests.insert(dir, manifest);
-                }
-            } else if name == "pnpm-workspace.yaml" {
-                pnpm.push((dir, packages::pnpm_workspace_globs(text)));
-            } else if let Ok(value) = serde_json::from_str(&strip_jsonc(text)) {
-                parsed.insert(path.clone(), value);
-            }
         }
-        for (dir, globs) in pnpm {
-            manifests.entry(dir).or_default().workspaces.extend(globs);
-        }
+        let (parsed, manifests) = read_configs(configs);
         let workspace = Workspace::new(&manifests);
         let extends = Extends {
             parsed: &parsed,
@@ -178,7 +194,7 @@ impl Resolver {
             let name = path.rsplit('/').next().unwrap_or(path);
             let dir = parent_dir(path).to_string();
             if name.starts_with("tsconfig") {
-                let effective = effective_paths(path, &extends, 0);
+                let effective = effective_paths(path, parent_dir(path), &extends, 0);
                 layouts.entry(dir.clone()).or_default().push(BuildLayout {
                     out_dir: effective.out_dir.clone(),
                     declaration_dir: effective.declaration_dir.clone(),
@@ -186,7 +202,7 @@ impl Resolver {
                 });
             }
             if name == "tsconfig.json" || name == "jsconfig.json" {
-                let effective = effective_paths(path, &extends, 0);
+                let effective = effective_paths(path, parent_dir(path), &extends, 0);
                 // tsconfig.json wins over jsconfig.json in the same directory.
                 if name == "tsconfig.json" || !ts_configs.contains_key(&dir) {
                     ts_configs.insert(dir, effective);
@@ -230,8 +246,12 @@ impl Resolver {
             return;
         };
         let mut targets = if lang.is_js_like() {
-            let require = import.kind == ImportKind::Require;
-            self.resolve_js(&import.file, &import.specifier, require)
+            let syntax = match import.kind {
+                ImportKind::Require => Syntax::Require,
+                ImportKind::Dynamic => Syntax::Dynamic,
+                ImportKind::Static | ImportKind::Type | ImportKind::Reexport => Syntax::Import,
+            };
+            self.resolve_js(&import.file, &import.specifier, syntax)
                 .into_iter()
                 .collect()
         } else {
@@ -250,8 +270,8 @@ impl Resolver {
         let found = if lang.is_js_like() {
             // Whether the module was imported or required is not known here: where the
             // two differ (a package with `import` and `require` targets), neither is taken.
-            let imported = self.resolve_js(from, specifier, false);
-            if imported != self.resolve_js(from, specifier, true) {
+            let imported = self.resolve_js(from, specifier, Syntax::Import);
+            if imported != self.resolve_js(from, specifier, Syntax::Require) {
                 return None;
             }
             imported
@@ -269,14 +289,34 @@ impl Resolver {
         self.python_module(&join(dir, name))
     }
 
-    fn resolve_js(&self, from: &str, specifier: &str, require: bool) -> Option<String> {
+    fn resolve_js(&self, from: &str, specifier: &str, syntax: Syntax) -> Option<String> {
         let dir = parent_dir(from);
+        let mode = self.mode(dir);
+        // Which conditions apply, as TypeScript decides: by the syntax, except that under
+        // node16 / nodenext a static import takes the importing file's format, and a
+        // `.cts` / `.cjs` file is CommonJS everywhere.
+        let esm = match syntax {
+            Syntax::Require => false,
+            Syntax::Dynamic => true,
+            Syntax::Import => match mode {
+                Mode::Node16 => self.is_es_module(from),
+                _ => !(from.ends_with(".cts") || from.ends_with(".cjs")),
+            },
+        };
         if specifier.starts_with("./")
             || specifier.starts_with("../")
             || specifier == "."
             || specifier == ".."
         {
-            return self.probe_js(&normalize(&join(dir, specifier))?);
+            let path = normalize(&join(dir, specifier))?;
+            // An ES module under node16 / nodenext names its file whole: no extension or
+            // `index` is added.
+            if mode == Mode::Node16 && esm {
+                return self
+                    .ts_twin(&path)
+                    .or_else(|| self.files.contains(&path).then_some(path));
+            }
+            return self.probe_js(&path);
         }
         if specifier.starts_with('/') {
             return None;
@@ -286,11 +326,6 @@ impl Resolver {
         if let Some(found) = self.resolve_ts_paths(dir, specifier) {
             return Some(found);
         }
-        let mode = self.mode(dir);
-        let esm = match mode {
-            Mode::Node16 => self.is_es_module(from),
-            _ => !require,
-        };
         let conditions: &[&str] = match (mode, esm) {
             (Mode::Node16, true) => &["types", "node", "import", "default"],
             (Mode::Node16, false) => &["types", "node", "require", "default"],
@@ -298,7 +333,7 @@ impl Resolver {
             (_, false) => REQUIRE_CONDITIONS,
         };
         match mode {
-            Mode::Classic => None,
+            Mode::Classic | Mode::Unknown => None,
             _ if specifier.starts_with('#') => {
                 if mode == Mode::Node10 {
                     return None;
@@ -314,29 +349,45 @@ impl Resolver {
         let Some(config) = self.nearest_ts_config(dir) else {
             return Mode::Bundler;
         };
-        if config.unread_extends && config.module_resolution.is_none() {
-            return Mode::Bundler;
+        if config.solution || config.unmodelled {
+            return Mode::Unknown;
         }
         // TypeScript's defaults: `module` follows `target` (CommonJS for ES3 / ES5, the
-        // default target; ES2015 above), `moduleResolution` follows `module`.
-        let module = config
-            .module
-            .as_deref()
-            .unwrap_or(match config.target.as_deref() {
-                None | Some("es3" | "es5") => "commonjs",
-                Some(_) => "es2015",
-            });
-        let implied = match module {
-            "node16" | "node18" | "node20" | "nodenext" => "node16",
-            "preserve" => "bundler",
-            "commonjs" => "node10",
-            _ => "classic",
+        // default target; ES2015 above), `moduleResolution` follows `module`. A setting an
+        // unread `extends` may hold is unknown.
+        let known = |value: &Option<String>| value.is_some() || !config.unread_extends;
+        let resolution = match config.module_resolution.as_deref() {
+            Some(resolution) => resolution,
+            None if !known(&config.module) => return Mode::Unknown,
+            None => {
+                let module = match config.module.as_deref() {
+                    Some(module) => module,
+                    None if !known(&config.target) => return Mode::Unknown,
+                    None => match config.target.as_deref() {
+                        None | Some("es3" | "es5") => "commonjs",
+                        Some(
+                            "es6" | "es2015" | "es2016" | "es2017" | "es2018" | "es2019" | "es2020"
+                            | "es2021" | "es2022" | "es2023" | "es2024" | "esnext",
+                        ) => "es2015",
+                        Some(_) => return Mode::Unknown,
+                    },
+                };
+                match module {
+                    "node16" | "node18" | "node20" | "nodenext" => "node16",
+                    "preserve" => "bundler",
+                    "commonjs" => "node10",
+                    "amd" | "umd" | "system" | "es6" | "es2015" | "es2020" | "es2022"
+                    | "esnext" | "none" => "classic",
+                    _ => return Mode::Unknown,
+                }
+            }
         };
-        match config.module_resolution.as_deref().unwrap_or(implied) {
+        match resolution {
+            "bundler" => Mode::Bundler,
             "node16" | "nodenext" => Mode::Node16,
             "node" | "node10" => Mode::Node10,
             "classic" => Mode::Classic,
-            _ => Mode::Bundler,
+            _ => Mode::Unknown,
         }
     }
 
@@ -411,6 +462,10 @@ impl Resolver {
     ) -> Option<String> {
         let (dir, subpath) = self.workspace.package(from_dir, specifier)?;
         let manifest = self.manifests.get(dir)?;
+        // `typesVersions` redirects what TypeScript reads by its own version: not modelled.
+        if manifest.types_versions {
+            return None;
+        }
         if let Some(exports) = manifest.exports.as_ref().filter(|_| read_exports) {
             return packages::map_subpath(exports, &subpath, conditions)?
                 .iter()
@@ -476,9 +531,13 @@ impl Resolver {
         [
             (".js", ".ts"),
             (".js", ".tsx"),
+            (".js", ".d.ts"),
             (".jsx", ".tsx"),
+            (".jsx", ".d.ts"),
             (".mjs", ".mts"),
+            (".mjs", ".d.mts"),
             (".cjs", ".cts"),
+            (".cjs", ".d.cts"),
         ]
         .into_iter()
         .find_map(|(js, ts)| {
@@ -681,8 +740,83 @@ impl Resolver {
     }
 }
 
+/// A path option of the config in `dir`, root-relative: relative to `dir`, or to the
+/// starting config's directory after `${configDir}`.
+fn relative_option(dir: &str, leaf_dir: &str, value: &str) -> Option<String> {
+    match value.strip_prefix("${configDir}") {
+        Some(rest) => normalize(&join(leaf_dir, rest.trim_start_matches('/'))),
+        None => normalize(&join(dir, value)),
+    }
+}
+
+/// The TypeScript configurations (by path) and package manifests (by directory) among
+/// `configs`; a `pnpm-workspace.yaml` adds its globs to its directory's manifest.
+fn read_configs(
+    configs: &[(String, String)],
+) -> (
+    BTreeMap<String, serde_json::Value>,
+    BTreeMap<String, Manifest>,
+) {
+    let mut parsed = BTreeMap::new();
+    let mut manifests: BTreeMap<String, Manifest> = BTreeMap::new();
+    let mut pnpm: Vec<(String, Vec<String>)> = Vec::new();
+    for (path, text) in configs {
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let dir = parent_dir(path).to_string();
+        if name == "package.json" {
+            if let Some(manifest) = Manifest::parse(text) {
+                manifests.insert(dir, manifest);
+            }
+        } else if name == "pnpm-workspace.yaml" {
+            pnpm.push((dir, packages::pnpm_workspace_globs(text)));
+        } else if let Ok(value) = serde_json::from_str(&strip_jsonc(text)) {
+            parsed.insert(path.clone(), value);
+        }
+    }
+    for (dir, globs) in pnpm {
+        manifests.entry(dir).or_default().workspaces.extend(globs);
+    }
+    (parsed, manifests)
+}
+
+/// The files the `extends` of `configs` name that are not among them — a shared config
+/// not called `tsconfig*.json`, such as a workspace package's `base.json` — for the walk
+/// to read, so that resolution reads what TypeScript reads (and digests it).
+pub fn missing_extends(configs: &[(String, String)]) -> Vec<String> {
+    let (parsed, manifests) = read_configs(configs);
+    let workspace = Workspace::new(&manifests);
+    let extends = Extends {
+        parsed: &parsed,
+        workspace: &workspace,
+        manifests: &manifests,
+    };
+    let mut missing: Vec<String> = Vec::new();
+    for (path, value) in &parsed {
+        let entries: Vec<&str> = match value.get("extends") {
+            Some(serde_json::Value::String(s)) => vec![s.as_str()],
+            Some(serde_json::Value::Array(items)) => {
+                items.iter().filter_map(|v| v.as_str()).collect()
+            }
+            _ => Vec::new(),
+        };
+        for entry in entries {
+            if let Some(target) = extends.target(parent_dir(path), entry)
+                && !parsed.contains_key(&target)
+                && !configs.iter().any(|(p, _)| *p == target)
+            {
+                missing.push(target);
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    missing
+}
+
 /// The effective `baseUrl` / `paths` of a config, following relative `extends` chains.
-fn effective_paths(path: &str, extends: &Extends<'_>, depth: usize) -> TsPaths {
+/// `leaf_dir` is the directory of the config the chain starts from: what `${configDir}`
+/// stands for in any config of the chain (TypeScript 5.5).
+fn effective_paths(path: &str, leaf_dir: &str, extends: &Extends<'_>, depth: usize) -> TsPaths {
     let dir = parent_dir(path);
     let Some(value) = extends.parsed.get(path) else {
         return TsPaths {
@@ -706,8 +840,9 @@ fn effective_paths(path: &str, extends: &Extends<'_>, depth: usize) -> TsPaths {
                 inherited.unread_extends = true;
                 continue;
             };
-            let base = effective_paths(&target, extends, depth + 1);
+            let base = effective_paths(&target, leaf_dir, extends, depth + 1);
             inherited.unread_extends |= base.unread_extends;
+            inherited.unmodelled |= base.unmodelled;
             for (mine, theirs) in [
                 (&mut inherited.declaration_dir, &base.declaration_dir),
                 (&mut inherited.module_resolution, &base.module_resolution),
@@ -739,7 +874,7 @@ fn effective_paths(path: &str, extends: &Extends<'_>, depth: usize) -> TsPaths {
         options
             .and_then(|o| o.get(key))
             .and_then(|v| v.as_str())
-            .and_then(|v| normalize(&join(dir, v)))
+            .and_then(|v| relative_option(dir, leaf_dir, v))
     };
     if let Some(out_dir) = dir_option("outDir") {
         inherited.out_dir = Some(out_dir);
@@ -765,11 +900,26 @@ fn effective_paths(path: &str, extends: &Extends<'_>, depth: usize) -> TsPaths {
     if let Some(target) = lowercase("target") {
         inherited.target = Some(target);
     }
+    let set = |key: &str| options.and_then(|o| o.get(key));
+    if set("customConditions")
+        .and_then(|v| v.as_array())
+        .is_some_and(|a| !a.is_empty())
+        || set("resolvePackageJsonExports").and_then(|v| v.as_bool()) == Some(false)
+        || set("resolvePackageJsonImports").and_then(|v| v.as_bool()) == Some(false)
+    {
+        inherited.unmodelled = true;
+    }
+    // A solution: the root config only points at the projects that hold the files.
+    inherited.solution = value.get("references").is_some()
+        && value
+            .get("files")
+            .and_then(|f| f.as_array())
+            .is_some_and(|f| f.is_empty());
     if let Some(base_url) = options
         .and_then(|o| o.get("baseUrl"))
         .and_then(|v| v.as_str())
     {
-        inherited.base_url = normalize(&join(dir, base_url));
+        inherited.base_url = relative_option(dir, leaf_dir, base_url);
         if !inherited.paths.is_empty() && inherited.paths_base == dir {
             inherited.paths_base = inherited.base_url.clone().unwrap_or_default();
         }

@@ -130,7 +130,8 @@ fn workspace_packages_resolve_as_typescript_does() {
     // `tests/conformance/tsc-resolve.mjs` (workspace members linked into node_modules,
     // packages with a tsconfig built). The answers differ on purpose where a package
     // points into its build: TypeScript names the built declaration
-    // (`packages/ui/dist/index.d.ts`, `packages/decl/dist/types/index.d.ts`) where discover
+    // (`packages/ui/dist/index.d.ts`, `packages/decl/dist/types/index.d.ts`,
+    // `packages/kit/dist/index.d.ts`) where discover
     // names the source it is built from (by the package's tsconfig), and an unbuilt
     // `lib/index.d.ts` without a tsconfig maps to `src/index.ts`, where TypeScript finds
     // nothing until the package is built.
@@ -161,6 +162,9 @@ fn workspace_packages_resolve_as_typescript_does() {
         // tsconfig `paths` still come first, `#` names included.
         (app, "@/local", &["apps/web/src/local.ts"]),
         (app, "#/local", &["apps/web/src/local.ts"]),
+        // A tsconfig extending a shared package's `compiled.json` (not named tsconfig*,
+        // read all the same), whose `outDir` is `${configDir}/dist`.
+        (app, "@acme/kit", &["packages/kit/src/index.ts"]),
         // `declarationDir` maps declarations back apart from the rest of the build.
         (app, "@acme/decl", &["packages/decl/src/index.ts"]),
         // Another workspace's package is not linked here; npm packages stay packages.
@@ -189,6 +193,35 @@ fn workspace_packages_resolve_as_typescript_does() {
             "@acme/dual",
             &["packages/dual/src/dual.mts"],
         ),
+        // A `require` or `import x = require()` is CommonJS, an `import()` ESM, whatever
+        // the file; a `.cts` file is CommonJS under `bundler` too.
+        (
+            "apps/cjs/src/dyn.cts",
+            "@acme/dual",
+            &["packages/dual/src/dual.mts"],
+        ),
+        (
+            "apps/esm/src/req.ts",
+            "@acme/dual",
+            &["packages/dual/src/dual.cts"],
+        ),
+        (
+            "apps/web/src/legacy.cts",
+            "@acme/dual",
+            &["packages/dual/src/dual.cts"],
+        ),
+        // Where what TypeScript would do is not known — a solution-style root config, an
+        // `extends` of an npm package, `customConditions` — no package is resolved; relative
+        // imports still are. (TypeScript itself gives none for the first two here, and the
+        // declaration of `@acme/ui` for the third.)
+        ("apps/solution/src/main.ts", "@acme/ui", &[]),
+        (
+            "apps/solution/src/main.ts",
+            "./local",
+            &["apps/solution/src/local.ts"],
+        ),
+        ("apps/ext/src/main.ts", "@acme/ui", &[]),
+        ("apps/custom/src/main.ts", "@acme/ui", &[]),
         // `node` (node10) does not read `exports`; `types` still leads to the source.
         ("apps/legacy/src/index.ts", "@acme/ui/button", &[]),
         (

@@ -561,7 +561,31 @@ struct Marks {
     argnames: Vec<String>,
 }
 
-/// pytest's own fixtures, which are never parametrized.
+/// Whether a module- or class-level definition is decorated with a fixture that has
+/// `params` (`@pytest.fixture(params=[...])`).
+fn has_parametrized_fixture(root: Node<'_>, src: &[u8]) -> bool {
+    let mut cursor = root.walk();
+    root.named_children(&mut cursor).any(|child| {
+        let (definition, decorated) = unwrap_decorated_plain(child);
+        let fixture = decorated.is_some_and(|d| {
+            let mut c = d.walk();
+            d.named_children(&mut c).any(|decorator| {
+                let written = text(decorator, src);
+                decorator.kind() == "decorator"
+                    && written.contains("fixture")
+                    && written.contains("params")
+            })
+        });
+        fixture
+            || (definition.kind() == "class_definition"
+                && definition
+                    .child_by_field_name("body")
+                    .is_some_and(|body| has_parametrized_fixture(body, src)))
+    })
+}
+
+/// pytest's own fixtures, which are never parametrized (a conftest could override one with
+/// `params`; that is not seen).
 const BUILTIN_FIXTURES: &[&str] = &[
     "cache",
     "capfd",
@@ -626,7 +650,11 @@ fn extract_python(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
         }
     });
     let pytest_file = is_pytest_file(file);
-    let module_marked = memchr::memmem::find(src, b"pytestmark").is_some();
+    // `pytestmark = ...` marks every test of the module; a fixture with `params` here
+    // parametrizes the tests that use it, directly, through another fixture, or as
+    // `autouse`.
+    let module_marked = memchr::memmem::find(src, b"pytestmark").is_some()
+        || has_parametrized_fixture(scan.root, src);
     let mut unittest_classes: HashSet<String> = HashSet::new();
     let mut out = Vec::new();
     for (kind, node) in found {
@@ -894,7 +922,7 @@ fn unwrap_decorated<'t>(node: Node<'t>, src: &[u8]) -> (Node<'t>, Marks) {
             marks.foreign |= last == "usefixtures";
             if last == "parametrize" {
                 let names = arguments
-                    .and_then(|a| parametrize_arguments(a, src)[0])
+                    .and_then(|a| parametrize_arguments(a, src)?[0])
                     .and_then(|n| parametrize_names(n, src));
                 match names {
                     Some((names, _)) => marks.argnames.extend(names.iter().map(|n| n.to_string())),
@@ -931,28 +959,38 @@ fn unwrap_decorated<'t>(node: Node<'t>, src: &[u8]) -> (Node<'t>, Marks) {
 }
 
 /// The arguments of `parametrize(argnames, argvalues, ids=...)`, by position or keyword.
-fn parametrize_arguments<'t>(arguments: Node<'t>, src: &[u8]) -> [Option<Node<'t>>; 3] {
+fn parametrize_arguments<'t>(arguments: Node<'t>, src: &[u8]) -> Option<[Option<Node<'t>>; 3]> {
     let mut found = [None; 3];
     let mut positional = 0;
     for arg in named_args(arguments) {
-        if arg.kind() == "keyword_argument" {
-            let slot = match arg.child_by_field_name("name").map(|n| text(n, src)) {
-                Some("argnames") => 0,
-                Some("argvalues") => 1,
-                Some("ids") => 2,
-                _ => continue,
-            };
-            found[slot] = arg.child_by_field_name("value");
-        } else if !matches!(arg.kind(), "list_splat" | "dictionary_splat") {
-            // A third positional is `indirect` in older pytest, an error in newer: `ids`
-            // is read from its keyword only.
-            if positional < 2 {
-                found[positional] = Some(arg);
+        match arg.kind() {
+            "keyword_argument" => {
+                let value = arg.child_by_field_name("value");
+                let slot = match arg.child_by_field_name("name").map(|n| text(n, src)) {
+                    Some("argnames") => 0,
+                    Some("argvalues") => 1,
+                    Some("ids") => 2,
+                    // Indirect values go through fixtures, which may make other ids.
+                    Some("indirect") if value.is_some_and(|v| v.kind() != "false") => {
+                        return None;
+                    }
+                    _ => continue,
+                };
+                found[slot] = value;
             }
-            positional += 1;
+            "list_splat" | "dictionary_splat" => return None,
+            _ => {
+                // A third positional is `indirect` in older pytest, a fourth `ids`; newer
+                // pytest refuses both: no ids are given.
+                if positional >= 2 {
+                    return None;
+                }
+                found[positional] = Some(arg);
+                positional += 1;
+            }
         }
     }
-    found
+    Some(found)
 }
 
 /// pytest's id of each case of one `parametrize`, when each follows from literals by
@@ -964,7 +1002,7 @@ fn parametrize_arguments<'t>(arguments: Node<'t>, src: &[u8]) -> [Option<Node<'t
 /// an f-string, or two cases with one id (which pytest's versions make unique differently)
 /// give none: the id would be a guess.
 fn parametrize_ids(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
-    let [names, values, ids] = parametrize_arguments(arguments, src);
+    let [names, values, ids] = parametrize_arguments(arguments, src)?;
     let (names, force_tuple) = parametrize_names(names?, src)?;
     let values = values?;
     if !matches!(values.kind(), "list" | "tuple") {

@@ -99,6 +99,10 @@ pub struct Manifest {
     pub main: Option<String>,
     /// `"type": "module"`: `.js` / `.ts` files here are ES modules to Node.
     pub module_type: bool,
+    /// The `tsconfig` field: the config an `extends` naming the package reads.
+    pub tsconfig: Option<String>,
+    /// A `typesVersions` field.
+    pub types_versions: bool,
     /// Workspace globs declared here (`workspaces` as a list or `{ packages: [...] }`, or
     /// a `pnpm-workspace.yaml` beside it), relative to this directory.
     pub workspaces: Vec<String>,
@@ -129,6 +133,8 @@ impl Manifest {
             types: string("types").or_else(|| string("typings")),
             main: string("main"),
             module_type: string("type").as_deref() == Some("module"),
+            tsconfig: string("tsconfig"),
+            types_versions: json.get("typesVersions").is_some(),
             workspaces,
         })
     }

@@ -42,6 +42,7 @@ const all = manifests(root).map((file) => ({
   dir: path.dirname(file),
   json: JSON.parse(fs.readFileSync(file, "utf8")),
 }));
+const builds = [];
 for (const ws of all) {
   let globs = Array.isArray(ws.json.workspaces) ? ws.json.workspaces : ws.json.workspaces?.packages ?? [];
   const pnpm = path.join(ws.dir, "pnpm-workspace.yaml");
@@ -59,13 +60,15 @@ for (const ws of all) {
     const link = path.join(ws.dir, "node_modules", member.json.name);
     fs.mkdirSync(path.dirname(link), { recursive: true });
     if (!fs.existsSync(link)) fs.symlinkSync(path.relative(path.dirname(link), member.dir), link, "dir");
-    if (fs.existsSync(path.join(member.dir, "tsconfig.json"))) {
-      try {
-        execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", member.dir], { stdio: "ignore" });
-      } catch {
-        // Type errors still emit.
-      }
-    }
+    if (fs.existsSync(path.join(member.dir, "tsconfig.json"))) builds.push(member.dir);
+  }
+}
+// Built once every member is linked: a package's tsconfig may extend another's.
+for (const dir of builds) {
+  try {
+    execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", dir], { stdio: "ignore" });
+  } catch {
+    // Type errors still emit.
   }
 }
 
@@ -78,23 +81,34 @@ for (const file of files) {
   options.allowJs = true;
   const source = ts.createSourceFile(full, fs.readFileSync(full, "utf8"), ts.ScriptTarget.Latest, true);
   // An import statement's mode is the file's own format under node16 / nodenext (as the
-  // program computes it), ESM under bundler, none under node10 / classic (where a mode
-  // would turn `exports` on); a require call's is CommonJS where modes apply.
+  // program computes it), under bundler ESM but in a `.cts` / `.cjs` file, none under
+  // node10 / classic (where a mode would turn `exports` on); `require()` and `import x =
+  // require()` are CommonJS and `import()` ESM where modes apply.
   const nodeLike = [ts.ModuleResolutionKind.Node16, ts.ModuleResolutionKind.NodeNext].includes(
     ts.getEmitModuleResolutionKind(options),
   );
   const bundler = ts.getEmitModuleResolutionKind(options) === ts.ModuleResolutionKind.Bundler;
+  const cjsFile = /\.c[jt]s$/.test(full);
   const fileMode = nodeLike
     ? ts.getImpliedNodeFormatForFile(full, undefined, ts.sys, options)
     : bundler
-      ? ts.ModuleKind.ESNext
+      ? cjsFile
+        ? ts.ModuleKind.CommonJS
+        : ts.ModuleKind.ESNext
       : undefined;
+  const moded = nodeLike || bundler;
   const specifiers = [];
   (function visit(node) {
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier) {
       specifiers.push([node.moduleSpecifier.text, fileMode]);
-    } else if (ts.isCallExpression(node) && node.expression.getText(source) === "require" && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
-      specifiers.push([node.arguments[0].text, nodeLike || bundler ? ts.ModuleKind.CommonJS : undefined]);
+    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference)) {
+      specifiers.push([node.moduleReference.expression.text, moded ? ts.ModuleKind.CommonJS : undefined]);
+    } else if (ts.isCallExpression(node) && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+      if (node.expression.kind === ts.SyntaxKind.ImportKeyword) {
+        specifiers.push([node.arguments[0].text, moded ? ts.ModuleKind.ESNext : undefined]);
+      } else if (node.expression.getText(source) === "require") {
+        specifiers.push([node.arguments[0].text, moded ? ts.ModuleKind.CommonJS : undefined]);
+      }
     }
     ts.forEachChild(node, visit);
   })(source);

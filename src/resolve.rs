@@ -876,14 +876,14 @@ fn effective_paths(path: &str, leaf_dir: &str, extends: &Extends<'_>, depth: usi
             .and_then(|v| v.as_str())
             .and_then(|v| relative_option(dir, leaf_dir, v))
     };
-    if let Some(out_dir) = dir_option("outDir") {
-        inherited.out_dir = Some(out_dir);
-    }
-    if let Some(root_dir) = dir_option("rootDir") {
-        inherited.root_dir = Some(root_dir);
-    }
-    if let Some(declaration_dir) = dir_option("declarationDir") {
-        inherited.declaration_dir = Some(declaration_dir);
+    for (key, field) in [
+        ("outDir", &mut inherited.out_dir),
+        ("rootDir", &mut inherited.root_dir),
+        ("declarationDir", &mut inherited.declaration_dir),
+    ] {
+        if let Some(value) = dir_option(key) {
+            *field = Some(value);
+        }
     }
     let lowercase = |key: &str| {
         options
@@ -891,14 +891,14 @@ fn effective_paths(path: &str, leaf_dir: &str, extends: &Extends<'_>, depth: usi
             .and_then(|v| v.as_str())
             .map(str::to_ascii_lowercase)
     };
-    if let Some(resolution) = lowercase("moduleResolution") {
-        inherited.module_resolution = Some(resolution);
-    }
-    if let Some(module) = lowercase("module") {
-        inherited.module = Some(module);
-    }
-    if let Some(target) = lowercase("target") {
-        inherited.target = Some(target);
+    for (key, field) in [
+        ("moduleResolution", &mut inherited.module_resolution),
+        ("module", &mut inherited.module),
+        ("target", &mut inherited.target),
+    ] {
+        if let Some(value) = lowercase(key) {
+            *field = Some(value);
+        }
     }
     let set = |key: &str| options.and_then(|o| o.get(key));
     if set("customConditions")

@@ -124,6 +124,17 @@ fn target_of(all: &[(String, String, Vec<String>)], file: &str, specifier: &str)
     found[0].clone()
 }
 
+/// Each (file, specifier) resolves to exactly the targets given.
+fn assert_cases(all: &[(String, String, Vec<String>)], cases: &[(&str, &str, &[&str])]) {
+    for (file, specifier, want) in cases {
+        assert_eq!(
+            target_of(all, file, specifier),
+            *want,
+            "{file} imports {specifier}"
+        );
+    }
+}
+
 #[test]
 fn workspace_packages_resolve_as_typescript_does() {
     // Expectations checked once against TypeScript 5.9's `ts.resolveModuleName` with
@@ -241,13 +252,7 @@ fn workspace_packages_resolve_as_typescript_does() {
             &["tools/packages/core/src/core.cjs"],
         ),
     ];
-    for (file, specifier, want) in cases {
-        assert_eq!(
-            target_of(&all, file, specifier),
-            *want,
-            "{file} imports {specifier}"
-        );
-    }
+    assert_cases(&all, cases);
     // Links do not know whether a binding was imported or required: where the two
     // resolve apart, `legacy.cjs`'s re-export of `require("@tools/core")` reaches nothing.
     let legacy: Vec<serde_json::Value> = crate::util::files_under(&repo.state().join("exports"))
@@ -384,13 +389,7 @@ fn python_resolution_matches_the_import_system() {
             &["tests/test_views.py"],
         ),
     ];
-    for (file, specifier, want) in cases {
-        assert_eq!(
-            target_of(&all, file, specifier),
-            *want,
-            "{file} imports {specifier}"
-        );
-    }
+    assert_cases(&all, cases);
     // `__all__` and the `__init__.py` re-export: `from shop import Order` reaches the class.
     let exports = crate::util::files_under(&repo.state().join("exports"));
     let text: String = exports

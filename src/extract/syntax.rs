@@ -108,19 +108,18 @@ pub fn one_line(s: &str, max: usize) -> String {
     out
 }
 
-/// Counts ERROR and MISSING nodes, the parser's record of syntax it could not make sense of.
-pub fn count_syntax_errors(root: Node<'_>) -> u32 {
+/// Calls `visit` with each ERROR and MISSING node, descending only into subtrees that hold
+/// one (and not into an ERROR).
+fn for_each_error<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>)) {
     if !root.has_error() {
-        return 0;
+        return;
     }
-    let mut count = 0u32;
     let mut cursor = root.walk();
     'walk: loop {
         let node = cursor.node();
         if node.is_error() || node.is_missing() {
-            count = count.saturating_add(1);
+            visit(node);
         }
-        // Only descend into subtrees that contain an error.
         if node.has_error() && !node.is_error() && cursor.goto_first_child() {
             continue;
         }
@@ -133,6 +132,12 @@ pub fn count_syntax_errors(root: Node<'_>) -> u32 {
             }
         }
     }
+}
+
+/// Counts ERROR and MISSING nodes, the parser's record of syntax it could not make sense of.
+pub fn count_syntax_errors(root: Node<'_>) -> u32 {
+    let mut count = 0u32;
+    for_each_error(root, |_| count = count.saturating_add(1));
     count
 }
 
@@ -153,35 +158,21 @@ fn starts_character_reference(text: &[u8], at: usize) -> bool {
 /// text such as `<b>Save & Close</b>` (their issue #366). Only the JSX grammars have it.
 pub fn bare_ampersands_in_errors(root: Node<'_>, text: &[u8]) -> Vec<usize> {
     let mut found = Vec::new();
-    if !root.has_error() {
-        return found;
-    }
-    let mut cursor = root.walk();
-    'walk: loop {
-        let node = cursor.node();
-        if node.is_error() {
-            let (start, end) = (node.start_byte(), node.end_byte().min(text.len()));
-            for at in memchr::memchr_iter(b'&', &text[start..end]).map(|i| start + i) {
-                // `&&` and `&=` are left alone: far more often operators of code near
-                // an error than text.
-                let operator = text.get(at + 1).is_some_and(|&b| b == b'&' || b == b'=')
-                    || (at > 0 && text[at - 1] == b'&');
-                if !operator && !starts_character_reference(text, at) {
-                    found.push(at);
-                }
-            }
-        } else if node.has_error() && cursor.goto_first_child() {
-            continue;
+    for_each_error(root, |node| {
+        if !node.is_error() {
+            return;
         }
-        loop {
-            if cursor.goto_next_sibling() {
-                continue 'walk;
-            }
-            if !cursor.goto_parent() {
-                break 'walk;
+        let (start, end) = (node.start_byte(), node.end_byte().min(text.len()));
+        for at in memchr::memchr_iter(b'&', &text[start..end]).map(|i| start + i) {
+            // `&&` and `&=` are left alone: far more often operators of code near an error
+            // than text.
+            let operator = text.get(at + 1).is_some_and(|&b| b == b'&' || b == b'=')
+                || (at > 0 && text[at - 1] == b'&');
+            if !operator && !starts_character_reference(text, at) {
+                found.push(at);
             }
         }
-    }
+    });
     found
 }
 

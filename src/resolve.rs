@@ -119,15 +119,64 @@ impl BuildLayout {
     };
 }
 
-/// What `extends` chains are read against: the configs, and the workspace packages a
-/// package-named `extends` (`@acme/tsconfig/base.json`) may point into.
-struct Extends<'a> {
-    parsed: &'a BTreeMap<String, serde_json::Value>,
-    workspace: &'a Workspace,
-    manifests: &'a BTreeMap<String, Manifest>,
+/// The configurations resolution reads, parsed once: the TypeScript configurations by
+/// path, the package manifests by directory (a `pnpm-workspace.yaml` adds its globs to its
+/// directory's), and the workspaces they declare, which package-named `extends`
+/// (`@acme/tsconfig/base.json`) point into.
+struct Configs {
+    parsed: BTreeMap<String, serde_json::Value>,
+    manifests: BTreeMap<String, Manifest>,
+    workspace: Workspace,
 }
 
-impl Extends<'_> {
+impl Configs {
+    fn read(configs: &[(String, String)]) -> Configs {
+        let mut parsed = BTreeMap::new();
+        let mut manifests: BTreeMap<String, Manifest> = BTreeMap::new();
+        let mut pnpm: Vec<(String, Vec<String>)> = Vec::new();
+        for (path, text) in configs {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            let dir = parent_dir(path).to_string();
+            if name == "package.json" {
+                if let Some(manifest) = Manifest::parse(text) {
+                    manifests.insert(dir, manifest);
+                }
+            } else if name == "pnpm-workspace.yaml" {
+                pnpm.push((dir, packages::pnpm_workspace_globs(text)));
+            } else if let Ok(value) = serde_json::from_str(&strip_jsonc(text)) {
+                parsed.insert(path.clone(), value);
+            }
+        }
+        for (dir, globs) in pnpm {
+            manifests.entry(dir).or_default().workspaces.extend(globs);
+        }
+        let workspace = Workspace::new(&manifests);
+        Configs {
+            parsed,
+            manifests,
+            workspace,
+        }
+    }
+
+    /// The files the `extends` entries name that are not among the configurations — a
+    /// shared config not called `tsconfig*.json`, such as a workspace package's
+    /// `base.json` — for resolution to read what TypeScript reads.
+    fn missing_extends(&self) -> Vec<String> {
+        let mut missing: Vec<String> = self
+            .parsed
+            .iter()
+            .flat_map(|(path, value)| {
+                extends_entries(value)
+                    .into_iter()
+                    .filter_map(|entry| self.target(parent_dir(path), entry))
+            })
+            .filter(|target| !self.parsed.contains_key(target))
+            .collect();
+        missing.sort();
+        missing.dedup();
+        missing
+    }
+
     /// The config file an `extends` entry written in `dir` names, if in the repository.
     fn target(&self, dir: &str, entry: &str) -> Option<String> {
         let with_json = |mut path: String| {
@@ -169,25 +218,48 @@ impl Extends<'_> {
 }
 
 impl Resolver {
-    pub fn new(files: &[SourceFile], configs: &[(String, String)]) -> Resolver {
+    /// `configs` are what the walk collected (see `is_resolution_config`); `read` reads
+    /// a root-relative file, for the configs `extends` chains name under other names.
+    pub fn new(
+        files: &[SourceFile],
+        configs: &[(String, String)],
+        read: impl Fn(&str) -> Option<String>,
+    ) -> Resolver {
+        let mut configs = configs.to_vec();
+        let mut extends = Configs::read(&configs);
+        let mut tried: Vec<String> = Vec::new();
+        // Eight levels is deeper than real chains go; one that cannot be read stays out,
+        // and what it would set is unknown.
+        for _ in 0..8 {
+            let missing: Vec<String> = extends
+                .missing_extends()
+                .into_iter()
+                .filter(|path| !tried.contains(path))
+                .collect();
+            if missing.is_empty() {
+                break;
+            }
+            for path in missing {
+                if let Some(text) = read(&path) {
+                    configs.push((path.clone(), text));
+                }
+                tried.push(path);
+            }
+            configs.sort();
+            extends = Configs::read(&configs);
+        }
         let mut hasher = blake3::Hasher::new();
         for file in files {
             hasher.update(file.path.as_bytes());
             hasher.update(b"\n");
         }
-        for (path, text) in configs {
+        for (path, text) in &configs {
             hasher.update(path.as_bytes());
             hasher.update(b"\0");
             hasher.update(text.as_bytes());
             hasher.update(b"\0");
         }
-        let (parsed, manifests) = read_configs(configs);
-        let workspace = Workspace::new(&manifests);
-        let extends = Extends {
-            parsed: &parsed,
-            workspace: &workspace,
-            manifests: &manifests,
-        };
+        let parsed = &extends.parsed;
         let mut ts_configs = BTreeMap::new();
         let mut layouts: BTreeMap<String, Vec<BuildLayout>> = BTreeMap::new();
         for path in parsed.keys() {
@@ -224,6 +296,11 @@ impl Resolver {
                 agreed.map(|l| (dir, l))
             })
             .collect();
+        let Configs {
+            manifests,
+            workspace,
+            ..
+        } = extends;
         Resolver {
             files: files.iter().map(|f| f.path.clone()).collect(),
             ts_configs,
@@ -749,74 +826,19 @@ fn relative_option(dir: &str, leaf_dir: &str, value: &str) -> Option<String> {
     }
 }
 
-/// The TypeScript configurations (by path) and package manifests (by directory) among
-/// `configs`; a `pnpm-workspace.yaml` adds its globs to its directory's manifest.
-fn read_configs(
-    configs: &[(String, String)],
-) -> (
-    BTreeMap<String, serde_json::Value>,
-    BTreeMap<String, Manifest>,
-) {
-    let mut parsed = BTreeMap::new();
-    let mut manifests: BTreeMap<String, Manifest> = BTreeMap::new();
-    let mut pnpm: Vec<(String, Vec<String>)> = Vec::new();
-    for (path, text) in configs {
-        let name = path.rsplit('/').next().unwrap_or(path);
-        let dir = parent_dir(path).to_string();
-        if name == "package.json" {
-            if let Some(manifest) = Manifest::parse(text) {
-                manifests.insert(dir, manifest);
-            }
-        } else if name == "pnpm-workspace.yaml" {
-            pnpm.push((dir, packages::pnpm_workspace_globs(text)));
-        } else if let Ok(value) = serde_json::from_str(&strip_jsonc(text)) {
-            parsed.insert(path.clone(), value);
-        }
+/// The entries of a config's `extends`: a string or a list of them.
+fn extends_entries(value: &serde_json::Value) -> Vec<&str> {
+    match value.get("extends") {
+        Some(serde_json::Value::String(s)) => vec![s.as_str()],
+        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).collect(),
+        _ => Vec::new(),
     }
-    for (dir, globs) in pnpm {
-        manifests.entry(dir).or_default().workspaces.extend(globs);
-    }
-    (parsed, manifests)
-}
-
-/// The files the `extends` of `configs` name that are not among them — a shared config
-/// not called `tsconfig*.json`, such as a workspace package's `base.json` — for the walk
-/// to read, so that resolution reads what TypeScript reads (and digests it).
-pub fn missing_extends(configs: &[(String, String)]) -> Vec<String> {
-    let (parsed, manifests) = read_configs(configs);
-    let workspace = Workspace::new(&manifests);
-    let extends = Extends {
-        parsed: &parsed,
-        workspace: &workspace,
-        manifests: &manifests,
-    };
-    let mut missing: Vec<String> = Vec::new();
-    for (path, value) in &parsed {
-        let entries: Vec<&str> = match value.get("extends") {
-            Some(serde_json::Value::String(s)) => vec![s.as_str()],
-            Some(serde_json::Value::Array(items)) => {
-                items.iter().filter_map(|v| v.as_str()).collect()
-            }
-            _ => Vec::new(),
-        };
-        for entry in entries {
-            if let Some(target) = extends.target(parent_dir(path), entry)
-                && !parsed.contains_key(&target)
-                && !configs.iter().any(|(p, _)| *p == target)
-            {
-                missing.push(target);
-            }
-        }
-    }
-    missing.sort();
-    missing.dedup();
-    missing
 }
 
 /// The effective `baseUrl` / `paths` of a config, following relative `extends` chains.
 /// `leaf_dir` is the directory of the config the chain starts from: what `${configDir}`
 /// stands for in any config of the chain (TypeScript 5.5).
-fn effective_paths(path: &str, leaf_dir: &str, extends: &Extends<'_>, depth: usize) -> TsPaths {
+fn effective_paths(path: &str, leaf_dir: &str, extends: &Configs, depth: usize) -> TsPaths {
     let dir = parent_dir(path);
     let Some(value) = extends.parsed.get(path) else {
         return TsPaths {
@@ -828,11 +850,7 @@ fn effective_paths(path: &str, leaf_dir: &str, extends: &Extends<'_>, depth: usi
         paths_base: dir.to_string(),
         ..TsPaths::default()
     };
-    let parents: Vec<&str> = match value.get("extends") {
-        Some(serde_json::Value::String(s)) => vec![s.as_str()],
-        Some(serde_json::Value::Array(items)) => items.iter().filter_map(|v| v.as_str()).collect(),
-        _ => Vec::new(),
-    };
+    let parents = extends_entries(value);
     // Eight levels is deeper than real projects go and stops cycles.
     if depth < 8 {
         for parent in parents {

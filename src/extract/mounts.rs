@@ -863,19 +863,14 @@ impl Routers {
         if !plugin {
             return;
         }
-        let (line, column) = position(call);
-        let attach = Attach {
-            line,
-            column,
-            parent: self.lookup(call, text(*first, src), src),
-            parent_text: text(*first, src).to_string(),
+        self.mount_on(
+            call,
+            *first,
             child,
-            child_text: child_text.to_string(),
-            child_module: None,
-            prefix: Some(Ok(Segment::text(""))),
-            replaces: false,
-        };
-        self.mounts.push(attach);
+            child_text.to_string(),
+            Ok(Segment::text("")),
+            src,
+        );
     }
 
     /// Binds `name` in the scope of `at`; a second binding in one scope makes it `Other`.
@@ -1255,20 +1250,9 @@ impl Routers {
             return;
         }
         if let Some(rows) = self.table_rows(call, &args, src) {
-            let (line, column) = position(call);
             for (prefix, child) in rows {
-                let attach = Attach {
-                    line,
-                    column,
-                    parent: self.lookup(call, text(object, src), src),
-                    parent_text: text(object, src).to_string(),
-                    child: self.lookup(call, &child, src),
-                    child_text: child,
-                    child_module: None,
-                    prefix: Some(prefix),
-                    replaces: false,
-                };
-                self.mounts.push(attach);
+                let name = self.lookup(call, &child, src);
+                self.mount_on(call, object, name, child, prefix, src);
             }
             return;
         }
@@ -1320,19 +1304,14 @@ impl Routers {
                 }
                 _ => continue,
             };
-            let (line, column) = position(call);
-            let attach = Attach {
-                line,
-                column,
-                parent: self.lookup(call, text(object, src), src),
-                parent_text: text(object, src).to_string(),
+            self.mount_on(
+                call,
+                object,
                 child,
-                child_text: child_text.to_string(),
-                child_module: None,
-                prefix: Some(prefix.clone()),
-                replaces: false,
-            };
-            self.mounts.push(attach);
+                child_text.to_string(),
+                prefix.clone(),
+                src,
+            );
         }
     }
 
@@ -1365,6 +1344,21 @@ impl Routers {
             )),
             None => Ok(Segment::text("")),
         };
+        self.mount_on(call, object, child, child_text.to_string(), prefix, src);
+    }
+
+    /// A JavaScript mount `call` makes on `object` (`app.use('/v1', routes)`,
+    /// `app.register(plugin, { prefix })`, `mountRoutes(app)`): the parent is what `object`
+    /// names at the call.
+    fn mount_on(
+        &mut self,
+        call: Node<'_>,
+        object: Node<'_>,
+        child: Name,
+        child_text: String,
+        prefix: Result<Segment, String>,
+        src: &[u8],
+    ) {
         let (line, column) = position(call);
         let attach = Attach {
             line,
@@ -1372,7 +1366,7 @@ impl Routers {
             parent: self.lookup(call, text(object, src), src),
             parent_text: text(object, src).to_string(),
             child,
-            child_text: child_text.to_string(),
+            child_text,
             child_module: None,
             prefix: Some(prefix),
             replaces: false,

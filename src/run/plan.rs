@@ -46,8 +46,7 @@ pub fn survey(cfg: &RunConfig, state: &StateDir) -> Result<Survey, RunError> {
                 (parsed, bytes)
             })
         });
-        let mut inventory = walk::walk(&cfg.root, &cfg.state_dir, &cfg.settings, &mut cache);
-        read_extended_configs(&cfg.root, &mut inventory.resolution_configs);
+        let inventory = walk::walk(&cfg.root, &cfg.state_dir, &cfg.settings, &mut cache);
         let manifest = manifest
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -63,7 +62,9 @@ pub fn survey(cfg: &RunConfig, state: &StateDir) -> Result<Survey, RunError> {
             }))
         })
         .collect();
-    let resolver = Resolver::new(&inventory.files, &inventory.resolution_configs);
+    let resolver = Resolver::new(&inventory.files, &inventory.resolution_configs, |path| {
+        std::fs::read_to_string(cfg.root.join(path)).ok()
+    });
     let (old, old_bytes, manifest_problem) = match manifest {
         None => (None, None, None),
         Some((Ok(m), bytes)) => (Some(m), Some(bytes), None),
@@ -321,28 +322,4 @@ fn task_target_bytes(work_bytes: u64, jobs: usize) -> u64 {
         return u64::MAX;
     }
     (work_bytes / (jobs as u64 * 8)).clamp(64 << 10, 2 << 20)
-}
-
-/// Adds the configurations `extends` chains name that the walk did not collect (a shared
-/// `base.json` of a workspace package), a few levels deep; one that cannot be read stays
-/// out, and resolution then treats what it would set as unknown.
-fn read_extended_configs(root: &std::path::Path, configs: &mut Vec<(String, String)>) {
-    let mut tried: Vec<String> = Vec::new();
-    // Eight levels is deeper than real chains go.
-    for _ in 0..8 {
-        let missing: Vec<String> = crate::resolve::missing_extends(configs)
-            .into_iter()
-            .filter(|path| !tried.contains(path))
-            .collect();
-        if missing.is_empty() {
-            break;
-        }
-        for path in missing {
-            if let Ok(text) = std::fs::read_to_string(root.join(&path)) {
-                configs.push((path.clone(), text));
-            }
-            tried.push(path);
-        }
-        configs.sort();
-    }
 }

@@ -36,15 +36,18 @@ pub fn render(manifest: &Manifest) -> Vec<u8> {
         ));
     }
     out.push_str(
-        "\nA chunk is a directory of sources (`src/lib` is written to `symbols/src/lib.json`); \
-         every item has `file`, `line` and `column`.\n\n\
+        "\nA chunk is a directory of sources (`src/lib` is written to `symbols/src/lib.json`). \
+         A chunk file lists its items under `files`, one key per source file, one line per \
+         item (a call edge, a type member or a schema field gets a line of its own); every \
+         item has `line` and `column`. Fields that are `false` or `null` are left out.\n\n\
          ## Ids\n\n\
          A definition's `id` is `path#Qualified.Name`: `src/cart.ts#Cart.add`, \
          `app/views.py#index`, `src/ui/App.tsx#default` for an anonymous default export. No \
          line numbers: inserting lines changes no id. A second definition of the same name \
          in one file is `~2` (`app/config.py#Config.name~2`, a property's setter). A call \
          edge's `target` and an export's `id` are such ids, resolved across files through \
-         imports, barrels and `export *`; where that is not certain there is none.\n\n\
+         imports, barrels and `export *`; where that is not certain there is none. An id \
+         into the file an item is listed under is written from its `#`: `#Cart.add`.\n\n\
          ## Asking it\n\n\
          | question | command |\n| --- | --- |\n\
          | Where is `X` defined? | `discover query symbol X` |\n\

@@ -19,6 +19,7 @@ pub mod manifest;
 pub mod mcp;
 pub mod orchestrator;
 pub mod query;
+pub mod render;
 pub mod resolve;
 pub mod run;
 pub mod signals;

@@ -56,9 +56,7 @@ fn compare(repo: &Repo, extractor: &str, prefixes: &[&str]) {
         let json = read_json(&output);
         assert_eq!(json["extractor"], extractor, "{}", output.display());
         actual.extend(
-            json["items"]
-                .as_array()
-                .unwrap()
+            crate::util::items(&json)
                 .iter()
                 .filter(|item| {
                     let file = item["file"].as_str().unwrap();

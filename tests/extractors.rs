@@ -4,10 +4,9 @@
 use crate::util::{Repo, read_json};
 
 fn items(repo: &Repo, extractor: &str) -> Vec<serde_json::Value> {
-    read_json(&repo.state().join(format!("{extractor}/_root.json")))["items"]
-        .as_array()
-        .unwrap()
-        .clone()
+    crate::util::items(&read_json(
+        &repo.state().join(format!("{extractor}/_root.json")),
+    ))
 }
 
 fn names(items: &[serde_json::Value], file: &str) -> Vec<String> {
@@ -122,8 +121,8 @@ fn ambient_declarations_defaults_and_long_signatures() {
             .unwrap_or_else(|| panic!("no symbol {name} in {file}: {symbols:?}"));
         (
             s["kind"].as_str().unwrap().to_string(),
-            s["exported"].as_bool().unwrap(),
-            s["default"].as_bool().unwrap(),
+            s["exported"].as_bool().unwrap_or(false),
+            s["default"].as_bool().unwrap_or(false),
             s["parent"].as_str().unwrap_or("-").to_string(),
         )
     };
@@ -177,8 +176,8 @@ fn python_defaults_are_called_where_the_def_runs() {
             .iter()
             .map(|e| {
                 (
-                    e["callee"].as_str().unwrap().to_string(),
-                    e["line"].as_u64().unwrap(),
+                    crate::util::callee(e).to_string(),
+                    e["at"][0].as_u64().unwrap(),
                 )
             })
             .collect()

@@ -170,9 +170,8 @@ fn incremental_reextracts_only_the_stale_chunk_and_parses_only_changed_files() {
         (Some(1), Some(1))
     );
     let symbols = crate::util::read_json(&repo.state().join("symbols/lib.json"));
-    let names: Vec<&str> = symbols["items"]
-        .as_array()
-        .unwrap()
+    let symbols_items = crate::util::items(&symbols);
+    let names: Vec<&str> = symbols_items
         .iter()
         .map(|s| s["name"].as_str().unwrap())
         .collect();

@@ -11,14 +11,14 @@ fn edges(repo: &Repo, prefix: &str) -> Vec<(String, String, Option<String>)> {
     let mut out = Vec::new();
     for rel in files_under(&dir).into_keys() {
         let json = read_json(&dir.join(rel));
-        for node in json["items"].as_array().unwrap() {
+        for node in &crate::util::items(&json) {
             if !node["file"].as_str().unwrap().starts_with(prefix) {
                 continue;
             }
             for edge in node["edges"].as_array().unwrap() {
                 out.push((
                     node["id"].as_str().unwrap().to_string(),
-                    edge["callee"].as_str().unwrap().to_string(),
+                    crate::util::callee(edge).to_string(),
                     edge["target"].as_str().map(str::to_string),
                 ));
             }
@@ -34,7 +34,7 @@ fn exports(repo: &Repo, file: &str) -> Vec<(String, String, Option<String>)> {
     let mut out = Vec::new();
     for rel in files_under(&dir).into_keys() {
         let json = read_json(&dir.join(rel));
-        for item in json["items"].as_array().unwrap() {
+        for item in &crate::util::items(&json) {
             if item["file"] == file {
                 out.push((
                     item["name"].as_str().unwrap().to_string(),
@@ -281,7 +281,7 @@ fn ids(repo: &Repo, extractor: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for rel in files_under(&dir).into_keys() {
         let json = read_json(&dir.join(rel));
-        for item in json["items"].as_array().unwrap() {
+        for item in &crate::util::items(&json) {
             out.push((
                 item["name"].as_str().unwrap().to_string(),
                 item["id"].as_str().unwrap_or("null").to_string(),

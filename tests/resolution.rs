@@ -92,7 +92,7 @@ fn all_targets(repo: &Repo) -> Vec<(String, String, Vec<String>)> {
     for (path, bytes) in crate::util::files_under(&repo.state().join("imports")) {
         assert!(path.ends_with(".json"), "{path}");
         let output: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
-        for i in output["items"].as_array().unwrap() {
+        for i in &crate::util::items(&output) {
             let targets = i["targets"]
                 .as_array()
                 .unwrap()
@@ -259,7 +259,7 @@ fn workspace_packages_resolve_as_typescript_does() {
         .values()
         .flat_map(|b| {
             let output: serde_json::Value = serde_json::from_slice(b).unwrap();
-            output["items"].as_array().unwrap().clone()
+            crate::util::items(&output)
         })
         .filter(|i| i["file"] == "tools/packages/cli/src/legacy.cjs")
         .collect();

@@ -24,7 +24,7 @@ fn urls(repo: &Repo) -> Vec<(String, String, String)> {
             continue;
         }
         let json = read_json(&repo.state().join(&rel));
-        for item in json["items"].as_array().unwrap() {
+        for item in &crate::util::items(&json) {
             let url = match item["url"].as_str() {
                 Some(url) => url.to_string(),
                 None => format!("unresolved: {}", item["url_unresolved"].as_str().unwrap()),
@@ -60,7 +60,7 @@ fn schemas_of(
             continue;
         }
         let json = read_json(&repo.state().join(&rel));
-        for item in json["items"].as_array().unwrap() {
+        for item in &crate::util::items(&json) {
             if item["file"] == file && item["path"] == path && item["methods"][0] == method {
                 let id = |field: &str| item[field].as_str().map(str::to_string);
                 return (id("request"), id("response"));
@@ -269,7 +269,7 @@ fn django_include_chains_start_at_root_urlconf() {
     // re-export. The url configuration is never parsed again, and the route follows.
     let handler = |repo: &Repo| -> String {
         let json = read_json(&repo.state().join("routes/news.json"));
-        json["items"][0]["handlers"][0]
+        crate::util::items(&json)[0]["handlers"][0]
             .as_str()
             .unwrap()
             .to_string()

@@ -56,7 +56,7 @@ fn only_leaves_other_extractors_untouched_and_stale() {
         std::fs::read(repo.state().join("imports/a.json")).unwrap()
     );
     let symbols = read_json(&repo.state().join("symbols/a.json"));
-    assert_eq!(symbols["items"][0]["name"], "renamed");
+    assert_eq!(crate::util::items(&symbols)[0]["name"], "renamed");
     repo.run(&["--check"])
         .expect_code(1)
         .expect_stdout_contains("stale chunk a (calls: sources changed; components: sources changed; exports: sources changed; hooks: sources changed; imports: sources changed; mounts: sources changed; routes: sources changed; schemas: sources changed; tests: sources changed; types: sources changed)");
@@ -72,9 +72,13 @@ fn only_chunks_reextracts_just_those() {
     repo.write("b/two.py", "def changed_b():\n    pass\n");
     repo.run(&["--only-chunks", "a"]).expect_code(0);
     let a = read_json(&repo.state().join("symbols/a.json"));
-    assert_eq!(a["items"][0]["name"], "changedA");
+    assert_eq!(crate::util::items(&a)[0]["name"], "changedA");
     let b = read_json(&repo.state().join("symbols/b.json"));
-    assert_eq!(b["items"][0]["name"], "two", "chunk b must stay untouched");
+    assert_eq!(
+        crate::util::items(&b)[0]["name"],
+        "two",
+        "chunk b must stay untouched"
+    );
     let run = repo.run(&["--check"]);
     run.expect_code(1).expect_stdout_contains("stale chunk b (");
     assert!(!run.stdout().contains("stale chunk a "), "{}", run.stdout());
@@ -132,7 +136,11 @@ fn incremental_after_an_only_run_reextracts_what_only_skipped() {
     repo.run(&["--incremental"]).expect_code(0);
     repo.run(&["--check"]).expect_code(0);
     let imports = read_json(&repo.state().join("imports/a.json"));
-    assert_eq!(imports["items"][0]["targets"][0], "a/two.ts", "{imports}");
+    assert_eq!(
+        crate::util::items(&imports)[0]["targets"][0],
+        "a/two.ts",
+        "{imports}"
+    );
     crate::util::assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
 }
 
@@ -176,7 +184,7 @@ fn a_run_from_a_subdirectory_finds_its_root() {
             "{marker}: a state in the subdirectory"
         );
         let symbols = read_json(&repo.state().join("symbols/_root.json"));
-        assert_eq!(symbols["items"].as_array().unwrap().len(), 2, "{marker}");
+        assert_eq!(crate::util::items(&symbols).len(), 2, "{marker}");
         repo.run_in(&sub, &["--check"]).expect_code(0);
         // A stale state's hint names the root it means.
         repo.write("lib/util.ts", "export const util = 2;\n");

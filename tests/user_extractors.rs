@@ -71,7 +71,9 @@ fn app() -> Repo {
 }
 
 fn items(repo: &Repo, extractor: &str, chunk: &str) -> serde_json::Value {
-    read_json(&repo.state().join(format!("{extractor}/{chunk}.json")))["items"].clone()
+    serde_json::Value::Array(crate::util::items(&read_json(
+        &repo.state().join(format!("{extractor}/{chunk}.json")),
+    )))
 }
 
 #[test]

@@ -220,3 +220,54 @@ pub fn assert_same_state(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec
         }
     }
 }
+
+/// The items of a rendered `<extractor>/<chunk>.json` as its readers see them: each with
+/// its `file` (the key it is listed under), and its ids into that file (written `#Name`)
+/// whole again. Fields the output leaves out (`false`, `null`) stay absent.
+pub fn items(json: &serde_json::Value) -> Vec<serde_json::Value> {
+    fn expand(value: &mut serde_json::Value, file: &str, is_id: bool) {
+        match value {
+            serde_json::Value::String(s) if is_id && s.len() > 1 && s.starts_with('#') => {
+                s.insert_str(0, file);
+            }
+            serde_json::Value::Array(list) => {
+                for v in list {
+                    expand(v, file, is_id);
+                }
+            }
+            serde_json::Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    let id = matches!(
+                        key.as_str(),
+                        "id" | "target" | "router" | "handlers" | "request" | "response"
+                    );
+                    expand(v, file, id);
+                }
+            }
+            _ => {}
+        }
+    }
+    let files = json["files"]
+        .as_object()
+        .unwrap_or_else(|| panic!("a chunk file lists its items under `files`: {json}"));
+    let mut out = Vec::new();
+    for (file, list) in files {
+        for item in list.as_array().unwrap() {
+            let mut item = item.clone();
+            expand(&mut item, file, false);
+            item.as_object_mut()
+                .unwrap()
+                .insert("file".into(), serde_json::Value::String(file.clone()));
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// A call edge's callee, under its kind (`call`, `new` or `render`).
+pub fn callee(edge: &serde_json::Value) -> &str {
+    ["call", "new", "render"]
+        .iter()
+        .find_map(|kind| edge[*kind].as_str())
+        .unwrap_or_else(|| panic!("an edge without a callee: {edge}"))
+}

@@ -42,10 +42,11 @@ const ITERATING: &[&str] = &[
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CallNode {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,
-    /// `file:line:name`, stable while the definition does not move.
+    /// `path#Qualified.Name` (see the README, *Ids*): no line number, so stable while lines move.
     pub id: String,
     /// Qualified by the enclosing class or function: `Cart.add`, `outer.inner`;
     /// `<module>` for top-level code.
@@ -67,9 +68,10 @@ pub enum NodeKind {
     Component,
 }
 
-/// One call site. In JSON, `false` flags and absent names are left out: a file has as many
-/// edges as calls, and they are most of the output.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+/// One call site. In JSON an edge is `{"at": [line, column], "<kind>": callee, ...}`, its
+/// `false` flags and absent names left out: a file has as many edges as calls, and they are
+/// most of the output. The worker pipe (bincode, not self-describing) carries every field.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Edge {
     pub line: u32,
     pub column: u32,
@@ -78,49 +80,112 @@ pub struct Edge {
     pub callee: String,
     /// Inside an `if`/`else`, a `switch` case, a ternary branch, the right side of
     /// `&&`/`||`/`??`, or a `catch`/`except` block, within the node.
-    #[serde(default)]
     pub conditional: bool,
     /// Inside a loop body, a comprehension, or a callback of `map`/`forEach`/`filter`/...
-    #[serde(default, rename = "loop")]
     pub in_loop: bool,
-    /// The id of the callee's node when it is defined in the same file.
-    #[serde(default)]
+    /// The id of the definition the callee reaches (same file, or linked across files).
     pub target: Option<String>,
     /// For a callee imported from another module: the module as written in the import
     /// (`./api`, `react`, `.models`) and the name imported from it (`*` for a namespace).
-    #[serde(default)]
     pub module: Option<String>,
-    #[serde(default)]
     pub imported: Option<String>,
 }
 
 impl Serialize for Edge {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        // The worker pipe (bincode) is not self-describing and needs every field; JSON
-        // readers take a missing field as its default.
-        let sparse = serializer.is_human_readable();
-        let mut out = serializer.serialize_struct("Edge", 9)?;
-        out.serialize_field("line", &self.line)?;
-        out.serialize_field("column", &self.column)?;
-        out.serialize_field("kind", &self.kind)?;
-        out.serialize_field("callee", &self.callee)?;
-        if !sparse || self.conditional {
+        if !serializer.is_human_readable() {
+            let mut out = serializer.serialize_struct("Edge", 9)?;
+            out.serialize_field("line", &self.line)?;
+            out.serialize_field("column", &self.column)?;
+            out.serialize_field("kind", &self.kind)?;
+            out.serialize_field("callee", &self.callee)?;
             out.serialize_field("conditional", &self.conditional)?;
-        }
-        if !sparse || self.in_loop {
             out.serialize_field("loop", &self.in_loop)?;
+            out.serialize_field("target", &self.target)?;
+            out.serialize_field("module", &self.module)?;
+            out.serialize_field("imported", &self.imported)?;
+            return out.end();
         }
-        for (name, value) in [
-            ("target", &self.target),
-            ("module", &self.module),
-            ("imported", &self.imported),
-        ] {
-            if !sparse || value.is_some() {
-                out.serialize_field(name, value)?;
-            }
-        }
+        // The renderer leaves out `false` and `null` (`crate::render`).
+        let mut out = serializer.serialize_struct("Edge", 8)?;
+        out.serialize_field("at", &(self.line, self.column))?;
+        out.serialize_field(self.kind.name(), &self.callee)?;
+        out.serialize_field("conditional", &self.conditional)?;
+        out.serialize_field("loop", &self.in_loop)?;
+        out.serialize_field("target", &self.target)?;
+        out.serialize_field("module", &self.module)?;
+        out.serialize_field("imported", &self.imported)?;
         out.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Edge {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Wire {
+            line: u32,
+            column: u32,
+            kind: EdgeKind,
+            callee: String,
+            conditional: bool,
+            #[serde(rename = "loop")]
+            in_loop: bool,
+            target: Option<String>,
+            module: Option<String>,
+            imported: Option<String>,
+        }
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Json {
+            at: (u32, u32),
+            call: Option<String>,
+            new: Option<String>,
+            render: Option<String>,
+            #[serde(default)]
+            conditional: bool,
+            #[serde(default, rename = "loop")]
+            in_loop: bool,
+            target: Option<String>,
+            module: Option<String>,
+            imported: Option<String>,
+        }
+        if !deserializer.is_human_readable() {
+            let w = Wire::deserialize(deserializer)?;
+            return Ok(Edge {
+                line: w.line,
+                column: w.column,
+                kind: w.kind,
+                callee: w.callee,
+                conditional: w.conditional,
+                in_loop: w.in_loop,
+                target: w.target,
+                module: w.module,
+                imported: w.imported,
+            });
+        }
+        let j = Json::deserialize(deserializer)?;
+        let (kind, callee) = match (j.call, j.new, j.render) {
+            (Some(callee), None, None) => (EdgeKind::Call, callee),
+            (None, Some(callee), None) => (EdgeKind::New, callee),
+            (None, None, Some(callee)) => (EdgeKind::Render, callee),
+            _ => {
+                return Err(serde::de::Error::custom(
+                    "an edge names its callee under exactly one of `call`, `new`, `render`",
+                ));
+            }
+        };
+        Ok(Edge {
+            line: j.at.0,
+            column: j.at.1,
+            kind,
+            callee,
+            conditional: j.conditional,
+            in_loop: j.in_loop,
+            target: j.target,
+            module: j.module,
+            imported: j.imported,
+        })
     }
 }
 
@@ -130,6 +195,16 @@ pub enum EdgeKind {
     Call,
     New,
     Render,
+}
+
+impl EdgeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            EdgeKind::Call => "call",
+            EdgeKind::New => "new",
+            EdgeKind::Render => "render",
+        }
+    }
 }
 
 /// Where a visited node sits: the graph node that owns its calls, and whether it runs

@@ -21,6 +21,7 @@ const TYPE_MAX: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Component {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,
@@ -28,7 +29,9 @@ pub struct Component {
     pub id: String,
     pub name: String,
     pub kind: ComponentKind,
+    #[serde(default)]
     pub exported: bool,
+    #[serde(default)]
     pub default: bool,
     /// Wrapping calls, outermost first, as written: `React.memo`, `forwardRef`, `observer`.
     pub wrappers: Vec<String>,

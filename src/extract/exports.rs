@@ -15,6 +15,7 @@ use tree_sitter::Node;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct Export {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,

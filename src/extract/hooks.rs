@@ -16,13 +16,16 @@ const TEXT_MAX: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Hook {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,
     /// The definition's stable id, `path#Qualified.Name` (see the calls extractor).
     pub id: String,
     pub name: String,
+    #[serde(default)]
     pub exported: bool,
+    #[serde(default)]
     pub default: bool,
     /// Each parameter as written, with its type and default.
     pub params: Vec<String>,

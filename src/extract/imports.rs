@@ -13,6 +13,7 @@ pub const CAPTURES: &[&str] = &[
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Import {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,

@@ -44,6 +44,7 @@ pub use tests::TestCase;
 pub use types::TypeDef;
 
 use crate::lang::Lang;
+use crate::render::absolute_id;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -127,16 +128,28 @@ macro_rules! items {
                 }
             }
 
-            /// Reads back the items of a rendered `<extractor>/<chunk>.json`.
+            /// Reads back the items of a rendered `<extractor>/<chunk>.json`, restoring what
+            /// the rendering leaves out (`crate::render`): each item's `file`, its fields
+            /// that are `null` or `false`, and its ids into its own file.
             pub fn from_output_json(extractor: ExtractorId, bytes: &[u8]) -> Option<Items> {
                 #[derive(Deserialize)]
                 struct Stored<T> {
-                    items: Vec<T>,
+                    files: std::collections::BTreeMap<String, Vec<T>>,
+                }
+                fn restore<T: StoredItem>(files: std::collections::BTreeMap<String, Vec<T>>) -> Vec<T> {
+                    let mut out = Vec::new();
+                    for (file, items) in files {
+                        for mut item in items {
+                            item.restore(&file);
+                            out.push(item);
+                        }
+                    }
+                    out
                 }
                 match extractor.layer() {
                     $(Layer::$variant => serde_json::from_slice::<Stored<$item>>(bytes)
                         .ok()
-                        .map(|s| Items::$variant(s.items)),)*
+                        .map(|s| Items::$variant(restore(s.files))),)*
                     Layer::Query => QueryItem::read_output(bytes)
                         .map(|items| Items::Query(extractor, items)),
                 }
@@ -170,23 +183,35 @@ macro_rules! items {
                 out
             }
 
-            /// The rendered `<extractor>/<chunk>.json`.
+            /// The rendered `<extractor>/<chunk>.json` (`crate::render::chunk_json_bytes`).
             pub fn to_output_json(&self, chunk: &str) -> Vec<u8> {
                 let extractor = self.extractor();
-                match self {
-                    $(Items::$variant(items) => crate::manifest::to_json_bytes(&OutputFile {
+                let bytes = match self {
+                    $(Items::$variant(items) => crate::render::chunk_json_bytes(&OutputFile {
                         extractor: extractor.name(),
                         version: extractor.version(),
                         chunk,
-                        items,
-                    }),)*
-                    Items::Query(_, items) => crate::manifest::to_json_bytes(&OutputFile {
+                        files: ByFile::new(items, |item: &$item| item.file.as_str()),
+                    }, true),)*
+                    Items::Query(_, items) => crate::render::chunk_json_bytes(&OutputFile {
                         extractor: extractor.name(),
                         version: extractor.version(),
                         chunk,
-                        items: &QueryItem::json_view(items),
-                    }),
+                        files: ByFile::new(&QueryItem::json_view(items), |view: &query_items::JsonView<'_>| view.file()),
+                    }, false),
+                };
+                // Every test run checks that what is written reads back as what was found.
+                #[cfg(debug_assertions)]
+                {
+                    let mut sorted = self.clone();
+                    sorted.sort();
+                    assert_eq!(
+                        Items::from_output_json(extractor, &bytes).as_ref(),
+                        Some(&sorted),
+                        "{extractor} items of {chunk} do not read back as written"
+                    );
                 }
+                bytes
             }
         }
     };
@@ -214,9 +239,112 @@ impl Items {
 
 /// The JSON shape of one `<extractor>/<chunk>.json`.
 #[derive(Serialize)]
-struct OutputFile<'a, T> {
+struct OutputFile<'a, T: Serialize> {
     extractor: &'a str,
     version: u32,
     chunk: &'a str,
-    items: &'a [T],
+    files: ByFile<'a, T>,
+}
+
+/// Items as a map from each file to its items, in order (the items' total order starts
+/// with the file).
+struct ByFile<'a, T> {
+    groups: std::collections::BTreeMap<&'a str, Vec<&'a T>>,
+}
+
+impl<'a, T> ByFile<'a, T> {
+    fn new(items: &'a [T], file: impl Fn(&'a T) -> &'a str) -> Self {
+        let mut groups: std::collections::BTreeMap<&str, Vec<&T>> = Default::default();
+        for item in items {
+            groups.entry(file(item)).or_default().push(item);
+        }
+        ByFile { groups }
+    }
+}
+
+impl<T: Serialize> Serialize for ByFile<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.groups.iter())
+    }
+}
+
+/// What an item read back from its chunk file gets again: its `file` (the key it is
+/// written under) and its ids into that file (written `#Name`).
+pub trait StoredItem {
+    fn restore(&mut self, file: &str);
+}
+
+fn restore_via(via: &mut Option<mounts::Via>, file: &str) {
+    if let Some(router) = via.as_mut().and_then(|v| v.router.as_mut()) {
+        absolute_id(router, file);
+    }
+}
+
+fn restore_opt(id: &mut Option<String>, file: &str) {
+    if let Some(id) = id {
+        absolute_id(id, file);
+    }
+}
+
+/// The items without ids: only their file comes back.
+macro_rules! stored_without_ids {
+    ($($item:ty),*) => {
+        $(impl StoredItem for $item {
+            fn restore(&mut self, file: &str) {
+                self.file = file.to_string();
+            }
+        })*
+    };
+}
+
+/// The items whose one id is `id`.
+macro_rules! stored_with_id {
+    ($($item:ty),*) => {
+        $(impl StoredItem for $item {
+            fn restore(&mut self, file: &str) {
+                self.file = file.to_string();
+                absolute_id(&mut self.id, file);
+            }
+        })*
+    };
+}
+
+stored_without_ids!(Import, TestCase);
+stored_with_id!(Component, Hook, Schema, Symbol, TypeDef);
+
+impl StoredItem for CallNode {
+    fn restore(&mut self, file: &str) {
+        self.file = file.to_string();
+        absolute_id(&mut self.id, file);
+        for edge in &mut self.edges {
+            restore_opt(&mut edge.target, file);
+        }
+    }
+}
+
+impl StoredItem for Export {
+    fn restore(&mut self, file: &str) {
+        self.file = file.to_string();
+        restore_opt(&mut self.id, file);
+    }
+}
+
+impl StoredItem for Mount {
+    fn restore(&mut self, file: &str) {
+        self.file = file.to_string();
+        restore_opt(&mut self.id, file);
+        restore_via(&mut self.parent, file);
+    }
+}
+
+impl StoredItem for Route {
+    fn restore(&mut self, file: &str) {
+        self.file = file.to_string();
+        for handler in &mut self.handlers {
+            absolute_id(handler, file);
+        }
+        restore_opt(&mut self.request, file);
+        restore_opt(&mut self.response, file);
+        restore_via(&mut self.router, file);
+    }
 }

@@ -150,6 +150,7 @@ pub enum MountKind {
 /// One item of the `mounts` extractor.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct Mount {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,

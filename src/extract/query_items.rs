@@ -67,36 +67,46 @@ impl QueryItem {
     pub fn read_output(bytes: &[u8]) -> Option<Vec<QueryItem>> {
         let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
         let mut items = Vec::new();
-        for item in value.get("items")?.as_array()? {
-            let object = item.as_object()?;
-            let number = |key: &str| {
-                object
-                    .get(key)
-                    .and_then(|v| v.as_u64())
-                    .and_then(|n| u32::try_from(n).ok())
-            };
-            let string = |key: &str| object.get(key).and_then(|v| v.as_str()).map(str::to_string);
-            let mut fields = Vec::new();
-            for (key, value) in object {
-                if matches!(key.as_str(), "file" | "line" | "column" | "name") {
-                    continue;
+        for (file, list) in value.get("files")?.as_object()? {
+            for item in list.as_array()? {
+                let object = item.as_object()?;
+                let number = |key: &str| {
+                    object
+                        .get(key)
+                        .and_then(|v| v.as_u64())
+                        .and_then(|n| u32::try_from(n).ok())
+                };
+                let string =
+                    |key: &str| object.get(key).and_then(|v| v.as_str()).map(str::to_string);
+                let mut fields = Vec::new();
+                for (key, value) in object {
+                    if matches!(key.as_str(), "line" | "column" | "name") {
+                        continue;
+                    }
+                    fields.push((key.clone(), value.as_str()?.to_string()));
                 }
-                fields.push((key.clone(), value.as_str()?.to_string()));
+                fields.sort();
+                items.push(QueryItem {
+                    file: file.clone(),
+                    line: number("line")?,
+                    column: number("column")?,
+                    name: string("name")?,
+                    fields,
+                });
             }
-            fields.sort();
-            items.push(QueryItem {
-                file: string("file")?,
-                line: number("line")?,
-                column: number("column")?,
-                name: string("name")?,
-                fields,
-            });
         }
+        items.sort();
         Some(items)
     }
 }
 
 pub struct JsonView<'a>(&'a QueryItem);
+
+impl JsonView<'_> {
+    pub fn file(&self) -> &str {
+        &self.0.file
+    }
+}
 
 impl Serialize for JsonView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -15,6 +15,7 @@ pub const CAPTURES: &[&str] = &["call", "decorator", "route", "urlpatterns", "as
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct Route {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,

@@ -19,6 +19,7 @@ const TEXT_MAX: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Schema {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,
@@ -27,6 +28,7 @@ pub struct Schema {
     pub name: String,
     pub library: Library,
     pub kind: SchemaKind,
+    #[serde(default)]
     pub exported: bool,
     /// Fields written in this definition, in source order.
     pub fields: Vec<Field>,
@@ -86,7 +88,9 @@ pub struct Field {
     pub name: String,
     #[serde(rename = "type")]
     pub type_text: Option<String>,
+    #[serde(default)]
     pub optional: bool,
+    #[serde(default)]
     pub nullable: bool,
     pub default: Option<String>,
 }

@@ -26,6 +26,7 @@ const DOC_MAX: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Symbol {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,
@@ -34,9 +35,11 @@ pub struct Symbol {
     pub end_line: u32,
     pub name: String,
     pub kind: SymbolKind,
+    #[serde(default)]
     pub exported: bool,
     /// The module's default export (`export default function f`, `export default f`,
     /// `export { f as default }`, `module.exports = f`).
+    #[serde(default)]
     pub default: bool,
     pub parent: Option<String>,
     pub signature: String,

@@ -14,6 +14,7 @@ pub const CAPTURES: &[&str] = &["call", "function", "class"];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct TestCase {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,
@@ -22,6 +23,7 @@ pub struct TestCase {
     pub kind: TestKind,
     pub framework: String,
     /// Skipped unconditionally, by itself or by an enclosing suite (`.todo` included).
+    #[serde(default)]
     pub skipped: bool,
     /// Sorted: `each`, `only`, `todo`, `concurrent`, `parametrize`, `skipif`, `xfail`, ...
     pub modifiers: Vec<String>,

@@ -19,6 +19,7 @@ const TEXT_MAX: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TypeDef {
+    #[serde(default)]
     pub file: String,
     pub line: u32,
     pub column: u32,
@@ -26,6 +27,7 @@ pub struct TypeDef {
     pub id: String,
     pub name: String,
     pub kind: TypeKind,
+    #[serde(default)]
     pub exported: bool,
     /// Enclosing namespaces / ambient modules, outermost first, dot-joined.
     pub parent: Option<String>,
@@ -54,9 +56,12 @@ pub struct Member {
     pub kind: MemberKind,
     #[serde(rename = "type")]
     pub type_text: Option<String>,
+    #[serde(default)]
     pub optional: bool,
+    #[serde(default)]
     pub readonly: bool,
     #[serde(rename = "static")]
+    #[serde(default)]
     pub is_static: bool,
 }
 

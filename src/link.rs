@@ -76,6 +76,9 @@ pub struct Linker<'a> {
     surfaces: Vec<Surface>,
     /// Per file: every name it exports (stars followed), with what it reaches.
     solved: Vec<BTreeMap<String, Reach>>,
+    /// Per file: each name its stars bring (and it does not export itself), with the
+    /// files whose surfaces bring it.
+    brought: Vec<BTreeMap<String, Vec<usize>>>,
     /// (importing file, specifier) → the file it loads.
     modules: RefCell<HashMap<(String, String), Option<String>>>,
 }
@@ -102,6 +105,7 @@ impl<'a> Linker<'a> {
             index,
             surfaces: Vec::new(),
             solved: Vec::new(),
+            brought: Vec::new(),
             modules: RefCell::new(HashMap::new()),
         };
         for (file, mut all) in by_file {
@@ -143,60 +147,113 @@ impl<'a> Linker<'a> {
         found
     }
 
-    /// Every file's names, then what each reaches, each by iteration to a fixed point.
+    /// The files in an order where each comes after the files its re-exports and stars
+    /// load (a depth-first postorder; files on a cycle in any order among themselves), so
+    /// that an iteration in this order settles everything off cycles in one round.
+    fn dependency_order(&self) -> Vec<usize> {
+        let count = self.files.len();
+        let loads = |file: usize| -> Vec<usize> {
+            let mut out: Vec<usize> = self.surfaces[file]
+                .targets
+                .iter()
+                .filter_map(|t| t.ok())
+                .filter(|&t| t != file)
+                .collect();
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        let mut order = Vec::with_capacity(count);
+        let mut seen = vec![false; count];
+        for start in 0..count {
+            if seen[start] {
+                continue;
+            }
+            seen[start] = true;
+            // (file, its loads, the next one to visit)
+            let mut stack: Vec<(usize, Vec<usize>, usize)> = vec![(start, loads(start), 0)];
+            while let Some((file, next, at)) = stack.last_mut() {
+                if let Some(&child) = next.get(*at) {
+                    *at += 1;
+                    if !seen[child] {
+                        seen[child] = true;
+                        let grandchildren = loads(child);
+                        stack.push((child, grandchildren, 0));
+                    }
+                } else {
+                    order.push(*file);
+                    stack.pop();
+                }
+            }
+        }
+        order
+    }
+
+    /// Every file's names, then what each reaches, each by iteration to a fixed point (in
+    /// dependency order, so that the rounds are as few as the cycles need).
     fn solve(&mut self) {
+        let order = self.dependency_order();
         let count = self.files.len();
         // The names: a file's own, plus what its stars' targets export (never a default,
         // nor a Python name its `__all__` leaves out).
-        let mut names: Vec<BTreeSet<String>> = self
-            .surfaces
-            .iter()
-            .map(|s| s.named.keys().cloned().collect())
-            .collect();
-        let starred = |file: usize, names: &BTreeSet<String>| -> Vec<String> {
-            let surface = &self.surfaces[file];
-            names
-                .iter()
-                .filter(|n| !is_default(n) && !surface.unlisted(n))
-                .cloned()
-                .collect()
-        };
+        // Per file, each name a star brings, with every star target that brings it.
+        let mut brought: Vec<BTreeMap<String, Vec<usize>>> = vec![BTreeMap::new(); count];
         loop {
             let mut changed = false;
-            for file in 0..count {
+            for &file in &order {
+                let mut mine = std::mem::take(&mut brought[file]);
                 for &(_, target) in &self.surfaces[file].stars {
                     let Some(target) = target else { continue };
                     if target == file {
                         continue;
                     }
-                    let brought: Vec<String> = starred(target, &names[target])
-                        .into_iter()
-                        .filter(|n| !names[file].contains(n))
-                        .collect();
-                    changed |= !brought.is_empty();
-                    names[file].extend(brought);
+                    let surface = &self.surfaces[target];
+                    let own = surface.named.keys().filter(|n| !surface.unlisted(n));
+                    let theirs = brought[target].keys();
+                    for name in own.chain(theirs) {
+                        if is_default(name) || self.surfaces[file].named.contains_key(name) {
+                            continue;
+                        }
+                        let providers = mine.entry(name.clone()).or_default();
+                        if !providers.contains(&target) {
+                            providers.push(target);
+                            changed = true;
+                        }
+                    }
                 }
+                brought[file] = mine;
             }
             if !changed {
                 break;
             }
         }
+        let names: Vec<BTreeSet<String>> = self
+            .surfaces
+            .iter()
+            .zip(&brought)
+            .map(|(s, b)| s.named.keys().chain(b.keys()).cloned().collect())
+            .collect();
+        for providers in brought.iter_mut().flat_map(|b| b.values_mut()) {
+            providers.sort_unstable();
+        }
+        self.brought = brought;
         let mut solved: Vec<BTreeMap<String, Reach>> = names
             .into_iter()
             .map(|n| n.into_iter().map(|name| (name, Reach::Absent)).collect())
             .collect();
         loop {
             let mut changed = false;
-            for file in 0..count {
-                let keys: Vec<String> = solved[file].keys().cloned().collect();
-                for name in keys {
-                    let value = self.evaluate(file, &name, &solved);
-                    let slot = solved[file].get_mut(&name).expect("name listed");
+            for &file in &order {
+                // Taken out while it is updated: a file's names never read its own.
+                let mut values = std::mem::take(&mut solved[file]);
+                for (name, slot) in values.iter_mut() {
+                    let value = self.evaluate(file, name, &solved);
                     if *slot != value {
                         *slot = value;
                         changed = true;
                     }
                 }
+                solved[file] = values;
             }
             if !changed {
                 break;
@@ -241,12 +298,11 @@ impl<'a> Linker<'a> {
         // Stars whose module is a package or a file without a surface bring nothing this
         // can see; TypeScript rejects a barrel whose stars collide, so such a star cannot
         // hold a name another star brings.
-        surface
-            .stars
-            .iter()
-            .filter_map(|&(_, target)| target.filter(|&t| t != file))
-            .filter(|&target| !self.surfaces[target].unlisted(name))
-            .fold(Reach::Absent, |acc, target| {
+        self.brought[file]
+            .get(name)
+            .into_iter()
+            .flatten()
+            .fold(Reach::Absent, |acc, &target| {
                 acc.join(value_in(target, name))
             })
     }

@@ -192,6 +192,8 @@ fn python_defaults_are_called_where_the_def_runs() {
             ("APIRouter", 3),
             ("router.get", 11),
             ("Depends", 12),
+            // `get_db` passed as a value: a reference, made where `Depends` is called.
+            ("get_db", 12),
             ("compute", 12)
         ])
     );

@@ -83,6 +83,15 @@ fn call_edges_reach_definitions_across_files() {
             (run, "Default", Some("src/lib/format.ts#default")),
             (run, "missing", None),
             (run, "Cart", Some("src/app/cart.ts#Cart")),
+            // Passed as values: `reference` edges, linked as calls are.
+            (run, "[1, 2].map", None),
+            (run, "formatPrice", Some("src/lib/format.ts#formatPrice")),
+            (run, "setTimeout", None),
+            (
+                run,
+                "lib.formatPrice",
+                Some("src/lib/format.ts#formatPrice")
+            ),
         ])
     );
     let main = "src/cjs/main.js#main";
@@ -118,6 +127,8 @@ fn call_edges_reach_definitions_across_files() {
             // an attribute of the package.
             (go, "Context", Some("py/tpl/context.py#Context")),
             (go, "Engine", Some("py/tpl/engine.py#Engine")),
+            (go, "sorted", None),
+            (go, "slug", Some("py/pkg/util.py#slug")),
         ])
     );
 }

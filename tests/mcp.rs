@@ -75,7 +75,9 @@ fn an_mcp_client_lists_the_tools_and_calls_them() {
         sites,
         [
             ("formatPrice".to_string(), 7),
-            ("lib.formatPrice".to_string(), 13)
+            ("lib.formatPrice".to_string(), 13),
+            ("formatPrice".to_string(), 18),
+            ("lib.formatPrice".to_string(), 19)
         ]
     );
     assert!(

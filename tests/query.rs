@@ -45,14 +45,23 @@ fn symbol_callers_and_callees_follow_the_links() {
         ["src/lib/a.ts#fromA", "src/lib/b.ts#fromB"]
     );
 
-    // Through the barrel and through the namespace import.
+    // Through the barrel and through the namespace import; called, then passed as a value.
     let (_, found) = ask(&repo, &["callers", "formatPrice"]);
-    assert_eq!(column(&found, "callee"), ["formatPrice", "lib.formatPrice"]);
     assert_eq!(
-        column(&found, "caller"),
-        ["src/app/main.ts#run", "src/app/main.ts#run"]
+        column(&found, "callee"),
+        [
+            "formatPrice",
+            "lib.formatPrice",
+            "formatPrice",
+            "lib.formatPrice"
+        ]
     );
-    assert_eq!(column(&found, "line"), ["7", "13"]);
+    assert_eq!(column(&found, "caller"), ["src/app/main.ts#run"; 4]);
+    assert_eq!(column(&found, "line"), ["7", "13", "18", "19"]);
+    assert_eq!(
+        column(&found, "kind"),
+        ["call", "call", "reference", "reference"]
+    );
     // By id, and transitively: `make` is called by `go` (through an alias), nothing calls `go`.
     let (_, found) = ask(&repo, &["callers", "py/pkg/models.py#make", "--depth", "3"]);
     assert_eq!(column(&found, "caller"), ["py/main.py#go", "py/main.py#go"]);

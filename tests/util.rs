@@ -264,9 +264,9 @@ pub fn items(json: &serde_json::Value) -> Vec<serde_json::Value> {
     out
 }
 
-/// A call edge's callee, under its kind (`call`, `new` or `render`).
+/// A call edge's callee, under its kind (`call`, `new`, `render` or `reference`).
 pub fn callee(edge: &serde_json::Value) -> &str {
-    ["call", "new", "render"]
+    ["call", "new", "render", "reference"]
         .iter()
         .find_map(|kind| edge[*kind].as_str())
         .unwrap_or_else(|| panic!("an edge without a callee: {edge}"))

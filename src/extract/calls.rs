@@ -142,6 +142,7 @@ impl<'de> Deserialize<'de> for Edge {
             call: Option<String>,
             new: Option<String>,
             render: Option<String>,
+            reference: Option<String>,
             #[serde(default)]
             conditional: bool,
             #[serde(default, rename = "loop")]
@@ -165,13 +166,14 @@ impl<'de> Deserialize<'de> for Edge {
             });
         }
         let j = Json::deserialize(deserializer)?;
-        let (kind, callee) = match (j.call, j.new, j.render) {
-            (Some(callee), None, None) => (EdgeKind::Call, callee),
-            (None, Some(callee), None) => (EdgeKind::New, callee),
-            (None, None, Some(callee)) => (EdgeKind::Render, callee),
+        let (kind, callee) = match (j.call, j.new, j.render, j.reference) {
+            (Some(callee), None, None, None) => (EdgeKind::Call, callee),
+            (None, Some(callee), None, None) => (EdgeKind::New, callee),
+            (None, None, Some(callee), None) => (EdgeKind::Render, callee),
+            (None, None, None, Some(callee)) => (EdgeKind::Reference, callee),
             _ => {
                 return Err(serde::de::Error::custom(
-                    "an edge names its callee under exactly one of `call`, `new`, `render`",
+                    "an edge names its callee under exactly one of `call`, `new`, `render`, `reference`",
                 ));
             }
         };
@@ -195,6 +197,9 @@ pub enum EdgeKind {
     Call,
     New,
     Render,
+    /// A definition passed as a value: an argument (`items.map(format)`,
+    /// `Depends(get_db)`), a JSX attribute (`onClick={save}`).
+    Reference,
 }
 
 impl EdgeKind {
@@ -203,6 +208,7 @@ impl EdgeKind {
             EdgeKind::Call => "call",
             EdgeKind::New => "new",
             EdgeKind::Render => "render",
+            EdgeKind::Reference => "reference",
         }
     }
 }
@@ -333,6 +339,12 @@ pub fn extract<'t>(
                     sites.push((context.owner, edge));
                 }
             }
+            Role::Values => {
+                let parent = path_stack.last().map(|f| f.node);
+                references(node, parent, source, context, tables, |edge| {
+                    sites.push((context.owner, edge));
+                });
+            }
             Role::None => {}
         }
         // A walk over a big file is long; poll the budget every few thousand nodes.
@@ -365,8 +377,9 @@ pub fn extract<'t>(
     let ids = definition_ids(path, &defs);
     let mut edges: Vec<Vec<Edge>> = vec![Vec::new(); defs.len()];
     for (owner, mut edge) in sites {
+        let reference = edge.kind == EdgeKind::Reference;
         match resolve_local(&edge.callee, owner, &defs, &index, lang) {
-            Some(target) => {
+            Local::Definition(target) => {
                 // Python instantiates a class by calling it.
                 if lang == Lang::Python
                     && edge.kind == EdgeKind::Call
@@ -376,13 +389,25 @@ pub fn extract<'t>(
                 }
                 edge.target = Some(ids[target].clone());
             }
-            None => {
+            // A parameter or local variable of that name: whatever the file imports under
+            // it is not what this names.
+            Local::Shadowed if reference => continue,
+            Local::Shadowed => {}
+            Local::Unknown => {
                 let root_name = edge.callee.split('.').next().unwrap_or("");
-                if let Some((module, imported)) = imports.get(root_name) {
-                    edge.module = Some(module.to_string());
-                    // `*` for a module object (`import * as ns`, `const m = require(…)`,
-                    // Python `import m`): the callee's next name is the module's.
-                    edge.imported = Some(imported.to_string());
+                match imports.get(root_name) {
+                    // A module object passed whole names no definition.
+                    Some((_, "*")) if reference && !edge.callee.contains('.') => continue,
+                    Some((module, imported)) => {
+                        edge.module = Some(module.to_string());
+                        // `*` for a module object (`import * as ns`, `const m = require(…)`,
+                        // Python `import m`): the callee's next name is the module's.
+                        edge.imported = Some(imported.to_string());
+                    }
+                    // A value that is neither a definition of the file nor imported (a
+                    // variable, a global) is no reference this graph can hold.
+                    None if reference => continue,
+                    None => {}
                 }
             }
         }
@@ -457,6 +482,9 @@ enum Role {
     None,
     Definition,
     Site,
+    /// A call's arguments or a JSX attribute's `{…}`: where a definition is passed as a
+    /// value.
+    Values,
 }
 
 /// How a parent of some kind changes the context of its children.
@@ -514,6 +542,8 @@ struct KindTables {
     role: Vec<Role>,
     effect: Vec<Effect>,
     is_function: Vec<bool>,
+    /// Kinds that name a definition when passed as a value: identifiers and dotted names.
+    is_reference: Vec<bool>,
     /// Kinds whose subtrees hold no call, `new`, render or definition, and no node any
     /// anchored query starts at: types and plain strings.
     skip: Vec<bool>,
@@ -659,6 +689,7 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
             role: vec![Role::None; count],
             effect: vec![Effect::None; count],
             is_function: vec![false; count],
+            is_reference: vec![false; count],
             skip: vec![false; count],
             no_tokens: Vec::new(),
             condition: field("condition"),
@@ -683,7 +714,10 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
                 tables.role[id] = Role::Definition;
             } else if SITES.contains(&name) {
                 tables.role[id] = Role::Site;
+            } else if VALUE_HOLDERS.contains(&name) {
+                tables.role[id] = Role::Values;
             }
+            tables.is_reference[id] = REFERENCES.contains(&name);
             if let Some((_, effect)) = EFFECTS.iter().find(|(k, _)| *k == name) {
                 tables.effect[id] = *effect;
             }
@@ -1051,6 +1085,86 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
     })
 }
 
+/// The kinds whose children may pass a definition as a value: a call's arguments (JS
+/// `arguments`, Python `argument_list`), and a JSX expression (when it is an attribute's).
+const VALUE_HOLDERS: &[&str] = &["arguments", "argument_list", "jsx_expression"];
+
+/// The kinds of value that name a definition: a name, or a dotted name through members.
+const REFERENCES: &[&str] = &["identifier", "member_expression", "attribute"];
+
+/// Each definition `holder` passes as a value, as a `reference` edge with the name as
+/// written: `format` in `items.map(format)`, `get_db` in `Depends(get_db)` or
+/// `handler=get_db`, `this.save` in `onClick={this.save}`. Which of them name a definition
+/// (and not a variable) is decided with the rest of the file's sites.
+fn references(
+    holder: Node<'_>,
+    parent: Option<Node<'_>>,
+    source: &[u8],
+    context: Context,
+    tables: &KindTables,
+    mut found: impl FnMut(Edge),
+) {
+    let fields = &tables.fields;
+    let is_reference =
+        |n: Node<'_>| tables.is_reference.get(usize::from(n.kind_id())) == Some(&true);
+    let mut context = context;
+    if holder.kind() == "jsx_expression" {
+        // `{save}` as a child of an element is rendered, not passed.
+        if parent.is_none_or(|p| p.kind() != "jsx_attribute") {
+            return;
+        }
+    } else if holder.kind() == "argument_list"
+        && parent.is_some_and(|p| p.kind() == "class_definition")
+    {
+        // A Python class's bases: inheritance, not a value passed.
+        return;
+    } else if holder.kind() == "arguments" {
+        // `items.map(format)`: the function runs once per element.
+        let iterating = parent
+            .and_then(|call| call.child_by_field_id_opt(fields.function))
+            .filter(|f| f.kind() == "member_expression")
+            .and_then(|f| f.child_by_field_id_opt(fields.property))
+            .is_some_and(|p| ITERATING.contains(&text(p, source)));
+        context.in_loop |= iterating;
+    }
+    let mut cursor = holder.walk();
+    for child in holder.named_children(&mut cursor) {
+        // Python `handler=get_db`: the keyword's value.
+        let value = if child.kind() == "keyword_argument" {
+            match child.child_by_field_id_opt(fields.value) {
+                Some(value) => value,
+                None => continue,
+            }
+        } else {
+            child
+        };
+        if !is_reference(value) {
+            continue;
+        }
+        let raw = text_head(value, source, CALLEE_MAX);
+        // Dotted names only: `a.b(c).d` or `a?.b` passes the result of something else.
+        let plain = raw.len() < CALLEE_MAX
+            && raw.bytes().all(|b| {
+                b == b'.' || b == b'_' || b == b'$' || b.is_ascii_alphanumeric() || b >= 0x80
+            });
+        if !plain {
+            continue;
+        }
+        let (line, column) = position(value);
+        found(Edge {
+            line,
+            column,
+            kind: EdgeKind::Reference,
+            callee: raw.to_string(),
+            conditional: context.conditional,
+            in_loop: context.in_loop,
+            target: None,
+            module: None,
+            imported: None,
+        });
+    }
+}
+
 /// A callee as written, with the arguments of any call inside it left out:
 /// `re.sub("-", s.lower()).strip` reads `re.sub().strip`.
 fn callee_text(node: Node<'_>, source: &[u8], fields: &Fields, depth: u32) -> String {
@@ -1092,7 +1206,7 @@ fn resolve_local(
     defs: &[Def<'_>],
     index: &HashMap<&str, usize>,
     lang: Lang,
-) -> Option<usize> {
+) -> Local {
     let receiver = if lang == Lang::Python {
         ["self.", "cls."]
             .iter()
@@ -1106,11 +1220,11 @@ fn resolve_local(
             if defs[scope].kind == NodeKind::Class {
                 return index
                     .get(format!("{}.{member}", defs[scope].name).as_str())
-                    .copied();
+                    .map_or(Local::Unknown, |&found| Local::Definition(found));
             }
             scope = defs[scope].parent;
         }
-        return None;
+        return Local::Unknown;
     }
     // Bare names see enclosing functions' definitions, never a class's members; a
     // parameter or local variable of the same name hides what is outside.
@@ -1124,13 +1238,25 @@ fn resolve_local(
             key.push('.');
             key.push_str(callee);
             if let Some(&found) = index.get(key.as_str()) {
-                return Some(found);
+                return Local::Definition(found);
             }
             if defs[scope].locals.contains(&first) {
-                return None;
+                return Local::Shadowed;
             }
         }
         scope = defs[scope].parent;
     }
-    index.get(callee).copied()
+    index
+        .get(callee)
+        .map_or(Local::Unknown, |&found| Local::Definition(found))
+}
+
+/// What a name means in the file where it is written.
+enum Local {
+    /// A definition of the file: its index.
+    Definition(usize),
+    /// A parameter or local variable of an enclosing function.
+    Shadowed,
+    /// Nothing the file defines: an import, a global, a member of something.
+    Unknown,
 }

@@ -124,8 +124,8 @@ const ALL_LANGS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang
 const BUILTINS: [ExtractorDef; 11] = [
     ExtractorDef {
         name: "calls",
-        version: 4,
-        description: "the call graph: functions, methods and components with the calls, `new`s and JSX renders they make",
+        version: 5,
+        description: "the call graph: functions, methods and components with the calls, `new`s, JSX renders and definitions passed as values they make",
         langs: ALL_LANGS,
         layer: Layer::Calls,
         run: Run::Walk,

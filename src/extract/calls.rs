@@ -218,8 +218,22 @@ impl EdgeKind {
 #[derive(Clone, Copy)]
 struct Context {
     owner: usize,
+    /// The innermost anonymous function (callback, IIFE, lambda) around the node within
+    /// its owner: an index into the walk's scopes, 0 for none.
+    scope: usize,
     conditional: bool,
     in_loop: bool,
+}
+
+/// An anonymous function's scope: the names it binds (parameters, variables, definitions
+/// made in it) are seen only inside it.
+struct Scope<'s> {
+    /// The anonymous function around this one within the same owner (0: none).
+    parent: usize,
+    /// Parameters and variables.
+    locals: Vec<&'s str>,
+    /// Definitions made in it, by their simple name; `None` for a name made twice.
+    defs: Vec<(String, Option<usize>)>,
 }
 
 struct Def<'s> {
@@ -232,6 +246,8 @@ struct Def<'s> {
     column: u32,
     /// Index of the definition whose body holds this one.
     parent: usize,
+    /// The anonymous function of `parent` it is made in (0: directly in its body).
+    scope: usize,
 }
 
 /// Walks the whole tree once; on the way, the nodes whose kind has bits in `anchor_table`
@@ -259,10 +275,17 @@ pub fn extract<'t>(
         line: 0,
         column: 0,
         parent: 0,
+        scope: 0,
+    }];
+    // Anonymous functions' scopes; 0 stands for none.
+    let mut scopes: Vec<Scope<'_>> = vec![Scope {
+        parent: 0,
+        locals: Vec::new(),
+        defs: Vec::new(),
     }];
     // Sites are collected with the callee node's text; resolution runs once all
     // definitions of the file are known.
-    let mut sites: Vec<(usize, Edge)> = Vec::new();
+    let mut sites: Vec<(usize, usize, Edge)> = Vec::new();
     // The context of each node on the path from the root, with the node itself: a child's
     // parent is the top of the stack (`Node::parent` would search down from the root).
     let mut path_stack: Vec<Frame<'_>> = Vec::new();
@@ -275,6 +298,7 @@ pub fn extract<'t>(
         let mut context = path_stack.last().map_or(
             Context {
                 owner: 0,
+                scope: 0,
                 conditional: false,
                 in_loop: false,
             },
@@ -290,6 +314,7 @@ pub fn extract<'t>(
             && visit.field.is_some()
             && (visit.field == tables.fields.parameters || visit.field == tables.fields.return_type)
         {
+            context.scope = defs[context.owner].scope;
             context.owner = defs[context.owner].parent;
         }
         Anchor::record(&visit, anchor_table, anchors);
@@ -311,10 +336,32 @@ pub fn extract<'t>(
         let mut defines = false;
         match tables.role.get(kind).copied().unwrap_or(Role::None) {
             Role::Definition => {
-                match definition(node, &path_stack, source, lang, &defs, context.owner) {
+                let in_scope = context.scope != 0;
+                match definition(
+                    node,
+                    &path_stack,
+                    source,
+                    lang,
+                    &defs,
+                    context.owner,
+                    in_scope,
+                ) {
                     Some(Found::Node(name, kind, at)) => {
                         let (line, column) = position(at);
                         let locals = parameter_names(node, source, &tables.fields);
+                        if in_scope {
+                            let owner = &defs[context.owner];
+                            let simple = if context.owner == 0 {
+                                name.clone()
+                            } else {
+                                name[owner.name.len() + 1..].to_string()
+                            };
+                            let made = &mut scopes[context.scope].defs;
+                            match made.iter_mut().find(|(n, _)| *n == simple) {
+                                Some((_, found)) => *found = None,
+                                None => made.push((simple, Some(defs.len()))),
+                            }
+                        }
                         defs.push(Def {
                             locals,
                             name,
@@ -322,27 +369,44 @@ pub fn extract<'t>(
                             line,
                             column,
                             parent: context.owner,
+                            scope: context.scope,
                         });
                         context = Context {
                             owner: defs.len() - 1,
+                            scope: 0,
                             conditional: false,
                             in_loop: false,
                         };
                         defines = true;
                     }
-                    Some(Found::Local(name)) => defs[context.owner].locals.push(name),
+                    Some(Found::Locals(names)) => {
+                        if in_scope {
+                            scopes[context.scope].locals.extend(names);
+                        } else {
+                            defs[context.owner].locals.extend(names);
+                        }
+                    }
+                    None if tables.opens_scope.get(kind) == Some(&true) => {
+                        // An anonymous function: what it binds is its own.
+                        scopes.push(Scope {
+                            parent: context.scope,
+                            locals: parameter_names(node, source, &tables.fields),
+                            defs: Vec::new(),
+                        });
+                        context.scope = scopes.len() - 1;
+                    }
                     None => {}
                 }
             }
             Role::Site => {
                 if let Some(edge) = site(node, source, lang, context) {
-                    sites.push((context.owner, edge));
+                    sites.push((context.owner, context.scope, edge));
                 }
             }
             Role::Values => {
                 let parent = path_stack.last().map(|f| f.node);
                 references(node, parent, source, context, tables, |edge| {
-                    sites.push((context.owner, edge));
+                    sites.push((context.owner, context.scope, edge));
                 });
             }
             Role::None => {}
@@ -376,9 +440,9 @@ pub fn extract<'t>(
         .collect();
     let ids = definition_ids(path, &defs);
     let mut edges: Vec<Vec<Edge>> = vec![Vec::new(); defs.len()];
-    for (owner, mut edge) in sites {
+    for (owner, scope, mut edge) in sites {
         let reference = edge.kind == EdgeKind::Reference;
-        match resolve_local(&edge.callee, owner, &defs, &index, lang) {
+        match resolve_local(&edge.callee, owner, scope, &defs, &scopes, &index, lang) {
             Local::Definition(target) => {
                 // Python instantiates a class by calling it.
                 if lang == Lang::Python
@@ -544,6 +608,9 @@ struct KindTables {
     is_function: Vec<bool>,
     /// Kinds that name a definition when passed as a value: identifiers and dotted names.
     is_reference: Vec<bool>,
+    /// Function kinds that, when no definition names them, are anonymous functions with a
+    /// scope of their own.
+    opens_scope: Vec<bool>,
     /// Kinds whose subtrees hold no call, `new`, render or definition, and no node any
     /// anchored query starts at: types and plain strings.
     skip: Vec<bool>,
@@ -572,6 +639,12 @@ const DEFINITIONS: &[&str] = &[
     "function_definition",
     "class_definition",
     "internal_module",
+    "lambda",
+    "for_statement",
+    "for_in_clause",
+    "as_pattern",
+    "for_in_statement",
+    "catch_clause",
 ];
 
 const SITES: &[&str] = &[
@@ -690,6 +763,7 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
             effect: vec![Effect::None; count],
             is_function: vec![false; count],
             is_reference: vec![false; count],
+            opens_scope: vec![false; count],
             skip: vec![false; count],
             no_tokens: Vec::new(),
             condition: field("condition"),
@@ -718,6 +792,7 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
                 tables.role[id] = Role::Values;
             }
             tables.is_reference[id] = REFERENCES.contains(&name);
+            tables.opens_scope[id] = is_js_function(name) || name == "lambda";
             if let Some((_, effect)) = EFFECTS.iter().find(|(k, _)| *k == name) {
                 tables.effect[id] = *effect;
             }
@@ -818,7 +893,8 @@ fn adjust(
 enum Found<'t, 's> {
     /// The qualified name, the node kind, and the node whose position is the node's.
     Node(String, NodeKind, Node<'t>),
-    Local(&'s str),
+    /// Names bound as variables: a declaration, an assignment, a loop's or `catch`'s.
+    Locals(Vec<&'s str>),
 }
 
 /// A named definition that becomes a graph node, or a local variable of the current node.
@@ -830,6 +906,7 @@ fn definition<'t, 's>(
     lang: Lang,
     defs: &[Def<'_>],
     owner: usize,
+    in_scope: bool,
 ) -> Option<Found<'t, 's>> {
     let qualify = |name: &str| -> String {
         if owner == 0 {
@@ -845,9 +922,18 @@ fn definition<'t, 's>(
             "function_definition" if owner_is_class => NodeKind::Method,
             "function_definition" => NodeKind::Function,
             "class_definition" => NodeKind::Class,
-            "assignment" if owner != 0 && !owner_is_class => {
+            "assignment" if (owner != 0 || in_scope) && !owner_is_class => {
                 let left = node.child_by_field_id_opt(fields.left)?;
-                return (left.kind() == "identifier").then(|| Found::Local(text(left, source)));
+                return Some(Found::Locals(bound_names(left, source)));
+            }
+            // Loop variables, comprehension variables, `except … as e`, `with … as f`.
+            "for_statement" | "for_in_clause" if owner != 0 || in_scope => {
+                let left = node.child_by_field_id_opt(fields.left)?;
+                return Some(Found::Locals(bound_names(left, source)));
+            }
+            "as_pattern" if owner != 0 || in_scope => {
+                let alias = node.child_by_field_name("alias")?;
+                return Some(Found::Locals(bound_names(alias, source)));
             }
             _ => return None,
         };
@@ -908,13 +994,24 @@ fn definition<'t, 's>(
                 name_node,
             ))
         }
-        "variable_declarator" if owner != 0 && !owner_is_class => {
+        "variable_declarator" if (owner != 0 || in_scope) && !owner_is_class => {
             let name = node.child_by_field_id_opt(fields.name)?;
             let value_is_function = node
                 .child_by_field_id_opt(fields.value)
                 .is_some_and(|v| is_js_function(v.kind()) || v.kind() == "class");
-            (name.kind() == "identifier" && !value_is_function)
-                .then(|| Found::Local(text(name, source)))
+            if name.kind() == "identifier" && value_is_function {
+                return None;
+            }
+            Some(Found::Locals(bound_names(name, source)))
+        }
+        // `for (const x of xs)`, `for (k in o)`, `catch (e)`.
+        "for_in_statement" if owner != 0 || in_scope => {
+            let left = node.child_by_field_id_opt(fields.left)?;
+            Some(Found::Locals(bound_names(left, source)))
+        }
+        "catch_clause" if owner != 0 || in_scope => {
+            let parameter = node.child_by_field_id_opt(fields.parameter)?;
+            Some(Found::Locals(bound_names(parameter, source)))
         }
         "arrow_function" | "function_expression" | "function" | "generator_function" | "class" => {
             let (name_node, name) = binding_name(node, ancestors, source, fields)?;
@@ -984,6 +1081,43 @@ fn binding_name<'t>(
 }
 
 /// The names a function's parameters bind (destructured ones included).
+/// The names a binding target binds: `x`, `[a, b]`, `{ a, b: c }`, `(a, b)`, `*rest`.
+fn bound_names<'s>(target: Node<'_>, source: &'s [u8]) -> Vec<&'s str> {
+    let mut names = Vec::new();
+    match target.kind() {
+        "identifier" => {
+            names.push(text(target, source));
+            return names;
+        }
+        // `self.x = …`, `a[i] = …`, `o.x = …`: an assignment to a part, which binds no name.
+        "subscript" | "attribute" | "member_expression" | "subscript_expression" => return names,
+        _ => {}
+    }
+    super::react::for_each_descendant(target, |node| match node.kind() {
+        "identifier" | "shorthand_property_identifier_pattern" => {
+            names.push(text(node, source));
+            false
+        }
+        // A default's value, a property's key, a subscript or attribute assigned to: uses.
+        "assignment_pattern" | "object_assignment_pattern" => {
+            if let Some(left) = node.child_by_field_name("left") {
+                names.extend(bound_names(left, source));
+            }
+            false
+        }
+        "pair_pattern" => {
+            if let Some(value) = node.child_by_field_name("value") {
+                names.extend(bound_names(value, source));
+            }
+            false
+        }
+        "subscript" | "attribute" | "member_expression" | "subscript_expression" => false,
+        "type_annotation" | "type" => false,
+        _ => true,
+    });
+    names
+}
+
 fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], fields: &Fields) -> Vec<&'s str> {
     let Some(parameters) = function
         .child_by_field_id_opt(fields.parameters)
@@ -1198,12 +1332,17 @@ fn callee_text(node: Node<'_>, source: &[u8], fields: &Fields, depth: u32) -> St
     text_head(node, source, CALLEE_MAX).to_string()
 }
 
-/// The definition a callee names in this file: a nested definition of an enclosing
-/// function, a top-level one, or a method of the enclosing class through `this.`/`self.`.
+/// The definition a callee names in this file: one made in an anonymous function around
+/// the site, a nested definition of an enclosing function, a top-level one, or a method of
+/// the enclosing class through `this.`/`self.`. A parameter or variable of the same name
+/// in between hides what is outside, and a definition made inside an anonymous function
+/// is seen only within it.
 fn resolve_local(
     callee: &str,
     owner: usize,
+    scope: usize,
     defs: &[Def<'_>],
+    scopes: &[Scope<'_>],
     index: &HashMap<&str, usize>,
     lang: Lang,
 ) -> Local {
@@ -1215,40 +1354,62 @@ fn resolve_local(
         callee.strip_prefix("this.")
     };
     if let Some(member) = receiver {
-        let mut scope = owner;
-        while scope != 0 {
-            if defs[scope].kind == NodeKind::Class {
+        let mut at = owner;
+        while at != 0 {
+            if defs[at].kind == NodeKind::Class {
                 return index
-                    .get(format!("{}.{member}", defs[scope].name).as_str())
+                    .get(format!("{}.{member}", defs[at].name).as_str())
                     .map_or(Local::Unknown, |&found| Local::Definition(found));
             }
-            scope = defs[scope].parent;
+            at = defs[at].parent;
         }
         return Local::Unknown;
     }
-    // Bare names see enclosing functions' definitions, never a class's members; a
-    // parameter or local variable of the same name hides what is outside.
+    // Bare names see enclosing functions' definitions, never a class's members.
     let first = callee.split('.').next().unwrap_or(callee);
-    let mut scope = owner;
+    let (mut at, mut scope) = (owner, scope);
     let mut key = String::new();
-    while scope != 0 {
-        if defs[scope].kind != NodeKind::Class {
+    loop {
+        // The anonymous functions around the site, innermost first.
+        while scope != 0 {
+            let anonymous = &scopes[scope];
+            if let Some((_, made)) = anonymous.defs.iter().find(|(n, _)| n == first) {
+                return match made {
+                    Some(found) if callee == first => Local::Definition(*found),
+                    // A member of it, or a name made twice in one scope: not certain.
+                    _ => Local::Shadowed,
+                };
+            }
+            if anonymous.locals.contains(&first) {
+                return Local::Shadowed;
+            }
+            scope = anonymous.parent;
+        }
+        if at == 0 {
+            break;
+        }
+        if defs[at].kind != NodeKind::Class {
             key.clear();
-            key.push_str(&defs[scope].name);
+            key.push_str(&defs[at].name);
             key.push('.');
             key.push_str(callee);
-            if let Some(&found) = index.get(key.as_str()) {
+            // A definition made in an anonymous function is not seen from outside it.
+            if let Some(&found) = index.get(key.as_str())
+                && defs[found].scope == 0
+            {
                 return Local::Definition(found);
             }
-            if defs[scope].locals.contains(&first) {
+            if defs[at].locals.contains(&first) {
                 return Local::Shadowed;
             }
         }
-        scope = defs[scope].parent;
+        scope = defs[at].scope;
+        at = defs[at].parent;
     }
-    index
-        .get(callee)
-        .map_or(Local::Unknown, |&found| Local::Definition(found))
+    match index.get(callee) {
+        Some(&found) if defs[found].scope == 0 => Local::Definition(found),
+        _ => Local::Unknown,
+    }
 }
 
 /// What a name means in the file where it is written.

@@ -19,13 +19,14 @@ use tree_sitter::{
     StreamingIterator,
 };
 
-/// The queries of the selected extractors, compiled per grammar on first use (a run over
-/// one JavaScript file compiles no Python or TypeScript query) and then shared by every
-/// file.
+/// The queries of the selected extractors, each compiled for a grammar on first use (a
+/// run over one JavaScript file compiles no Python or TypeScript query, and none of the
+/// queries its word gates rule out) and then shared by every file.
 pub struct ExtractorSet {
     selected: Vec<ExtractorId>,
-    /// By lang index: each selected extractor's query and where its patterns can start.
-    queries: [OnceLock<Result<Compiled, QueryLoadError>>; Lang::COUNT],
+    /// By position in `selected`, then lang index: the extractor's query and where its
+    /// patterns can start (`None` when it ships no query for the grammar).
+    queries: Vec<[OnceLock<Compiled>; Lang::COUNT]>,
 }
 
 /// Each extractor's query is compiled alone. Compiled as one query, they shared the
@@ -34,17 +35,17 @@ pub struct ExtractorSet {
 /// own anchors: on the bench corpus the combined query's runs cost more than the
 /// analysis saved. A sequential run compiles on a second thread anyway
 /// ([`ExtractorSet::prepare`]).
-struct Compiled {
-    /// By position in `selected`: the extractor's query, when it has one for the grammar,
-    /// and its anchoring, when its patterns can be anchored.
-    own: Vec<Option<(Combined, Option<Anchoring>)>>,
-}
+/// An extractor's query and its anchoring, when its patterns can be anchored.
+type Own = (Combined, Option<Anchoring>);
+
+/// An extractor's query for one grammar, once compiled (`None`: it ships none).
+type Compiled = Result<Option<Own>, QueryLoadError>;
 
 impl ExtractorSet {
     pub fn new(selected: &[ExtractorId]) -> ExtractorSet {
         ExtractorSet {
             selected: selected.to_vec(),
-            queries: Default::default(),
+            queries: selected.iter().map(|_| Default::default()).collect(),
         }
     }
 
@@ -62,10 +63,10 @@ impl ExtractorSet {
         if !has_query(extractor, lang) {
             return Ok(None);
         }
-        let compiled = self
-            .compiled(lang)
-            .map_err(|e| ExtractError::Parser(e.to_string()))?;
-        let Some((combined, anchoring)) = compiled.own[pos].as_ref() else {
+        let Some((combined, anchoring)) = self
+            .own(pos, lang)
+            .map_err(|e| ExtractError::Parser(e.to_string()))?
+        else {
             return Ok(None);
         };
         let Some(patterns) = combined.patterns(extractor) else {
@@ -80,37 +81,42 @@ impl ExtractorSet {
         )))
     }
 
-    /// The selected extractors' queries for `lang`, compiled on first use.
-    fn compiled(&self, lang: Lang) -> Result<&Compiled, &QueryLoadError> {
-        self.queries[lang.index()]
+    /// The query of the extractor at `pos` for `lang`, compiled on first use.
+    fn own(&self, pos: usize, lang: Lang) -> Result<Option<&Own>, &QueryLoadError> {
+        self.queries[pos][lang.index()]
             .get_or_init(|| {
-                let mut own = Vec::with_capacity(self.selected.len());
-                for &e in &self.selected {
-                    if !has_query(e, lang) {
-                        own.push(None);
-                        continue;
-                    }
-                    let combined = compile_combined(&[e], lang)?;
-                    let anchoring = combined.patterns(e).and_then(|patterns| {
-                        Anchoring::of(&combined.query, &combined.source, lang, patterns)
-                    });
-                    own.push(Some((combined, anchoring)));
+                let e = self.selected[pos];
+                if !has_query(e, lang) {
+                    return Ok(None);
                 }
-                Ok(Compiled { own })
+                let combined = compile_combined(&[e], lang)?;
+                let anchoring = combined.patterns(e).and_then(|patterns| {
+                    Anchoring::of(&combined.query, &combined.source, lang, patterns)
+                });
+                Ok(Some((combined, anchoring)))
             })
             .as_ref()
+            .map(Option::as_ref)
     }
 
-    /// Compiles the queries `langs` will need, in that order. Run on a second thread while
-    /// the first files are read and parsed, it takes query compilation (about 0.15 s for the
-    /// whole catalogue) off the critical path; a file that needs a grammar's queries while
-    /// they are being compiled waits for them instead of compiling them again, and an
-    /// error is kept for the file that needs them to report, as without this.
+    /// Compiles every query `langs` will need, grammar by grammar in that order. Run on a
+    /// second thread while the first files are read and parsed, it takes query
+    /// compilation (about 0.15 s for the whole catalogue) off the critical path; a file
+    /// that needs a query while it is being compiled waits for it instead of compiling it
+    /// again, and an error is kept for the file that needs it to report, as without this.
     pub fn prepare(&self, langs: &[Lang]) {
         for &lang in langs {
-            if self.selected.iter().any(|&e| has_query(e, lang)) {
-                let _ = self.compiled(lang);
+            for pos in 0..self.selected.len() {
+                let _ = self.own(pos, lang);
             }
+        }
+    }
+
+    /// Compiles the queries of the extractors at the positions `admitted` marks, for
+    /// `lang`: what one file needs.
+    fn prepare_for(&self, lang: Lang, admitted: &[bool]) {
+        for (pos, _) in admitted.iter().enumerate().filter(|(_, a)| **a) {
+            let _ = self.own(pos, lang);
         }
     }
 }
@@ -305,9 +311,17 @@ pub fn extract_file(
             "grammar for {lang} cannot be loaded: {e}"
         )));
     }
+    // A UTF-8 byte order mark is not part of the program text.
+    let text = source.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(source);
+    // Which wanted extractors can find anything in this file.
+    let admitted: Vec<bool> = set
+        .selected
+        .iter()
+        .map(|&e| wanted.contains(&e) && e.admits(lang, path, text))
+        .collect();
     // Compiling the queries is the run's cost, not this file's: it happens (or is waited
     // for) before the file's clock starts.
-    set.prepare(&[lang]);
+    set.prepare_for(lang, &admitted);
     // Thread CPU time, not the wall clock: on a loaded machine (or with more workers than
     // cores) a file waiting for a core is not over budget, so which files are skipped does
     // not depend on the load.
@@ -334,8 +348,6 @@ pub fn extract_file(
         }
     };
 
-    // A UTF-8 byte order mark is not part of the program text.
-    let text = source.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(source);
     let parse = |ctx: &mut ExtractContext, bytes: &[u8], stop: &mut Option<ExtractError>| {
         let tree = {
             let mut progress = |_: &ParseState| check(stop);
@@ -377,12 +389,6 @@ pub fn extract_file(
     let file_cx = FileContext::new(root, text, lang, path);
     let exports = &file_cx.exports;
 
-    // Which wanted extractors can find anything in this file.
-    let admitted: Vec<bool> = set
-        .selected
-        .iter()
-        .map(|&e| wanted.contains(&e) && e.admits(lang, path, text))
-        .collect();
     // The extractors whose queries run at anchors: each gets one bit of an anchor's mask.
     let mut anchored: Vec<(usize, &Anchoring)> = Vec::new();
     for (pos, &admits) in admitted.iter().enumerate() {

@@ -10,6 +10,9 @@ use crate::signals::Interrupts;
 use crate::task::{FileOutcome, Task, run_file};
 use std::sync::atomic::Ordering;
 
+/// Runs of fewer files compile their queries as the files need them.
+const SMALL_RUN: usize = 32;
+
 pub fn run_sequential(
     tasks: Vec<Task>,
     set: &ExtractorSet,
@@ -29,8 +32,14 @@ pub fn run_sequential(
             }
         }
     }
+    // A small run (an editor's one-file `--incremental`) compiles only the queries its
+    // files need, each when its first file comes; a larger one compiles every query on a
+    // second thread meanwhile.
+    let files: usize = tasks.iter().map(|t| t.files.len()).sum();
     std::thread::scope(|scope| {
-        scope.spawn(|| set.prepare(&langs));
+        if files >= SMALL_RUN {
+            scope.spawn(|| set.prepare(&langs));
+        }
         extract_all(tasks, set, options, interrupts, sink)
     })
 }

@@ -27,6 +27,8 @@ pub struct ExtractorSet {
     /// By position in `selected`, then lang index: the extractor's query and where its
     /// patterns can start (`None` when it ships no query for the grammar).
     queries: Vec<[OnceLock<Compiled>; Lang::COUNT]>,
+    /// A small run: the queries one file needs are compiled together, as one query.
+    together: std::sync::atomic::AtomicBool,
 }
 
 /// Each extractor's query is compiled alone. Compiled as one query, they shared the
@@ -36,7 +38,7 @@ pub struct ExtractorSet {
 /// analysis saved. A sequential run compiles on a second thread anyway
 /// ([`ExtractorSet::prepare`]).
 /// An extractor's query and its anchoring, when its patterns can be anchored.
-type Own = (Combined, Option<Anchoring>);
+type Own = (std::sync::Arc<Combined>, Option<Anchoring>);
 
 /// An extractor's query for one grammar, once compiled (`None`: it ships none).
 type Compiled = Result<Option<Own>, QueryLoadError>;
@@ -46,6 +48,7 @@ impl ExtractorSet {
         ExtractorSet {
             selected: selected.to_vec(),
             queries: selected.iter().map(|_| Default::default()).collect(),
+            together: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -89,11 +92,8 @@ impl ExtractorSet {
                 if !has_query(e, lang) {
                     return Ok(None);
                 }
-                let combined = compile_combined(&[e], lang)?;
-                let anchoring = combined.patterns(e).and_then(|patterns| {
-                    Anchoring::of(&combined.query, &combined.source, lang, patterns)
-                });
-                Ok(Some((combined, anchoring)))
+                let combined = std::sync::Arc::new(compile_combined(&[e], lang)?);
+                Ok(Some(Self::share(&combined, e, lang)))
             })
             .as_ref()
             .map(Option::as_ref)
@@ -112,9 +112,48 @@ impl ExtractorSet {
         }
     }
 
+    /// `extractor`'s part of a compiled query, with its anchoring.
+    fn share(combined: &std::sync::Arc<Combined>, extractor: ExtractorId, lang: Lang) -> Own {
+        let anchoring = combined
+            .patterns(extractor)
+            .and_then(|patterns| Anchoring::of(&combined.query, &combined.source, lang, patterns));
+        (combined.clone(), anchoring)
+    }
+
+    /// For a run of a few files: the queries each file needs are compiled together, as
+    /// one query. Compiling a query for a large grammar has a fixed cost (TypeScript's:
+    /// about 10 ms, as much as a dozen patterns), which one query pays once; a larger run
+    /// compiles each extractor's query alone, since a combined query's runs try every
+    /// extractor's patterns at each node.
+    pub fn compile_together(&self) {
+        self.together
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Compiles the queries of the extractors at the positions `admitted` marks, for
     /// `lang`: what one file needs.
     fn prepare_for(&self, lang: Lang, admitted: &[bool]) {
+        if self.together.load(std::sync::atomic::Ordering::Relaxed) {
+            let missing: Vec<usize> = (0..self.selected.len())
+                .filter(|&pos| {
+                    admitted[pos]
+                        && has_query(self.selected[pos], lang)
+                        && self.queries[pos][lang.index()].get().is_none()
+                })
+                .collect();
+            let extractors: Vec<ExtractorId> =
+                missing.iter().map(|&pos| self.selected[pos]).collect();
+            // An error is left for each query compiled alone to report as its own.
+            if extractors.len() > 1
+                && let Ok(combined) = compile_combined(&extractors, lang)
+            {
+                let combined = std::sync::Arc::new(combined);
+                for (&pos, &e) in missing.iter().zip(&extractors) {
+                    let _ = self.queries[pos][lang.index()]
+                        .set(Ok(Some(Self::share(&combined, e, lang))));
+                }
+            }
+        }
         for (pos, _) in admitted.iter().enumerate().filter(|(_, a)| **a) {
             let _ = self.own(pos, lang);
         }

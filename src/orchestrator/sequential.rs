@@ -39,6 +39,8 @@ pub fn run_sequential(
     std::thread::scope(|scope| {
         if files >= SMALL_RUN {
             scope.spawn(|| set.prepare(&langs));
+        } else {
+            set.compile_together();
         }
         extract_all(tasks, set, options, interrupts, sink)
     })

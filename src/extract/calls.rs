@@ -248,6 +248,9 @@ struct Def<'s> {
     parent: usize,
     /// The anonymous function of `parent` it is made in (0: directly in its body).
     scope: usize,
+    /// Whether its name is a binding a bare name can refer to: an object literal's method
+    /// (`{ save() { … } }`) is a node of the graph, but `save` elsewhere is not it.
+    bindable: bool,
 }
 
 /// Walks the whole tree once; on the way, the nodes whose kind has bits in `anchor_table`
@@ -276,6 +279,7 @@ pub fn extract<'t>(
         column: 0,
         parent: 0,
         scope: 0,
+        bindable: false,
     }];
     // Anonymous functions' scopes; 0 stands for none.
     let mut scopes: Vec<Scope<'_>> = vec![Scope {
@@ -349,7 +353,9 @@ pub fn extract<'t>(
                     Some(Found::Node(name, kind, at)) => {
                         let (line, column) = position(at);
                         let locals = parameter_names(node, source, &tables.fields);
-                        if in_scope {
+                        let bindable = !(node.kind() == "method_definition"
+                            && path_stack.last().is_some_and(|f| f.node.kind() == "object"));
+                        if in_scope && bindable {
                             let owner = &defs[context.owner];
                             let simple = if context.owner == 0 {
                                 name.clone()
@@ -370,6 +376,7 @@ pub fn extract<'t>(
                             column,
                             parent: context.owner,
                             scope: context.scope,
+                            bindable,
                         });
                         context = Context {
                             owner: defs.len() - 1,
@@ -387,10 +394,25 @@ pub fn extract<'t>(
                         }
                     }
                     None if tables.opens_scope.get(kind) == Some(&true) => {
-                        // An anonymous function: what it binds is its own.
+                        // An anonymous function: what it binds is its own, its own name
+                        // (`function retry() { retry() }`) included.
+                        let mut locals = parameter_names(node, source, &tables.fields);
+                        if let Some(name) = node.child_by_field_id_opt(tables.fields.name) {
+                            locals.push(text(name, source));
+                        }
                         scopes.push(Scope {
                             parent: context.scope,
-                            locals: parameter_names(node, source, &tables.fields),
+                            locals,
+                            defs: Vec::new(),
+                        });
+                        context.scope = scopes.len() - 1;
+                    }
+                    Some(Found::Block(names)) => {
+                        // `catch (e) { … }`, `for (const x of xs) …`, a comprehension: names
+                        // seen only inside it.
+                        scopes.push(Scope {
+                            parent: context.scope,
+                            locals: names,
                             defs: Vec::new(),
                         });
                         context.scope = scopes.len() - 1;
@@ -428,7 +450,7 @@ pub fn extract<'t>(
     // A name defined twice in the file (a Python property's setter, a redefinition under
     // `if`) names no single definition: such a callee gets no target.
     let mut index: HashMap<&str, Option<usize>> = HashMap::default();
-    for (i, d) in defs.iter().enumerate().skip(1) {
+    for (i, d) in defs.iter().enumerate().skip(1).filter(|(_, d)| d.bindable) {
         index
             .entry(d.name.as_str())
             .and_modify(|found| *found = None)
@@ -641,7 +663,10 @@ const DEFINITIONS: &[&str] = &[
     "internal_module",
     "lambda",
     "for_statement",
-    "for_in_clause",
+    "list_comprehension",
+    "set_comprehension",
+    "dictionary_comprehension",
+    "generator_expression",
     "as_pattern",
     "for_in_statement",
     "catch_clause",
@@ -893,8 +918,11 @@ fn adjust(
 enum Found<'t, 's> {
     /// The qualified name, the node kind, and the node whose position is the node's.
     Node(String, NodeKind, Node<'t>),
-    /// Names bound as variables: a declaration, an assignment, a loop's or `catch`'s.
+    /// Names bound as variables of the function (or module): a declaration, an
+    /// assignment, a Python loop's, `with`'s or `except`'s.
     Locals(Vec<&'s str>),
+    /// Names bound for a block only: `catch (e)`, `for (const x of xs)`, a comprehension's.
+    Block(Vec<&'s str>),
 }
 
 /// A named definition that becomes a graph node, or a local variable of the current node.
@@ -926,14 +954,32 @@ fn definition<'t, 's>(
                 let left = node.child_by_field_id_opt(fields.left)?;
                 return Some(Found::Locals(bound_names(left, source)));
             }
-            // Loop variables, comprehension variables, `except … as e`, `with … as f`.
-            "for_statement" | "for_in_clause" if owner != 0 || in_scope => {
+            // Loop variables, `except … as e`, `with … as f`: the function's (or the
+            // module's) variables, as Python scopes them.
+            "for_statement" => {
                 let left = node.child_by_field_id_opt(fields.left)?;
                 return Some(Found::Locals(bound_names(left, source)));
             }
-            "as_pattern" if owner != 0 || in_scope => {
+            "as_pattern" => {
                 let alias = node.child_by_field_name("alias")?;
                 return Some(Found::Locals(bound_names(alias, source)));
+            }
+            // A comprehension's variables are its own. Its element comes before its `for`
+            // clauses in the tree, so they are read here, at the comprehension.
+            "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression" => {
+                let mut names = Vec::new();
+                let mut cursor = node.walk();
+                for clause in node.named_children(&mut cursor) {
+                    if clause.kind() == "for_in_clause"
+                        && let Some(left) = clause.child_by_field_id_opt(fields.left)
+                    {
+                        names.extend(bound_names(left, source));
+                    }
+                }
+                return Some(Found::Block(names));
             }
             _ => return None,
         };
@@ -1004,14 +1050,23 @@ fn definition<'t, 's>(
             }
             Some(Found::Locals(bound_names(name, source)))
         }
-        // `for (const x of xs)`, `for (k in o)`, `catch (e)`.
-        "for_in_statement" if owner != 0 || in_scope => {
+        // `for (const x of xs)` binds for the loop; `for (var x of xs)` and `for (x of xs)`
+        // bind (or assign) a variable of the function or module.
+        "for_in_statement" => {
             let left = node.child_by_field_id_opt(fields.left)?;
-            Some(Found::Locals(bound_names(left, source)))
+            let names = bound_names(left, source);
+            let block = node
+                .child_by_field_name("kind")
+                .is_some_and(|k| matches!(k.kind(), "let" | "const"));
+            Some(if block {
+                Found::Block(names)
+            } else {
+                Found::Locals(names)
+            })
         }
-        "catch_clause" if owner != 0 || in_scope => {
+        "catch_clause" => {
             let parameter = node.child_by_field_id_opt(fields.parameter)?;
-            Some(Found::Locals(bound_names(parameter, source)))
+            Some(Found::Block(bound_names(parameter, source)))
         }
         "arrow_function" | "function_expression" | "function" | "generator_function" | "class" => {
             let (name_node, name) = binding_name(node, ancestors, source, fields)?;
@@ -1395,21 +1450,42 @@ fn resolve_local(
             key.push_str(callee);
             // A definition made in an anonymous function is not seen from outside it.
             if let Some(&found) = index.get(key.as_str())
-                && defs[found].scope == 0
+                && seen_from(found, at, defs)
             {
                 return Local::Definition(found);
             }
             if defs[at].locals.contains(&first) {
                 return Local::Shadowed;
             }
+        } else if at == owner && defs[at].locals.contains(&first) {
+            // A class body's own loop or `with` variable, seen in the body itself.
+            return Local::Shadowed;
         }
         scope = defs[at].scope;
         at = defs[at].parent;
     }
+    // A module-level loop, `with` or `except` variable may hold anything.
+    if defs[0].locals.contains(&first) {
+        return Local::Shadowed;
+    }
     match index.get(callee) {
-        Some(&found) if defs[found].scope == 0 => Local::Definition(found),
+        Some(&found) if seen_from(found, 0, defs) => Local::Definition(found),
         _ => Local::Unknown,
     }
+}
+
+/// Whether definition `found`, nested in `at` (0: the module), is seen from `at`'s body:
+/// neither it nor any definition between them is made inside an anonymous function
+/// (`run(() => { class Store { static load() {} } })` hides `Store.load`).
+fn seen_from(found: usize, at: usize, defs: &[Def<'_>]) -> bool {
+    let mut d = found;
+    while d != at && d != 0 {
+        if defs[d].scope != 0 {
+            return false;
+        }
+        d = defs[d].parent;
+    }
+    true
 }
 
 /// What a name means in the file where it is written.

@@ -290,6 +290,9 @@ pub fn extract<'t>(
     // Sites are collected with the callee node's text; resolution runs once all
     // definitions of the file are known.
     let mut sites: Vec<(usize, usize, Edge)> = Vec::new();
+    // Values that may pass a definition: kept as nodes, and made edges only when they
+    // name one (most arguments are variables).
+    let mut refs: Vec<(usize, usize, Node<'_>, Context)> = Vec::new();
     // The context of each node on the path from the root, with the node itself: a child's
     // parent is the top of the stack (`Node::parent` would search down from the root).
     let mut path_stack: Vec<Frame<'_>> = Vec::new();
@@ -427,8 +430,8 @@ pub fn extract<'t>(
             }
             Role::Values => {
                 let parent = path_stack.last().map(|f| f.node);
-                references(node, parent, source, context, tables, |edge| {
-                    sites.push((context.owner, context.scope, edge));
+                references(node, parent, source, context, tables, |value, at| {
+                    refs.push((context.owner, context.scope, value, at));
                 });
             }
             Role::None => {}
@@ -461,11 +464,35 @@ pub fn extract<'t>(
         .filter_map(|(name, found)| Some((name, found?)))
         .collect();
     let ids = definition_ids(path, &defs);
+    // What a name means where it is written: a definition of the file (its index), an
+    // import (module, name), or nothing the graph can hold (`None`: hidden by a binding,
+    // or, for a reference, neither defined nor imported).
+    let meaning = |callee: &str, owner: usize, scope: usize, reference: bool| {
+        match resolve_local(callee, owner, scope, &defs, &scopes, &index, lang) {
+            Local::Definition(target) => Some(Meaning::Definition(target)),
+            // A parameter or local variable of that name: whatever the file imports under
+            // it is not what this names.
+            Local::Shadowed => (!reference).then_some(Meaning::Nothing),
+            Local::Unknown => {
+                let root_name = callee.split('.').next().unwrap_or("");
+                match imports.get(root_name) {
+                    // A module object passed whole names no definition.
+                    Some((_, "*")) if reference && !callee.contains('.') => None,
+                    // `*` for a module object (`import * as ns`, `const m = require(…)`,
+                    // Python `import m`): the callee's next name is the module's.
+                    Some(&(module, imported)) => Some(Meaning::Import(module, imported)),
+                    // A value that is neither a definition of the file nor imported (a
+                    // variable, a global) is no reference this graph can hold.
+                    None if reference => None,
+                    None => Some(Meaning::Nothing),
+                }
+            }
+        }
+    };
     let mut edges: Vec<Vec<Edge>> = vec![Vec::new(); defs.len()];
-    for (owner, scope, mut edge) in sites {
-        let reference = edge.kind == EdgeKind::Reference;
-        match resolve_local(&edge.callee, owner, scope, &defs, &scopes, &index, lang) {
-            Local::Definition(target) => {
+    let mut place = |owner: usize, mut edge: Edge, meaning: Meaning<'_>| {
+        match meaning {
+            Meaning::Definition(target) => {
                 // Python instantiates a class by calling it.
                 if lang == Lang::Python
                     && edge.kind == EdgeKind::Call
@@ -475,29 +502,38 @@ pub fn extract<'t>(
                 }
                 edge.target = Some(ids[target].clone());
             }
-            // A parameter or local variable of that name: whatever the file imports under
-            // it is not what this names.
-            Local::Shadowed if reference => continue,
-            Local::Shadowed => {}
-            Local::Unknown => {
-                let root_name = edge.callee.split('.').next().unwrap_or("");
-                match imports.get(root_name) {
-                    // A module object passed whole names no definition.
-                    Some((_, "*")) if reference && !edge.callee.contains('.') => continue,
-                    Some((module, imported)) => {
-                        edge.module = Some(module.to_string());
-                        // `*` for a module object (`import * as ns`, `const m = require(…)`,
-                        // Python `import m`): the callee's next name is the module's.
-                        edge.imported = Some(imported.to_string());
-                    }
-                    // A value that is neither a definition of the file nor imported (a
-                    // variable, a global) is no reference this graph can hold.
-                    None if reference => continue,
-                    None => {}
-                }
+            Meaning::Import(module, imported) => {
+                edge.module = Some(module.to_string());
+                edge.imported = Some(imported.to_string());
             }
+            Meaning::Nothing => {}
         }
         edges[owner].push(edge);
+    };
+    for (owner, scope, edge) in sites {
+        if let Some(found) = meaning(&edge.callee, owner, scope, false) {
+            place(owner, edge, found);
+        }
+    }
+    for (owner, scope, node, at) in refs {
+        let Some(callee) = reference_text(node, source) else {
+            continue;
+        };
+        if let Some(found) = meaning(callee, owner, scope, true) {
+            let (line, column) = position(node);
+            let edge = Edge {
+                line,
+                column,
+                kind: EdgeKind::Reference,
+                callee: callee.to_string(),
+                conditional: at.conditional,
+                in_loop: at.in_loop,
+                target: None,
+                module: None,
+                imported: None,
+            };
+            place(owner, edge, found);
+        }
     }
     let mut out = Vec::with_capacity(defs.len());
     for ((def, mut list), id) in defs.into_iter().zip(edges).zip(ids) {
@@ -623,6 +659,17 @@ impl<'t> ChildByField<'t> for Node<'t> {
     }
 }
 
+/// The node kinds that hold or name passed values, by id.
+struct ValueKinds {
+    jsx_expression: u16,
+    jsx_attribute: u16,
+    argument_list: u16,
+    arguments: u16,
+    keyword_argument: u16,
+    class_definition: u16,
+    member_expression: u16,
+}
+
 struct KindTables {
     fields: Fields,
     role: Vec<Role>,
@@ -633,6 +680,8 @@ struct KindTables {
     /// Function kinds that, when no definition names them, are anonymous functions with a
     /// scope of their own.
     opens_scope: Vec<bool>,
+    /// Kind ids `references` compares with (0 where the grammar has no such kind).
+    kinds: ValueKinds,
     /// Kinds whose subtrees hold no call, `new`, render or definition, and no node any
     /// anchored query starts at: types and plain strings.
     skip: Vec<bool>,
@@ -789,6 +838,15 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
             is_function: vec![false; count],
             is_reference: vec![false; count],
             opens_scope: vec![false; count],
+            kinds: ValueKinds {
+                jsx_expression: language.id_for_node_kind("jsx_expression", true),
+                jsx_attribute: language.id_for_node_kind("jsx_attribute", true),
+                argument_list: language.id_for_node_kind("argument_list", true),
+                arguments: language.id_for_node_kind("arguments", true),
+                keyword_argument: language.id_for_node_kind("keyword_argument", true),
+                class_definition: language.id_for_node_kind("class_definition", true),
+                member_expression: language.id_for_node_kind("member_expression", true),
+            },
             skip: vec![false; count],
             no_tokens: Vec::new(),
             condition: field("condition"),
@@ -1285,33 +1343,36 @@ const REFERENCES: &[&str] = &["identifier", "member_expression", "attribute"];
 /// written: `format` in `items.map(format)`, `get_db` in `Depends(get_db)` or
 /// `handler=get_db`, `this.save` in `onClick={this.save}`. Which of them name a definition
 /// (and not a variable) is decided with the rest of the file's sites.
-fn references(
-    holder: Node<'_>,
-    parent: Option<Node<'_>>,
+fn references<'t>(
+    holder: Node<'t>,
+    parent: Option<Node<'t>>,
     source: &[u8],
     context: Context,
     tables: &KindTables,
-    mut found: impl FnMut(Edge),
+    mut found: impl FnMut(Node<'t>, Context),
 ) {
     let fields = &tables.fields;
+    let kinds = &tables.kinds;
     let is_reference =
         |n: Node<'_>| tables.is_reference.get(usize::from(n.kind_id())) == Some(&true);
+    let parent_kind = parent.map_or(0, |p| p.kind_id());
     let mut context = context;
-    if holder.kind() == "jsx_expression" {
+    let holder_kind = holder.kind_id();
+    if holder_kind == kinds.jsx_expression {
         // `{save}` as a child of an element is rendered, not passed.
-        if parent.is_none_or(|p| p.kind() != "jsx_attribute") {
+        if parent_kind != kinds.jsx_attribute {
             return;
         }
-    } else if holder.kind() == "argument_list"
-        && parent.is_some_and(|p| p.kind() == "class_definition")
-    {
+    } else if holder_kind == kinds.argument_list {
         // A Python class's bases: inheritance, not a value passed.
-        return;
-    } else if holder.kind() == "arguments" {
+        if parent_kind == kinds.class_definition {
+            return;
+        }
+    } else if holder_kind == kinds.arguments {
         // `items.map(format)`: the function runs once per element.
         let iterating = parent
             .and_then(|call| call.child_by_field_id_opt(fields.function))
-            .filter(|f| f.kind() == "member_expression")
+            .filter(|f| f.kind_id() == kinds.member_expression)
             .and_then(|f| f.child_by_field_id_opt(fields.property))
             .is_some_and(|p| ITERATING.contains(&text(p, source)));
         context.in_loop |= iterating;
@@ -1319,7 +1380,7 @@ fn references(
     let mut cursor = holder.walk();
     for child in holder.named_children(&mut cursor) {
         // Python `handler=get_db`: the keyword's value.
-        let value = if child.kind() == "keyword_argument" {
+        let value = if child.kind_id() == kinds.keyword_argument {
             match child.child_by_field_id_opt(fields.value) {
                 Some(value) => value,
                 None => continue,
@@ -1327,31 +1388,21 @@ fn references(
         } else {
             child
         };
-        if !is_reference(value) {
-            continue;
+        if is_reference(value) {
+            found(value, context);
         }
-        let raw = text_head(value, source, CALLEE_MAX);
-        // Dotted names only: `a.b(c).d` or `a?.b` passes the result of something else.
-        let plain = raw.len() < CALLEE_MAX
-            && raw.bytes().all(|b| {
-                b == b'.' || b == b'_' || b == b'$' || b.is_ascii_alphanumeric() || b >= 0x80
-            });
-        if !plain {
-            continue;
-        }
-        let (line, column) = position(value);
-        found(Edge {
-            line,
-            column,
-            kind: EdgeKind::Reference,
-            callee: raw.to_string(),
-            conditional: context.conditional,
-            in_loop: context.in_loop,
-            target: None,
-            module: None,
-            imported: None,
-        });
     }
+}
+
+/// A reference's name as written, when it is a plain dotted name (`a.b(c).d` or `a?.b`
+/// passes the result of something else).
+fn reference_text<'s>(node: Node<'_>, source: &'s [u8]) -> Option<&'s str> {
+    let raw = text_head(node, source, CALLEE_MAX);
+    let plain = raw.len() < CALLEE_MAX
+        && raw
+            .bytes()
+            .all(|b| b == b'.' || b == b'_' || b == b'$' || b.is_ascii_alphanumeric() || b >= 0x80);
+    plain.then_some(raw)
 }
 
 /// A callee as written, with the arguments of any call inside it left out:
@@ -1486,6 +1537,13 @@ fn seen_from(found: usize, at: usize, defs: &[Def<'_>]) -> bool {
         d = defs[d].parent;
     }
     true
+}
+
+/// What a call site or reference links to.
+enum Meaning<'s> {
+    Definition(usize),
+    Import(&'s str, &'s str),
+    Nothing,
 }
 
 /// What a name means in the file where it is written.

@@ -31,13 +31,14 @@ pub struct ExtractorSet {
     together: std::sync::atomic::AtomicBool,
 }
 
-/// Each extractor's query is compiled alone. Compiled as one query, they shared the
+/// An extractor's query and its anchoring, when its patterns can be anchored. In a large
+/// run each extractor's query is compiled alone: compiled as one query, they shared the
 /// grammar analysis (about 40 ms less for the catalogue), but a run at an anchor then
 /// tried every extractor's patterns that start at its kind, and each extractor runs at its
-/// own anchors: on the bench corpus the combined query's runs cost more than the
-/// analysis saved. A sequential run compiles on a second thread anyway
-/// ([`ExtractorSet::prepare`]).
-/// An extractor's query and its anchoring, when its patterns can be anchored.
+/// own anchors: on the bench corpus the combined query's runs cost more than the analysis
+/// saved, and a sequential run compiles on a second thread anyway
+/// ([`ExtractorSet::prepare`]). A small run shares one query among the extractors a file
+/// needs ([`ExtractorSet::compile_together`]).
 type Own = (std::sync::Arc<Combined>, Option<Anchoring>);
 
 /// An extractor's query for one grammar, once compiled (`None`: it ships none).

@@ -11,7 +11,7 @@ use crate::extract::{CallNode, Export, ExportKind};
 use crate::lang::Lang;
 use crate::resolve::Resolver;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// What following an exported name found. Ordered as a lattice for the solver: `Absent`
 /// below every definition, and `Found(None)` (exported, but no single definition) above.
@@ -227,20 +227,21 @@ impl<'a> Linker<'a> {
                 break;
             }
         }
-        let names: Vec<BTreeSet<String>> = self
+        // Every name a file exports, own or brought, starts unknown.
+        let mut solved: Vec<BTreeMap<String, Reach>> = self
             .surfaces
             .iter()
             .zip(&brought)
-            .map(|(s, b)| s.named.keys().chain(b.keys()).cloned().collect())
+            .map(|(s, b)| {
+                (s.named.keys().chain(b.keys()))
+                    .map(|name| (name.clone(), Reach::Absent))
+                    .collect()
+            })
             .collect();
         for providers in brought.iter_mut().flat_map(|b| b.values_mut()) {
             providers.sort_unstable();
         }
         self.brought = brought;
-        let mut solved: Vec<BTreeMap<String, Reach>> = names
-            .into_iter()
-            .map(|n| n.into_iter().map(|name| (name, Reach::Absent)).collect())
-            .collect();
         loop {
             let mut changed = false;
             for &file in &order {

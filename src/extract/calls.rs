@@ -957,18 +957,23 @@ fn adjust(
         }
         Effect::Repeated => context.in_loop = true,
         Effect::Arguments => {
-            if tables.is_function.get(usize::from(node.kind_id())) == Some(&true) {
-                let iterating = grandparent
-                    .and_then(|call| call.child_by_field_id_opt(fields.function))
-                    .filter(|f| f.kind() == "member_expression")
-                    .and_then(|f| f.child_by_field_id_opt(fields.property))
-                    .is_some_and(|p| ITERATING.contains(&text(p, source)));
-                if iterating {
-                    context.in_loop = true;
-                }
+            if tables.is_function.get(usize::from(node.kind_id())) == Some(&true)
+                && iterates(grandparent, tables, source)
+            {
+                context.in_loop = true;
             }
         }
     }
+}
+
+/// Whether `call` is `xs.map(…)` or another array method whose callback runs once per
+/// element (`ITERATING`).
+fn iterates(call: Option<Node<'_>>, tables: &KindTables, source: &[u8]) -> bool {
+    let fields = &tables.fields;
+    call.and_then(|call| call.child_by_field_id_opt(fields.function))
+        .filter(|f| f.kind_id() == tables.kinds.member_expression)
+        .and_then(|f| f.child_by_field_id_opt(fields.property))
+        .is_some_and(|p| ITERATING.contains(&text(p, source)))
 }
 
 /// What a definition contributes to the graph: a new node, or a local name of the node
@@ -1370,12 +1375,7 @@ fn references<'t>(
         }
     } else if holder_kind == kinds.arguments {
         // `items.map(format)`: the function runs once per element.
-        let iterating = parent
-            .and_then(|call| call.child_by_field_id_opt(fields.function))
-            .filter(|f| f.kind_id() == kinds.member_expression)
-            .and_then(|f| f.child_by_field_id_opt(fields.property))
-            .is_some_and(|p| ITERATING.contains(&text(p, source)));
-        context.in_loop |= iterating;
+        context.in_loop |= iterates(parent, tables, source);
     }
     let mut cursor = holder.walk();
     for child in holder.named_children(&mut cursor) {

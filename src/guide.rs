@@ -39,7 +39,12 @@ pub fn render(manifest: &Manifest) -> Vec<u8> {
         "\nA chunk is a directory of sources (`src/lib` is written to `symbols/src/lib.json`). \
          A chunk file lists its items under `files`, one key per source file, one line per \
          item (a call edge, a type member or a schema field gets a line of its own); every \
-         item has `line` and `column`. Fields that are `false` or `null` are left out.\n\n\
+         item has `line` and `column`. Fields that are `false`, `null` or `[]` are left out, \
+         and so is a `name` its `id` gives (`#Cart.add` names `Cart.add` in `calls/`, `add` \
+         with `parent` `Cart` in `symbols/` and `types/`). In `calls/`, an edge whose callee's \
+         first name is imported (`api.get`, `useState`) takes `module` and `imported` from its \
+         file's entry in the chunk's `imports` table, unless it is `shadowed` (a parameter or \
+         variable hides the import) or its `target` is in its own file.\n\n\
          ## Ids\n\n\
          A definition's `id` is `path#Qualified.Name`: `src/cart.ts#Cart.add`, \
          `app/views.py#index`, `src/ui/App.tsx#default` for an anonymous default export. No \

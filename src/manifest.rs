@@ -4,7 +4,7 @@ use crate::walk::Skipped;
 use serde::{Deserialize, Serialize};
 
 /// Bumped whenever the layout of `.state/` or the manifest changes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 pub const MANIFEST_FILE: &str = "manifest.json";
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,9 +25,75 @@ pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// An output chunk: `value` serializes as `{extractor, version, chunk, files: {path: [items]}}`.
 /// With `relative_ids`, the values of [`ID_KEYS`] into the item's own file are written
-/// `#Name` (a repository's query extractors capture free text, and keep it whole).
-pub fn chunk_json_bytes<T: Serialize>(value: &T, relative_ids: bool) -> Vec<u8> {
-    render(value, Layout::Items { relative_ids })
+/// `#Name` (a repository's query extractors capture free text, and keep it whole). `names`
+/// says which items' `name` the reader derives from their `id` when it is left out.
+pub fn chunk_json_bytes<T: Serialize>(value: &T, relative_ids: bool, names: Names) -> Vec<u8> {
+    render(
+        value,
+        Layout::Items {
+            relative_ids,
+            names,
+        },
+    )
+}
+
+/// How an item's `name` follows from its `id`, when it does: then the name is left out
+/// and [`name_from_qualified`] gives it back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Names {
+    /// Always written.
+    Kept,
+    /// The qualified name: `path#Cart.add~2` names `Cart.add` (a call-graph node).
+    Qualified,
+    /// The simple name: `path#Cart.add~2` names `add` (a symbol, whose `parent` says `Cart`).
+    Simple,
+}
+
+/// The `name` of an item whose id is `<file>#<qualified>` (see [`Names`]): the qualified
+/// name without the `~N` of redefinitions, whole or its last part.
+pub fn name_from_qualified(qualified: &str, names: Names) -> String {
+    match names {
+        Names::Simple => unsuffixed(qualified.rsplit('.').next().unwrap_or(qualified)).to_string(),
+        Names::Qualified | Names::Kept => {
+            let mut out = String::with_capacity(qualified.len());
+            for (i, part) in qualified.split('.').enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                out.push_str(unsuffixed(part));
+            }
+            out
+        }
+    }
+}
+
+/// The `parent` of an item with [`Names::Simple`] whose id is `<file>#<qualified>`: the
+/// qualified name without its last part (and without `~N`s), none for a top-level name.
+pub fn parent_from_qualified(qualified: &str) -> Option<String> {
+    let (parent, _) = qualified.rsplit_once('.')?;
+    Some(name_from_qualified(parent, Names::Qualified))
+}
+
+/// `name~3` → `name`; anything else is kept.
+fn unsuffixed(part: &str) -> &str {
+    match part.rsplit_once('~') {
+        Some((name, n)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => part,
+    }
+}
+
+/// What an item read back from a chunk file holds in a `name` that was left out: no name
+/// written in source text is this, so a name written empty stays empty.
+pub const NAME_LEFT_OUT: &str = "\u{0}";
+
+/// The serde default of a `name` that may be left out.
+pub fn name_left_out() -> String {
+    NAME_LEFT_OUT.to_string()
+}
+
+/// The serde default of a `parent` that may be left out (an explicit `null` is none).
+pub fn parent_left_out() -> Option<String> {
+    Some(NAME_LEFT_OUT.to_string())
 }
 
 /// The item fields that hold ids (directly or as a list): `id`, a call edge's `target`, a
@@ -62,7 +128,7 @@ fn render<T: Serialize>(value: &T, layout: Layout) -> Vec<u8> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Layout {
     Plain,
-    Items { relative_ids: bool },
+    Items { relative_ids: bool, names: Names },
 }
 
 /// Containers opened at this depth or above are pretty (one entry per line).
@@ -82,6 +148,9 @@ struct Frame {
     written: usize,
     /// A list under one of [`ID_KEYS`]: its string elements are ids.
     ids: bool,
+    /// An item's list, whose key (held here) and `[` are written with its first element:
+    /// an empty one is left out.
+    deferred: Option<Vec<u8>>,
 }
 
 impl Frame {
@@ -107,6 +176,9 @@ enum Capture {
     Value,
     /// A left-out string value (an item's `file`).
     Drop,
+    /// An item's `name` or `parent`, written only if its `id` does not give it (`Names`):
+    /// what the id gives is in `expected`.
+    Derived,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -131,6 +203,13 @@ struct StateFormatter {
     own_prefix: Vec<u8>,
     /// The value being started sits under one of [`ID_KEYS`] (directly or in its list).
     id_value: bool,
+    /// The current item's `name` as its `id` gives it (escaped as written), once the id is.
+    item_name: Option<String>,
+    /// With [`Names::Simple`], the current item's `parent` as its id gives it (none for a
+    /// top-level name), once the id is.
+    item_parent: Option<Option<String>>,
+    /// What a [`Capture::Derived`] value is left out for being.
+    expected: String,
 }
 
 impl StateFormatter {
@@ -144,6 +223,9 @@ impl StateFormatter {
             value: Vec::new(),
             own_prefix: Vec::new(),
             id_value: false,
+            item_name: None,
+            item_parent: None,
+            expected: String::new(),
         }
     }
 
@@ -160,11 +242,64 @@ impl StateFormatter {
         self.items() && self.depth() >= ITEM_DEPTH
     }
 
-    fn indent<W: ?Sized + Write>(writer: &mut W, steps: usize) -> io::Result<()> {
-        for _ in 0..steps {
-            writer.write_all(b"  ")?;
+    /// Plain layout: two spaces a step. Chunk files: nothing down to the items (each file
+    /// key and item starts its line), then one space a step (an item's edges, members).
+    fn indent<W: ?Sized + Write>(&self, writer: &mut W, steps: usize) -> io::Result<()> {
+        const SPACES: &[u8] = b"                                ";
+        let width = match self.layout {
+            Layout::Plain => steps * 2,
+            Layout::Items { .. } => steps.saturating_sub(ITEM_DEPTH - 1),
+        };
+        let mut left = width;
+        while left > 0 {
+            let n = left.min(SPACES.len());
+            writer.write_all(&SPACES[..n])?;
+            left -= n;
         }
         Ok(())
+    }
+
+    /// Chunk files separate with `,` and `:`; the plain layout with `, ` and `: `.
+    fn separator(&self, colon: bool) -> &'static [u8] {
+        match (self.items(), colon) {
+            (true, false) => b",",
+            (true, true) => b":",
+            (false, false) => b", ",
+            (false, true) => b": ",
+        }
+    }
+
+    /// Writes the key and `[` of the item's list just opened, which was waiting for its
+    /// first element.
+    fn flush_deferred<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        let Some(mut frame) = self.frames.pop() else {
+            return Ok(());
+        };
+        if let Some(key) = frame.deferred.take() {
+            let held = std::mem::replace(&mut self.key, key);
+            self.entry_head(writer)?;
+            self.key = held;
+            writer.write_all(b"[")?;
+        }
+        self.frames.push(frame);
+        Ok(())
+    }
+
+    /// The separator before an object entry, and its key.
+    fn entry_head<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        let comma = self.separator(false);
+        let frame = self.frames.last_mut().expect("an open object");
+        let first = frame.written == 0;
+        frame.written += 1;
+        let (pretty, line) = (frame.pretty, frame.line);
+        if pretty {
+            writer.write_all(if first { b"\n" } else { b",\n" })?;
+            self.indent(writer, line + 1)?;
+        } else if !first {
+            writer.write_all(comma)?;
+        }
+        writer.write_all(&self.key)?;
+        writer.write_all(self.separator(true))
     }
 
     /// Called before every value: writes the separator (and the key) it waits for, or
@@ -172,7 +307,11 @@ impl StateFormatter {
     fn start_value<W: ?Sized + Write>(&mut self, writer: &mut W, value: Value) -> io::Result<bool> {
         let pending = std::mem::replace(&mut self.pending, Pending::None);
         self.id_value = false;
+        if pending == Pending::Element && self.frames.last().is_some_and(|f| f.deferred.is_some()) {
+            self.flush_deferred(writer)?;
+        }
         let items = self.items();
+        let comma = self.separator(false);
         let Some(frame) = self.frames.last_mut() else {
             return Ok(true);
         };
@@ -186,12 +325,13 @@ impl StateFormatter {
                 let first = frame.written == 0;
                 frame.written += 1;
                 if frame.multiline() {
+                    let line = frame.line;
                     writer.write_all(if first { b"\n" } else { b",\n" })?;
-                    Self::indent(writer, frame.line + 1)
+                    self.indent(writer, line + 1)
                 } else if first {
                     Ok(())
                 } else {
-                    writer.write_all(b", ")
+                    writer.write_all(comma)
                 }
                 .map(|()| true)
             }
@@ -200,23 +340,36 @@ impl StateFormatter {
                 let in_item = self.items() && depth >= ITEM_DEPTH;
                 let own_file =
                     depth == ITEM_DEPTH && value == Value::String && self.key == b"\"file\"";
-                if in_item && (matches!(value, Value::Null | Value::False) || own_file) {
+                let parent = depth == ITEM_DEPTH && self.key == b"\"parent\"";
+                // A top-level definition's missing `parent` reads back as none; a nested
+                // one's as the id's, so an absent one is written.
+                let null_parent =
+                    parent && value == Value::Null && matches!(self.item_parent, Some(Some(_)));
+                if in_item
+                    && !null_parent
+                    && (matches!(value, Value::Null | Value::False) || own_file)
+                {
                     if own_file {
                         self.capture = Capture::Drop;
                     }
                     return Ok(false);
                 }
-                let frame = self.frames.last_mut().expect("an open object");
-                let first = frame.written == 0;
-                frame.written += 1;
-                if frame.pretty {
-                    writer.write_all(if first { b"\n" } else { b",\n" })?;
-                    Self::indent(writer, frame.line + 1)?;
-                } else if !first {
-                    writer.write_all(b", ")?;
+                if depth == ITEM_DEPTH && value == Value::String {
+                    let expected = if self.key == b"\"name\"" {
+                        self.item_name.take()
+                    } else if parent {
+                        self.item_parent.take().flatten()
+                    } else {
+                        None
+                    };
+                    if let Some(expected) = expected {
+                        // Written (with its key) at its end, unless the id gives it.
+                        self.expected = expected;
+                        self.capture = Capture::Derived;
+                        return Ok(true);
+                    }
                 }
-                writer.write_all(&self.key)?;
-                writer.write_all(b": ")?;
+                self.entry_head(writer)?;
                 self.id_value = ID_KEYS.contains(&self.key.as_slice());
                 if self.items() && depth == 2 {
                     // A key of `files`: the path whose items follow.
@@ -231,13 +384,29 @@ impl StateFormatter {
     }
 
     fn begin<W: ?Sized + Write>(&mut self, writer: &mut W, open: &[u8]) -> io::Result<()> {
-        self.start_value(writer, Value::Container)?;
+        // An item's list waits for its first element: an empty one is left out.
+        let deferred = (self.items()
+            && open == b"["
+            && self.pending == Pending::Entry
+            && self.depth() == ITEM_DEPTH)
+            .then(|| self.key.clone());
+        let ids = if let Some(key) = &deferred {
+            self.pending = Pending::None;
+            ID_KEYS.contains(&key.as_slice())
+        } else {
+            self.start_value(writer, Value::Container)?;
+            self.id_value
+        };
         let line = match self.frames.last() {
             None => 0,
             Some(parent) if parent.multiline() => parent.line + 1,
             Some(parent) => parent.line,
         };
         let depth = self.depth() + 1;
+        if depth == ITEM_DEPTH {
+            self.item_name = None;
+            self.item_parent = None;
+        }
         let pretty = match self.layout {
             Layout::Plain => depth <= PLAIN_PRETTY_DEPTH,
             Layout::Items { .. } => depth < ITEM_DEPTH,
@@ -247,16 +416,24 @@ impl StateFormatter {
             records: None,
             line,
             written: 0,
-            ids: self.id_value,
+            ids,
+            deferred: deferred.clone(),
         });
+        if deferred.is_some() {
+            return Ok(());
+        }
         writer.write_all(open)
     }
 
     fn end<W: ?Sized + Write>(&mut self, writer: &mut W, close: &[u8]) -> io::Result<()> {
         let frame = self.frames.pop().expect("an open container");
+        if frame.deferred.is_some() {
+            // Empty, and left out.
+            return Ok(());
+        }
         if frame.multiline() && frame.written > 0 {
             writer.write_all(b"\n")?;
-            Self::indent(writer, frame.line)?;
+            self.indent(writer, frame.line)?;
         }
         writer.write_all(close)
     }
@@ -382,7 +559,17 @@ impl Formatter for StateFormatter {
         if !self.start_value(writer, Value::String)? {
             return Ok(());
         }
-        let relative = matches!(self.layout, Layout::Items { relative_ids: true });
+        if self.capture == Capture::Derived {
+            self.value.clear();
+            return Ok(());
+        }
+        let relative = matches!(
+            self.layout,
+            Layout::Items {
+                relative_ids: true,
+                ..
+            }
+        );
         if relative && self.id_value && self.in_item() && !self.own_prefix.is_empty() {
             self.capture = Capture::Value;
             self.value.clear();
@@ -408,11 +595,36 @@ impl Formatter for StateFormatter {
                 let prefix = &self.own_prefix;
                 // `"<path>#Name"` → `"#Name"`; the bare `"<path>#"` is no id and stays.
                 if self.value.len() > prefix.len() + 1 && self.value.starts_with(prefix) {
+                    if let Layout::Items { names, .. } = self.layout
+                        && names != Names::Kept
+                        && self.depth() == ITEM_DEPTH
+                        && self.key == b"\"id\""
+                    {
+                        // Escaping leaves `#`, `.`, `~` and digits alone, so the name
+                        // derived from the escaped id is the escaped name.
+                        let qualified = &self.value[prefix.len()..self.value.len() - 1];
+                        if let Ok(qualified) = std::str::from_utf8(qualified) {
+                            self.item_name = Some(name_from_qualified(qualified, names));
+                            if names == Names::Simple {
+                                self.item_parent = Some(parent_from_qualified(qualified));
+                            }
+                        }
+                    }
                     writer.write_all(b"\"")?;
                     writer.write_all(&self.value[prefix.len() - 1..])
                 } else {
                     writer.write_all(&self.value)
                 }
+            }
+            Capture::Derived => {
+                self.capture = Capture::None;
+                if self.expected.as_bytes() == self.value {
+                    return Ok(());
+                }
+                self.entry_head(writer)?;
+                writer.write_all(b"\"")?;
+                writer.write_all(&self.value)?;
+                writer.write_all(b"\"")
             }
             Capture::None => writer.write_all(b"\""),
         }
@@ -425,7 +637,7 @@ impl Formatter for StateFormatter {
     ) -> io::Result<()> {
         match self.capture {
             Capture::Key => self.key.extend_from_slice(fragment.as_bytes()),
-            Capture::Value => self.value.extend_from_slice(fragment.as_bytes()),
+            Capture::Value | Capture::Derived => self.value.extend_from_slice(fragment.as_bytes()),
             Capture::Drop => {}
             Capture::None => return writer.write_all(fragment.as_bytes()),
         }
@@ -439,7 +651,9 @@ impl Formatter for StateFormatter {
     ) -> io::Result<()> {
         match self.capture {
             Capture::Key => CompactFormatter.write_char_escape(&mut self.key, escape),
-            Capture::Value => CompactFormatter.write_char_escape(&mut self.value, escape),
+            Capture::Value | Capture::Derived => {
+                CompactFormatter.write_char_escape(&mut self.value, escape)
+            }
             Capture::Drop => Ok(()),
             Capture::None => CompactFormatter.write_char_escape(writer, escape),
         }
@@ -521,25 +735,62 @@ mod tests {
             "extractor": "calls",
             "files": {
                 "src/a\"b.ts": [
-                    {"file": "src/a\"b.ts", "id": "src/a\"b.ts#f", "gone": null, "no": false,
-                     "yes": true, "names": ["src/a\"b.ts#g"], "handlers": ["x", "src/a\"b.ts#g"], "edges": [
+                    {"file": "src/a\"b.ts", "id": "src/a\"b.ts#C~2.f", "name": "C.f", "gone": null,
+                     "no": false, "yes": true, "names": ["src/a\"b.ts#g"],
+                     "handlers": ["x", "src/a\"b.ts#g"], "edges": [
                         {"at": [1, 2], "target": "src/a\"b.ts#g", "other": "src/c.ts#g"},
                         {"at": [3, 4], "target": "src/a\"b.ts#"}
-                    ], "empty": []}
+                    ], "empty": []},
+                    {"file": "src/a\"b.ts", "id": "src/a\"b.ts#h", "name": "other", "edges": []}
                 ]
             }
         });
-        let text = String::from_utf8(chunk_json_bytes(&value, true)).unwrap();
+        let text = String::from_utf8(chunk_json_bytes(&value, true, Names::Qualified)).unwrap();
         assert_eq!(
             text,
             concat!(
-                "{\n  \"extractor\": \"calls\",\n  \"files\": {\n    \"src/a\\\"b.ts\": [\n",
-                "      {\"edges\": [\n",
-                "        {\"at\": [1, 2], \"other\": \"src/c.ts#g\", \"target\": \"#g\"},\n",
-                "        {\"at\": [3, 4], \"target\": \"src/a\\\"b.ts#\"}\n",
-                "      ], \"empty\": [], \"handlers\": [\"x\", \"#g\"], \"id\": \"#f\", ",
-                "\"names\": [\"src/a\\\"b.ts#g\"], \"yes\": true}\n    ]\n  }\n}\n"
+                "{\n\"extractor\":\"calls\",\n\"files\":{\n\"src/a\\\"b.ts\":[\n",
+                "{\"edges\":[\n",
+                " {\"at\":[1,2],\"other\":\"src/c.ts#g\",\"target\":\"#g\"},\n",
+                " {\"at\":[3,4],\"target\":\"src/a\\\"b.ts#\"}\n",
+                "],\"handlers\":[\"x\",\"#g\"],\"id\":\"#C~2.f\",",
+                "\"names\":[\"src/a\\\"b.ts#g\"],\"yes\":true},\n",
+                "{\"id\":\"#h\",\"name\":\"other\"}\n",
+                "]\n}\n}\n"
             )
         );
+    }
+
+    #[test]
+    fn simple_names_leave_out_what_the_id_gives() {
+        let value = json!({
+            "files": {
+                "a.py": [
+                    {"id": "a.py#A~2.b", "name": "b", "parent": "A"},
+                    {"id": "a.py#A.c", "name": "c", "parent": null},
+                    {"id": "a.py#d", "name": "d", "parent": null},
+                    {"id": "a.py#e", "name": "e", "parent": "E"},
+                    {"id": "other.py#f", "name": "f", "parent": "F"}
+                ]
+            }
+        });
+        let text = String::from_utf8(chunk_json_bytes(&value, true, Names::Simple)).unwrap();
+        assert_eq!(
+            text,
+            concat!(
+                "{\n\"files\":{\n\"a.py\":[\n",
+                "{\"id\":\"#A~2.b\"},\n",
+                "{\"id\":\"#A.c\",\"parent\":null},\n",
+                "{\"id\":\"#d\"},\n",
+                "{\"id\":\"#e\",\"parent\":\"E\"},\n",
+                "{\"id\":\"other.py#f\",\"name\":\"f\",\"parent\":\"F\"}\n",
+                "]\n}\n}\n"
+            )
+        );
+        assert_eq!(name_from_qualified("A~2.b~3", Names::Qualified), "A.b");
+        assert_eq!(name_from_qualified("A~2.b~3", Names::Simple), "b");
+        assert_eq!(name_from_qualified("a~b", Names::Simple), "a~b");
+        assert_eq!(parent_from_qualified("A~2.B.c").as_deref(), Some("A.B"));
+        assert_eq!(parent_from_qualified("c"), None);
     }
 }

@@ -189,7 +189,7 @@ fn an_edited_output_is_stale_and_never_reused() {
     let path = repo.state().join("symbols/src/lib.json");
     let edited = String::from_utf8(good["symbols/src/lib.json"].clone())
         .unwrap()
-        .replace("\"ENDPOINT\"", "\"ENDPOINT_EDITED_BY_HAND\"");
+        .replace("\"#ENDPOINT\"", "\"#ENDPOINT_EDITED_BY_HAND\"");
     std::fs::write(&path, edited).unwrap();
     repo.run(&["--check"])
         .expect_code(1)

@@ -15,7 +15,7 @@ fn edges(repo: &Repo, prefix: &str) -> Vec<(String, String, Option<String>)> {
             if !node["file"].as_str().unwrap().starts_with(prefix) {
                 continue;
             }
-            for edge in node["edges"].as_array().unwrap() {
+            for edge in crate::util::list(&node["edges"]) {
                 out.push((
                     node["id"].as_str().unwrap().to_string(),
                     crate::util::callee(edge).to_string(),

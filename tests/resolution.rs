@@ -93,9 +93,7 @@ fn all_targets(repo: &Repo) -> Vec<(String, String, Vec<String>)> {
         assert!(path.ends_with(".json"), "{path}");
         let output: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
         for i in &crate::util::items(&output) {
-            let targets = i["targets"]
-                .as_array()
-                .unwrap()
+            let targets = crate::util::list(&i["targets"])
                 .iter()
                 .map(|t| t.as_str().unwrap().to_string())
                 .collect();
@@ -278,11 +276,11 @@ fn workspace_packages_resolve_as_typescript_does() {
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .collect();
     assert!(
-        text.contains("\"target\": \"packages/utils/src/index.ts#format\""),
+        text.contains("\"target\":\"packages/utils/src/index.ts#format\""),
         "{text}"
     );
     assert!(
-        text.contains("\"target\": \"packages/ui/src/button.tsx#Button\""),
+        text.contains("\"target\":\"packages/ui/src/button.tsx#Button\""),
         "{text}"
     );
 }
@@ -314,7 +312,7 @@ fn editing_a_package_manifest_relinks_like_a_full_run() {
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .collect();
     assert!(
-        !text.contains("\"target\": \"packages/ui/src/button.tsx#Button\""),
+        !text.contains("\"target\":\"packages/ui/src/button.tsx#Button\""),
         "{text}"
     );
     crate::util::assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
@@ -397,7 +395,7 @@ fn python_resolution_matches_the_import_system() {
         .map(|b| String::from_utf8_lossy(b).into_owned())
         .collect();
     assert!(
-        text.contains("\"id\": \"src/shop/models.py#Order\""),
+        text.contains("\"id\":\"src/shop/models.py#Order\""),
         "{text}"
     );
 }

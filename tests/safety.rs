@@ -120,7 +120,7 @@ fn an_output_edited_in_place_is_stale_and_restored() {
     let path = repo.state().join("symbols/_root.json");
     let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
     let text = String::from_utf8(good["symbols/_root.json"].clone()).unwrap();
-    let edited = text.replacen("\"line\": 1,", "\"line\": 7,", 1);
+    let edited = text.replacen("\"line\":1,", "\"line\":7,", 1);
     assert_ne!(edited, text);
     assert_eq!(edited.len(), text.len());
     std::fs::write(&path, &edited).unwrap();

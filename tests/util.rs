@@ -221,21 +221,25 @@ pub fn assert_same_state(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec
     }
 }
 
-/// The items of a rendered `<extractor>/<chunk>.json` as its readers see them: each with
-/// its `file` (the key it is listed under), and its ids into that file (written `#Name`)
-/// whole again. Fields the output leaves out (`false`, `null`) stay absent.
+/// The items of a rendered `<extractor>/<chunk>.json` as its readers see them, restored
+/// by the README's rules (written here apart from discover's own reader): each with its
+/// `file` (the key it is listed under), its ids into that file (written `#Name`) whole
+/// again, a `name` (and a symbol's or type's `parent`) its id gives, and the `module` and
+/// `imported` of call edges from the chunk's `imports` table. Fields the output leaves out
+/// (`false`, `null`, empty lists) stay absent.
 pub fn items(json: &serde_json::Value) -> Vec<serde_json::Value> {
-    fn expand(value: &mut serde_json::Value, file: &str, is_id: bool) {
+    use serde_json::Value;
+    fn expand(value: &mut Value, file: &str, is_id: bool) {
         match value {
-            serde_json::Value::String(s) if is_id && s.len() > 1 && s.starts_with('#') => {
+            Value::String(s) if is_id && s.len() > 1 && s.starts_with('#') => {
                 s.insert_str(0, file);
             }
-            serde_json::Value::Array(list) => {
+            Value::Array(list) => {
                 for v in list {
                     expand(v, file, is_id);
                 }
             }
-            serde_json::Value::Object(map) => {
+            Value::Object(map) => {
                 for (key, v) in map.iter_mut() {
                     let id = matches!(
                         key.as_str(),
@@ -247,21 +251,93 @@ pub fn items(json: &serde_json::Value) -> Vec<serde_json::Value> {
             _ => {}
         }
     }
+    /// `A~2.b~3` → `A.b`.
+    fn unsuffixed(qualified: &str) -> String {
+        qualified
+            .split('.')
+            .map(|part| match part.rsplit_once('~') {
+                Some((name, n)) if !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()) => name,
+                _ => part,
+            })
+            .collect::<Vec<_>>()
+            .join(".")
+    }
+    let extractor = json["extractor"].as_str().unwrap_or("");
     let files = json["files"]
         .as_object()
         .unwrap_or_else(|| panic!("a chunk file lists its items under `files`: {json}"));
     let mut out = Vec::new();
     for (file, list) in files {
+        let bindings = &json["imports"][file.as_str()];
         for item in list.as_array().unwrap() {
             let mut item = item.clone();
+            let qualified = item["id"]
+                .as_str()
+                .and_then(|id| id.strip_prefix('#'))
+                .map(str::to_string);
             expand(&mut item, file, false);
-            item.as_object_mut()
-                .unwrap()
-                .insert("file".into(), serde_json::Value::String(file.clone()));
+            let map = item.as_object_mut().unwrap();
+            if let Some(qualified) = qualified {
+                let whole = unsuffixed(&qualified);
+                let simple = matches!(extractor, "symbols" | "types");
+                if !map.contains_key("name")
+                    && matches!(
+                        extractor,
+                        "calls" | "components" | "hooks" | "schemas" | "symbols" | "types"
+                    )
+                {
+                    let name = if simple {
+                        whole.rsplit('.').next().unwrap().to_string()
+                    } else {
+                        whole.clone()
+                    };
+                    map.insert("name".into(), Value::String(name));
+                }
+                if simple {
+                    match map.get("parent") {
+                        Some(Value::Null) => {
+                            map.remove("parent");
+                        }
+                        None => {
+                            if let Some((parent, _)) = whole.rsplit_once('.') {
+                                map.insert("parent".into(), Value::String(parent.into()));
+                            }
+                        }
+                        Some(_) => {}
+                    }
+                }
+            }
+            if let Some(edges) = map.get_mut("edges").and_then(Value::as_array_mut) {
+                for edge in edges {
+                    let edge = edge.as_object_mut().unwrap();
+                    let own = edge.get("target").and_then(Value::as_str).is_some_and(|t| {
+                        t.strip_prefix(file.as_str())
+                            .is_some_and(|r| r.starts_with('#'))
+                    });
+                    if edge.contains_key("module") || edge.contains_key("shadowed") || own {
+                        continue;
+                    }
+                    let callee = ["call", "new", "render", "reference"]
+                        .iter()
+                        .find_map(|k| edge.get(*k).and_then(Value::as_str))
+                        .unwrap();
+                    let name = callee.split('.').next().unwrap();
+                    if let Some([module, imported]) = bindings[name].as_array().map(Vec::as_slice) {
+                        edge.insert("module".into(), module.clone());
+                        edge.insert("imported".into(), imported.clone());
+                    }
+                }
+            }
+            map.insert("file".into(), Value::String(file.clone()));
             out.push(item);
         }
     }
     out
+}
+
+/// An item's list field: empty when the output left it out.
+pub fn list(value: &serde_json::Value) -> &[serde_json::Value] {
+    value.as_array().map_or(&[], Vec::as_slice)
 }
 
 /// A call edge's callee, under its kind (`call`, `new`, `render` or `reference`).

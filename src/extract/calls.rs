@@ -50,8 +50,10 @@ pub struct CallNode {
     pub id: String,
     /// Qualified by the enclosing class or function: `Cart.add`, `outer.inner`;
     /// `<module>` for top-level code.
+    #[serde(default = "crate::render::name_left_out")]
     pub name: String,
     pub kind: NodeKind,
+    #[serde(default)]
     pub edges: Vec<Edge>,
 }
 
@@ -89,6 +91,9 @@ pub struct Edge {
     /// (`./api`, `react`, `.models`) and the name imported from it (`*` for a namespace).
     pub module: Option<String>,
     pub imported: Option<String>,
+    /// The callee's first name is a parameter or variable that hides a name the file
+    /// imports: it names no import.
+    pub shadowed: bool,
 }
 
 impl Serialize for Edge {
@@ -105,17 +110,144 @@ impl Serialize for Edge {
             out.serialize_field("target", &self.target)?;
             out.serialize_field("module", &self.module)?;
             out.serialize_field("imported", &self.imported)?;
+            out.serialize_field("shadowed", &self.shadowed)?;
             return out.end();
         }
-        // The renderer leaves out `false` and `null` (`crate::render`).
+        EdgeJson {
+            edge: self,
+            binding: true,
+        }
+        .serialize(serializer)
+    }
+}
+
+/// An edge as JSON: `{"at": [line, column], "<kind>": callee, ...}`; the renderer leaves
+/// out `false` and `null` (`crate::render`). Without `binding`, the edge's `module` and
+/// `imported` are its file's entry in the chunk's `imports` table, and left out.
+struct EdgeJson<'a> {
+    edge: &'a Edge,
+    binding: bool,
+}
+
+impl Serialize for EdgeJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let edge = self.edge;
         let mut out = serializer.serialize_struct("Edge", 8)?;
-        out.serialize_field("at", &(self.line, self.column))?;
-        out.serialize_field(self.kind.name(), &self.callee)?;
-        out.serialize_field("conditional", &self.conditional)?;
-        out.serialize_field("loop", &self.in_loop)?;
-        out.serialize_field("target", &self.target)?;
-        out.serialize_field("module", &self.module)?;
-        out.serialize_field("imported", &self.imported)?;
+        out.serialize_field("at", &(edge.line, edge.column))?;
+        out.serialize_field(edge.kind.name(), &edge.callee)?;
+        out.serialize_field("conditional", &edge.conditional)?;
+        out.serialize_field("loop", &edge.in_loop)?;
+        out.serialize_field("target", &edge.target)?;
+        if self.binding {
+            out.serialize_field("module", &edge.module)?;
+            out.serialize_field("imported", &edge.imported)?;
+        }
+        out.serialize_field("shadowed", &edge.shadowed)?;
+        out.end()
+    }
+}
+
+/// The name of a callee that an import may bind: `api` of `api.get`, `save` of `save`.
+pub fn import_name(callee: &str) -> &str {
+    callee.split('.').next().unwrap_or("")
+}
+
+/// A file's import bindings as the edges of its chunk file use them: local name →
+/// (module as written, name imported).
+pub type Bindings = std::collections::BTreeMap<String, (String, String)>;
+
+/// Whether `edge`, read back from a chunk file without a `module`, takes its binding from
+/// its file's `imports` table: unless a parameter or variable hides the import, or the
+/// callee is a definition of the file itself (its target is `#Name`).
+fn takes_binding(edge: &Edge, file: &str) -> bool {
+    !edge.shadowed
+        && edge
+            .target
+            .as_deref()
+            .is_none_or(|t| !(t.starts_with(file) && t[file.len()..].starts_with('#')))
+}
+
+/// What the chunk file writes of one file's nodes: the bindings their edges share (one
+/// entry per imported name, instead of a `module` and `imported` on every edge that
+/// uses it), and the nodes, whose edges leave out what the table gives back.
+pub fn chunk_view<'a>(file: &'a str, nodes: &[&'a CallNode]) -> (Bindings, Vec<NodeJson<'a>>) {
+    let mut table = Bindings::new();
+    let mut unbound = Vec::new();
+    for edge in nodes.iter().flat_map(|n| &n.edges) {
+        if !takes_binding(edge, file) {
+            continue;
+        }
+        match (&edge.module, &edge.imported) {
+            (Some(module), Some(imported)) => {
+                table
+                    .entry(import_name(&edge.callee).to_string())
+                    .or_insert_with(|| (module.clone(), imported.clone()));
+            }
+            _ => unbound.push(import_name(&edge.callee)),
+        }
+    }
+    // A name some edge would wrongly take a binding under (none the extractor makes)
+    // stays on each edge instead.
+    for name in unbound {
+        table.remove(name);
+    }
+    let views = nodes
+        .iter()
+        .map(|node| NodeJson {
+            node,
+            edges: node
+                .edges
+                .iter()
+                .map(|edge| {
+                    let given = takes_binding(edge, file)
+                        .then(|| table.get(import_name(&edge.callee)))
+                        .flatten();
+                    let binding = match (given, &edge.module, &edge.imported) {
+                        (Some((m, i)), Some(module), Some(imported)) => {
+                            m != module || i != imported
+                        }
+                        _ => true,
+                    };
+                    EdgeJson { edge, binding }
+                })
+                .collect(),
+        })
+        .collect();
+    (table, views)
+}
+
+/// The bindings that `chunk_view` took out of the edges of `node`, read back from its
+/// file's `imports` table.
+pub fn restore_bindings(node: &mut CallNode, file: &str, table: &Bindings) {
+    for edge in &mut node.edges {
+        if edge.module.is_none()
+            && takes_binding(edge, file)
+            && let Some((module, imported)) = table.get(import_name(&edge.callee))
+        {
+            edge.module = Some(module.clone());
+            edge.imported = Some(imported.clone());
+        }
+    }
+}
+
+/// A node as its chunk file writes it (`chunk_view`).
+pub struct NodeJson<'a> {
+    node: &'a CallNode,
+    edges: Vec<EdgeJson<'a>>,
+}
+
+impl Serialize for NodeJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let node = self.node;
+        let mut out = serializer.serialize_struct("CallNode", 6)?;
+        out.serialize_field("line", &node.line)?;
+        out.serialize_field("column", &node.column)?;
+        out.serialize_field("id", &node.id)?;
+        out.serialize_field("name", &node.name)?;
+        out.serialize_field("kind", &node.kind)?;
+        out.serialize_field("edges", &self.edges)?;
         out.end()
     }
 }
@@ -134,6 +266,7 @@ impl<'de> Deserialize<'de> for Edge {
             target: Option<String>,
             module: Option<String>,
             imported: Option<String>,
+            shadowed: bool,
         }
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
@@ -150,6 +283,8 @@ impl<'de> Deserialize<'de> for Edge {
             target: Option<String>,
             module: Option<String>,
             imported: Option<String>,
+            #[serde(default)]
+            shadowed: bool,
         }
         if !deserializer.is_human_readable() {
             let w = Wire::deserialize(deserializer)?;
@@ -163,6 +298,7 @@ impl<'de> Deserialize<'de> for Edge {
                 target: w.target,
                 module: w.module,
                 imported: w.imported,
+                shadowed: w.shadowed,
             });
         }
         let j = Json::deserialize(deserializer)?;
@@ -187,6 +323,7 @@ impl<'de> Deserialize<'de> for Edge {
             target: j.target,
             module: j.module,
             imported: j.imported,
+            shadowed: j.shadowed,
         })
     }
 }
@@ -472,10 +609,15 @@ pub fn extract<'t>(
             Local::Definition(target) => Some(Meaning::Definition(target)),
             // A parameter or local variable of that name: whatever the file imports under
             // it is not what this names.
-            Local::Shadowed => (!reference).then_some(Meaning::Nothing),
+            Local::Shadowed => (!reference).then(|| {
+                if imports.contains_key(import_name(callee)) {
+                    Meaning::Shadowed
+                } else {
+                    Meaning::Nothing
+                }
+            }),
             Local::Unknown => {
-                let root_name = callee.split('.').next().unwrap_or("");
-                match imports.get(root_name) {
+                match imports.get(import_name(callee)) {
                     // A module object passed whole names no definition.
                     Some((_, "*")) if reference && !callee.contains('.') => None,
                     // `*` for a module object (`import * as ns`, `const m = require(…)`,
@@ -506,6 +648,7 @@ pub fn extract<'t>(
                 edge.module = Some(module.to_string());
                 edge.imported = Some(imported.to_string());
             }
+            Meaning::Shadowed => edge.shadowed = true,
             Meaning::Nothing => {}
         }
         edges[owner].push(edge);
@@ -531,6 +674,7 @@ pub fn extract<'t>(
                 target: None,
                 module: None,
                 imported: None,
+                shadowed: false,
             };
             place(owner, edge, found);
         }
@@ -1306,6 +1450,7 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
                 target: None,
                 module: None,
                 imported: None,
+                shadowed: false,
             });
         }
         _ => return None,
@@ -1334,6 +1479,7 @@ fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<E
         target: None,
         module: None,
         imported: None,
+        shadowed: false,
     })
 }
 
@@ -1543,6 +1689,8 @@ fn seen_from(found: usize, at: usize, defs: &[Def<'_>]) -> bool {
 enum Meaning<'s> {
     Definition(usize),
     Import(&'s str, &'s str),
+    /// A parameter or variable hiding a name the file imports.
+    Shadowed,
     Nothing,
 }
 

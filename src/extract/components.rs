@@ -27,6 +27,7 @@ pub struct Component {
     pub column: u32,
     /// The definition's stable id, `path#Qualified.Name` (see the calls extractor).
     pub id: String,
+    #[serde(default = "crate::render::name_left_out")]
     pub name: String,
     pub kind: ComponentKind,
     #[serde(default)]
@@ -34,17 +35,22 @@ pub struct Component {
     #[serde(default)]
     pub default: bool,
     /// Wrapping calls, outermost first, as written: `React.memo`, `forwardRef`, `observer`.
+    #[serde(default)]
     pub wrappers: Vec<String>,
     /// For `const Public = memo(Impl)`: the component of this file it wraps, whose props,
     /// hooks, children and contexts it repeats.
     pub wraps: Option<String>,
     /// Destructured prop names, in source order; `...rest` for a rest element.
+    #[serde(default)]
     pub props: Vec<String>,
     /// The props parameter's declared type, or the type argument of `React.FC<...>`,
     /// `forwardRef<Ref, Props>` and `Component<Props>`.
     pub props_type: Option<String>,
+    #[serde(default)]
     pub hooks: Vec<String>,
+    #[serde(default)]
     pub children: Vec<String>,
+    #[serde(default)]
     pub contexts: Vec<String>,
 }
 

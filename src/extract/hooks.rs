@@ -22,16 +22,19 @@ pub struct Hook {
     pub column: u32,
     /// The definition's stable id, `path#Qualified.Name` (see the calls extractor).
     pub id: String,
+    #[serde(default = "crate::render::name_left_out")]
     pub name: String,
     #[serde(default)]
     pub exported: bool,
     #[serde(default)]
     pub default: bool,
     /// Each parameter as written, with its type and default.
+    #[serde(default)]
     pub params: Vec<String>,
     /// The declared return type, without the colon; `None` when not written.
     pub returns: Option<String>,
     /// Hooks it calls, sorted, without repeats.
+    #[serde(default)]
     pub hooks: Vec<String>,
 }
 

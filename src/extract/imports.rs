@@ -20,8 +20,10 @@ pub struct Import {
     pub kind: ImportKind,
     pub specifier: String,
     /// Bindings, as written: `a`, `a as b`, `default as X`, `* as ns`, `*`.
+    #[serde(default)]
     pub names: Vec<String>,
     /// Repository-relative source files the statement loads, sorted; empty for packages.
+    #[serde(default)]
     pub targets: Vec<String>,
 }
 

@@ -44,7 +44,9 @@ pub use tests::TestCase;
 pub use types::TypeDef;
 
 use crate::lang::Lang;
-use crate::render::absolute_id;
+use crate::render::{
+    NAME_LEFT_OUT, Names, absolute_id, name_from_qualified, parent_from_qualified,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -130,17 +132,21 @@ macro_rules! items {
 
             /// Reads back the items of a rendered `<extractor>/<chunk>.json`, restoring what
             /// the rendering leaves out (`crate::render`): each item's `file`, its fields
-            /// that are `null` or `false`, and its ids into its own file.
+            /// that are `null` or `false`, its ids into its own file, a `name` its id
+            /// gives, and the call edges' bindings kept in the chunk's `imports` table.
             pub fn from_output_json(extractor: ExtractorId, bytes: &[u8]) -> Option<Items> {
                 #[derive(Deserialize)]
                 struct Stored<T> {
+                    #[serde(default)]
+                    imports: std::collections::BTreeMap<String, calls::Bindings>,
                     files: std::collections::BTreeMap<String, Vec<T>>,
                 }
-                fn restore<T: StoredItem>(files: std::collections::BTreeMap<String, Vec<T>>) -> Vec<T> {
+                fn restore<T: StoredItem>(stored: Stored<T>) -> Vec<T> {
                     let mut out = Vec::new();
-                    for (file, items) in files {
+                    for (file, items) in stored.files {
+                        let bindings = stored.imports.get(&file);
                         for mut item in items {
-                            item.restore(&file);
+                            item.restore(&file, bindings);
                             out.push(item);
                         }
                     }
@@ -149,7 +155,7 @@ macro_rules! items {
                 match extractor.layer() {
                     $(Layer::$variant => serde_json::from_slice::<Stored<$item>>(bytes)
                         .ok()
-                        .map(|s| Items::$variant(restore(s.files))),)*
+                        .map(|s| Items::$variant(restore(s))),)*
                     Layer::Query => QueryItem::read_output(bytes)
                         .map(|items| Items::Query(extractor, items)),
                 }
@@ -187,18 +193,14 @@ macro_rules! items {
             pub fn to_output_json(&self, chunk: &str) -> Vec<u8> {
                 let extractor = self.extractor();
                 let bytes = match self {
-                    $(Items::$variant(items) => crate::render::chunk_json_bytes(&OutputFile {
-                        extractor: extractor.name(),
-                        version: extractor.version(),
-                        chunk,
-                        files: ByFile::new(items, |item: &$item| item.file.as_str()),
-                    }, true),)*
+                    $(Items::$variant(items) => <$item as StoredItem>::chunk_json(extractor, chunk, items),)*
                     Items::Query(_, items) => crate::render::chunk_json_bytes(&OutputFile {
                         extractor: extractor.name(),
                         version: extractor.version(),
                         chunk,
+                        imports: None::<()>,
                         files: ByFile::new(&QueryItem::json_view(items), |view: &query_items::JsonView<'_>| view.file()),
-                    }, false),
+                    }, false, Names::Kept),
                 };
                 // Every test run checks that what is written reads back as what was found.
                 #[cfg(debug_assertions)]
@@ -237,13 +239,15 @@ impl Items {
     }
 }
 
-/// The JSON shape of one `<extractor>/<chunk>.json`.
+/// The JSON shape of one `<extractor>/<chunk>.json`; only `calls` has `imports`.
 #[derive(Serialize)]
-struct OutputFile<'a, T: Serialize> {
+struct OutputFile<'a, I: Serialize, T: Serialize> {
     extractor: &'a str,
     version: u32,
     chunk: &'a str,
-    files: ByFile<'a, T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    imports: Option<I>,
+    files: T,
 }
 
 /// Items as a map from each file to its items, in order (the items' total order starts
@@ -268,10 +272,44 @@ impl<T: Serialize> Serialize for ByFile<'_, T> {
     }
 }
 
-/// What an item read back from its chunk file gets again: its `file` (the key it is
-/// written under) and its ids into that file (written `#Name`).
-pub trait StoredItem {
-    fn restore(&mut self, file: &str);
+/// How one item type is written to its chunk file and read back.
+pub trait StoredItem: Serialize + HasFile + Sized {
+    /// Whether, and how, an item's `name` follows from its `id` (then it is left out).
+    const NAMES: Names = Names::Kept;
+
+    /// The rendered `<extractor>/<chunk>.json` of `items`.
+    fn chunk_json(extractor: ExtractorId, chunk: &str, items: &[Self]) -> Vec<u8> {
+        crate::render::chunk_json_bytes(
+            &OutputFile {
+                extractor: extractor.name(),
+                version: extractor.version(),
+                chunk,
+                imports: None::<()>,
+                files: ByFile::new(items, |item: &Self| item.file()),
+            },
+            true,
+            Self::NAMES,
+        )
+    }
+
+    /// What an item read back from its chunk file gets again: its `file` (the key it is
+    /// written under), its ids into that file (written `#Name`), a `name` its id gives,
+    /// and, for call edges, their file's `bindings`.
+    fn restore(&mut self, file: &str, bindings: Option<&calls::Bindings>);
+}
+
+/// The source file an item comes from.
+pub trait HasFile {
+    fn file(&self) -> &str;
+}
+
+/// `name` again, if it was left out: the id's qualified name as `names` reads it.
+fn restore_name(name: &mut String, id: &str, file: &str, names: Names) {
+    if name == NAME_LEFT_OUT
+        && let Some(qualified) = id.strip_prefix(file).and_then(|q| q.strip_prefix('#'))
+    {
+        *name = name_from_qualified(qualified, names);
+    }
 }
 
 fn restore_via(via: &mut Option<mounts::Via>, file: &str) {
@@ -286,51 +324,122 @@ fn restore_opt(id: &mut Option<String>, file: &str) {
     }
 }
 
+macro_rules! has_file {
+    ($($item:ty),*) => {
+        $(impl HasFile for $item {
+            fn file(&self) -> &str {
+                &self.file
+            }
+        })*
+    };
+}
+
+has_file!(
+    CallNode, Component, Export, Hook, Import, Mount, Route, Schema, Symbol, TestCase, TypeDef
+);
+
 /// The items without ids: only their file comes back.
 macro_rules! stored_without_ids {
     ($($item:ty),*) => {
         $(impl StoredItem for $item {
-            fn restore(&mut self, file: &str) {
+            fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
                 self.file = file.to_string();
             }
         })*
     };
 }
 
-/// The items whose one id is `id`.
+/// The items whose one id is `id`, and whose `name` it gives (`$names`).
 macro_rules! stored_with_id {
-    ($($item:ty),*) => {
+    ($names:expr => $($item:ty),*) => {
         $(impl StoredItem for $item {
-            fn restore(&mut self, file: &str) {
+            const NAMES: Names = $names;
+
+            fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
                 self.file = file.to_string();
                 absolute_id(&mut self.id, file);
+                restore_name(&mut self.name, &self.id, file, Self::NAMES);
             }
         })*
     };
 }
 
 stored_without_ids!(Import, TestCase);
-stored_with_id!(Component, Hook, Schema, Symbol, TypeDef);
+stored_with_id!(Names::Qualified => Component, Hook, Schema);
+
+/// The items whose `name` is the last part of their id, and whose `parent` the rest.
+macro_rules! stored_with_parent {
+    ($($item:ty),*) => {
+        $(impl StoredItem for $item {
+            const NAMES: Names = Names::Simple;
+
+            fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
+                self.file = file.to_string();
+                absolute_id(&mut self.id, file);
+                restore_name(&mut self.name, &self.id, file, Self::NAMES);
+                if self.parent.as_deref() == Some(NAME_LEFT_OUT) {
+                    self.parent = self
+                        .id
+                        .strip_prefix(file)
+                        .and_then(|q| q.strip_prefix('#'))
+                        .and_then(parent_from_qualified);
+                }
+            }
+        })*
+    };
+}
+
+stored_with_parent!(Symbol, TypeDef);
 
 impl StoredItem for CallNode {
-    fn restore(&mut self, file: &str) {
+    const NAMES: Names = Names::Qualified;
+
+    fn chunk_json(extractor: ExtractorId, chunk: &str, items: &[Self]) -> Vec<u8> {
+        let grouped = ByFile::new(items, |item: &CallNode| item.file.as_str());
+        let mut imports = std::collections::BTreeMap::new();
+        let mut files = std::collections::BTreeMap::new();
+        for (file, nodes) in &grouped.groups {
+            let (bindings, views) = calls::chunk_view(file, nodes);
+            if !bindings.is_empty() {
+                imports.insert(*file, bindings);
+            }
+            files.insert(*file, views);
+        }
+        crate::render::chunk_json_bytes(
+            &OutputFile {
+                extractor: extractor.name(),
+                version: extractor.version(),
+                chunk,
+                imports: Some(imports),
+                files,
+            },
+            true,
+            Self::NAMES,
+        )
+    }
+
+    fn restore(&mut self, file: &str, bindings: Option<&calls::Bindings>) {
         self.file = file.to_string();
         absolute_id(&mut self.id, file);
+        restore_name(&mut self.name, &self.id, file, Self::NAMES);
         for edge in &mut self.edges {
             restore_opt(&mut edge.target, file);
+        }
+        if let Some(bindings) = bindings {
+            calls::restore_bindings(self, file, bindings);
         }
     }
 }
 
 impl StoredItem for Export {
-    fn restore(&mut self, file: &str) {
+    fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
         self.file = file.to_string();
         restore_opt(&mut self.id, file);
     }
 }
 
 impl StoredItem for Mount {
-    fn restore(&mut self, file: &str) {
+    fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
         self.file = file.to_string();
         restore_opt(&mut self.id, file);
         restore_via(&mut self.parent, file);
@@ -338,7 +447,7 @@ impl StoredItem for Mount {
 }
 
 impl StoredItem for Route {
-    fn restore(&mut self, file: &str) {
+    fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
         self.file = file.to_string();
         for handler in &mut self.handlers {
             absolute_id(handler, file);

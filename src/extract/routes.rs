@@ -20,6 +20,7 @@ pub struct Route {
     pub line: u32,
     pub column: u32,
     /// Upper-case HTTP methods, sorted; `ANY` when every method is served or none is named.
+    #[serde(default)]
     pub methods: Vec<String>,
     /// The path as written; for Next.js, derived from the file's path.
     pub path: String,
@@ -32,6 +33,7 @@ pub struct Route {
     /// What handles the request, in order (Express passes middleware first): the id of a
     /// definition of the file, `<inline>` for a function written in place, the text of a
     /// call (`asyncHandler(list)`), or the name as written when it is defined elsewhere.
+    #[serde(default)]
     pub handlers: Vec<String>,
     pub kind: RouteKind,
     pub framework: String,

@@ -25,18 +25,23 @@ pub struct Schema {
     pub column: u32,
     /// The definition's stable id, `path#Qualified.Name` (see the calls extractor).
     pub id: String,
+    #[serde(default = "crate::render::name_left_out")]
     pub name: String,
     pub library: Library,
     pub kind: SchemaKind,
     #[serde(default)]
     pub exported: bool,
     /// Fields written in this definition, in source order.
+    #[serde(default)]
     pub fields: Vec<Field>,
     /// Members of an enum or of a union of literals, in source order.
+    #[serde(default)]
     pub values: Vec<String>,
     /// Keys of `.pick` / `.omit`, in source order.
+    #[serde(default)]
     pub keys: Vec<String>,
     /// Other schemas this one refers to, sorted.
+    #[serde(default)]
     pub refs: Vec<String>,
 }
 

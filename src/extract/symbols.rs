@@ -33,6 +33,7 @@ pub struct Symbol {
     /// The definition's stable id, `path#Qualified.Name` (see the calls extractor).
     pub id: String,
     pub end_line: u32,
+    #[serde(default = "crate::render::name_left_out")]
     pub name: String,
     pub kind: SymbolKind,
     #[serde(default)]
@@ -41,6 +42,7 @@ pub struct Symbol {
     /// `export { f as default }`, `module.exports = f`).
     #[serde(default)]
     pub default: bool,
+    #[serde(default = "crate::render::parent_left_out")]
     pub parent: Option<String>,
     pub signature: String,
     pub doc: Option<String>,

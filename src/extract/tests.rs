@@ -26,6 +26,7 @@ pub struct TestCase {
     #[serde(default)]
     pub skipped: bool,
     /// Sorted: `each`, `only`, `todo`, `concurrent`, `parametrize`, `skipif`, `xfail`, ...
+    #[serde(default)]
     pub modifiers: Vec<String>,
     /// Rows of a literal `.each([...])` table or product of literal `parametrize` lists.
     pub cases: Option<u32>,

@@ -25,17 +25,24 @@ pub struct TypeDef {
     pub column: u32,
     /// The definition's stable id, `path#Qualified.Name` (see the calls extractor).
     pub id: String,
+    #[serde(default = "crate::render::name_left_out")]
     pub name: String,
     pub kind: TypeKind,
     #[serde(default)]
     pub exported: bool,
     /// Enclosing namespaces / ambient modules, outermost first, dot-joined.
+    #[serde(default = "crate::render::parent_left_out")]
     pub parent: Option<String>,
+    #[serde(default)]
     pub type_params: Vec<String>,
+    #[serde(default)]
     pub extends: Vec<String>,
+    #[serde(default)]
     pub implements: Vec<String>,
     /// Members of an object shape, in source order.
+    #[serde(default)]
     pub members: Vec<Member>,
+    #[serde(default)]
     pub enum_members: Vec<EnumMember>,
     /// The value of a type alias that is not an object type literal.
     pub alias: Option<String>,

@@ -41,7 +41,8 @@ pub fn render(manifest: &Manifest) -> Vec<u8> {
          item (a call edge, a type member or a schema field gets a line of its own); every \
          item has `line` and `column`. Fields that are `false`, `null` or `[]` are left out, \
          and so is a `name` its `id` gives (`#Cart.add` names `Cart.add` in `calls/`, `add` \
-         with `parent` `Cart` in `symbols/` and `types/`). In `calls/`, an edge whose callee's \
+         with `parent` `Cart` in `symbols/` and `types/`), and so is an export's `local` its \
+         `id` gives (`#helper`). In `calls/`, an edge whose callee's \
          first name is imported (`api.get`, `useState`) takes `module` and `imported` from its \
          file's entry in the chunk's `imports` table, unless it is `shadowed` (a parameter or \
          variable hides the import) or its `target` is in its own file.\n\n\

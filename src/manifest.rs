@@ -41,7 +41,13 @@ pub struct ChunkEntry {
 pub struct FileEntry {
     pub path: String,
     pub hash: String,
+    /// Left out when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub syntax_errors: u32,
+}
+
+fn is_zero<T: Default + PartialEq>(n: &T) -> bool {
+    *n == T::default()
 }
 
 /// One `<extractor>/<chunk>.json`.
@@ -52,10 +58,14 @@ pub struct OutputEntry {
     pub version: u32,
     /// Digest of the inputs the output was extracted from (see `plan::chunk_digest`).
     pub inputs: String,
+    /// `items`, `bytes` and `hash` are left out for an output with no items (and no file).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub items: usize,
     /// Size and blake3 of the output file as written: `--check` compares the size, and an
     /// incremental run reuses the file's items only when the hash matches.
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub bytes: u64,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hash: String,
     /// `exports` only: the digest of the chunk's declared export surface
     /// (`link::surface_digest`).
@@ -84,7 +94,11 @@ pub fn is_ours(bytes: &[u8]) -> bool {
                     .and_then(|g| g.as_str())
                     .is_some_and(|g| g.starts_with("discover "))
         }
-        Err(_) => memchr::memmem::find(bytes, b"\n  \"generator\": \"discover ").is_some(),
+        // Format 5 on, and before it.
+        Err(_) => {
+            memchr::memmem::find(bytes, b"\n \"generator\":\"discover ").is_some()
+                || memchr::memmem::find(bytes, b"\n  \"generator\": \"discover ").is_some()
+        }
     }
 }
 
@@ -124,4 +138,4 @@ pub fn parse(bytes: &[u8], shown_path: &str) -> Result<Manifest, ManifestError> 
     })
 }
 
-pub use crate::render::to_json_bytes;
+pub use crate::render::{manifest_json_bytes, to_json_bytes};

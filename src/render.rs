@@ -2,14 +2,16 @@
 //! driven through a formatter of our own, so that layout rules hold for every type without
 //! per-field attributes.
 //!
-//! Two layouts:
-//! - [`to_json_bytes`] (the manifest, `--json`): indented two spaces down to depth 4, every
-//!   deeper object or list on one line (a manifest's file entry).
+//! Three layouts:
+//! - [`to_json_bytes`] (`--json`): indented two spaces down to depth 4, every deeper object
+//!   or list on one line; [`manifest_json_bytes`] the same, compact (no space after `,` and
+//!   `:`) and indented one space a step (a manifest's file entry is one line).
 //! - [`chunk_json_bytes`] (an extractor's `<chunk>.json`, whose items are grouped under
-//!   `files`, one key per source file): one line per item; inside an item, a list of
-//!   objects or lists (call edges, type members, schema fields) puts each element on a
-//!   line of its own, so a diff shows one line per changed item, edge or member. Items
-//!   leave out their `file` (it is the key above them), fields that are `null` or `false`,
+//!   `files`, one key per source file): compact, one unindented line per item; inside an
+//!   item, a list of objects or lists (call edges, type members, schema fields) puts each
+//!   element on a line of its own, so a diff shows one line per changed item, edge or
+//!   member. Items leave out their `file` (it is the key above them), fields that are
+//!   `null`, `false` or empty lists, a `name` their id gives (`Names`),
 //!   and write an id into their own file as `#Name`: the readers of [`crate::extract::Items`]
 //!   restore all three. This is what keeps the committed state within a small multiple of
 //!   the source it describes.
@@ -21,6 +23,12 @@ use std::io::{self, Write};
 /// JSON with a trailing newline: pretty down to depth 4, compact below.
 pub fn to_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
     render(value, Layout::Plain)
+}
+
+/// `.state/manifest.json`: pretty down to depth 4 as [`to_json_bytes`], but compact (no
+/// space after `,` and `:`) and indented one space a step, as chunk files are.
+pub fn manifest_json_bytes<T: Serialize>(value: &T) -> Vec<u8> {
+    render(value, Layout::Manifest)
 }
 
 /// An output chunk: `value` serializes as `{extractor, version, chunk, files: {path: [items]}}`.
@@ -47,6 +55,19 @@ pub enum Names {
     Qualified,
     /// The simple name: `path#Cart.add~2` names `add` (a symbol, whose `parent` says `Cart`).
     Simple,
+    /// An export's `local` (not its `name`, the name it is exported under) is the qualified
+    /// name of its `id` into the file.
+    Local,
+}
+
+impl Names {
+    /// The key whose value the id gives.
+    fn key(self) -> &'static [u8] {
+        match self {
+            Names::Local => b"\"local\"",
+            _ => b"\"name\"",
+        }
+    }
 }
 
 /// The `name` of an item whose id is `<file>#<qualified>` (see [`Names`]): the qualified
@@ -54,7 +75,7 @@ pub enum Names {
 pub fn name_from_qualified(qualified: &str, names: Names) -> String {
     match names {
         Names::Simple => unsuffixed(qualified.rsplit('.').next().unwrap_or(qualified)).to_string(),
-        Names::Qualified | Names::Kept => {
+        Names::Qualified | Names::Local | Names::Kept => {
             let mut out = String::with_capacity(qualified.len());
             for (i, part) in qualified.split('.').enumerate() {
                 if i > 0 {
@@ -91,8 +112,9 @@ pub fn name_left_out() -> String {
     NAME_LEFT_OUT.to_string()
 }
 
-/// The serde default of a `parent` that may be left out (an explicit `null` is none).
-pub fn parent_left_out() -> Option<String> {
+/// The serde default of an optional field that may be left out for what the id gives (a
+/// symbol's `parent`, an export's `local`): an explicit `null` is none.
+pub fn left_out() -> Option<String> {
     Some(NAME_LEFT_OUT.to_string())
 }
 
@@ -128,6 +150,7 @@ fn render<T: Serialize>(value: &T, layout: Layout) -> Vec<u8> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Layout {
     Plain,
+    Manifest,
     Items { relative_ids: bool, names: Names },
 }
 
@@ -242,13 +265,15 @@ impl StateFormatter {
         self.items() && self.depth() >= ITEM_DEPTH
     }
 
-    /// Plain layout: two spaces a step. Chunk files: nothing down to the items (each file
-    /// key and item starts its line), then one space a step (an item's edges, members).
+    /// Plain layout: two spaces a step; the manifest one. Chunk files: nothing down to an
+    /// item's own list elements (a file key, an item, an edge each start their line), then
+    /// one space a step (a list inside such an element).
     fn indent<W: ?Sized + Write>(&self, writer: &mut W, steps: usize) -> io::Result<()> {
         const SPACES: &[u8] = b"                                ";
         let width = match self.layout {
             Layout::Plain => steps * 2,
-            Layout::Items { .. } => steps.saturating_sub(ITEM_DEPTH - 1),
+            Layout::Manifest => steps,
+            Layout::Items { .. } => steps.saturating_sub(ITEM_DEPTH),
         };
         let mut left = width;
         while left > 0 {
@@ -259,9 +284,10 @@ impl StateFormatter {
         Ok(())
     }
 
-    /// Chunk files separate with `,` and `:`; the plain layout with `, ` and `: `.
+    /// Chunk files and the manifest separate with `,` and `:`; the plain layout with `, `
+    /// and `: `.
     fn separator(&self, colon: bool) -> &'static [u8] {
-        match (self.items(), colon) {
+        match (self.layout != Layout::Plain, colon) {
             (true, false) => b",",
             (true, true) => b":",
             (false, false) => b", ",
@@ -340,13 +366,20 @@ impl StateFormatter {
                 let in_item = self.items() && depth >= ITEM_DEPTH;
                 let own_file =
                     depth == ITEM_DEPTH && value == Value::String && self.key == b"\"file\"";
-                let parent = depth == ITEM_DEPTH && self.key == b"\"parent\"";
-                // A top-level definition's missing `parent` reads back as none; a nested
-                // one's as the id's, so an absent one is written.
-                let null_parent =
-                    parent && value == Value::Null && matches!(self.item_parent, Some(Some(_)));
+                let names = match self.layout {
+                    Layout::Items { names, .. } => names,
+                    _ => Names::Kept,
+                };
+                let named = depth == ITEM_DEPTH && names != Names::Kept && self.key == names.key();
+                let parent =
+                    depth == ITEM_DEPTH && names == Names::Simple && self.key == b"\"parent\"";
+                // A missing `parent` or `local` reads back as what the id gives, so one that
+                // is none while the id gives one is written `null`.
+                let null_kept = value == Value::Null
+                    && ((parent && matches!(self.item_parent, Some(Some(_))))
+                        || (named && self.item_name.is_some()));
                 if in_item
-                    && !null_parent
+                    && !null_kept
                     && (matches!(value, Value::Null | Value::False) || own_file)
                 {
                     if own_file {
@@ -355,7 +388,7 @@ impl StateFormatter {
                     return Ok(false);
                 }
                 if depth == ITEM_DEPTH && value == Value::String {
-                    let expected = if self.key == b"\"name\"" {
+                    let expected = if named {
                         self.item_name.take()
                     } else if parent {
                         self.item_parent.take().flatten()
@@ -408,7 +441,7 @@ impl StateFormatter {
             self.item_parent = None;
         }
         let pretty = match self.layout {
-            Layout::Plain => depth <= PLAIN_PRETTY_DEPTH,
+            Layout::Plain | Layout::Manifest => depth <= PLAIN_PRETTY_DEPTH,
             Layout::Items { .. } => depth < ITEM_DEPTH,
         };
         self.frames.push(Frame {
@@ -751,11 +784,40 @@ mod tests {
             concat!(
                 "{\n\"extractor\":\"calls\",\n\"files\":{\n\"src/a\\\"b.ts\":[\n",
                 "{\"edges\":[\n",
-                " {\"at\":[1,2],\"other\":\"src/c.ts#g\",\"target\":\"#g\"},\n",
-                " {\"at\":[3,4],\"target\":\"src/a\\\"b.ts#\"}\n",
+                "{\"at\":[1,2],\"other\":\"src/c.ts#g\",\"target\":\"#g\"},\n",
+                "{\"at\":[3,4],\"target\":\"src/a\\\"b.ts#\"}\n",
                 "],\"handlers\":[\"x\",\"#g\"],\"id\":\"#C~2.f\",",
                 "\"names\":[\"src/a\\\"b.ts#g\"],\"yes\":true},\n",
                 "{\"id\":\"#h\",\"name\":\"other\"}\n",
+                "]\n}\n}\n"
+            )
+        );
+    }
+
+    #[test]
+    fn export_locals_leave_out_what_the_id_gives() {
+        // `json!` sorts keys: the id comes before `local`, as `Export` writes them.
+        let value = serde_json::json!({
+            "files": {
+                "a.ts": [
+                    {"name": "b", "id": "a.ts#a", "local": "a"},
+                    {"name": "c", "id": "a.ts#c", "local": null},
+                    {"name": "d", "id": "a.ts#d", "local": "e"},
+                    {"name": "f", "id": "x.ts#f", "local": null},
+                    {"name": "g", "id": null, "local": "g"}
+                ]
+            }
+        });
+        let text = String::from_utf8(chunk_json_bytes(&value, true, Names::Local)).unwrap();
+        assert_eq!(
+            text,
+            concat!(
+                "{\n\"files\":{\n\"a.ts\":[\n",
+                "{\"id\":\"#a\",\"name\":\"b\"},\n",
+                "{\"id\":\"#c\",\"local\":null,\"name\":\"c\"},\n",
+                "{\"id\":\"#d\",\"local\":\"e\",\"name\":\"d\"},\n",
+                "{\"id\":\"x.ts#f\",\"name\":\"f\"},\n",
+                "{\"local\":\"g\",\"name\":\"g\"}\n",
                 "]\n}\n}\n"
             )
         );
@@ -788,6 +850,7 @@ mod tests {
             )
         );
         assert_eq!(name_from_qualified("A~2.b~3", Names::Qualified), "A.b");
+        assert_eq!(name_from_qualified("A~2.b~3", Names::Local), "A.b");
         assert_eq!(name_from_qualified("A~2.b~3", Names::Simple), "b");
         assert_eq!(name_from_qualified("a~b", Names::Simple), "a~b");
         assert_eq!(parent_from_qualified("A~2.B.c").as_deref(), Some("A.B"));

@@ -92,8 +92,8 @@ fn corrupt_truncated_or_foreign_manifests_mean_a_full_rebuild() {
         (
             "foreign",
             manifest.replacen(
-                &format!("\"format\": {}", discover::manifest::FORMAT_VERSION),
-                "\"format\": 99",
+                &format!("\"format\":{}", discover::manifest::FORMAT_VERSION),
+                "\"format\":99",
                 1,
             ),
             "has format version 99",

@@ -307,6 +307,18 @@ pub fn items(json: &serde_json::Value) -> Vec<serde_json::Value> {
                     }
                 }
             }
+            if extractor == "exports" {
+                match (map.get("local"), map.get("id").and_then(Value::as_str)) {
+                    (Some(Value::Null), _) => {
+                        map.remove("local");
+                    }
+                    (None, Some(id)) if id.starts_with(&format!("{file}#")) => {
+                        let local = unsuffixed(&id[file.len() + 1..]);
+                        map.insert("local".into(), Value::String(local));
+                    }
+                    _ => {}
+                }
+            }
             if let Some(edges) = map.get_mut("edges").and_then(Value::as_array_mut) {
                 for edge in edges {
                     let edge = edge.as_object_mut().unwrap();

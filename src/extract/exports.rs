@@ -25,6 +25,7 @@ pub struct Export {
     pub kind: ExportKind,
     /// For `local`: the name of the file's own definition (`g` for `export { g as f }`),
     /// `default` for an anonymous default export; `null` for an expression.
+    #[serde(default = "crate::render::left_out")]
     pub local: Option<String>,
     /// For the other kinds: the module as written (`./x`, `.models`, `@/lib`).
     pub module: Option<String>,
@@ -51,10 +52,16 @@ impl Serialize for Export {
         out.serialize_field("column", &self.column)?;
         out.serialize_field("name", &self.name)?;
         out.serialize_field("kind", &self.kind)?;
+        // In JSON the id comes first: a chunk file leaves out a `local` it gives.
+        if sparse {
+            out.serialize_field("id", &self.id)?;
+        }
         out.serialize_field("local", &self.local)?;
         out.serialize_field("module", &self.module)?;
         out.serialize_field("imported", &self.imported)?;
-        out.serialize_field("id", &self.id)?;
+        if !sparse {
+            out.serialize_field("id", &self.id)?;
+        }
         if !sparse || self.unlisted {
             out.serialize_field("unlisted", &self.unlisted)?;
         }

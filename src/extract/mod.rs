@@ -432,9 +432,19 @@ impl StoredItem for CallNode {
 }
 
 impl StoredItem for Export {
+    const NAMES: Names = Names::Local;
+
     fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
         self.file = file.to_string();
         restore_opt(&mut self.id, file);
+        if self.local.as_deref() == Some(NAME_LEFT_OUT) {
+            self.local = self
+                .id
+                .as_deref()
+                .and_then(|id| id.strip_prefix(file))
+                .and_then(|q| q.strip_prefix('#'))
+                .map(|q| name_from_qualified(q, Self::NAMES));
+        }
     }
 }
 

@@ -42,7 +42,7 @@ pub struct Symbol {
     /// `export { f as default }`, `module.exports = f`).
     #[serde(default)]
     pub default: bool,
-    #[serde(default = "crate::render::parent_left_out")]
+    #[serde(default = "crate::render::left_out")]
     pub parent: Option<String>,
     pub signature: String,
     pub doc: Option<String>,

@@ -31,7 +31,7 @@ pub struct TypeDef {
     #[serde(default)]
     pub exported: bool,
     /// Enclosing namespaces / ambient modules, outermost first, dot-joined.
-    #[serde(default = "crate::render::parent_left_out")]
+    #[serde(default = "crate::render::left_out")]
     pub parent: Option<String>,
     #[serde(default)]
     pub type_params: Vec<String>,

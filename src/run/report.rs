@@ -618,7 +618,7 @@ pub(super) fn problems(
                         old.generator, rebuilt.generator
                     ));
                 }
-                if old_bytes != Some(manifest::to_json_bytes(&rebuilt).as_slice())
+                if old_bytes != Some(manifest::manifest_json_bytes(&rebuilt).as_slice())
                     && problems.is_empty()
                 {
                     problems.push(format!(

@@ -410,7 +410,7 @@ impl StoredItem for CallNode {
                 extractor: extractor.name(),
                 version: extractor.version(),
                 chunk,
-                imports: Some(imports),
+                imports: (!imports.is_empty()).then_some(imports),
                 files,
             },
             true,

@@ -303,10 +303,15 @@ pub trait HasFile {
     fn file(&self) -> &str;
 }
 
+/// The qualified name of an id into `file` (`<file>#Q` → `Q`); none for another file's.
+fn own_qualified<'a>(id: &'a str, file: &str) -> Option<&'a str> {
+    id.strip_prefix(file)?.strip_prefix('#')
+}
+
 /// `name` again, if it was left out: the id's qualified name as `names` reads it.
 fn restore_name(name: &mut String, id: &str, file: &str, names: Names) {
     if name == NAME_LEFT_OUT
-        && let Some(qualified) = id.strip_prefix(file).and_then(|q| q.strip_prefix('#'))
+        && let Some(qualified) = own_qualified(id, file)
     {
         *name = name_from_qualified(qualified, names);
     }
@@ -378,11 +383,7 @@ macro_rules! stored_with_parent {
                 absolute_id(&mut self.id, file);
                 restore_name(&mut self.name, &self.id, file, Self::NAMES);
                 if self.parent.as_deref() == Some(NAME_LEFT_OUT) {
-                    self.parent = self
-                        .id
-                        .strip_prefix(file)
-                        .and_then(|q| q.strip_prefix('#'))
-                        .and_then(parent_from_qualified);
+                    self.parent = own_qualified(&self.id, file).and_then(parent_from_qualified);
                 }
             }
         })*
@@ -441,8 +442,7 @@ impl StoredItem for Export {
             self.local = self
                 .id
                 .as_deref()
-                .and_then(|id| id.strip_prefix(file))
-                .and_then(|q| q.strip_prefix('#'))
+                .and_then(|id| own_qualified(id, file))
                 .map(|q| name_from_qualified(q, Self::NAMES));
         }
     }

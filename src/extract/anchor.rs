@@ -6,9 +6,9 @@
 //! root is a wildcard or anonymous node cannot be anchored and keeps the whole-tree scan.
 
 use super::preorder::Visit;
+use super::query::Engine;
 use crate::lang::Lang;
 use tree_sitter::Node;
-use tree_sitter::Query;
 
 /// Where one query's matches can start.
 #[derive(Debug)]
@@ -28,7 +28,7 @@ impl Anchoring {
     /// Reads the roots and words of every pattern of `query`, compiled from `source`.
     /// `None` when some pattern can start at any node.
     pub fn of(
-        query: &Query,
+        query: &Engine,
         source: &str,
         lang: Lang,
         patterns: std::ops::Range<usize>,
@@ -38,9 +38,7 @@ impl Anchoring {
         let mut kinds = vec![NOT_ROOT; count];
         let mut words: Vec<String> = Vec::new();
         for pattern in patterns {
-            let start = query.start_byte_for_pattern(pattern);
-            let end = query.end_byte_for_pattern(pattern);
-            let text = source.get(start..end)?;
+            let text = source.get(query.pattern_bytes(pattern))?;
             let (roots, pattern_words) = read_pattern(text)?;
             let mark = if pattern_words.is_empty() {
                 ANY_TEXT
@@ -233,7 +231,7 @@ fn skip_group(tokens: &[Token], at: &mut usize) {
 }
 
 #[derive(Debug, PartialEq)]
-enum Token {
+pub(super) enum Token {
     Open(char),
     Close(char),
     Str(String),
@@ -243,25 +241,31 @@ enum Token {
 /// Query syntax as tokens: brackets, string literals (unescaped) and everything else split
 /// at whitespace; comments dropped.
 fn tokenize(text: &str) -> Vec<Token> {
+    spanned_tokens(text).into_iter().map(|(t, _)| t).collect()
+}
+
+/// [`tokenize`], with each token's byte range in `text`.
+pub(super) fn spanned_tokens(text: &str) -> Vec<(Token, std::ops::Range<usize>)> {
     let mut tokens = Vec::new();
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
+    let mut chars = text.char_indices().peekable();
+    while let Some((start, c)) = chars.next() {
+        let token = match c {
             ';' => {
-                for c in chars.by_ref() {
+                for (_, c) in chars.by_ref() {
                     if c == '\n' {
                         break;
                     }
                 }
+                continue;
             }
-            '(' | '[' => tokens.push(Token::Open(c)),
-            ')' | ']' => tokens.push(Token::Close(c)),
+            '(' | '[' => Token::Open(c),
+            ')' | ']' => Token::Close(c),
             '"' => {
                 let mut s = String::new();
-                while let Some(c) = chars.next() {
+                while let Some((_, c)) = chars.next() {
                     match c {
                         '\\' => {
-                            if let Some(e) = chars.next() {
+                            if let Some((_, e)) = chars.next() {
                                 s.push(match e {
                                     'n' => '\n',
                                     't' => '\t',
@@ -273,21 +277,23 @@ fn tokenize(text: &str) -> Vec<Token> {
                         other => s.push(other),
                     }
                 }
-                tokens.push(Token::Str(s));
+                Token::Str(s)
             }
-            c if c.is_whitespace() => {}
+            c if c.is_whitespace() => continue,
             c => {
                 let mut atom = String::from(c);
-                while let Some(&n) = chars.peek() {
+                while let Some(&(_, n)) = chars.peek() {
                     if n.is_whitespace() || matches!(n, '(' | ')' | '[' | ']' | '"' | ';') {
                         break;
                     }
                     atom.push(n);
                     chars.next();
                 }
-                tokens.push(Token::Atom(atom));
+                Token::Atom(atom)
             }
-        }
+        };
+        let end = chars.peek().map_or(text.len(), |&(at, _)| at);
+        tokens.push((token, start..end));
     }
     tokens
 }
@@ -317,11 +323,13 @@ mod tests {
 
     #[test]
     fn word_hits_stand_alone() {
-        let query = Query::new(
-            &Lang::JavaScript.grammar(),
-            "(call_expression function: (identifier) @_n (#eq? @_n \"it\")) @c",
-        )
-        .unwrap();
+        let query = Engine::Query(
+            tree_sitter::Query::new(
+                &Lang::JavaScript.grammar(),
+                "(call_expression function: (identifier) @_n (#eq? @_n \"it\")) @c",
+            )
+            .unwrap(),
+        );
         let source = "(call_expression function: (identifier) @_n (#eq? @_n \"it\")) @c";
         let anchoring = Anchoring::of(&query, source, Lang::JavaScript, 0..1).unwrap();
         assert_eq!(

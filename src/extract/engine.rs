@@ -4,9 +4,9 @@
 use super::anchor::Anchor;
 use super::anchor::Anchoring;
 use super::preorder::Preorder;
-use super::query::{Combined, QueryLoadError, compile_combined, has_query};
+use super::query::{Combined, Engine, QueryLoadError, compile_combined, has_query};
 use super::registry::Run;
-use super::scan::{Anchors, FileContext, OwnQuery, Scan, for_each_anchored_match};
+use super::scan::{Anchors, FileContext, Match, OwnQuery, Scan, for_each_anchored_match};
 use super::syntax::{bare_ampersands_in_errors, count_syntax_errors, in_jsx_text};
 use super::{ExtractorId, Items, Layer, calls, imports, symbols};
 use crate::lang::Lang;
@@ -78,7 +78,7 @@ impl ExtractorSet {
         };
         Ok(Some((
             OwnQuery {
-                query: &combined.query,
+                query: &combined.engine,
                 patterns,
             },
             anchoring.as_ref(),
@@ -117,7 +117,7 @@ impl ExtractorSet {
     fn share(combined: &std::sync::Arc<Combined>, extractor: ExtractorId, lang: Lang) -> Own {
         let anchoring = combined
             .patterns(extractor)
-            .and_then(|patterns| Anchoring::of(&combined.query, &combined.source, lang, patterns));
+            .and_then(|patterns| Anchoring::of(&combined.engine, &combined.source, lang, patterns));
         (combined.clone(), anchoring)
     }
 
@@ -229,30 +229,25 @@ impl Gathered {
     fn add<'t>(
         &mut self,
         extractor: ExtractorId,
-        own: &OwnQuery<'_>,
-        m: &tree_sitter::QueryMatch<'_, 't>,
+        m: &Match<'_, 't>,
         scan_root: tree_sitter::Node<'t>,
         file: &FileView<'_>,
     ) -> Option<tree_sitter::Node<'t>> {
-        if !own.patterns.contains(&m.pattern_index) {
-            return None;
-        }
-        let query = own.query;
-        let key = m.captures().first().map_or((m.pattern_index, 0, 0), |c| {
-            (m.pattern_index, c.node.start_byte(), c.node.end_byte())
+        let key = m.captures.first().map_or((m.pattern, 0, 0), |(_, node)| {
+            (m.pattern, node.start_byte(), node.end_byte())
         });
         if !self.seen.insert(key) {
             return None;
         }
         let (text, lang, path) = (file.text, file.lang, file.path);
         if extractor.layer() == Layer::Imports {
-            imports::from_match(query, m, text, lang, path, &mut self.imports);
+            imports::from_match(m, text, lang, path, &mut self.imports);
             return None;
         }
-        if let Some(symbol) = symbols::from_match(query, m, text, lang, path, file.exports) {
+        if let Some(symbol) = symbols::from_match(m, text, lang, path, file.exports) {
             self.symbols.push(symbol);
         }
-        symbols::container(query, m, text).filter(|c| *c != scan_root)
+        symbols::container(m, text).filter(|c| *c != scan_root)
     }
 
     fn into_items(self, extractor: ExtractorId) -> Items {
@@ -562,8 +557,7 @@ pub fn extract_file(
                     extractor.max_start_depth(),
                     &mut should_stop,
                     |m| {
-                        if let Some(container) = gathered.add(extractor, &query, m, within.0, &file)
-                        {
+                        if let Some(container) = gathered.add(extractor, &m, within.0, &file) {
                             scans.push((container, depth_of(container, &anchors)));
                         }
                     },
@@ -589,14 +583,45 @@ pub fn extract_file(
                 None => vec![(root, 0..text.len())],
             };
         while let Some((scan_root, range)) = scans.pop() {
+            let ts_query = match query.query {
+                Engine::Query(q) => q,
+                // The walk matcher scans the whole subtree: a superset of the stretches,
+                // whose extra matches the anchor words rule out anyway.
+                Engine::Walk(walk) => {
+                    let mut found = Vec::new();
+                    let mut should_stop = || check(&mut stop).is_break();
+                    walk.matches_under(
+                        query.patterns.clone(),
+                        scan_root,
+                        extractor.max_start_depth(),
+                        text,
+                        &mut should_stop,
+                        &mut found,
+                    );
+                    if let Some(stop) = stop.take() {
+                        return Err(stop);
+                    }
+                    for m in found {
+                        let m = Match::of_walk(query.query, m);
+                        if let Some(container) = gathered.add(extractor, &m, scan_root, &file) {
+                            scans.push((container, 0..usize::MAX));
+                        }
+                    }
+                    continue;
+                }
+            };
             ctx.cursor.set_byte_range(range);
             let mut progress = |_: &QueryCursorState| check(&mut stop);
             let options = QueryCursorOptions::new().progress_callback(&mut progress);
-            let mut matches =
-                ctx.cursor
-                    .matches_with_options(query.query, scan_root, text, options);
+            let mut matches = ctx
+                .cursor
+                .matches_with_options(ts_query, scan_root, text, options);
             while let Some(m) = matches.next() {
-                if let Some(container) = gathered.add(extractor, &query, m, scan_root, &file) {
+                if !query.patterns.contains(&m.pattern_index) {
+                    continue;
+                }
+                let m = Match::of(query.query, m);
+                if let Some(container) = gathered.add(extractor, &m, scan_root, &file) {
                     scans.push((container, 0..usize::MAX));
                 }
             }

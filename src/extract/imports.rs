@@ -1,10 +1,11 @@
 //! The `imports` extractor: one item per import statement (per module for Python's
 //! `import a, b`), with the local files it resolves to filled in later by `resolve`.
 
+use super::scan::Match;
 use super::syntax::{ancestors, position, string_literal, text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
-use tree_sitter::{Node, Query, QueryMatch};
+use tree_sitter::Node;
 
 /// Capture names `extractors/imports/*.scm` may use.
 pub const CAPTURES: &[&str] = &[
@@ -39,22 +40,14 @@ pub enum ImportKind {
 
 /// Turns one match of `extractors/imports/*.scm` into import items (several for Python's
 /// `import a, b`).
-pub fn from_match(
-    query: &Query,
-    m: &QueryMatch<'_, '_>,
-    source: &[u8],
-    lang: Lang,
-    file: &str,
-    out: &mut Vec<Import>,
-) {
+pub fn from_match(m: &Match<'_, '_>, source: &[u8], lang: Lang, file: &str, out: &mut Vec<Import>) {
     let mut statement = None;
     let mut literal = None;
-    for capture in m.captures() {
-        let role = query.capture_names()[capture.index as usize];
+    for &(role, node) in &m.captures {
         match role {
-            "source" => literal = Some(capture.node),
+            "source" => literal = Some(node),
             _ if role.starts_with('_') => {}
-            _ => statement = Some((role, capture.node)),
+            _ => statement = Some((role, node)),
         }
     }
     let Some((role, node)) = statement else {

@@ -11,6 +11,7 @@ mod hooks;
 mod ids;
 mod imports;
 mod mounts;
+mod pattern;
 mod preorder;
 mod query;
 mod query_items;

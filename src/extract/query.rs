@@ -1,6 +1,7 @@
 //! The bundled query files: one per extractor and language family, compiled once, checked
 //! against the capture names their Rust layer understands.
 
+use super::pattern::Patterns;
 use super::registry::{ExtractorId, Layer, UserExtractor};
 use crate::lang::{Lang, QueryFamily};
 use std::ops::Range;
@@ -119,6 +120,18 @@ fn query_file(extractor: ExtractorId, lang: Lang) -> Option<(&'static str, &'sta
         .map(|i| (bundled_queries()[i].path, composed()[i].text))
 }
 
+/// The path and compiled text of every bundled query for `lang`'s family.
+#[cfg(test)]
+pub fn bundled_texts(lang: Lang) -> Vec<(&'static str, &'static str)> {
+    let family = lang.query_family();
+    bundled_queries()
+        .iter()
+        .enumerate()
+        .filter(|(_, q)| q.family == family)
+        .map(|(i, q)| (q.path, composed()[i].text))
+        .collect()
+}
+
 /// Capture names each extractor's Rust layer reads. Names starting with `_` are private to
 /// the query (predicates) and always allowed. `None`: any capture is read (a query
 /// extractor makes each one a field).
@@ -209,11 +222,43 @@ pub fn check_user_query(user: &UserExtractor) -> Result<(), QueryLoadError> {
 /// alone (see `engine::Compiled`). Each extractor reads only the matches of its own
 /// patterns.
 pub struct Combined {
-    pub query: Query,
+    pub engine: Engine,
     /// The concatenated query text, which pattern byte offsets point into.
     pub source: String,
     /// Each extractor with a query for the grammar, and the indices of its patterns.
     pub parts: Vec<(ExtractorId, Range<usize>)>,
+}
+
+/// What runs a query: tree-sitter's compiled query, or the walk matcher for the bundled
+/// queries it reads ([`super::pattern`]), which needs no grammar analysis.
+pub enum Engine {
+    Query(Query),
+    Walk(Patterns),
+}
+
+impl Engine {
+    /// The name of capture `id`.
+    pub fn capture_name(&self, id: usize) -> &str {
+        match self {
+            Engine::Query(q) => q.capture_names()[id],
+            Engine::Walk(p) => &p.capture_names()[id],
+        }
+    }
+
+    pub fn pattern_count(&self) -> usize {
+        match self {
+            Engine::Query(q) => q.pattern_count(),
+            Engine::Walk(p) => p.pattern_count(),
+        }
+    }
+
+    /// The byte range of pattern `p` in the query text.
+    pub fn pattern_bytes(&self, p: usize) -> Range<usize> {
+        match self {
+            Engine::Query(q) => q.start_byte_for_pattern(p)..q.end_byte_for_pattern(p),
+            Engine::Walk(w) => w.pattern_bytes(p),
+        }
+    }
 }
 
 impl Combined {
@@ -233,7 +278,7 @@ pub fn compile_combined(
     lang: Lang,
 ) -> Result<Combined, QueryLoadError> {
     let mut source = String::new();
-    let mut segments: Vec<(ExtractorId, Range<usize>, (&'static str, &'static str))> = Vec::new();
+    let mut segments: Vec<Segment> = Vec::new();
     for &extractor in extractors {
         let Some(file) = query_file(extractor, lang) else {
             continue;
@@ -243,6 +288,18 @@ pub fn compile_combined(
         source.push_str(file.1);
         source.push('\n');
         segments.push((extractor, start..source.len(), file));
+    }
+    // The bundled queries run on the walk matcher when it reads them all; a repository's
+    // query is compiled by tree-sitter, whose errors name what is wrong.
+    let bundled = extractors.iter().all(|e| e.def().layer != Layer::Query);
+    if bundled && let Some(walk) = Patterns::parse(&source, lang) {
+        let engine = Engine::Walk(walk);
+        let parts = parts_of(&segments, &engine);
+        return Ok(Combined {
+            engine,
+            source,
+            parts,
+        });
     }
     let query = match Query::new(&lang.grammar(), &source) {
         Ok(query) => query,
@@ -267,11 +324,24 @@ pub fn compile_combined(
             });
         }
     };
-    let parts = segments
+    let engine = Engine::Query(query);
+    let parts = parts_of(&segments, &engine);
+    Ok(Combined {
+        engine,
+        source,
+        parts,
+    })
+}
+
+/// Each extractor's pattern indices: those starting in its file's stretch of the text.
+type Segment = (ExtractorId, Range<usize>, (&'static str, &'static str));
+
+fn parts_of(segments: &[Segment], engine: &Engine) -> Vec<(ExtractorId, Range<usize>)> {
+    segments
         .iter()
         .map(|(extractor, bytes, _)| {
-            let patterns: Vec<usize> = (0..query.pattern_count())
-                .filter(|&p| bytes.contains(&query.start_byte_for_pattern(p)))
+            let patterns: Vec<usize> = (0..engine.pattern_count())
+                .filter(|&p| bytes.contains(&engine.pattern_bytes(p).start))
                 .collect();
             let range = match (patterns.first(), patterns.last()) {
                 (Some(&first), Some(&last)) => first..last + 1,
@@ -279,12 +349,7 @@ pub fn compile_combined(
             };
             (*extractor, range)
         })
-        .collect();
-    Ok(Combined {
-        query,
-        source,
-        parts,
-    })
+        .collect()
 }
 
 /// Rejects capture names the extractor's Rust layer does not read, pointing at the first
@@ -387,7 +452,28 @@ mod tests {
                 assert_eq!(patterns.len(), alone.pattern_count(), "{extractor} {lang}");
                 next = patterns.end;
             }
-            assert_eq!(next, combined.query.pattern_count(), "{lang}");
+            assert_eq!(next, combined.engine.pattern_count(), "{lang}");
+        }
+    }
+
+    /// No bundled query pays for tree-sitter's grammar analysis: the walk matcher reads
+    /// every one, together and alone (its matches are compared with tree-sitter's in
+    /// `pattern.rs`).
+    #[test]
+    fn every_bundled_query_runs_on_the_walk_matcher() {
+        for lang in Lang::ALL {
+            let all = compile_combined(&ExtractorId::all(), lang).unwrap();
+            assert!(matches!(all.engine, Engine::Walk(_)), "{lang}");
+            for extractor in ExtractorId::all()
+                .into_iter()
+                .filter(|e| has_query(*e, lang))
+            {
+                let alone = compile_combined(&[extractor], lang).unwrap();
+                assert!(
+                    matches!(alone.engine, Engine::Walk(_)),
+                    "{extractor} {lang}"
+                );
+            }
         }
     }
 
@@ -405,7 +491,7 @@ mod tests {
                 };
                 assert!(
                     super::super::anchor::Anchoring::of(
-                        &combined.query,
+                        &combined.engine,
                         &combined.source,
                         lang,
                         patterns

@@ -4,16 +4,18 @@
 
 use super::anchor::{Anchor, Anchoring};
 use super::bindings::Imports;
+use super::pattern::WalkMatch;
+use super::query::Engine;
 use super::symbols::ExportList;
 use crate::lang::Lang;
 use std::ops::ControlFlow;
 use tree_sitter::{
-    Node, Query, QueryCursor, QueryCursorOptions, QueryCursorState, QueryMatch, StreamingIterator,
+    Node, QueryCursor, QueryCursorOptions, QueryCursorState, QueryMatch, StreamingIterator,
 };
 
 /// One extractor's share of a combined query: the query and the indices of its patterns.
 pub struct OwnQuery<'a> {
-    pub query: &'a Query,
+    pub query: &'a Engine,
     pub patterns: std::ops::Range<usize>,
 }
 
@@ -74,19 +76,33 @@ pub struct Anchors<'a, 't> {
     pub hits: Vec<usize>,
 }
 
-/// One match: its captures, by name, in pattern order.
+/// One match: its pattern (index in the query) and its captures, by name, in pattern order.
 pub struct Match<'a, 't> {
+    pub pattern: usize,
     pub captures: Vec<(&'a str, Node<'t>)>,
 }
 
 impl<'a, 't> Match<'a, 't> {
-    /// A tree-sitter match with its capture names resolved through `names`.
-    fn of(names: &[&'a str], m: &QueryMatch<'_, 't>) -> Match<'a, 't> {
+    /// A tree-sitter match with its capture names resolved through `engine`.
+    pub fn of(engine: &'a Engine, m: &QueryMatch<'_, 't>) -> Match<'a, 't> {
         Match {
+            pattern: m.pattern_index,
             captures: m
                 .captures()
                 .iter()
-                .map(|c| (names[c.index as usize], c.node))
+                .map(|c| (engine.capture_name(c.index as usize), c.node))
+                .collect(),
+        }
+    }
+
+    /// A walk match with its capture names resolved through `engine`.
+    pub fn of_walk(engine: &'a Engine, m: WalkMatch<'t>) -> Match<'a, 't> {
+        Match {
+            pattern: m.pattern,
+            captures: m
+                .captures
+                .into_iter()
+                .map(|(c, node)| (engine.capture_name(usize::from(c)), node))
                 .collect(),
         }
     }
@@ -174,7 +190,6 @@ impl<'a, 't> Scan<'a, 't> {
         if let Some(anchors) = &self.anchors
             && node == self.root
         {
-            let names = query.capture_names();
             let stopped = for_each_anchored_match(
                 self.cursor,
                 own,
@@ -183,13 +198,35 @@ impl<'a, 't> Scan<'a, 't> {
                 (node, 0),
                 max_depth,
                 &mut *self.should_stop,
-                |m| f(&Match::of(names, m)),
+                |m| f(&m),
             );
             self.stopped |= stopped;
             return;
         }
-        self.cursor.set_max_start_depth(max_depth);
         let should_stop = &mut *self.should_stop;
+        if let Engine::Walk(walk) = query {
+            let mut found = Vec::new();
+            let stopped = walk.matches_under(
+                own.patterns.clone(),
+                node,
+                max_depth,
+                self.text,
+                should_stop,
+                &mut found,
+            );
+            if stopped || should_stop() {
+                self.stopped = true;
+                return;
+            }
+            for m in found {
+                f(&Match::of_walk(query, m));
+            }
+            return;
+        }
+        let Engine::Query(ts_query) = query else {
+            return;
+        };
+        self.cursor.set_max_start_depth(max_depth);
         let mut stopped = false;
         {
             let mut progress = |_: &QueryCursorState| {
@@ -203,10 +240,10 @@ impl<'a, 't> Scan<'a, 't> {
             let options = QueryCursorOptions::new().progress_callback(&mut progress);
             let mut it = self
                 .cursor
-                .matches_with_options(query, node, self.text, options);
+                .matches_with_options(ts_query, node, self.text, options);
             while let Some(m) = it.next() {
                 if own.patterns.contains(&m.pattern_index) {
-                    f(&Match::of(query.capture_names(), m));
+                    f(&Match::of(query, m));
                 }
             }
         }
@@ -223,15 +260,15 @@ impl<'a, 't> Scan<'a, 't> {
 /// anywhere but at an anchor. Returns whether `should_stop` cut it short; the budget is
 /// polled between anchors, each being a small query run of its own.
 #[expect(clippy::too_many_arguments, reason = "one anchored query run")]
-pub fn for_each_anchored_match<'t>(
+pub fn for_each_anchored_match<'a, 't>(
     cursor: &mut QueryCursor,
-    own: &OwnQuery<'_>,
+    own: &OwnQuery<'a>,
     text: &[u8],
     anchors: &Anchors<'_, 't>,
     within: (Node<'t>, u32),
     max_depth: Option<u32>,
     should_stop: &mut dyn FnMut() -> bool,
-    mut f: impl FnMut(&QueryMatch<'_, 't>),
+    mut f: impl FnMut(Match<'a, 't>),
 ) -> bool {
     let (root, root_depth) = within;
     let (start, end) = (root.start_byte(), root.end_byte());
@@ -239,6 +276,7 @@ pub fn for_each_anchored_match<'t>(
     let first = anchors.all.partition_point(|a| a.start < start);
     cursor.set_max_start_depth(Some(0));
     let mut stopped = false;
+    let mut found = Vec::new();
     for (i, anchor) in anchors.all[first..].iter().enumerate() {
         if anchor.start >= end && end > start {
             break;
@@ -255,10 +293,20 @@ pub fn for_each_anchored_match<'t>(
             stopped = true;
             break;
         }
-        let mut matches = cursor.matches(own.query, anchor.node, text);
-        while let Some(m) = matches.next() {
-            if own.patterns.contains(&m.pattern_index) {
-                f(m);
+        match own.query {
+            Engine::Walk(walk) => {
+                walk.matches_at(own.patterns.clone(), anchor.node, text, &mut found);
+                for m in found.drain(..) {
+                    f(Match::of_walk(own.query, m));
+                }
+            }
+            Engine::Query(query) => {
+                let mut matches = cursor.matches(query, anchor.node, text);
+                while let Some(m) = matches.next() {
+                    if own.patterns.contains(&m.pattern_index) {
+                        f(Match::of(own.query, m));
+                    }
+                }
             }
         }
     }

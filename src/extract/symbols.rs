@@ -1,10 +1,11 @@
 //! The `symbols` extractor: definitions at module, namespace and class level.
 
+use super::scan::Match;
 use super::syntax::{ancestors, one_line, position, string_literal, text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use tree_sitter::{Node, Query, QueryMatch};
+use tree_sitter::Node;
 
 /// Capture names `extractors/symbols/*.scm` may use.
 pub const CAPTURES: &[&str] = &[
@@ -196,34 +197,29 @@ fn commonjs_exports(
 
 /// A node whose body may hold further symbols: a class or namespace definition, or a
 /// module-level compound statement (`@scope`).
-pub fn container<'t>(query: &Query, m: &QueryMatch<'_, 't>, source: &[u8]) -> Option<Node<'t>> {
+pub fn container<'t>(m: &Match<'_, 't>, source: &[u8]) -> Option<Node<'t>> {
     // `const Foo = class { ... }`: the class expression holds the methods.
-    if let Some(value) = m
-        .captures()
+    if let Some((_, value)) = m
+        .captures
         .iter()
-        .find(|c| query.capture_names()[c.index as usize] == "value" && c.node.kind() == "class")
+        .find(|(name, node)| *name == "value" && node.kind() == "class")
     {
-        return Some(value.node);
+        return Some(*value);
     }
-    let capture = m.captures().iter().find(|c| {
-        matches!(
-            query.capture_names()[c.index as usize],
-            "class" | "namespace" | "scope"
-        )
-    })?;
-    if query.capture_names()[capture.index as usize] == "scope"
-        && python_scope(capture.node, source).is_none()
-    {
+    let &(name, node) = m
+        .captures
+        .iter()
+        .find(|(name, _)| matches!(*name, "class" | "namespace" | "scope"))?;
+    if name == "scope" && python_scope(node, source).is_none() {
         return None;
     }
-    Some(capture.node)
+    Some(node)
 }
 
 /// Turns one match of `extractors/symbols/*.scm` into a symbol, or `None` for a definition
 /// that is local to a function (or otherwise not part of the module's shape).
 pub fn from_match(
-    query: &Query,
-    m: &QueryMatch<'_, '_>,
+    m: &Match<'_, '_>,
     source: &[u8],
     lang: Lang,
     file: &str,
@@ -232,12 +228,11 @@ pub fn from_match(
     let mut def = None;
     let mut name = None;
     let mut value = None;
-    for capture in m.captures() {
-        let role = query.capture_names()[capture.index as usize];
+    for &(role, node) in &m.captures {
         match role {
-            "name" => name = Some(capture.node),
-            "value" => value = Some(capture.node),
-            _ => def = Some((role, capture.node)),
+            "name" => name = Some(node),
+            "value" => value = Some(node),
+            _ => def = Some((role, node)),
         }
     }
     let (role, node) = def?;

@@ -46,22 +46,17 @@ impl Anchoring {
                 NEEDS_WORD
             };
             for root in roots {
-                let mut known = false;
                 // A name can stand for several kind ids (aliases); anchor at all of them.
-                for (id, kind) in kinds.iter_mut().enumerate() {
-                    let Ok(id16) = u16::try_from(id) else { break };
-                    if language.node_kind_is_named(id16)
-                        && language.node_kind_for_id(id16) == Some(root.as_str())
-                    {
-                        known = true;
-                        *kind = match (*kind, mark) {
-                            (ANY_TEXT, _) | (_, ANY_TEXT) => ANY_TEXT,
-                            _ => NEEDS_WORD,
-                        };
-                    }
-                }
-                if !known {
+                let ids = lang.kind_ids(&root, true);
+                if ids.is_empty() {
                     return None;
+                }
+                for &id in ids {
+                    let kind = kinds.get_mut(usize::from(id))?;
+                    *kind = match (*kind, mark) {
+                        (ANY_TEXT, _) | (_, ANY_TEXT) => ANY_TEXT,
+                        _ => NEEDS_WORD,
+                    };
                 }
             }
             for word in pattern_words {

@@ -31,12 +31,13 @@ pub struct ExtractorSet {
     together: std::sync::atomic::AtomicBool,
 }
 
-/// An extractor's query and its anchoring, when its patterns can be anchored. In a large
-/// run each extractor's query is compiled alone: compiled as one query, they shared the
-/// grammar analysis (about 40 ms less for the catalogue), but a run at an anchor then
-/// tried every extractor's patterns that start at its kind, and each extractor runs at its
-/// own anchors: on the bench corpus the combined query's runs cost more than the analysis
-/// saved, and a sequential run compiles on a second thread anyway
+/// An extractor's query and its anchoring, when its patterns can be anchored. The
+/// bundled queries run on the walk matcher ([`super::pattern`]), which reads them in
+/// microseconds; what follows is about a repository's own queries, which tree-sitter
+/// compiles. In a large run each extractor's query is compiled alone: compiled as one
+/// query, they shared the grammar analysis, but a run at an anchor then tried every
+/// extractor's patterns that start at its kind, and each extractor runs at its own
+/// anchors; a sequential run compiles on a second thread anyway
 /// ([`ExtractorSet::prepare`]). A small run shares one query among the extractors a file
 /// needs ([`ExtractorSet::compile_together`]).
 type Own = (std::sync::Arc<Combined>, Option<Anchoring>);
@@ -101,8 +102,8 @@ impl ExtractorSet {
     }
 
     /// Compiles every query `langs` will need, grammar by grammar in that order. Run on a
-    /// second thread while the first files are read and parsed, it takes query
-    /// compilation (about 0.15 s for the whole catalogue) off the critical path; a file
+    /// second thread while the first files are read and parsed, it takes the compilation
+    /// of a repository's queries (tens of milliseconds each) off the critical path; a file
     /// that needs a query while it is being compiled waits for it instead of compiling it
     /// again, and an error is kept for the file that needs it to report, as without this.
     pub fn prepare(&self, langs: &[Lang]) {
@@ -122,8 +123,9 @@ impl ExtractorSet {
     }
 
     /// For a run of a few files: the queries each file needs are compiled together, as
-    /// one query. Compiling a query for a large grammar has a fixed cost (TypeScript's:
-    /// about 10 ms, as much as a dozen patterns), which one query pays once; a larger run
+    /// one query. Compiling a tree-sitter query for a large grammar has a fixed cost
+    /// (TypeScript's: about 10 ms, as much as a dozen patterns), which one query pays
+    /// once (the bundled queries, on the walk matcher, have none); a larger run
     /// compiles each extractor's query alone, since a combined query's runs try every
     /// extractor's patterns at each node.
     pub fn compile_together(&self) {

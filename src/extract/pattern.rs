@@ -105,6 +105,7 @@ impl Patterns {
         let mut reader = Reader {
             tokens: &tokens,
             at: 0,
+            lang,
             grammar: lang.grammar(),
             captures: Vec::new(),
             predicates: Vec::new(),
@@ -409,6 +410,7 @@ impl Predicate {
 struct Reader<'a> {
     tokens: &'a [(Token, Range<usize>)],
     at: usize,
+    lang: Lang,
     grammar: tree_sitter::Language,
     captures: Vec<String>,
     /// The predicates of the pattern being read, wherever in it they are written.
@@ -600,15 +602,11 @@ impl Reader<'_> {
     fn kind_ids(&self, name: &str, named: bool) -> Option<Vec<u16>> {
         let supertypes = self.grammar.supertypes();
         let mut ids = Vec::new();
-        for id in 0..self.grammar.node_kind_count() {
-            let id = u16::try_from(id).ok()?;
-            if self.grammar.node_kind_is_named(id) == named
-                && self.grammar.node_kind_is_visible(id)
-                && self.grammar.node_kind_for_id(id) == Some(name)
-            {
-                if supertypes.contains(&id) {
-                    return None;
-                }
+        for &id in self.lang.kind_ids(name, named) {
+            if supertypes.contains(&id) {
+                return None;
+            }
+            if self.grammar.node_kind_is_visible(id) {
                 ids.push(id);
             }
         }

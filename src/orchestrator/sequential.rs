@@ -32,9 +32,10 @@ pub fn run_sequential(
             }
         }
     }
-    // A small run (an editor's one-file `--incremental`) compiles only the queries its
-    // files need, each when its first file comes; a larger one compiles every query on a
-    // second thread meanwhile.
+    // The bundled queries run on the walk matcher and cost next to nothing to read; a
+    // repository's own queries are compiled by tree-sitter. A small run (an editor's
+    // one-file `--incremental`) compiles only the queries its files need, each when its
+    // first file comes; a larger one compiles every query on a second thread meanwhile.
     let files: usize = tasks.iter().map(|t| t.files.len()).sum();
     std::thread::scope(|scope| {
         if files >= SMALL_RUN {

@@ -86,20 +86,44 @@ pub fn generator() -> String {
 /// (cut short, mangled) still counts when its text holds discover's generator line; a
 /// foreign `manifest.json` (a browser extension's, say) never does.
 pub fn is_ours(bytes: &[u8]) -> bool {
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(value) => {
-            value.get("format").is_some_and(|f| f.is_u64())
-                && value
-                    .get("generator")
+    match probe(bytes) {
+        Ok(Some(probe)) => {
+            probe.format.is_some_and(|f| f.is_u64())
+                && probe
+                    .generator
+                    .as_ref()
                     .and_then(|g| g.as_str())
                     .is_some_and(|g| g.starts_with("discover "))
         }
+        // Valid JSON, but not an object.
+        Ok(None) => false,
         // Format 5 on, and before it.
         Err(_) => {
             memchr::memmem::find(bytes, b"\n \"generator\":\"discover ").is_some()
                 || memchr::memmem::find(bytes, b"\n  \"generator\": \"discover ").is_some()
         }
     }
+}
+
+/// The two fields that say whose a manifest is and in which format, read without
+/// building the rest: the manifest of a large repository is megabytes, and building it as
+/// a JSON tree (twice, once to ask whose it is and once to read it) was a tenth of a
+/// one-file `--incremental`.
+#[derive(Deserialize)]
+struct Probe {
+    #[serde(default)]
+    format: Option<serde_json::Value>,
+    #[serde(default)]
+    generator: Option<serde_json::Value>,
+}
+
+/// The probe of a JSON object; `Ok(None)` for JSON that is not an object (serde would take
+/// an array for the struct's fields), `Err` for bytes that are not JSON.
+fn probe(bytes: &[u8]) -> Result<Option<Probe>, serde_json::Error> {
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{') {
+        return serde_json::from_slice::<Probe>(bytes).map(Some);
+    }
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).map(|_| None)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,12 +136,15 @@ pub enum ManifestError {
 
 /// Parses a manifest, refusing anything that is not exactly this format.
 pub fn parse(bytes: &[u8], shown_path: &str) -> Result<Manifest, ManifestError> {
-    let value: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ManifestError::Corrupt {
-            path: shown_path.to_string(),
-            message: e.to_string(),
-        })?;
-    match value.get("format").and_then(|f| f.as_u64()) {
+    let corrupt = |e: serde_json::Error| ManifestError::Corrupt {
+        path: shown_path.to_string(),
+        message: e.to_string(),
+    };
+    let format = probe(bytes)
+        .map_err(corrupt)?
+        .and_then(|p| p.format)
+        .and_then(|f| f.as_u64());
+    match format {
         Some(v) if v == u64::from(FORMAT_VERSION) => {}
         Some(found) => {
             return Err(ManifestError::Version {
@@ -132,10 +159,53 @@ pub fn parse(bytes: &[u8], shown_path: &str) -> Result<Manifest, ManifestError> 
             });
         }
     }
-    serde_json::from_value(value).map_err(|e| ManifestError::Corrupt {
-        path: shown_path.to_string(),
-        message: e.to_string(),
-    })
+    serde_json::from_slice(bytes).map_err(corrupt)
 }
 
 pub use crate::render::{manifest_json_bytes, to_json_bytes};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whose_manifest_is_read_from_two_fields() {
+        let ours = br#"{"format":5,"generator":"discover 0.1.0","chunks":[]}"#;
+        assert!(is_ours(ours));
+        // Cut short: the generator line still says whose it is.
+        assert!(is_ours(
+            b"{\n \"format\":5,\n \"generator\":\"discover 0.1.0\",\n \"chunks\":[{"
+        ));
+        assert!(!is_ours(
+            br#"{"format":5,"generator":"a browser extension"}"#
+        ));
+        assert!(!is_ours(br#"{"format":"5","generator":"discover 0.1.0"}"#));
+        assert!(!is_ours(br#"{"manifest_version":3}"#));
+        // JSON, but no object: never ours, whatever its strings say.
+        assert!(!is_ours(br#"[5, "discover 0.1.0"]"#));
+        assert!(!is_ours(b"not json"));
+    }
+
+    #[test]
+    fn a_manifest_of_another_format_is_told_apart_from_a_corrupt_one() {
+        let other = br#"{"format":99,"generator":"discover 9","chunks":"whatever"}"#;
+        assert!(matches!(
+            parse(other, "m"),
+            Err(ManifestError::Version { found: 99, .. })
+        ));
+        let unformatted = br#"{"generator":"discover 0.1.0"}"#;
+        assert!(matches!(
+            parse(unformatted, "m"),
+            Err(ManifestError::Corrupt { message, .. }) if message.contains("no `format`")
+        ));
+        assert!(matches!(
+            parse(b"[1]", "m"),
+            Err(ManifestError::Corrupt { .. })
+        ));
+        let wrong_shape = format!(r#"{{"format":{FORMAT_VERSION},"generator":"discover 0.1.0"}}"#);
+        assert!(matches!(
+            parse(wrong_shape.as_bytes(), "m"),
+            Err(ManifestError::Corrupt { .. })
+        ));
+    }
+}

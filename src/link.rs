@@ -81,6 +81,11 @@ pub struct Linker<'a> {
     brought: Vec<BTreeMap<String, Vec<usize>>>,
     /// (importing file, specifier) → the file it loads.
     modules: RefCell<HashMap<(String, String), Option<String>>>,
+    /// A linker over part of the files ([`Linker::partial`]): the files whose surfaces it
+    /// knows (those it holds, and those known to have none).
+    known: Option<std::collections::HashSet<String>>,
+    /// The files a partial linker was asked about without knowing them.
+    misses: RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl<'a> Linker<'a> {
@@ -107,6 +112,8 @@ impl<'a> Linker<'a> {
             solved: Vec::new(),
             brought: Vec::new(),
             modules: RefCell::new(HashMap::new()),
+            known: None,
+            misses: RefCell::new(std::collections::BTreeSet::new()),
         };
         for (file, mut all) in by_file {
             all.sort();
@@ -134,6 +141,42 @@ impl<'a> Linker<'a> {
         }
         linker.solve();
         linker
+    }
+
+    /// A linker over some files only: `declared` are the declared exports of a set of files
+    /// closed under what their re-exports and stars load (every file a surface's `module`
+    /// resolves to is in it, or is known to have no surface), and `known` is that set with
+    /// the files known to have none. What the solver finds for such a file depends only on
+    /// files of the set, so it is what a linker over every file finds. A question about a
+    /// file outside the set is answered as for a file without a surface and recorded
+    /// ([`Linker::misses`]): an answer is the whole linker's only when there were none.
+    pub fn partial(
+        resolver: &'a Resolver,
+        declared: impl IntoIterator<Item = Export>,
+        known: std::collections::HashSet<String>,
+    ) -> Self {
+        let mut linker = Linker::new(resolver, declared);
+        linker.known = Some(known);
+        linker
+    }
+
+    /// How many files' surfaces the linker holds.
+    pub fn file_count(&self) -> usize {
+        self.files.len()
+    }
+
+    /// The files a partial linker was asked about that it does not know, sorted.
+    pub fn misses(&self) -> Vec<String> {
+        self.misses.borrow().iter().cloned().collect()
+    }
+
+    /// Records a question about `file` that a partial linker cannot answer.
+    fn note(&self, file: &str) {
+        if let Some(known) = &self.known
+            && !known.contains(file)
+        {
+            self.misses.borrow_mut().insert(file.to_string());
+        }
     }
 
     /// The repository file `module` (as written in `from`) loads.
@@ -309,6 +352,7 @@ impl<'a> Linker<'a> {
     }
 
     fn lookup(&self, file: &str, name: &str) -> Reach {
+        self.note(file);
         self.index
             .get(file)
             .and_then(|&i| self.solved[i].get(name).cloned())
@@ -323,6 +367,7 @@ impl<'a> Linker<'a> {
     /// A file's export items with ids filled in, plus one `star` item per name an
     /// `export *` brings (at the first such statement, with the module it comes through).
     pub fn link_exports(&self, file: &str) -> Vec<Export> {
+        self.note(file);
         let Some(&index) = self.index.get(file) else {
             return Vec::new();
         };

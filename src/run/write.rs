@@ -29,6 +29,29 @@ pub struct ChunkWriter<'a> {
     pub tally: Tally,
 }
 
+/// Every chunk's mounts items, and the ids of the schemas a request or response can be:
+/// what routes are composed from.
+type ComposerInputs = (
+    Vec<crate::extract::Mount>,
+    std::collections::HashSet<String>,
+);
+
+/// Whether some of `routes` continue in another file or name what other files define:
+/// linking them composes every chunk's mounts.
+fn composes(routes: &[crate::extract::Route]) -> bool {
+    routes
+        .iter()
+        .any(|r| r.router.is_some() || !r.handler_imports.is_empty() || !r.schema_refs.is_empty())
+}
+
+/// A chunk's `exports` output, which records its declared surface.
+fn exports_output(entry: &ChunkEntry) -> Option<&OutputEntry> {
+    entry
+        .outputs
+        .iter()
+        .find(|o| o.extractor == ExtractorId::EXPORTS.name())
+}
+
 /// Whether an extractor's outputs hold ids resolved across files (see `crate::link`).
 fn is_linked(extractor: ExtractorId) -> bool {
     extractor == ExtractorId::CALLS
@@ -261,64 +284,6 @@ impl<'a> ChunkWriter<'a> {
         if linked.is_empty() {
             return Ok(());
         }
-        // Every chunk's declared surface and its digest.
-        let mut surfaces: BTreeMap<String, (Vec<Export>, String)> = BTreeMap::new();
-        for (name, entry) in &self.entries {
-            let fresh = self.deferred.get(name).and_then(|(_, lists)| {
-                lists.iter().find_map(|l| match l {
-                    Items::Exports(items) => Some(items.clone()),
-                    _ => None,
-                })
-            });
-            if let Some(items) = fresh {
-                let digest = crate::link::surface_digest(&items);
-                surfaces.insert(name.clone(), (items, digest));
-                continue;
-            }
-            let Some(output) = entry
-                .outputs
-                .iter()
-                .find(|o| o.extractor == ExtractorId::EXPORTS.name())
-            else {
-                continue;
-            };
-            let (declared, digest) = match self.read_stored(name, output) {
-                Some(Items::Exports(items)) => {
-                    let declared: Vec<Export> =
-                        items.into_iter().filter(|e| e.is_declared()).collect();
-                    let digest = output
-                        .surface
-                        .clone()
-                        .unwrap_or_else(|| crate::link::surface_digest(&declared));
-                    (declared, digest)
-                }
-                // An output that is not what the manifest says (edited, gone) links as
-                // empty, under a digest no manifest records: whatever is linked now stays
-                // stale until a run has its surface again.
-                _ => (Vec::new(), "unreadable".to_string()),
-            };
-            surfaces.insert(name.clone(), (declared, digest));
-        }
-        let digest = crate::link::links_digest(
-            survey.resolver.fingerprint(),
-            surfaces.iter().map(|(n, (_, d))| (n.as_str(), d.as_str())),
-        );
-        let linker = crate::link::Linker::new(
-            &survey.resolver,
-            surfaces
-                .values()
-                .flat_map(|(items, _)| items.iter().cloned()),
-        );
-        // Routes also depend on every chunk's mounts and schemas (written by `finish`
-        // before this).
-        let routes_digest = crate::compose::routes_digest(&digest, self.entries.values());
-        let digest_of = |extractor: ExtractorId| {
-            if extractor == ExtractorId::ROUTES {
-                routes_digest.clone()
-            } else {
-                digest.clone()
-            }
-        };
         // The mounts and schemas outputs routes are composed from: listed now (the loop
         // below takes each chunk's entry out while it writes it), read only when a route
         // needs linking — a run that relinks no route reads none of them.
@@ -340,12 +305,53 @@ impl<'a> ChunkWriter<'a> {
         } else {
             Vec::new()
         };
+        // Every chunk's surface digest, from the fresh items or as the manifest records it.
+        let recorded = self.recorded_surfaces();
+        // A run that links only what it extracted, against surfaces that are all recorded
+        // (an editor's one-file `--incremental`), links with a linker over just the files
+        // those lists reach; anything else reads every surface.
+        let partial = recorded.as_ref().and_then(|surface_of| {
+            let digest = crate::link::links_digest(
+                survey.resolver.fingerprint(),
+                surface_of.iter().map(|(n, d)| (n.as_str(), d.as_str())),
+            );
+            let routes_digest = crate::compose::routes_digest(&digest, self.entries.values());
+            if !self.only_fresh_to_link(&linked, &digest, &routes_digest, wanted) {
+                return None;
+            }
+            let (linker, inputs) = self.partial_linker(&survey.resolver, &composer_sources)?;
+            Some((linker, digest, surface_of.clone(), inputs))
+        });
+        // The composer's inputs, when the partial linker read them already.
+        let (linker, digest, surface_of, mut composer_inputs) = match partial {
+            Some(found) => {
+                if self.cfg.verbose {
+                    eprintln!(
+                        "linking: the surfaces of {} file(s), those the fresh lists reach",
+                        found.0.file_count()
+                    );
+                }
+                found
+            }
+            None => {
+                let (linker, digest, surface_of) = self.whole_linker(survey);
+                if self.cfg.verbose {
+                    eprintln!("linking: every surface, {} file(s)", linker.file_count());
+                }
+                (linker, digest, surface_of, None)
+            }
+        };
+        // Routes also depend on every chunk's mounts and schemas (written by `finish`
+        // before this).
+        let routes_digest = crate::compose::routes_digest(&digest, self.entries.values());
+        let digest_of = |extractor: ExtractorId| {
+            if extractor == ExtractorId::ROUTES {
+                routes_digest.clone()
+            } else {
+                digest.clone()
+            }
+        };
         let mut composer: Option<crate::compose::Composer<'_>> = None;
-        let surface_of: BTreeMap<String, String> = surfaces
-            .iter()
-            .map(|(n, (_, d))| (n.clone(), d.clone()))
-            .collect();
-        drop(surfaces);
 
         // Every chunk extracted in this run has its entry (`finish` made it).
         let names: Vec<String> = self.entries.keys().cloned().collect();
@@ -402,15 +408,13 @@ impl<'a> ChunkWriter<'a> {
                         Items::Calls(nodes)
                     }
                     Items::Routes(mut routes) => {
-                        if routes.iter().any(|r| {
-                            r.router.is_some()
-                                || !r.handler_imports.is_empty()
-                                || !r.schema_refs.is_empty()
-                        }) {
+                        if composes(&routes) {
                             let composer = match &composer {
                                 Some(c) => c,
                                 None => {
-                                    let (mounts, schemas) = self.composer_inputs(&composer_sources);
+                                    let (mounts, schemas) = composer_inputs
+                                        .take()
+                                        .unwrap_or_else(|| self.composer_inputs(&composer_sources));
                                     composer.insert(crate::compose::Composer::new(
                                         &linker, mounts, schemas,
                                     ))
@@ -446,16 +450,241 @@ impl<'a> ChunkWriter<'a> {
         Ok(())
     }
 
+    /// The fresh export items of chunk `name`, when this run extracted them.
+    fn fresh_exports(&self, name: &str) -> Option<&Vec<Export>> {
+        self.deferred.get(name).and_then(|(_, lists)| {
+            lists.iter().find_map(|l| match l {
+                Items::Exports(items) => Some(items),
+                _ => None,
+            })
+        })
+    }
+
+    /// Every chunk's surface digest without reading an output: computed from the fresh
+    /// items, or as the manifest records it. `None` when a stored output records none.
+    fn recorded_surfaces(&self) -> Option<BTreeMap<String, String>> {
+        let mut digests = BTreeMap::new();
+        for (name, entry) in &self.entries {
+            if let Some(items) = self.fresh_exports(name) {
+                digests.insert(name.clone(), crate::link::surface_digest(items));
+                continue;
+            }
+            let Some(output) = exports_output(entry) else {
+                continue;
+            };
+            digests.insert(name.clone(), output.surface.clone()?);
+        }
+        Some(digests)
+    }
+
+    /// Whether the lists this run extracted are the only ones to link: every stored output
+    /// of a linked extractor is linked against `digest` (or will be rebuilt for its
+    /// version).
+    fn only_fresh_to_link(
+        &self,
+        linked: &[ExtractorId],
+        digest: &str,
+        routes_digest: &str,
+        wanted: &dyn Fn(&str) -> bool,
+    ) -> bool {
+        for (name, entry) in &self.entries {
+            if let Some((_, lists)) = self.deferred.get(name) {
+                // A linked extractor of a fresh chunk that is not among its fresh lists is
+                // relinked from the stored output, as a stored chunk's is.
+                if linked
+                    .iter()
+                    .any(|e| !lists.iter().any(|l| l.extractor() == *e))
+                {
+                    return false;
+                }
+                continue;
+            }
+            if !wanted(name) {
+                continue;
+            }
+            for &extractor in linked {
+                let against = if extractor == ExtractorId::ROUTES {
+                    routes_digest
+                } else {
+                    digest
+                };
+                let relinks = entry.outputs.iter().any(|o| {
+                    o.extractor == extractor.name()
+                        && o.links.as_deref() != Some(against)
+                        && o.version == extractor.version()
+                });
+                if relinks {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// A linker over the files this run's fresh lists reach (see
+    /// [`crate::link::Linker::partial`]): from the fresh files, the closure under what
+    /// their surfaces load, read chunk by chunk; then the fresh lists are linked once (the
+    /// routes composed, which also follows every chunk's mounts) to learn which other
+    /// files they ask about, and those are added, until none is missing. With the
+    /// composer's inputs when it read them. `None` (link with every surface instead) when
+    /// an output cannot be read or the files asked about keep growing.
+    fn partial_linker<'r>(
+        &self,
+        resolver: &'r crate::resolve::Resolver,
+        composer_sources: &[(String, OutputEntry)],
+    ) -> Option<(crate::link::Linker<'r>, Option<ComposerInputs>)> {
+        let composing = self.deferred.values().any(|(_, lists)| {
+            lists
+                .iter()
+                .any(|l| matches!(l, Items::Routes(routes) if composes(routes)))
+        });
+        let inputs = composing.then(|| self.composer_inputs(composer_sources));
+        const MAX_ROUNDS: usize = 8;
+        let chunk_of: HashMap<&str, &str> = self
+            .entries
+            .iter()
+            .flat_map(|(n, e)| e.files.iter().map(move |f| (f.path.as_str(), n.as_str())))
+            .collect();
+        // Chunk → its files' declared exports, read once.
+        let mut read: HashMap<&str, BTreeMap<String, Vec<Export>>> = HashMap::new();
+        let mut loaded: BTreeMap<String, Vec<Export>> = BTreeMap::new();
+        let mut without: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut seeds: Vec<String> = self
+            .deferred
+            .keys()
+            .filter_map(|name| self.entries.get(name))
+            .flat_map(|e| e.files.iter().map(|f| f.path.clone()))
+            .collect();
+        for _ in 0..MAX_ROUNDS {
+            let mut queue = std::mem::take(&mut seeds);
+            while let Some(file) = queue.pop() {
+                if loaded.contains_key(&file) || without.contains(&file) {
+                    continue;
+                }
+                let Some(&chunk) = chunk_of.get(file.as_str()) else {
+                    without.insert(file);
+                    continue;
+                };
+                if !read.contains_key(chunk) {
+                    let mut by_file: BTreeMap<String, Vec<Export>> = BTreeMap::new();
+                    let declared: Vec<Export> = match self.fresh_exports(chunk) {
+                        Some(items) => items.iter().filter(|e| e.is_declared()).cloned().collect(),
+                        None => {
+                            let output = exports_output(&self.entries[chunk]);
+                            match output.map(|o| self.read_stored(chunk, o)) {
+                                None => Vec::new(),
+                                Some(Some(Items::Exports(items))) => {
+                                    items.into_iter().filter(|e| e.is_declared()).collect()
+                                }
+                                Some(_) => return None,
+                            }
+                        }
+                    };
+                    for export in declared {
+                        by_file.entry(export.file.clone()).or_default().push(export);
+                    }
+                    read.insert(chunk, by_file);
+                }
+                match read[chunk].get(&file) {
+                    None => {
+                        without.insert(file);
+                    }
+                    Some(exports) => {
+                        for module in exports.iter().filter_map(|e| e.module.as_deref()) {
+                            if let Some(target) = resolver.module_file(&file, module) {
+                                queue.push(target);
+                            }
+                        }
+                        loaded.insert(file, exports.clone());
+                    }
+                }
+            }
+            let known = loaded.keys().chain(&without).cloned().collect();
+            let linker =
+                crate::link::Linker::partial(resolver, loaded.values().flatten().cloned(), known);
+            let composer = inputs.as_ref().map(|(mounts, schemas)| {
+                crate::compose::Composer::new(&linker, mounts.clone(), schemas.clone())
+            });
+            for (_, lists) in self.deferred.values() {
+                for list in lists {
+                    match list {
+                        Items::Calls(nodes) => linker.link_calls(&mut nodes.clone()),
+                        Items::Routes(routes) if composes(routes) => {
+                            if let Some(composer) = &composer {
+                                composer.link_routes(&mut routes.clone());
+                            }
+                        }
+                        Items::Exports(items) => {
+                            let files: BTreeSet<&str> =
+                                items.iter().map(|e| e.file.as_str()).collect();
+                            for file in files {
+                                linker.link_exports(file);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            drop(composer);
+            seeds = linker.misses();
+            if seeds.is_empty() {
+                return Some((linker, inputs));
+            }
+        }
+        None
+    }
+
+    /// A linker over every chunk's declared surface (the fresh items, else the stored
+    /// output), the links digest, and each chunk's surface digest.
+    fn whole_linker<'r>(
+        &self,
+        survey: &'r Survey,
+    ) -> (crate::link::Linker<'r>, String, BTreeMap<String, String>) {
+        let mut surfaces: BTreeMap<String, (Vec<Export>, String)> = BTreeMap::new();
+        for (name, entry) in &self.entries {
+            if let Some(items) = self.fresh_exports(name) {
+                let digest = crate::link::surface_digest(items);
+                surfaces.insert(name.clone(), (items.clone(), digest));
+                continue;
+            }
+            let Some(output) = exports_output(entry) else {
+                continue;
+            };
+            let (declared, digest) = match self.read_stored(name, output) {
+                Some(Items::Exports(items)) => {
+                    let declared: Vec<Export> =
+                        items.into_iter().filter(|e| e.is_declared()).collect();
+                    let digest = output
+                        .surface
+                        .clone()
+                        .unwrap_or_else(|| crate::link::surface_digest(&declared));
+                    (declared, digest)
+                }
+                // An output that is not what the manifest says (edited, gone) links as
+                // empty, under a digest no manifest records: whatever is linked now stays
+                // stale until a run has its surface again.
+                _ => (Vec::new(), "unreadable".to_string()),
+            };
+            surfaces.insert(name.clone(), (declared, digest));
+        }
+        let digest = crate::link::links_digest(
+            survey.resolver.fingerprint(),
+            surfaces.iter().map(|(n, (_, d))| (n.as_str(), d.as_str())),
+        );
+        let linker = crate::link::Linker::new(
+            &survey.resolver,
+            surfaces
+                .values()
+                .flat_map(|(items, _)| items.iter().cloned()),
+        );
+        let surface_of = surfaces.into_iter().map(|(n, (_, d))| (n, d)).collect();
+        (linker, digest, surface_of)
+    }
+
     /// Every chunk's mounts items, and the ids of its schemas a request or response can
     /// be (pydantic models, dataclasses, Zod, Joi, Yup, Valibot), read back from the
     /// outputs `finish` wrote (and those of chunks this run did not extract).
-    fn composer_inputs(
-        &self,
-        sources: &[(String, OutputEntry)],
-    ) -> (
-        Vec<crate::extract::Mount>,
-        std::collections::HashSet<String>,
-    ) {
+    fn composer_inputs(&self, sources: &[(String, OutputEntry)]) -> ComposerInputs {
         let mut mounts = Vec::new();
         let mut schemas = std::collections::HashSet::new();
         for (chunk, output) in sources {

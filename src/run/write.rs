@@ -533,13 +533,13 @@ impl<'a> ChunkWriter<'a> {
         resolver: &'r crate::resolve::Resolver,
         composer_sources: &[(String, OutputEntry)],
     ) -> Option<(crate::link::Linker<'r>, Option<ComposerInputs>)> {
+        const MAX_ROUNDS: usize = 8;
         let composing = self.deferred.values().any(|(_, lists)| {
             lists
                 .iter()
                 .any(|l| matches!(l, Items::Routes(routes) if composes(routes)))
         });
         let inputs = composing.then(|| self.composer_inputs(composer_sources));
-        const MAX_ROUNDS: usize = 8;
         let chunk_of: HashMap<&str, &str> = self
             .entries
             .iter()

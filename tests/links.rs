@@ -320,6 +320,46 @@ fn an_edit_that_keeps_every_surface_links_against_just_what_it_reaches() {
     }
 }
 
+/// Partial linking trusts the surfaces the manifest records and the chunks' file lists;
+/// it is tried only where the run checked them, and never in a full run (where its dry run
+/// would link everything twice).
+#[test]
+fn partial_linking_is_tried_only_where_the_run_checked_what_it_trusts() {
+    const PARTIAL: &str = "those the fresh lists reach";
+    let repo = Repo::from_fixture("links");
+    let full = repo.run(&["-v"]);
+    full.expect_code(0);
+    assert!(!full.stderr().contains(PARTIAL), "{}", full.stderr());
+    let main = std::fs::read_to_string(repo.path().join("src/app/main.ts")).unwrap();
+    let edit = |n: usize| {
+        repo.write(
+            "src/app/main.ts",
+            format!("{}{main}", "// moved\n".repeat(n)),
+        )
+    };
+    // Without `exports`, an older exports output may hold files its chunk no longer lists.
+    edit(1);
+    let only = repo.run(&["--incremental", "--only", "calls", "-v"]);
+    only.expect_code(0);
+    assert!(!only.stderr().contains(PARTIAL), "{}", only.stderr());
+    // A chunk left stale by `--only-chunks` keeps a surface nobody checked.
+    repo.write(
+        "src/lib/extra.ts",
+        "export function extra() {}\n// edited\n",
+    );
+    edit(2);
+    let some = repo.run(&["--only-chunks", "src/app", "-v"]);
+    some.expect_code(0);
+    assert!(!some.stderr().contains(PARTIAL), "{}", some.stderr());
+    // With everything checked, a one-file edit links partially, to a full run's bytes.
+    repo.run(&["--incremental", "-q"]).expect_code(0);
+    edit(3);
+    let one = repo.run(&["--incremental", "-v"]);
+    one.expect_code(0);
+    assert!(one.stderr().contains(PARTIAL), "{}", one.stderr());
+    assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+}
+
 #[test]
 fn only_chunks_leaves_other_links_stale_and_check_says_so() {
     let repo = Repo::from_fixture("links");

@@ -31,20 +31,17 @@ struct Pattern {
 }
 
 /// A node pattern or an alternation, with its captures and whether it may be absent.
-#[derive(Clone)]
 struct Item {
     pat: Pat,
     captures: Vec<u16>,
     optional: bool,
 }
 
-#[derive(Clone)]
 enum Pat {
     Node { kind: Kind, children: Vec<Child> },
     Alt(Vec<Item>),
 }
 
-#[derive(Clone)]
 enum Kind {
     /// The kind ids of a named kind (a name can stand for several, through aliases).
     Named(Vec<u16>),
@@ -56,7 +53,6 @@ enum Kind {
     Anonymous(String),
 }
 
-#[derive(Clone)]
 struct Child {
     field: Option<u16>,
     /// A `.` before the first child pattern: it matches the first named child only.

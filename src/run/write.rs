@@ -306,7 +306,10 @@ impl<'a> ChunkWriter<'a> {
             Vec::new()
         };
         // Every chunk's surface digest, from the fresh items or as the manifest records it.
-        let recorded = self.recorded_surfaces();
+        let recorded = self
+            .partial_applies(survey)
+            .then(|| self.recorded_surfaces())
+            .flatten();
         // A run that links only what it extracted, against surfaces that are all recorded
         // (an editor's one-file `--incremental`), links with a linker over just the files
         // those lists reach; anything else reads every surface.
@@ -458,6 +461,35 @@ impl<'a> ChunkWriter<'a> {
                 _ => None,
             })
         })
+    }
+
+    /// Whether partial linking may be tried. It trusts the surfaces the manifest records
+    /// for the chunks it does not read, and a chunk's file list to say which chunk holds a
+    /// file's items; both hold after an incremental run that checked every output against
+    /// the manifest, with `exports` among its extractors, and that leaves no chunk stale
+    /// for a linked extractor or vanished behind (with `--only calls` an older exports
+    /// output may still hold a file its chunk no longer lists; with `--only-chunks` a
+    /// chunk left out keeps a surface nobody checked). It pays only when the fresh chunks
+    /// are a small part of the repository: its dry run links their lists twice.
+    fn partial_applies(&self, survey: &Survey) -> bool {
+        let files = |name: &String| self.entries.get(name).map_or(0, |e| e.files.len());
+        let fresh: usize = self.deferred.keys().map(files).sum();
+        let all: usize = self.entries.keys().map(files).sum();
+        self.cfg.mode == crate::cli::Mode::Incremental
+            && self.cfg.selected.contains(&ExtractorId::EXPORTS)
+            && fresh * 4 <= all
+            && survey.staleness.stale.iter().all(|(&chunk, reasons)| {
+                !reasons.iter().any(|(e, _)| is_linked(*e))
+                    || survey
+                        .chunks
+                        .get(chunk)
+                        .is_some_and(|c| self.deferred.contains_key(&c.name))
+            })
+            && survey
+                .staleness
+                .gone
+                .iter()
+                .all(|(name, _)| !self.entries.contains_key(name))
     }
 
     /// Every chunk's surface digest without reading an output: computed from the fresh

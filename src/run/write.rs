@@ -617,7 +617,11 @@ impl<'a> ChunkWriter<'a> {
                     }
                     read.insert(chunk, by_file);
                 }
-                match read[chunk].get(&file) {
+                // Each file is taken once: it is loaded or known to have none from now on.
+                match read
+                    .get_mut(chunk)
+                    .and_then(|by_file| by_file.remove(&file))
+                {
                     None => {
                         without.insert(file);
                     }
@@ -627,7 +631,7 @@ impl<'a> ChunkWriter<'a> {
                                 queue.push(target);
                             }
                         }
-                        loaded.insert(file, exports.clone());
+                        loaded.insert(file, exports);
                     }
                 }
             }

@@ -6,8 +6,8 @@
 //! files modified within two seconds of the cache being written are not cached at all (an
 //! edit in the same clock tick could otherwise go unnoticed).
 
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -141,6 +141,18 @@ impl HashCache {
     /// Replaces the cache with `fresh` and writes it if anything changed. Failures are
     /// ignored: the cache only saves time.
     pub fn store(&mut self, fresh: Vec<(String, Stamp, String)>) {
+        // The usual case, nothing changed, is told without building a second map.
+        let now = Self::now();
+        let settled = fresh.iter().filter(|(_, stamp, _)| !stamp.is_racy(now));
+        if settled.clone().count() == self.entries.len()
+            && settled.into_iter().all(|(path, stamp, hash)| {
+                self.entries
+                    .get(path)
+                    .is_some_and(|(s, h)| s == stamp && h == hash)
+            })
+        {
+            return;
+        }
         let entries = Self::settled(fresh).collect();
         self.write(entries);
     }
@@ -149,6 +161,9 @@ impl HashCache {
     /// anything changed: for the outputs, of which a run may touch only some. An entry
     /// of a file since removed stays, harmless: no other file has its inode and times.
     pub fn merge(&mut self, fresh: Vec<(String, Stamp, String)>) {
+        if fresh.is_empty() {
+            return;
+        }
         let mut entries = self.entries.clone();
         entries.extend(Self::settled(fresh));
         self.write(entries);
@@ -158,13 +173,18 @@ impl HashCache {
     fn settled(
         fresh: Vec<(String, Stamp, String)>,
     ) -> impl Iterator<Item = (String, (Stamp, String))> {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64);
+        let now = Self::now();
         fresh
             .into_iter()
             .filter(move |(_, stamp, _)| !stamp.is_racy(now))
             .map(|(path, stamp, hash)| (path, (stamp, hash)))
+    }
+
+    /// Seconds since the epoch, for the racy window.
+    fn now() -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64)
     }
 
     fn write(&mut self, entries: HashMap<String, (Stamp, String)>) {

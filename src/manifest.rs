@@ -86,6 +86,14 @@ pub fn generator() -> String {
 /// (cut short, mangled) still counts when its text holds discover's generator line; a
 /// foreign `manifest.json` (a browser extension's, say) never does.
 pub fn is_ours(bytes: &[u8]) -> bool {
+    // What discover writes says so in its first two lines; a run asks before every write,
+    // and probing the whole of a large manifest cost as much as parsing it.
+    if let Some(rest) = bytes.strip_prefix(b"{\n \"format\":") {
+        let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        if digits > 0 && rest[digits..].starts_with(b",\n \"generator\":\"discover ") {
+            return true;
+        }
+    }
     match probe(bytes) {
         Ok(Some(probe)) => {
             probe.format.is_some_and(|f| f.is_u64())
@@ -140,6 +148,13 @@ pub fn parse(bytes: &[u8], shown_path: &str) -> Result<Manifest, ManifestError> 
         path: shown_path.to_string(),
         message: e.to_string(),
     };
+    // The usual case in one pass; the probe only explains a manifest that does not parse.
+    let parsed = serde_json::from_slice::<Manifest>(bytes);
+    if let Ok(manifest) = &parsed
+        && manifest.format == FORMAT_VERSION
+    {
+        return parsed.map_err(corrupt);
+    }
     let format = probe(bytes)
         .map_err(corrupt)?
         .and_then(|p| p.format)
@@ -159,7 +174,7 @@ pub fn parse(bytes: &[u8], shown_path: &str) -> Result<Manifest, ManifestError> 
             });
         }
     }
-    serde_json::from_slice(bytes).map_err(corrupt)
+    parsed.map_err(corrupt)
 }
 
 pub use crate::render::{manifest_json_bytes, to_json_bytes};

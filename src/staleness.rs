@@ -86,26 +86,13 @@ pub fn staleness(
     old: Option<&Manifest>,
     selected: &[ExtractorId],
     state: &StateDir,
+    metadata: &HashMap<String, std::fs::Metadata>,
     verify_outputs: bool,
 ) -> Staleness {
     let mut result = Staleness::default();
     let old_chunks: BTreeMap<&str, &ChunkEntry> = old
         .map(|m| m.chunks.iter().map(|c| (c.name.as_str(), c)).collect())
         .unwrap_or_default();
-
-    // Every output a current chunk may have, looked up at once rather than one by one.
-    let metadata = state.metadata_of(
-        current
-            .chunks
-            .iter()
-            .filter(|c| old_chunks.contains_key(c.name.as_str()))
-            .flat_map(|c| {
-                selected
-                    .iter()
-                    .map(|e| StateDir::output_rel(e.name(), &c.name))
-            })
-            .collect(),
-    );
     for (index, chunk) in current.chunks.iter().enumerate() {
         let digest = &current.digests[index];
         let mut reasons = Vec::new();
@@ -114,7 +101,7 @@ pub fn staleness(
             let reason = match entry {
                 None => Some(Reason::NewChunk),
                 Some(entry) => {
-                    output_reason(entry, extractor, digest, state, &metadata, verify_outputs)
+                    output_reason(entry, extractor, digest, state, metadata, verify_outputs)
                 }
             };
             if let Some(reason) = reason {
@@ -199,11 +186,11 @@ pub fn staleness(
         }
     }
 
-    let old_files: BTreeMap<&str, &str> = old_chunks
+    let old_files: foldhash::HashMap<&str, &str> = old_chunks
         .values()
         .flat_map(|c| c.files.iter().map(|f| (f.path.as_str(), f.hash.as_str())))
         .collect();
-    let mut seen = BTreeSet::new();
+    let mut seen = foldhash::HashSet::default();
     for file in current.files {
         seen.insert(file.path.as_str());
         match old_files.get(file.path.as_str()) {
@@ -217,7 +204,22 @@ pub fn staleness(
         .filter(|p| !seen.contains(*p))
         .map(|p| p.to_string())
         .collect();
+    result.deleted.sort();
     result
+}
+
+/// The outputs whose metadata `staleness` needs (`metadata`): those the manifest records
+/// for the selected extractors, since a chunk it does not record is stale without looking.
+/// Known from the manifest alone, so they are looked up while the sources are walked.
+pub fn recorded_outputs(old: &Manifest, selected: &[ExtractorId]) -> Vec<String> {
+    old.chunks
+        .iter()
+        .flat_map(|c| {
+            selected
+                .iter()
+                .map(|e| StateDir::output_rel(e.name(), &c.name))
+        })
+        .collect()
 }
 
 /// Whether the stored `imports/<chunk>.json` resolves the same way against the current file

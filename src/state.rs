@@ -55,6 +55,10 @@ pub struct StateDir {
     renamed_in: RefCell<BTreeSet<PathBuf>>,
     /// Content hashes of outputs by their metadata, and what this run learned of them.
     output_cache: RefCell<(HashCache, Learned)>,
+    /// The files below the root when the run began (`remove_leftover_temp_files`), and
+    /// those it has written since: where `orphans` looks, without listing the directory
+    /// again.
+    known_files: RefCell<Option<BTreeSet<String>>>,
 }
 
 impl StateDir {
@@ -64,6 +68,7 @@ impl StateDir {
             shown,
             renamed_in: RefCell::new(BTreeSet::new()),
             output_cache: RefCell::new((HashCache::disabled(), HashMap::new())),
+            known_files: RefCell::new(None),
         }
     }
 
@@ -95,12 +100,11 @@ impl StateDir {
 
     /// `output_hash` of a file whose metadata `meta` was just looked up.
     pub fn output_hash_of(&self, rel: &str, meta: &fs::Metadata) -> Option<String> {
-        let target = self.root.join(rel);
         let stamp = Stamp::of(meta);
         if let Some(hash) = self.known_hash(rel, &stamp) {
             return Some(hash);
         }
-        let bytes = fs::read(&target).ok()?;
+        let bytes = fs::read(self.root.join(rel)).ok()?;
         let hash = crate::hash::content_hash(&bytes);
         self.output_cache
             .borrow_mut()
@@ -164,36 +168,6 @@ impl StateDir {
         }
     }
 
-    /// The metadata of each file of `rels` that is a regular file, looked up on all cores:
-    /// what `--check` learns of thousands of outputs before deciding which are current.
-    pub fn metadata_of(&self, rels: Vec<String>) -> HashMap<String, fs::Metadata> {
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let per_thread = rels.len().div_ceil(threads).max(256);
-        let root = self.root.as_path();
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = rels
-                .chunks(per_thread)
-                .map(|slice| {
-                    scope.spawn(move || {
-                        slice
-                            .iter()
-                            .filter_map(|rel| {
-                                let meta = fs::metadata(root.join(rel)).ok()?;
-                                meta.is_file().then(|| (rel.clone(), meta))
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
-    }
-
     /// Size of the file `rel`, or `None` when there is none.
     pub fn size(&self, rel: &str) -> Option<u64> {
         fs::metadata(self.root.join(rel))
@@ -222,8 +196,7 @@ impl StateDir {
         if manifest.as_deref().is_some_and(crate::manifest::is_ours) {
             return Ok(());
         }
-        let mut files: Vec<String> = self
-            .files_below(&self.root)
+        let mut files: Vec<String> = files_below(&self.root)
             .into_iter()
             .filter_map(|p| crate::walk::relative(&self.root, &p))
             .collect();
@@ -262,21 +235,7 @@ impl StateDir {
     /// Whether `rel` is an output discover wrote: `<extractor>/<chunk>.json` whose own header
     /// names that extractor and that chunk. Only such files are ever deleted as orphans.
     pub fn is_our_output(&self, rel: &str) -> bool {
-        let Some((extractor, chunk)) = rel
-            .strip_suffix(".json")
-            .and_then(|stem| stem.split_once('/'))
-        else {
-            return false;
-        };
-        #[derive(serde::Deserialize)]
-        struct Header {
-            extractor: String,
-            chunk: String,
-        }
-        fs::read(self.root.join(rel))
-            .ok()
-            .and_then(|bytes| serde_json::from_slice::<Header>(&bytes).ok())
-            .is_some_and(|h| h.extractor == extractor && h.chunk == chunk)
+        is_our_output_in(&self.root, rel)
     }
 
     /// Writes `bytes` to `rel` through a temp file in the same directory, fsynced and renamed
@@ -319,6 +278,9 @@ impl StateDir {
             return Err(self.io("write", rel, e));
         }
         self.renamed_in.borrow_mut().insert(dir.to_path_buf());
+        if let Some(known) = &mut *self.known_files.borrow_mut() {
+            known.insert(rel.to_string());
+        }
         Ok(())
     }
 
@@ -346,9 +308,14 @@ impl StateDir {
     /// place) to disk: one `syncfs` of the file system holding the state, or, where the
     /// kernel has none, an fsync of every file and directory written to. A failed flush is
     /// an error: the caller must not write a manifest that describes outputs the disk may
-    /// not hold.
+    /// not hold. Nothing written, nothing to flush: a run that rewrote no output writes its
+    /// manifest without waiting on a flush of whatever else the file system holds (a
+    /// `syncfs` took from under a millisecond to 60 ms with other writers about).
     pub fn sync(&self) -> Result<(), StateError> {
         let mut dirs = std::mem::take(&mut *self.renamed_in.borrow_mut());
+        if dirs.is_empty() {
+            return Ok(());
+        }
         let flush_error = |source| StateError::Flush {
             path: self.shown.clone(),
             source,
@@ -379,50 +346,33 @@ impl StateDir {
     }
 
     /// Removes temp files left by a run that was killed mid-write. Returns how many.
+    /// Also remembers the other files, for `orphans`: the caller holds the lock, so only
+    /// this run adds outputs from here on.
     pub fn remove_leftover_temp_files(&self) -> usize {
         let mut removed = 0;
-        for path in self.files_below(&self.root) {
-            if path.to_string_lossy().ends_with(TEMP_SUFFIX) && fs::remove_file(&path).is_ok() {
-                removed += 1;
+        let mut known = BTreeSet::new();
+        for path in files_below(&self.root) {
+            if path.to_string_lossy().ends_with(TEMP_SUFFIX) {
+                if fs::remove_file(&path).is_ok() {
+                    removed += 1;
+                }
+            } else if let Some(rel) = crate::walk::relative(&self.root, &path) {
+                known.insert(rel);
             }
         }
+        *self.known_files.borrow_mut() = Some(known);
         removed
     }
 
     /// Outputs of ours (see `is_our_output`) below the root that are not in `keep`. Any
-    /// other file is left alone, whatever its name.
+    /// other file is left alone, whatever its name. After `remove_leftover_temp_files`,
+    /// looks among the files it found and those written since, instead of listing the
+    /// directory again.
     pub fn orphans(&self, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
-        let mut orphans: Vec<String> = self
-            .files_below(&self.root)
-            .into_iter()
-            .filter_map(|p| crate::walk::relative(&self.root, &p))
-            .filter(|rel| {
-                rel.ends_with(".json")
-                    && rel != manifest_name
-                    && !keep.contains(rel)
-                    && self.is_our_output(rel)
-            })
-            .collect();
-        orphans.sort();
-        orphans
-    }
-
-    fn files_below(&self, dir: &Path) -> Vec<PathBuf> {
-        let mut out = Vec::new();
-        let mut stack = vec![dir.to_path_buf()];
-        while let Some(dir) = stack.pop() {
-            let Ok(entries) = fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                match entry.file_type() {
-                    Ok(t) if t.is_dir() => stack.push(entry.path()),
-                    Ok(t) if t.is_file() => out.push(entry.path()),
-                    _ => {}
-                }
-            }
+        match &*self.known_files.borrow() {
+            Some(known) => orphans_among(&self.root, known.iter().cloned(), keep, manifest_name),
+            None => orphans_in(&self.root, keep, manifest_name),
         }
-        out
     }
 
     fn io(&self, action: &'static str, rel: &str, source: std::io::Error) -> StateError {
@@ -432,4 +382,80 @@ impl StateDir {
             source,
         }
     }
+}
+
+/// The metadata of each file of `rels` (relative to `root`) that is a regular file: what
+/// `--check` learns of thousands of outputs before deciding which are current.
+pub fn metadata_of(root: &Path, rels: &[String]) -> HashMap<String, fs::Metadata> {
+    rels.iter()
+        .filter_map(|rel| {
+            let meta = fs::metadata(root.join(rel)).ok()?;
+            meta.is_file().then(|| (rel.clone(), meta))
+        })
+        .collect()
+}
+
+/// `StateDir::orphans` of the state directory `root`: a plain path, so that `--check` can
+/// list the directory on another thread while the sources are walked.
+pub fn orphans_in(root: &Path, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
+    let files = files_below(root)
+        .into_iter()
+        .filter_map(|p| crate::walk::relative(root, &p));
+    orphans_among(root, files, keep, manifest_name)
+}
+
+/// The orphans among `files` (relative to `root`); one removed since is not ours any more.
+fn orphans_among(
+    root: &Path,
+    files: impl Iterator<Item = String>,
+    keep: &BTreeSet<String>,
+    manifest_name: &str,
+) -> Vec<String> {
+    let mut orphans: Vec<String> = files
+        .filter(|rel| {
+            rel.ends_with(".json")
+                && rel != manifest_name
+                && !keep.contains(rel)
+                && is_our_output_in(root, rel)
+        })
+        .collect();
+    orphans.sort();
+    orphans
+}
+
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            match entry.file_type() {
+                Ok(t) if t.is_dir() => stack.push(entry.path()),
+                Ok(t) if t.is_file() => out.push(entry.path()),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// `StateDir::is_our_output` of the state directory `root`.
+fn is_our_output_in(root: &Path, rel: &str) -> bool {
+    let Some((extractor, chunk)) = rel
+        .strip_suffix(".json")
+        .and_then(|stem| stem.split_once('/'))
+    else {
+        return false;
+    };
+    #[derive(serde::Deserialize)]
+    struct Header {
+        extractor: String,
+        chunk: String,
+    }
+    fs::read(root.join(rel))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Header>(&bytes).ok())
+        .is_some_and(|h| h.extractor == extractor && h.chunk == chunk)
 }

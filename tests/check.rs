@@ -111,6 +111,59 @@ fn deleted_output_file_and_orphans_are_stale() {
 }
 
 #[test]
+fn a_manifest_that_says_the_same_in_other_bytes_is_stale() {
+    use discover::manifest::{Manifest, manifest_json_bytes};
+    let repo = Repo::from_fixture("mixed");
+    repo.write("discover.toml", "[chunks]\nmax_files = 1\n");
+    repo.run(&[]).expect_code(0);
+    let path = repo.state().join("manifest.json");
+    let original = std::fs::read(&path).unwrap();
+    let manifest: Manifest = serde_json::from_slice(&original).unwrap();
+    assert!(manifest.chunks.len() > 1 && manifest.extractors.len() > 1);
+    // Each says what a run would write in bytes a run would not write: reformatted, or
+    // rendered as discover renders, but with the extractors out of order or one described
+    // otherwise. Chunks out of order also move the links digest (taken in manifest order).
+    let differs = "manifest.json differs from what a run would write";
+    let mut reordered = manifest.clone();
+    reordered.chunks.reverse();
+    let mut extractors = manifest.clone();
+    extractors.extractors.reverse();
+    let mut described = manifest.clone();
+    described.extractors[0].description = "another description".into();
+    for (what, bytes, says) in [
+        (
+            "reformatted",
+            serde_json::to_vec_pretty(&manifest).unwrap(),
+            differs,
+        ),
+        (
+            "extractors reordered",
+            manifest_json_bytes(&extractors),
+            differs,
+        ),
+        (
+            "described otherwise",
+            manifest_json_bytes(&described),
+            differs,
+        ),
+        (
+            "chunks reordered",
+            manifest_json_bytes(&reordered),
+            "linked against",
+        ),
+    ] {
+        assert_ne!(bytes, original, "{what}");
+        std::fs::write(&path, &bytes).unwrap();
+        repo.run(&["--check"])
+            .expect_code(1)
+            .expect_stdout_contains(says);
+        repo.run(&["--incremental"]).expect_code(0);
+        assert_eq!(std::fs::read(&path).unwrap(), original, "{what}");
+        repo.run(&["--check"]).expect_code(0);
+    }
+}
+
+#[test]
 fn newly_skipped_file_makes_the_manifest_stale() {
     let repo = Repo::from_fixture("mixed");
     repo.run(&[]).expect_code(0);

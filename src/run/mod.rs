@@ -99,7 +99,7 @@ fn check(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     // A writer that holds the lock now may have written outputs its manifest does not
     // describe yet: asked before and after looking.
     let writer_at_start = crate::lock::writer(&cfg.state_dir);
-    let survey = plan::survey(cfg, &state)?;
+    let survey = plan::survey(cfg, &state, true)?;
     let writer = writer_at_start.or_else(|| crate::lock::writer(&cfg.state_dir));
     state.store_output_cache();
     Ok(report::check(cfg, &state, &survey, writer))
@@ -110,7 +110,7 @@ fn check(cfg: &RunConfig) -> Result<ExitCode, RunError> {
 pub fn freshness(cfg: &RunConfig) -> Result<Option<String>, RunError> {
     let state = state_dir(cfg);
     let writer_at_start = crate::lock::writer(&cfg.state_dir);
-    let survey = plan::survey(cfg, &state)?;
+    let survey = plan::survey(cfg, &state, true)?;
     let writer = writer_at_start.or_else(|| crate::lock::writer(&cfg.state_dir));
     state.store_output_cache();
     let fresh =
@@ -125,7 +125,7 @@ fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     // Under the lock, every temp file is a dead run's.
     let leftovers = state.remove_leftover_temp_files();
     let started = std::time::Instant::now();
-    let survey = plan::survey(cfg, &state)?;
+    let survey = plan::survey(cfg, &state, false)?;
     let mut warnings = Vec::new();
     if let Some(problem) = &survey.manifest_problem {
         warnings.push(format!("{problem}; treating every chunk as stale"));

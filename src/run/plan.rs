@@ -28,30 +28,66 @@ pub struct Survey {
     /// Why the manifest on disk cannot be used, when it cannot.
     pub manifest_problem: Option<String>,
     pub staleness: Staleness,
+    /// With `judge`: whether the manifest's bytes are those discover renders for it.
+    pub canonical_manifest: bool,
+    /// With `judge`: outputs of ours in the state directory that the manifest does not
+    /// record, sorted.
+    pub recorded_orphans: Vec<String>,
 }
 
-pub fn survey(cfg: &RunConfig, state: &StateDir) -> Result<Survey, RunError> {
+/// What the state directory tells besides the manifest, read alongside the walk.
+#[derive(Default)]
+struct Recorded {
+    metadata: HashMap<String, std::fs::Metadata>,
+    canonical: bool,
+    orphans: Vec<String>,
+}
+
+/// What the run needs to know before it plans: the sources, the chunks, the manifest on disk
+/// and what is stale. `judge` also gathers what only a verdict on the state (`--check`,
+/// the query's staleness test) looks at.
+pub fn survey(cfg: &RunConfig, state: &StateDir, judge: bool) -> Result<Survey, RunError> {
     let mut cache = if cfg.use_cache {
         HashCache::load(&cfg.root, &cfg.state_dir)
     } else {
         HashCache::disabled()
     };
-    // The manifest is parsed while the sources are walked.
+    // The state directory is read while the sources are walked: the manifest parsed, the
+    // outputs it records looked up (for staleness), and, for a verdict, the directory
+    // listed for orphans and the manifest rendered again to see it is canonical.
     let manifest_bytes = state.read(MANIFEST_FILE)?;
     let shown_manifest = state.show(MANIFEST_FILE);
-    let (inventory, manifest) = std::thread::scope(|scope| {
-        let manifest = scope.spawn(|| {
-            manifest_bytes.map(|bytes| {
+    let state_root = state.path();
+    let (inventory, recorded) = std::thread::scope(|scope| {
+        let recorded = scope.spawn(|| {
+            let parsed = manifest_bytes.map(|bytes| {
                 let parsed = manifest::parse(&bytes, &shown_manifest);
                 (parsed, bytes)
-            })
+            });
+            let mut recorded = Recorded::default();
+            if let Some((Ok(old), bytes)) = &parsed {
+                recorded.metadata = crate::state::metadata_of(
+                    state_root,
+                    &staleness::recorded_outputs(old, &cfg.selected),
+                );
+                if judge {
+                    recorded.canonical = manifest::manifest_json_bytes(old) == *bytes;
+                    recorded.orphans = crate::state::orphans_in(
+                        state_root,
+                        &super::write::expected_outputs(old),
+                        MANIFEST_FILE,
+                    );
+                }
+            }
+            (parsed, recorded)
         });
         let inventory = walk::walk(&cfg.root, &cfg.state_dir, &cfg.settings, &mut cache);
-        let manifest = manifest
+        let recorded = recorded
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (inventory, manifest)
+        (inventory, recorded)
     });
+    let (manifest, recorded) = recorded;
     let chunks = chunk::plan_chunks(&inventory.files, &cfg.settings)?;
     let digests: Vec<String> = chunks
         .iter()
@@ -81,6 +117,7 @@ pub fn survey(cfg: &RunConfig, state: &StateDir) -> Result<Survey, RunError> {
         old.as_ref(),
         &cfg.selected,
         state,
+        &recorded.metadata,
         verify_outputs,
     );
     Ok(Survey {
@@ -92,6 +129,8 @@ pub fn survey(cfg: &RunConfig, state: &StateDir) -> Result<Survey, RunError> {
         old_bytes,
         manifest_problem,
         staleness,
+        canonical_manifest: recorded.canonical,
+        recorded_orphans: recorded.orphans,
     })
 }
 

@@ -851,19 +851,7 @@ pub(super) fn assemble_manifest(
     failures: &[(String, Failure)],
     resolution: String,
 ) -> Manifest {
-    let present: BTreeSet<&str> = entries
-        .values()
-        .flat_map(|c| c.outputs.iter().map(|o| o.extractor.as_str()))
-        .collect();
-    let extractors = ExtractorId::all()
-        .into_iter()
-        .filter(|e| present.contains(e.name()))
-        .map(|e| ExtractorEntry {
-            name: e.name().to_string(),
-            version: e.version(),
-            description: e.description().to_string(),
-        })
-        .collect();
+    let extractors = extractor_entries(entries.values());
     Manifest {
         format: manifest::FORMAT_VERSION,
         generator: manifest::generator(),
@@ -874,8 +862,26 @@ pub(super) fn assemble_manifest(
     }
 }
 
+/// The manifest's list of extractors: those with an output in `chunks`, in registry order.
+pub(super) fn extractor_entries<'a>(
+    chunks: impl Iterator<Item = &'a ChunkEntry>,
+) -> Vec<ExtractorEntry> {
+    let present: BTreeSet<&str> = chunks
+        .flat_map(|c| c.outputs.iter().map(|o| o.extractor.as_str()))
+        .collect();
+    ExtractorId::all()
+        .into_iter()
+        .filter(|e| present.contains(e.name()))
+        .map(|e| ExtractorEntry {
+            name: e.name().to_string(),
+            version: e.version(),
+            description: e.description().to_string(),
+        })
+        .collect()
+}
+
 /// The walk's skipped files plus the files extraction had to skip, sorted by path.
-fn skipped_list(inventory: &Inventory, failures: &[(String, Failure)]) -> Vec<Skipped> {
+pub(super) fn skipped_list(inventory: &Inventory, failures: &[(String, Failure)]) -> Vec<Skipped> {
     let mut skipped = inventory.skipped.clone();
     skipped.extend(failures.iter().map(|(path, failure)| Skipped {
         path: path.clone(),

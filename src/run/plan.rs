@@ -71,7 +71,7 @@ pub fn survey(cfg: &RunConfig, state: &StateDir, judge: bool) -> Result<Survey, 
                     &staleness::recorded_outputs(old, &cfg.selected),
                 );
                 if judge {
-                    recorded.canonical = manifest::manifest_json_bytes(old) == *bytes;
+                    recorded.canonical = old.to_json_bytes() == *bytes;
                     recorded.orphans = crate::state::orphans_in(
                         state_root,
                         &super::write::expected_outputs(old),

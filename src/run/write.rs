@@ -834,7 +834,7 @@ impl<'a> ChunkWriter<'a> {
         // The outputs' renames reach the disk before the manifest that describes them; when
         // they cannot, the old manifest stays and keeps describing them as stale.
         state.sync().map_err(RunError::Unflushed)?;
-        state.write_atomic(MANIFEST_FILE, &manifest::manifest_json_bytes(&new_manifest))?;
+        state.write_atomic(MANIFEST_FILE, &new_manifest.to_json_bytes())?;
         let keep = expected_outputs(&new_manifest);
         for orphan in state.orphans(&keep, MANIFEST_FILE) {
             state.remove(&orphan)?;

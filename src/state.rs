@@ -364,6 +364,12 @@ impl StateDir {
         removed
     }
 
+    /// The files below the root as `remove_leftover_temp_files` found them, with those this
+    /// run wrote since; `None` before it ran.
+    pub fn known_files(&self) -> Option<BTreeSet<String>> {
+        self.known_files.borrow().clone()
+    }
+
     /// Outputs of ours (see `is_our_output`) below the root that are not in `keep`. Any
     /// other file is left alone, whatever its name. After `remove_leftover_temp_files`,
     /// looks among the files it found and those written since, instead of listing the
@@ -398,14 +404,20 @@ pub fn metadata_of(root: &Path, rels: &[String]) -> HashMap<String, fs::Metadata
 /// `StateDir::orphans` of the state directory `root`: a plain path, so that `--check` can
 /// list the directory on another thread while the sources are walked.
 pub fn orphans_in(root: &Path, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
-    let files = files_below(root)
+    orphans_among(root, files_in(root).into_iter(), keep, manifest_name)
+}
+
+/// Every file below `root`, relative to it (a name that is not UTF-8 is left out: no
+/// output has one).
+pub fn files_in(root: &Path) -> BTreeSet<String> {
+    files_below(root)
         .into_iter()
-        .filter_map(|p| crate::walk::relative(root, &p));
-    orphans_among(root, files, keep, manifest_name)
+        .filter_map(|p| crate::walk::relative(root, &p))
+        .collect()
 }
 
 /// The orphans among `files` (relative to `root`); one removed since is not ours any more.
-fn orphans_among(
+pub fn orphans_among(
     root: &Path,
     files: impl Iterator<Item = String>,
     keep: &BTreeSet<String>,

@@ -164,6 +164,45 @@ fn a_manifest_that_says_the_same_in_other_bytes_is_stale() {
 }
 
 #[test]
+fn a_file_where_the_manifest_records_an_empty_output_is_stale() {
+    let repo = Repo::from_fixture("mixed");
+    repo.run(&[]).expect_code(0);
+    let manifest = repo.manifest();
+    // The first output with no items (and so no file).
+    let (chunk, extractor) = manifest["chunks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|c| {
+            let empty = c["outputs"]
+                .as_array()?
+                .iter()
+                .find(|o| o.get("bytes").is_none())?;
+            Some((
+                c["name"].as_str()?.to_string(),
+                empty["extractor"].as_str()?.to_string(),
+            ))
+        })
+        .expect("an empty output");
+    let rel = format!(".state/{extractor}/{chunk}.json");
+    assert!(!repo.path().join(&rel).exists());
+    repo.write(
+        &rel,
+        format!(
+            "{{\"extractor\":\"{extractor}\",\"version\":1,\"chunk\":\"{chunk}\",\"files\":{{}}}}\n"
+        ),
+    );
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains(&format!(
+            "{extractor}: output file differs from the manifest"
+        ));
+    repo.run(&["--incremental"]).expect_code(0);
+    assert!(!repo.path().join(&rel).exists());
+    repo.run(&["--check"]).expect_code(0);
+}
+
+#[test]
 fn newly_skipped_file_makes_the_manifest_stale() {
     let repo = Repo::from_fixture("mixed");
     repo.run(&[]).expect_code(0);

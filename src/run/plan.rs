@@ -53,11 +53,13 @@ pub fn survey(cfg: &RunConfig, state: &StateDir, judge: bool) -> Result<Survey, 
         HashCache::disabled()
     };
     // The state directory is read while the sources are walked: the manifest parsed, the
-    // outputs it records looked up (for staleness), and, for a verdict, the directory
-    // listed for orphans and the manifest rendered again to see it is canonical.
+    // files in the directory listed (a writing run listed them already, under its lock),
+    // those of them the manifest records looked up (for staleness), and, for a verdict,
+    // the orphans among them found and the manifest rendered again to see it is canonical.
     let manifest_bytes = state.read(MANIFEST_FILE)?;
     let shown_manifest = state.show(MANIFEST_FILE);
     let state_root = state.path();
+    let listed_at_start = state.known_files();
     let (inventory, recorded) = std::thread::scope(|scope| {
         let recorded = scope.spawn(|| {
             let parsed = manifest_bytes.map(|bytes| {
@@ -66,14 +68,19 @@ pub fn survey(cfg: &RunConfig, state: &StateDir, judge: bool) -> Result<Survey, 
             });
             let mut recorded = Recorded::default();
             if let Some((Ok(old), bytes)) = &parsed {
-                recorded.metadata = crate::state::metadata_of(
-                    state_root,
-                    &staleness::recorded_outputs(old, &cfg.selected),
-                );
+                let listed = listed_at_start.unwrap_or_else(|| crate::state::files_in(state_root));
+                // An output that is not there needs no look: most chunks have no file for
+                // most extractors.
+                let present: Vec<String> = staleness::recorded_outputs(old, &cfg.selected)
+                    .into_iter()
+                    .filter(|rel| listed.contains(rel))
+                    .collect();
+                recorded.metadata = crate::state::metadata_of(state_root, &present);
                 if judge {
                     recorded.canonical = old.to_json_bytes() == *bytes;
-                    recorded.orphans = crate::state::orphans_in(
+                    recorded.orphans = crate::state::orphans_among(
                         state_root,
+                        listed.into_iter(),
                         &super::write::expected_outputs(old),
                         MANIFEST_FILE,
                     );

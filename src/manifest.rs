@@ -226,7 +226,10 @@ pub fn is_ours(bytes: &[u8]) -> bool {
     // and probing the whole of a large manifest cost as much as parsing it.
     if let Some(rest) = bytes.strip_prefix(b"{\n \"format\":") {
         let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
-        if digits > 0 && rest[digits..].starts_with(b",\n \"generator\":\"discover ") {
+        // At most 19 digits: a number the probe would also have taken (a `u64`).
+        if (1..=19).contains(&digits)
+            && rest[digits..].starts_with(b",\n \"generator\":\"discover ")
+        {
             return true;
         }
     }
@@ -285,8 +288,11 @@ pub fn parse(bytes: &[u8], shown_path: &str) -> Result<Manifest, ManifestError> 
         message: e.to_string(),
     };
     // The usual case in one pass; the probe only explains a manifest that does not parse.
+    // (serde reads a struct from an array too, which the probe refuses.)
     let parsed = serde_json::from_slice::<Manifest>(bytes);
-    if let Ok(manifest) = &parsed
+    let object = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if object
+        && let Ok(manifest) = &parsed
         && manifest.format == FORMAT_VERSION
     {
         return parsed.map_err(corrupt);

@@ -58,7 +58,7 @@ pub struct StateDir {
     /// The files below the root when the run began (`remove_leftover_temp_files`), and
     /// those it has written since: where `orphans` looks, without listing the directory
     /// again.
-    known_files: RefCell<Option<BTreeSet<String>>>,
+    known_files: RefCell<Option<Listing>>,
 }
 
 impl StateDir {
@@ -197,6 +197,7 @@ impl StateDir {
             return Ok(());
         }
         let mut files: Vec<String> = files_below(&self.root)
+            .0
             .into_iter()
             .filter_map(|p| crate::walk::relative(&self.root, &p))
             .collect();
@@ -279,7 +280,7 @@ impl StateDir {
         }
         self.renamed_in.borrow_mut().insert(dir.to_path_buf());
         if let Some(known) = &mut *self.known_files.borrow_mut() {
-            known.insert(rel.to_string());
+            known.files.insert(rel.to_string());
         }
         Ok(())
     }
@@ -308,14 +309,9 @@ impl StateDir {
     /// place) to disk: one `syncfs` of the file system holding the state, or, where the
     /// kernel has none, an fsync of every file and directory written to. A failed flush is
     /// an error: the caller must not write a manifest that describes outputs the disk may
-    /// not hold. Nothing written, nothing to flush: a run that rewrote no output writes its
-    /// manifest without waiting on a flush of whatever else the file system holds (a
-    /// `syncfs` took from under a millisecond to 60 ms with other writers about).
+    /// not hold.
     pub fn sync(&self) -> Result<(), StateError> {
         let mut dirs = std::mem::take(&mut *self.renamed_in.borrow_mut());
-        if dirs.is_empty() {
-            return Ok(());
-        }
         let flush_error = |source| StateError::Flush {
             path: self.shown.clone(),
             source,
@@ -345,28 +341,34 @@ impl StateDir {
         Ok(())
     }
 
+    /// Whether anything was written or removed since the last `sync`.
+    pub fn wrote_anything(&self) -> bool {
+        !self.renamed_in.borrow().is_empty()
+    }
+
     /// Removes temp files left by a run that was killed mid-write. Returns how many.
     /// Also remembers the other files, for `orphans`: the caller holds the lock, so only
     /// this run adds outputs from here on.
     pub fn remove_leftover_temp_files(&self) -> usize {
         let mut removed = 0;
-        let mut known = BTreeSet::new();
-        for path in files_below(&self.root) {
+        let (paths, complete) = files_below(&self.root);
+        let mut files = BTreeSet::new();
+        for path in paths {
             if path.to_string_lossy().ends_with(TEMP_SUFFIX) {
                 if fs::remove_file(&path).is_ok() {
                     removed += 1;
                 }
             } else if let Some(rel) = crate::walk::relative(&self.root, &path) {
-                known.insert(rel);
+                files.insert(rel);
             }
         }
-        *self.known_files.borrow_mut() = Some(known);
+        *self.known_files.borrow_mut() = Some(Listing { files, complete });
         removed
     }
 
     /// The files below the root as `remove_leftover_temp_files` found them, with those this
     /// run wrote since; `None` before it ran.
-    pub fn known_files(&self) -> Option<BTreeSet<String>> {
+    pub fn known_files(&self) -> Option<Listing> {
         self.known_files.borrow().clone()
     }
 
@@ -376,7 +378,9 @@ impl StateDir {
     /// directory again.
     pub fn orphans(&self, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
         match &*self.known_files.borrow() {
-            Some(known) => orphans_among(&self.root, known.iter().cloned(), keep, manifest_name),
+            Some(known) => {
+                orphans_among(&self.root, known.files.iter().cloned(), keep, manifest_name)
+            }
             None => orphans_in(&self.root, keep, manifest_name),
         }
     }
@@ -404,16 +408,36 @@ pub fn metadata_of(root: &Path, rels: &[String]) -> HashMap<String, fs::Metadata
 /// `StateDir::orphans` of the state directory `root`: a plain path, so that `--check` can
 /// list the directory on another thread while the sources are walked.
 pub fn orphans_in(root: &Path, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
-    orphans_among(root, files_in(root).into_iter(), keep, manifest_name)
+    orphans_among(root, files_in(root).files.into_iter(), keep, manifest_name)
 }
 
-/// Every file below `root`, relative to it (a name that is not UTF-8 is left out: no
-/// output has one).
-pub fn files_in(root: &Path) -> BTreeSet<String> {
-    files_below(root)
-        .into_iter()
-        .filter_map(|p| crate::walk::relative(root, &p))
-        .collect()
+/// The regular files below a state directory, relative to it (a name that is not UTF-8 is
+/// left out: no output has one).
+#[derive(Debug, Clone, Default)]
+pub struct Listing {
+    pub files: BTreeSet<String>,
+    /// Nothing but regular files and directories was found: a path not in `files` is no
+    /// file. (A symbolic link is not followed, and may stand for any file below it.)
+    pub complete: bool,
+}
+
+impl Listing {
+    /// Whether `rel` may be a file: listed, or behind something the listing did not enter.
+    pub fn may_hold(&self, rel: &str) -> bool {
+        !self.complete || self.files.contains(rel)
+    }
+}
+
+/// The `Listing` of `root`.
+pub fn files_in(root: &Path) -> Listing {
+    let (paths, complete) = files_below(root);
+    Listing {
+        files: paths
+            .into_iter()
+            .filter_map(|p| crate::walk::relative(root, &p))
+            .collect(),
+        complete,
+    }
 }
 
 /// The orphans among `files` (relative to `root`); one removed since is not ours any more.
@@ -435,22 +459,26 @@ pub fn orphans_among(
     orphans
 }
 
-fn files_below(dir: &Path) -> Vec<PathBuf> {
+/// The regular files below `dir` (symbolic links are not followed), and whether nothing
+/// else was met: no link, no other kind of file, no directory that could not be read.
+fn files_below(dir: &Path) -> (Vec<PathBuf>, bool) {
     let mut out = Vec::new();
+    let mut complete = true;
     let mut stack = vec![dir.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let Ok(entries) = fs::read_dir(&dir) else {
+            complete = false;
             continue;
         };
-        for entry in entries.flatten() {
-            match entry.file_type() {
-                Ok(t) if t.is_dir() => stack.push(entry.path()),
-                Ok(t) if t.is_file() => out.push(entry.path()),
-                _ => {}
+        for entry in entries {
+            match entry.and_then(|e| e.file_type().map(|t| (e, t))) {
+                Ok((e, t)) if t.is_dir() => stack.push(e.path()),
+                Ok((e, t)) if t.is_file() => out.push(e.path()),
+                _ => complete = false,
             }
         }
     }
-    out
+    (out, complete)
 }
 
 /// `StateDir::is_our_output` of the state directory `root`.

@@ -203,6 +203,25 @@ fn a_file_where_the_manifest_records_an_empty_output_is_stale() {
 }
 
 #[test]
+fn outputs_behind_a_symbolic_link_are_looked_up() {
+    let repo = Repo::from_fixture("mixed");
+    repo.run(&[]).expect_code(0);
+    // The symbols outputs kept elsewhere, linked in: the listing does not enter the link,
+    // so the outputs behind it are looked up one by one, and found.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let moved = elsewhere.path().join("symbols");
+    std::fs::rename(repo.state().join("symbols"), &moved).unwrap();
+    std::os::unix::fs::symlink(&moved, repo.state().join("symbols")).unwrap();
+    repo.run(&["--check"]).expect_code(0);
+    repo.run(&["--incremental"]).expect_code(0);
+    repo.run(&["--check"]).expect_code(0);
+    std::fs::remove_file(moved.join("_root.json")).unwrap();
+    repo.run(&["--check"])
+        .expect_code(1)
+        .expect_stdout_contains("symbols: output file missing");
+}
+
+#[test]
 fn newly_skipped_file_makes_the_manifest_stale() {
     let repo = Repo::from_fixture("mixed");
     repo.run(&[]).expect_code(0);

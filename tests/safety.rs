@@ -366,6 +366,31 @@ mod faulted {
     }
 
     #[test]
+    fn outputs_a_killed_run_left_are_flushed_before_a_manifest_describes_them() {
+        let repo = Repo::from_fixture("mixed");
+        repo.run(&[]).expect_code(0);
+        let manifest = std::fs::read(repo.state().join("manifest.json")).unwrap();
+        // A run killed between its outputs' renames and its manifest: the new outputs are
+        // in place (maybe only in the page cache), the old manifest still says what was.
+        repo.write(HANG, "export const changed = 1;\n");
+        repo.run(&["--incremental"]).expect_code(0);
+        std::fs::write(repo.state().join("manifest.json"), &manifest).unwrap();
+        // The next run finds those outputs already holding its bytes and rewrites none,
+        // but its manifest describes them: they are flushed first, and a failed flush
+        // keeps the old manifest.
+        repo.run_env(&["--incremental"], &[("DISCOVER_FAULT", "sync:eio")])
+            .expect_code(2)
+            .expect_stderr_contains("failed to flush `.state` to disk");
+        assert_eq!(
+            manifest,
+            std::fs::read(repo.state().join("manifest.json")).unwrap()
+        );
+        repo.run(&["--incremental"]).expect_code(0);
+        repo.run(&["--check"]).expect_code(0);
+        assert_same_state(&repo.state_of_run(&[]), &repo.state_files());
+    }
+
+    #[test]
     fn the_file_budget_counts_cpu_time_not_waiting() {
         // Half a second asleep inside a 200 ms budget: a thread waiting for a core on a
         // loaded machine uses no CPU, and its file is not skipped.

@@ -73,14 +73,14 @@ pub fn survey(cfg: &RunConfig, state: &StateDir, judge: bool) -> Result<Survey, 
                 // most extractors.
                 let present: Vec<String> = staleness::recorded_outputs(old, &cfg.selected)
                     .into_iter()
-                    .filter(|rel| listed.contains(rel))
+                    .filter(|rel| listed.may_hold(rel))
                     .collect();
                 recorded.metadata = crate::state::metadata_of(state_root, &present);
                 if judge {
                     recorded.canonical = old.to_json_bytes() == *bytes;
                     recorded.orphans = crate::state::orphans_among(
                         state_root,
-                        listed.into_iter(),
+                        listed.files.into_iter(),
                         &super::write::expected_outputs(old),
                         MANIFEST_FILE,
                     );

@@ -192,11 +192,13 @@ impl<'a> ChunkWriter<'a> {
             list.sort();
             written.push(list);
         }
+        // In process, extraction waits for this: the other cores are idle.
         let rendered = render_outputs(
             &written
                 .iter()
                 .map(|l| (chunk.name.as_str(), l))
                 .collect::<Vec<_>>(),
+            self.cfg.jobs == 0,
         );
         for (list, rendered) in written.iter().zip(rendered) {
             outputs.push(self.write_rendered(&chunk.name, list, &inputs, rendered)?);
@@ -469,7 +471,8 @@ impl<'a> ChunkWriter<'a> {
             .iter()
             .flat_map(|c| c.linked.iter().map(|(_, list)| (c.name.as_str(), list)))
             .collect();
-        let mut rendered = render_outputs(&lists).into_iter();
+        // Extraction is over: every core is free.
+        let mut rendered = render_outputs(&lists, true).into_iter();
         for chunk in batch {
             let LinkedChunk {
                 name,
@@ -882,17 +885,50 @@ impl<'a> ChunkWriter<'a> {
             }
         }
         // The outputs' renames reach the disk before the manifest that describes them; when
-        // they cannot, the old manifest stays and keeps describing them as stale.
-        state.sync().map_err(RunError::Unflushed)?;
+        // they cannot, the old manifest stays and keeps describing them as stale. A run that
+        // wrote and removed nothing, and whose manifest describes only outputs the old one
+        // described with the same bytes (flushed before it was written), has nothing to
+        // order first, and does not wait on a flush of whatever else the file system holds
+        // (a `syncfs` took from under a millisecond to 60 ms with other writers about). An
+        // output this run found in place but the old manifest did not describe may be a
+        // killed run's, never flushed: then it flushes.
+        if state.wrote_anything() || describes_new_outputs(old, &new_manifest) {
+            state.sync().map_err(RunError::Unflushed)?;
+        }
         state.write_atomic(MANIFEST_FILE, &new_manifest.to_json_bytes())?;
         let keep = expected_outputs(&new_manifest);
         for orphan in state.orphans(&keep, MANIFEST_FILE) {
             state.remove(&orphan)?;
         }
-        state.sync()?;
+        if state.wrote_anything() {
+            state.sync()?;
+        }
         state.store_output_cache();
         Ok((new_manifest, tally))
     }
+}
+
+/// Whether `new` describes an output file that `old` did not describe with the same bytes.
+fn describes_new_outputs(old: Option<&Manifest>, new: &Manifest) -> bool {
+    let described: HashMap<(&str, &str), (&str, u64)> = old
+        .into_iter()
+        .flat_map(|m| m.chunks.iter())
+        .flat_map(|c| {
+            c.outputs.iter().map(move |o| {
+                (
+                    (c.name.as_str(), o.extractor.as_str()),
+                    (o.hash.as_str(), o.bytes),
+                )
+            })
+        })
+        .collect();
+    new.chunks.iter().any(|c| {
+        c.outputs.iter().any(|o| {
+            o.bytes > 0
+                && described.get(&(c.name.as_str(), o.extractor.as_str()))
+                    != Some(&(o.hash.as_str(), o.bytes))
+        })
+    })
 }
 
 /// A chunk whose linked lists wait to be rendered and written (`ChunkWriter::link`): its
@@ -914,11 +950,13 @@ fn render_output(chunk: &str, list: &Items) -> Option<(Vec<u8>, String)> {
     Some((bytes, hash))
 }
 
-/// `render_output` of each list, on all cores once the lists hold enough items to be
-/// worth a thread (rendering is most of what writing a large chunk costs).
-fn render_outputs(lists: &[(&str, &Items)]) -> Vec<Option<(Vec<u8>, String)>> {
+/// `render_output` of each list; with `spread`, on all cores once the lists hold enough
+/// items to be worth a thread (rendering is most of what writing a large chunk costs).
+/// Only where the cores are otherwise idle: while workers extract, the parent's renders
+/// would take a worker's core.
+fn render_outputs(lists: &[(&str, &Items)], spread: bool) -> Vec<Option<(Vec<u8>, String)>> {
     let items: usize = lists.iter().map(|(_, l)| l.len()).sum();
-    if items < PARALLEL_RENDER_ITEMS {
+    if !spread || items < PARALLEL_RENDER_ITEMS {
         return lists.iter().map(|(c, l)| render_output(c, l)).collect();
     }
     crate::par::map(lists, |(c, l)| render_output(c, l))

@@ -18,7 +18,6 @@ pub mod lock;
 pub mod manifest;
 pub mod mcp;
 pub mod orchestrator;
-pub mod par;
 pub mod query;
 pub mod render;
 pub mod resolve;

@@ -170,7 +170,6 @@ impl<'a> ChunkWriter<'a> {
             .into_iter()
             .filter(|o| !done.extractors.iter().any(|e| e.name() == o.extractor))
             .collect();
-        let mut written: Vec<Items> = Vec::new();
         for mut list in items {
             if let Items::Imports(imports) = &mut list {
                 for import in imports.iter_mut() {
@@ -190,18 +189,7 @@ impl<'a> ChunkWriter<'a> {
                 continue;
             }
             list.sort();
-            written.push(list);
-        }
-        // In process, extraction waits for this: the other cores are idle.
-        let rendered = render_outputs(
-            &written
-                .iter()
-                .map(|l| (chunk.name.as_str(), l))
-                .collect::<Vec<_>>(),
-            self.cfg.jobs == 0,
-        );
-        for (list, rendered) in written.iter().zip(rendered) {
-            outputs.push(self.write_rendered(&chunk.name, list, &inputs, rendered)?);
+            outputs.push(self.write_output(&chunk.name, &list, &inputs)?);
         }
         outputs.sort_by(|a, b| a.extractor.cmp(&b.extractor));
         self.entries.insert(
@@ -216,21 +204,20 @@ impl<'a> ChunkWriter<'a> {
         Ok(())
     }
 
-    /// Writes one output rendered by `render_output` (or removes the file of an empty one)
-    /// and returns its manifest entry.
-    fn write_rendered(
+    /// Writes one rendered output (or removes the file of an empty one) and returns its
+    /// manifest entry.
+    fn write_output(
         &mut self,
         chunk: &str,
         list: &Items,
         inputs: &str,
-        rendered: Option<(Vec<u8>, String)>,
     ) -> Result<OutputEntry, RunError> {
         let extractor = list.extractor();
         let rel = StateDir::output_rel(extractor.name(), chunk);
         // An extractor that found nothing in a chunk writes no file: most chunks have no
         // routes, schemas or tests, and an empty file per chunk and extractor would be most
         // of `.state/`. The manifest records the output with `bytes: 0`.
-        let Some((bytes, hash)) = rendered else {
+        if list.is_empty() {
             if self.state.size(&rel).is_some() {
                 self.state.remove(&rel)?;
                 *self.tally.rewritten.entry(extractor).or_default() += 1;
@@ -245,7 +232,8 @@ impl<'a> ChunkWriter<'a> {
                 surface: None,
                 links: None,
             });
-        };
+        }
+        let bytes = list.to_output_json(chunk);
         // The call graph has an edge per call; its files are allowed four times the size.
         let warn_size = match extractor {
             ExtractorId::CALLS => self.cfg.settings.chunk_warn_size.saturating_mul(4),
@@ -261,6 +249,7 @@ impl<'a> ChunkWriter<'a> {
                 human_size(warn_size)
             ));
         }
+        let hash = crate::hash::content_hash(&bytes);
         match self.state.write_output(&rel, &bytes, &hash)? {
             Written::Unchanged => {}
             Written::Created => *self.tally.created.entry(extractor).or_default() += 1,
@@ -369,8 +358,6 @@ impl<'a> ChunkWriter<'a> {
 
         // Every chunk extracted in this run has its entry (`finish` made it).
         let names: Vec<String> = self.entries.keys().cloned().collect();
-        // Linked chunk by chunk; rendered and written a batch at a time.
-        let mut batch: Vec<LinkedChunk> = Vec::new();
         for name in names {
             let fresh = self.deferred.remove(&name);
             if fresh.is_none() && !wanted(&name) {
@@ -381,7 +368,6 @@ impl<'a> ChunkWriter<'a> {
                 .remove(&name)
                 .map(|e| (e.files, e.outputs))
                 .unwrap_or_default();
-            let mut linked_lists: Vec<(String, Items)> = Vec::new();
             for &extractor in &linked {
                 let fresh_list = fresh.as_ref().and_then(|(inputs, lists)| {
                     lists
@@ -444,61 +430,22 @@ impl<'a> ChunkWriter<'a> {
                     other => other,
                 };
                 list.sort();
-                linked_lists.push((inputs, list));
-            }
-            batch.push(LinkedChunk {
-                name,
-                files: outputs.0,
-                outputs: outputs.1,
-                linked: linked_lists,
-            });
-            if batch.len() == LINK_BATCH {
-                self.write_linked(std::mem::take(&mut batch), &digest_of, &surface_of)?;
-            }
-        }
-        self.write_linked(batch, &digest_of, &surface_of)
-    }
-
-    /// Renders the linked lists of `batch` (on all cores) and writes them, then records each
-    /// chunk's entry.
-    fn write_linked(
-        &mut self,
-        batch: Vec<LinkedChunk>,
-        digest_of: &dyn Fn(ExtractorId) -> String,
-        surface_of: &BTreeMap<String, String>,
-    ) -> Result<(), RunError> {
-        let lists: Vec<(&str, &Items)> = batch
-            .iter()
-            .flat_map(|c| c.linked.iter().map(|(_, list)| (c.name.as_str(), list)))
-            .collect();
-        // Extraction is over: every core is free.
-        let mut rendered = render_outputs(&lists, true).into_iter();
-        for chunk in batch {
-            let LinkedChunk {
-                name,
-                files,
-                mut outputs,
-                linked,
-            } = chunk;
-            for (inputs, list) in linked {
-                let extractor = list.extractor();
-                let bytes = rendered.next().flatten();
-                let mut entry = self.write_rendered(&name, &list, &inputs, bytes)?;
+                let mut entry = self.write_output(&name, &list, &inputs)?;
                 entry.links = Some(digest_of(extractor));
                 if extractor == ExtractorId::EXPORTS {
                     entry.surface = surface_of.get(&name).cloned();
                 }
-                outputs.retain(|o| o.extractor != extractor.name());
-                outputs.push(entry);
+                outputs.1.retain(|o| o.extractor != extractor.name());
+                outputs.1.push(entry);
             }
-            outputs.sort_by(|a, b| a.extractor.cmp(&b.extractor));
-            if !outputs.is_empty() {
+            outputs.1.sort_by(|a, b| a.extractor.cmp(&b.extractor));
+            if !outputs.1.is_empty() {
                 self.entries.insert(
                     name.clone(),
                     ChunkEntry {
                         name,
-                        files,
-                        outputs,
+                        files: outputs.0,
+                        outputs: outputs.1,
                     },
                 );
             }
@@ -930,44 +877,6 @@ fn describes_new_outputs(old: Option<&Manifest>, new: &Manifest) -> bool {
         })
     })
 }
-
-/// A chunk whose linked lists wait to be rendered and written (`ChunkWriter::link`): its
-/// files and the outputs it keeps, and each linked list with the inputs digest it records.
-struct LinkedChunk {
-    name: String,
-    files: Vec<FileEntry>,
-    outputs: Vec<OutputEntry>,
-    linked: Vec<(String, Items)>,
-}
-
-/// An output's bytes and content hash; `None` for an empty list, which has no file.
-fn render_output(chunk: &str, list: &Items) -> Option<(Vec<u8>, String)> {
-    if list.is_empty() {
-        return None;
-    }
-    let bytes = list.to_output_json(chunk);
-    let hash = crate::hash::content_hash(&bytes);
-    Some((bytes, hash))
-}
-
-/// `render_output` of each list; with `spread`, on all cores once the lists hold enough
-/// items to be worth a thread (rendering is most of what writing a large chunk costs).
-/// Only where the cores are otherwise idle: while workers extract, the parent's renders
-/// would take a worker's core.
-fn render_outputs(lists: &[(&str, &Items)], spread: bool) -> Vec<Option<(Vec<u8>, String)>> {
-    let items: usize = lists.iter().map(|(_, l)| l.len()).sum();
-    if !spread || items < PARALLEL_RENDER_ITEMS {
-        return lists.iter().map(|(c, l)| render_output(c, l)).collect();
-    }
-    crate::par::map(lists, |(c, l)| render_output(c, l))
-}
-
-/// Below this many items, rendering in one thread beats starting another.
-const PARALLEL_RENDER_ITEMS: usize = 512;
-
-/// Chunks linked before their outputs are rendered (on all cores) and written: enough to
-/// keep the cores busy, few enough to bound the rendered bytes held at once.
-const LINK_BATCH: usize = 32;
 
 pub(super) fn assemble_manifest(
     entries: BTreeMap<String, ChunkEntry>,

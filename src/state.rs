@@ -381,7 +381,12 @@ impl StateDir {
             Some(known) => {
                 orphans_among(&self.root, known.files.iter().cloned(), keep, manifest_name)
             }
-            None => orphans_in(&self.root, keep, manifest_name),
+            None => orphans_among(
+                &self.root,
+                files_in(&self.root).files.into_iter(),
+                keep,
+                manifest_name,
+            ),
         }
     }
 
@@ -403,12 +408,6 @@ pub fn metadata_of(root: &Path, rels: &[String]) -> HashMap<String, fs::Metadata
             meta.is_file().then(|| (rel.clone(), meta))
         })
         .collect()
-}
-
-/// `StateDir::orphans` of the state directory `root`: a plain path, so that `--check` can
-/// list the directory on another thread while the sources are walked.
-pub fn orphans_in(root: &Path, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
-    orphans_among(root, files_in(root).files.into_iter(), keep, manifest_name)
 }
 
 /// The regular files below a state directory, relative to it (a name that is not UTF-8 is

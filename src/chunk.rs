@@ -26,10 +26,11 @@ pub enum ChunkError {
     Collision { a: String, b: String },
 }
 
+/// A directory of the tree, its children's names borrowed from the file paths.
 #[derive(Default)]
-struct Dir {
+struct Dir<'a> {
     own: Vec<usize>,
-    children: BTreeMap<String, Dir>,
+    children: BTreeMap<&'a str, Dir<'a>>,
     total: usize,
     has_root_below: bool,
 }
@@ -39,10 +40,10 @@ pub fn plan_chunks(files: &[SourceFile], settings: &Settings) -> Result<Vec<Chun
     let mut tree = Dir::default();
     for (index, file) in files.iter().enumerate() {
         let mut dir = &mut tree;
-        let mut parts: Vec<&str> = file.path.split('/').collect();
-        parts.pop();
-        for part in parts {
-            dir = dir.children.entry(part.to_string()).or_default();
+        if let Some((parent, _)) = file.path.rsplit_once('/') {
+            for part in parent.split('/') {
+                dir = dir.children.entry(part).or_default();
+            }
         }
         dir.own.push(index);
     }
@@ -59,10 +60,12 @@ pub fn plan_chunks(files: &[SourceFile], settings: &Settings) -> Result<Vec<Chun
         }
     }
     // `a` is written to `a.json`; a chunk under a directory literally named `a.json` would
-    // need that path as a directory.
+    // need that path as a directory. The names are sorted, so those that start with a
+    // prefix follow the first one that is not below it.
     for chunk in &chunks {
         let prefix = format!("{}.json/", chunk.name);
-        if let Some(other) = chunks.iter().find(|c| c.name.starts_with(&prefix)) {
+        let first = chunks.partition_point(|c| c.name.as_str() < prefix.as_str());
+        if let Some(other) = chunks.get(first).filter(|c| c.name.starts_with(&prefix)) {
             return Err(ChunkError::Collision {
                 a: chunk.name.clone(),
                 b: other.name.clone(),
@@ -73,7 +76,7 @@ pub fn plan_chunks(files: &[SourceFile], settings: &Settings) -> Result<Vec<Chun
 }
 
 /// Fills in subtree totals and whether a configured chunk root lies strictly below.
-fn annotate(dir: &mut Dir, path: &str, settings: &Settings) -> bool {
+fn annotate(dir: &mut Dir<'_>, path: &str, settings: &Settings) -> bool {
     let mut total = dir.own.len();
     let mut root_below = false;
     for (name, child) in &mut dir.children {
@@ -87,7 +90,7 @@ fn annotate(dir: &mut Dir, path: &str, settings: &Settings) -> bool {
     root_below
 }
 
-fn emit(dir: &Dir, path: &str, settings: &Settings, out: &mut Vec<Chunk>) {
+fn emit(dir: &Dir<'_>, path: &str, settings: &Settings, out: &mut Vec<Chunk>) {
     let name = if path.is_empty() {
         ROOT_CHUNK.to_string()
     } else {
@@ -113,7 +116,7 @@ fn emit(dir: &Dir, path: &str, settings: &Settings, out: &mut Vec<Chunk>) {
     }
 }
 
-fn collect(dir: &Dir, out: &mut Vec<usize>) {
+fn collect(dir: &Dir<'_>, out: &mut Vec<usize>) {
     out.extend_from_slice(&dir.own);
     for child in dir.children.values() {
         collect(child, out);

@@ -78,10 +78,15 @@ impl HashCache {
     /// Loads the cache of the sources of `root` + `state_dir`; a missing, corrupt or
     /// foreign-version file is an empty cache.
     pub fn load(root: &Path, state_dir: &Path) -> HashCache {
+        Self::load_keyed(root, state_dir, None)
+    }
+
+    /// Removes the temp files that processes killed while writing a cache left behind (a
+    /// survey does it off the walk's path).
+    pub fn remove_strays() {
         if let Some(dir) = cache_dir() {
             remove_stray_temp_files(&dir);
         }
-        Self::load_keyed(root, state_dir, None)
     }
 
     /// Loads the cache of the outputs in `state_dir`, by path relative to it: a run that

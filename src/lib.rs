@@ -26,6 +26,7 @@ pub mod signals;
 pub mod staleness;
 pub mod state;
 pub mod task;
+pub mod timing;
 pub mod unix;
 pub mod walk;
 pub mod watch;

@@ -7,7 +7,7 @@ use crate::manifest::{ChunkEntry, Manifest};
 use crate::resolve::Resolver;
 use crate::state::StateDir;
 use crate::walk::SourceFile;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Digest of a chunk's sources: each file's path and content hash.
 pub fn chunk_digest<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
@@ -86,13 +86,15 @@ pub fn staleness(
     old: Option<&Manifest>,
     selected: &[ExtractorId],
     state: &StateDir,
-    metadata: &HashMap<String, std::fs::Metadata>,
+    metadata: &crate::state::Metadata,
     verify_outputs: bool,
 ) -> Staleness {
     let mut result = Staleness::default();
     let old_chunks: BTreeMap<&str, &ChunkEntry> = old
         .map(|m| m.chunks.iter().map(|c| (c.name.as_str(), c)).collect())
         .unwrap_or_default();
+    // The output's path, built in one buffer (thousands of lookups a run).
+    let mut rel = String::new();
     for (index, chunk) in current.chunks.iter().enumerate() {
         let digest = &current.digests[index];
         let mut reasons = Vec::new();
@@ -100,9 +102,15 @@ pub fn staleness(
         for &extractor in selected {
             let reason = match entry {
                 None => Some(Reason::NewChunk),
-                Some(entry) => {
-                    output_reason(entry, extractor, digest, state, metadata, verify_outputs)
-                }
+                Some(entry) => output_reason(
+                    entry,
+                    extractor,
+                    digest,
+                    state,
+                    metadata,
+                    verify_outputs,
+                    &mut rel,
+                ),
             };
             if let Some(reason) = reason {
                 reasons.push((extractor, reason));
@@ -248,8 +256,9 @@ fn output_reason(
     extractor: ExtractorId,
     digest: &str,
     state: &StateDir,
-    metadata: &HashMap<String, std::fs::Metadata>,
+    metadata: &crate::state::Metadata,
     verify: bool,
+    rel: &mut String,
 ) -> Option<Reason> {
     let Some(output) = entry
         .outputs
@@ -264,8 +273,14 @@ fn output_reason(
     if output.inputs != digest {
         return Some(Reason::SourcesChanged);
     }
-    let rel = StateDir::output_rel(extractor.name(), &entry.name);
-    match metadata.get(&rel) {
+    rel.clear();
+    rel.push_str(extractor.name());
+    rel.push('/');
+    rel.push_str(&entry.name);
+    rel.push_str(".json");
+    debug_assert_eq!(*rel, StateDir::output_rel(extractor.name(), &entry.name));
+    let rel = rel.as_str();
+    match metadata.get(rel) {
         // An output without items has no file.
         None if output.bytes == 0 => {}
         Some(_) if output.bytes == 0 => return Some(Reason::OutputModified),
@@ -274,7 +289,7 @@ fn output_reason(
         // Same size: an edit in place shows only in the content (hashed once per change of
         // the file's metadata, thanks to the per-machine cache).
         Some(meta)
-            if verify && state.output_hash_of(&rel, meta).as_deref() != Some(&output.hash) =>
+            if verify && state.output_hash_of(rel, meta).as_deref() != Some(&output.hash) =>
         {
             return Some(Reason::OutputModified);
         }

@@ -47,15 +47,22 @@ pub enum Written {
     Replaced,
 }
 
-pub struct StateDir {
+/// Where the state directory is and how it is shown: what another thread may use while
+/// the run's `StateDir`, which keeps per-run bookkeeping in cells, stays on its own.
+#[derive(Debug, Clone)]
+pub struct Place {
     root: PathBuf,
     /// How paths are shown in messages (as the user would type them).
     shown: String,
+}
+
+pub struct StateDir {
+    place: Place,
     /// Directories that received a rename, flushed by `sync`.
     renamed_in: RefCell<BTreeSet<PathBuf>>,
     /// Content hashes of outputs by their metadata, and what this run learned of them.
     output_cache: RefCell<(HashCache, Learned)>,
-    /// The files below the root when the run began (`remove_leftover_temp_files`), and
+    /// The files below the root when the run began (`set_known_files`), and
     /// those it has written since: where `orphans` looks, without listing the directory
     /// again.
     known_files: RefCell<Option<Listing>>,
@@ -64,8 +71,7 @@ pub struct StateDir {
 impl StateDir {
     pub fn new(root: PathBuf, shown: String) -> StateDir {
         StateDir {
-            root,
-            shown,
+            place: Place { root, shown },
             renamed_in: RefCell::new(BTreeSet::new()),
             output_cache: RefCell::new((HashCache::disabled(), HashMap::new())),
             known_files: RefCell::new(None),
@@ -92,7 +98,7 @@ impl StateDir {
     /// file. Known without reading when this machine's cache (or this run) saw the file
     /// with the same metadata; otherwise read, hashed and learned.
     pub fn output_hash(&self, rel: &str) -> Option<String> {
-        let meta = fs::metadata(self.root.join(rel))
+        let meta = fs::metadata(self.place.root.join(rel))
             .ok()
             .filter(|m| m.is_file())?;
         self.output_hash_of(rel, &meta)
@@ -104,7 +110,7 @@ impl StateDir {
         if let Some(hash) = self.known_hash(rel, &stamp) {
             return Some(hash);
         }
-        let bytes = fs::read(self.root.join(rel)).ok()?;
+        let bytes = fs::read(self.place.root.join(rel)).ok()?;
         let hash = crate::hash::content_hash(&bytes);
         self.output_cache
             .borrow_mut()
@@ -125,7 +131,7 @@ impl StateDir {
     /// is cached with that hash, it already holds these bytes and is not read back (a full
     /// run otherwise reads the whole state to compare).
     pub fn write_output(&self, rel: &str, bytes: &[u8], hash: &str) -> Result<Written, StateError> {
-        let target = self.root.join(rel);
+        let target = self.place.root.join(rel);
         let meta = fs::metadata(&target).ok();
         if let Some(meta) = meta.as_ref().filter(|m| m.len() == bytes.len() as u64) {
             let stamp = Stamp::of(meta);
@@ -149,101 +155,29 @@ impl StateDir {
     }
 
     pub fn path(&self) -> &Path {
-        &self.root
+        &self.place.root
     }
-
-    pub fn show(&self, rel: &str) -> String {
-        format!("{}/{rel}", self.shown.trim_end_matches('/'))
-    }
-
     pub fn output_rel(extractor: &str, chunk: &str) -> String {
         format!("{extractor}/{chunk}.json")
     }
-
-    pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, StateError> {
-        match fs::read(self.root.join(rel)) {
-            Ok(bytes) => Ok(Some(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(source) => Err(self.io("read", rel, source)),
-        }
-    }
-
     /// Size of the file `rel`, or `None` when there is none.
     pub fn size(&self, rel: &str) -> Option<u64> {
-        fs::metadata(self.root.join(rel))
+        fs::metadata(self.place.root.join(rel))
             .ok()
             .filter(|m| m.is_file())
             .map(|m| m.len())
     }
-
-    /// Refuses to take over a directory discover did not write: orphan cleanup and
-    /// rebuilds would otherwise delete or overwrite somebody's files. The directory is ours
-    /// when it is missing or empty, when its manifest is verifiably discover's (see
-    /// `manifest::is_ours`), or, with no such manifest (a run killed before its first one,
-    /// or a manifest damaged beyond recognition), when every other file in it is a provable
-    /// output of ours or a temp file of ours and there is at least one output.
-    pub fn check_ownership(&self, manifest_name: &str) -> Result<(), StateError> {
-        match fs::read_dir(&self.root) {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(source) => return Err(self.io("read", "", source)),
-        }
-        let manifest = match fs::read(self.root.join(manifest_name)) {
-            Ok(bytes) => Some(bytes),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => return Err(self.io("read", manifest_name, source)),
-        };
-        if manifest.as_deref().is_some_and(crate::manifest::is_ours) {
-            return Ok(());
-        }
-        let mut files: Vec<String> = files_below(&self.root)
-            .0
-            .into_iter()
-            .filter_map(|p| crate::walk::relative(&self.root, &p))
-            .collect();
-        files.sort();
-        let foreign = |rel: &str| StateError::Foreign {
-            path: self.shown.clone(),
-            culprit: self.show(rel),
-        };
-        let mut outputs = 0;
-        for rel in &files {
-            if rel == manifest_name || rel.ends_with(TEMP_SUFFIX) {
-                continue;
-            }
-            // The directory's guide, when discover wrote it.
-            if rel == crate::guide::GUIDE_FILE
-                && fs::read(self.root.join(rel)).is_ok_and(|b| crate::guide::is_ours(&b))
-            {
-                continue;
-            }
-            if !self.is_our_output(rel) {
-                // A `manifest.json` that is not ours is what makes the directory foreign.
-                return Err(foreign(if manifest.is_some() {
-                    manifest_name
-                } else {
-                    rel
-                }));
-            }
-            outputs += 1;
-        }
-        match manifest {
-            Some(_) if outputs == 0 => Err(foreign(manifest_name)),
-            _ => Ok(()),
-        }
-    }
-
     /// Whether `rel` is an output discover wrote: `<extractor>/<chunk>.json` whose own header
     /// names that extractor and that chunk. Only such files are ever deleted as orphans.
     pub fn is_our_output(&self, rel: &str) -> bool {
-        is_our_output_in(&self.root, rel)
+        is_our_output_in(&self.place.root, rel)
     }
 
     /// Writes `bytes` to `rel` through a temp file in the same directory, fsynced and renamed
     /// into place, so a reader sees the old file or the new one, never a mix. Returns false
     /// when the file already held exactly these bytes (and was left alone).
     pub fn write_atomic(&self, rel: &str, bytes: &[u8]) -> Result<bool, StateError> {
-        let target = self.root.join(rel);
+        let target = self.place.root.join(rel);
         // Opening a file costs several times a stat on some file systems: compare contents
         // only when the sizes agree.
         let same_size = fs::metadata(&target).is_ok_and(|m| m.len() == bytes.len() as u64);
@@ -254,9 +188,15 @@ impl StateDir {
         Ok(true)
     }
 
+    /// `write_atomic` for a caller that knows the file held other bytes when the run read
+    /// it (under the lock): not read back to compare.
+    pub fn write_changed(&self, rel: &str, bytes: &[u8]) -> Result<(), StateError> {
+        self.replace(rel, &self.place.root.join(rel), bytes)
+    }
+
     /// Puts `bytes` in place of `target` through a temp file and a rename.
     fn replace(&self, rel: &str, target: &Path, bytes: &[u8]) -> Result<(), StateError> {
-        let dir = target.parent().unwrap_or(&self.root);
+        let dir = target.parent().unwrap_or(&self.place.root);
         if !self.renamed_in.borrow().contains(dir) {
             fs::create_dir_all(dir).map_err(|e| self.io("create directory for", rel, e))?;
         }
@@ -289,17 +229,17 @@ impl StateDir {
     /// removal left them empty. Nothing else is pruned: an empty directory discover did not
     /// empty itself may be somebody's (or a concurrent run's, before it held the lock).
     pub fn remove(&self, rel: &str) -> Result<(), StateError> {
-        let target = self.root.join(rel);
+        let target = self.place.root.join(rel);
         match fs::remove_file(&target) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
             Err(source) => return Err(self.io("remove", rel, source)),
         }
         // The directory where the removal shows: the first one that is not removed in turn.
-        let mut changed = target.parent().unwrap_or(&self.root);
-        while changed != self.root && fs::remove_dir(changed).is_ok() {
+        let mut changed = target.parent().unwrap_or(&self.place.root);
+        while changed != self.place.root && fs::remove_dir(changed).is_ok() {
             self.renamed_in.borrow_mut().remove(changed);
-            changed = changed.parent().unwrap_or(&self.root);
+            changed = changed.parent().unwrap_or(&self.place.root);
         }
         self.renamed_in.borrow_mut().insert(changed.to_path_buf());
         Ok(())
@@ -313,11 +253,11 @@ impl StateDir {
     pub fn sync(&self) -> Result<(), StateError> {
         let mut dirs = std::mem::take(&mut *self.renamed_in.borrow_mut());
         let flush_error = |source| StateError::Flush {
-            path: self.shown.clone(),
+            path: self.place.shown.clone(),
             source,
         };
         crate::fault::at_sync().map_err(flush_error)?;
-        let root = fs::File::open(&self.root).map_err(flush_error)?;
+        let root = fs::File::open(&self.place.root).map_err(flush_error)?;
         match crate::unix::syncfs(&root) {
             Ok(()) => return Ok(()),
             Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {}
@@ -332,7 +272,7 @@ impl StateDir {
                 }
             }
         }
-        dirs.insert(self.root.clone());
+        dirs.insert(self.place.root.clone());
         for dir in dirs {
             fs::File::open(&dir)
                 .and_then(|d| d.sync_all())
@@ -346,10 +286,70 @@ impl StateDir {
         !self.renamed_in.borrow().is_empty()
     }
 
-    /// Removes temp files left by a run that was killed mid-write. Returns how many.
-    /// Also remembers the other files, for `orphans`: the caller holds the lock, so only
-    /// this run adds outputs from here on.
-    pub fn remove_leftover_temp_files(&self) -> usize {
+    /// The files below the root as a listing at the start of the run found them
+    /// (`set_known_files`), with those this run wrote since; `None` without one.
+    pub fn known_files(&self) -> Option<Listing> {
+        self.known_files.borrow().clone()
+    }
+
+    /// Outputs of ours (see `is_our_output`) below the root that are not in `keep`. Any
+    /// other file is left alone, whatever its name. After `set_known_files`, looks among the files it found and those written since, instead of listing the
+    /// directory again.
+    pub fn orphans(&self, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
+        match &*self.known_files.borrow() {
+            Some(known) => orphans_among(
+                &self.place.root,
+                known.files.iter().cloned(),
+                keep,
+                manifest_name,
+            ),
+            None => orphans_among(
+                &self.place.root,
+                files_in(&self.place.root).files.into_iter(),
+                keep,
+                manifest_name,
+            ),
+        }
+    }
+
+    pub fn show(&self, rel: &str) -> String {
+        self.place.show(rel)
+    }
+
+    pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.place.read(rel)
+    }
+
+    /// Where the directory is, for another thread.
+    pub fn place(&self) -> &Place {
+        &self.place
+    }
+
+    /// The files a listing at the start of the run found (`Place::remove_leftover_temp_files`),
+    /// for `orphans` and `known_files`.
+    pub fn set_known_files(&self, listing: Listing) {
+        *self.known_files.borrow_mut() = Some(listing);
+    }
+
+    /// Outputs whose metadata and hash `cache` holds are known without reading them.
+    pub fn set_output_cache(&self, cache: HashCache) {
+        *self.output_cache.borrow_mut() = (cache, HashMap::new());
+    }
+
+    fn io(&self, action: &'static str, rel: &str, source: std::io::Error) -> StateError {
+        self.place.io(action, rel, source)
+    }
+}
+
+impl Place {
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// Removes temp files left by a run that was killed mid-write, and lists the other
+    /// files (for `StateDir::set_known_files`: the caller holds the lock, so only this run
+    /// adds outputs from here on). Returns the listing and how many temp files went.
+    pub fn remove_leftover_temp_files(&self) -> (Listing, usize) {
         let mut removed = 0;
         let (paths, complete) = files_below(&self.root);
         let mut files = BTreeSet::new();
@@ -362,31 +362,76 @@ impl StateDir {
                 files.insert(rel);
             }
         }
-        *self.known_files.borrow_mut() = Some(Listing { files, complete });
-        removed
+        (Listing { files, complete }, removed)
     }
 
-    /// The files below the root as `remove_leftover_temp_files` found them, with those this
-    /// run wrote since; `None` before it ran.
-    pub fn known_files(&self) -> Option<Listing> {
-        self.known_files.borrow().clone()
+    pub fn show(&self, rel: &str) -> String {
+        format!("{}/{rel}", self.shown.trim_end_matches('/'))
     }
 
-    /// Outputs of ours (see `is_our_output`) below the root that are not in `keep`. Any
-    /// other file is left alone, whatever its name. After `remove_leftover_temp_files`,
-    /// looks among the files it found and those written since, instead of listing the
-    /// directory again.
-    pub fn orphans(&self, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
-        match &*self.known_files.borrow() {
-            Some(known) => {
-                orphans_among(&self.root, known.files.iter().cloned(), keep, manifest_name)
+    pub fn read(&self, rel: &str) -> Result<Option<Vec<u8>>, StateError> {
+        match fs::read(self.root.join(rel)) {
+            Ok(bytes) => Ok(Some(bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(source) => Err(self.io("read", rel, source)),
+        }
+    }
+
+    /// Refuses to take over a directory discover did not write: orphan cleanup and
+    /// rebuilds would otherwise delete or overwrite somebody's files. The directory is ours
+    /// when it is missing or empty, when its manifest is verifiably discover's (see
+    /// `manifest::is_ours`), or, with no such manifest (a run killed before its first one,
+    /// or a manifest damaged beyond recognition), when every other file in it is a provable
+    /// output of ours or a temp file of ours and there is at least one output. Returns the
+    /// manifest's bytes, which it had to read (`None` when there is none).
+    pub fn check_ownership(&self, manifest_name: &str) -> Result<Option<Vec<u8>>, StateError> {
+        match fs::read_dir(&self.root) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(source) => return Err(self.io("read", "", source)),
+        }
+        let manifest = match fs::read(self.root.join(manifest_name)) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => return Err(self.io("read", manifest_name, source)),
+        };
+        if manifest.as_deref().is_some_and(crate::manifest::is_ours) {
+            return Ok(manifest);
+        }
+        let mut files: Vec<String> = files_below(&self.root)
+            .0
+            .into_iter()
+            .filter_map(|p| crate::walk::relative(&self.root, &p))
+            .collect();
+        files.sort();
+        let foreign = |rel: &str| StateError::Foreign {
+            path: self.shown.clone(),
+            culprit: self.show(rel),
+        };
+        let mut outputs = 0;
+        for rel in &files {
+            if rel == manifest_name || rel.ends_with(TEMP_SUFFIX) {
+                continue;
             }
-            None => orphans_among(
-                &self.root,
-                files_in(&self.root).files.into_iter(),
-                keep,
-                manifest_name,
-            ),
+            // The directory's guide, when discover wrote it.
+            if rel == crate::guide::GUIDE_FILE
+                && fs::read(self.root.join(rel)).is_ok_and(|b| crate::guide::is_ours(&b))
+            {
+                continue;
+            }
+            if !is_our_output_in(&self.root, rel) {
+                // A `manifest.json` that is not ours is what makes the directory foreign.
+                return Err(foreign(if manifest.is_some() {
+                    manifest_name
+                } else {
+                    rel
+                }));
+            }
+            outputs += 1;
+        }
+        match manifest {
+            Some(_) if outputs == 0 => Err(foreign(manifest_name)),
+            _ => Ok(manifest),
         }
     }
 
@@ -399,9 +444,12 @@ impl StateDir {
     }
 }
 
+/// Files' metadata by path (looked up thousands of times a run: a fast hash).
+pub type Metadata = foldhash::HashMap<String, fs::Metadata>;
+
 /// The metadata of each file of `rels` (relative to `root`) that is a regular file: what
 /// `--check` learns of thousands of outputs before deciding which are current.
-pub fn metadata_of(root: &Path, rels: &[String]) -> HashMap<String, fs::Metadata> {
+pub fn metadata_of(root: &Path, rels: &[String]) -> Metadata {
     rels.iter()
         .filter_map(|rel| {
             let meta = fs::metadata(root.join(rel)).ok()?;

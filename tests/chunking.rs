@@ -120,3 +120,28 @@ fn oversized_chunk_output_is_warned_about() {
         .expect_code(0)
         .expect_stderr_contains("warning: .state/symbols/_root.json is");
 }
+
+#[test]
+fn a_chunk_below_a_directory_named_like_another_chunks_output_is_refused() {
+    // Chunk `lib` is written to `<extractor>/lib.json`; chunk `lib.json/x` would need that
+    // path as a directory. Other chunks sort between the two (`lib-extra`, `lib.json`).
+    let repo = Repo::empty();
+    repo.write(
+        "discover.toml",
+        "[chunks]\nroots = [\"lib\", \"lib-extra\", \"lib.json/*\"]\n",
+    );
+    repo.write("lib/a.ts", "export const a = 1;\n");
+    repo.write("lib-extra/e.ts", "export const e = 1;\n");
+    repo.write("lib.json/own.ts", "export const o = 1;\n");
+    repo.write("lib.json/x/b.ts", "export const b = 1;\n");
+    let run = repo.run(&[]);
+    assert_ne!(run.code(), 0);
+    run.expect_stderr_contains(
+        "chunk names `lib` and `lib.json/x` would share the output file `lib.json`",
+    );
+    assert!(!repo.state().join("manifest.json").exists());
+    // Without the clash, the same layout is fine.
+    repo.remove("lib.json/x/b.ts");
+    repo.run(&[]).expect_code(0);
+    assert_eq!(chunk_names(&repo), ["lib", "lib-extra", "lib.json"]);
+}

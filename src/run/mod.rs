@@ -13,7 +13,6 @@ use crate::cli::{CliError, Mode, RunConfig};
 use crate::config::ConfigError;
 use crate::exit::ExitCode;
 use crate::extract::{ExtractorId, ExtractorSet, QueryLoadError};
-use crate::hash_cache::HashCache;
 use crate::lock::StateLock;
 use crate::manifest::MANIFEST_FILE;
 use crate::orchestrator::{self, ExecOptions, ExecReport, Flow};
@@ -73,6 +72,7 @@ pub fn execute(cfg: &RunConfig) -> Result<ExitCode, RunError> {
         return check(cfg);
     }
     let lock = StateLock::acquire(&cfg.state_dir, &cfg.state_shown, cfg.wait_for_lock)?;
+    crate::timing::mark("locked");
     let result = write(cfg);
     // A run refused before it wrote anything leaves no directory of its own making behind
     // (`remove_dir` removes only an empty one).
@@ -84,13 +84,9 @@ pub fn execute(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     result
 }
 
+/// The state directory; its outputs' hash cache is loaded by the survey, alongside the walk.
 fn state_dir(cfg: &RunConfig) -> StateDir {
-    let state = StateDir::new(cfg.state_dir.clone(), cfg.state_shown.clone());
-    if cfg.use_cache {
-        state.with_output_cache(HashCache::load_outputs(&cfg.root, &cfg.state_dir))
-    } else {
-        state
-    }
+    StateDir::new(cfg.state_dir.clone(), cfg.state_shown.clone())
 }
 
 /// `--check`: plan, then judge; no lock, no write to the state.
@@ -99,7 +95,7 @@ fn check(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     // A writer that holds the lock now may have written outputs its manifest does not
     // describe yet: asked before and after looking.
     let writer_at_start = crate::lock::writer(&cfg.state_dir);
-    let survey = plan::survey(cfg, &state, true)?;
+    let survey = plan::survey(cfg, &state, plan::Purpose::Judge)?;
     let writer = writer_at_start.or_else(|| crate::lock::writer(&cfg.state_dir));
     state.store_output_cache();
     Ok(report::check(cfg, &state, &survey, writer))
@@ -110,7 +106,7 @@ fn check(cfg: &RunConfig) -> Result<ExitCode, RunError> {
 pub fn freshness(cfg: &RunConfig) -> Result<Option<String>, RunError> {
     let state = state_dir(cfg);
     let writer_at_start = crate::lock::writer(&cfg.state_dir);
-    let survey = plan::survey(cfg, &state, true)?;
+    let survey = plan::survey(cfg, &state, plan::Purpose::Judge)?;
     let writer = writer_at_start.or_else(|| crate::lock::writer(&cfg.state_dir));
     state.store_output_cache();
     let fresh =
@@ -121,11 +117,11 @@ pub fn freshness(cfg: &RunConfig) -> Result<Option<String>, RunError> {
 /// A writing run: plan, extract, write, report.
 fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     let state = state_dir(cfg);
-    state.check_ownership(MANIFEST_FILE)?;
-    // Under the lock, every temp file is a dead run's.
-    let leftovers = state.remove_leftover_temp_files();
     let started = std::time::Instant::now();
-    let survey = plan::survey(cfg, &state, false)?;
+    // Also checks that the directory is discover's and, under the lock, removes every temp
+    // file (a dead run's).
+    let survey = plan::survey(cfg, &state, plan::Purpose::Write)?;
+    crate::timing::mark("surveyed");
     let mut warnings = Vec::new();
     if let Some(problem) = &survey.manifest_problem {
         warnings.push(format!("{problem}; treating every chunk as stale"));
@@ -139,10 +135,14 @@ fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     for warning in &warnings {
         eprintln!("warning: {warning}");
     }
-    if leftovers > 0 && !cfg.quiet {
-        eprintln!("removed {leftovers} temp file(s) left by an interrupted run");
+    if survey.leftovers > 0 && !cfg.quiet {
+        eprintln!(
+            "removed {} temp file(s) left by an interrupted run",
+            survey.leftovers
+        );
     }
     let mut work = plan::work(cfg, &state, &survey)?;
+    crate::timing::mark("planned");
     let planned = work.pending.len();
     let tasks = std::mem::take(&mut work.tasks);
     let task_count = tasks.len();
@@ -205,11 +205,14 @@ fn write(cfg: &RunConfig) -> Result<ExitCode, RunError> {
     if let Some(e) = failed {
         return Err(e);
     }
+    crate::timing::mark("extracted");
     let completed = work.pending.iter().filter(|p| p.remaining == 0).count();
     // Also after an interrupt: the chunks that finished are written, linked against the
     // surfaces the manifest records for the others.
     writer.link(&survey, &|name| work.wants(name))?;
+    crate::timing::mark("linked and written");
     let (manifest, tally) = writer.finalize(&survey, &work.pending, &|name| work.wants(name))?;
+    crate::timing::mark("finalized");
     for warning in &tally.warnings[printed..] {
         eprintln!("warning: {warning}");
     }

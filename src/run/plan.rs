@@ -28,47 +28,77 @@ pub struct Survey {
     /// Why the manifest on disk cannot be used, when it cannot.
     pub manifest_problem: Option<String>,
     pub staleness: Staleness,
-    /// With `judge`: whether the manifest's bytes are those discover renders for it.
+    /// To judge: whether the manifest's bytes are those discover renders for it.
     pub canonical_manifest: bool,
-    /// With `judge`: outputs of ours in the state directory that the manifest does not
+    /// To judge: outputs of ours in the state directory that the manifest does not
     /// record, sorted.
     pub recorded_orphans: Vec<String>,
+    /// To write: how many temp files of a dead run were removed.
+    pub leftovers: usize,
 }
 
 /// What the state directory tells besides the manifest, read alongside the walk.
 #[derive(Default)]
 struct Recorded {
-    metadata: HashMap<String, std::fs::Metadata>,
+    metadata: crate::state::Metadata,
     canonical: bool,
     orphans: Vec<String>,
 }
 
+/// What a survey is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A writing run, under the lock: the survey also checks that the state directory is
+    /// discover's and removes a dead run's temp files (before anything is written).
+    Write,
+    /// A verdict on the state (`--check`, the query's staleness test): the survey also
+    /// finds the orphans and whether the manifest is canonical.
+    Judge,
+}
+
 /// What the run needs to know before it plans: the sources, the chunks, the manifest on disk
-/// and what is stale. `judge` also gathers what only a verdict on the state (`--check`,
-/// the query's staleness test) looks at.
-pub fn survey(cfg: &RunConfig, state: &StateDir, judge: bool) -> Result<Survey, RunError> {
+/// and what is stale, with what its `purpose` needs besides.
+pub fn survey(cfg: &RunConfig, state: &StateDir, purpose: Purpose) -> Result<Survey, RunError> {
     let mut cache = if cfg.use_cache {
         HashCache::load(&cfg.root, &cfg.state_dir)
     } else {
         HashCache::disabled()
     };
-    // The state directory is read while the sources are walked: the manifest parsed, the
-    // files in the directory listed (a writing run listed them already, under its lock),
-    // those of them the manifest records looked up (for staleness), and, for a verdict,
-    // the orphans among them found and the manifest rendered again to see it is canonical.
-    let manifest_bytes = state.read(MANIFEST_FILE)?;
+    crate::timing::mark("hash cache loaded");
+    // The state directory is read while the sources are walked: for a writing run, its
+    // ownership checked and a dead run's temp files removed; the outputs' hash cache
+    // loaded; the manifest read and parsed; the files in the directory listed, and those
+    // of them the manifest records looked up (for staleness); and, for a verdict, the
+    // orphans among them found and the manifest rendered again to see it is canonical.
+    let place = state.place();
     let shown_manifest = state.show(MANIFEST_FILE);
-    let state_root = state.path();
-    let listed_at_start = state.known_files();
-    let (inventory, recorded) = std::thread::scope(|scope| {
-        let recorded = scope.spawn(|| {
+    let (inventory, side) = std::thread::scope(|scope| {
+        let side = scope.spawn(|| -> Result<_, crate::state::StateError> {
+            if cfg.use_cache {
+                HashCache::remove_strays();
+            }
+            let output_cache = cfg
+                .use_cache
+                .then(|| HashCache::load_outputs(&cfg.root, &cfg.state_dir));
+            let (manifest_bytes, listed_at_start, leftovers) = match purpose {
+                Purpose::Write => {
+                    let bytes = place.check_ownership(MANIFEST_FILE)?;
+                    let (listing, removed) = place.remove_leftover_temp_files();
+                    (bytes, Some(listing), removed)
+                }
+                Purpose::Judge => (place.read(MANIFEST_FILE)?, None, 0),
+            };
             let parsed = manifest_bytes.map(|bytes| {
                 let parsed = manifest::parse(&bytes, &shown_manifest);
                 (parsed, bytes)
             });
             let mut recorded = Recorded::default();
             if let Some((Ok(old), bytes)) = &parsed {
-                let listed = listed_at_start.unwrap_or_else(|| crate::state::files_in(state_root));
+                let state_root = place.path();
+                let listed = match &listed_at_start {
+                    Some(listing) => std::borrow::Cow::Borrowed(listing),
+                    None => std::borrow::Cow::Owned(crate::state::files_in(state_root)),
+                };
                 // An output that is not there needs no look: most chunks have no file for
                 // most extractors.
                 let present: Vec<String> = staleness::recorded_outputs(old, &cfg.selected)
@@ -76,26 +106,35 @@ pub fn survey(cfg: &RunConfig, state: &StateDir, judge: bool) -> Result<Survey, 
                     .filter(|rel| listed.may_hold(rel))
                     .collect();
                 recorded.metadata = crate::state::metadata_of(state_root, &present);
-                if judge {
+                if purpose == Purpose::Judge {
                     recorded.canonical = old.to_json_bytes() == *bytes;
                     recorded.orphans = crate::state::orphans_among(
                         state_root,
-                        listed.files.into_iter(),
+                        listed.into_owned().files.into_iter(),
                         &super::write::expected_outputs(old),
                         MANIFEST_FILE,
                     );
                 }
             }
-            (parsed, recorded)
+            crate::timing::mark("state directory read (side thread)");
+            Ok((parsed, recorded, output_cache, listed_at_start, leftovers))
         });
         let inventory = walk::walk(&cfg.root, &cfg.state_dir, &cfg.settings, &mut cache);
-        let recorded = recorded
+        let side = side
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (inventory, recorded)
+        (inventory, side)
     });
-    let (manifest, recorded) = recorded;
+    crate::timing::mark("sources walked");
+    let (manifest, recorded, output_cache, listed_at_start, leftovers) = side?;
+    if let Some(cache) = output_cache {
+        state.set_output_cache(cache);
+    }
+    if let Some(listing) = listed_at_start {
+        state.set_known_files(listing);
+    }
     let chunks = chunk::plan_chunks(&inventory.files, &cfg.settings)?;
+    crate::timing::mark("chunked");
     let digests: Vec<String> = chunks
         .iter()
         .map(|c| {
@@ -138,6 +177,7 @@ pub fn survey(cfg: &RunConfig, state: &StateDir, judge: bool) -> Result<Survey, 
         staleness,
         canonical_manifest: recorded.canonical,
         recorded_orphans: recorded.orphans,
+        leftovers,
     })
 }
 

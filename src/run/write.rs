@@ -7,7 +7,7 @@ use super::plan::{PendingChunk, Survey};
 use super::{RunError, Tally};
 use crate::cli::RunConfig;
 use crate::config::human_size;
-use crate::extract::{Export, ExtractorId, Items};
+use crate::extract::{CallNode, Export, ExtractorId, Items};
 use crate::guide::GUIDE_FILE;
 use crate::manifest::{
     self, ChunkEntry, ExtractorEntry, FileEntry, MANIFEST_FILE, Manifest, OutputEntry,
@@ -31,6 +31,14 @@ pub struct ChunkWriter<'a> {
 
 /// Every chunk's mounts items, and the ids of the schemas a request or response can be:
 /// what routes are composed from.
+/// What `partial_linker` gives: the linker, the composer's inputs when it read them, and
+/// the call lists it linked, by chunk.
+type PartialLinker<'r> = (
+    crate::link::Linker<'r>,
+    Option<ComposerInputs>,
+    HashMap<String, Vec<CallNode>>,
+);
+
 type ComposerInputs = (
     Vec<crate::extract::Mount>,
     std::collections::HashSet<String>,
@@ -322,11 +330,12 @@ impl<'a> ChunkWriter<'a> {
             if !self.only_fresh_to_link(&linked, &digest, &routes_digest, wanted) {
                 return None;
             }
-            let (linker, inputs) = self.partial_linker(&survey.resolver, &composer_sources)?;
-            Some((linker, digest, surface_of.clone(), inputs))
+            let (linker, inputs, prelinked) =
+                self.partial_linker(&survey.resolver, &composer_sources)?;
+            Some((linker, digest, surface_of.clone(), inputs, prelinked))
         });
         // The composer's inputs, when the partial linker read them already.
-        let (linker, digest, surface_of, mut composer_inputs) = match partial {
+        let (linker, digest, surface_of, mut composer_inputs, mut prelinked) = match partial {
             Some(found) => {
                 if self.cfg.verbose {
                     eprintln!(
@@ -341,11 +350,12 @@ impl<'a> ChunkWriter<'a> {
                 if self.cfg.verbose {
                     eprintln!("linking: every surface, {} file(s)", linker.file_count());
                 }
-                (linker, digest, surface_of, None)
+                (linker, digest, surface_of, None, HashMap::new())
             }
         };
         // Routes also depend on every chunk's mounts and schemas (written by `finish`
         // before this).
+        crate::timing::mark("linker built");
         let routes_digest = crate::compose::routes_digest(&digest, self.entries.values());
         let digest_of = |extractor: ExtractorId| {
             if extractor == ExtractorId::ROUTES {
@@ -359,7 +369,7 @@ impl<'a> ChunkWriter<'a> {
         // Every chunk extracted in this run has its entry (`finish` made it).
         let names: Vec<String> = self.entries.keys().cloned().collect();
         for name in names {
-            let fresh = self.deferred.remove(&name);
+            let mut fresh = self.deferred.remove(&name);
             if fresh.is_none() && !wanted(&name) {
                 continue;
             }
@@ -369,11 +379,10 @@ impl<'a> ChunkWriter<'a> {
                 .map(|e| (e.files, e.outputs))
                 .unwrap_or_default();
             for &extractor in &linked {
-                let fresh_list = fresh.as_ref().and_then(|(inputs, lists)| {
-                    lists
-                        .iter()
-                        .find(|l| l.extractor() == extractor)
-                        .map(|l| (inputs.clone(), l.clone()))
+                // Each list is linked and written once: taken, not copied.
+                let fresh_list = fresh.as_mut().and_then(|(inputs, lists)| {
+                    let at = lists.iter().position(|l| l.extractor() == extractor)?;
+                    Some((inputs.clone(), lists.swap_remove(at)))
                 });
                 let (inputs, list) = match fresh_list {
                     Some(found) => found,
@@ -406,10 +415,15 @@ impl<'a> ChunkWriter<'a> {
                             items.iter().map(|e| e.file.clone()).collect();
                         Items::Exports(files.iter().flat_map(|f| linker.link_exports(f)).collect())
                     }
-                    Items::Calls(mut nodes) => {
-                        linker.link_calls(&mut nodes);
-                        Items::Calls(nodes)
-                    }
+                    Items::Calls(mut nodes) => match prelinked.remove(&name) {
+                        // The partial linker's last round linked this very list with this
+                        // very linker.
+                        Some(linked) => Items::Calls(linked),
+                        _ => {
+                            linker.link_calls(&mut nodes);
+                            Items::Calls(nodes)
+                        }
+                    },
                     Items::Routes(mut routes) => {
                         if composes(&routes) {
                             let composer = match &composer {
@@ -558,13 +572,15 @@ impl<'a> ChunkWriter<'a> {
     /// their surfaces load, read chunk by chunk; then the fresh lists are linked once (the
     /// routes composed, which also follows every chunk's mounts) to learn which other
     /// files they ask about, and those are added, until none is missing. With the
-    /// composer's inputs when it read them. `None` (link with every surface instead) when
-    /// an output cannot be read or the files asked about keep growing.
+    /// composer's inputs when it read them, and, by chunk, the call lists the last round
+    /// linked (with the linker returned, so as they are to be written). `None` (link with
+    /// every surface instead) when an output cannot be read or the files asked about keep
+    /// growing.
     fn partial_linker<'r>(
         &self,
         resolver: &'r crate::resolve::Resolver,
         composer_sources: &[(String, OutputEntry)],
-    ) -> Option<(crate::link::Linker<'r>, Option<ComposerInputs>)> {
+    ) -> Option<PartialLinker<'r>> {
         const MAX_ROUNDS: usize = 8;
         let composing = self.deferred.values().any(|(_, lists)| {
             lists
@@ -641,10 +657,15 @@ impl<'a> ChunkWriter<'a> {
             let composer = inputs.as_ref().map(|(mounts, schemas)| {
                 crate::compose::Composer::new(&linker, mounts.clone(), schemas.clone())
             });
-            for (_, lists) in self.deferred.values() {
+            let mut linked_calls: HashMap<String, Vec<CallNode>> = HashMap::new();
+            for (name, (_, lists)) in &self.deferred {
                 for list in lists {
                     match list {
-                        Items::Calls(nodes) => linker.link_calls(&mut nodes.clone()),
+                        Items::Calls(nodes) => {
+                            let mut nodes = nodes.clone();
+                            linker.link_calls(&mut nodes);
+                            linked_calls.insert(name.clone(), nodes);
+                        }
                         Items::Routes(routes) if composes(routes) => {
                             if let Some(composer) = &composer {
                                 composer.link_routes(&mut routes.clone());
@@ -664,7 +685,7 @@ impl<'a> ChunkWriter<'a> {
             drop(composer);
             seeds = linker.misses();
             if seeds.is_empty() {
-                return Some((linker, inputs));
+                return Some((linker, inputs, linked_calls));
             }
         }
         None
@@ -842,7 +863,20 @@ impl<'a> ChunkWriter<'a> {
         if state.wrote_anything() || describes_new_outputs(old, &new_manifest) {
             state.sync().map_err(RunError::Unflushed)?;
         }
-        state.write_atomic(MANIFEST_FILE, &new_manifest.to_json_bytes())?;
+        crate::timing::mark("outputs flushed");
+        // The manifest read at the start (under the lock) tells whether this one differs,
+        // without reading its 1 MB again.
+        let manifest_bytes = new_manifest.to_json_bytes();
+        if survey
+            .old_bytes
+            .as_ref()
+            .is_some_and(|old| *old != manifest_bytes)
+        {
+            state.write_changed(MANIFEST_FILE, &manifest_bytes)?;
+        } else {
+            state.write_atomic(MANIFEST_FILE, &manifest_bytes)?;
+        }
+        crate::timing::mark("manifest written");
         let keep = expected_outputs(&new_manifest);
         for orphan in state.orphans(&keep, MANIFEST_FILE) {
             state.remove(&orphan)?;

@@ -78,12 +78,6 @@ impl StateDir {
         }
     }
 
-    /// Outputs whose metadata and hash this cache holds are known without reading them.
-    pub fn with_output_cache(self, cache: HashCache) -> StateDir {
-        *self.output_cache.borrow_mut() = (cache, HashMap::new());
-        self
-    }
-
     /// Writes what the run learned of its outputs' hashes to the output cache.
     pub fn store_output_cache(&self) {
         let (cache, fresh) = &mut *self.output_cache.borrow_mut();
@@ -286,14 +280,9 @@ impl StateDir {
         !self.renamed_in.borrow().is_empty()
     }
 
-    /// The files below the root as a listing at the start of the run found them
-    /// (`set_known_files`), with those this run wrote since; `None` without one.
-    pub fn known_files(&self) -> Option<Listing> {
-        self.known_files.borrow().clone()
-    }
-
     /// Outputs of ours (see `is_our_output`) below the root that are not in `keep`. Any
-    /// other file is left alone, whatever its name. After `set_known_files`, looks among the files it found and those written since, instead of listing the
+    /// other file is left alone, whatever its name. After `set_known_files`, looks among
+    /// the files that listing found and those written since, instead of listing the
     /// directory again.
     pub fn orphans(&self, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
         match &*self.known_files.borrow() {
@@ -325,8 +314,8 @@ impl StateDir {
         &self.place
     }
 
-    /// The files a listing at the start of the run found (`Place::remove_leftover_temp_files`),
-    /// for `orphans` and `known_files`.
+    /// The files a listing at the start of the run found
+    /// (`Place::remove_leftover_temp_files`), for `orphans`.
     pub fn set_known_files(&self, listing: Listing) {
         *self.known_files.borrow_mut() = Some(listing);
     }
@@ -382,8 +371,9 @@ impl Place {
     /// when it is missing or empty, when its manifest is verifiably discover's (see
     /// `manifest::is_ours`), or, with no such manifest (a run killed before its first one,
     /// or a manifest damaged beyond recognition), when every other file in it is a provable
-    /// output of ours or a temp file of ours and there is at least one output. Returns the
-    /// manifest's bytes, which it had to read (`None` when there is none).
+    /// output of ours or a temp file of ours and there is at least one output, or nothing
+    /// but such temp files (a first run killed while it wrote its first output). Returns
+    /// the manifest's bytes, which it had to read (`None` when there is none).
     pub fn check_ownership(&self, manifest_name: &str) -> Result<Option<Vec<u8>>, StateError> {
         match fs::read_dir(&self.root) {
             Ok(_) => {}

@@ -29,8 +29,6 @@ pub struct ChunkWriter<'a> {
     pub tally: Tally,
 }
 
-/// Every chunk's mounts items, and the ids of the schemas a request or response can be:
-/// what routes are composed from.
 /// What `partial_linker` gives: the linker, the composer's inputs when it read them, and
 /// the call lists it linked, by chunk.
 type PartialLinker<'r> = (
@@ -39,6 +37,8 @@ type PartialLinker<'r> = (
     HashMap<String, Vec<CallNode>>,
 );
 
+/// Every chunk's mounts items, and the ids of the schemas a request or response can be:
+/// what routes are composed from.
 type ComposerInputs = (
     Vec<crate::extract::Mount>,
     std::collections::HashSet<String>,
@@ -484,7 +484,8 @@ impl<'a> ChunkWriter<'a> {
     /// for a linked extractor or vanished behind (with `--only calls` an older exports
     /// output may still hold a file its chunk no longer lists; with `--only-chunks` a
     /// chunk left out keeps a surface nobody checked). It pays only when the fresh chunks
-    /// are a small part of the repository: its dry run links their lists twice.
+    /// are a small part of the repository: its dry runs link their lists once more than
+    /// the whole linker would.
     fn partial_applies(&self, survey: &Survey) -> bool {
         let files = |name: &String| self.entries.get(name).map_or(0, |e| e.files.len());
         let fresh: usize = self.deferred.keys().map(files).sum();
@@ -611,7 +612,8 @@ impl<'a> ChunkWriter<'a> {
             for list in lists {
                 let Items::Calls(nodes) = list else { continue };
                 for node in nodes {
-                    let python = node.file.ends_with(".py");
+                    let python =
+                        crate::lang::Lang::from_path(&node.file) == Some(crate::lang::Lang::Python);
                     for edge in &node.edges {
                         if let (Some(module), Some(imported)) = (&edge.module, &edge.imported) {
                             let submodule =

@@ -353,9 +353,9 @@ impl<'a> ChunkWriter<'a> {
                 (linker, digest, surface_of, None, HashMap::new())
             }
         };
+        crate::timing::mark("linker built");
         // Routes also depend on every chunk's mounts and schemas (written by `finish`
         // before this).
-        crate::timing::mark("linker built");
         let routes_digest = crate::compose::routes_digest(&digest, self.entries.values());
         let digest_of = |extractor: ExtractorId| {
             if extractor == ExtractorId::ROUTES {
@@ -419,7 +419,7 @@ impl<'a> ChunkWriter<'a> {
                         // The partial linker's last round linked this very list with this
                         // very linker.
                         Some(linked) => Items::Calls(linked),
-                        _ => {
+                        None => {
                             linker.link_calls(&mut nodes);
                             Items::Calls(nodes)
                         }
@@ -484,8 +484,8 @@ impl<'a> ChunkWriter<'a> {
     /// for a linked extractor or vanished behind (with `--only calls` an older exports
     /// output may still hold a file its chunk no longer lists; with `--only-chunks` a
     /// chunk left out keeps a surface nobody checked). It pays only when the fresh chunks
-    /// are a small part of the repository: its dry runs link their lists once more than
-    /// the whole linker would.
+    /// are a small part of the repository: its dry runs link the fresh lists once a round
+    /// (of which only the last round's call lists are kept).
     fn partial_applies(&self, survey: &Survey) -> bool {
         let files = |name: &String| self.entries.get(name).map_or(0, |e| e.files.len());
         let fresh: usize = self.deferred.keys().map(files).sum();

@@ -88,17 +88,9 @@ impl StateDir {
         cache.merge(learned);
     }
 
-    /// The content hash of the output `rel` as it is on disk, `None` when there is no such
-    /// file. Known without reading when this machine's cache (or this run) saw the file
-    /// with the same metadata; otherwise read, hashed and learned.
-    pub fn output_hash(&self, rel: &str) -> Option<String> {
-        let meta = fs::metadata(self.place.root.join(rel))
-            .ok()
-            .filter(|m| m.is_file())?;
-        self.output_hash_of(rel, &meta)
-    }
-
-    /// `output_hash` of a file whose metadata `meta` was just looked up.
+    /// The content hash of the output `rel`, whose metadata `meta` was just looked up.
+    /// Known without reading when this machine's cache (or this run) saw the file with the
+    /// same metadata; otherwise read, hashed and learned.
     pub fn output_hash_of(&self, rel: &str, meta: &fs::Metadata) -> Option<String> {
         let stamp = Stamp::of(meta);
         if let Some(hash) = self.known_hash(rel, &stamp) {
@@ -148,23 +140,16 @@ impl StateDir {
         })
     }
 
-    pub fn path(&self) -> &Path {
-        &self.place.root
-    }
     pub fn output_rel(extractor: &str, chunk: &str) -> String {
         format!("{extractor}/{chunk}.json")
     }
+
     /// Size of the file `rel`, or `None` when there is none.
     pub fn size(&self, rel: &str) -> Option<u64> {
         fs::metadata(self.place.root.join(rel))
             .ok()
             .filter(|m| m.is_file())
             .map(|m| m.len())
-    }
-    /// Whether `rel` is an output discover wrote: `<extractor>/<chunk>.json` whose own header
-    /// names that extractor and that chunk. Only such files are ever deleted as orphans.
-    pub fn is_our_output(&self, rel: &str) -> bool {
-        is_our_output_in(&self.place.root, rel)
     }
 
     /// Writes `bytes` to `rel` through a temp file in the same directory, fsynced and renamed
@@ -280,7 +265,7 @@ impl StateDir {
         !self.renamed_in.borrow().is_empty()
     }
 
-    /// Outputs of ours (see `is_our_output`) below the root that are not in `keep`. Any
+    /// Outputs of ours (see `is_our_output_in`) below the root that are not in `keep`. Any
     /// other file is left alone, whatever its name. After `set_known_files`, looks among
     /// the files that listing found and those written since, instead of listing the
     /// directory again.
@@ -518,7 +503,9 @@ fn files_below(dir: &Path) -> (Vec<PathBuf>, bool) {
     (out, complete)
 }
 
-/// `StateDir::is_our_output` of the state directory `root`.
+/// Whether `rel` (relative to the state directory `root`) is an output discover wrote:
+/// `<extractor>/<chunk>.json` whose own header names that extractor and that chunk. Only
+/// such files are ever deleted as orphans.
 fn is_our_output_in(root: &Path, rel: &str) -> bool {
     let Some((extractor, chunk)) = rel
         .strip_suffix(".json")

@@ -48,6 +48,7 @@ typedef struct {
   const TSLanguage *language;
   const uint8_t *flags;  // by public kind id: DISCOVER_NO_DESCEND | DISCOVER_QUIET_LEAF
   uint32_t flags_len;
+  uint32_t max_depth;    // nodes deeper than this are not visited
   Frame *frames;
   uint32_t len;
   uint32_t cap;
@@ -99,13 +100,15 @@ static inline bool descend(const DiscoverPreorder *self, uint16_t kind) {
   return !(flags_of(self, kind) & DISCOVER_NO_DESCEND);
 }
 
-DiscoverPreorder *discover_preorder_new(TSNode root, const uint8_t *flags, uint32_t flags_len) {
+DiscoverPreorder *discover_preorder_new(TSNode root, const uint8_t *flags, uint32_t flags_len,
+                                        uint32_t max_depth) {
   DiscoverPreorder *self = calloc(1, sizeof(DiscoverPreorder));
   if (!self) return NULL;
   self->tree = root.tree;
   self->language = root.tree->language;
   self->flags = flags;
   self->flags_len = flags_len;
+  self->max_depth = max_depth;
   self->root = root;
   self->root_pending = true;
   return self;
@@ -128,7 +131,7 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
     uint16_t kind = ts_node_symbol(root);
     out[n++] = (DiscoverVisit){root, 0, kind, 0};
     Subtree subtree = *(const Subtree *)root.id;
-    if (ts_subtree_child_count(subtree) > 0 && descend(self, kind)) {
+    if (ts_subtree_child_count(subtree) > 0 && descend(self, kind) && self->max_depth > 0) {
       Length position = {root.context[0], {root.context[1], root.context[2]}};
       if (!push(self, subtree, position, 1, 0, false)) return n;
     }
@@ -175,7 +178,7 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
         self->tree,
       };
       out[n++] = (DiscoverVisit){node, depth, kind, field};
-      if (!leaf && descend(self, kind)) {
+      if (!leaf && descend(self, kind) && depth < self->max_depth) {
         if (!push(self, *child, position, depth + 1, 0, false)) return n;
       }
     } else if (ts_subtree_visible_child_count(*child) > 0) {

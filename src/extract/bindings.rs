@@ -2,6 +2,7 @@
 //! extractor that asks (the call graph's targets, Zod's names, pydantic's bases, the route
 //! and test frameworks). Each consumer filters what it needs; none scans imports itself.
 
+use super::syntax::NodeExt;
 use super::syntax::{string_literal, text};
 use crate::lang::Lang;
 use tree_sitter::Node;
@@ -59,7 +60,7 @@ impl Imports {
         if lang.is_js_like() {
             let mut cursor = root.walk();
             for statement in root.named_children(&mut cursor) {
-                match statement.kind() {
+                match statement.kind_str() {
                     "import_statement" => js_import(statement, source, &mut statements),
                     "lexical_declaration" | "variable_declaration" => {
                         js_requires(statement, source, &mut statements);
@@ -81,7 +82,7 @@ impl Imports {
 
 fn js_import(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
     let Some(module) = statement
-        .child_by_field_name("source")
+        .field("source")
         .and_then(|s| string_literal(s, source))
     else {
         return;
@@ -91,7 +92,7 @@ fn js_import(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
     let mut cursor = statement.walk();
     let clause = statement
         .named_children(&mut cursor)
-        .find(|c| c.kind() == "import_clause");
+        .find(|c| c.kind_str() == "import_clause");
     if let Some(clause) = clause {
         let mut inner = clause.walk();
         for part in clause.named_children(&mut inner) {
@@ -102,7 +103,7 @@ fn js_import(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
                     imported: imported.to_string(),
                 });
             };
-            match part.kind() {
+            match part.kind_str() {
                 "identifier" => {
                     if declared.is_none() {
                         declared = Some(text(part, source).to_string());
@@ -117,10 +118,10 @@ fn js_import(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
                 "named_imports" => {
                     let mut specs = part.walk();
                     for spec in part.named_children(&mut specs) {
-                        let Some(name) = spec.child_by_field_name("name") else {
+                        let Some(name) = spec.field("name") else {
                             continue;
                         };
-                        let local = spec.child_by_field_name("alias").unwrap_or(name);
+                        let local = spec.field("alias").unwrap_or(name);
                         bind(local, text(name, source));
                     }
                 }
@@ -143,10 +144,8 @@ fn js_import(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
 fn js_requires(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
     let mut cursor = statement.walk();
     for declarator in statement.named_children(&mut cursor) {
-        let (Some(name), Some(value)) = (
-            declarator.child_by_field_name("name"),
-            declarator.child_by_field_name("value"),
-        ) else {
+        let (Some(name), Some(value)) = (declarator.field("name"), declarator.field("value"))
+        else {
             continue;
         };
         let Some((module, wrapped)) = required_module(value, source) else {
@@ -161,20 +160,19 @@ fn js_requires(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
                     imported: imported.to_string(),
                 });
             };
-            match name.kind() {
+            match name.kind_str() {
                 "identifier" => bind(name, "*"),
                 "object_pattern" => {
                     let mut props = name.walk();
                     for property in name.named_children(&mut props) {
-                        match property.kind() {
+                        match property.kind_str() {
                             "shorthand_property_identifier_pattern" => {
                                 bind(property, text(property, source));
                             }
                             "pair_pattern" => {
-                                if let (Some(k), Some(v)) = (
-                                    property.child_by_field_name("key"),
-                                    property.child_by_field_name("value"),
-                                ) && v.kind() == "identifier"
+                                if let (Some(k), Some(v)) =
+                                    (property.field("key"), property.field("value"))
+                                    && v.kind_str() == "identifier"
                                 {
                                     bind(v, text(k, source));
                                 }
@@ -202,20 +200,20 @@ fn js_requires(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
 fn required_module<'s>(value: Node<'_>, source: &'s [u8]) -> Option<(&'s str, bool)> {
     let mut node = value;
     for depth in 0..4 {
-        match node.kind() {
+        match node.kind_str() {
             "call_expression" => {
-                let function = node.child_by_field_name("function")?;
-                if function.kind() == "identifier" && text(function, source) == "require" {
-                    let arguments = node.child_by_field_name("arguments")?;
+                let function = node.field("function")?;
+                if function.kind_str() == "identifier" && text(function, source) == "require" {
+                    let arguments = node.field("arguments")?;
                     let mut cursor = arguments.walk();
                     let first = arguments
                         .named_children(&mut cursor)
-                        .find(|a| a.kind() != "comment")?;
+                        .find(|a| a.kind_str() != "comment")?;
                     return string_literal(first, source).map(|m| (m, depth > 0));
                 }
                 node = function;
             }
-            "member_expression" => node = node.child_by_field_name("object")?,
+            "member_expression" => node = node.field("object")?,
             "await_expression" => node = node.named_child(0)?,
             _ => return None,
         }
@@ -232,7 +230,7 @@ fn python_blocks(root: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
     while let Some((block, guarded)) = blocks.pop() {
         let mut cursor = block.walk();
         for statement in block.named_children(&mut cursor) {
-            match statement.kind() {
+            match statement.kind_str() {
                 "import_statement" => python_import(statement, source, guarded, out),
                 "import_from_statement" => python_from(statement, source, guarded, out),
                 "if_statement" | "try_statement" | "block" | "else_clause" | "except_clause" => {
@@ -248,11 +246,8 @@ fn python_import(statement: Node<'_>, source: &[u8], guarded: bool, out: &mut Ve
     let mut cursor = statement.walk();
     for name in statement.children_by_field_name("name", &mut cursor) {
         let written = text(name, source);
-        let binding = match name.kind() {
-            "aliased_import" => match (
-                name.child_by_field_name("name"),
-                name.child_by_field_name("alias"),
-            ) {
+        let binding = match name.kind_str() {
+            "aliased_import" => match (name.field("name"), name.field("alias")) {
                 (Some(module), Some(alias)) => Some(Binding {
                     local: text(alias, source).to_string(),
                     module: text(module, source).to_string(),
@@ -282,18 +277,15 @@ fn python_import(statement: Node<'_>, source: &[u8], guarded: bool, out: &mut Ve
 }
 
 fn python_from(statement: Node<'_>, source: &[u8], guarded: bool, out: &mut Vec<Statement>) {
-    let Some(module) = statement.child_by_field_name("module_name") else {
+    let Some(module) = statement.field("module_name") else {
         return;
     };
     let module = text(module, source).to_string();
     let mut bindings = Vec::new();
     let mut cursor = statement.walk();
     for name in statement.children_by_field_name("name", &mut cursor) {
-        let (imported, local) = match name.kind() {
-            "aliased_import" => match (
-                name.child_by_field_name("name"),
-                name.child_by_field_name("alias"),
-            ) {
+        let (imported, local) = match name.kind_str() {
+            "aliased_import" => match (name.field("name"), name.field("alias")) {
                 (Some(n), Some(a)) => (text(n, source), text(a, source)),
                 _ => continue,
             },

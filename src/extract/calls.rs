@@ -12,6 +12,7 @@ use super::anchor::Anchor;
 use super::preorder::{NO_DESCEND, Preorder, QUIET_LEAF};
 use super::react::{body_facts, is_js_function, rendered_component, returns_jsx};
 use super::scan::Scan;
+use super::syntax::NodeExt;
 use super::syntax::{one_line, position, text, text_head};
 use crate::lang::Lang;
 use foldhash::HashMap;
@@ -493,8 +494,10 @@ pub fn extract<'t>(
                     Some(Found::Node(name, kind, at)) => {
                         let (line, column) = position(at);
                         let locals = parameter_names(node, source, &tables.fields);
-                        let bindable = !(node.kind() == "method_definition"
-                            && path_stack.last().is_some_and(|f| f.node.kind() == "object"));
+                        let bindable = !(node.kind_str() == "method_definition"
+                            && path_stack
+                                .last()
+                                .is_some_and(|f| f.node.kind_str() == "object"));
                         if in_scope && bindable {
                             let owner = &defs[context.owner];
                             let simple = if context.owner == 0 {
@@ -1038,7 +1041,7 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
 /// Whether a function's body calls a hook: with a capitalised name, that makes it a
 /// component whatever it returns (the components extractor's rule).
 fn calls_hooks(function: Node<'_>, source: &[u8], lang: Lang) -> bool {
-    function.child_by_field_name("body").is_some_and(|body| {
+    function.field("body").is_some_and(|body| {
         !body_facts(body, source, lang, no_tokens(lang))
             .hooks
             .is_empty()
@@ -1153,7 +1156,7 @@ fn definition<'t, 's>(
     let owner_is_class = defs[owner].kind == NodeKind::Class;
     let fields = &kind_tables(lang).fields;
     if lang == Lang::Python {
-        let kind = match node.kind() {
+        let kind = match node.kind_str() {
             "function_definition" if owner_is_class => NodeKind::Method,
             "function_definition" => NodeKind::Function,
             "class_definition" => NodeKind::Class,
@@ -1168,7 +1171,7 @@ fn definition<'t, 's>(
                 return Some(Found::Locals(bound_names(left, source)));
             }
             "as_pattern" => {
-                let alias = node.child_by_field_name("alias")?;
+                let alias = node.field("alias")?;
                 return Some(Found::Locals(bound_names(alias, source)));
             }
             // A comprehension's variables are its own. Its element comes before its `for`
@@ -1180,7 +1183,7 @@ fn definition<'t, 's>(
                 let mut names = Vec::new();
                 let mut cursor = node.walk();
                 for clause in node.named_children(&mut cursor) {
-                    if clause.kind() == "for_in_clause"
+                    if clause.kind_str() == "for_in_clause"
                         && let Some(left) = clause.child_by_field_id_opt(fields.left)
                     {
                         names.extend(bound_names(left, source));
@@ -1208,7 +1211,7 @@ fn definition<'t, 's>(
             NodeKind::Function
         }
     };
-    match node.kind() {
+    match node.kind_str() {
         "function_declaration" | "generator_function_declaration" => {
             let name_node = node.child_by_field_id_opt(fields.name)?;
             let name = text(name_node, source);
@@ -1230,7 +1233,7 @@ fn definition<'t, 's>(
         // holds declarations only.
         "internal_module" => {
             let name_node = node.child_by_field_id_opt(fields.name)?;
-            if !matches!(name_node.kind(), "identifier" | "nested_identifier") {
+            if !matches!(name_node.kind_str(), "identifier" | "nested_identifier") {
                 return None;
             }
             Some(Found::Node(
@@ -1251,8 +1254,8 @@ fn definition<'t, 's>(
             let name = node.child_by_field_id_opt(fields.name)?;
             let value_is_function = node
                 .child_by_field_id_opt(fields.value)
-                .is_some_and(|v| is_js_function(v.kind()) || v.kind() == "class");
-            if name.kind() == "identifier" && value_is_function {
+                .is_some_and(|v| is_js_function(v.kind_str()) || v.kind_str() == "class");
+            if name.kind_str() == "identifier" && value_is_function {
                 return None;
             }
             Some(Found::Locals(bound_names(name, source)))
@@ -1263,8 +1266,8 @@ fn definition<'t, 's>(
             let left = node.child_by_field_id_opt(fields.left)?;
             let names = bound_names(left, source);
             let block = node
-                .child_by_field_name("kind")
-                .is_some_and(|k| matches!(k.kind(), "let" | "const"));
+                .field("kind")
+                .is_some_and(|k| matches!(k.kind_str(), "let" | "const"));
             Some(if block {
                 Found::Block(names)
             } else {
@@ -1277,7 +1280,7 @@ fn definition<'t, 's>(
         }
         "arrow_function" | "function_expression" | "function" | "generator_function" | "class" => {
             let (name_node, name) = binding_name(node, ancestors, source, fields)?;
-            if node.kind() == "class" {
+            if node.kind_str() == "class" {
                 return Some(Found::Node(qualify(&name), NodeKind::Class, name_node));
             }
             Some(Found::Node(
@@ -1303,7 +1306,7 @@ fn binding_name<'t>(
     let mut child = node;
     let mut through_wrapper = false;
     for Frame { node: up, .. } in ancestors.iter().rev() {
-        match up.kind() {
+        match up.kind_str() {
             "variable_declarator" | "public_field_definition" | "field_definition" => {
                 if up.child_by_field_id_opt(fields.value) != Some(child) {
                     return None;
@@ -1312,7 +1315,7 @@ fn binding_name<'t>(
                     .child_by_field_id_opt(fields.name)
                     .or_else(|| up.child_by_field_id_opt(fields.property))?;
                 if !matches!(
-                    name.kind(),
+                    name.kind_str(),
                     "identifier" | "property_identifier" | "private_property_identifier"
                 ) {
                     return None;
@@ -1346,7 +1349,7 @@ fn binding_name<'t>(
 /// The names a binding target binds: `x`, `[a, b]`, `{ a, b: c }`, `(a, b)`, `*rest`.
 fn bound_names<'s>(target: Node<'_>, source: &'s [u8]) -> Vec<&'s str> {
     let mut names = Vec::new();
-    match target.kind() {
+    match target.kind_str() {
         "identifier" => {
             names.push(text(target, source));
             return names;
@@ -1355,20 +1358,20 @@ fn bound_names<'s>(target: Node<'_>, source: &'s [u8]) -> Vec<&'s str> {
         "subscript" | "attribute" | "member_expression" | "subscript_expression" => return names,
         _ => {}
     }
-    super::react::for_each_descendant(target, |node| match node.kind() {
+    super::react::for_each_descendant(target, |node| match node.kind_str() {
         "identifier" | "shorthand_property_identifier_pattern" => {
             names.push(text(node, source));
             false
         }
         // A default's value, a property's key, a subscript or attribute assigned to: uses.
         "assignment_pattern" | "object_assignment_pattern" => {
-            if let Some(left) = node.child_by_field_name("left") {
+            if let Some(left) = node.field("left") {
                 names.extend(bound_names(left, source));
             }
             false
         }
         "pair_pattern" => {
-            if let Some(value) = node.child_by_field_name("value") {
+            if let Some(value) = node.field("value") {
                 names.extend(bound_names(value, source));
             }
             false
@@ -1388,12 +1391,12 @@ fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], fields: &Fields) ->
         return Vec::new();
     };
     let mut names = Vec::new();
-    if parameters.kind() == "identifier" {
+    if parameters.kind_str() == "identifier" {
         names.push(text(parameters, source));
         return names;
     }
     super::react::for_each_descendant(parameters, |node| {
-        match node.kind() {
+        match node.kind_str() {
             // A default value's expression binds nothing; its names are uses.
             "default_parameter"
             | "typed_default_parameter"
@@ -1403,8 +1406,8 @@ fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], fields: &Fields) ->
                     .child_by_field_id_opt(fields.name)
                     .or_else(|| node.child_by_field_id_opt(fields.left))
                     .filter(|n| {
-                        n.kind() == "identifier"
-                            || n.kind() == "shorthand_property_identifier_pattern"
+                        n.kind_str() == "identifier"
+                            || n.kind_str() == "shorthand_property_identifier_pattern"
                     })
                 {
                     names.push(text(name, source));
@@ -1424,14 +1427,14 @@ fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], fields: &Fields) ->
 
 /// A call, `new` or render at `node`, with the callee as written.
 fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<Edge> {
-    let (kind, callee) = match (lang, node.kind()) {
+    let (kind, callee) = match (lang, node.kind_str()) {
         // The callee is a call's first child (a field lookup per call costs more).
         (Lang::Python, "call") => (EdgeKind::Call, node.child(0)?),
         (Lang::Python, _) => return None,
         (_, "call_expression") => {
             let function = node.child(0)?;
             // `import("./x")` is a dynamic import, listed by the imports extractor.
-            if function.kind() == "import" {
+            if function.kind_str() == "import" {
                 return None;
             }
             (EdgeKind::Call, function)
@@ -1555,11 +1558,11 @@ fn reference_text<'s>(node: Node<'_>, source: &'s [u8]) -> Option<&'s str> {
 /// `re.sub("-", s.lower()).strip` reads `re.sub().strip`.
 fn callee_text(node: Node<'_>, source: &[u8], fields: &Fields, depth: u32) -> String {
     const MAX_DEPTH: u32 = 16;
-    if node.kind() == "identifier" {
+    if node.kind_str() == "identifier" {
         return text(node, source).to_string();
     }
     if depth < MAX_DEPTH {
-        match node.kind() {
+        match node.kind_str() {
             "member_expression" | "attribute" => {
                 let object = node.child_by_field_id_opt(fields.object);
                 let property = node

@@ -4,6 +4,7 @@ use super::calls;
 use super::react::{body_facts, for_each_descendant, returns_jsx};
 use super::scan::Scan;
 use super::symbols::ExportList;
+use super::syntax::NodeExt;
 use super::syntax::{one_line, position, text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
@@ -75,13 +76,13 @@ impl ModuleExports<'_> {
         let mut exported = self.0.contains(name);
         let mut default = self.0.is_default(name);
         for up in std::iter::once(node).chain(super::syntax::ancestors(node)) {
-            if up.kind() == "export_statement" {
+            if up.kind_str() == "export_statement" {
                 exported = true;
                 let mut cursor = up.walk();
-                default |= up.children(&mut cursor).any(|c| c.kind() == "default");
+                default |= up.children(&mut cursor).any(|c| c.kind_str() == "default");
                 break;
             }
-            if matches!(up.kind(), "program" | "statement_block" | "class_body") {
+            if matches!(up.kind_str(), "program" | "statement_block" | "class_body") {
                 break;
             }
         }
@@ -113,14 +114,12 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
         let anchor = m.get("default").or(name_node);
         let declared_type = name_node
             .and_then(|n| n.parent())
-            .and_then(|declarator| declarator.child_by_field_name("type"))
+            .and_then(|declarator| declarator.field("type"))
             .and_then(|annotation| fc_props_type(annotation, source));
         if let (Some(alias), Some(name_node)) = (m.get("alias"), name_node) {
             let (exported, default) = exports.status(name_node, name);
             let (line, column) = position(name_node);
-            let context = alias
-                .child_by_field_name("object")
-                .map(|o| text(o, source).to_string());
+            let context = alias.field("object").map(|o| text(o, source).to_string());
             found.push(Component {
                 file: path.to_string(),
                 line,
@@ -179,7 +178,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
             return;
         };
         let facts = function
-            .child_by_field_name("body")
+            .field("body")
             .map(|b| body_facts(b, source, lang, calls::no_tokens(lang)));
         // A capitalised function that calls hooks is a component whatever it returns
         // (`null`, a string, `children`, `useMemo(() => <X/>)`); an anonymous default export
@@ -193,7 +192,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
         let (exported, default) = exports.status(at, name);
         let (props, param_type) = props_of(function, source);
         let (line, column) = position(at);
-        let kind = if function.kind() == "arrow_function" {
+        let kind = if function.kind_str() == "arrow_function" {
             ComponentKind::Arrow
         } else {
             ComponentKind::Function
@@ -268,13 +267,13 @@ fn unwrap<'t>(call: Node<'t>, source: &[u8]) -> Unwrapped<'t> {
     let mut props_type = None;
     let mut current = call;
     loop {
-        let Some(callee) = current.child_by_field_name("function") else {
+        let Some(callee) = current.field("function") else {
             return Unwrapped::Nothing;
         };
         // A curried HOC (`connect(mapState)(Foo)`) or a member call: keep it as written.
         wrappers.push(one_line(text(callee, source), TYPE_MAX));
         if props_type.is_none()
-            && let Some(args) = current.child_by_field_name("type_arguments")
+            && let Some(args) = current.field("type_arguments")
         {
             let mut cursor = args.walk();
             let types: Vec<Node<'_>> = args.named_children(&mut cursor).collect();
@@ -286,13 +285,10 @@ fn unwrap<'t>(call: Node<'t>, source: &[u8]) -> Unwrapped<'t> {
             };
             props_type = pick.map(|t| one_line(text(*t, source), TYPE_MAX));
         }
-        let Some(first) = current
-            .child_by_field_name("arguments")
-            .and_then(|a| a.named_child(0))
-        else {
+        let Some(first) = current.field("arguments").and_then(|a| a.named_child(0)) else {
             return Unwrapped::Nothing;
         };
-        match first.kind() {
+        match first.kind_str() {
             "arrow_function" | "function_expression" | "function" => {
                 return Unwrapped::Function(first, wrappers, props_type);
             }
@@ -309,18 +305,18 @@ fn unwrap<'t>(call: Node<'t>, source: &[u8]) -> Unwrapped<'t> {
 /// of `const { a } = props` in its body) and the parameter's declared type.
 fn props_of(function: Node<'_>, source: &[u8]) -> (Vec<String>, Option<String>) {
     let first = function
-        .child_by_field_name("parameters")
+        .field("parameters")
         .and_then(|p| p.named_child(0))
-        .or_else(|| function.child_by_field_name("parameter"));
+        .or_else(|| function.field("parameter"));
     let Some(first) = first else {
         return (Vec::new(), None);
     };
     // TypeScript wraps a parameter with its annotation; JavaScript gives the pattern.
-    let (pattern, declared) = match first.kind() {
+    let (pattern, declared) = match first.kind_str() {
         "required_parameter" | "optional_parameter" => (
-            first.child_by_field_name("pattern"),
+            first.field("pattern"),
             first
-                .child_by_field_name("type")
+                .field("type")
                 .and_then(|t| t.named_child(0))
                 .map(|t| one_line(text(t, source), TYPE_MAX)),
         ),
@@ -329,31 +325,31 @@ fn props_of(function: Node<'_>, source: &[u8]) -> (Vec<String>, Option<String>) 
     let Some(mut pattern) = pattern else {
         return (Vec::new(), declared);
     };
-    if pattern.kind() == "assignment_pattern"
-        && let Some(left) = pattern.child_by_field_name("left")
+    if pattern.kind_str() == "assignment_pattern"
+        && let Some(left) = pattern.field("left")
     {
         pattern = left;
     }
-    match pattern.kind() {
+    match pattern.kind_str() {
         "object_pattern" => (pattern_names(pattern, source), declared),
         "identifier" => {
             let param = text(pattern, source);
             let mut names = Vec::new();
-            if let Some(body) = function.child_by_field_name("body") {
+            if let Some(body) = function.field("body") {
                 for_each_descendant(body, |node| {
                     // `const props = useThemeProps({ props: inProps })` is a common way to
                     // fill in defaults before destructuring.
-                    if node.kind() == "variable_declarator"
-                        && node.child_by_field_name("value").is_some_and(
+                    if node.kind_str() == "variable_declarator"
+                        && node.field("value").is_some_and(
                             |v| matches!(text(v, source), p if p == param || p == "props"),
                         )
                         && let Some(target) = node
-                            .child_by_field_name("name")
-                            .filter(|n| n.kind() == "object_pattern")
+                            .field("name")
+                            .filter(|n| n.kind_str() == "object_pattern")
                     {
                         names.extend(pattern_names(target, source));
                     }
-                    !super::react::is_js_function(node.kind())
+                    !super::react::is_js_function(node.kind_str())
                 });
             }
             (names, declared)
@@ -367,14 +363,12 @@ fn pattern_names(pattern: Node<'_>, source: &[u8]) -> Vec<String> {
     let mut names = Vec::new();
     let mut cursor = pattern.walk();
     for property in pattern.named_children(&mut cursor) {
-        let name = match property.kind() {
+        let name = match property.kind_str() {
             "shorthand_property_identifier_pattern" => Some(text(property, source).to_string()),
-            "pair_pattern" => property
-                .child_by_field_name("key")
-                .map(|k| text(k, source).to_string()),
-            "object_assignment_pattern" => property
-                .child_by_field_name("left")
-                .map(|k| text(k, source).to_string()),
+            "pair_pattern" => property.field("key").map(|k| text(k, source).to_string()),
+            "object_assignment_pattern" => {
+                property.field("left").map(|k| text(k, source).to_string())
+            }
             "rest_pattern" => property
                 .named_child(0)
                 .map(|r| format!("...{}", text(r, source))),
@@ -393,10 +387,10 @@ fn pattern_names(pattern: Node<'_>, source: &[u8]) -> Vec<String> {
 /// `React.ComponentType<Props>`: the props type argument of a variable's annotation.
 fn fc_props_type(annotation: Node<'_>, source: &[u8]) -> Option<String> {
     let generic = annotation.named_child(0)?;
-    if generic.kind() != "generic_type" {
+    if generic.kind_str() != "generic_type" {
         return None;
     }
-    let name = text(generic.child_by_field_name("name")?, source);
+    let name = text(generic.field("name")?, source);
     let last = name.rsplit('.').next().unwrap_or(name);
     if !matches!(
         last,
@@ -404,7 +398,7 @@ fn fc_props_type(annotation: Node<'_>, source: &[u8]) -> Option<String> {
     ) {
         return None;
     }
-    let args = generic.child_by_field_name("type_arguments")?;
+    let args = generic.field("type_arguments")?;
     let first = args.named_child(0)?;
     Some(one_line(text(first, source), TYPE_MAX))
 }
@@ -423,16 +417,15 @@ fn class_component(
         let mut cursor = class.walk();
         class
             .named_children(&mut cursor)
-            .find(|c| c.kind() == "class_heritage")?
+            .find(|c| c.kind_str() == "class_heritage")?
     };
-    let body = class.child_by_field_name("body")?;
+    let body = class.field("body")?;
     let base = react_base(heritage, source);
     let render = {
         let mut cursor = body.walk();
         body.named_children(&mut cursor).find(|m| {
-            m.kind() == "method_definition"
-                && m.child_by_field_name("name")
-                    .is_some_and(|n| text(n, source) == "render")
+            m.kind_str() == "method_definition"
+                && m.field("name").is_some_and(|n| text(n, source) == "render")
         })
     };
     let renders_jsx = render.is_some_and(|r| returns_jsx(r, source));
@@ -443,15 +436,15 @@ fn class_component(
     let mut props = Vec::new();
     let mut contexts: BTreeSet<String> = facts.contexts;
     for_each_descendant(body, |node| {
-        match node.kind() {
+        match node.kind_str() {
             // `const { a, b } = this.props`
             "variable_declarator" => {
                 if node
-                    .child_by_field_name("value")
+                    .field("value")
                     .is_some_and(|v| text(v, source) == "this.props")
                     && let Some(target) = node
-                        .child_by_field_name("name")
-                        .filter(|n| n.kind() == "object_pattern")
+                        .field("name")
+                        .filter(|n| n.kind_str() == "object_pattern")
                 {
                     for name in pattern_names(target, source) {
                         if !props.contains(&name) {
@@ -463,9 +456,9 @@ fn class_component(
             // `this.props.a`
             "member_expression" => {
                 if node
-                    .child_by_field_name("object")
+                    .field("object")
                     .is_some_and(|o| text(o, source) == "this.props")
-                    && let Some(property) = node.child_by_field_name("property")
+                    && let Some(property) = node.field("property")
                 {
                     let name = text(property, source).to_string();
                     if !props.contains(&name) {
@@ -476,10 +469,10 @@ fn class_component(
             // `static contextType = ThemeContext`
             "public_field_definition" | "field_definition" => {
                 let is_context = node
-                    .child_by_field_name("name")
-                    .or_else(|| node.child_by_field_name("property"))
+                    .field("name")
+                    .or_else(|| node.field("property"))
                     .is_some_and(|n| text(n, source) == "contextType");
-                if is_context && let Some(value) = node.child_by_field_name("value") {
+                if is_context && let Some(value) = node.field("value") {
                     contexts.insert(text(value, source).to_string());
                 }
             }
@@ -488,7 +481,7 @@ fn class_component(
         true
     });
     let (exported, default) = exports.status(class, name);
-    let (line, column) = position(class.child_by_field_name("name").unwrap_or(class));
+    let (line, column) = position(class.field("name").unwrap_or(class));
     Some(Component {
         file: path.to_string(),
         line,
@@ -516,14 +509,14 @@ fn react_base(heritage: Node<'_>, source: &[u8]) -> Option<Option<String>> {
         if found.is_some() {
             return false;
         }
-        let (base, args) = match node.kind() {
+        let (base, args) = match node.kind_str() {
             "identifier" | "member_expression" => (node, None),
             "generic_type" => (
-                match node.child_by_field_name("name") {
+                match node.field("name") {
                     Some(n) => n,
                     None => return true,
                 },
-                node.child_by_field_name("type_arguments"),
+                node.field("type_arguments"),
             ),
             _ => return true,
         };
@@ -533,7 +526,7 @@ fn react_base(heritage: Node<'_>, source: &[u8]) -> Option<Option<String>> {
             // TS writes `extends React.Component<Props>`: the arguments follow the name.
             let args = args.or_else(|| {
                 base.next_named_sibling()
-                    .filter(|s| s.kind() == "type_arguments")
+                    .filter(|s| s.kind_str() == "type_arguments")
             });
             found = Some(
                 args.and_then(|a| a.named_child(0))
@@ -541,7 +534,7 @@ fn react_base(heritage: Node<'_>, source: &[u8]) -> Option<Option<String>> {
             );
             return false;
         }
-        node.kind() != "member_expression"
+        node.kind_str() != "member_expression"
     });
     found
 }

@@ -7,6 +7,7 @@
 
 use super::bindings::Imports;
 use super::calls::CallNode;
+use super::syntax::NodeExt;
 use super::syntax::{position, string_literal, text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
@@ -217,7 +218,7 @@ fn js_exports(
 ) {
     let mut cursor = root.walk();
     for statement in root.named_children(&mut cursor) {
-        match statement.kind() {
+        match statement.kind_str() {
             "export_statement" => js_export_statement(statement, source, out, declared),
             "expression_statement" => commonjs(statement, source, out),
             _ => js_declared(statement, source, declared),
@@ -227,12 +228,12 @@ fn js_exports(
 
 /// Names a top-level declaration binds (of any kind: a value, a type, a namespace).
 fn js_declared(node: Node<'_>, source: &[u8], declared: &mut BTreeSet<String>) {
-    match node.kind() {
+    match node.kind_str() {
         "lexical_declaration" | "variable_declaration" => {
             let mut cursor = node.walk();
             for declarator in node.named_children(&mut cursor) {
-                if let Some(name) = declarator.child_by_field_name("name")
-                    && name.kind() == "identifier"
+                if let Some(name) = declarator.field("name")
+                    && name.kind_str() == "identifier"
                 {
                     declared.insert(text(name, source).to_string());
                 }
@@ -254,9 +255,9 @@ fn js_declared(node: Node<'_>, source: &[u8], declared: &mut BTreeSet<String>) {
         | "enum_declaration"
         | "internal_module"
         | "module" => {
-            if let Some(name) = node.child_by_field_name("name")
+            if let Some(name) = node.field("name")
                 && matches!(
-                    name.kind(),
+                    name.kind_str(),
                     "identifier" | "type_identifier" | "nested_identifier"
                 )
             {
@@ -274,9 +275,9 @@ fn js_export_statement(
     declared: &mut BTreeSet<String>,
 ) {
     let module = statement
-        .child_by_field_name("source")
+        .field("source")
         .and_then(|s| string_literal(s, source));
-    if let Some(declaration) = statement.child_by_field_name("declaration") {
+    if let Some(declaration) = statement.field("declaration") {
         let is_default = has_default(statement);
         let mut names = BTreeSet::new();
         js_declared(declaration, source, &mut names);
@@ -291,8 +292,8 @@ fn js_export_statement(
         declared.extend(names);
         return;
     }
-    if let Some(value) = statement.child_by_field_name("value") {
-        let local = match value.kind() {
+    if let Some(value) = statement.field("value") {
+        let local = match value.kind_str() {
             "identifier" => Some(text(value, source)),
             // Functions and classes written in place are the call graph's `default` node.
             "arrow_function"
@@ -308,18 +309,16 @@ fn js_export_statement(
     let mut cursor = statement.walk();
     let mut star = true;
     for part in statement.named_children(&mut cursor) {
-        match part.kind() {
+        match part.kind_str() {
             "export_clause" => {
                 star = false;
                 let mut specs = part.walk();
                 for spec in part.named_children(&mut specs) {
-                    let Some(name) = spec.child_by_field_name("name") else {
+                    let Some(name) = spec.field("name") else {
                         continue;
                     };
                     let original = text(name, source);
-                    let exported = spec
-                        .child_by_field_name("alias")
-                        .map_or(original, |a| text(a, source));
+                    let exported = spec.field("alias").map_or(original, |a| text(a, source));
                     match module {
                         Some(module) => {
                             let mut found =
@@ -354,7 +353,7 @@ fn has_default(statement: Node<'_>) -> bool {
     let mut cursor = statement.walk();
     statement
         .children(&mut cursor)
-        .any(|c| !c.is_named() && c.kind() == "default")
+        .any(|c| !c.is_named() && c.kind_str() == "default")
 }
 
 /// CommonJS: `module.exports = X` (the whole export, `module.exports`), `module.exports =
@@ -374,18 +373,18 @@ fn commonjs(statement: Node<'_>, source: &[u8], out: &mut Vec<Found>) {
     } else {
         return;
     };
-    match right.kind() {
+    match right.kind_str() {
         "identifier" => out.push(Found::local(left, name, Some(text(right, source)))),
         "object" if name == "module.exports" => {
             let mut cursor = right.walk();
             for property in right.named_children(&mut cursor) {
-                let (key, value) = match property.kind() {
+                let (key, value) = match property.kind_str() {
                     "shorthand_property_identifier" => (Some(property), Some(property)),
                     "pair" => (
-                        property.child_by_field_name("key"),
+                        property.field("key"),
                         property
-                            .child_by_field_name("value")
-                            .filter(|v| v.kind() == "identifier"),
+                            .field("value")
+                            .filter(|v| v.kind_str() == "identifier"),
                     ),
                     _ => (None, None),
                 };
@@ -416,16 +415,14 @@ fn python_exports(
     while let Some(block) = blocks.pop() {
         let mut cursor = block.walk();
         for statement in block.named_children(&mut cursor) {
-            match statement.kind() {
+            match statement.kind_str() {
                 "function_definition" | "class_definition" => {
-                    if let Some(name) = statement.child_by_field_name("name") {
+                    if let Some(name) = statement.field("name") {
                         definitions.push((text(name, source).to_string(), name));
                     }
                 }
                 "decorated_definition" => {
-                    if let Some(name) = statement
-                        .child_by_field_name("definition")
-                        .and_then(|d| d.child_by_field_name("name"))
+                    if let Some(name) = statement.field("definition").and_then(|d| d.field("name"))
                     {
                         definitions.push((text(name, source).to_string(), name));
                     }
@@ -433,20 +430,20 @@ fn python_exports(
                 "expression_statement" => {
                     let Some(assignment) = statement
                         .named_child(0)
-                        .filter(|n| n.kind() == "assignment")
+                        .filter(|n| n.kind_str() == "assignment")
                     else {
                         continue;
                     };
-                    let Some(left) = assignment.child_by_field_name("left") else {
+                    let Some(left) = assignment.field("left") else {
                         continue;
                     };
-                    if left.kind() != "identifier" {
+                    if left.kind_str() != "identifier" {
                         continue;
                     }
                     let name = text(left, source);
                     if name == "__all__" {
                         all = assignment
-                            .child_by_field_name("right")
+                            .field("right")
                             .and_then(|r| string_list(r, source))
                             .map(|names| (left, names));
                     } else {
@@ -457,7 +454,7 @@ fn python_exports(
                     let mut inner = statement.walk();
                     if statement
                         .named_children(&mut inner)
-                        .any(|c| c.kind() == "wildcard_import")
+                        .any(|c| c.kind_str() == "wildcard_import")
                     {
                         stars.push(statement);
                     }
@@ -498,7 +495,7 @@ fn python_exports(
         return;
     }
     for statement in stars {
-        if let Some(module) = statement.child_by_field_name("module_name") {
+        if let Some(module) = statement.field("module_name") {
             out.push(Found::from_module(
                 statement,
                 "*",
@@ -542,11 +539,11 @@ fn import_positions<'s>(root: Node<'_>, source: &'s [u8]) -> HashMap<&'s str, (u
     while let Some(block) = blocks.pop() {
         let mut cursor = block.walk();
         for statement in block.named_children(&mut cursor) {
-            match statement.kind() {
+            match statement.kind_str() {
                 "import_from_statement" => {
                     let mut names = statement.walk();
                     for name in statement.children_by_field_name("name", &mut names) {
-                        let local = name.child_by_field_name("alias").unwrap_or(name);
+                        let local = name.field("alias").unwrap_or(name);
                         out.entry(text(local, source)).or_insert(position(name));
                     }
                 }
@@ -562,12 +559,12 @@ fn import_positions<'s>(root: Node<'_>, source: &'s [u8]) -> HashMap<&'s str, (u
 
 /// The strings of a literal list or tuple (`["a", "b"]`); `None` for anything else.
 fn string_list(node: Node<'_>, source: &[u8]) -> Option<Vec<String>> {
-    if !matches!(node.kind(), "list" | "tuple") {
+    if !matches!(node.kind_str(), "list" | "tuple") {
         return None;
     }
     let mut cursor = node.walk();
     node.named_children(&mut cursor)
-        .filter(|c| c.kind() != "comment")
+        .filter(|c| c.kind_str() != "comment")
         .map(|c| string_literal(c, source).map(str::to_string))
         .collect()
 }

@@ -3,6 +3,7 @@
 use super::components::ModuleExports;
 use super::react::body_facts;
 use super::scan::Scan;
+use super::syntax::NodeExt;
 use super::syntax::{one_line, position, text};
 use serde::{Deserialize, Serialize};
 
@@ -50,26 +51,26 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Hook> {
             return;
         };
         let name = text(name_node, source);
-        let params = match function.child_by_field_name("parameters") {
+        let params = match function.field("parameters") {
             Some(list) => {
                 let mut cursor = list.walk();
                 list.named_children(&mut cursor)
-                    .filter(|p| p.kind() != "comment")
+                    .filter(|p| p.kind_str() != "comment")
                     .map(|p| one_line(text(p, source), TEXT_MAX))
                     .collect()
             }
             // `useX = value => ...` has a bare parameter.
             None => function
-                .child_by_field_name("parameter")
+                .field("parameter")
                 .map(|p| vec![one_line(text(p, source), TEXT_MAX)])
                 .unwrap_or_default(),
         };
         let returns = function
-            .child_by_field_name("return_type")
+            .field("return_type")
             .and_then(|t| t.named_child(0))
             .map(|t| one_line(text(t, source), TEXT_MAX));
         let hooks = function
-            .child_by_field_name("body")
+            .field("body")
             .map(|b| {
                 body_facts(b, source, lang, super::calls::no_tokens(lang))
                     .hooks

@@ -2,6 +2,7 @@
 //! `import a, b`), with the local files it resolves to filled in later by `resolve`.
 
 use super::scan::Match;
+use super::syntax::NodeExt;
 use super::syntax::{ancestors, position, string_literal, text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
@@ -87,10 +88,10 @@ pub fn from_match(m: &Match<'_, '_>, source: &[u8], lang: Lang, file: &str, out:
         "import" => {
             let mut cursor = node.walk();
             for name in node.children_by_field_name("name", &mut cursor) {
-                let (module, names) = match name.kind() {
+                let (module, names) = match name.kind_str() {
                     "aliased_import" => {
-                        let module = name.child_by_field_name("name").map(|n| text(n, source));
-                        let alias = name.child_by_field_name("alias").map(|n| text(n, source));
+                        let module = name.field("name").map(|n| text(n, source));
+                        let alias = name.field("alias").map(|n| text(n, source));
                         (
                             module,
                             alias.map(|a| vec![format!("* as {a}")]).unwrap_or_default(),
@@ -104,17 +105,17 @@ pub fn from_match(m: &Match<'_, '_>, source: &[u8], lang: Lang, file: &str, out:
             }
         }
         "from" => {
-            let Some(module) = node.child_by_field_name("module_name") else {
+            let Some(module) = node.field("module_name") else {
                 return;
             };
             let mut names = Vec::new();
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
-                match child.kind() {
+                match child.kind_str() {
                     "wildcard_import" => names.push("*".to_string()),
                     "aliased_import" if child != module => {
-                        let n = child.child_by_field_name("name").map(|n| text(n, source));
-                        let a = child.child_by_field_name("alias").map(|n| text(n, source));
+                        let n = child.field("name").map(|n| text(n, source));
+                        let a = child.field("alias").map(|n| text(n, source));
                         if let (Some(n), Some(a)) = (n, a) {
                             names.push(format!("{n} as {a}"));
                         }
@@ -138,13 +139,13 @@ fn js_import_names(statement: Node<'_>, source: &[u8]) -> (ImportKind, Vec<Strin
     let mut names = Vec::new();
     let mut cursor = statement.walk();
     for child in statement.children(&mut cursor) {
-        match child.kind() {
+        match child.kind_str() {
             // `import type { X } from` (an anonymous `type` token right in the statement).
             "type" if !child.is_named() => kind = ImportKind::Type,
             "import_clause" => {
                 let mut inner = child.walk();
                 for part in child.named_children(&mut inner) {
-                    match part.kind() {
+                    match part.kind_str() {
                         "identifier" => names.push(format!("default as {}", text(part, source))),
                         "namespace_import" => {
                             if let Some(id) = part.named_child(0) {
@@ -154,7 +155,7 @@ fn js_import_names(statement: Node<'_>, source: &[u8]) -> (ImportKind, Vec<Strin
                         "named_imports" => {
                             let mut specs = part.walk();
                             for spec in part.named_children(&mut specs) {
-                                if spec.kind() == "import_specifier" {
+                                if spec.kind_str() == "import_specifier" {
                                     names.push(specifier_name(spec, source));
                                 }
                             }
@@ -173,7 +174,7 @@ fn js_reexport_names(statement: Node<'_>, source: &[u8]) -> Vec<String> {
     let mut names = Vec::new();
     let mut cursor = statement.walk();
     for child in statement.children(&mut cursor) {
-        match child.kind() {
+        match child.kind_str() {
             "*" => names.push("*".to_string()),
             "namespace_export" => {
                 if let Some(id) = child.named_child(0) {
@@ -183,7 +184,7 @@ fn js_reexport_names(statement: Node<'_>, source: &[u8]) -> Vec<String> {
             "export_clause" => {
                 let mut specs = child.walk();
                 for spec in child.named_children(&mut specs) {
-                    if spec.kind() == "export_specifier" {
+                    if spec.kind_str() == "export_specifier" {
                         names.push(specifier_name(spec, source));
                     }
                 }
@@ -196,11 +197,8 @@ fn js_reexport_names(statement: Node<'_>, source: &[u8]) -> Vec<String> {
 
 /// `a` or `a as b` for an import or export specifier.
 fn specifier_name(spec: Node<'_>, source: &[u8]) -> String {
-    let name = spec
-        .child_by_field_name("name")
-        .map(|n| text(n, source))
-        .unwrap_or("");
-    match spec.child_by_field_name("alias") {
+    let name = spec.field("name").map(|n| text(n, source)).unwrap_or("");
+    match spec.field("alias") {
         Some(alias) => format!("{name} as {}", text(alias, source)),
         None => name.to_string(),
     }
@@ -209,32 +207,35 @@ fn specifier_name(spec: Node<'_>, source: &[u8]) -> String {
 /// Bindings of `const x = require("m")`, `const { a, b: c } = require("m")` and TypeScript's
 /// `import x = require("m")`.
 fn js_require_names(node: Node<'_>, source: &[u8]) -> Vec<String> {
-    if node.kind() == "import_require_clause" {
+    if node.kind_str() == "import_require_clause" {
         return node
             .named_child(0)
-            .filter(|n| n.kind() == "identifier")
+            .filter(|n| n.kind_str() == "identifier")
             .map(|n| vec![format!("* as {}", text(n, source))])
             .unwrap_or_default();
     }
-    let Some(declarator) = node.parent().filter(|p| p.kind() == "variable_declarator") else {
+    let Some(declarator) = node
+        .parent()
+        .filter(|p| p.kind_str() == "variable_declarator")
+    else {
         return Vec::new();
     };
-    let Some(pattern) = declarator.child_by_field_name("name") else {
+    let Some(pattern) = declarator.field("name") else {
         return Vec::new();
     };
-    match pattern.kind() {
+    match pattern.kind_str() {
         "identifier" => vec![format!("* as {}", text(pattern, source))],
         "object_pattern" => {
             let mut names = Vec::new();
             let mut cursor = pattern.walk();
             for prop in pattern.named_children(&mut cursor) {
-                match prop.kind() {
+                match prop.kind_str() {
                     "shorthand_property_identifier_pattern" => {
                         names.push(text(prop, source).to_string())
                     }
                     "pair_pattern" => {
-                        let key = prop.child_by_field_name("key").map(|n| text(n, source));
-                        let value = prop.child_by_field_name("value").map(|n| text(n, source));
+                        let key = prop.field("key").map(|n| text(n, source));
+                        let value = prop.field("value").map(|n| text(n, source));
                         if let (Some(k), Some(v)) = (key, value) {
                             names.push(format!("{k} as {v}"));
                         }
@@ -254,10 +255,10 @@ fn under_type_checking(node: Node<'_>, source: &[u8]) -> bool {
     let chain = ancestors(node);
     chain.iter().enumerate().any(|(level, &up)| {
         let current = if level == 0 { node } else { chain[level - 1] };
-        up.kind() == "if_statement"
+        up.kind_str() == "if_statement"
             && up
-                .child_by_field_name("condition")
+                .field("condition")
                 .is_some_and(|c| text(c, source).ends_with("TYPE_CHECKING"))
-            && up.child_by_field_name("consequence") == Some(current)
+            && up.field("consequence") == Some(current)
     })
 }

@@ -11,8 +11,10 @@
 //! mounted in another file or in several places, a router imported from another file.
 
 use super::gates::Words;
+use super::preorder::{self, Preorder};
 use super::routes::{kwarg, py_args};
 use super::scan::Scan;
+use super::syntax::NodeExt;
 use super::syntax::{named_args, object_property, position, string_literal, text};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
@@ -389,7 +391,7 @@ pub struct Routers {
 /// Nodes that open a scope of their own.
 fn is_scope(node: Node<'_>) -> bool {
     matches!(
-        node.kind(),
+        node.kind_str(),
         "function_declaration"
             | "function_expression"
             | "function"
@@ -420,8 +422,8 @@ fn scope_of(node: Node<'_>) -> Option<Node<'_>> {
 /// Whether the function `scope` has a parameter `name`.
 fn has_parameter(scope: Node<'_>, name: &str, src: &[u8]) -> bool {
     let params = scope
-        .child_by_field_name("parameters")
-        .or_else(|| scope.child_by_field_name("parameter"));
+        .field("parameters")
+        .or_else(|| scope.field("parameter"));
     let Some(params) = params else {
         return false;
     };
@@ -433,20 +435,16 @@ fn has_parameter(scope: Node<'_>, name: &str, src: &[u8]) -> bool {
 /// The identifiers a parameter list declares (destructuring, defaults and types included:
 /// a type's names are no parameter, but a false match only leaves a URL unresolved).
 fn visit_names(node: Node<'_>, src: &[u8], f: &mut dyn FnMut(&str)) {
-    match node.kind() {
+    match node.kind_str() {
         "identifier" | "shorthand_property_identifier_pattern" => f(text(node, src)),
         _ => {
             let mut cursor = node.walk();
             for child in node.named_children(&mut cursor) {
                 // The default value of `a = x` is no parameter.
-                if node.kind() == "assignment_pattern"
-                    && node.child_by_field_name("right") == Some(child)
-                {
+                if node.kind_str() == "assignment_pattern" && node.field("right") == Some(child) {
                     continue;
                 }
-                if node.kind() == "default_parameter"
-                    && node.child_by_field_name("value") == Some(child)
-                {
+                if node.kind_str() == "default_parameter" && node.field("value") == Some(child) {
                     continue;
                 }
                 visit_names(child, src, f);
@@ -479,7 +477,7 @@ impl Routers {
         let mut assignments = Vec::new();
         let mut calls = Vec::new();
         let mut attributes = Vec::new();
-        collect(root, depth, &mut |n| match n.kind() {
+        collect(root, depth, &mut |n| match n.kind_str() {
             "assignment" => assignments.push(n),
             "call" => calls.push(n),
             "attribute" => attributes.push(n),
@@ -489,33 +487,27 @@ impl Routers {
         let mut class_paths: HashMap<String, Vec<(String, String)>> = HashMap::new();
         let mut cursor = root.walk();
         for statement in root.named_children(&mut cursor) {
-            let class = match statement.kind() {
+            let class = match statement.kind_str() {
                 "class_definition" => statement,
-                "decorated_definition" => match statement.child_by_field_name("definition") {
-                    Some(d) if d.kind() == "class_definition" => d,
+                "decorated_definition" => match statement.field("definition") {
+                    Some(d) if d.kind_str() == "class_definition" => d,
                     _ => continue,
                 },
                 _ => continue,
             };
-            let (Some(name), Some(body)) = (
-                class.child_by_field_name("name"),
-                class.child_by_field_name("body"),
-            ) else {
+            let (Some(name), Some(body)) = (class.field("name"), class.field("body")) else {
                 continue;
             };
             let mut attributes = Vec::new();
             let mut body_cursor = body.walk();
             for line in body.named_children(&mut body_cursor) {
-                let Some(a) = line.named_child(0).filter(|a| a.kind() == "assignment") else {
+                let Some(a) = line.named_child(0).filter(|a| a.kind_str() == "assignment") else {
                     continue;
                 };
-                let (Some(left), Some(right)) = (
-                    a.child_by_field_name("left"),
-                    a.child_by_field_name("right"),
-                ) else {
+                let (Some(left), Some(right)) = (a.field("left"), a.field("right")) else {
                     continue;
                 };
-                if left.kind() != "identifier" {
+                if left.kind_str() != "identifier" {
                     continue;
                 }
                 if let Some(value) = string_literal(right, src).filter(|v| is_path(v)) {
@@ -529,13 +521,10 @@ impl Routers {
             }
         }
         for a in &assignments {
-            let (Some(left), Some(right)) = (
-                a.child_by_field_name("left"),
-                a.child_by_field_name("right"),
-            ) else {
+            let (Some(left), Some(right)) = (a.field("left"), a.field("right")) else {
                 continue;
             };
-            if left.kind() != "identifier" {
+            if left.kind_str() != "identifier" {
                 continue;
             }
             let name = text(left, src);
@@ -567,14 +556,14 @@ impl Routers {
                 });
             }
             // `settings = Settings()`: the instance's attributes are the class defaults.
-            let instance_of = (right.kind() == "call")
-                .then(|| right.child_by_field_name("function"))
+            let instance_of = (right.kind_str() == "call")
+                .then(|| right.field("function"))
                 .flatten()
-                .filter(|f| f.kind() == "identifier")
+                .filter(|f| f.kind_str() == "identifier")
                 .and_then(|f| class_paths.get(text(f, src)))
                 .filter(|_| {
                     right
-                        .child_by_field_name("arguments")
+                        .field("arguments")
                         .is_some_and(|args| args.named_child_count() == 0)
                 });
             if let Some(attributes) = instance_of
@@ -611,14 +600,14 @@ impl Routers {
             return;
         };
         // `include(router.urls)` of a router of the file (Django REST framework).
-        let local = (target.kind() == "attribute")
-            .then(|| target.child_by_field_name("object"))
+        let local = (target.kind_str() == "attribute")
+            .then(|| target.field("object"))
             .flatten()
-            .filter(|o| o.kind() == "identifier")
+            .filter(|o| o.kind_str() == "identifier")
             .filter(|_| text(target, src).ends_with(".urls"))
             .map(|o| (self.lookup(o, text(o, src), src), text(o, src).to_string()))
             .filter(|(name, _)| matches!(name, Name::Bound(i) if matches!(self.bindings[*i].binding, Binding::Router(_))));
-        let child_module = match target.kind() {
+        let child_module = match target.kind_str() {
             _ if local.is_some() => Some(String::new()),
             "string" => string_literal(target, src).map(str::to_string),
             // `include(blog_urls)` after `from blog import urls as blog_urls`;
@@ -652,20 +641,18 @@ impl Routers {
             if is_scope(node) {
                 break;
             }
-            if node.kind() == "call" {
+            if node.kind_str() == "call" {
                 if let Some((outer_route, _)) = django_pattern(node, src) {
                     prefix.push(django_route(node, outer_route, src));
-                } else if let Some(object) = node
-                    .child_by_field_name("function")
-                    .and_then(|f| f.child_by_field_name("object"))
+                } else if let Some(object) = node.field("function").and_then(|f| f.field("object"))
                 {
                     // `urlpatterns.append(path(...))`
                     list_owner = Some(object);
                     break;
                 }
             }
-            if matches!(node.kind(), "assignment" | "augmented_assignment") {
-                list_owner = node.child_by_field_name("left");
+            if matches!(node.kind_str(), "assignment" | "augmented_assignment") {
+                list_owner = node.field("left");
                 break;
             }
             up = node.parent();
@@ -701,12 +688,12 @@ impl Routers {
     /// `urlpatterns.extend(router.urls)`, `[*router.urls]`: a Django REST framework
     /// router of the file served where the configuration is.
     fn drf_urls(&mut self, node: Node<'_>, src: &[u8]) {
-        if node.kind() != "attribute" || !text(node, src).ends_with(".urls") {
+        if node.kind_str() != "attribute" || !text(node, src).ends_with(".urls") {
             return;
         }
         let Some(object) = node
-            .child_by_field_name("object")
-            .filter(|o| o.kind() == "identifier")
+            .field("object")
+            .filter(|o| o.kind_str() == "identifier")
         else {
             return;
         };
@@ -720,21 +707,21 @@ impl Routers {
         let mut up = node.parent();
         let mut owner = None;
         while let Some(n) = up {
-            match n.kind() {
+            match n.kind_str() {
                 "binary_operator"
                 | "list"
                 | "list_splat"
                 | "parenthesized_expression"
                 | "argument_list" => {}
                 "assignment" | "augmented_assignment" => {
-                    owner = n.child_by_field_name("left");
+                    owner = n.field("left");
                     break;
                 }
                 "call" => {
                     let extend = n
-                        .child_by_field_name("function")
+                        .field("function")
                         .filter(|f| text(*f, src) == "urlpatterns.extend");
-                    owner = extend.and_then(|f| f.child_by_field_name("object"));
+                    owner = extend.and_then(|f| f.field("object"));
                     break;
                 }
                 _ => break,
@@ -772,22 +759,23 @@ impl Routers {
         };
         let mut declarators = Vec::new();
         let mut calls = Vec::new();
-        collect(root, depth, &mut |n| match n.kind() {
+        collect(root, depth, &mut |n| match n.kind_str() {
             "variable_declarator" => declarators.push(n),
             "call_expression" => calls.push(n),
             _ => {}
         });
         for d in &declarators {
-            let Some(name) = d.child_by_field_name("name") else {
+            let Some(name) = d.field("name") else {
                 continue;
             };
-            if name.kind() != "identifier" {
+            if name.kind_str() != "identifier" {
                 continue;
             }
             let name = text(name, src);
-            let value = d.child_by_field_name("value");
+            let value = d.field("value");
             // `const routes = require('./routes')` is an import: the name stays free.
-            if value.is_some_and(|v| v.kind() == "call_expression" && require_of(v, src).is_some())
+            if value
+                .is_some_and(|v| v.kind_str() == "call_expression" && require_of(v, src).is_some())
                 && routers.imported.contains_key(name)
             {
                 continue;
@@ -798,15 +786,14 @@ impl Routers {
             };
             routers.bind(*d, name, binding);
             // `const config = { apiPrefix: '/api' }`: its path-like string properties.
-            if let Some(object) = value.filter(|v| v.kind() == "object")
+            if let Some(object) = value.filter(|v| v.kind_str() == "object")
                 && scope_of(*d).is_some_and(|s| s.id() == routers.module)
             {
                 let mut cursor = object.walk();
                 for pair in object.named_children(&mut cursor) {
                     let (Some(key), Some(v)) = (
-                        pair.child_by_field_name("key")
-                            .filter(|_| pair.kind() == "pair"),
-                        pair.child_by_field_name("value"),
+                        pair.field("key").filter(|_| pair.kind_str() == "pair"),
+                        pair.field("value"),
                     ) else {
                         continue;
                     };
@@ -834,13 +821,11 @@ impl Routers {
     /// (a function of the file that is a plugin, or an imported one — the link stage keeps
     /// the mount only when the function is another file's plugin).
     fn plugin_call(&mut self, call: Node<'_>, src: &[u8]) {
-        let (Some(function), Some(arguments)) = (
-            call.child_by_field_name("function"),
-            call.child_by_field_name("arguments"),
-        ) else {
+        let (Some(function), Some(arguments)) = (call.field("function"), call.field("arguments"))
+        else {
             return;
         };
-        if function.kind() != "identifier" {
+        if function.kind_str() != "identifier" {
             return;
         }
         let args = if self.python {
@@ -848,7 +833,7 @@ impl Routers {
         } else {
             named_args(arguments)
         };
-        let Some(first) = args.first().filter(|a| a.kind() == "identifier") else {
+        let Some(first) = args.first().filter(|a| a.kind_str() == "identifier") else {
             return;
         };
         if !self.is_router(call, text(*first, src), src) {
@@ -927,25 +912,25 @@ impl Routers {
     /// parameter, and binds each function's name to a router standing for it.
     fn find_plugins(&mut self, calls: &[Node<'_>], src: &[u8]) {
         for call in calls {
-            let Some(function) = call.child_by_field_name("function") else {
+            let Some(function) = call.field("function") else {
                 continue;
             };
             let (Some(object), Some(property)) = (
-                function.child_by_field_name("object"),
+                function.field("object"),
                 function
-                    .child_by_field_name("property")
-                    .or_else(|| function.child_by_field_name("attribute")),
+                    .field("property")
+                    .or_else(|| function.field("attribute")),
             ) else {
                 continue;
             };
             let method = text(property, src);
-            if object.kind() != "identifier" || !PLUGIN_CALLS.contains(&method) {
+            if object.kind_str() != "identifier" || !PLUGIN_CALLS.contains(&method) {
                 continue;
             }
             // A route needs a path (`req.get('host')`, `map.get(key)` are no routes).
             if !matches!(method, "register" | "include_router" | "register_blueprint") {
                 let path = call
-                    .child_by_field_name("arguments")
+                    .field("arguments")
                     .and_then(|a| a.named_child(0))
                     .and_then(|a| string_literal(a, src));
                 if !path.is_some_and(|p| p.starts_with('/')) {
@@ -990,17 +975,17 @@ impl Routers {
     /// `def f(app)`, `const f = (app) => ...`, `export default function f(app)`.
     fn module_function<'t>(&self, function: Node<'t>, src: &[u8]) -> Option<(String, Node<'t>)> {
         let at_module = |n: Node<'_>| scope_of(n).is_some_and(|s| s.id() == self.module);
-        match function.kind() {
+        match function.kind_str() {
             "function_declaration" | "generator_function_declaration" | "function_definition" => {
-                let name = function.child_by_field_name("name")?;
+                let name = function.field("name")?;
                 at_module(function).then(|| (text(name, src).to_string(), function))
             }
             "arrow_function" | "function_expression" | "function" => {
                 let declarator = function
                     .parent()
-                    .filter(|p| p.kind() == "variable_declarator")?;
-                let name = declarator.child_by_field_name("name")?;
-                (name.kind() == "identifier" && at_module(declarator))
+                    .filter(|p| p.kind_str() == "variable_declarator")?;
+                let name = declarator.field("name")?;
+                (name.kind_str() == "identifier" && at_module(declarator))
                     .then(|| (text(name, src).to_string(), declarator))
             }
             _ => None,
@@ -1028,13 +1013,11 @@ impl Routers {
         if let Some(s) = string_literal(value, src) {
             return Binding::Text(s.to_string());
         }
-        if value.kind() != "call" {
+        if value.kind_str() != "call" {
             return Binding::Other;
         }
-        let (Some(function), Some(arguments)) = (
-            value.child_by_field_name("function"),
-            value.child_by_field_name("arguments"),
-        ) else {
+        let (Some(function), Some(arguments)) = (value.field("function"), value.field("arguments"))
+        else {
             return Binding::Other;
         };
         let name = text(function, src);
@@ -1056,27 +1039,23 @@ impl Routers {
     }
 
     fn js_binding(&self, value: Node<'_>, src: &[u8]) -> Binding {
-        if let Some(s) = string_literal(value, src).filter(|_| value.kind() != "template_string") {
+        if let Some(s) =
+            string_literal(value, src).filter(|_| value.kind_str() != "template_string")
+        {
             return Binding::Text(s.to_string());
         }
-        if value.kind() == "template_string" {
+        if value.kind_str() == "template_string" {
             return match self.value(value, src) {
                 Ok(s) if s.is_text() => Binding::Text(s.text),
                 _ => Binding::Other,
             };
         }
-        if value.kind() == "array" {
+        if value.kind_str() == "array" {
             return self.table(value, src);
         }
-        let (callee, arguments) = match value.kind() {
-            "call_expression" => (
-                value.child_by_field_name("function"),
-                value.child_by_field_name("arguments"),
-            ),
-            "new_expression" => (
-                value.child_by_field_name("constructor"),
-                value.child_by_field_name("arguments"),
-            ),
+        let (callee, arguments) = match value.kind_str() {
+            "call_expression" => (value.field("function"), value.field("arguments")),
+            "new_expression" => (value.field("constructor"), value.field("arguments")),
             _ => return Binding::Other,
         };
         let Some(callee) = callee else {
@@ -1084,7 +1063,7 @@ impl Routers {
         };
         let name = text(callee, src);
         // `require('fastify')({ logger: true })`, `require('express')()`.
-        if callee.kind() == "call_expression"
+        if callee.kind_str() == "call_expression"
             && require_of(callee, src).is_some_and(|m| matches!(m, "express" | "fastify" | "koa"))
         {
             return Binding::App;
@@ -1095,7 +1074,7 @@ impl Routers {
                 // koa-router's `new Router({ prefix: '/x' })`.
                 let prefix = arguments
                     .and_then(|a| named_args(a).first().copied())
-                    .filter(|o| o.kind() == "object")
+                    .filter(|o| o.kind_str() == "object")
                     .and_then(|o| object_property(o, "prefix", src));
                 Binding::Router(prefix.map_or(Ok(Segment::text("")), |v| self.value(v, src)))
             }
@@ -1108,16 +1087,13 @@ impl Routers {
     fn table(&self, array: Node<'_>, src: &[u8]) -> Binding {
         let mut rows = Vec::new();
         for element in named_args(array) {
-            if element.kind() != "object" {
+            if element.kind_str() != "object" {
                 return Binding::Other;
             }
             let mut row = Vec::new();
             for pair in named_args(element) {
-                let (key, value) = match pair.kind() {
-                    "pair" => match (
-                        pair.child_by_field_name("key"),
-                        pair.child_by_field_name("value"),
-                    ) {
+                let (key, value) = match pair.kind_str() {
+                    "pair" => match (pair.field("key"), pair.field("value")) {
                         (Some(k), Some(v)) => (k, v),
                         _ => return Binding::Other,
                     },
@@ -1126,7 +1102,7 @@ impl Routers {
                     _ => return Binding::Other,
                 };
                 let key = string_literal(key, src).unwrap_or_else(|| text(key, src));
-                let cell = match value.kind() {
+                let cell = match value.kind_str() {
                     "identifier" | "shorthand_property_identifier" if !matches!(self.lookup(value, text(value, src), src), Name::Bound(i) if matches!(self.bindings[i].binding, Binding::Text(_))) => {
                         Cell::Name(text(value, src).to_string())
                     }
@@ -1153,16 +1129,12 @@ impl Routers {
     /// `app.include_router(r, prefix=...)`, `app.register_blueprint(bp, url_prefix=...)`,
     /// `app.mount("/p", sub)`.
     fn python_mount(&mut self, call: Node<'_>, src: &[u8]) {
-        let (Some(function), Some(arguments)) = (
-            call.child_by_field_name("function"),
-            call.child_by_field_name("arguments"),
-        ) else {
+        let (Some(function), Some(arguments)) = (call.field("function"), call.field("arguments"))
+        else {
             return;
         };
-        let (Some(object), Some(method)) = (
-            function.child_by_field_name("object"),
-            function.child_by_field_name("attribute"),
-        ) else {
+        let (Some(object), Some(method)) = (function.field("object"), function.field("attribute"))
+        else {
             return;
         };
         let positional = py_args(arguments);
@@ -1209,7 +1181,7 @@ impl Routers {
 
     /// A mounted child: a name, or `module.router` / `require('./x')` of another file.
     fn child_name(&self, at: Node<'_>, child: Node<'_>, src: &[u8]) -> Option<Name> {
-        match child.kind() {
+        match child.kind_str() {
             "identifier" => Some(self.lookup(at, text(child, src), src)),
             "attribute" | "member_expression" => {
                 let root = dotted_root(child, src)?;
@@ -1226,19 +1198,15 @@ impl Routers {
     /// `app.use('/p', router.routes())` (koa-router), and in a `forEach` over a mount
     /// table, `router.use(route.path, route.route)`.
     fn js_mount(&mut self, call: Node<'_>, src: &[u8]) {
-        let (Some(function), Some(arguments)) = (
-            call.child_by_field_name("function"),
-            call.child_by_field_name("arguments"),
-        ) else {
+        let (Some(function), Some(arguments)) = (call.field("function"), call.field("arguments"))
+        else {
             return;
         };
-        let (Some(object), Some(property)) = (
-            function.child_by_field_name("object"),
-            function.child_by_field_name("property"),
-        ) else {
+        let (Some(object), Some(property)) = (function.field("object"), function.field("property"))
+        else {
             return;
         };
-        if object.kind() != "identifier" {
+        if object.kind_str() != "identifier" {
             return;
         }
         let args = named_args(arguments);
@@ -1258,7 +1226,7 @@ impl Routers {
             return;
         }
         // A first argument that is a router or middleware, not a path, mounts at `/`.
-        let (prefix, rest) = match first.kind() {
+        let (prefix, rest) = match first.kind_str() {
             "identifier" if self.is_router(call, text(*first, src), src) => {
                 (Ok(Segment::text("")), &args[..])
             }
@@ -1284,7 +1252,7 @@ impl Routers {
             ),
         };
         for arg in rest {
-            let (child, child_text) = match arg.kind() {
+            let (child, child_text) = match arg.kind_str() {
                 "identifier" => (self.lookup(call, text(*arg, src), src), text(*arg, src)),
                 // `require('./routes')`
                 "call_expression" if require_of(*arg, src).is_some() => {
@@ -1292,12 +1260,12 @@ impl Routers {
                 }
                 // koa-router's `router.routes()` (not `express.json()`).
                 "call_expression" => {
-                    let function = arg.child_by_field_name("function");
+                    let function = arg.field("function");
                     let is_routes = function
-                        .and_then(|f| f.child_by_field_name("property"))
+                        .and_then(|f| f.field("property"))
                         .is_some_and(|p| text(p, src) == "routes");
-                    match function.and_then(|f| f.child_by_field_name("object")) {
-                        Some(o) if is_routes && o.kind() == "identifier" => {
+                    match function.and_then(|f| f.field("object")) {
+                        Some(o) if is_routes && o.kind_str() == "identifier" => {
                             (self.lookup(call, text(o, src), src), text(o, src))
                         }
                         _ => continue,
@@ -1326,7 +1294,7 @@ impl Routers {
         src: &[u8],
     ) {
         let Some(plugin) = args.first() else { return };
-        let (child, child_text) = match plugin.kind() {
+        let (child, child_text) = match plugin.kind_str() {
             "identifier" => (
                 self.lookup(call, text(*plugin, src), src),
                 text(*plugin, src),
@@ -1337,8 +1305,10 @@ impl Routers {
             _ => return,
         };
         let prefix = match args.get(1) {
-            Some(options) if options.kind() == "object" => object_property(*options, "prefix", src)
-                .map_or(Ok(Segment::text("")), |v| self.value(v, src)),
+            Some(options) if options.kind_str() == "object" => {
+                object_property(*options, "prefix", src)
+                    .map_or(Ok(Segment::text("")), |v| self.value(v, src))
+            }
             Some(options) => Err(format!(
                 "the options `{}` are not an object literal",
                 one(*options, src)
@@ -1387,14 +1357,12 @@ impl Routers {
         let callback = scope_of(call)?;
         let for_each = callback
             .parent()
-            .filter(|p| p.kind() == "arguments")?
+            .filter(|p| p.kind_str() == "arguments")?
             .parent()
-            .filter(|p| p.kind() == "call_expression")?;
-        let member = for_each.child_by_field_name("function")?;
-        let table = member.child_by_field_name("object")?;
-        if text(member.child_by_field_name("property")?, src) != "forEach"
-            || table.kind() != "identifier"
-        {
+            .filter(|p| p.kind_str() == "call_expression")?;
+        let member = for_each.field("function")?;
+        let table = member.field("object")?;
+        if text(member.field("property")?, src) != "forEach" || table.kind_str() != "identifier" {
             return None;
         }
         let Name::Bound(index) = self.lookup(for_each, text(table, src), src) else {
@@ -1405,18 +1373,18 @@ impl Routers {
         };
         // The property each argument reads: `route.path`, or a destructured `path`.
         let params = callback
-            .child_by_field_name("parameters")
-            .or_else(|| callback.child_by_field_name("parameter"))?;
-        let param = if params.kind() == "identifier" {
+            .field("parameters")
+            .or_else(|| callback.field("parameter"))?;
+        let param = if params.kind_str() == "identifier" {
             params
         } else {
             params.named_child(0)?
         };
         let key = |arg: Node<'_>| -> Option<String> {
-            match (arg.kind(), param.kind()) {
+            match (arg.kind_str(), param.kind_str()) {
                 ("member_expression", "identifier") => {
-                    let object = arg.child_by_field_name("object")?;
-                    let property = arg.child_by_field_name("property")?;
+                    let object = arg.field("object")?;
+                    let property = arg.field("property")?;
                     (text(object, src) == text(param, src)).then(|| text(property, src).to_string())
                 }
                 ("identifier", "object_pattern") => {
@@ -1469,7 +1437,7 @@ impl Routers {
 
     /// What the receiver `object` of a call at `at` names, when it is a plain name.
     fn name_at(&self, at: Node<'_>, object: Node<'_>, src: &[u8]) -> Name {
-        if object.kind() == "identifier" {
+        if object.kind_str() == "identifier" {
             self.lookup(at, text(object, src), src)
         } else {
             Name::Free
@@ -1491,7 +1459,7 @@ impl Routers {
                 ))
             }
         };
-        match node.kind() {
+        match node.kind_str() {
             "string" | "template_string" => {
                 if let Some(s) = string_literal(node, src) {
                     return Ok(Segment::text(s));
@@ -1500,7 +1468,7 @@ impl Routers {
                 let mut out = String::new();
                 let mut cursor = node.walk();
                 for part in node.children(&mut cursor) {
-                    match part.kind() {
+                    match part.kind_str() {
                         "string_content" | "string_fragment" => out.push_str(text(part, src)),
                         "interpolation" | "template_substitution" => {
                             // `{x!r}`, `{x:>3}`: a conversion or format spec is not evaluated.
@@ -1545,9 +1513,9 @@ impl Routers {
             }
             "binary_expression" | "binary_operator" => {
                 let (Some(left), Some(right), Some(op)) = (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                    node.child_by_field_name("operator"),
+                    node.field("left"),
+                    node.field("right"),
+                    node.field("operator"),
                 ) else {
                     return Err(written());
                 };
@@ -1824,22 +1792,22 @@ const PLUGIN_CALLS: &[&str] = &[
 /// The first parameter's name of a function.
 fn first_parameter<'s>(function: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     let params = function
-        .child_by_field_name("parameters")
-        .or_else(|| function.child_by_field_name("parameter"))?;
-    let first = if params.kind() == "identifier" {
+        .field("parameters")
+        .or_else(|| function.field("parameter"))?;
+    let first = if params.kind_str() == "identifier" {
         params
     } else {
         params.named_child(0)?
     };
-    let first = match first.kind() {
+    let first = match first.kind_str() {
         "identifier" => first,
         // `(app: FastifyInstance)`, `app: Flask`
-        "required_parameter" | "optional_parameter" | "typed_parameter" => first
-            .child_by_field_name("pattern")
-            .or_else(|| first.named_child(0))?,
+        "required_parameter" | "optional_parameter" | "typed_parameter" => {
+            first.field("pattern").or_else(|| first.named_child(0))?
+        }
         _ => return None,
     };
-    (first.kind() == "identifier").then(|| text(first, src))
+    (first.kind_str() == "identifier").then(|| text(first, src))
 }
 
 /// The name under which a settings module's `ROOT_URLCONF` is bound: an app at `/`.
@@ -1847,11 +1815,11 @@ const DJANGO_ROOT: &str = "<ROOT_URLCONF>";
 
 /// A Django `path()` / `re_path()` / `url()` call: its route and view arguments.
 pub(super) fn django_pattern<'t>(call: Node<'t>, src: &[u8]) -> Option<(Node<'t>, Node<'t>)> {
-    let function = call.child_by_field_name("function")?;
-    let arguments = call.child_by_field_name("arguments")?;
-    let name = match function.kind() {
+    let function = call.field("function")?;
+    let arguments = call.field("arguments")?;
+    let name = match function.kind_str() {
         "identifier" => text(function, src),
-        "attribute" => text(function.child_by_field_name("attribute")?, src),
+        "attribute" => text(function.field("attribute")?, src),
         _ => return None,
     };
     if !matches!(name, "path" | "re_path" | "url") {
@@ -1872,7 +1840,7 @@ pub(super) fn django_pattern<'t>(call: Node<'t>, src: &[u8]) -> Option<(Node<'t>
 /// A pattern's route as Django concatenates it: a `path()` literal; a regular expression
 /// (`re_path`, `url`) cannot be joined into a URL.
 pub(super) fn django_route(call: Node<'_>, route: Node<'_>, src: &[u8]) -> Result<String, String> {
-    let regex = call.child_by_field_name("function").is_some_and(|f| {
+    let regex = call.field("function").is_some_and(|f| {
         let name = text(f, src);
         name.ends_with("re_path") || name == "url" || name.ends_with(".url")
     });
@@ -1886,16 +1854,16 @@ pub(super) fn django_route(call: Node<'_>, route: Node<'_>, src: &[u8]) -> Resul
 /// What `include(X)` includes: `X`, or the first element of `include((X, "ns"))`; `None`
 /// when the view is no `include` call.
 pub(super) fn include_target<'t>(view: Node<'t>, src: &[u8]) -> Option<Node<'t>> {
-    if view.kind() != "call" {
+    if view.kind_str() != "call" {
         return None;
     }
-    let function = view.child_by_field_name("function")?;
+    let function = view.field("function")?;
     let name = text(function, src);
     if name != "include" && !name.ends_with(".include") {
         return None;
     }
-    let first = *py_args(view.child_by_field_name("arguments")?).first()?;
-    if first.kind() == "tuple" {
+    let first = *py_args(view.field("arguments")?).first()?;
+    if first.kind_str() == "tuple" {
         return first.named_child(0);
     }
     Some(first)
@@ -1917,11 +1885,11 @@ fn dotted_root<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
 
 /// The module of `require('./x')`.
 fn require_of<'s>(call: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
-    let function = call.child_by_field_name("function")?;
+    let function = call.field("function")?;
     if text(function, src) != "require" {
         return None;
     }
-    let args = named_args(call.child_by_field_name("arguments")?);
+    let args = named_args(call.field("arguments")?);
     match args.as_slice() {
         [only] => string_literal(*only, src),
         _ => None,
@@ -1966,29 +1934,14 @@ fn one(node: Node<'_>, src: &[u8]) -> String {
     super::syntax::one_line(text(node, src), 80)
 }
 
-/// Visits every named node to `levels` levels below `node`, in document order, with one
-/// cursor (a cursor per node costs more than the visit).
+/// Visits every named node with children to `levels` levels below `node`, in document
+/// order. The C walk, with tokens left out: a cursor's stepping cost more than the rest of
+/// the extractor, and every node this extractor reads has children.
 fn collect<'t>(node: Node<'t>, levels: usize, visit: &mut dyn FnMut(Node<'t>)) {
-    let mut cursor = node.walk();
-    let mut depth = 0;
-    loop {
-        let current = cursor.node();
-        if current.is_named() {
-            visit(current);
-        }
-        if depth < levels && cursor.goto_first_child() {
-            depth += 1;
-            continue;
-        }
-        loop {
-            if depth == 0 {
-                return;
-            }
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            cursor.goto_parent();
-            depth -= 1;
+    let levels = u32::try_from(levels).unwrap_or(u32::MAX);
+    for step in Preorder::to_depth(node, &preorder::ALL_QUIET, levels) {
+        if step.node.is_named() {
+            visit(step.node);
         }
     }
 }

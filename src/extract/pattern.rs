@@ -13,6 +13,7 @@
 //! tree of your own).
 
 use super::anchor::{Token, spanned_tokens};
+use super::syntax::NodeExt;
 use crate::lang::Lang;
 use std::ops::Range;
 use tree_sitter::Node;
@@ -277,7 +278,7 @@ impl Kind {
             Kind::Named(ids) => node.is_named() && ids.contains(&node.kind_id()),
             Kind::AnyNamed => node.is_named(),
             Kind::Any => true,
-            Kind::Anonymous(text) => !node.is_named() && node.kind() == text,
+            Kind::Anonymous(text) => !node.is_named() && node.kind_str() == text,
         }
     }
 }
@@ -626,7 +627,7 @@ mod tests {
                 .map(|(c, n)| {
                     (
                         p.capture_names[usize::from(*c)].clone(),
-                        n.kind().to_string(),
+                        n.kind_str().to_string(),
                         n.start_byte(),
                         n.end_byte(),
                     )
@@ -643,7 +644,7 @@ mod tests {
                 .map(|c| {
                     (
                         q.capture_names()[c.index as usize].to_string(),
-                        c.node.kind().to_string(),
+                        c.node.kind_str().to_string(),
                         c.node.start_byte(),
                         c.node.end_byte(),
                     )

@@ -26,7 +26,12 @@ struct RawPreorder {
 }
 
 unsafe extern "C" {
-    fn discover_preorder_new(root: TSNode, flags: *const u8, flags_len: u32) -> *mut RawPreorder;
+    fn discover_preorder_new(
+        root: TSNode,
+        flags: *const u8,
+        flags_len: u32,
+        max_depth: u32,
+    ) -> *mut RawPreorder;
     fn discover_preorder_next(walk: *mut RawPreorder, out: *mut RawVisit, cap: u32) -> u32;
     fn discover_preorder_failed(walk: *const RawPreorder) -> bool;
     fn discover_preorder_delete(walk: *mut RawPreorder);
@@ -55,6 +60,10 @@ pub const NO_DESCEND: u8 = 1;
 /// Flag of a kind: its nodes without children are not visited (`DISCOVER_QUIET_LEAF`).
 pub const QUIET_LEAF: u8 = 2;
 
+/// Flags for a walk that hands out every node with children and no token, whatever the
+/// grammar (no kind id reaches past `u16`).
+pub static ALL_QUIET: [u8; 1 << 16] = [QUIET_LEAF; 1 << 16];
+
 /// The walk from `root`, pruned by `flags` (indexed by kind id; kinds past its end, as
 /// ERROR's id may be, have no flags). The root itself is always visited.
 pub struct Preorder<'t, 's> {
@@ -66,10 +75,15 @@ pub struct Preorder<'t, 's> {
 
 impl<'t, 's> Preorder<'t, 's> {
     pub fn new(root: Node<'t>, flags: &'s [u8]) -> Self {
+        Preorder::to_depth(root, flags, u32::MAX)
+    }
+
+    /// The walk down to `max_depth` levels below `root` (0: the root alone).
+    pub fn to_depth(root: Node<'t>, flags: &'s [u8], max_depth: u32) -> Self {
         let len = u32::try_from(flags.len()).unwrap_or(u32::MAX);
         // SAFETY: the walk reads the tree through `root` and `flags`, both of which outlive
         // it (the lifetimes above); it is freed in `drop`.
-        let raw = unsafe { discover_preorder_new(root.into_raw(), flags.as_ptr(), len) };
+        let raw = unsafe { discover_preorder_new(root.into_raw(), flags.as_ptr(), len, max_depth) };
         assert!(!raw.is_null(), "out of memory starting a tree walk");
         Preorder {
             raw,
@@ -141,6 +155,11 @@ mod tests {
 
     /// What a cursor walk yields, pruned by the same flags.
     fn by_cursor(root: Node<'_>, flags: &[u8]) -> Vec<Seen> {
+        by_cursor_to(root, flags, u32::MAX)
+    }
+
+    /// The same, down to `max_depth` levels below `root`.
+    fn by_cursor_to(root: Node<'_>, flags: &[u8], max_depth: u32) -> Vec<Seen> {
         let flags_of = |kind: u16| flags.get(usize::from(kind)).copied().unwrap_or(0);
         let mut out = Vec::new();
         let mut cursor = root.walk();
@@ -159,7 +178,10 @@ mod tests {
                     node.is_named(),
                 ));
             }
-            if flags_of(node.kind_id()) & NO_DESCEND == 0 && cursor.goto_first_child() {
+            if depth < max_depth
+                && flags_of(node.kind_id()) & NO_DESCEND == 0
+                && cursor.goto_first_child()
+            {
                 depth += 1;
                 continue;
             }
@@ -177,7 +199,11 @@ mod tests {
     }
 
     fn by_preorder(root: Node<'_>, flags: &[u8]) -> Vec<Seen> {
-        Preorder::new(root, flags)
+        by_preorder_to(root, flags, u32::MAX)
+    }
+
+    fn by_preorder_to(root: Node<'_>, flags: &[u8], max_depth: u32) -> Vec<Seen> {
+        Preorder::to_depth(root, flags, max_depth)
             .map(|v| {
                 assert_eq!(v.kind, v.node.kind_id());
                 (
@@ -205,7 +231,7 @@ mod tests {
         let anchors = vec![0u16; lang.grammar().node_kind_count()];
         let call_graph = crate::extract::calls::walk_flags(lang, &anchors, true);
         let bare = crate::extract::calls::walk_flags(lang, &anchors, false);
-        let all_quiet = vec![QUIET_LEAF; usize::from(u16::MAX) + 1];
+        let all_quiet = ALL_QUIET.to_vec();
         for (flags, what) in [
             (&call_graph, "call graph"),
             (&bare, "bare"),
@@ -219,6 +245,14 @@ mod tests {
                     "{path}, {what}: nothing left out"
                 );
             }
+        }
+        // Cut at a depth, as `mounts` walks a module's top levels.
+        for max_depth in [0, 1, 3] {
+            assert_eq!(
+                by_preorder_to(root, &all_quiet, max_depth),
+                by_cursor_to(root, &all_quiet, max_depth),
+                "{path}, to depth {max_depth}"
+            );
         }
         // From an inner node, as the walk of a subtree.
         if let Some(inner) =

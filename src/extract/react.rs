@@ -2,6 +2,7 @@
 //! components it renders. Shared by the components, hooks and calls extractors.
 
 use super::preorder::Preorder;
+use super::syntax::NodeExt;
 use super::syntax::text;
 use crate::lang::Lang;
 use std::collections::BTreeSet;
@@ -25,23 +26,21 @@ pub fn is_js_function(kind: &str) -> bool {
 /// Whether an expression is JSX, looking through parentheses, `cond ? <A/> : null`,
 /// `cond && <A/>`, `as` casts and `React.createElement(...)`.
 pub fn is_jsx_value(node: Node<'_>, source: &[u8]) -> bool {
-    match node.kind() {
+    match node.kind_str() {
         "jsx_element" | "jsx_self_closing_element" | "jsx_fragment" => true,
         "parenthesized_expression" | "as_expression" | "satisfies_expression" => {
             first_value(node).is_some_and(|inner| is_jsx_value(inner, source))
         }
         "ternary_expression" => {
-            node.child_by_field_name("consequence")
+            node.field("consequence")
                 .is_some_and(|n| is_jsx_value(n, source))
                 || node
-                    .child_by_field_name("alternative")
+                    .field("alternative")
                     .is_some_and(|n| is_jsx_value(n, source))
         }
-        "binary_expression" => node
-            .child_by_field_name("right")
-            .is_some_and(|n| is_jsx_value(n, source)),
+        "binary_expression" => node.field("right").is_some_and(|n| is_jsx_value(n, source)),
         "call_expression" => node
-            .child_by_field_name("function")
+            .field("function")
             .is_some_and(|f| matches!(text(f, source), "React.createElement" | "createElement")),
         _ => false,
     }
@@ -52,21 +51,21 @@ pub fn is_jsx_value(node: Node<'_>, source: &[u8]) -> bool {
 pub fn first_value(node: Node<'_>) -> Option<Node<'_>> {
     let mut cursor = node.walk();
     node.named_children(&mut cursor)
-        .find(|c| c.kind() != "comment")
+        .find(|c| c.kind_str() != "comment")
 }
 
 /// Whether a function returns JSX: an arrow whose body is JSX, or a `return` of JSX in its
 /// own body (not in a nested function's, such as a `.map` callback).
 pub fn returns_jsx(function: Node<'_>, source: &[u8]) -> bool {
-    let Some(body) = function.child_by_field_name("body") else {
+    let Some(body) = function.field("body") else {
         return false;
     };
-    if body.kind() != "statement_block" {
+    if body.kind_str() != "statement_block" {
         return is_jsx_value(body, source);
     }
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
-        if node.kind() == "return_statement" {
+        if node.kind_str() == "return_statement" {
             if first_value(node).is_some_and(|value| is_jsx_value(value, source)) {
                 return true;
             }
@@ -74,7 +73,7 @@ pub fn returns_jsx(function: Node<'_>, source: &[u8]) -> bool {
         }
         let mut cursor = node.walk();
         for child in node.named_children(&mut cursor) {
-            if !is_js_function(child.kind()) && child.kind() != "class" {
+            if !is_js_function(child.kind_str()) && child.kind_str() != "class" {
                 stack.push(child);
             }
         }
@@ -101,17 +100,17 @@ pub fn is_hook_name(name: &str) -> bool {
 /// The name under which a call's callee is recorded as a hook: `useX` and `React.useX`
 /// give `useX`; `store.useX` stays whole; anything else is not a hook call.
 pub fn hook_callee(callee: Node<'_>, source: &[u8]) -> Option<String> {
-    match callee.kind() {
+    match callee.kind_str() {
         "identifier" => {
             let name = text(callee, source);
             is_hook_name(name).then(|| name.to_string())
         }
         "member_expression" => {
-            let property = text(callee.child_by_field_name("property")?, source);
+            let property = text(callee.field("property")?, source);
             if !is_hook_name(property) {
                 return None;
             }
-            let object = text(callee.child_by_field_name("object")?, source);
+            let object = text(callee.field("object")?, source);
             Some(if object == "React" {
                 property.to_string()
             } else {
@@ -126,9 +125,9 @@ pub fn hook_callee(callee: Node<'_>, source: &[u8]) -> Option<String> {
 /// chain (`Foo.Bar`, `provider.Link`), kept whole; JSX treats both as components, and
 /// lower-case plain names (`div`) as HTML elements.
 pub fn rendered_component(element: Node<'_>, source: &[u8]) -> Option<String> {
-    let name = element.child_by_field_name("name")?;
+    let name = element.field("name")?;
     let written = text(name, source);
-    let is_component = match name.kind() {
+    let is_component = match name.kind_str() {
         "identifier" => written.starts_with(|c: char| c.is_ascii_uppercase()),
         "member_expression" | "nested_identifier" => true,
         _ => false,
@@ -179,14 +178,10 @@ pub fn body_facts(node: Node<'_>, source: &[u8], lang: Lang, walk: &[u8]) -> Bod
 
 /// The hook a call calls, and the context it reads.
 fn call_facts(current: Node<'_>, source: &[u8], facts: &mut BodyFacts) {
-    let Some(callee) = current.child_by_field_name("function") else {
+    let Some(callee) = current.field("function") else {
         return;
     };
-    let first_argument = || {
-        current
-            .child_by_field_name("arguments")
-            .and_then(first_value)
-    };
+    let first_argument = || current.field("arguments").and_then(first_value);
     if let Some(hook) = hook_callee(callee, source) {
         if hook == "useContext"
             && let Some(context) = first_argument()

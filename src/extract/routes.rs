@@ -5,6 +5,7 @@ use super::bindings::{ImportKind, Imports};
 use super::gates::Words;
 use super::mounts::{self, Routers, Via};
 use super::scan::Scan;
+use super::syntax::NodeExt;
 use super::syntax::{named_args, object_property, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -242,29 +243,27 @@ fn module_functions<'t>(root: Node<'t>, src: &[u8]) -> HashMap<String, Node<'t>>
     let mut out = HashMap::new();
     let mut cursor = root.walk();
     for statement in root.named_children(&mut cursor) {
-        let inner = if statement.kind() == "export_statement" {
-            statement
-                .child_by_field_name("declaration")
-                .unwrap_or(statement)
+        let inner = if statement.kind_str() == "export_statement" {
+            statement.field("declaration").unwrap_or(statement)
         } else {
             statement
         };
-        match inner.kind() {
+        match inner.kind_str() {
             "function_declaration" | "generator_function_declaration" => {
-                if let Some(name) = inner.child_by_field_name("name") {
+                if let Some(name) = inner.field("name") {
                     out.insert(text(name, src).to_string(), inner);
                 }
             }
             "lexical_declaration" | "variable_declaration" => {
                 let mut c = inner.walk();
                 for declarator in inner.named_children(&mut c) {
-                    if let (Some(name), Some(value)) = (
-                        declarator.child_by_field_name("name"),
-                        declarator.child_by_field_name("value"),
-                    ) && matches!(
-                        value.kind(),
-                        "arrow_function" | "function_expression" | "function"
-                    ) {
+                    if let (Some(name), Some(value)) =
+                        (declarator.field("name"), declarator.field("value"))
+                        && matches!(
+                            value.kind_str(),
+                            "arrow_function" | "function_expression" | "function"
+                        )
+                    {
                         out.insert(text(name, src).to_string(), value);
                     }
                 }
@@ -281,17 +280,15 @@ fn module_functions<'t>(root: Node<'t>, src: &[u8]) -> HashMap<String, Node<'t>>
 /// handler's first parameter. `None` when there is not exactly one such schema.
 fn js_request_schema(function: Node<'_>, src: &[u8]) -> Option<String> {
     let param = function
-        .child_by_field_name("parameters")
+        .field("parameters")
         .and_then(|p| p.named_child(0))
-        .or_else(|| function.child_by_field_name("parameter"))?;
-    let param = match param.kind() {
+        .or_else(|| function.field("parameter"))?;
+    let param = match param.kind_str() {
         "identifier" => text(param, src),
-        "required_parameter" | "optional_parameter" => {
-            text(param.child_by_field_name("pattern")?, src)
-        }
+        "required_parameter" | "optional_parameter" => text(param.field("pattern")?, src),
         _ => return None,
     };
-    let body = function.child_by_field_name("body")?;
+    let body = function.field("body")?;
     let bodies = [format!("{param}.body"), format!("await {param}.json()")];
     let mut json_vars: Vec<String> = Vec::new();
     let mut found: Vec<String> = Vec::new();
@@ -300,29 +297,24 @@ fn js_request_schema(function: Node<'_>, src: &[u8]) -> Option<String> {
         if depth > 30 {
             continue;
         }
-        match node.kind() {
+        match node.kind_str() {
             // A nested function's calls are its own.
             "arrow_function" | "function_expression" | "function_declaration" if depth > 0 => {
                 continue;
             }
             "variable_declarator" => {
-                if let (Some(name), Some(value)) = (
-                    node.child_by_field_name("name"),
-                    node.child_by_field_name("value"),
-                ) && bodies.iter().any(|b| b == text(value, src))
+                if let (Some(name), Some(value)) = (node.field("name"), node.field("value"))
+                    && bodies.iter().any(|b| b == text(value, src))
                 {
                     json_vars.push(text(name, src).to_string());
                 }
             }
             "call_expression" => {
-                if let (Some(function), Some(arguments)) = (
-                    node.child_by_field_name("function"),
-                    node.child_by_field_name("arguments"),
-                ) && function.kind() == "member_expression"
-                    && let (Some(object), Some(property)) = (
-                        function.child_by_field_name("object"),
-                        function.child_by_field_name("property"),
-                    )
+                if let (Some(function), Some(arguments)) =
+                    (node.field("function"), node.field("arguments"))
+                    && function.kind_str() == "member_expression"
+                    && let (Some(object), Some(property)) =
+                        (function.field("object"), function.field("property"))
                     && matches!(
                         text(property, src),
                         "parse"
@@ -449,8 +441,8 @@ fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
         let first = out.len();
         js_call(call, src, file, framework, out);
         let receiver = call
-            .child_by_field_name("function")
-            .and_then(|f| f.child_by_field_name("object"))
+            .field("function")
+            .and_then(|f| f.field("object"))
             .and_then(|o| chain_receiver(o, src));
         for route in &mut out[first..] {
             compose(route, &routers, call, receiver, src, false);
@@ -470,13 +462,13 @@ pub(super) fn imported(imports: &Imports) -> HashMap<String, (String, String)> {
 /// `router.route('/x')` and in `app.get('/a', a).post('/b', b)`; `None` for
 /// `this.router`, `express.Router().get(...)`.
 fn chain_receiver<'s>(object: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
-    match object.kind() {
+    match object.kind_str() {
         "identifier" => Some(text(object, src)),
         "call_expression" => {
-            let function = object.child_by_field_name("function")?;
-            let name = text(function.child_by_field_name("property")?, src);
+            let function = object.field("function")?;
+            let name = text(function.field("property")?, src);
             if JS_METHODS.iter().any(|(m, _)| *m == name) {
-                chain_receiver(function.child_by_field_name("object")?, src)
+                chain_receiver(function.field("object")?, src)
             } else {
                 None
             }
@@ -515,16 +507,13 @@ fn compose(
 /// One `x.<method>(...)` call: a route, the head of a `route('/x')` chain, or a Fastify
 /// route object.
 fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out: &mut Vec<Route>) {
-    let Some(callee) = call.child_by_field_name("function") else {
+    let Some(callee) = call.field("function") else {
         return;
     };
-    let (Some(object), Some(property)) = (
-        callee.child_by_field_name("object"),
-        callee.child_by_field_name("property"),
-    ) else {
+    let (Some(object), Some(property)) = (callee.field("object"), callee.field("property")) else {
         return;
     };
-    let Some(arguments) = call.child_by_field_name("arguments") else {
+    let Some(arguments) = call.field("arguments") else {
         return;
     };
     let args = named_args(arguments);
@@ -542,7 +531,9 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     let method = text(property, src);
     if method == "route" {
         match args.as_slice() {
-            [first] if first.kind() == "object" => fastify_route(*first, call, src, file, fw, out),
+            [first] if first.kind_str() == "object" => {
+                fastify_route(*first, call, src, file, fw, out)
+            }
             [first] => {
                 if let Some(path) = js_path(*first, src) {
                     route_chain(call, &path, src, file, fw, out);
@@ -568,13 +559,13 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     route.handlers = js_handlers(&args[1..], src);
     route.framework = fw.to_string();
     if matches!(
-        last.kind(),
+        last.kind_str(),
         "arrow_function" | "function_expression" | "function"
     ) && let Some(name) = js_request_schema(*last, src)
     {
         route.schema_refs.push(schema_ref("request", &name));
     }
-    if first.kind() == "regex" {
+    if first.kind_str() == "regex" {
         route.url_unresolved = Some("the path is a regular expression".to_string());
     }
     out.push(route);
@@ -584,7 +575,7 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
 fn js_handlers(args: &[Node<'_>], src: &[u8]) -> Vec<String> {
     let mut out = Vec::new();
     for arg in args {
-        if arg.kind() == "array" {
+        if arg.kind_str() == "array" {
             out.extend(js_handlers(&named_args(*arg), src));
         } else if let Some(handler) = js_handler(*arg, src) {
             out.push(handler);
@@ -604,23 +595,23 @@ fn route_chain(
 ) {
     let mut current = head;
     while let Some(member) = current.parent() {
-        if member.kind() != "member_expression" {
+        if member.kind_str() != "member_expression" {
             break;
         }
-        let Some(call) = member.parent().filter(|p| p.kind() == "call_expression") else {
+        let Some(call) = member
+            .parent()
+            .filter(|p| p.kind_str() == "call_expression")
+        else {
             break;
         };
-        let Some(property) = member.child_by_field_name("property") else {
+        let Some(property) = member.field("property") else {
             break;
         };
         let name = text(property, src);
         let Some(&(_, verb)) = JS_METHODS.iter().find(|(m, _)| *m == name) else {
             break;
         };
-        let args = call
-            .child_by_field_name("arguments")
-            .map(named_args)
-            .unwrap_or_default();
+        let args = call.field("arguments").map(named_args).unwrap_or_default();
         if args
             .last()
             .is_some_and(|h| !js_handlers(&[*h], src).is_empty())
@@ -648,12 +639,9 @@ fn fastify_route(
     let mut handler = None;
     let mut cursor = object.walk();
     for pair in object.named_children(&mut cursor) {
-        match pair.kind() {
+        match pair.kind_str() {
             "pair" => {
-                let (Some(key), Some(value)) = (
-                    pair.child_by_field_name("key"),
-                    pair.child_by_field_name("value"),
-                ) else {
+                let (Some(key), Some(value)) = (pair.field("key"), pair.field("value")) else {
                     continue;
                 };
                 let key = string_literal(key, src).unwrap_or_else(|| text(key, src));
@@ -669,7 +657,7 @@ fn fastify_route(
             }
             "method_definition"
                 if pair
-                    .child_by_field_name("name")
+                    .field("name")
                     .is_some_and(|n| text(n, src) == "handler") =>
             {
                 handler = Some(INLINE.to_string());
@@ -696,7 +684,7 @@ fn fastify_route(
 /// `'GET'` or `['GET', 'POST']`, upper-cased.
 fn js_method_list(value: Node<'_>, src: &[u8]) -> Vec<String> {
     let one = |n: Node<'_>| string_literal(n, src).map(str::to_ascii_uppercase);
-    if value.kind() == "array" {
+    if value.kind_str() == "array" {
         let mut cursor = value.walk();
         value.named_children(&mut cursor).filter_map(one).collect()
     } else {
@@ -707,7 +695,7 @@ fn js_method_list(value: Node<'_>, src: &[u8]) -> Vec<String> {
 /// A route path: a string or substitution-free template starting with `/` or `*`, or a
 /// regular expression literal (its source).
 fn js_path(node: Node<'_>, src: &[u8]) -> Option<String> {
-    match node.kind() {
+    match node.kind_str() {
         "string" | "template_string" => {
             let s = string_literal(node, src)?;
             (s.starts_with('/') || s.starts_with('*')).then(|| s.to_string())
@@ -720,17 +708,17 @@ fn js_path(node: Node<'_>, src: &[u8]) -> Option<String> {
 /// The handler argument's name, `<inline>` for a function, `None` for anything that cannot
 /// handle a request (an object, a literal).
 fn js_handler(node: Node<'_>, src: &[u8]) -> Option<String> {
-    match node.kind() {
+    match node.kind_str() {
         "identifier" => Some(local_handler(text(node, src))),
         "member_expression" => Some(one_line(text(node, src), 200)),
         "function_expression" | "arrow_function" | "generator_function" => Some(INLINE.to_string()),
         // `asyncHandler(list)` and `swaggerUi.setup(specs, { explorer: true })` keep their
         // text; a wrapper around a function written in place is inline.
         "call_expression" => {
-            let arguments = node.child_by_field_name("arguments")?;
+            let arguments = node.field("arguments")?;
             let wraps_inline = named_args(arguments).iter().any(|a| {
                 matches!(
-                    a.kind(),
+                    a.kind_str(),
                     "function_expression" | "arrow_function" | "generator_function"
                 )
             });
@@ -747,23 +735,21 @@ fn js_handler(node: Node<'_>, src: &[u8]) -> Option<String> {
 /// The name a call's receiver goes by: `app` in `app.get`, `router` in `this.router.get`,
 /// `app` in `app.get(...).post(...)`, `Router` in `express.Router().get(...)`.
 fn receiver_name(node: Node<'_>, src: &[u8]) -> Option<String> {
-    match node.kind() {
+    match node.kind_str() {
         "identifier" => Some(text(node, src).to_string()),
-        "member_expression" => node
-            .child_by_field_name("property")
-            .map(|p| text(p, src).to_string()),
+        "member_expression" => node.field("property").map(|p| text(p, src).to_string()),
         "call_expression" => {
-            let function = node.child_by_field_name("function")?;
-            if function.kind() == "member_expression" {
-                let property = function.child_by_field_name("property")?;
+            let function = node.field("function")?;
+            if function.kind_str() == "member_expression" {
+                let property = function.field("property")?;
                 let name = text(property, src);
                 if name == "route" || JS_METHODS.iter().any(|(m, _)| *m == name) {
-                    return receiver_name(function.child_by_field_name("object")?, src);
+                    return receiver_name(function.field("object")?, src);
                 }
             }
             receiver_name(function, src)
         }
-        "new_expression" => receiver_name(node.child_by_field_name("constructor")?, src),
+        "new_expression" => receiver_name(node.field("constructor")?, src),
         "parenthesized_expression" => receiver_name(node.named_child(0)?, src),
         _ => None,
     }
@@ -964,7 +950,7 @@ fn next_routes(
             .any(|s| s.module == "next" || s.module.starts_with("next/"));
         let mut cursor = root.walk();
         let next_exports = root.named_children(&mut cursor).any(|statement| {
-            statement.kind() == "export_statement"
+            statement.kind_str() == "export_statement"
                 && exported_names(statement, src)
                     .iter()
                     .any(|n| NEXT_PAGE_EXPORTS.contains(n))
@@ -988,12 +974,14 @@ fn next_routes(
     };
     let mut cursor = root.walk();
     for statement in root.named_children(&mut cursor) {
-        if statement.kind() != "export_statement" {
+        if statement.kind_str() != "export_statement" {
             continue;
         }
         let is_default = {
             let mut c = statement.walk();
-            statement.children(&mut c).any(|n| n.kind() == "default")
+            statement
+                .children(&mut c)
+                .any(|n| n.kind_str() == "default")
         };
         match next {
             NextRoute::PagesApi(url)
@@ -1037,13 +1025,13 @@ fn next_routes(
 /// (`NextAuth(authOptions)`), or `<inline>`.
 fn default_handler(statement: Node<'_>, src: &[u8]) -> String {
     match statement
-        .child_by_field_name("declaration")
-        .or_else(|| statement.child_by_field_name("value"))
+        .field("declaration")
+        .or_else(|| statement.field("value"))
     {
-        Some(d) if d.kind() == "identifier" => local_handler(text(d, src)),
-        Some(d) if d.kind() == "call_expression" => one_line(text(d, src), 200),
+        Some(d) if d.kind_str() == "identifier" => local_handler(text(d, src)),
+        Some(d) if d.kind_str() == "call_expression" => one_line(text(d, src), 200),
         Some(d) => d
-            .child_by_field_name("name")
+            .field("name")
             .map_or(INLINE.to_string(), |n| local_handler(text(n, src))),
         None => INLINE.to_string(),
     }
@@ -1056,15 +1044,15 @@ fn exported_pairs<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<(&'s str, &'s s
     let mut pairs: Vec<(&str, &str)> = Vec::new();
     let mut c = statement.walk();
     for clause in statement.named_children(&mut c) {
-        if clause.kind() != "export_clause" {
+        if clause.kind_str() != "export_clause" {
             continue;
         }
         let mut c2 = clause.walk();
         for spec in clause.named_children(&mut c2) {
-            let Some(name) = spec.child_by_field_name("name") else {
+            let Some(name) = spec.field("name") else {
                 continue;
             };
-            let alias = spec.child_by_field_name("alias").unwrap_or(name);
+            let alias = spec.field("alias").unwrap_or(name);
             pairs.push((text(alias, src), text(name, src)));
         }
     }
@@ -1080,22 +1068,22 @@ fn exported_pairs<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<(&'s str, &'s s
 /// Names a top-level `export` statement exports (declarations and `export { a as GET }`).
 fn exported_names<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
     let mut names = Vec::new();
-    if let Some(declaration) = statement.child_by_field_name("declaration") {
-        match declaration.kind() {
+    if let Some(declaration) = statement.field("declaration") {
+        match declaration.kind_str() {
             "lexical_declaration" | "variable_declaration" => {
                 let mut c = declaration.walk();
                 for d in declaration.named_children(&mut c) {
-                    let Some(n) = d.child_by_field_name("name") else {
+                    let Some(n) = d.field("name") else {
                         continue;
                     };
-                    if n.kind() == "object_pattern" {
+                    if n.kind_str() == "object_pattern" {
                         // `export const { GET, POST } = handlers(...)`.
                         let mut c2 = n.walk();
                         for p in n.named_children(&mut c2) {
-                            match p.kind() {
+                            match p.kind_str() {
                                 "shorthand_property_identifier_pattern" => names.push(text(p, src)),
                                 "pair_pattern" => {
-                                    if let Some(v) = p.child_by_field_name("value") {
+                                    if let Some(v) = p.field("value") {
                                         names.push(text(v, src));
                                     }
                                 }
@@ -1108,7 +1096,7 @@ fn exported_names<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
                 }
             }
             _ => {
-                if let Some(n) = declaration.child_by_field_name("name") {
+                if let Some(n) = declaration.field("name") {
                     names.push(text(n, src));
                 }
             }
@@ -1116,15 +1104,12 @@ fn exported_names<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
     }
     let mut c = statement.walk();
     for clause in statement.named_children(&mut c) {
-        if clause.kind() != "export_clause" {
+        if clause.kind_str() != "export_clause" {
             continue;
         }
         let mut c2 = clause.walk();
         for spec in clause.named_children(&mut c2) {
-            if let Some(n) = spec
-                .child_by_field_name("alias")
-                .or_else(|| spec.child_by_field_name("name"))
-            {
+            if let Some(n) = spec.field("alias").or_else(|| spec.field("name")) {
                 names.push(text(n, src));
             }
         }
@@ -1156,7 +1141,7 @@ const ROUTER_CALLS: &[&str] = &[
 fn client_routes(root: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
-        match node.kind() {
+        match node.kind_str() {
             "jsx_element" | "jsx_self_closing_element" if jsx_name(node, src) == Some("Route") => {
                 jsx_route(node, src, file, out);
             }
@@ -1171,33 +1156,33 @@ fn client_routes(root: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
 
 /// The name of a JSX element (`Route`, `Routes`), `None` for fragments and members.
 fn jsx_name<'s>(element: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
-    let tag = match element.kind() {
-        "jsx_element" => element.child_by_field_name("open_tag")?,
+    let tag = match element.kind_str() {
+        "jsx_element" => element.field("open_tag")?,
         "jsx_self_closing_element" => element,
         _ => return None,
     };
-    let name = tag.child_by_field_name("name")?;
-    (name.kind() == "identifier").then(|| text(name, src))
+    let name = tag.field("name")?;
+    (name.kind_str() == "identifier").then(|| text(name, src))
 }
 
 /// A JSX attribute's node: the string, the `{...}` expression, or the name itself for a
 /// bare `index`.
 fn jsx_attribute<'t>(element: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
-    let tag = if element.kind() == "jsx_element" {
-        element.child_by_field_name("open_tag")?
+    let tag = if element.kind_str() == "jsx_element" {
+        element.field("open_tag")?
     } else {
         element
     };
     let mut cursor = tag.walk();
     let found = tag.named_children(&mut cursor).find(|a| {
-        a.kind() == "jsx_attribute" && a.named_child(0).is_some_and(|n| text(n, src) == name)
+        a.kind_str() == "jsx_attribute" && a.named_child(0).is_some_and(|n| text(n, src) == name)
     });
     found.map(|a| a.named_child(1).unwrap_or(a))
 }
 
 /// A string attribute's value (`path="users"`, `path={'users'}`).
 fn jsx_string<'s>(value: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
-    match value.kind() {
+    match value.kind_str() {
         "string" => string_literal(value, src),
         "jsx_expression" => value.named_child(0).and_then(|e| string_literal(e, src)),
         _ => None,
@@ -1235,7 +1220,7 @@ fn jsx_route(element: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
     let mut routed = false;
     let mut up = element.parent();
     while let Some(node) = up {
-        if node.kind() == "jsx_element" {
+        if node.kind_str() == "jsx_element" {
             match jsx_name(node, src) {
                 Some("Route") => {
                     let Some(path) =
@@ -1280,12 +1265,12 @@ fn jsx_route(element: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
 
 /// The component a client route renders: `<Users />` or `Users` gives `Users`.
 fn client_handler(value: Node<'_>, src: &[u8]) -> Option<String> {
-    let inner = if value.kind() == "jsx_expression" {
+    let inner = if value.kind_str() == "jsx_expression" {
         value.named_child(0)?
     } else {
         value
     };
-    match inner.kind() {
+    match inner.kind_str() {
         // An intrinsic element (`<p>…</p>`) is markup written in place.
         "jsx_self_closing_element" | "jsx_element" => match jsx_name(inner, src) {
             Some(name) if name.starts_with(|c: char| c.is_ascii_uppercase()) => {
@@ -1301,20 +1286,18 @@ fn client_handler(value: Node<'_>, src: &[u8]) -> Option<String> {
 
 /// `createFileRoute('/posts/$id')({...})` and `createBrowserRouter([...])`.
 fn client_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
-    let Some(function) = call.child_by_field_name("function") else {
+    let Some(function) = call.field("function") else {
         return;
     };
     // TanStack Router: the route id, its URL without pathless `_layout` segments, route
     // groups, a trailing `_` that un-nests a segment, or an index route's trailing `/`.
-    if function.kind() == "call_expression" {
-        let name = function
-            .child_by_field_name("function")
-            .map_or("", |f| text(f, src));
+    if function.kind_str() == "call_expression" {
+        let name = function.field("function").map_or("", |f| text(f, src));
         if !matches!(name, "createFileRoute" | "createLazyFileRoute") {
             return;
         }
         let Some(id) = function
-            .child_by_field_name("arguments")
+            .field("arguments")
             .and_then(|a| named_args(a).first().copied())
             .and_then(|a| string_literal(a, src))
         else {
@@ -1337,9 +1320,9 @@ fn client_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
             .map(|s| s.strip_suffix('_').unwrap_or(s))
             .collect();
         let handler = call
-            .child_by_field_name("arguments")
+            .field("arguments")
             .and_then(|a| named_args(a).first().copied())
-            .filter(|o| o.kind() == "object")
+            .filter(|o| o.kind_str() == "object")
             .and_then(|o| object_property(o, "component", src))
             .and_then(|v| client_handler(v, src));
         let mut route = item(file, call, vec!["GET".to_string()], id.to_string());
@@ -1354,9 +1337,9 @@ fn client_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
         return;
     }
     if let Some(routes) = call
-        .child_by_field_name("arguments")
+        .field("arguments")
         .and_then(|a| named_args(a).first().copied())
-        .filter(|a| a.kind() == "array")
+        .filter(|a| a.kind_str() == "array")
     {
         route_objects(routes, "", src, file, out, 0);
     }
@@ -1376,7 +1359,7 @@ fn route_objects(
     }
     let mut cursor = array.walk();
     for object in array.named_children(&mut cursor) {
-        if object.kind() != "object" {
+        if object.kind_str() != "object" {
             continue;
         }
         let own = match object_property(object, "path", src) {
@@ -1406,7 +1389,7 @@ fn route_objects(
             out.push(route);
         }
         if let Some(children) =
-            object_property(object, "children", src).filter(|c| c.kind() == "array")
+            object_property(object, "children", src).filter(|c| c.kind_str() == "array")
         {
             route_objects(children, &here, src, file, out, depth + 1);
         }
@@ -1453,7 +1436,7 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
             ("assigned", _) if urlconf => {
                 let list = node
                     .parent()
-                    .and_then(|a| a.child_by_field_name("left"))
+                    .and_then(|a| a.field("left"))
                     .map_or("", |l| text(l, src));
                 django_patterns(node, src, file, out, 0, &Ok(String::new()), list);
             }
@@ -1465,8 +1448,8 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
         if let ("decorator", Some(routers)) = (kind, &routers) {
             let receiver = node
                 .named_child(0)
-                .and_then(|c| c.child_by_field_name("function"))
-                .and_then(|f| f.child_by_field_name("object"))
+                .and_then(|c| c.field("function"))
+                .and_then(|f| f.field("object"))
                 .and_then(|o| chain_receiver(o, src));
             for route in &mut out[first..] {
                 compose(route, routers, node, receiver, src, true);
@@ -1487,19 +1470,17 @@ fn drf_routes(root: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
     for statement in &statements {
         let Some(assignment) = statement
             .named_child(0)
-            .filter(|a| a.kind() == "assignment")
+            .filter(|a| a.kind_str() == "assignment")
         else {
             continue;
         };
-        let (Some(left), Some(right)) = (
-            assignment.child_by_field_name("left"),
-            assignment.child_by_field_name("right"),
-        ) else {
+        let (Some(left), Some(right)) = (assignment.field("left"), assignment.field("right"))
+        else {
             continue;
         };
         let Some(function) = right
-            .child_by_field_name("function")
-            .filter(|_| right.kind() == "call")
+            .field("function")
+            .filter(|_| right.kind_str() == "call")
         else {
             continue;
         };
@@ -1509,7 +1490,7 @@ fn drf_routes(root: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
         ) {
             // `trailing_slash=False` drops the final `/`.
             let slash = right
-                .child_by_field_name("arguments")
+                .field("arguments")
                 .and_then(|a| kwarg(a, "trailing_slash", src))
                 .is_none_or(|v| text(v, src) != "False");
             routers.insert(text(left, src), slash);
@@ -1519,19 +1500,15 @@ fn drf_routes(root: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
         return;
     }
     for statement in &statements {
-        let Some(call) = statement.named_child(0).filter(|c| c.kind() == "call") else {
+        let Some(call) = statement.named_child(0).filter(|c| c.kind_str() == "call") else {
             continue;
         };
-        let (Some(function), Some(arguments)) = (
-            call.child_by_field_name("function"),
-            call.child_by_field_name("arguments"),
-        ) else {
+        let (Some(function), Some(arguments)) = (call.field("function"), call.field("arguments"))
+        else {
             continue;
         };
-        let (Some(object), Some(method)) = (
-            function.child_by_field_name("object"),
-            function.child_by_field_name("attribute"),
-        ) else {
+        let (Some(object), Some(method)) = (function.field("object"), function.field("attribute"))
+        else {
             continue;
         };
         let Some(&slash) = routers.get(text(object, src)) else {
@@ -1605,23 +1582,21 @@ fn decorator_route(
     routers: &Routers,
     out: &mut Vec<Route>,
 ) {
-    let Some(call) = decorator.named_child(0).filter(|c| c.kind() == "call") else {
+    let Some(call) = decorator.named_child(0).filter(|c| c.kind_str() == "call") else {
         return;
     };
-    let (Some(function), Some(arguments)) = (
-        call.child_by_field_name("function"),
-        call.child_by_field_name("arguments"),
-    ) else {
+    let (Some(function), Some(arguments)) = (call.field("function"), call.field("arguments"))
+    else {
         return;
     };
-    let Some(method) = function.child_by_field_name("attribute") else {
+    let Some(method) = function.field("attribute") else {
         return;
     };
     let method = text(method, src);
     // A literal, or a string constant of the file (`@app.route(api_url)`), by its value.
     let Some(path) = py_args(arguments)
         .first()
-        .and_then(|a| match a.kind() {
+        .and_then(|a| match a.kind_str() {
             "identifier" => routers.constant_value(*a, src),
             _ => string_literal(*a, src).map(str::to_string),
         })
@@ -1631,9 +1606,9 @@ fn decorator_route(
     };
     let definition = decorator
         .parent()
-        .filter(|p| p.kind() == "decorated_definition")
-        .and_then(|p| p.child_by_field_name("definition"))
-        .filter(|d| d.kind() == "function_definition");
+        .filter(|p| p.kind_str() == "decorated_definition")
+        .and_then(|p| p.field("definition"))
+        .filter(|d| d.kind_str() == "function_definition");
     let Some((handler, line)) =
         definition.and_then(|d| Some((py_qualified(d, src)?, position(d).0)))
     else {
@@ -1689,7 +1664,7 @@ fn fastapi_schemas(arguments: Node<'_>, definition: Node<'_>, src: &[u8]) -> Vec
     let mut out = Vec::new();
     let response = kwarg(arguments, "response_model", src).or_else(|| {
         definition
-            .child_by_field_name("return_type")
+            .field("return_type")
             .filter(|_| kwarg(arguments, "response_model", src).is_none())
     });
     if let Some(response) = response
@@ -1698,51 +1673,52 @@ fn fastapi_schemas(arguments: Node<'_>, definition: Node<'_>, src: &[u8]) -> Vec
     {
         out.push(schema_ref("response", response));
     }
-    let Some(parameters) = definition.child_by_field_name("parameters") else {
+    let Some(parameters) = definition.field("parameters") else {
         return out;
     };
     let mut cursor = parameters.walk();
     for parameter in parameters.named_children(&mut cursor) {
         if !matches!(
-            parameter.kind(),
+            parameter.kind_str(),
             "typed_parameter" | "typed_default_parameter"
         ) {
             continue;
         }
-        let Some(annotation) = parameter.child_by_field_name("type") else {
+        let Some(annotation) = parameter.field("type") else {
             continue;
         };
         let annotation = annotation.named_child(0).unwrap_or(annotation);
-        let default = parameter.child_by_field_name("value");
+        let default = parameter.field("value");
         let marker = |call: Node<'_>| -> Option<String> {
-            (call.kind() == "call")
-                .then(|| call.child_by_field_name("function"))
+            (call.kind_str() == "call")
+                .then(|| call.field("function"))
                 .flatten()
                 .map(|f| last_name(text(f, src)).to_string())
         };
         if default.and_then(marker).is_some_and(|m| m != "Body") {
             continue;
         }
-        let name = if annotation.kind() == "generic_type" || annotation.kind() == "subscript" {
-            // `Annotated[X, Body()]`
-            let written = text(annotation, src);
-            let Some(inner) = written
-                .strip_prefix("Annotated[")
-                .or_else(|| written.strip_prefix("typing.Annotated["))
-            else {
-                continue;
+        let name =
+            if annotation.kind_str() == "generic_type" || annotation.kind_str() == "subscript" {
+                // `Annotated[X, Body()]`
+                let written = text(annotation, src);
+                let Some(inner) = written
+                    .strip_prefix("Annotated[")
+                    .or_else(|| written.strip_prefix("typing.Annotated["))
+                else {
+                    continue;
+                };
+                let mut parts = inner.splitn(2, ',');
+                let (Some(first), Some(rest)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                if !rest.trim_start().starts_with("Body(") {
+                    continue;
+                }
+                first.trim().to_string()
+            } else {
+                text(annotation, src).to_string()
             };
-            let mut parts = inner.splitn(2, ',');
-            let (Some(first), Some(rest)) = (parts.next(), parts.next()) else {
-                continue;
-            };
-            if !rest.trim_start().starts_with("Body(") {
-                continue;
-            }
-            first.trim().to_string()
-        } else {
-            text(annotation, src).to_string()
-        };
         // A model is a class: CapWords (`int`, `str`, `list` are no body).
         let last = name.rsplit('.').next().unwrap_or(&name);
         if is_dotted(&name)
@@ -1765,19 +1741,19 @@ fn last_name(dotted: &str) -> &str {
 /// `*.jinja`, `*.jinja2` or `*.j2` (`app.js.template` renders no page), outside nested
 /// functions (their calls are theirs, not the view's).
 fn renders_template(definition: Node<'_>, src: &[u8]) -> bool {
-    let Some(body) = definition.child_by_field_name("body") else {
+    let Some(body) = definition.field("body") else {
         return false;
     };
     let mut stack = vec![body];
     while let Some(node) = stack.pop() {
-        if node.kind() == "call"
-            && let Some(function) = node.child_by_field_name("function")
+        if node.kind_str() == "call"
+            && let Some(function) = node.field("function")
             && (text(function, src) == "render"
                 || matches!(
                     last_name(text(function, src)),
                     "render_template" | "TemplateResponse"
                 ))
-            && node.child_by_field_name("arguments").is_some_and(|a| {
+            && node.field("arguments").is_some_and(|a| {
                 py_args(a).iter().any(|arg| {
                     string_literal(*arg, src).is_some_and(|name| {
                         [".html", ".htm", ".jinja", ".jinja2", ".j2"]
@@ -1790,7 +1766,7 @@ fn renders_template(definition: Node<'_>, src: &[u8]) -> bool {
             return true;
         }
         if matches!(
-            node.kind(),
+            node.kind_str(),
             "function_definition" | "lambda" | "class_definition"
         ) {
             continue;
@@ -1804,11 +1780,11 @@ fn renders_template(definition: Node<'_>, src: &[u8]) -> bool {
 /// The qualified name of a function definition: its name after those of the enclosing
 /// functions and classes (`create_app.index`), as the call graph names it.
 fn py_qualified(definition: Node<'_>, src: &[u8]) -> Option<String> {
-    let mut parts = vec![text(definition.child_by_field_name("name")?, src)];
+    let mut parts = vec![text(definition.field("name")?, src)];
     let mut up = definition.parent();
     while let Some(node) = up {
-        if matches!(node.kind(), "function_definition" | "class_definition") {
-            parts.push(text(node.child_by_field_name("name")?, src));
+        if matches!(node.kind_str(), "function_definition" | "class_definition") {
+            parts.push(text(node.field("name")?, src));
         }
         up = node.parent();
     }
@@ -1823,7 +1799,7 @@ pub(super) fn py_args(arguments: Node<'_>) -> Vec<Node<'_>> {
         .named_children(&mut cursor)
         .filter(|n| {
             !matches!(
-                n.kind(),
+                n.kind_str(),
                 "keyword_argument" | "comment" | "list_splat" | "dictionary_splat"
             )
         })
@@ -1833,23 +1809,21 @@ pub(super) fn py_args(arguments: Node<'_>) -> Vec<Node<'_>> {
 pub(super) fn kwarg<'t>(arguments: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
     let mut cursor = arguments.walk();
     let found = arguments.named_children(&mut cursor).find(|n| {
-        n.kind() == "keyword_argument"
-            && n.child_by_field_name("name")
-                .is_some_and(|k| text(k, src) == name)
+        n.kind_str() == "keyword_argument" && n.field("name").is_some_and(|k| text(k, src) == name)
     });
-    found.and_then(|k| k.child_by_field_name("value"))
+    found.and_then(|k| k.field("value"))
 }
 
 /// `methods=[...]`: `None` when absent, `["ANY"]` when not a literal list of strings.
 fn methods_kwarg(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
     let value = kwarg(arguments, "methods", src)?;
-    if !matches!(value.kind(), "list" | "tuple" | "set") {
+    if !matches!(value.kind_str(), "list" | "tuple" | "set") {
         return Some(vec!["ANY".to_string()]);
     }
     let mut cursor = value.walk();
     let mut methods = Vec::new();
     for element in value.named_children(&mut cursor) {
-        if element.kind() == "comment" {
+        if element.kind_str() == "comment" {
             continue;
         }
         match string_literal(element, src) {
@@ -1862,10 +1836,8 @@ fn methods_kwarg(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
 
 /// Starlette `Route("/x", endpoint, methods=[...])` / `WebSocketRoute("/ws", endpoint)`.
 fn starlette_route(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
-    let (Some(function), Some(arguments)) = (
-        call.child_by_field_name("function"),
-        call.child_by_field_name("arguments"),
-    ) else {
+    let (Some(function), Some(arguments)) = (call.field("function"), call.field("arguments"))
+    else {
         return;
     };
     let websocket = text(function, src).ends_with("WebSocketRoute");
@@ -1905,21 +1877,19 @@ fn starlette_prefix(route: Node<'_>, src: &[u8]) -> Result<String, String> {
     let mut node = route;
     let joined = |prefixes: &[String]| prefixes.iter().rev().cloned().collect::<String>();
     while let Some(parent) = node.parent() {
-        match parent.kind() {
+        match parent.kind_str() {
             "list"
             | "tuple"
             | "argument_list"
             | "keyword_argument"
             | "parenthesized_expression" => {}
             "call" => {
-                let callee = parent
-                    .child_by_field_name("function")
-                    .map_or("", |f| text(f, src));
+                let callee = parent.field("function").map_or("", |f| text(f, src));
                 let callee = callee.rsplit('.').next().unwrap_or(callee);
                 match callee {
                     "Mount" => {
                         let path = parent
-                            .child_by_field_name("arguments")
+                            .field("arguments")
                             .and_then(|a| py_args(a).first().copied())
                             .and_then(|p| string_literal(p, src))
                             .ok_or("a `Mount` path is not a literal")?;
@@ -1935,8 +1905,8 @@ fn starlette_prefix(route: Node<'_>, src: &[u8]) -> Result<String, String> {
             }
             "assignment" => {
                 let name = parent
-                    .child_by_field_name("left")
-                    .filter(|l| l.kind() == "identifier")
+                    .field("left")
+                    .filter(|l| l.kind_str() == "identifier")
                     .map(|l| text(l, src))
                     .ok_or("the route list is not bound to a name")?;
                 return if passed_to_app(route, name, src) {
@@ -1964,33 +1934,27 @@ fn passed_to_app(any: Node<'_>, name: &str, src: &[u8]) -> bool {
     let (mut apps, mut bindings) = (0, 0);
     let mut cursor = root.walk();
     for statement in root.named_children(&mut cursor) {
-        let Some(assignment) = statement
-            .named_child(0)
-            .filter(|a| statement.kind() == "expression_statement" && a.kind() == "assignment")
-        else {
+        let Some(assignment) = statement.named_child(0).filter(|a| {
+            statement.kind_str() == "expression_statement" && a.kind_str() == "assignment"
+        }) else {
             continue;
         };
         if assignment
-            .child_by_field_name("left")
+            .field("left")
             .is_some_and(|l| text(l, src) == name)
         {
             bindings += 1;
         }
-        let Some(call) = assignment
-            .child_by_field_name("right")
-            .filter(|r| r.kind() == "call")
-        else {
+        let Some(call) = assignment.field("right").filter(|r| r.kind_str() == "call") else {
             continue;
         };
-        let callee = call
-            .child_by_field_name("function")
-            .map_or("", |f| text(f, src));
+        let callee = call.field("function").map_or("", |f| text(f, src));
         let callee = callee.rsplit('.').next().unwrap_or(callee);
         if matches!(callee, "Starlette" | "FastAPI")
             && call
-                .child_by_field_name("arguments")
+                .field("arguments")
                 .and_then(|a| kwarg(a, "routes", src))
-                .is_some_and(|v| v.kind() == "identifier" && text(v, src) == name)
+                .is_some_and(|v| v.kind_str() == "identifier" && text(v, src) == name)
         {
             apps += 1;
         }
@@ -1999,7 +1963,7 @@ fn passed_to_app(any: Node<'_>, name: &str, src: &[u8]) -> bool {
 }
 
 fn py_handler(node: Node<'_>, src: &[u8]) -> String {
-    match node.kind() {
+    match node.kind_str() {
         "lambda" => INLINE.to_string(),
         "identifier" => local_handler(text(node, src)),
         _ => one_line(text(node, src), 200),
@@ -2023,11 +1987,11 @@ fn django_patterns(
     if depth > 12 {
         return;
     }
-    if node.kind() == "call"
+    if node.kind_str() == "call"
         && let Some((route, view)) = mounts::django_pattern(node, src)
     {
         match mounts::include_target(view, src) {
-            Some(target) if target.kind() == "list" => {
+            Some(target) if target.kind_str() == "list" => {
                 let inner = prefix
                     .clone()
                     .and_then(|p| mounts::django_route(node, route, src).map(|r| p + &r));
@@ -2038,7 +2002,7 @@ fn django_patterns(
         }
         return;
     }
-    if matches!(node.kind(), "lambda" | "function_definition" | "string") {
+    if matches!(node.kind_str(), "lambda" | "function_definition" | "string") {
         return;
     }
     let mut cursor = node.walk();

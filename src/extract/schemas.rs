@@ -3,6 +3,7 @@
 
 use super::bindings::{ImportKind, Imports};
 use super::scan::Scan;
+use super::syntax::NodeExt;
 use super::syntax::{object_property, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -217,15 +218,14 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
     // validation middleware checks).
     let mut grouped = Vec::new();
     for (node, name, value) in &pending {
-        let (Some(name), "object") = (name, value.kind()) else {
+        let (Some(name), "object") = (name, value.kind_str()) else {
             continue;
         };
         let mut cursor = value.walk();
         for pair in value.named_children(&mut cursor) {
             let (Some(key), Some(inner)) = (
-                pair.child_by_field_name("key")
-                    .filter(|_| pair.kind() == "pair"),
-                pair.child_by_field_name("value"),
+                pair.field("key").filter(|_| pair.kind_str() == "pair"),
+                pair.field("value"),
             ) else {
                 continue;
             };
@@ -242,11 +242,11 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
     }
     // The `export` keyword on the statement, a local `export { X }`, `module.exports`.
     let exported = |node: Node<'_>, name: &str| {
-        node.kind() == "export_statement"
+        node.kind_str() == "export_statement"
             || node
                 .parent()
                 .and_then(|d| d.parent())
-                .is_some_and(|s| s.kind() == "export_statement")
+                .is_some_and(|s| s.kind_str() == "export_statement")
             || exports.contains(name)
     };
     let schema = |at: Node<'_>, name: String, library, shape: Shape, exported| {
@@ -338,19 +338,19 @@ fn mongoose_names(imports: &Imports) -> MongooseNames {
 /// `new Schema({ name: String, email: { type: String, required: true } }, options)`: an
 /// object schema whose fields are the definition's keys.
 fn mongoose_schema(value: Node<'_>, names: &MongooseNames, ctx: &ZodContext<'_>) -> Option<Shape> {
-    if value.kind() != "new_expression" {
+    if value.kind_str() != "new_expression" {
         return None;
     }
     let src = ctx.src;
-    let constructor = value.child_by_field_name("constructor")?;
-    let is_schema = match constructor.kind() {
+    let constructor = value.field("constructor")?;
+    let is_schema = match constructor.kind_str() {
         "identifier" => names.schema.contains(text(constructor, src)),
         "member_expression" => {
             constructor
-                .child_by_field_name("property")
+                .field("property")
                 .is_some_and(|p| text(p, src) == "Schema")
                 && constructor
-                    .child_by_field_name("object")
+                    .field("object")
                     .is_some_and(|o| names.module.contains(text(o, src)))
         }
         _ => false,
@@ -358,25 +358,22 @@ fn mongoose_schema(value: Node<'_>, names: &MongooseNames, ctx: &ZodContext<'_>)
     if !is_schema {
         return None;
     }
-    let definition = arguments(value.child_by_field_name("arguments"))
+    let definition = arguments(value.field("arguments"))
         .into_iter()
         .next()
-        .filter(|d| d.kind() == "object")?;
+        .filter(|d| d.kind_str() == "object")?;
     let mut fields = Vec::new();
     let mut refs = BTreeSet::new();
     let mut cursor = definition.walk();
     for pair in definition.named_children(&mut cursor) {
-        if pair.kind() != "pair" {
+        if pair.kind_str() != "pair" {
             continue;
         }
-        let (Some(key), Some(spec)) = (
-            pair.child_by_field_name("key"),
-            pair.child_by_field_name("value"),
-        ) else {
+        let (Some(key), Some(spec)) = (pair.field("key"), pair.field("value")) else {
             continue;
         };
         let property = |name: &str| {
-            (spec.kind() == "object")
+            (spec.kind_str() == "object")
                 .then(|| object_property(spec, name, src))
                 .flatten()
         };
@@ -387,12 +384,12 @@ fn mongoose_schema(value: Node<'_>, names: &MongooseNames, ctx: &ZodContext<'_>)
                 Some(t),
                 property("required").is_some_and(|r| {
                     text(r, src) == "true"
-                        || (r.kind() == "array"
+                        || (r.kind_str() == "array"
                             && r.named_child(0).is_some_and(|f| text(f, src) == "true"))
                 }),
                 property("default").map(|d| one_line(text(d, src), TEXT_MAX)),
             ),
-            None if spec.kind() == "object" => (None, false, None),
+            None if spec.kind_str() == "object" => (None, false, None),
             None => (Some(spec), false, None),
         };
         let type_text = match type_node {
@@ -402,10 +399,10 @@ fn mongoose_schema(value: Node<'_>, names: &MongooseNames, ctx: &ZodContext<'_>)
         // A schema of the file used as a path's type (`address: Address`, `[Address]`).
         let mut stack: Vec<Node<'_>> = type_node.into_iter().collect();
         while let Some(n) = stack.pop() {
-            if n.kind() == "identifier" && ctx.known.contains(text(n, src)) {
+            if n.kind_str() == "identifier" && ctx.known.contains(text(n, src)) {
                 refs.insert(text(n, src).to_string());
             }
-            if n.kind() == "array" {
+            if n.kind_str() == "array" {
                 let mut c = n.walk();
                 stack.extend(n.named_children(&mut c));
             }
@@ -487,7 +484,7 @@ fn validator_schema(
         if matches!(method, "shape" | "keys") && definition.is_none() {
             definition = arguments(args).first().copied();
         }
-        let root_call = object.kind() == "identifier";
+        let root_call = object.kind_str() == "identifier";
         if root_call {
             // `Joi.object(...)`: the member call on the namespace is the root.
             let library = names.namespaces.get(text(object, src)).copied()?;
@@ -500,16 +497,12 @@ fn validator_schema(
         node = object;
     }
     // `object({...})` imported by name.
-    let function = node.child_by_field_name("function")?;
+    let function = node.field("function")?;
     let (library, imported) = names.functions.get(text(function, src))?;
-    if node.kind() != "call_expression" || imported != "object" {
+    if node.kind_str() != "call_expression" || imported != "object" {
         return None;
     }
-    let definition = definition.or_else(|| {
-        arguments(node.child_by_field_name("arguments"))
-            .first()
-            .copied()
-    });
+    let definition = definition.or_else(|| arguments(node.field("arguments")).first().copied());
     validator_object(*library, definition, ctx)
 }
 
@@ -519,18 +512,17 @@ fn validator_object(
     ctx: &ZodContext<'_>,
 ) -> Option<(Library, Shape)> {
     let src = ctx.src;
-    let definition = definition.filter(|d| d.kind() == "object")?;
+    let definition = definition.filter(|d| d.kind_str() == "object")?;
     let mut shape = Shape::new(SchemaKind::Object);
     let mut cursor = definition.walk();
     for pair in definition.named_children(&mut cursor) {
         let (Some(key), Some(value)) = (
-            pair.child_by_field_name("key")
-                .filter(|_| pair.kind() == "pair"),
-            pair.child_by_field_name("value"),
+            pair.field("key").filter(|_| pair.kind_str() == "pair"),
+            pair.field("value"),
         ) else {
             continue;
         };
-        if value.kind() == "identifier" && ctx.known.contains(text(value, src)) {
+        if value.kind_str() == "identifier" && ctx.known.contains(text(value, src)) {
             shape.refs.insert(text(value, src).to_string());
         }
         shape
@@ -558,7 +550,7 @@ fn validator_field(library: Library, name: String, value: Node<'_>, ctx: &ZodCon
     let mut node = value;
     while let Some((object, method, args)) = method_call(node, src) {
         // `Joi.string()`, `v.optional(...)`: the root call, no modifier.
-        if object.kind() == "identifier" {
+        if object.kind_str() == "identifier" {
             break;
         }
         match method {
@@ -585,14 +577,11 @@ fn validator_field(library: Library, name: String, value: Node<'_>, ctx: &ZodCon
     // Valibot wraps: `v.optional(v.string())`, `v.nullable(...)`, `v.nullish(...)`.
     if library == Library::Valibot {
         while let Some(function) = stripped
-            .child_by_field_name("function")
-            .filter(|_| stripped.kind() == "call_expression")
+            .field("function")
+            .filter(|_| stripped.kind_str() == "call_expression")
         {
             let wrapper = text(function, src).rsplit('.').next().unwrap_or("");
-            let Some(inner) = arguments(stripped.child_by_field_name("arguments"))
-                .first()
-                .copied()
-            else {
+            let Some(inner) = arguments(stripped.field("arguments")).first().copied() else {
                 break;
             };
             match wrapper {
@@ -616,7 +605,7 @@ fn validator_field(library: Library, name: String, value: Node<'_>, ctx: &ZodCon
 fn js_module_level(node: Node<'_>) -> bool {
     let mut current = node;
     while let Some(up) = current.parent() {
-        match up.kind() {
+        match up.kind_str() {
             "program" => return true,
             "lexical_declaration" | "variable_declaration" | "export_statement" => {}
             _ => return false,
@@ -647,7 +636,7 @@ const DERIVING: &[&str] = &[
 /// imports Zod and the chain calls a deriving method.
 fn zod_shape(node: Node<'_>, ctx: &ZodContext<'_>, positional: bool) -> Option<Shape> {
     let src = ctx.src;
-    match node.kind() {
+    match node.kind_str() {
         "parenthesized_expression" | "as_expression" | "satisfies_expression" => {
             zod_shape(node.named_child(0)?, ctx, positional)
         }
@@ -657,17 +646,17 @@ fn zod_shape(node: Node<'_>, ctx: &ZodContext<'_>, positional: bool) -> Option<S
             Some(shape)
         }
         "call_expression" => {
-            let function = node.child_by_field_name("function")?;
-            let args = node.child_by_field_name("arguments");
-            match function.kind() {
+            let function = node.field("function")?;
+            let args = node.field("arguments");
+            match function.kind_str() {
                 "identifier" => {
                     let zod_name = ctx.names.functions.get(text(function, src))?;
                     Some(zod_root(zod_name, args, ctx))
                 }
                 "member_expression" => {
-                    let object = function.child_by_field_name("object")?;
-                    let method = text(function.child_by_field_name("property")?, src);
-                    if object.kind() == "identifier" {
+                    let object = function.field("object")?;
+                    let method = text(function.field("property")?, src);
+                    if object.kind_str() == "identifier" {
                         let base = text(object, src);
                         if ctx.names.namespaces.contains(base) {
                             return Some(zod_root(method, args, ctx));
@@ -699,7 +688,7 @@ fn arguments<'t>(args: Option<Node<'t>>) -> Vec<Node<'t>> {
     };
     let mut cursor = args.walk();
     args.named_children(&mut cursor)
-        .filter(|a| a.kind() != "comment")
+        .filter(|a| a.kind_str() != "comment")
         .collect()
 }
 
@@ -727,7 +716,7 @@ fn zod_root(function: &str, args: Option<Node<'_>>, ctx: &ZodContext<'_>) -> Sha
             }
         }
         "enum" => {
-            if let Some(list) = first.filter(|a| a.kind() == "array") {
+            if let Some(list) = first.filter(|a| a.kind_str() == "array") {
                 shape.values = literal_list(list, ctx.src);
             }
         }
@@ -783,7 +772,7 @@ fn zod_method(
             } else {
                 SchemaKind::Omit
             };
-            if let Some(mask) = first.filter(|a| a.kind() == "object") {
+            if let Some(mask) = first.filter(|a| a.kind_str() == "object") {
                 shape.keys = object_keys(mask, ctx.src);
             }
         }
@@ -805,7 +794,7 @@ fn zod_method(
 
 /// Identifiers used as schemas inside `node`, an argument in a schema position.
 fn schema_refs(node: Node<'_>, ctx: &ZodContext<'_>, refs: &mut BTreeSet<String>) {
-    match node.kind() {
+    match node.kind_str() {
         "identifier" => {
             let name = text(node, ctx.src);
             if !ctx.names.namespaces.contains(name) && name != "undefined" {
@@ -819,11 +808,11 @@ fn schema_refs(node: Node<'_>, ctx: &ZodContext<'_>, refs: &mut BTreeSet<String>
             }
         }
         "arrow_function" => {
-            if let Some(body) = node.child_by_field_name("body") {
-                if body.kind() == "statement_block" {
+            if let Some(body) = node.field("body") {
+                if body.kind_str() == "statement_block" {
                     let mut cursor = body.walk();
                     for statement in body.named_children(&mut cursor) {
-                        if statement.kind() == "return_statement"
+                        if statement.kind_str() == "return_statement"
                             && let Some(value) = statement.named_child(0)
                         {
                             schema_refs(value, ctx, refs);
@@ -842,13 +831,13 @@ fn schema_refs(node: Node<'_>, ctx: &ZodContext<'_>, refs: &mut BTreeSet<String>
         "member_expression" => {
             // `Base.shape.name`: the root object is the schema.
             let mut root = node;
-            while root.kind() == "member_expression" {
-                match root.child_by_field_name("object") {
+            while root.kind_str() == "member_expression" {
+                match root.field("object") {
                     Some(object) => root = object,
                     None => return,
                 }
             }
-            if root.kind() == "identifier" {
+            if root.kind_str() == "identifier" {
                 schema_refs(root, ctx, refs);
             }
         }
@@ -863,19 +852,17 @@ fn schema_refs(node: Node<'_>, ctx: &ZodContext<'_>, refs: &mut BTreeSet<String>
 
 /// Fields of `{ key: schema, ... }`; spreads (`...Base.shape`) only add refs.
 fn object_fields(object: Node<'_>, ctx: &ZodContext<'_>, shape: &mut Shape) {
-    if object.kind() != "object" {
+    if object.kind_str() != "object" {
         schema_refs(object, ctx, &mut shape.refs);
         return;
     }
     let src = ctx.src;
     let mut cursor = object.walk();
     for property in object.named_children(&mut cursor) {
-        match property.kind() {
+        match property.kind_str() {
             "pair" => {
-                let (Some(key), Some(value)) = (
-                    property.child_by_field_name("key"),
-                    property.child_by_field_name("value"),
-                ) else {
+                let (Some(key), Some(value)) = (property.field("key"), property.field("value"))
+                else {
                     continue;
                 };
                 schema_refs(value, ctx, &mut shape.refs);
@@ -903,7 +890,7 @@ fn object_fields(object: Node<'_>, ctx: &ZodContext<'_>, shape: &mut Shape) {
 }
 
 fn key_name(key: Node<'_>, src: &[u8]) -> String {
-    match key.kind() {
+    match key.kind_str() {
         "string" => string_literal(key, src)
             .unwrap_or_else(|| text(key, src))
             .to_string(),
@@ -916,8 +903,8 @@ fn object_keys(object: Node<'_>, src: &[u8]) -> Vec<String> {
     let mut cursor = object.walk();
     object
         .named_children(&mut cursor)
-        .filter_map(|p| match p.kind() {
-            "pair" => p.child_by_field_name("key").map(|k| key_name(k, src)),
+        .filter_map(|p| match p.kind_str() {
+            "pair" => p.field("key").map(|k| key_name(k, src)),
             "shorthand_property_identifier" => Some(text(p, src).to_string()),
             _ => None,
         })
@@ -962,15 +949,13 @@ fn zod_field(name: String, value: Node<'_>, ctx: &ZodContext<'_>) -> Field {
         node = object;
     }
     // `z.optional(X)` / `z.nullable(X)` wrap the field's schema.
-    if let Some(function) = stripped.child_by_field_name("function")
-        && stripped.kind() == "call_expression"
-        && function.kind() == "member_expression"
-        && let (Some(object), Some(property)) = (
-            function.child_by_field_name("object"),
-            function.child_by_field_name("property"),
-        )
+    if let Some(function) = stripped.field("function")
+        && stripped.kind_str() == "call_expression"
+        && function.kind_str() == "member_expression"
+        && let (Some(object), Some(property)) =
+            (function.field("object"), function.field("property"))
         && ctx.names.namespaces.contains(text(object, src))
-        && let Some(inner) = arguments(stripped.child_by_field_name("arguments")).first()
+        && let Some(inner) = arguments(stripped.field("arguments")).first()
     {
         match text(property, src) {
             "optional" => {
@@ -993,20 +978,20 @@ fn method_call<'t, 's>(
     node: Node<'t>,
     src: &'s [u8],
 ) -> Option<(Node<'t>, &'s str, Option<Node<'t>>)> {
-    if node.kind() != "call_expression" {
+    if node.kind_str() != "call_expression" {
         return None;
     }
-    let function = node.child_by_field_name("function")?;
-    if function.kind() != "member_expression" {
+    let function = node.field("function")?;
+    if function.kind_str() != "member_expression" {
         return None;
     }
-    let object = function.child_by_field_name("object")?;
-    let method = text(function.child_by_field_name("property")?, src);
-    Some((object, method, node.child_by_field_name("arguments")))
+    let object = function.field("object")?;
+    let method = text(function.field("property")?, src);
+    Some((object, method, node.field("arguments")))
 }
 
 fn literal_value(node: Node<'_>, src: &[u8]) -> String {
-    match node.kind() {
+    match node.kind_str() {
         "string" => string_literal(node, src)
             .unwrap_or_else(|| text(node, src))
             .to_string(),
@@ -1017,14 +1002,14 @@ fn literal_value(node: Node<'_>, src: &[u8]) -> String {
 fn literal_list(list: Node<'_>, src: &[u8]) -> Vec<String> {
     let mut cursor = list.walk();
     list.named_children(&mut cursor)
-        .filter(|e| e.kind() != "comment")
+        .filter(|e| e.kind_str() != "comment")
         .map(|e| literal_value(e, src))
         .collect()
 }
 
 /// Values of `z.union([z.literal("a"), z.literal("b")])`, when every option is a literal.
 fn union_literals(options: Option<Node<'_>>, ctx: &ZodContext<'_>) -> Vec<String> {
-    let Some(options) = options.filter(|o| o.kind() == "array") else {
+    let Some(options) = options.filter(|o| o.kind_str() == "array") else {
         return Vec::new();
     };
     let mut values = Vec::new();
@@ -1034,7 +1019,7 @@ fn union_literals(options: Option<Node<'_>>, ctx: &ZodContext<'_>) -> Vec<String
             return Vec::new();
         };
         let literal = method == "literal"
-            && object.kind() == "identifier"
+            && object.kind_str() == "identifier"
             && ctx.names.namespaces.contains(text(object, ctx.src));
         match arguments(args).first() {
             Some(value) if literal => values.push(literal_value(*value, ctx.src)),
@@ -1297,9 +1282,9 @@ fn python_module_level(class: Node<'_>) -> bool {
     let Some(parent) = class.parent() else {
         return false;
     };
-    match parent.kind() {
+    match parent.kind_str() {
         "module" => true,
-        "decorated_definition" => parent.parent().is_some_and(|p| p.kind() == "module"),
+        "decorated_definition" => parent.parent().is_some_and(|p| p.kind_str() == "module"),
         _ => false,
     }
 }
@@ -1307,13 +1292,13 @@ fn python_module_level(class: Node<'_>) -> bool {
 fn python_bases(class: Node<'_>, src: &[u8]) -> (Vec<String>, bool) {
     let mut bases = Vec::new();
     let mut total_false = false;
-    if let Some(list) = class.child_by_field_name("superclasses") {
+    if let Some(list) = class.field("superclasses") {
         let mut cursor = list.walk();
         for base in list.named_children(&mut cursor) {
-            match base.kind() {
+            match base.kind_str() {
                 "keyword_argument" => {
-                    let name = base.child_by_field_name("name").map(|n| text(n, src));
-                    let value = base.child_by_field_name("value").map(|v| text(v, src));
+                    let name = base.field("name").map(|n| text(n, src));
+                    let value = base.field("value").map(|v| text(v, src));
                     if name == Some("total") && value == Some("False") {
                         total_false = true;
                     }
@@ -1329,17 +1314,17 @@ fn python_bases(class: Node<'_>, src: &[u8]) -> (Vec<String>, bool) {
 fn decorator_library(class: Node<'_>, src: &[u8], imports: &PythonImports) -> Option<Library> {
     let decorated = class
         .parent()
-        .filter(|p| p.kind() == "decorated_definition")?;
+        .filter(|p| p.kind_str() == "decorated_definition")?;
     let mut cursor = decorated.walk();
     for decorator in decorated.named_children(&mut cursor) {
-        if decorator.kind() != "decorator" {
+        if decorator.kind_str() != "decorator" {
             continue;
         }
         let Some(mut expression) = decorator.named_child(0) else {
             continue;
         };
-        if expression.kind() == "call"
-            && let Some(function) = expression.child_by_field_name("function")
+        if expression.kind_str() == "call"
+            && let Some(function) = expression.field("function")
         {
             expression = function;
         }
@@ -1388,38 +1373,36 @@ fn identifiers(written: &str) -> impl Iterator<Item = &str> {
 
 /// Whether a class body assigns `__tablename__` (SQLAlchemy's declarative mapping).
 fn has_tablename(class: Node<'_>, src: &[u8]) -> bool {
-    let Some(body) = class.child_by_field_name("body") else {
+    let Some(body) = class.field("body") else {
         return false;
     };
     let mut cursor = body.walk();
     body.named_children(&mut cursor).any(|statement| {
-        statement.kind() == "expression_statement"
+        statement.kind_str() == "expression_statement"
             && statement
                 .named_child(0)
-                .filter(|a| a.kind() == "assignment")
-                .and_then(|a| a.child_by_field_name("left"))
+                .filter(|a| a.kind_str() == "assignment")
+                .and_then(|a| a.field("left"))
                 .is_some_and(|l| text(l, src) == "__tablename__")
     })
 }
 
 /// A keyword argument's value, as written.
 fn keyword<'t>(call: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
-    let args = call.child_by_field_name("arguments")?;
+    let args = call.field("arguments")?;
     let mut cursor = args.walk();
     let found = args.named_children(&mut cursor).find(|a| {
-        a.kind() == "keyword_argument"
-            && a.child_by_field_name("name")
-                .is_some_and(|n| text(n, src) == name)
+        a.kind_str() == "keyword_argument" && a.field("name").is_some_and(|n| text(n, src) == name)
     });
-    found.and_then(|a| a.child_by_field_name("value"))
+    found.and_then(|a| a.field("value"))
 }
 
 /// The first positional argument of a call.
 fn first_positional(call: Option<Node<'_>>) -> Option<Node<'_>> {
-    let args = call?.child_by_field_name("arguments")?;
+    let args = call?.field("arguments")?;
     (0..args.named_child_count())
         .filter_map(|i| args.named_child(i as u32))
-        .find(|n| !matches!(n.kind(), "keyword_argument" | "comment"))
+        .find(|n| !matches!(n.kind_str(), "keyword_argument" | "comment"))
 }
 
 /// A Django model field (`name = models.CharField(max_length=80, null=True)`) or an
@@ -1432,9 +1415,9 @@ fn model_field(
     right: Option<Node<'_>>,
     src: &[u8],
 ) -> Option<Field> {
-    let call = right.filter(|r| r.kind() == "call");
+    let call = right.filter(|r| r.kind_str() == "call");
     let callee = call
-        .and_then(|c| c.child_by_field_name("function"))
+        .and_then(|c| c.field("function"))
         .map(|f| last_segment(text(f, src)));
     let flag = |key: &str| {
         call.and_then(|c| keyword(c, key, src))
@@ -1516,29 +1499,29 @@ fn model_field(
 /// Annotated class attributes (and unannotated `attr.ib()` ones) of a schema class.
 fn python_fields(class: &PyClass<'_>, library: Library, src: &[u8]) -> Vec<Field> {
     let mut fields = Vec::new();
-    let Some(body) = class.node.child_by_field_name("body") else {
+    let Some(body) = class.node.field("body") else {
         return fields;
     };
     let mut cursor = body.walk();
     for statement in body.named_children(&mut cursor) {
-        if statement.kind() != "expression_statement" {
+        if statement.kind_str() != "expression_statement" {
             continue;
         }
         let Some(assignment) = statement
             .named_child(0)
-            .filter(|a| a.kind() == "assignment")
+            .filter(|a| a.kind_str() == "assignment")
         else {
             continue;
         };
         let Some(left) = assignment
-            .child_by_field_name("left")
-            .filter(|l| l.kind() == "identifier")
+            .field("left")
+            .filter(|l| l.kind_str() == "identifier")
         else {
             continue;
         };
         let name = text(left, src);
-        let annotation = assignment.child_by_field_name("type");
-        let right = assignment.child_by_field_name("right");
+        let annotation = assignment.field("type");
+        let right = assignment.field("right");
         let written = annotation.map(|a| one_line(text(a, src), TEXT_MAX));
         if matches!(library, Library::Django | Library::Sqlalchemy) {
             if name.starts_with("__") {
@@ -1557,8 +1540,8 @@ fn python_fields(class: &PyClass<'_>, library: Library, src: &[u8]) -> Vec<Field
             None => {
                 let is_attrib = library == Library::Attrs
                     && right.is_some_and(|r| {
-                        r.kind() == "call"
-                            && r.child_by_field_name("function").is_some_and(|f| {
+                        r.kind_str() == "call"
+                            && r.field("function").is_some_and(|f| {
                                 matches!(
                                     text(f, src),
                                     "attr.ib"
@@ -1603,12 +1586,12 @@ fn python_fields(class: &PyClass<'_>, library: Library, src: &[u8]) -> Vec<Field
 /// Whether the value assigned to a field gives it a default: anything but `...`, or a
 /// `Field(...)` / `field()` / `attr.ib()` call with a default, default factory or factory.
 fn has_default(right: Node<'_>, src: &[u8]) -> bool {
-    if right.kind() == "ellipsis" {
+    if right.kind_str() == "ellipsis" {
         return false;
     }
     let Some(function) = right
-        .child_by_field_name("function")
-        .filter(|_| right.kind() == "call")
+        .field("function")
+        .filter(|_| right.kind_str() == "call")
     else {
         return true;
     };
@@ -1617,14 +1600,14 @@ fn has_default(right: Node<'_>, src: &[u8]) -> bool {
     if !(matches!(callee, "field" | "ib" | "attrib") || callee.ends_with("Field")) {
         return true;
     }
-    let Some(args) = right.child_by_field_name("arguments") else {
+    let Some(args) = right.field("arguments") else {
         return false;
     };
     let mut cursor = args.walk();
     for arg in args.named_children(&mut cursor) {
-        match arg.kind() {
+        match arg.kind_str() {
             "keyword_argument" => {
-                let name = arg.child_by_field_name("name").map(|n| text(n, src));
+                let name = arg.field("name").map(|n| text(n, src));
                 if matches!(name, Some("default" | "default_factory" | "factory")) {
                     return true;
                 }

@@ -1,6 +1,7 @@
 //! The `symbols` extractor: definitions at module, namespace and class level.
 
 use super::scan::Match;
+use super::syntax::NodeExt;
 use super::syntax::{ancestors, one_line, position, string_literal, text};
 use crate::lang::Lang;
 use serde::{Deserialize, Serialize};
@@ -143,11 +144,8 @@ impl ExportList {
 pub fn commonjs_assignment(statement: Node<'_>) -> Option<(Node<'_>, Node<'_>)> {
     let assignment = statement
         .named_child(0)
-        .filter(|n| n.kind() == "assignment_expression")?;
-    Some((
-        assignment.child_by_field_name("left")?,
-        assignment.child_by_field_name("right")?,
-    ))
+        .filter(|n| n.kind_str() == "assignment_expression")?;
+    Some((assignment.field("left")?, assignment.field("right")?))
 }
 
 fn commonjs_exports(
@@ -166,7 +164,7 @@ fn commonjs_exports(
     if !is_exports {
         return;
     }
-    match right.kind() {
+    match right.kind_str() {
         "identifier" => {
             if matches!(
                 target,
@@ -179,11 +177,11 @@ fn commonjs_exports(
         "object" => {
             let mut cursor = right.walk();
             for property in right.named_children(&mut cursor) {
-                let value = match property.kind() {
+                let value = match property.kind_str() {
                     "shorthand_property_identifier" => Some(property),
                     "pair" => property
-                        .child_by_field_name("value")
-                        .filter(|v| v.kind() == "identifier"),
+                        .field("value")
+                        .filter(|v| v.kind_str() == "identifier"),
                     _ => None,
                 };
                 if let Some(value) = value {
@@ -202,7 +200,7 @@ pub fn container<'t>(m: &Match<'_, 't>, source: &[u8]) -> Option<Node<'t>> {
     if let Some((_, value)) = m
         .captures
         .iter()
-        .find(|(name, node)| *name == "value" && node.kind() == "class")
+        .find(|(name, node)| *name == "value" && node.kind_str() == "class")
     {
         return Some(*value);
     }
@@ -241,7 +239,7 @@ pub fn from_match(
     }
     let name_node = name?;
     // `declare module "x"` names its module with a string literal.
-    let name = match name_node.kind() {
+    let name = match name_node.kind_str() {
         "string" => string_literal(name_node, source)
             .unwrap_or_default()
             .to_string(),
@@ -273,7 +271,7 @@ pub fn from_match(
     if lang.is_js_like() {
         let is_function_value = value.is_some_and(|v| {
             matches!(
-                v.kind(),
+                v.kind_str(),
                 "arrow_function" | "function_expression" | "function" | "generator_function"
             )
         });
@@ -290,16 +288,16 @@ pub fn from_match(
             }
         }
         let body = match (kind, value) {
-            (SymbolKind::Function, Some(v)) if is_function_value => v.child_by_field_name("body"),
+            (SymbolKind::Function, Some(v)) if is_function_value => v.field("body"),
             (SymbolKind::Variable | SymbolKind::Type, _) => None,
-            _ => node.child_by_field_name("body"),
+            _ => node.field("body"),
         };
         // The keyword is part of the head, and of the 200 characters it is cut to.
         signature = signature_text(node, body, source, kind, declaration_keyword(node, source));
         doc = js_doc(scope.anchor, source);
     } else {
         exported = scope.python_public && is_public_python_name(&name);
-        let body = node.child_by_field_name("body");
+        let body = node.field("body");
         signature = signature_text(node, body, source, kind, None);
         doc = body.and_then(|b| python_docstring(b, source));
     }
@@ -366,12 +364,12 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
     let mut anchor_settled = false;
     let chain = ancestors(node);
     for (level, &up) in chain.iter().enumerate() {
-        match up.kind() {
+        match up.kind_str() {
             "program" => break,
             "export_statement" => {
                 scope.js_exported = true;
                 let mut cursor = up.walk();
-                scope.js_default |= up.children(&mut cursor).any(|c| c.kind() == "default");
+                scope.js_default |= up.children(&mut cursor).any(|c| c.kind_str() == "default");
                 if !anchor_settled {
                     scope.anchor = up;
                 }
@@ -387,7 +385,7 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
             "variable_declarator" => {
                 // A class expression assigned to a module-level constant.
                 anchor_settled = true;
-                if let Some(name) = up.child_by_field_name("name") {
+                if let Some(name) = up.field("name") {
                     set_container(&mut scope, text(name, source));
                 }
             }
@@ -397,16 +395,16 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
             | "class"
             | "interface_declaration" => {
                 anchor_settled = true;
-                if let Some(name) = up.child_by_field_name("name") {
+                if let Some(name) = up.field("name") {
                     set_container(&mut scope, text(name, source));
-                    scope.in_class = scope.in_class || !up.kind().starts_with("interface");
+                    scope.in_class = scope.in_class || !up.kind_str().starts_with("interface");
                 }
             }
             "statement_block" => {
                 // Only a namespace's body is a container (`declare global { ... }` one named
                 // `global`); any other block is a function's.
                 let owner = *chain.get(level + 1)?;
-                match owner.kind() {
+                match owner.kind_str() {
                     "internal_module" | "module" => {}
                     "ambient_declaration" if is_declare_global(owner) => {
                         anchor_settled = true;
@@ -420,16 +418,16 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
             "internal_module" | "module" => {
                 // An ambient module (`declare module "x" { ... }`) and what it declares
                 // are the module's public shape: `export` is implied there.
-                if up.kind() == "module"
+                if up.kind_str() == "module"
                     && chain
                         .get(level + 1)
-                        .is_some_and(|p| p.kind() == "ambient_declaration")
+                        .is_some_and(|p| p.kind_str() == "ambient_declaration")
                 {
                     scope.js_exported = true;
                 }
                 anchor_settled = true;
-                if let Some(name) = up.child_by_field_name("name") {
-                    let name = match name.kind() {
+                if let Some(name) = up.field("name") {
+                    let name = match name.kind_str() {
                         "string" => string_literal(name, source).unwrap_or_default(),
                         _ => text(name, source),
                     };
@@ -445,7 +443,9 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
 /// `declare global { ... }`.
 fn is_declare_global(ambient: Node<'_>) -> bool {
     let mut cursor = ambient.walk();
-    ambient.children(&mut cursor).any(|c| c.kind() == "global")
+    ambient
+        .children(&mut cursor)
+        .any(|c| c.kind_str() == "global")
 }
 
 /// Records the nearest container as the parent and the outermost one as the top.
@@ -469,10 +469,10 @@ fn python_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
         chain: Vec::new(),
     };
     for up in ancestors(node) {
-        match up.kind() {
+        match up.kind_str() {
             "module" => break,
             "class_definition" => {
-                if let Some(name) = up.child_by_field_name("name") {
+                if let Some(name) = up.field("name") {
                     let name = text(name, source);
                     if scope.parent.is_none() {
                         scope.in_class = true;
@@ -516,7 +516,7 @@ fn signature_text(
     let mut cursor = node.walk();
     let colon = node
         .children(&mut cursor)
-        .find(|c| !c.is_named() && c.kind() == ":")
+        .find(|c| !c.is_named() && c.kind_str() == ":")
         .map(|c| c.start_byte());
     let end = match (colon, body) {
         (Some(colon), Some(_)) => colon,
@@ -551,7 +551,7 @@ fn signature_text(
 
 /// `const` / `let` / `var` of a variable declarator, which its own node does not include.
 fn declaration_keyword<'s>(node: Node<'_>, source: &'s [u8]) -> Option<&'s str> {
-    if node.kind() != "variable_declarator" {
+    if node.kind_str() != "variable_declarator" {
         return None;
     }
     let declaration = node.parent()?;
@@ -561,7 +561,9 @@ fn declaration_keyword<'s>(node: Node<'_>, source: &'s [u8]) -> Option<&'s str> 
 /// First line of the JSDoc block (`/** ... */`) right above the statement.
 fn js_doc(anchor: Node<'_>, source: &[u8]) -> Option<String> {
     let comment = anchor.prev_sibling()?;
-    if comment.kind() != "comment" || comment.end_position().row + 1 < anchor.start_position().row {
+    if comment.kind_str() != "comment"
+        || comment.end_position().row + 1 < anchor.start_position().row
+    {
         return None;
     }
     let raw = text(comment, source);
@@ -571,11 +573,11 @@ fn js_doc(anchor: Node<'_>, source: &[u8]) -> Option<String> {
 
 fn python_docstring(body: Node<'_>, source: &[u8]) -> Option<String> {
     let first = body.named_child(0)?;
-    if first.kind() != "expression_statement" {
+    if first.kind_str() != "expression_statement" {
         return None;
     }
     let string = first.named_child(0)?;
-    if string.kind() != "string" {
+    if string.kind_str() != "string" {
         return None;
     }
     first_doc_line(string_literal(string, source)?.lines())

@@ -3,6 +3,7 @@
 
 use super::bindings::{ImportKind, Imports};
 use super::scan::Scan;
+use super::syntax::NodeExt;
 use super::syntax::{ancestors, named_args, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -149,7 +150,7 @@ fn extract_js(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
         scan.imports(),
         mocha_names
             || found.iter().any(|(c, _)| {
-                c.child_by_field_name("function")
+                c.field("function")
                     .is_some_and(|f| is_mocha_name(base_name(f, src)))
             }),
     );
@@ -203,13 +204,13 @@ fn is_mocha_name(name: &str) -> bool {
 fn base_name<'s>(callee: Node<'_>, src: &'s [u8]) -> &'s str {
     let mut node = callee;
     loop {
-        match node.kind() {
+        match node.kind_str() {
             "identifier" => return text(node, src),
-            "member_expression" => match node.child_by_field_name("object") {
+            "member_expression" => match node.field("object") {
                 Some(o) => node = o,
                 None => return "",
             },
-            "call_expression" => match node.child_by_field_name("function") {
+            "call_expression" => match node.field("function") {
                 Some(f) => node = f,
                 None => return "",
             },
@@ -265,8 +266,8 @@ fn test_aliases(imports: &Imports, root: Node<'_>, src: &[u8]) -> HashMap<String
     }
     let mut cursor = root.walk();
     for statement in root.named_children(&mut cursor) {
-        let declaration = match statement.kind() {
-            "export_statement" => statement.child_by_field_name("declaration"),
+        let declaration = match statement.kind_str() {
+            "export_statement" => statement.field("declaration"),
             "lexical_declaration" | "variable_declaration" => Some(statement),
             _ => None,
         };
@@ -275,23 +276,21 @@ fn test_aliases(imports: &Imports, root: Node<'_>, src: &[u8]) -> HashMap<String
         };
         let mut inner = declaration.walk();
         for declarator in declaration.named_children(&mut inner) {
-            let (Some(name), Some(value)) = (
-                declarator.child_by_field_name("name"),
-                declarator.child_by_field_name("value"),
-            ) else {
+            let (Some(name), Some(value)) = (declarator.field("name"), declarator.field("value"))
+            else {
                 continue;
             };
             // `base.extend(...)` or `base.extend<Fixtures>(...)`.
-            let extended = (value.kind() == "call_expression")
-                .then(|| value.child_by_field_name("function"))
+            let extended = (value.kind_str() == "call_expression")
+                .then(|| value.field("function"))
                 .flatten()
-                .filter(|f| f.kind() == "member_expression")
+                .filter(|f| f.kind_str() == "member_expression")
                 .filter(|f| {
-                    f.child_by_field_name("property")
+                    f.field("property")
                         .is_some_and(|p| text(p, src) == "extend")
                 })
-                .and_then(|f| f.child_by_field_name("object"))
-                .filter(|o| o.kind() == "identifier")
+                .and_then(|f| f.field("object"))
+                .filter(|o| o.kind_str() == "identifier")
                 .map(|o| text(o, src));
             let Some(base) = extended else {
                 continue;
@@ -302,7 +301,7 @@ fn test_aliases(imports: &Imports, root: Node<'_>, src: &[u8]) -> HashMap<String
                 .or_else(|| TEST_NAMES.contains(&base).then(|| base.to_string()));
             let local = text(name, src);
             if let Some(standard) = standard
-                && name.kind() == "identifier"
+                && name.kind_str() == "identifier"
                 && !TEST_NAMES.contains(&local)
             {
                 aliases.insert(local.to_string(), standard);
@@ -317,8 +316,8 @@ fn calls_of<'t>(root: Node<'t>, src: &[u8], names: &HashMap<String, String>) -> 
     let mut found = Vec::new();
     let mut stack = vec![root];
     while let Some(node) = stack.pop() {
-        if node.kind() == "call_expression"
-            && let Some(callee) = node.child_by_field_name("function")
+        if node.kind_str() == "call_expression"
+            && let Some(callee) = node.field("function")
             && names.contains_key(base_name(callee, src))
         {
             found.push(node);
@@ -335,35 +334,30 @@ fn js_test(
     aliases: &HashMap<String, String>,
     playwright: bool,
 ) -> Recognised {
-    let (Some(mut callee), Some(arguments)) = (
-        call.child_by_field_name("function"),
-        call.child_by_field_name("arguments"),
-    ) else {
+    let (Some(mut callee), Some(arguments)) = (call.field("function"), call.field("arguments"))
+    else {
         return Recognised::No;
     };
     // `it.each(table)` is the callee of the call holding the title.
     let mut table = None;
-    if callee.kind() == "call_expression" {
-        table = callee.child_by_field_name("arguments");
-        match callee.child_by_field_name("function") {
+    if callee.kind_str() == "call_expression" {
+        table = callee.field("arguments");
+        match callee.field("function") {
             Some(f) => callee = f,
             None => return Recognised::No,
         }
     }
     let mut members = Vec::new();
     let mut node = callee;
-    while node.kind() == "member_expression" {
-        let (Some(object), Some(property)) = (
-            node.child_by_field_name("object"),
-            node.child_by_field_name("property"),
-        ) else {
+    while node.kind_str() == "member_expression" {
+        let (Some(object), Some(property)) = (node.field("object"), node.field("property")) else {
             return Recognised::No;
         };
         members.push(text(property, src));
         node = object;
     }
     members.reverse();
-    if node.kind() != "identifier" {
+    if node.kind_str() != "identifier" {
         return Recognised::No;
     }
     let written = text(node, src);
@@ -425,7 +419,7 @@ fn js_case(
     }
     // Vitest takes options before the callback: `test('t', { retry: 2 }, () => {})`.
     let callback = match args.get(1) {
-        Some(o) if o.kind() == "object" => args.get(2).copied(),
+        Some(o) if o.kind_str() == "object" => args.get(2).copied(),
         other => other.copied(),
     };
     let mut modifiers: Vec<String> = members
@@ -436,7 +430,9 @@ fn js_case(
     match callback {
         Some(f) if is_function(f) => {}
         // A bare `test(x)` is a call of some other `test`; a todo has a written title.
-        None if kind == TestKind::Test && matches!(title.kind(), "string" | "template_string") => {
+        None if kind == TestKind::Test
+            && matches!(title.kind_str(), "string" | "template_string") =>
+        {
             modifiers.push("todo".to_string());
         }
         // `it.todo('t')` has no callback by definition.
@@ -466,7 +462,7 @@ fn js_case(
 
 fn is_function(node: Node<'_>) -> bool {
     matches!(
-        node.kind(),
+        node.kind_str(),
         "arrow_function" | "function_expression" | "generator_function"
     )
 }
@@ -474,7 +470,7 @@ fn is_function(node: Node<'_>) -> bool {
 /// A title as written, without quotes; a template keeps its `${...}`; any other expression
 /// is its source text.
 fn title_text(node: Node<'_>, src: &[u8]) -> String {
-    match node.kind() {
+    match node.kind_str() {
         "string" => string_literal(node, src)
             .map_or_else(|| one_line(text(node, src), 200), |s| s.to_string()),
         "template_string" => {
@@ -492,7 +488,7 @@ fn title_text(node: Node<'_>, src: &[u8]) -> String {
 /// Rows of an `.each` table: the elements of a literal array, or the lines after the
 /// header of a tagged template table.
 fn table_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
-    if arguments.kind() == "template_string" {
+    if arguments.kind_str() == "template_string" {
         let rows = text(arguments, src)
             .trim_matches('`')
             .lines()
@@ -504,13 +500,13 @@ fn table_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
     let [array] = args.as_slice() else {
         return None;
     };
-    if array.kind() != "array" {
+    if array.kind_str() != "array" {
         return None;
     }
     let mut cursor = array.walk();
     let mut count = 0u32;
     for element in array.named_children(&mut cursor) {
-        match element.kind() {
+        match element.kind_str() {
             "comment" => {}
             "spread_element" => return None,
             _ => count += 1,
@@ -574,15 +570,15 @@ fn has_parametrized_fixture(root: Node<'_>, src: &[u8]) -> bool {
             let mut c = d.walk();
             d.named_children(&mut c).any(|decorator| {
                 let written = text(decorator, src);
-                decorator.kind() == "decorator"
+                decorator.kind_str() == "decorator"
                     && written.contains("fixture")
                     && written.contains("params")
             })
         });
         fixture
-            || (definition.kind() == "class_definition"
+            || (definition.kind_str() == "class_definition"
                 && definition
-                    .child_by_field_name("body")
+                    .field("body")
                     .is_some_and(|body| has_parametrized_fixture(body, src)))
     })
 }
@@ -620,13 +616,13 @@ fn own_ids_are_all(definition: Node<'_>, marks: &Marks, method: bool, src: &[u8]
     if marks.foreign {
         return false;
     }
-    let Some(parameters) = definition.child_by_field_name("parameters") else {
+    let Some(parameters) = definition.field("parameters") else {
         return false;
     };
     named_args(parameters)
         .into_iter()
         .skip(usize::from(method))
-        .all(|p| match p.kind() {
+        .all(|p| match p.kind_str() {
             "identifier" => {
                 let name = text(p, src);
                 marks.argnames.iter().any(|a| a == name) || BUILTIN_FIXTURES.contains(&name)
@@ -634,7 +630,7 @@ fn own_ids_are_all(definition: Node<'_>, marks: &Marks, method: bool, src: &[u8]
             // A parameter with a default is not a fixture.
             "default_parameter" | "typed_default_parameter" => true,
             "typed_parameter" => p.named_child(0).is_some_and(|n| {
-                n.kind() == "identifier" && {
+                n.kind_str() == "identifier" && {
                     let name = text(n, src);
                     marks.argnames.iter().any(|a| a == name) || BUILTIN_FIXTURES.contains(&name)
                 }
@@ -662,7 +658,7 @@ fn extract_python(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
     let mut out = Vec::new();
     for (kind, node) in found {
         let (definition, marks) = unwrap_decorated(node, src);
-        let Some(name) = definition.child_by_field_name("name").map(|n| text(n, src)) else {
+        let Some(name) = definition.field("name").map(|n| text(n, src)) else {
             continue;
         };
         match kind {
@@ -727,7 +723,7 @@ impl ClassContext<'_, '_> {
         if unittest && prefix.is_none() {
             self.unittest_classes.insert(name.to_string());
         }
-        let Some(body) = class.child_by_field_name("body") else {
+        let Some(body) = class.field("body") else {
             return false;
         };
         let pytest = !unittest
@@ -750,11 +746,10 @@ impl ClassContext<'_, '_> {
         let mut cursor = body.walk();
         for child in body.named_children(&mut cursor) {
             let (definition, child_marks) = unwrap_decorated(child, src);
-            let Some(child_name) = definition.child_by_field_name("name").map(|n| text(n, src))
-            else {
+            let Some(child_name) = definition.field("name").map(|n| text(n, src)) else {
                 continue;
             };
-            match definition.kind() {
+            match definition.kind_str() {
                 "function_definition" => {
                     let is_test = if unittest {
                         child_name.starts_with("test")
@@ -857,28 +852,28 @@ fn has_method(body: Node<'_>, method: &str, src: &[u8]) -> bool {
     let mut cursor = body.walk();
     body.named_children(&mut cursor).any(|child| {
         let (definition, _) = unwrap_decorated_plain(child);
-        definition.kind() == "function_definition"
+        definition.kind_str() == "function_definition"
             && definition
-                .child_by_field_name("name")
+                .field("name")
                 .is_some_and(|n| text(n, src) == method)
     })
 }
 
 /// The last name of each base class: `TestCase` of `django.test.TestCase`.
 fn bases<'s>(class: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
-    let Some(list) = class.child_by_field_name("superclasses") else {
+    let Some(list) = class.field("superclasses") else {
         return Vec::new();
     };
     let mut cursor = list.walk();
     list.named_children(&mut cursor)
-        .filter(|b| matches!(b.kind(), "identifier" | "attribute"))
+        .filter(|b| matches!(b.kind_str(), "identifier" | "attribute"))
         .map(|b| text(b, src).rsplit('.').next().unwrap_or(""))
         .collect()
 }
 
 fn unwrap_decorated_plain(node: Node<'_>) -> (Node<'_>, Option<Node<'_>>) {
-    if node.kind() == "decorated_definition"
-        && let Some(d) = node.child_by_field_name("definition")
+    if node.kind_str() == "decorated_definition"
+        && let Some(d) = node.field("definition")
     {
         return (d, Some(node));
     }
@@ -898,17 +893,14 @@ fn unwrap_decorated<'t>(node: Node<'t>, src: &[u8]) -> (Node<'t>, Marks) {
     let mut all_ids: Option<Option<Vec<String>>> = None;
     let mut cursor = decorated.walk();
     for decorator in decorated.named_children(&mut cursor) {
-        if decorator.kind() != "decorator" {
+        if decorator.kind_str() != "decorator" {
             continue;
         }
         let Some(expression) = decorator.named_child(0) else {
             continue;
         };
-        let (callee, arguments) = if expression.kind() == "call" {
-            (
-                expression.child_by_field_name("function"),
-                expression.child_by_field_name("arguments"),
-            )
+        let (callee, arguments) = if expression.kind_str() == "call" {
+            (expression.field("function"), expression.field("arguments"))
         } else {
             (Some(expression), None)
         };
@@ -966,15 +958,15 @@ fn parametrize_arguments<'t>(arguments: Node<'t>, src: &[u8]) -> Option<[Option<
     let mut found = [None; 3];
     let mut positional = 0;
     for arg in named_args(arguments) {
-        match arg.kind() {
+        match arg.kind_str() {
             "keyword_argument" => {
-                let value = arg.child_by_field_name("value");
-                let slot = match arg.child_by_field_name("name").map(|n| text(n, src)) {
+                let value = arg.field("value");
+                let slot = match arg.field("name").map(|n| text(n, src)) {
                     Some("argnames") => 0,
                     Some("argvalues") => 1,
                     Some("ids") => 2,
                     // Indirect values go through fixtures, which may make other ids.
-                    Some("indirect") if value.is_some_and(|v| v.kind() != "false") => {
+                    Some("indirect") if value.is_some_and(|v| v.kind_str() != "false") => {
                         return None;
                     }
                     _ => continue,
@@ -1008,12 +1000,12 @@ fn parametrize_ids(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
     let [names, values, ids] = parametrize_arguments(arguments, src)?;
     let (names, force_tuple) = parametrize_names(names?, src)?;
     let values = values?;
-    if !matches!(values.kind(), "list" | "tuple") {
+    if !matches!(values.kind_str(), "list" | "tuple") {
         return None;
     }
     let given: Option<Vec<Node<'_>>> = match ids {
         None => None,
-        Some(ids) if matches!(ids.kind(), "list" | "tuple") => Some(named_args(ids)),
+        Some(ids) if matches!(ids.kind_str(), "list" | "tuple") => Some(named_args(ids)),
         Some(_) => return None,
     };
     let rows = named_args(values);
@@ -1027,11 +1019,13 @@ fn parametrize_ids(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
         let listed = given.as_ref().and_then(|g| g.get(index)).copied();
         let id = match (explicit, listed) {
             (Some(id), _) => id,
-            (None, Some(listed)) if listed.kind() != "none" => literal_id(listed, src, usize::MAX)?,
+            (None, Some(listed)) if listed.kind_str() != "none" => {
+                literal_id(listed, src, usize::MAX)?
+            }
             _ => {
                 let mut parts = Vec::with_capacity(cells.len());
                 for (cell, name) in cells.into_iter().zip(&names) {
-                    parts.push(match cell.kind() {
+                    parts.push(match cell.kind_str() {
                         "list" | "tuple" | "dictionary" | "set" => format!("{name}{index}"),
                         _ => literal_id(cell, src, 100)?,
                     });
@@ -1053,7 +1047,7 @@ pub(crate) fn parametrize_names<'s>(
     names: Node<'_>,
     src: &'s [u8],
 ) -> Option<(Vec<&'s str>, bool)> {
-    match names.kind() {
+    match names.kind_str() {
         "string" => {
             let text = plain_string(names, src)?;
             let split: Vec<&str> = text
@@ -1087,19 +1081,19 @@ fn parameter_set<'t>(
     force_tuple: bool,
     src: &[u8],
 ) -> Option<(Vec<Node<'t>>, Option<String>)> {
-    if row.kind() == "call"
+    if row.kind_str() == "call"
         && row
-            .child_by_field_name("function")
+            .field("function")
             .is_some_and(|f| matches!(text(f, src), "pytest.param" | "param"))
     {
         let mut cells = Vec::new();
         let mut id = None;
-        for arg in named_args(row.child_by_field_name("arguments")?) {
-            match arg.kind() {
+        for arg in named_args(row.field("arguments")?) {
+            match arg.kind_str() {
                 "keyword_argument" => {
-                    let value = arg.child_by_field_name("value")?;
-                    match arg.child_by_field_name("name").map(|n| text(n, src)) {
-                        Some("id") if value.kind() != "none" => {
+                    let value = arg.field("value")?;
+                    match arg.field("name").map(|n| text(n, src)) {
+                        Some("id") if value.kind_str() != "none" => {
                             // `id` must be a str: bytes are refused.
                             let written = text(value, src);
                             if written
@@ -1124,11 +1118,11 @@ fn parameter_set<'t>(
     if force_tuple {
         return Some((vec![row], None));
     }
-    if !matches!(row.kind(), "list" | "tuple") {
+    if !matches!(row.kind_str(), "list" | "tuple") {
         return None;
     }
     let cells = named_args(row);
-    if cells.iter().any(|c| c.kind() == "list_splat") || cells.len() != arity {
+    if cells.iter().any(|c| c.kind_str() == "list_splat") || cells.len() != arity {
         return None;
     }
     Some((cells, None))
@@ -1140,7 +1134,7 @@ fn parameter_set<'t>(
 fn plain_string<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     let raw = text(node, src);
     let prefix = raw.bytes().take_while(u8::is_ascii_alphabetic);
-    if node.kind() != "string" || !prefix.into_iter().all(|b| b"rRbBuU".contains(&b)) {
+    if node.kind_str() != "string" || !prefix.into_iter().all(|b| b"rRbBuU".contains(&b)) {
         return None;
     }
     let body = string_literal(node, src)?;
@@ -1151,7 +1145,7 @@ fn plain_string<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
 
 /// The id pytest makes of a literal value: see `parametrize_ids`.
 fn literal_id(node: Node<'_>, src: &[u8], max_string: usize) -> Option<String> {
-    match node.kind() {
+    match node.kind_str() {
         "string" => plain_string(node, src)
             .filter(|s| s.len() <= max_string)
             .map(str::to_string),
@@ -1160,7 +1154,7 @@ fn literal_id(node: Node<'_>, src: &[u8], max_string: usize) -> Option<String> {
         "none" => Some("None".into()),
         "integer" | "float" => python_number(text(node, src)).map(str::to_string),
         "unary_operator" => {
-            let operand = node.child_by_field_name("argument")?;
+            let operand = node.field("argument")?;
             let sign = text(node, src).strip_suffix(text(operand, src))?.trim();
             // `-0` prints as `0`.
             let number = python_number(text(operand, src))?;
@@ -1196,14 +1190,14 @@ fn parametrize_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
     let mut positional = 0;
     let mut values = None;
     for arg in arguments.named_children(&mut cursor) {
-        match arg.kind() {
+        match arg.kind_str() {
             "comment" => {}
             "keyword_argument" => {
                 if arg
-                    .child_by_field_name("name")
+                    .field("name")
                     .is_some_and(|n| text(n, src) == "argvalues")
                 {
-                    values = arg.child_by_field_name("value");
+                    values = arg.field("value");
                 }
             }
             _ => {
@@ -1215,13 +1209,13 @@ fn parametrize_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
         }
     }
     let values = values?;
-    if !matches!(values.kind(), "list" | "tuple") {
+    if !matches!(values.kind_str(), "list" | "tuple") {
         return None;
     }
     let mut c = values.walk();
     let mut count = 0u32;
     for element in values.named_children(&mut c) {
-        match element.kind() {
+        match element.kind_str() {
             "comment" => {}
             "list_splat" | "list_comprehension" => return None,
             _ => count += 1,

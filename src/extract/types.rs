@@ -2,6 +2,7 @@
 //! and namespace level, with the public shape of each (members, enum members, heritage).
 
 use super::scan::Scan;
+use super::syntax::NodeExt;
 use super::syntax::{ancestors, one_line, position, string_literal, text};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -179,12 +180,12 @@ fn place_of(node: Node<'_>, source: &[u8]) -> Option<Place> {
     let chain = ancestors(node);
     for (level, &up) in chain.iter().enumerate() {
         let current = if level == 0 { node } else { chain[level - 1] };
-        match up.kind() {
+        match up.kind_str() {
             "program" => break,
             "export_statement" => place.own_export |= !in_container,
             "ambient_declaration" => {
                 // `declare global { ... }` holds its body directly.
-                if current.kind() == "statement_block" {
+                if current.kind_str() == "statement_block" {
                     place.containers.push("global".to_string());
                     in_container = true;
                 }
@@ -194,15 +195,15 @@ fn place_of(node: Node<'_>, source: &[u8]) -> Option<Place> {
             "statement_block" => {
                 let owner = *chain.get(level + 1)?;
                 if !matches!(
-                    owner.kind(),
+                    owner.kind_str(),
                     "internal_module" | "module" | "ambient_declaration"
                 ) {
                     return None;
                 }
             }
             "internal_module" | "module" => {
-                let name = up.child_by_field_name("name")?;
-                let name = match name.kind() {
+                let name = up.field("name")?;
+                let name = match name.kind_str() {
                     "string" => string_literal(name, source).unwrap_or_default(),
                     _ => text(name, source),
                 };
@@ -218,17 +219,17 @@ fn place_of(node: Node<'_>, source: &[u8]) -> Option<Place> {
 
 /// Fills in what the definition's own node says: type parameters, heritage, members.
 fn describe(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
-    if let Some(params) = node.child_by_field_name("type_parameters") {
+    if let Some(params) = node.field("type_parameters") {
         let mut cursor = params.walk();
         def.type_params = params
             .named_children(&mut cursor)
-            .filter(|p| p.kind() == "type_parameter")
+            .filter(|p| p.kind_str() == "type_parameter")
             .map(|p| one_line(text(p, source), TEXT_MAX))
             .collect();
     }
     let mut cursor = node.walk();
     for child in node.named_children(&mut cursor) {
-        match child.kind() {
+        match child.kind_str() {
             "extends_type_clause" => {
                 let mut types = child.walk();
                 def.extends = child
@@ -242,13 +243,13 @@ fn describe(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
     }
     match def.kind {
         TypeKind::Interface | TypeKind::Class => {
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = node.field("body") {
                 def.members = members(body, source);
             }
         }
         TypeKind::Type => {
-            if let Some(value) = node.child_by_field_name("value") {
-                if value.kind() == "object_type" {
+            if let Some(value) = node.field("value") {
+                if value.kind_str() == "object_type" {
                     def.members = members(value, source);
                 } else {
                     def.alias = Some(one_line(text(value, source), TEXT_MAX));
@@ -256,7 +257,7 @@ fn describe(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
             }
         }
         TypeKind::Enum => {
-            if let Some(body) = node.child_by_field_name("body") {
+            if let Some(body) = node.field("body") {
                 def.enum_members = enum_members(body, source);
             }
         }
@@ -268,7 +269,7 @@ fn heritage(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
     let mut cursor = node.walk();
     for clause in node.named_children(&mut cursor) {
         let mut inner = clause.walk();
-        match clause.kind() {
+        match clause.kind_str() {
             "extends_clause" => {
                 // The clause's text after `extends` keeps type arguments with their base.
                 let raw = text(clause, source);
@@ -278,7 +279,7 @@ fn heritage(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
             "implements_clause" => {
                 def.implements = clause
                     .named_children(&mut inner)
-                    .filter(|t| t.kind() != "comment")
+                    .filter(|t| t.kind_str() != "comment")
                     .map(|t| one_line(text(t, source), TEXT_MAX))
                     .collect();
             }
@@ -296,23 +297,23 @@ fn members(body: Node<'_>, source: &[u8]) -> Vec<Member> {
         if flags.hidden {
             continue;
         }
-        let name_node = child.child_by_field_name("name");
-        if name_node.is_some_and(|n| n.kind() == "private_property_identifier") {
+        let name_node = child.field("name");
+        if name_node.is_some_and(|n| n.kind_str() == "private_property_identifier") {
             continue;
         }
-        let name = name_node.map(|n| match n.kind() {
+        let name = name_node.map(|n| match n.kind_str() {
             // `"~standard": T` names its member with a string.
             "string" => string_literal(n, source)
                 .unwrap_or_else(|| text(n, source))
                 .to_string(),
             _ => text(n, source).to_string(),
         });
-        let (name, kind, type_text) = match child.kind() {
+        let (name, kind, type_text) = match child.kind_str() {
             "property_signature" | "public_field_definition" => {
                 let Some(name) = name else { continue };
                 let function_value = child
-                    .child_by_field_name("value")
-                    .filter(|v| matches!(v.kind(), "arrow_function" | "function_expression"));
+                    .field("value")
+                    .filter(|v| matches!(v.kind_str(), "arrow_function" | "function_expression"));
                 match (annotation(child, source), function_value) {
                     // `handler = (e: E): void => {}` is a method in all but name.
                     (None, Some(value)) => (
@@ -325,7 +326,7 @@ fn members(body: Node<'_>, source: &[u8]) -> Vec<Member> {
             }
             "method_signature" | "method_definition" | "abstract_method_signature" => {
                 let Some(name) = name else { continue };
-                if child.kind() == "method_definition" && name == "constructor" {
+                if child.kind_str() == "method_definition" && name == "constructor" {
                     parameter_properties(child, source, &mut out);
                     let signature = signature(child, source, false);
                     out.push(Member {
@@ -404,7 +405,7 @@ impl Flags {
         let mut flags = Flags::default();
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
-            match child.kind() {
+            match child.kind_str() {
                 "accessibility_modifier" => {
                     flags.hidden = text(child, source) != "public";
                 }
@@ -423,19 +424,19 @@ impl Flags {
 
 /// The text of a `: T` annotation (or `?: T` of a mapped type), without the colon.
 fn annotation(node: Node<'_>, source: &[u8]) -> Option<String> {
-    let annotation = node.child_by_field_name("type")?;
+    let annotation = node.field("type")?;
     let inner = annotation.named_child(0)?;
     Some(one_line(text(inner, source), TEXT_MAX))
 }
 
 fn return_type(node: Node<'_>, source: &[u8]) -> Option<String> {
-    let annotation = node.child_by_field_name("return_type")?;
+    let annotation = node.field("return_type")?;
     let inner = annotation.named_child(0)?;
     Some(one_line(text(inner, source), TEXT_MAX))
 }
 
 fn first_parameter_type(node: Node<'_>, source: &[u8]) -> Option<String> {
-    let params = node.child_by_field_name("parameters")?;
+    let params = node.field("parameters")?;
     let first = params.named_child(0)?;
     annotation(first, source)
 }
@@ -444,18 +445,18 @@ fn first_parameter_type(node: Node<'_>, source: &[u8]) -> Option<String> {
 /// source gives none (or, for a constructor, when `with_return` is false).
 fn signature(node: Node<'_>, source: &[u8], with_return: bool) -> String {
     let mut sig = String::new();
-    if let Some(params) = node.child_by_field_name("type_parameters") {
+    if let Some(params) = node.field("type_parameters") {
         sig.push_str(text(params, source));
     }
-    if let Some(params) = node.child_by_field_name("parameters") {
+    if let Some(params) = node.field("parameters") {
         sig.push_str(text(params, source));
     }
     // Construct signatures name their result `type`, the others `return_type`.
     let result = node
-        .child_by_field_name("return_type")
+        .field("return_type")
         .or_else(|| {
-            (node.kind() == "construct_signature")
-                .then(|| node.child_by_field_name("type"))
+            (node.kind_str() == "construct_signature")
+                .then(|| node.field("type"))
                 .flatten()
         })
         .and_then(|a| a.named_child(0));
@@ -468,36 +469,39 @@ fn signature(node: Node<'_>, source: &[u8], with_return: bool) -> String {
 
 /// `constructor(public x: T, readonly y: U)` declares the properties `x` and `y`.
 fn parameter_properties(ctor: Node<'_>, source: &[u8], out: &mut Vec<Member>) {
-    let Some(params) = ctor.child_by_field_name("parameters") else {
+    let Some(params) = ctor.field("parameters") else {
         return;
     };
     let mut cursor = params.walk();
     for param in params.named_children(&mut cursor) {
-        if !matches!(param.kind(), "required_parameter" | "optional_parameter") {
+        if !matches!(
+            param.kind_str(),
+            "required_parameter" | "optional_parameter"
+        ) {
             continue;
         }
         let mut modifier = None;
         let mut readonly = false;
         let mut inner = param.walk();
         for child in param.children(&mut inner) {
-            match child.kind() {
+            match child.kind_str() {
                 "accessibility_modifier" => modifier = Some(text(child, source)),
                 "readonly" => readonly = true,
                 _ => {}
             }
         }
         let is_property = matches!(modifier, Some("public")) || (modifier.is_none() && readonly);
-        let Some(pattern) = param.child_by_field_name("pattern") else {
+        let Some(pattern) = param.field("pattern") else {
             continue;
         };
-        if !is_property || pattern.kind() != "identifier" {
+        if !is_property || pattern.kind_str() != "identifier" {
             continue;
         }
         out.push(Member {
             name: text(pattern, source).to_string(),
             kind: MemberKind::Property,
             type_text: annotation(param, source),
-            optional: param.kind() == "optional_parameter",
+            optional: param.kind_str() == "optional_parameter",
             readonly,
             is_static: false,
         });
@@ -508,11 +512,11 @@ fn enum_members(body: Node<'_>, source: &[u8]) -> Vec<EnumMember> {
     let mut out = Vec::new();
     let mut cursor = body.walk();
     for child in body.named_children(&mut cursor) {
-        let (name, value) = match child.kind() {
+        let (name, value) = match child.kind_str() {
             "enum_assignment" => (
-                child.child_by_field_name("name"),
+                child.field("name"),
                 child
-                    .child_by_field_name("value")
+                    .field("value")
                     .map(|v| one_line(text(v, source), TEXT_MAX)),
             ),
             "property_identifier" | "string" | "number" | "computed_property_name" => {
@@ -521,7 +525,7 @@ fn enum_members(body: Node<'_>, source: &[u8]) -> Vec<EnumMember> {
             _ => continue,
         };
         let Some(name) = name else { continue };
-        let name = match name.kind() {
+        let name = match name.kind_str() {
             "string" => string_literal(name, source)
                 .unwrap_or_else(|| text(name, source))
                 .to_string(),

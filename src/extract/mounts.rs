@@ -15,7 +15,7 @@ use super::preorder::{self, Preorder};
 use super::routes::{kwarg, py_args};
 use super::scan::Scan;
 use super::syntax::NodeExt;
-use super::syntax::{named_args, object_property, position, string_literal, text};
+use super::syntax::{awaited, named_args, object_property, position, string_literal, text};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -933,7 +933,8 @@ impl Routers {
                     .field("arguments")
                     .and_then(|a| a.named_child(0))
                     .and_then(|a| string_literal(a, src));
-                if !path.is_some_and(|p| p.starts_with('/')) {
+                // Awaited, it is a test's request (`await server.post('/x', user)`).
+                if !path.is_some_and(|p| p.starts_with('/')) || awaited(*call) {
                     continue;
                 }
             }
@@ -1225,6 +1226,20 @@ impl Routers {
             }
             return;
         }
+        // koa-mount's `app.use(mount('/p', sub))` (or `mount(sub)`, at `/`): the mount's
+        // arguments are the wrapper's.
+        let wrapped = (args.len() == 1 && first.kind_str() == "call_expression")
+            .then(|| self.koa_mount_args(*first, src))
+            .flatten();
+        if let Some(inner) = &wrapped {
+            let (prefix, rest) = match inner.as_slice() {
+                [child] => (Ok(Segment::text("")), std::slice::from_ref(child)),
+                [path, child] => (self.value(*path, src), std::slice::from_ref(child)),
+                _ => return,
+            };
+            self.mount_children(call, object, prefix, rest, src);
+            return;
+        }
         // A first argument that is a router or middleware, not a path, mounts at `/`.
         let (prefix, rest) = match first.kind_str() {
             "identifier" if self.is_router(call, text(*first, src), src) => {
@@ -1251,6 +1266,33 @@ impl Routers {
                 &args[1..],
             ),
         };
+        self.mount_children(call, object, prefix, rest, src);
+    }
+
+    /// The arguments of `call` when it calls koa-mount's function (imported from
+    /// `koa-mount`).
+    fn koa_mount_args<'t>(&self, call: Node<'t>, src: &[u8]) -> Option<Vec<Node<'t>>> {
+        let function = call.field("function")?;
+        if function.kind_str() != "identifier" {
+            return None;
+        }
+        let (module, _) = self.imported.get(text(function, src))?;
+        if module != "koa-mount" {
+            return None;
+        }
+        Some(named_args(call.field("arguments")?))
+    }
+
+    /// Mounts each router or app among `args` on `object` under `prefix`; other arguments
+    /// (middleware) are passed over.
+    fn mount_children(
+        &mut self,
+        call: Node<'_>,
+        object: Node<'_>,
+        prefix: Result<Segment, String>,
+        rest: &[Node<'_>],
+        src: &[u8],
+    ) {
         for arg in rest {
             let (child, child_text) = match arg.kind_str() {
                 "identifier" => (self.lookup(call, text(*arg, src), src), text(*arg, src)),

@@ -6,7 +6,9 @@ use super::gates::Words;
 use super::mounts::{self, Routers, Via};
 use super::scan::Scan;
 use super::syntax::NodeExt;
-use super::syntax::{named_args, object_property, one_line, position, string_literal, text};
+use super::syntax::{
+    awaited, named_args, object_property, one_line, position, string_literal, text,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -516,6 +518,11 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     let Some(arguments) = call.field("arguments") else {
         return;
     };
+    // A test's request (`await server.post('/x', user)`): a route's registration returns
+    // the router, which nobody awaits.
+    if awaited(call) {
+        return;
+    }
     let args = named_args(arguments);
     let receiver = receiver_name(object, src);
     let fw = match framework {
@@ -1303,12 +1310,14 @@ fn client_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
         else {
             return;
         };
-        // A pathless layout (`/_layout`) wraps pages; it is none itself.
-        if id
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| last.starts_with('_'))
+        // A pathless layout (`/_layout`) wraps pages; it is none itself (its index route,
+        // `/_layout/`, is one).
+        if !id.ends_with('/')
+            && id
+                .trim_end_matches('/')
+                .rsplit('/')
+                .next()
+                .is_some_and(|last| last.starts_with('_'))
         {
             return;
         }
@@ -1319,16 +1328,29 @@ fn client_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
             })
             .map(|s| s.strip_suffix('_').unwrap_or(s))
             .collect();
-        let handler = call
+        let url = format!("/{}", segments.join("/"));
+        let options = call
             .field("arguments")
             .and_then(|a| named_args(a).first().copied())
-            .filter(|o| o.kind_str() == "object")
-            .and_then(|o| object_property(o, "component", src))
-            .and_then(|v| client_handler(v, src));
+            .filter(|o| o.kind_str() == "object");
+        let component = options.and_then(|o| object_property(o, "component", src));
+        let server = options
+            .and_then(|o| object_property(o, "server", src))
+            .filter(|s| s.kind_str() == "object")
+            .and_then(|s| object_property(s, "handlers", src))
+            .filter(|h| h.kind_str() == "object");
+        if let Some(handlers) = server {
+            server_handlers(handlers, id, &url, src, file, out);
+        }
+        // A server route without a component is an endpoint only.
+        if server.is_some() && component.is_none() {
+            return;
+        }
+        let handler = component.and_then(|v| client_handler(v, src));
         let mut route = item(file, call, vec!["GET".to_string()], id.to_string());
         route.kind = RouteKind::Page;
         route.framework = "tanstack-router".to_string();
-        route.url = Some(format!("/{}", segments.join("/")));
+        route.url = Some(url);
         route.handlers = handler.into_iter().collect();
         out.push(route);
         return;
@@ -1342,6 +1364,52 @@ fn client_call(call: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
         .filter(|a| a.kind_str() == "array")
     {
         route_objects(routes, "", src, file, out, 0);
+    }
+}
+
+/// TanStack Start's server route handlers, `server: { handlers: { GET: ..., POST: ... } }`:
+/// an `api` item per HTTP method, at its key.
+fn server_handlers(
+    handlers: Node<'_>,
+    id: &str,
+    url: &str,
+    src: &[u8],
+    file: &str,
+    out: &mut Vec<Route>,
+) {
+    let mut cursor = handlers.walk();
+    for member in handlers.named_children(&mut cursor) {
+        let (key, handler) = match member.kind_str() {
+            "pair" => {
+                let Some(key) = member.field("key") else {
+                    continue;
+                };
+                let key = string_literal(key, src).unwrap_or_else(|| text(key, src));
+                (
+                    key,
+                    member.field("value").and_then(|v| client_handler(v, src)),
+                )
+            }
+            // `GET() { ... }`
+            "method_definition" => (
+                member.field("name").map_or("", |n| text(n, src)),
+                Some(INLINE.to_string()),
+            ),
+            // `{ GET }`: a function of the file named like the method.
+            "shorthand_property_identifier" => {
+                let name = text(member, src);
+                (name, Some(local_handler(name)))
+            }
+            _ => continue,
+        };
+        if !NEXT_METHODS.contains(&key) {
+            continue;
+        }
+        let mut route = item(file, member, vec![key.to_string()], id.to_string());
+        route.framework = "tanstack-start".to_string();
+        route.url = Some(url.to_string());
+        route.handlers = handler.into_iter().collect();
+        out.push(route);
     }
 }
 

@@ -94,6 +94,24 @@ pub fn text_head<'s>(node: Node<'_>, source: &'s [u8], max_chars: usize) -> &'s 
     std::str::from_utf8(&bytes[..cut]).unwrap_or("")
 }
 
+/// Whether the value of `call` is awaited, directly or at the end of a chain on it (`await
+/// server.post('/x', user)`, `await api.get('/x').send()`, Python's `await
+/// client.get("/x")`).
+pub fn awaited(call: Node<'_>) -> bool {
+    let mut node = call;
+    while let Some(parent) = node.parent() {
+        match parent.kind_str() {
+            "await_expression" | "await" => return true,
+            "parenthesized_expression" => {}
+            "member_expression" | "attribute" if parent.field("object") == Some(node) => {}
+            "call_expression" | "call" if parent.field("function") == Some(node) => {}
+            _ => return false,
+        }
+        node = parent;
+    }
+    false
+}
+
 /// A call's arguments (or any list node's named children) without its comments.
 pub fn named_args(arguments: Node<'_>) -> Vec<Node<'_>> {
     let mut cursor = arguments.walk();

@@ -518,11 +518,6 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     let Some(arguments) = call.field("arguments") else {
         return;
     };
-    // A test's request (`await server.post('/x', user)`): a route's registration returns
-    // the router, which nobody awaits.
-    if awaited(call) {
-        return;
-    }
     let args = named_args(arguments);
     let receiver = receiver_name(object, src);
     let fw = match framework {
@@ -536,7 +531,13 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
         None => return,
     };
     let method = text(property, src);
+    // A test's request (`await server.post('/x', user)`): a route's registration returns
+    // the router, which nobody awaits. Asked last, as it walks up the tree.
+    let request = || awaited(call);
     if method == "route" {
+        if request() {
+            return;
+        }
         match args.as_slice() {
             [first] if first.kind_str() == "object" => {
                 fastify_route(*first, call, src, file, fw, out)
@@ -559,7 +560,7 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     let Some(path) = js_path(*first, src) else {
         return;
     };
-    if js_handlers(&[*last], src).is_empty() {
+    if js_handlers(&[*last], src).is_empty() || request() {
         return;
     }
     let mut route = item(file, call, vec![verb.to_string()], path);

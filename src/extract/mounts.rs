@@ -15,7 +15,9 @@ use super::preorder::{self, Preorder};
 use super::routes::{kwarg, py_args};
 use super::scan::Scan;
 use super::syntax::NodeExt;
-use super::syntax::{awaited, named_args, object_property, position, string_literal, text};
+use super::syntax::{
+    awaited, key_text, named_args, object_property, position, string_literal, text,
+};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -797,7 +799,7 @@ impl Routers {
                     ) else {
                         continue;
                     };
-                    let key = string_literal(key, src).unwrap_or_else(|| text(key, src));
+                    let key = key_text(key, src);
                     if let Some(v) = string_literal(v, src).filter(|v| is_path(v)) {
                         routers.bind_in(
                             root,
@@ -1102,7 +1104,7 @@ impl Routers {
                     "shorthand_property_identifier" => (pair, pair),
                     _ => return Binding::Other,
                 };
-                let key = string_literal(key, src).unwrap_or_else(|| text(key, src));
+                let key = key_text(key, src);
                 let cell = match value.kind_str() {
                     "identifier" | "shorthand_property_identifier" if !matches!(self.lookup(value, text(value, src), src), Name::Bound(i) if matches!(self.bindings[i].binding, Binding::Text(_))) => {
                         Cell::Name(text(value, src).to_string())
@@ -1228,10 +1230,9 @@ impl Routers {
         }
         // koa-mount's `app.use(mount('/p', sub))` (or `mount(sub)`, at `/`): the mount's
         // arguments are the wrapper's.
-        let wrapped = (args.len() == 1 && first.kind_str() == "call_expression")
-            .then(|| self.koa_mount_args(*first, src))
-            .flatten();
-        if let Some(inner) = &wrapped {
+        if let [only] = args.as_slice()
+            && let Some(inner) = self.koa_mount_args(*only, src)
+        {
             let (prefix, rest) = match inner.as_slice() {
                 [child] => (Ok(Segment::text("")), std::slice::from_ref(child)),
                 [path, child] => (self.value(*path, src), std::slice::from_ref(child)),
@@ -1269,7 +1270,7 @@ impl Routers {
         self.mount_children(call, object, prefix, rest, src);
     }
 
-    /// The arguments of `call` when it calls koa-mount's function (imported from
+    /// The arguments of `call` when it is a call of koa-mount's function (imported from
     /// `koa-mount`).
     fn koa_mount_args<'t>(&self, call: Node<'t>, src: &[u8]) -> Option<Vec<Node<'t>>> {
         let function = call.field("function")?;

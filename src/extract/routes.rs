@@ -7,7 +7,7 @@ use super::mounts::{self, Routers, Via};
 use super::scan::Scan;
 use super::syntax::NodeExt;
 use super::syntax::{
-    awaited, named_args, object_property, one_line, position, string_literal, text,
+    awaited, key_text, named_args, object_property, one_line, position, string_literal, text,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -652,7 +652,7 @@ fn fastify_route(
                 let (Some(key), Some(value)) = (pair.field("key"), pair.field("value")) else {
                     continue;
                 };
-                let key = string_literal(key, src).unwrap_or_else(|| text(key, src));
+                let key = key_text(key, src);
                 match key {
                     "method" => methods = js_method_list(value, src),
                     "url" | "path" => path = js_path(value, src),
@@ -1385,7 +1385,7 @@ fn server_handlers(
                 let Some(key) = member.field("key") else {
                     continue;
                 };
-                let key = string_literal(key, src).unwrap_or_else(|| text(key, src));
+                let key = key_text(key, src);
                 (
                     key,
                     member.field("value").and_then(|v| client_handler(v, src)),

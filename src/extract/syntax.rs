@@ -112,6 +112,11 @@ pub fn awaited(call: Node<'_>) -> bool {
     false
 }
 
+/// An object key as written: a string key's contents (`'/x'`), else its text (`path`).
+pub fn key_text<'s>(key: Node<'_>, source: &'s [u8]) -> &'s str {
+    string_literal(key, source).unwrap_or_else(|| text(key, source))
+}
+
 /// A call's arguments (or any list node's named children) without its comments.
 pub fn named_args(arguments: Node<'_>) -> Vec<Node<'_>> {
     let mut cursor = arguments.walk();
@@ -298,10 +303,7 @@ pub fn ancestors(node: Node<'_>) -> Vec<Node<'_>> {
 pub fn object_property<'t>(object: Node<'t>, key: &str, source: &[u8]) -> Option<Node<'t>> {
     let mut cursor = object.walk();
     let found = object.named_children(&mut cursor).find(|p| {
-        p.kind_str() == "pair"
-            && p.field("key").is_some_and(|k| {
-                string_literal(k, source).unwrap_or_else(|| text(k, source)) == key
-            })
+        p.kind_str() == "pair" && p.field("key").is_some_and(|k| key_text(k, source) == key)
     });
     found.and_then(|p| p.field("value"))
 }

@@ -190,6 +190,16 @@ impl<'a> Linker<'a> {
         found
     }
 
+    /// The file an import in `file` names, as [`Linker::module_file`] finds it, except that
+    /// a package's `__init__.py` importing from `.` names itself: `from . import sub` there
+    /// binds the submodule `sub` (see [`Linker::reaches_anything`]).
+    fn import_source(&self, file: &str, module: &str) -> Option<String> {
+        if module == "." && is_package_init(file) {
+            return Some(file.to_string());
+        }
+        self.module_file(file, module)
+    }
+
     /// The files in an order where each comes after the files its re-exports and stars
     /// load (a depth-first postorder; files on a cycle in any order among themselves), so
     /// that an iteration in this order settles everything off cycles in one round.
@@ -454,7 +464,7 @@ impl<'a> Linker<'a> {
         imported: &str,
         callee: &str,
     ) -> Option<String> {
-        let mut target = self.module_file(file, module)?;
+        let mut target = self.import_source(file, module)?;
         // The names after the imported binding: `ns.f` → `f`.
         let mut rest = callee.split('.').skip(1).peekable();
         if imported != "*" {
@@ -500,7 +510,7 @@ impl<'a> Linker<'a> {
     ) -> Option<String> {
         let lang = Lang::from_path(file)?;
         let python = lang == Lang::Python;
-        let mut target = self.module_file(file, module)?;
+        let mut target = self.import_source(file, module)?;
         // `require('./x')` is the module itself, with no attribute after it.
         let rest: Vec<&str> = if expression.contains('(') {
             Vec::new()
@@ -547,9 +557,38 @@ impl<'a> Linker<'a> {
         self.reach(target, imported)
     }
 
+    /// Whether `file` binds `name` itself (a definition, or an import the solver follows),
+    /// so that `file.name` is not a submodule. A package's `__init__.py` that imports a
+    /// submodule from itself (`from . import sub`) binds the submodule: following that
+    /// re-export leads back to the package, and the callers reach `sub` as a submodule.
     fn reaches_anything(&self, file: &str, name: &str) -> bool {
-        self.lookup(file, name) != Reach::Absent
+        self.lookup(file, name) != Reach::Absent && !self.imports_own_submodule(file, name)
     }
+
+    /// Whether `file` is a Python package's `__init__` whose every export of `name` is
+    /// `from . import name`.
+    fn imports_own_submodule(&self, file: &str, name: &str) -> bool {
+        if !is_package_init(file) {
+            return false;
+        }
+        let Some(&index) = self.index.get(file) else {
+            return false;
+        };
+        let surface = &self.surfaces[index];
+        surface.named.get(name).is_some_and(|positions| {
+            positions.iter().all(|&p| {
+                let export = &surface.all[p];
+                export.kind == ExportKind::Reexport
+                    && export.module.as_deref() == Some(".")
+                    && export.imported.as_deref() == Some(name)
+            })
+        })
+    }
+}
+
+/// Whether `file` is a Python package's `__init__.py` (or stub).
+fn is_package_init(file: &str) -> bool {
+    file.ends_with("/__init__.py") || file.ends_with("/__init__.pyi")
 }
 
 /// Digest of a chunk's declared export surface, recorded in the manifest: the link digest

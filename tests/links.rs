@@ -129,7 +129,20 @@ fn call_edges_reach_definitions_across_files() {
             (go, "Engine", Some("py/tpl/engine.py#Engine")),
             (go, "sorted", None),
             (go, "slug", Some("py/pkg/util.py#slug")),
+            // The package imports `filters` from itself (`from . import filters`): the
+            // name is its submodule.
+            (go, "filters.upper", Some("py/tpl/filters.py#upper")),
+            (go, "tpl.filters.upper", Some("py/tpl/filters.py#upper")),
         ])
+    );
+    // The same submodule, called in the package itself.
+    assert_eq!(
+        edges(&repo, "py/tpl/__init__.py"),
+        owned(&[(
+            "py/tpl/__init__.py#render",
+            "filters.upper",
+            Some("py/tpl/filters.py#upper")
+        )])
     );
 }
 
@@ -185,8 +198,11 @@ fn exports_list_a_barrels_surface() {
     assert_eq!(
         exports(&repo, "py/tpl/__init__.py"),
         owned(&[
+            // A submodule, no definition: no id.
+            ("filters", "reexport", None),
             ("Engine", "reexport", Some("py/tpl/engine.py#Engine")),
             ("Context", "reexport", Some("py/tpl/context.py#Context")),
+            ("render", "local", Some("py/tpl/__init__.py#render")),
         ])
     );
     assert_eq!(

@@ -95,6 +95,12 @@ fn fastapi_prefixes_compose_through_imports_settings_and_routers() {
     assert_eq!(request.as_deref(), Some("app/models.py#ItemCreate"));
     assert_eq!(response.as_deref(), Some("app/models.py#ItemPublic"));
     assert_eq!(schemas_of(&repo, items, "GET", "/{id}"), (None, None));
+    // A package's router mounting a submodule it imports from itself (`from . import
+    // cookbooks` in its `__init__.py`).
+    assert_eq!(
+        url_of(&repo, "app/api/households/cookbooks.py", "/{id}"),
+        "/api/v1/households/cookbooks/{id}"
+    );
     // A sub-application of another file, mounted.
     assert_eq!(url_of(&repo, "app/v2.py", "/ping"), "/v2/ping");
     assert_eq!(

@@ -124,7 +124,7 @@ const ALL_LANGS: &[Lang] = &[Lang::TypeScript, Lang::Tsx, Lang::JavaScript, Lang
 const BUILTINS: [ExtractorDef; 11] = [
     ExtractorDef {
         name: "calls",
-        version: 6,
+        version: 7,
         description: "the call graph: functions, methods and components with the calls, `new`s, JSX renders and definitions passed as values they make",
         langs: ALL_LANGS,
         layer: Layer::Calls,

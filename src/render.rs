@@ -136,6 +136,62 @@ pub fn absolute_id(value: &mut String, file: &str) {
     }
 }
 
+/// `value` as a JSON string, quoted and escaped exactly as serde_json writes it (`\"`, `\\`,
+/// the short escapes of `\b \t \n \f \r`, `\u00xx` for other control characters, nothing
+/// else): for the writers that render a chunk directly (`calls::render_chunk`), whose bytes
+/// must be the generic renderer's.
+pub fn write_str(out: &mut Vec<u8>, value: &str) {
+    out.push(b'"');
+    let bytes = value.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\t' => b"\\t",
+            b'\r' => b"\\r",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..0x20 => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// A number as JSON writes it.
+pub fn write_u32(out: &mut Vec<u8>, value: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    let mut left = value;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (left % 10) as u8;
+        left /= 10;
+        if left == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 fn render<T: Serialize>(value: &T, layout: Layout) -> Vec<u8> {
     let mut bytes = Vec::with_capacity(4096);
     let mut serializer =

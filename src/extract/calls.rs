@@ -253,6 +253,149 @@ impl Serialize for NodeJson<'_> {
     }
 }
 
+/// The `calls/<chunk>.json` of a chunk's nodes (grouped by file, each file's in order, with
+/// the `imports` tables `chunk_view` made), written directly: the same bytes as
+/// `render::chunk_json_bytes` of `{extractor, version, chunk, imports, files}` with relative
+/// ids and qualified names (debug builds check it on every write), at a fraction of the
+/// cost. Call graphs are about half of a state's bytes, and driving serde through the
+/// generic formatter, which holds every key and string to decide what to leave out, cost
+/// about 3% of a full run.
+pub fn render_chunk(
+    extractor: &str,
+    version: u32,
+    chunk: &str,
+    imports: &std::collections::BTreeMap<&str, Bindings>,
+    files: &[(&str, Vec<NodeJson<'_>>)],
+) -> Vec<u8> {
+    use crate::render::{write_str, write_u32};
+    let size: usize = files
+        .iter()
+        .map(|(_, nodes)| nodes.iter().map(|n| 64 + 64 * n.edges.len()).sum::<usize>())
+        .sum();
+    let mut out = Vec::with_capacity(size + 256);
+    out.extend_from_slice(b"{\n\"extractor\":");
+    write_str(&mut out, extractor);
+    out.extend_from_slice(b",\n\"version\":");
+    write_u32(&mut out, version);
+    out.extend_from_slice(b",\n\"chunk\":");
+    write_str(&mut out, chunk);
+    if !imports.is_empty() {
+        out.extend_from_slice(b",\n\"imports\":{");
+        for (i, (file, table)) in imports.iter().enumerate() {
+            out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+            write_str(&mut out, file);
+            out.extend_from_slice(b":{");
+            for (j, (name, (module, imported))) in table.iter().enumerate() {
+                out.extend_from_slice(if j == 0 { b"\n" } else { b",\n" });
+                write_str(&mut out, name);
+                out.extend_from_slice(b":[");
+                write_str(&mut out, module);
+                out.push(b',');
+                write_str(&mut out, imported);
+                out.push(b']');
+            }
+            out.extend_from_slice(if table.is_empty() { b"}" } else { b"\n}" });
+        }
+        out.extend_from_slice(b"\n}");
+    }
+    out.extend_from_slice(b",\n\"files\":{");
+    for (i, (file, nodes)) in files.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        write_str(&mut out, file);
+        out.push(b':');
+        out.push(b'[');
+        for (j, node) in nodes.iter().enumerate() {
+            out.extend_from_slice(if j == 0 { b"\n" } else { b",\n" });
+            node.write(&mut out, file);
+        }
+        out.extend_from_slice(if nodes.is_empty() { b"]" } else { b"\n]" });
+    }
+    out.extend_from_slice(if files.is_empty() { b"}" } else { b"\n}" });
+    out.extend_from_slice(b"\n}\n");
+    out
+}
+
+/// `id` written into the chunk section of `file`: `#Name` for an id into the file itself
+/// (the bare `file#` is no id and stays whole).
+fn own_id<'a>(id: &'a str, file: &str) -> Option<&'a str> {
+    id.strip_prefix(file)
+        .filter(|rest| rest.len() > 1 && rest.starts_with('#'))
+}
+
+impl NodeJson<'_> {
+    /// The node's line: what `Serialize` gives, through the chunk layout's rules (false,
+    /// null and empty left out, own ids as `#Name`, a name the id gives left out).
+    fn write(&self, out: &mut Vec<u8>, file: &str) {
+        use crate::render::{Names, name_from_qualified, write_str, write_u32};
+        let node = self.node;
+        out.extend_from_slice(b"{\"line\":");
+        write_u32(out, node.line);
+        out.extend_from_slice(b",\"column\":");
+        write_u32(out, node.column);
+        out.extend_from_slice(b",\"id\":");
+        let own = own_id(&node.id, file);
+        write_str(out, own.unwrap_or(&node.id));
+        let derived = own.is_some_and(|own| {
+            name_from_qualified(&own[1..], Names::Qualified) == node.name.as_str()
+        });
+        if !derived {
+            out.extend_from_slice(b",\"name\":");
+            write_str(out, &node.name);
+        }
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(node.kind.name().as_bytes());
+        out.push(b'"');
+        if !self.edges.is_empty() {
+            out.extend_from_slice(b",\"edges\":[");
+            for (i, edge) in self.edges.iter().enumerate() {
+                out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+                edge.write(out, file);
+            }
+            out.extend_from_slice(b"\n]");
+        }
+        out.push(b'}');
+    }
+}
+
+impl EdgeJson<'_> {
+    fn write(&self, out: &mut Vec<u8>, file: &str) {
+        use crate::render::{write_str, write_u32};
+        let edge = self.edge;
+        out.extend_from_slice(b"{\"at\":[");
+        write_u32(out, edge.line);
+        out.push(b',');
+        write_u32(out, edge.column);
+        out.extend_from_slice(b"],\"");
+        out.extend_from_slice(edge.kind.name().as_bytes());
+        out.extend_from_slice(b"\":");
+        write_str(out, &edge.callee);
+        if edge.conditional {
+            out.extend_from_slice(b",\"conditional\":true");
+        }
+        if edge.in_loop {
+            out.extend_from_slice(b",\"loop\":true");
+        }
+        if let Some(target) = &edge.target {
+            out.extend_from_slice(b",\"target\":");
+            write_str(out, own_id(target, file).unwrap_or(target));
+        }
+        if self.binding {
+            if let Some(module) = &edge.module {
+                out.extend_from_slice(b",\"module\":");
+                write_str(out, module);
+            }
+            if let Some(imported) = &edge.imported {
+                out.extend_from_slice(b",\"imported\":");
+                write_str(out, imported);
+            }
+        }
+        if edge.shadowed {
+            out.extend_from_slice(b",\"shadowed\":true");
+        }
+        out.push(b'}');
+    }
+}
+
 impl<'de> Deserialize<'de> for Edge {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         #[derive(Deserialize)]
@@ -338,6 +481,20 @@ pub enum EdgeKind {
     /// A definition passed as a value: an argument (`items.map(format)`,
     /// `Depends(get_db)`), a JSX attribute (`onClick={save}`).
     Reference,
+}
+
+impl NodeKind {
+    /// As JSON writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            NodeKind::Module => "module",
+            NodeKind::Namespace => "namespace",
+            NodeKind::Function => "function",
+            NodeKind::Method => "method",
+            NodeKind::Class => "class",
+            NodeKind::Component => "component",
+        }
+    }
 }
 
 impl EdgeKind {
@@ -1705,4 +1862,102 @@ enum Local {
     Shadowed,
     /// Nothing the file defines: an import, a global, a member of something.
     Unknown,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Items;
+
+    fn edge(callee: &str, target: Option<&str>, import: Option<(&str, &str)>) -> Edge {
+        Edge {
+            line: 3,
+            column: 14,
+            kind: EdgeKind::Call,
+            callee: callee.to_string(),
+            conditional: false,
+            in_loop: false,
+            target: target.map(str::to_string),
+            module: import.map(|(m, _)| m.to_string()),
+            imported: import.map(|(_, i)| i.to_string()),
+            shadowed: false,
+        }
+    }
+
+    fn node(file: &str, id: &str, name: &str, edges: Vec<Edge>) -> CallNode {
+        CallNode {
+            file: file.to_string(),
+            line: 1,
+            column: 0,
+            id: id.to_string(),
+            name: name.to_string(),
+            kind: NodeKind::Function,
+            edges,
+        }
+    }
+
+    /// The direct rendering against the generic one (`to_output_json` holds them equal in
+    /// debug builds, and checks the bytes read back) on what the fixtures hardly hold:
+    /// escapes, ids into other files, names their ids do not give, an id that is only a
+    /// file's prefix, flags, bindings that differ from the file's table, empty graphs.
+    #[test]
+    fn the_direct_rendering_is_the_generic_one() {
+        let odd = "src/we\"ird\\ü\u{1}.ts";
+        let mut flagged = edge("save\t\u{7f}", Some(&format!("{odd}#Cart.save")), None);
+        flagged.conditional = true;
+        flagged.in_loop = true;
+        flagged.shadowed = true;
+        flagged.kind = EdgeKind::Render;
+        let mut other_binding = edge("api.get", None, Some(("./api2", "*")));
+        other_binding.kind = EdgeKind::Reference;
+        let items = vec![
+            node(
+                odd,
+                &format!("{odd}#<module>"),
+                "<module>",
+                vec![
+                    flagged,
+                    edge("api.post", None, Some(("./api", "*"))),
+                    edge("api.put", None, Some(("./api", "*"))),
+                    other_binding,
+                    edge("x", Some("src/other.ts#x"), Some(("./other", "x"))),
+                    edge("y", Some(&format!("{odd}#")), None),
+                ],
+            ),
+            node(odd, &format!("{odd}#Cart~2.add~3"), "Cart.add", vec![]),
+            node(odd, &format!("{odd}#f"), "not f \u{8}\u{c}\r\n", vec![]),
+            node(odd, &format!("{odd}#"), "", vec![edge("g", None, None)]),
+            node(odd, "elsewhere.ts#h", "h", vec![]),
+            node("b.py", "b.py#<module>", "<module>", vec![]),
+        ];
+        let mut items = items;
+        // Stored items are in their total order (the renderer keeps each file's).
+        items.sort();
+        let bytes = Items::Calls(items).to_output_json("chunk \"q\"");
+        let text = String::from_utf8(bytes).unwrap();
+        // What the layout promises, spelled out for a few lines.
+        assert!(text.starts_with("{\n\"extractor\":\"calls\",\n\"version\":"));
+        assert!(text.contains("\n\"chunk\":\"chunk \\\"q\\\"\",\n\"imports\":{\n"));
+        assert!(text.contains(
+            "{\"at\":[3,14],\"render\":\"save\\t\u{7f}\",\"conditional\":true,\"loop\":true,\
+             \"target\":\"#Cart.save\",\"shadowed\":true}"
+        ));
+        assert!(text.contains("\"api\":[\"./api\",\"*\"]"));
+        assert!(
+            text.contains("\"reference\":\"api.get\",\"module\":\"./api2\",\"imported\":\"*\"}")
+        );
+        assert!(
+            text.contains(
+                "{\"line\":1,\"column\":0,\"id\":\"#Cart~2.add~3\",\"kind\":\"function\"}"
+            )
+        );
+        assert!(text.contains("\"name\":\"not f \\b\\f\\r\\n\""));
+        assert!(text.contains("\"src/we\\\"ird\\\\ü\\u0001.ts\":["));
+        assert!(text.contains("\"id\":\"elsewhere.ts#h\",\"name\":\"h\""));
+        assert!(text.ends_with("\n]\n}\n}\n"));
+        for empty in [vec![], vec![node("a.ts", "a.ts#f", "f", vec![])]] {
+            let text = String::from_utf8(Items::Calls(empty).to_output_json("c")).unwrap();
+            assert!(!text.contains("imports"), "{text}");
+        }
+    }
 }

@@ -399,25 +399,45 @@ impl StoredItem for CallNode {
     fn chunk_json(extractor: ExtractorId, chunk: &str, items: &[Self]) -> Vec<u8> {
         let grouped = ByFile::new(items, |item: &CallNode| item.file.as_str());
         let mut imports = std::collections::BTreeMap::new();
-        let mut files = std::collections::BTreeMap::new();
+        let mut files = Vec::with_capacity(grouped.groups.len());
         for (file, nodes) in &grouped.groups {
             let (bindings, views) = calls::chunk_view(file, nodes);
             if !bindings.is_empty() {
                 imports.insert(*file, bindings);
             }
-            files.insert(*file, views);
+            files.push((*file, views));
         }
-        crate::render::chunk_json_bytes(
-            &OutputFile {
-                extractor: extractor.name(),
-                version: extractor.version(),
-                chunk,
-                imports: (!imports.is_empty()).then_some(imports),
-                files,
-            },
-            true,
-            Self::NAMES,
-        )
+        let bytes = calls::render_chunk(
+            extractor.name(),
+            extractor.version(),
+            chunk,
+            &imports,
+            &files,
+        );
+        // Every test run holds the direct rendering to the generic one.
+        #[cfg(debug_assertions)]
+        {
+            let generic = crate::render::chunk_json_bytes(
+                &OutputFile {
+                    extractor: extractor.name(),
+                    version: extractor.version(),
+                    chunk,
+                    imports: (!imports.is_empty()).then_some(&imports),
+                    files: files
+                        .iter()
+                        .map(|(file, views)| (*file, views))
+                        .collect::<std::collections::BTreeMap<_, _>>(),
+                },
+                true,
+                Self::NAMES,
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&bytes),
+                String::from_utf8_lossy(&generic),
+                "calls of {chunk}: the direct rendering differs from the generic one"
+            );
+        }
+        bytes
     }
 
     fn restore(&mut self, file: &str, bindings: Option<&calls::Bindings>) {

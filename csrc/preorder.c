@@ -14,6 +14,7 @@
 // `links` metadata). `extract::preorder`'s tests compare it with the cursor on every fixture.
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "tree_sitter/api.h"
 #include "./language.h"
@@ -52,6 +53,7 @@ typedef struct {
   Frame *frames;
   uint32_t len;
   uint32_t cap;
+  Frame *inline_frames;  // storage on the caller's stack that `frames` starts in, if any
   bool root_pending;
   TSNode root;
   bool failed;
@@ -61,7 +63,13 @@ static bool push(DiscoverPreorder *self, Subtree parent, Length position, uint32
                  TSFieldId inherited, bool hidden) {
   if (self->len == self->cap) {
     uint32_t cap = self->cap ? self->cap * 2 : 16;
-    Frame *frames = realloc(self->frames, sizeof(Frame) * cap);
+    Frame *frames;
+    if (self->frames && self->frames == self->inline_frames) {
+      frames = malloc(sizeof(Frame) * cap);
+      if (frames) memcpy(frames, self->frames, sizeof(Frame) * self->len);
+    } else {
+      frames = realloc(self->frames, sizeof(Frame) * cap);
+    }
     if (!frames) {
       self->failed = true;
       return false;
@@ -190,4 +198,29 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
 
 bool discover_preorder_failed(const DiscoverPreorder *self) {
   return self->failed;
+}
+
+// The children of `node`, as a cursor's goto_first_child / goto_next_sibling lists them
+// (tokens included, hidden rules seen through), with their field ids: at most `cap` of
+// them, which ts_node_child_count(node) always covers. Returns how many, or UINT32_MAX if
+// memory ran out. No allocation unless hidden rules nest deeper than a few levels: pattern
+// matching lists the children of every node it tries, and a cursor's stepping (or a walk's
+// heap state) cost more than the listing.
+uint32_t discover_children(TSNode node, DiscoverVisit *out, uint32_t cap) {
+  Subtree subtree = *(const Subtree *)node.id;
+  if (ts_subtree_child_count(subtree) == 0 || cap == 0) return 0;
+  Frame inline_frames[8];
+  DiscoverPreorder self = {0};
+  self.tree = node.tree;
+  self.language = node.tree->language;
+  self.max_depth = 1;
+  self.frames = inline_frames;
+  self.cap = 8;
+  self.inline_frames = inline_frames;
+  Length position = {node.context[0], {node.context[1], node.context[2]}};
+  push(&self, subtree, position, 1, 0, false);
+  uint32_t n = discover_preorder_next(&self, out, cap);
+  bool failed = self.failed;
+  if (self.frames != inline_frames) free(self.frames);
+  return failed ? UINT32_MAX : n;
 }

@@ -58,8 +58,7 @@ impl Imports {
     pub fn of(root: Node<'_>, source: &[u8], lang: Lang) -> Imports {
         let mut statements = Vec::new();
         if lang.is_js_like() {
-            let mut cursor = root.walk();
-            for statement in root.named_children(&mut cursor) {
+            for statement in root.named_kids() {
                 match statement.kind_str() {
                     "import_statement" => js_import(statement, source, &mut statements),
                     "lexical_declaration" | "variable_declaration" => {
@@ -89,13 +88,12 @@ fn js_import(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
     };
     let mut bindings = Vec::new();
     let mut declared = None;
-    let mut cursor = statement.walk();
     let clause = statement
-        .named_children(&mut cursor)
+        .named_kids()
+        .into_iter()
         .find(|c| c.kind_str() == "import_clause");
     if let Some(clause) = clause {
-        let mut inner = clause.walk();
-        for part in clause.named_children(&mut inner) {
+        for part in clause.named_kids() {
             let mut bind = |local: Node<'_>, imported: &str| {
                 bindings.push(Binding {
                     local: text(local, source).to_string(),
@@ -116,8 +114,7 @@ fn js_import(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
                     }
                 }
                 "named_imports" => {
-                    let mut specs = part.walk();
-                    for spec in part.named_children(&mut specs) {
+                    for spec in part.named_kids() {
                         let Some(name) = spec.field("name") else {
                             continue;
                         };
@@ -142,8 +139,7 @@ fn js_import(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
 /// `const x = require("m")`, `const { a, b: c } = require("m")`, and wrapped requires
 /// (`const app = require("express")()`), one statement per declarator.
 fn js_requires(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
-    let mut cursor = statement.walk();
-    for declarator in statement.named_children(&mut cursor) {
+    for declarator in statement.named_kids() {
         let (Some(name), Some(value)) = (declarator.field("name"), declarator.field("value"))
         else {
             continue;
@@ -163,8 +159,7 @@ fn js_requires(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
             match name.kind_str() {
                 "identifier" => bind(name, "*"),
                 "object_pattern" => {
-                    let mut props = name.walk();
-                    for property in name.named_children(&mut props) {
+                    for property in name.named_kids() {
                         match property.kind_str() {
                             "shorthand_property_identifier_pattern" => {
                                 bind(property, text(property, source));
@@ -205,9 +200,9 @@ fn required_module<'s>(value: Node<'_>, source: &'s [u8]) -> Option<(&'s str, bo
                 let function = node.field("function")?;
                 if function.kind_str() == "identifier" && text(function, source) == "require" {
                     let arguments = node.field("arguments")?;
-                    let mut cursor = arguments.walk();
                     let first = arguments
-                        .named_children(&mut cursor)
+                        .named_kids()
+                        .into_iter()
                         .find(|a| a.kind_str() != "comment")?;
                     return string_literal(first, source).map(|m| (m, depth > 0));
                 }
@@ -228,8 +223,7 @@ fn required_module<'s>(value: Node<'_>, source: &'s [u8]) -> Option<(&'s str, bo
 fn python_blocks(root: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
     let mut blocks = vec![(root, false)];
     while let Some((block, guarded)) = blocks.pop() {
-        let mut cursor = block.walk();
-        for statement in block.named_children(&mut cursor) {
+        for statement in block.named_kids() {
             match statement.kind_str() {
                 "import_statement" => python_import(statement, source, guarded, out),
                 "import_from_statement" => python_from(statement, source, guarded, out),

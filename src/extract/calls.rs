@@ -1338,8 +1338,7 @@ fn definition<'t, 's>(
             | "dictionary_comprehension"
             | "generator_expression" => {
                 let mut names = Vec::new();
-                let mut cursor = node.walk();
-                for clause in node.named_children(&mut cursor) {
+                for clause in node.named_kids() {
                     if clause.kind_str() == "for_in_clause"
                         && let Some(left) = clause.child_by_field_id_opt(fields.left)
                     {
@@ -1683,8 +1682,12 @@ fn references<'t>(
         // `items.map(format)`: the function runs once per element.
         context.in_loop |= iterates(parent, tables, source);
     }
-    let mut cursor = holder.walk();
-    for child in holder.named_children(&mut cursor) {
+    let mut children = Vec::new();
+    super::preorder::children(holder, &mut children);
+    for (child, _) in children {
+        if !child.is_named() {
+            continue;
+        }
         // Python `handler=get_db`: the keyword's value.
         let value = if child.kind_id() == kinds.keyword_argument {
             match child.child_by_field_id_opt(fields.value) {

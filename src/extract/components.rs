@@ -275,8 +275,7 @@ fn unwrap<'t>(call: Node<'t>, source: &[u8]) -> Unwrapped<'t> {
         if props_type.is_none()
             && let Some(args) = current.field("type_arguments")
         {
-            let mut cursor = args.walk();
-            let types: Vec<Node<'_>> = args.named_children(&mut cursor).collect();
+            let types: Vec<Node<'_>> = args.named_kids().into_iter().collect();
             // `forwardRef<Ref, Props>` puts the props second; `memo<Props>` first.
             let pick = if text(callee, source).ends_with("forwardRef") {
                 types.get(1)
@@ -361,8 +360,7 @@ fn props_of(function: Node<'_>, source: &[u8]) -> (Vec<String>, Option<String>) 
 /// The property names an object pattern binds, in source order.
 fn pattern_names(pattern: Node<'_>, source: &[u8]) -> Vec<String> {
     let mut names = Vec::new();
-    let mut cursor = pattern.walk();
-    for property in pattern.named_children(&mut cursor) {
+    for property in pattern.named_kids() {
         let name = match property.kind_str() {
             "shorthand_property_identifier_pattern" => Some(text(property, source).to_string()),
             "pair_pattern" => property.field("key").map(|k| text(k, source).to_string()),
@@ -414,16 +412,15 @@ fn class_component(
     lang: Lang,
 ) -> Option<Component> {
     let heritage = {
-        let mut cursor = class.walk();
         class
-            .named_children(&mut cursor)
+            .named_kids()
+            .into_iter()
             .find(|c| c.kind_str() == "class_heritage")?
     };
     let body = class.field("body")?;
     let base = react_base(heritage, source);
     let render = {
-        let mut cursor = body.walk();
-        body.named_children(&mut cursor).find(|m| {
+        body.named_kids().into_iter().find(|m| {
             m.kind_str() == "method_definition"
                 && m.field("name").is_some_and(|n| text(n, source) == "render")
         })

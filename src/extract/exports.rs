@@ -216,8 +216,7 @@ fn js_exports(
     out: &mut Vec<Found>,
     declared: &mut BTreeSet<String>,
 ) {
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
+    for statement in root.named_kids() {
         match statement.kind_str() {
             "export_statement" => js_export_statement(statement, source, out, declared),
             "expression_statement" => commonjs(statement, source, out),
@@ -230,8 +229,7 @@ fn js_exports(
 fn js_declared(node: Node<'_>, source: &[u8], declared: &mut BTreeSet<String>) {
     match node.kind_str() {
         "lexical_declaration" | "variable_declaration" => {
-            let mut cursor = node.walk();
-            for declarator in node.named_children(&mut cursor) {
+            for declarator in node.named_kids() {
                 if let Some(name) = declarator.field("name")
                     && name.kind_str() == "identifier"
                 {
@@ -240,8 +238,7 @@ fn js_declared(node: Node<'_>, source: &[u8], declared: &mut BTreeSet<String>) {
             }
         }
         "ambient_declaration" => {
-            let mut cursor = node.walk();
-            for inner in node.named_children(&mut cursor) {
+            for inner in node.named_kids() {
                 js_declared(inner, source, declared);
             }
         }
@@ -306,14 +303,12 @@ fn js_export_statement(
         out.push(Found::local(statement, "default", local));
         return;
     }
-    let mut cursor = statement.walk();
     let mut star = true;
-    for part in statement.named_children(&mut cursor) {
+    for part in statement.named_kids() {
         match part.kind_str() {
             "export_clause" => {
                 star = false;
-                let mut specs = part.walk();
-                for spec in part.named_children(&mut specs) {
+                for spec in part.named_kids() {
                     let Some(name) = spec.field("name") else {
                         continue;
                     };
@@ -376,8 +371,7 @@ fn commonjs(statement: Node<'_>, source: &[u8], out: &mut Vec<Found>) {
     match right.kind_str() {
         "identifier" => out.push(Found::local(left, name, Some(text(right, source)))),
         "object" if name == "module.exports" => {
-            let mut cursor = right.walk();
-            for property in right.named_children(&mut cursor) {
+            for property in right.named_kids() {
                 let (key, value) = match property.kind_str() {
                     "shorthand_property_identifier" => (Some(property), Some(property)),
                     "pair" => (
@@ -413,8 +407,7 @@ fn python_exports(
     let mut stars: Vec<Node<'_>> = Vec::new();
     let mut blocks = vec![root];
     while let Some(block) = blocks.pop() {
-        let mut cursor = block.walk();
-        for statement in block.named_children(&mut cursor) {
+        for statement in block.named_kids() {
             match statement.kind_str() {
                 "function_definition" | "class_definition" => {
                     if let Some(name) = statement.field("name") {
@@ -450,14 +443,13 @@ fn python_exports(
                         definitions.push((name.to_string(), left));
                     }
                 }
-                "import_from_statement" => {
-                    let mut inner = statement.walk();
+                "import_from_statement"
                     if statement
-                        .named_children(&mut inner)
-                        .any(|c| c.kind_str() == "wildcard_import")
-                    {
-                        stars.push(statement);
-                    }
+                        .named_kids()
+                        .into_iter()
+                        .any(|c| c.kind_str() == "wildcard_import") =>
+                {
+                    stars.push(statement);
                 }
                 "if_statement" | "try_statement" | "with_statement" | "block" | "else_clause"
                 | "elif_clause" | "except_clause" | "finally_clause" => blocks.push(statement),
@@ -537,8 +529,7 @@ fn import_positions<'s>(root: Node<'_>, source: &'s [u8]) -> HashMap<&'s str, (u
     let mut out = HashMap::new();
     let mut blocks = vec![root];
     while let Some(block) = blocks.pop() {
-        let mut cursor = block.walk();
-        for statement in block.named_children(&mut cursor) {
+        for statement in block.named_kids() {
             match statement.kind_str() {
                 "import_from_statement" => {
                     let mut names = statement.walk();
@@ -562,8 +553,8 @@ fn string_list(node: Node<'_>, source: &[u8]) -> Option<Vec<String>> {
     if !matches!(node.kind_str(), "list" | "tuple") {
         return None;
     }
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
+    node.named_kids()
+        .into_iter()
         .filter(|c| c.kind_str() != "comment")
         .map(|c| string_literal(c, source).map(str::to_string))
         .collect()

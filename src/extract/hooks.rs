@@ -52,13 +52,12 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Hook> {
         };
         let name = text(name_node, source);
         let params = match function.field("parameters") {
-            Some(list) => {
-                let mut cursor = list.walk();
-                list.named_children(&mut cursor)
-                    .filter(|p| p.kind_str() != "comment")
-                    .map(|p| one_line(text(p, source), TEXT_MAX))
-                    .collect()
-            }
+            Some(list) => list
+                .named_kids()
+                .into_iter()
+                .filter(|p| p.kind_str() != "comment")
+                .map(|p| one_line(text(p, source), TEXT_MAX))
+                .collect(),
             // `useX = value => ...` has a bare parameter.
             None => function
                 .field("parameter")

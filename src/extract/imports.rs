@@ -109,8 +109,7 @@ pub fn from_match(m: &Match<'_, '_>, source: &[u8], lang: Lang, file: &str, out:
                 return;
             };
             let mut names = Vec::new();
-            let mut cursor = node.walk();
-            for child in node.named_children(&mut cursor) {
+            for child in node.named_kids() {
                 match child.kind_str() {
                     "wildcard_import" => names.push("*".to_string()),
                     "aliased_import" if child != module => {
@@ -143,8 +142,7 @@ fn js_import_names(statement: Node<'_>, source: &[u8]) -> (ImportKind, Vec<Strin
             // `import type { X } from` (an anonymous `type` token right in the statement).
             "type" if !child.is_named() => kind = ImportKind::Type,
             "import_clause" => {
-                let mut inner = child.walk();
-                for part in child.named_children(&mut inner) {
+                for part in child.named_kids() {
                     match part.kind_str() {
                         "identifier" => names.push(format!("default as {}", text(part, source))),
                         "namespace_import" => {
@@ -153,8 +151,7 @@ fn js_import_names(statement: Node<'_>, source: &[u8]) -> (ImportKind, Vec<Strin
                             }
                         }
                         "named_imports" => {
-                            let mut specs = part.walk();
-                            for spec in part.named_children(&mut specs) {
+                            for spec in part.named_kids() {
                                 if spec.kind_str() == "import_specifier" {
                                     names.push(specifier_name(spec, source));
                                 }
@@ -182,8 +179,7 @@ fn js_reexport_names(statement: Node<'_>, source: &[u8]) -> Vec<String> {
                 }
             }
             "export_clause" => {
-                let mut specs = child.walk();
-                for spec in child.named_children(&mut specs) {
+                for spec in child.named_kids() {
                     if spec.kind_str() == "export_specifier" {
                         names.push(specifier_name(spec, source));
                     }
@@ -227,8 +223,7 @@ fn js_require_names(node: Node<'_>, source: &[u8]) -> Vec<String> {
         "identifier" => vec![format!("* as {}", text(pattern, source))],
         "object_pattern" => {
             let mut names = Vec::new();
-            let mut cursor = pattern.walk();
-            for prop in pattern.named_children(&mut cursor) {
+            for prop in pattern.named_kids() {
                 match prop.kind_str() {
                     "shorthand_property_identifier_pattern" => {
                         names.push(text(prop, source).to_string())

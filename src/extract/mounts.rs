@@ -440,8 +440,7 @@ fn visit_names(node: Node<'_>, src: &[u8], f: &mut dyn FnMut(&str)) {
     match node.kind_str() {
         "identifier" | "shorthand_property_identifier_pattern" => f(text(node, src)),
         _ => {
-            let mut cursor = node.walk();
-            for child in node.named_children(&mut cursor) {
+            for child in node.named_kids() {
                 // The default value of `a = x` is no parameter.
                 if node.kind_str() == "assignment_pattern" && node.field("right") == Some(child) {
                     continue;
@@ -487,8 +486,7 @@ impl Routers {
         });
         // Class attribute defaults that read as paths, by `Class.ATTR` (pydantic settings).
         let mut class_paths: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        let mut cursor = root.walk();
-        for statement in root.named_children(&mut cursor) {
+        for statement in root.named_kids() {
             let class = match statement.kind_str() {
                 "class_definition" => statement,
                 "decorated_definition" => match statement.field("definition") {
@@ -501,8 +499,7 @@ impl Routers {
                 continue;
             };
             let mut attributes = Vec::new();
-            let mut body_cursor = body.walk();
-            for line in body.named_children(&mut body_cursor) {
+            for line in body.named_kids() {
                 let Some(a) = line.named_child(0).filter(|a| a.kind_str() == "assignment") else {
                     continue;
                 };
@@ -793,8 +790,7 @@ impl Routers {
             if let Some(object) = value.filter(|v| v.kind_str() == "object")
                 && scope.id() == routers.module
             {
-                let mut cursor = object.walk();
-                for pair in object.named_children(&mut cursor) {
+                for pair in object.named_kids() {
                     let (Some(key), Some(v)) = (
                         pair.field("key").filter(|_| pair.kind_str() == "pair"),
                         pair.field("value"),

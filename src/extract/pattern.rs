@@ -316,16 +316,8 @@ fn item_matches<'t>(
                 out.push(base);
                 return;
             }
-            let mut kids = Vec::with_capacity(node.child_count() as usize);
-            let mut cursor = node.walk();
-            if cursor.goto_first_child() {
-                loop {
-                    kids.push((cursor.node(), cursor.field_id().map(u16::from)));
-                    if !cursor.goto_next_sibling() {
-                        break;
-                    }
-                }
-            }
+            let mut kids = Vec::new();
+            super::preorder::children(node, &mut kids);
             children_matches(children, &kids, 0, base, depth, out);
         }
     }

@@ -243,8 +243,7 @@ pub(super) fn is_dotted(text: &str) -> bool {
 /// `const f = (req, res) => …`).
 fn module_functions<'t>(root: Node<'t>, src: &[u8]) -> HashMap<String, Node<'t>> {
     let mut out = HashMap::new();
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
+    for statement in root.named_kids() {
         let inner = if statement.kind_str() == "export_statement" {
             statement.field("declaration").unwrap_or(statement)
         } else {
@@ -257,8 +256,7 @@ fn module_functions<'t>(root: Node<'t>, src: &[u8]) -> HashMap<String, Node<'t>>
                 }
             }
             "lexical_declaration" | "variable_declaration" => {
-                let mut c = inner.walk();
-                for declarator in inner.named_children(&mut c) {
+                for declarator in inner.named_kids() {
                     if let (Some(name), Some(value)) =
                         (declarator.field("name"), declarator.field("value"))
                         && matches!(
@@ -340,8 +338,7 @@ fn js_request_schema(function: Node<'_>, src: &[u8]) -> Option<String> {
             }
             _ => {}
         }
-        let mut cursor = node.walk();
-        let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        let children: Vec<Node<'_>> = node.named_kids().into_iter().collect();
         // In document order: a variable is declared before it is parsed.
         for child in children.into_iter().rev() {
             stack.push((child, depth + 1));
@@ -645,8 +642,7 @@ fn fastify_route(
     let mut methods = Vec::new();
     let mut path = None;
     let mut handler = None;
-    let mut cursor = object.walk();
-    for pair in object.named_children(&mut cursor) {
+    for pair in object.named_kids() {
         match pair.kind_str() {
             "pair" => {
                 let (Some(key), Some(value)) = (pair.field("key"), pair.field("value")) else {
@@ -693,8 +689,7 @@ fn fastify_route(
 fn js_method_list(value: Node<'_>, src: &[u8]) -> Vec<String> {
     let one = |n: Node<'_>| string_literal(n, src).map(str::to_ascii_uppercase);
     if value.kind_str() == "array" {
-        let mut cursor = value.walk();
-        value.named_children(&mut cursor).filter_map(one).collect()
+        value.named_kids().into_iter().filter_map(one).collect()
     } else {
         one(value).into_iter().collect()
     }
@@ -956,8 +951,7 @@ fn next_routes(
             .statements
             .iter()
             .any(|s| s.module == "next" || s.module.starts_with("next/"));
-        let mut cursor = root.walk();
-        let next_exports = root.named_children(&mut cursor).any(|statement| {
+        let next_exports = root.named_kids().into_iter().any(|statement| {
             statement.kind_str() == "export_statement"
                 && exported_names(statement, src)
                     .iter()
@@ -980,8 +974,7 @@ fn next_routes(
         route.framework = "nextjs".to_string();
         out.push(route);
     };
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
+    for statement in root.named_kids() {
         if statement.kind_str() != "export_statement" {
             continue;
         }
@@ -1050,13 +1043,11 @@ fn default_handler(statement: Node<'_>, src: &[u8]) -> String {
 /// `update`).
 fn exported_pairs<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<(&'s str, &'s str)> {
     let mut pairs: Vec<(&str, &str)> = Vec::new();
-    let mut c = statement.walk();
-    for clause in statement.named_children(&mut c) {
+    for clause in statement.named_kids() {
         if clause.kind_str() != "export_clause" {
             continue;
         }
-        let mut c2 = clause.walk();
-        for spec in clause.named_children(&mut c2) {
+        for spec in clause.named_kids() {
             let Some(name) = spec.field("name") else {
                 continue;
             };
@@ -1079,15 +1070,13 @@ fn exported_names<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
     if let Some(declaration) = statement.field("declaration") {
         match declaration.kind_str() {
             "lexical_declaration" | "variable_declaration" => {
-                let mut c = declaration.walk();
-                for d in declaration.named_children(&mut c) {
+                for d in declaration.named_kids() {
                     let Some(n) = d.field("name") else {
                         continue;
                     };
                     if n.kind_str() == "object_pattern" {
                         // `export const { GET, POST } = handlers(...)`.
-                        let mut c2 = n.walk();
-                        for p in n.named_children(&mut c2) {
+                        for p in n.named_kids() {
                             match p.kind_str() {
                                 "shorthand_property_identifier_pattern" => names.push(text(p, src)),
                                 "pair_pattern" => {
@@ -1110,13 +1099,11 @@ fn exported_names<'s>(statement: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
             }
         }
     }
-    let mut c = statement.walk();
-    for clause in statement.named_children(&mut c) {
+    for clause in statement.named_kids() {
         if clause.kind_str() != "export_clause" {
             continue;
         }
-        let mut c2 = clause.walk();
-        for spec in clause.named_children(&mut c2) {
+        for spec in clause.named_kids() {
             if let Some(n) = spec.field("alias").or_else(|| spec.field("name")) {
                 names.push(text(n, src));
             }
@@ -1156,8 +1143,7 @@ fn client_routes(root: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
             "call_expression" => client_call(node, src, file, out),
             _ => {}
         }
-        let mut cursor = node.walk();
-        let children: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+        let children: Vec<Node<'_>> = node.named_kids().into_iter().collect();
         stack.extend(children.into_iter().rev());
     }
 }
@@ -1181,8 +1167,7 @@ fn jsx_attribute<'t>(element: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'
     } else {
         element
     };
-    let mut cursor = tag.walk();
-    let found = tag.named_children(&mut cursor).find(|a| {
+    let found = tag.named_kids().into_iter().find(|a| {
         a.kind_str() == "jsx_attribute" && a.named_child(0).is_some_and(|n| text(n, src) == name)
     });
     found.map(|a| a.named_child(1).unwrap_or(a))
@@ -1378,8 +1363,7 @@ fn server_handlers(
     file: &str,
     out: &mut Vec<Route>,
 ) {
-    let mut cursor = handlers.walk();
-    for member in handlers.named_children(&mut cursor) {
+    for member in handlers.named_kids() {
         let (key, handler) = match member.kind_str() {
             "pair" => {
                 let Some(key) = member.field("key") else {
@@ -1426,8 +1410,7 @@ fn route_objects(
     if depth > 12 {
         return;
     }
-    let mut cursor = array.walk();
-    for object in array.named_children(&mut cursor) {
+    for object in array.named_kids() {
         if object.kind_str() != "object" {
             continue;
         }
@@ -1534,8 +1517,7 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
 /// serves depends on its mixins.
 fn drf_routes(root: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
     let mut routers: HashMap<&str, bool> = HashMap::new();
-    let mut cursor = root.walk();
-    let statements: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
+    let statements: Vec<Node<'_>> = root.named_kids().into_iter().collect();
     for statement in &statements {
         let Some(assignment) = statement
             .named_child(0)
@@ -1745,8 +1727,7 @@ fn fastapi_schemas(arguments: Node<'_>, definition: Node<'_>, src: &[u8]) -> Vec
     let Some(parameters) = definition.field("parameters") else {
         return out;
     };
-    let mut cursor = parameters.walk();
-    for parameter in parameters.named_children(&mut cursor) {
+    for parameter in parameters.named_kids() {
         if !matches!(
             parameter.kind_str(),
             "typed_parameter" | "typed_default_parameter"
@@ -1840,8 +1821,7 @@ fn renders_template(definition: Node<'_>, src: &[u8]) -> bool {
         ) {
             continue;
         }
-        let mut cursor = node.walk();
-        stack.extend(node.named_children(&mut cursor));
+        stack.extend(node.named_kids());
     }
     false
 }
@@ -1863,9 +1843,9 @@ fn py_qualified(definition: Node<'_>, src: &[u8]) -> Option<String> {
 
 /// Positional arguments of a call (keyword arguments and comments left out).
 pub(super) fn py_args(arguments: Node<'_>) -> Vec<Node<'_>> {
-    let mut cursor = arguments.walk();
     arguments
-        .named_children(&mut cursor)
+        .named_kids()
+        .into_iter()
         .filter(|n| {
             !matches!(
                 n.kind_str(),
@@ -1876,8 +1856,7 @@ pub(super) fn py_args(arguments: Node<'_>) -> Vec<Node<'_>> {
 }
 
 pub(super) fn kwarg<'t>(arguments: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
-    let mut cursor = arguments.walk();
-    let found = arguments.named_children(&mut cursor).find(|n| {
+    let found = arguments.named_kids().into_iter().find(|n| {
         n.kind_str() == "keyword_argument" && n.field("name").is_some_and(|k| text(k, src) == name)
     });
     found.and_then(|k| k.field("value"))
@@ -1889,9 +1868,8 @@ fn methods_kwarg(arguments: Node<'_>, src: &[u8]) -> Option<Vec<String>> {
     if !matches!(value.kind_str(), "list" | "tuple" | "set") {
         return Some(vec!["ANY".to_string()]);
     }
-    let mut cursor = value.walk();
     let mut methods = Vec::new();
-    for element in value.named_children(&mut cursor) {
+    for element in value.named_kids() {
         if element.kind_str() == "comment" {
             continue;
         }
@@ -2001,8 +1979,7 @@ fn passed_to_app(any: Node<'_>, name: &str, src: &[u8]) -> bool {
         root = p;
     }
     let (mut apps, mut bindings) = (0, 0);
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
+    for statement in root.named_kids() {
         let Some(assignment) = statement.named_child(0).filter(|a| {
             statement.kind_str() == "expression_statement" && a.kind_str() == "assignment"
         }) else {
@@ -2074,8 +2051,7 @@ fn django_patterns(
     if matches!(node.kind_str(), "lambda" | "function_definition" | "string") {
         return;
     }
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
+    for child in node.named_kids() {
         django_patterns(child, src, file, out, depth + 1, prefix, list);
     }
 }

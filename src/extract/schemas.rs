@@ -221,8 +221,7 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
         let (Some(name), "object") = (name, value.kind_str()) else {
             continue;
         };
-        let mut cursor = value.walk();
-        for pair in value.named_children(&mut cursor) {
+        for pair in value.named_kids() {
             let (Some(key), Some(inner)) = (
                 pair.field("key").filter(|_| pair.kind_str() == "pair"),
                 pair.field("value"),
@@ -364,8 +363,7 @@ fn mongoose_schema(value: Node<'_>, names: &MongooseNames, ctx: &ZodContext<'_>)
         .filter(|d| d.kind_str() == "object")?;
     let mut fields = Vec::new();
     let mut refs = BTreeSet::new();
-    let mut cursor = definition.walk();
-    for pair in definition.named_children(&mut cursor) {
+    for pair in definition.named_kids() {
         if pair.kind_str() != "pair" {
             continue;
         }
@@ -403,8 +401,7 @@ fn mongoose_schema(value: Node<'_>, names: &MongooseNames, ctx: &ZodContext<'_>)
                 refs.insert(text(n, src).to_string());
             }
             if n.kind_str() == "array" {
-                let mut c = n.walk();
-                stack.extend(n.named_children(&mut c));
+                stack.extend(n.named_kids());
             }
         }
         fields.push(Field {
@@ -514,8 +511,7 @@ fn validator_object(
     let src = ctx.src;
     let definition = definition.filter(|d| d.kind_str() == "object")?;
     let mut shape = Shape::new(SchemaKind::Object);
-    let mut cursor = definition.walk();
-    for pair in definition.named_children(&mut cursor) {
+    for pair in definition.named_kids() {
         let (Some(key), Some(value)) = (
             pair.field("key").filter(|_| pair.kind_str() == "pair"),
             pair.field("value"),
@@ -686,8 +682,8 @@ fn arguments<'t>(args: Option<Node<'t>>) -> Vec<Node<'t>> {
     let Some(args) = args else {
         return Vec::new();
     };
-    let mut cursor = args.walk();
-    args.named_children(&mut cursor)
+    args.named_kids()
+        .into_iter()
         .filter(|a| a.kind_str() != "comment")
         .collect()
 }
@@ -802,16 +798,14 @@ fn schema_refs(node: Node<'_>, ctx: &ZodContext<'_>, refs: &mut BTreeSet<String>
             }
         }
         "array" => {
-            let mut cursor = node.walk();
-            for element in node.named_children(&mut cursor) {
+            for element in node.named_kids() {
                 schema_refs(element, ctx, refs);
             }
         }
         "arrow_function" => {
             if let Some(body) = node.field("body") {
                 if body.kind_str() == "statement_block" {
-                    let mut cursor = body.walk();
-                    for statement in body.named_children(&mut cursor) {
+                    for statement in body.named_kids() {
                         if statement.kind_str() == "return_statement"
                             && let Some(value) = statement.named_child(0)
                         {
@@ -857,8 +851,7 @@ fn object_fields(object: Node<'_>, ctx: &ZodContext<'_>, shape: &mut Shape) {
         return;
     }
     let src = ctx.src;
-    let mut cursor = object.walk();
-    for property in object.named_children(&mut cursor) {
+    for property in object.named_kids() {
         match property.kind_str() {
             "pair" => {
                 let (Some(key), Some(value)) = (property.field("key"), property.field("value"))
@@ -900,9 +893,9 @@ fn key_name(key: Node<'_>, src: &[u8]) -> String {
 
 /// Keys of a `.pick({ a: true })` mask.
 fn object_keys(object: Node<'_>, src: &[u8]) -> Vec<String> {
-    let mut cursor = object.walk();
     object
-        .named_children(&mut cursor)
+        .named_kids()
+        .into_iter()
         .filter_map(|p| match p.kind_str() {
             "pair" => p.field("key").map(|k| key_name(k, src)),
             "shorthand_property_identifier" => Some(text(p, src).to_string()),
@@ -1000,8 +993,8 @@ fn literal_value(node: Node<'_>, src: &[u8]) -> String {
 }
 
 fn literal_list(list: Node<'_>, src: &[u8]) -> Vec<String> {
-    let mut cursor = list.walk();
-    list.named_children(&mut cursor)
+    list.named_kids()
+        .into_iter()
         .filter(|e| e.kind_str() != "comment")
         .map(|e| literal_value(e, src))
         .collect()
@@ -1013,8 +1006,7 @@ fn union_literals(options: Option<Node<'_>>, ctx: &ZodContext<'_>) -> Vec<String
         return Vec::new();
     };
     let mut values = Vec::new();
-    let mut cursor = options.walk();
-    for option in options.named_children(&mut cursor) {
+    for option in options.named_kids() {
         let Some((object, method, args)) = method_call(option, ctx.src) else {
             return Vec::new();
         };
@@ -1293,8 +1285,7 @@ fn python_bases(class: Node<'_>, src: &[u8]) -> (Vec<String>, bool) {
     let mut bases = Vec::new();
     let mut total_false = false;
     if let Some(list) = class.field("superclasses") {
-        let mut cursor = list.walk();
-        for base in list.named_children(&mut cursor) {
+        for base in list.named_kids() {
             match base.kind_str() {
                 "keyword_argument" => {
                     let name = base.field("name").map(|n| text(n, src));
@@ -1315,8 +1306,7 @@ fn decorator_library(class: Node<'_>, src: &[u8], imports: &PythonImports) -> Op
     let decorated = class
         .parent()
         .filter(|p| p.kind_str() == "decorated_definition")?;
-    let mut cursor = decorated.walk();
-    for decorator in decorated.named_children(&mut cursor) {
+    for decorator in decorated.named_kids() {
         if decorator.kind_str() != "decorator" {
             continue;
         }
@@ -1376,8 +1366,7 @@ fn has_tablename(class: Node<'_>, src: &[u8]) -> bool {
     let Some(body) = class.field("body") else {
         return false;
     };
-    let mut cursor = body.walk();
-    body.named_children(&mut cursor).any(|statement| {
+    body.named_kids().into_iter().any(|statement| {
         statement.kind_str() == "expression_statement"
             && statement
                 .named_child(0)
@@ -1390,8 +1379,7 @@ fn has_tablename(class: Node<'_>, src: &[u8]) -> bool {
 /// A keyword argument's value, as written.
 fn keyword<'t>(call: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
     let args = call.field("arguments")?;
-    let mut cursor = args.walk();
-    let found = args.named_children(&mut cursor).find(|a| {
+    let found = args.named_kids().into_iter().find(|a| {
         a.kind_str() == "keyword_argument" && a.field("name").is_some_and(|n| text(n, src) == name)
     });
     found.and_then(|a| a.field("value"))
@@ -1502,8 +1490,7 @@ fn python_fields(class: &PyClass<'_>, library: Library, src: &[u8]) -> Vec<Field
     let Some(body) = class.node.field("body") else {
         return fields;
     };
-    let mut cursor = body.walk();
-    for statement in body.named_children(&mut cursor) {
+    for statement in body.named_kids() {
         if statement.kind_str() != "expression_statement" {
             continue;
         }
@@ -1603,8 +1590,7 @@ fn has_default(right: Node<'_>, src: &[u8]) -> bool {
     let Some(args) = right.field("arguments") else {
         return false;
     };
-    let mut cursor = args.walk();
-    for arg in args.named_children(&mut cursor) {
+    for arg in args.named_kids() {
         match arg.kind_str() {
             "keyword_argument" => {
                 let name = arg.field("name").map(|n| text(n, src));

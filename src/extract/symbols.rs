@@ -98,8 +98,7 @@ impl ExportList {
             fn child(node: Node<'_>, field: Option<std::num::NonZeroU16>) -> Option<Node<'_>> {
                 field.and_then(|f| node.child_by_field_id(f.get()))
             }
-            let mut cursor = root.walk();
-            for statement in root.named_children(&mut cursor) {
+            for statement in root.named_kids() {
                 let statement_kind = statement.kind_id();
                 if statement_kind == expression_statement {
                     commonjs_exports(statement, source, &mut names, &mut defaults);
@@ -114,13 +113,11 @@ impl ExportList {
                     names.insert(text(value, source).to_string());
                     defaults.insert(text(value, source).to_string());
                 }
-                let mut inner = statement.walk();
-                for clause in statement.named_children(&mut inner) {
+                for clause in statement.named_kids() {
                     if clause.kind_id() != export_clause {
                         continue;
                     }
-                    let mut specs = clause.walk();
-                    for spec in clause.named_children(&mut specs) {
+                    for spec in clause.named_kids() {
                         if let Some(name) = child(spec, name_field) {
                             let is_default = child(spec, alias_field)
                                 .is_some_and(|a| text(a, source) == "default");
@@ -175,8 +172,7 @@ fn commonjs_exports(
             names.insert(text(right, source).to_string());
         }
         "object" => {
-            let mut cursor = right.walk();
-            for property in right.named_children(&mut cursor) {
+            for property in right.named_kids() {
                 let value = match property.kind_str() {
                     "shorthand_property_identifier" => Some(property),
                     "pair" => property

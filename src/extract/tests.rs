@@ -264,8 +264,7 @@ fn test_aliases(imports: &Imports, root: Node<'_>, src: &[u8]) -> HashMap<String
             }
         }
     }
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
+    for statement in root.named_kids() {
         let declaration = match statement.kind_str() {
             "export_statement" => statement.field("declaration"),
             "lexical_declaration" | "variable_declaration" => Some(statement),
@@ -274,8 +273,7 @@ fn test_aliases(imports: &Imports, root: Node<'_>, src: &[u8]) -> HashMap<String
         let Some(declaration) = declaration else {
             continue;
         };
-        let mut inner = declaration.walk();
-        for declarator in declaration.named_children(&mut inner) {
+        for declarator in declaration.named_kids() {
             let (Some(name), Some(value)) = (declarator.field("name"), declarator.field("value"))
             else {
                 continue;
@@ -322,8 +320,7 @@ fn calls_of<'t>(root: Node<'t>, src: &[u8], names: &HashMap<String, String>) -> 
         {
             found.push(node);
         }
-        let mut cursor = node.walk();
-        stack.extend(node.named_children(&mut cursor));
+        stack.extend(node.named_kids());
     }
     found
 }
@@ -503,9 +500,8 @@ fn table_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
     if array.kind_str() != "array" {
         return None;
     }
-    let mut cursor = array.walk();
     let mut count = 0u32;
-    for element in array.named_children(&mut cursor) {
+    for element in array.named_kids() {
         match element.kind_str() {
             "comment" => {}
             "spread_element" => return None,
@@ -563,12 +559,10 @@ struct Marks {
 /// Whether a module- or class-level definition is decorated with a fixture that has
 /// `params` (`@pytest.fixture(params=[...])`).
 fn has_parametrized_fixture(root: Node<'_>, src: &[u8]) -> bool {
-    let mut cursor = root.walk();
-    root.named_children(&mut cursor).any(|child| {
+    root.named_kids().into_iter().any(|child| {
         let (definition, decorated) = unwrap_decorated_plain(child);
         let fixture = decorated.is_some_and(|d| {
-            let mut c = d.walk();
-            d.named_children(&mut c).any(|decorator| {
+            d.named_kids().into_iter().any(|decorator| {
                 let written = text(decorator, src);
                 decorator.kind_str() == "decorator"
                     && written.contains("fixture")
@@ -743,8 +737,7 @@ impl ClassContext<'_, '_> {
         let decorated = marks.decorated || parent_decorated || self.module_marked;
         let suite_at = self.out.len();
         let mut any = false;
-        let mut cursor = body.walk();
-        for child in body.named_children(&mut cursor) {
+        for child in body.named_kids() {
             let (definition, child_marks) = unwrap_decorated(child, src);
             let Some(child_name) = definition.field("name").map(|n| text(n, src)) else {
                 continue;
@@ -849,8 +842,7 @@ fn is_pytest_name(name: &str) -> bool {
 }
 
 fn has_method(body: Node<'_>, method: &str, src: &[u8]) -> bool {
-    let mut cursor = body.walk();
-    body.named_children(&mut cursor).any(|child| {
+    body.named_kids().into_iter().any(|child| {
         let (definition, _) = unwrap_decorated_plain(child);
         definition.kind_str() == "function_definition"
             && definition
@@ -864,8 +856,8 @@ fn bases<'s>(class: Node<'_>, src: &'s [u8]) -> Vec<&'s str> {
     let Some(list) = class.field("superclasses") else {
         return Vec::new();
     };
-    let mut cursor = list.walk();
-    list.named_children(&mut cursor)
+    list.named_kids()
+        .into_iter()
         .filter(|b| matches!(b.kind_str(), "identifier" | "attribute"))
         .map(|b| text(b, src).rsplit('.').next().unwrap_or(""))
         .collect()
@@ -891,8 +883,7 @@ fn unwrap_decorated<'t>(node: Node<'t>, src: &[u8]) -> (Node<'t>, Marks) {
     // pytest applies the decorator nearest the function first: its ids come first in a
     // case's id, and it varies slowest.
     let mut all_ids: Option<Option<Vec<String>>> = None;
-    let mut cursor = decorated.walk();
-    for decorator in decorated.named_children(&mut cursor) {
+    for decorator in decorated.named_kids() {
         if decorator.kind_str() != "decorator" {
             continue;
         }
@@ -1186,10 +1177,9 @@ fn python_number(literal: &str) -> Option<&str> {
 
 /// Cases of `parametrize(names, [ ... ])`: the length of a literal list or tuple.
 fn parametrize_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
-    let mut cursor = arguments.walk();
     let mut positional = 0;
     let mut values = None;
-    for arg in arguments.named_children(&mut cursor) {
+    for arg in arguments.named_kids() {
         match arg.kind_str() {
             "comment" => {}
             "keyword_argument" => {
@@ -1212,9 +1202,8 @@ fn parametrize_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
     if !matches!(values.kind_str(), "list" | "tuple") {
         return None;
     }
-    let mut c = values.walk();
     let mut count = 0u32;
-    for element in values.named_children(&mut c) {
+    for element in values.named_kids() {
         match element.kind_str() {
             "comment" => {}
             "list_splat" | "list_comprehension" => return None,

@@ -220,15 +220,14 @@ fn place_of(node: Node<'_>, source: &[u8]) -> Option<Place> {
 /// Fills in what the definition's own node says: type parameters, heritage, members.
 fn describe(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
     if let Some(params) = node.field("type_parameters") {
-        let mut cursor = params.walk();
         def.type_params = params
-            .named_children(&mut cursor)
+            .named_kids()
+            .into_iter()
             .filter(|p| p.kind_str() == "type_parameter")
             .map(|p| one_line(text(p, source), TEXT_MAX))
             .collect();
     }
-    let mut cursor = node.walk();
-    for child in node.named_children(&mut cursor) {
+    for child in node.named_kids() {
         match child.kind_str() {
             "extends_type_clause" => {
                 let mut types = child.walk();
@@ -266,9 +265,7 @@ fn describe(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
 
 /// `extends Base<T> implements A, B` of a class.
 fn heritage(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
-    let mut cursor = node.walk();
-    for clause in node.named_children(&mut cursor) {
-        let mut inner = clause.walk();
+    for clause in node.named_kids() {
         match clause.kind_str() {
             "extends_clause" => {
                 // The clause's text after `extends` keeps type arguments with their base.
@@ -278,7 +275,8 @@ fn heritage(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
             }
             "implements_clause" => {
                 def.implements = clause
-                    .named_children(&mut inner)
+                    .named_kids()
+                    .into_iter()
                     .filter(|t| t.kind_str() != "comment")
                     .map(|t| one_line(text(t, source), TEXT_MAX))
                     .collect();
@@ -291,8 +289,7 @@ fn heritage(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
 /// Public members of an interface body, object type or class body, in source order.
 fn members(body: Node<'_>, source: &[u8]) -> Vec<Member> {
     let mut out = Vec::new();
-    let mut cursor = body.walk();
-    for child in body.named_children(&mut cursor) {
+    for child in body.named_kids() {
         let flags = Flags::of(child, source);
         if flags.hidden {
             continue;
@@ -472,8 +469,7 @@ fn parameter_properties(ctor: Node<'_>, source: &[u8], out: &mut Vec<Member>) {
     let Some(params) = ctor.field("parameters") else {
         return;
     };
-    let mut cursor = params.walk();
-    for param in params.named_children(&mut cursor) {
+    for param in params.named_kids() {
         if !matches!(
             param.kind_str(),
             "required_parameter" | "optional_parameter"
@@ -510,8 +506,7 @@ fn parameter_properties(ctor: Node<'_>, source: &[u8], out: &mut Vec<Member>) {
 
 fn enum_members(body: Node<'_>, source: &[u8]) -> Vec<EnumMember> {
     let mut out = Vec::new();
-    let mut cursor = body.walk();
-    for child in body.named_children(&mut cursor) {
+    for child in body.named_kids() {
         let (name, value) = match child.kind_str() {
             "enum_assignment" => (
                 child.field("name"),

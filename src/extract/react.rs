@@ -49,8 +49,8 @@ pub fn is_jsx_value(node: Node<'_>, source: &[u8]) -> bool {
 /// The first named child that is not a comment: `return ( // why\n <div/> )` holds a
 /// comment before the element.
 pub fn first_value(node: Node<'_>) -> Option<Node<'_>> {
-    let mut cursor = node.walk();
-    node.named_children(&mut cursor)
+    node.named_kids()
+        .into_iter()
         .find(|c| c.kind_str() != "comment")
 }
 
@@ -71,8 +71,7 @@ pub fn returns_jsx(function: Node<'_>, source: &[u8]) -> bool {
             }
             continue;
         }
-        let mut cursor = node.walk();
-        for child in node.named_children(&mut cursor) {
+        for child in node.named_kids() {
             if !is_js_function(child.kind_str()) && child.kind_str() != "class" {
                 stack.push(child);
             }
@@ -201,26 +200,22 @@ fn call_facts(current: Node<'_>, source: &[u8], facts: &mut BodyFacts) {
     }
 }
 
-/// Visits every node below `node` in document order; `visit` returns whether to descend
-/// into the node it was given. Iterative, so a deeply nested generated file cannot
-/// overflow the stack.
+/// Visits every node below `node` (tokens included) in document order; `visit` returns
+/// whether to descend into the node it was given. The C walk (`preorder`), which hands
+/// nodes out in batches and so cannot be pruned as it goes: the nodes below one `visit`
+/// declined are walked and not handed to `visit`. Walking them costs less than a cursor's
+/// stepping over the rest (a fifth per node).
 pub fn for_each_descendant<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) {
-    let mut cursor = node.walk();
-    if !cursor.goto_first_child() {
-        return;
-    }
-    loop {
-        let descend = visit(cursor.node());
-        if descend && cursor.goto_first_child() {
-            continue;
+    let mut declined: Option<u32> = None;
+    for step in Preorder::new(node, &[]).skip(1) {
+        if let Some(depth) = declined {
+            if step.depth > depth {
+                continue;
+            }
+            declined = None;
         }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() || cursor.node() == node {
-                return;
-            }
+        if !visit(step.node) {
+            declined = Some(step.depth);
         }
     }
 }

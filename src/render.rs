@@ -176,6 +176,48 @@ pub fn write_str(out: &mut Vec<u8>, value: &str) {
     out.push(b'"');
 }
 
+/// An id into `file` itself as the section of `file` writes it, `#Name` (`None` for any
+/// other id; the bare `file#` is no id and stays whole).
+pub fn own_id<'a>(id: &'a str, file: &str) -> Option<&'a str> {
+    id.strip_prefix(file)
+        .filter(|rest| rest.len() > 1 && rest.starts_with('#'))
+}
+
+/// The opening of a chunk file written directly (`direct_chunk`), up to `chunk`'s value.
+pub fn chunk_head(out: &mut Vec<u8>, extractor: &str, version: u32, chunk: &str) {
+    out.extend_from_slice(b"{\n\"extractor\":");
+    write_str(out, extractor);
+    out.extend_from_slice(b",\n\"version\":");
+    write_u32(out, version);
+    out.extend_from_slice(b",\n\"chunk\":");
+    write_str(out, chunk);
+}
+
+/// A chunk file's `files` and its end, after `chunk_head` (and whatever follows it): each
+/// file's items, one line each, as `line` writes them given the file. The layout is the one
+/// [`chunk_json_bytes`] gives; the item types whose chunks are most of a state write their
+/// lines themselves (a call graph node, a symbol), which costs a fraction of driving serde
+/// through the generic formatter, and debug builds hold the two equal on every write.
+pub fn chunk_files<T>(
+    out: &mut Vec<u8>,
+    files: &[(&str, Vec<T>)],
+    mut line: impl FnMut(&mut Vec<u8>, &T, &str),
+) {
+    out.extend_from_slice(b",\n\"files\":{");
+    for (i, (file, items)) in files.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        write_str(out, file);
+        out.extend_from_slice(b":[");
+        for (j, item) in items.iter().enumerate() {
+            out.extend_from_slice(if j == 0 { b"\n" } else { b",\n" });
+            line(out, item, file);
+        }
+        out.extend_from_slice(if items.is_empty() { b"]" } else { b"\n]" });
+    }
+    out.extend_from_slice(if files.is_empty() { b"}" } else { b"\n}" });
+    out.extend_from_slice(b"\n}\n");
+}
+
 /// A number as JSON writes it.
 pub fn write_u32(out: &mut Vec<u8>, value: u32) {
     let mut digits = [0u8; 10];

@@ -267,18 +267,13 @@ pub fn render_chunk(
     imports: &std::collections::BTreeMap<&str, Bindings>,
     files: &[(&str, Vec<NodeJson<'_>>)],
 ) -> Vec<u8> {
-    use crate::render::{write_str, write_u32};
+    use crate::render::write_str;
     let size: usize = files
         .iter()
         .map(|(_, nodes)| nodes.iter().map(|n| 64 + 64 * n.edges.len()).sum::<usize>())
         .sum();
     let mut out = Vec::with_capacity(size + 256);
-    out.extend_from_slice(b"{\n\"extractor\":");
-    write_str(&mut out, extractor);
-    out.extend_from_slice(b",\n\"version\":");
-    write_u32(&mut out, version);
-    out.extend_from_slice(b",\n\"chunk\":");
-    write_str(&mut out, chunk);
+    crate::render::chunk_head(&mut out, extractor, version, chunk);
     if !imports.is_empty() {
         out.extend_from_slice(b",\n\"imports\":{");
         for (i, (file, table)) in imports.iter().enumerate() {
@@ -298,35 +293,15 @@ pub fn render_chunk(
         }
         out.extend_from_slice(b"\n}");
     }
-    out.extend_from_slice(b",\n\"files\":{");
-    for (i, (file, nodes)) in files.iter().enumerate() {
-        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-        write_str(&mut out, file);
-        out.push(b':');
-        out.push(b'[');
-        for (j, node) in nodes.iter().enumerate() {
-            out.extend_from_slice(if j == 0 { b"\n" } else { b",\n" });
-            node.write(&mut out, file);
-        }
-        out.extend_from_slice(if nodes.is_empty() { b"]" } else { b"\n]" });
-    }
-    out.extend_from_slice(if files.is_empty() { b"}" } else { b"\n}" });
-    out.extend_from_slice(b"\n}\n");
+    crate::render::chunk_files(&mut out, files, |out, node, file| node.write(out, file));
     out
-}
-
-/// `id` written into the chunk section of `file`: `#Name` for an id into the file itself
-/// (the bare `file#` is no id and stays whole).
-fn own_id<'a>(id: &'a str, file: &str) -> Option<&'a str> {
-    id.strip_prefix(file)
-        .filter(|rest| rest.len() > 1 && rest.starts_with('#'))
 }
 
 impl NodeJson<'_> {
     /// The node's line: what `Serialize` gives, through the chunk layout's rules (false,
     /// null and empty left out, own ids as `#Name`, a name the id gives left out).
     fn write(&self, out: &mut Vec<u8>, file: &str) {
-        use crate::render::{Names, name_from_qualified, write_str, write_u32};
+        use crate::render::{Names, name_from_qualified, own_id, write_str, write_u32};
         let node = self.node;
         out.extend_from_slice(b"{\"line\":");
         write_u32(out, node.line);
@@ -359,7 +334,7 @@ impl NodeJson<'_> {
 
 impl EdgeJson<'_> {
     fn write(&self, out: &mut Vec<u8>, file: &str) {
-        use crate::render::{write_str, write_u32};
+        use crate::render::{own_id, write_str, write_u32};
         let edge = self.edge;
         out.extend_from_slice(b"{\"at\":[");
         write_u32(out, edge.line);

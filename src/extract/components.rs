@@ -78,8 +78,7 @@ impl ModuleExports<'_> {
         for up in std::iter::once(node).chain(super::syntax::ancestors(node)) {
             if up.kind_str() == "export_statement" {
                 exported = true;
-                let mut cursor = up.walk();
-                default |= up.children(&mut cursor).any(|c| c.kind_str() == "default");
+                default |= up.kids().into_iter().any(|c| c.kind_str() == "default");
                 break;
             }
             if matches!(up.kind_str(), "program" | "statement_block" | "class_body") {

@@ -39,6 +39,52 @@ pub enum ImportKind {
     Reexport,
 }
 
+impl ImportKind {
+    /// As JSON writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ImportKind::Static => "static",
+            ImportKind::Type => "type",
+            ImportKind::Dynamic => "dynamic",
+            ImportKind::Require => "require",
+            ImportKind::Reexport => "reexport",
+        }
+    }
+}
+
+impl Import {
+    /// The import's line in its chunk file, as the generic rendering writes it
+    /// (`render::chunk_files`): empty lists left out.
+    pub fn write_line(&self, out: &mut Vec<u8>) {
+        use crate::render::{write_str, write_u32};
+        out.extend_from_slice(b"{\"line\":");
+        write_u32(out, self.line);
+        out.extend_from_slice(b",\"column\":");
+        write_u32(out, self.column);
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(self.kind.name().as_bytes());
+        out.extend_from_slice(b"\",\"specifier\":");
+        write_str(out, &self.specifier);
+        for (key, list) in [
+            (&b",\"names\":["[..], &self.names),
+            (&b",\"targets\":["[..], &self.targets),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            out.extend_from_slice(key);
+            for (i, value) in list.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, value);
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+    }
+}
+
 /// Turns one match of `extractors/imports/*.scm` into import items (several for Python's
 /// `import a, b`).
 pub fn from_match(m: &Match<'_, '_>, source: &[u8], lang: Lang, file: &str, out: &mut Vec<Import>) {
@@ -136,8 +182,7 @@ pub fn from_match(m: &Match<'_, '_>, source: &[u8], lang: Lang, file: &str, out:
 fn js_import_names(statement: Node<'_>, source: &[u8]) -> (ImportKind, Vec<String>) {
     let mut kind = ImportKind::Static;
     let mut names = Vec::new();
-    let mut cursor = statement.walk();
-    for child in statement.children(&mut cursor) {
+    for child in statement.kids() {
         match child.kind_str() {
             // `import type { X } from` (an anonymous `type` token right in the statement).
             "type" if !child.is_named() => kind = ImportKind::Type,
@@ -169,8 +214,7 @@ fn js_import_names(statement: Node<'_>, source: &[u8]) -> (ImportKind, Vec<Strin
 
 fn js_reexport_names(statement: Node<'_>, source: &[u8]) -> Vec<String> {
     let mut names = Vec::new();
-    let mut cursor = statement.walk();
-    for child in statement.children(&mut cursor) {
+    for child in statement.kids() {
         match child.kind_str() {
             "*" => names.push("*".to_string()),
             "namespace_export" => {
@@ -256,4 +300,48 @@ fn under_type_checking(node: Node<'_>, source: &[u8]) -> bool {
                 .is_some_and(|c| text(c, source).ends_with("TYPE_CHECKING"))
             && up.field("consequence") == Some(current)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Items;
+
+    /// The direct rendering against the generic one (`to_output_json` holds them equal in
+    /// debug builds and checks the bytes read back): empty and full lists, escapes.
+    #[test]
+    fn the_direct_rendering_is_the_generic_one() {
+        let import = |kind, specifier: &str, names: &[&str], targets: &[&str]| Import {
+            file: "a\u{3}.py".to_string(),
+            line: 3,
+            column: 0,
+            kind,
+            specifier: specifier.to_string(),
+            names: names.iter().map(|n| n.to_string()).collect(),
+            targets: targets.iter().map(|t| t.to_string()).collect(),
+        };
+        let mut items = vec![
+            import(
+                ImportKind::Static,
+                ".\"models\"",
+                &["a", "b as c"],
+                &["pkg/models.py"],
+            ),
+            import(ImportKind::Dynamic, "os", &[], &[]),
+            import(ImportKind::Require, "./x", &[], &["x.js", "x/index.js"]),
+            import(ImportKind::Type, "t", &["* as T"], &[]),
+        ];
+        items.sort();
+        let text = String::from_utf8(Items::Imports(items).to_output_json("c")).unwrap();
+        assert!(text.contains("\n\"a\\u0003.py\":[\n"));
+        assert!(text.contains(
+            "{\"line\":3,\"column\":0,\"kind\":\"static\",\"specifier\":\".\\\"models\\\"\",\
+             \"names\":[\"a\",\"b as c\"],\"targets\":[\"pkg/models.py\"]}"
+        ));
+        assert!(
+            text.contains("{\"line\":3,\"column\":0,\"kind\":\"dynamic\",\"specifier\":\"os\"}")
+        );
+        assert!(text.contains("\"specifier\":\"./x\",\"targets\":[\"x.js\",\"x/index.js\"]}"));
+        assert!(text.contains("\"kind\":\"type\",\"specifier\":\"t\",\"names\":[\"* as T\"]}"));
+    }
 }

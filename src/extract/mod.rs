@@ -370,7 +370,19 @@ macro_rules! stored_with_id {
     };
 }
 
-stored_without_ids!(Import, TestCase);
+stored_without_ids!(TestCase);
+
+impl StoredItem for Import {
+    fn chunk_json(extractor: ExtractorId, chunk: &str, items: &[Self]) -> Vec<u8> {
+        direct_chunk_json(extractor, chunk, items, |out, import, _| {
+            import.write_line(out)
+        })
+    }
+
+    fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
+        self.file = file.to_string();
+    }
+}
 stored_with_id!(Names::Qualified => Component, Hook, Schema);
 
 /// The items whose `name` is the last part of their id, and whose `parent` the rest.
@@ -391,7 +403,61 @@ macro_rules! stored_with_parent {
     };
 }
 
-stored_with_parent!(Symbol, TypeDef);
+stored_with_parent!(TypeDef);
+
+impl StoredItem for Symbol {
+    const NAMES: Names = Names::Simple;
+
+    fn chunk_json(extractor: ExtractorId, chunk: &str, items: &[Self]) -> Vec<u8> {
+        direct_chunk_json(extractor, chunk, items, |out, symbol, file| {
+            symbol.write_line(out, file);
+        })
+    }
+
+    fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
+        self.file = file.to_string();
+        absolute_id(&mut self.id, file);
+        restore_name(&mut self.name, &self.id, file, Self::NAMES);
+        if self.parent.as_deref() == Some(NAME_LEFT_OUT) {
+            self.parent = own_qualified(&self.id, file).and_then(parent_from_qualified);
+        }
+    }
+}
+
+/// The chunk file of `items` (without an `imports` table), each item's line written by
+/// `line` (`render::chunk_files`). Debug builds hold it to the generic rendering.
+fn direct_chunk_json<T: StoredItem>(
+    extractor: ExtractorId,
+    chunk: &str,
+    items: &[T],
+    mut line: impl FnMut(&mut Vec<u8>, &T, &str),
+) -> Vec<u8> {
+    let grouped = ByFile::new(items, |item: &T| item.file());
+    let files: Vec<(&str, Vec<&T>)> = grouped.groups.into_iter().collect();
+    let mut out = Vec::with_capacity(128 * items.len() + 128);
+    crate::render::chunk_head(&mut out, extractor.name(), extractor.version(), chunk);
+    crate::render::chunk_files(&mut out, &files, |out, item, file| line(out, item, file));
+    #[cfg(debug_assertions)]
+    {
+        let generic = crate::render::chunk_json_bytes(
+            &OutputFile {
+                extractor: extractor.name(),
+                version: extractor.version(),
+                chunk,
+                imports: None::<()>,
+                files: ByFile::new(items, |item: &T| item.file()),
+            },
+            true,
+            T::NAMES,
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out),
+            String::from_utf8_lossy(&generic),
+            "{extractor} of {chunk}: the direct rendering differs from the generic one"
+        );
+    }
+    out
+}
 
 impl StoredItem for CallNode {
     const NAMES: Names = Names::Qualified;
@@ -455,6 +521,12 @@ impl StoredItem for CallNode {
 
 impl StoredItem for Export {
     const NAMES: Names = Names::Local;
+
+    fn chunk_json(extractor: ExtractorId, chunk: &str, items: &[Self]) -> Vec<u8> {
+        direct_chunk_json(extractor, chunk, items, |out, export, file| {
+            export.write_line(out, file);
+        })
+    }
 
     fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
         self.file = file.to_string();

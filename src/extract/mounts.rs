@@ -1502,8 +1502,7 @@ impl Routers {
                 }
                 // The text between substitutions, and each substitution's value.
                 let mut out = String::new();
-                let mut cursor = node.walk();
-                for part in node.children(&mut cursor) {
+                for part in node.kids() {
                     match part.kind_str() {
                         "string_content" | "string_fragment" => out.push_str(text(part, src)),
                         "interpolation" | "template_substitution" => {

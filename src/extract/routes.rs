@@ -979,9 +979,9 @@ fn next_routes(
             continue;
         }
         let is_default = {
-            let mut c = statement.walk();
             statement
-                .children(&mut c)
+                .kids()
+                .into_iter()
                 .any(|n| n.kind_str() == "default")
         };
         match next {

@@ -63,6 +63,74 @@ pub enum SymbolKind {
     Variable,
 }
 
+impl SymbolKind {
+    /// As JSON writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            SymbolKind::Function => "function",
+            SymbolKind::Class => "class",
+            SymbolKind::Method => "method",
+            SymbolKind::Interface => "interface",
+            SymbolKind::Type => "type",
+            SymbolKind::Enum => "enum",
+            SymbolKind::Namespace => "namespace",
+            SymbolKind::Variable => "variable",
+        }
+    }
+}
+
+impl Symbol {
+    /// The symbol's line in the section of `file` of its chunk file, as the generic
+    /// rendering writes it (`render::chunk_files`): `false` and `null` left out, an id into
+    /// the file as `#Name`, and the `name` and `parent` that id gives left out (a `parent`
+    /// it gives that the symbol lacks is written `null`).
+    pub fn write_line(&self, out: &mut Vec<u8>, file: &str) {
+        use crate::render::{
+            Names, name_from_qualified, own_id, parent_from_qualified, write_str, write_u32,
+        };
+        out.extend_from_slice(b"{\"line\":");
+        write_u32(out, self.line);
+        out.extend_from_slice(b",\"column\":");
+        write_u32(out, self.column);
+        out.extend_from_slice(b",\"id\":");
+        let own = own_id(&self.id, file);
+        write_str(out, own.unwrap_or(&self.id));
+        out.extend_from_slice(b",\"end_line\":");
+        write_u32(out, self.end_line);
+        let qualified = own.map(|own| &own[1..]);
+        if qualified.is_none_or(|q| name_from_qualified(q, Names::Simple) != self.name) {
+            out.extend_from_slice(b",\"name\":");
+            write_str(out, &self.name);
+        }
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(self.kind.name().as_bytes());
+        out.push(b'"');
+        if self.exported {
+            out.extend_from_slice(b",\"exported\":true");
+        }
+        if self.default {
+            out.extend_from_slice(b",\"default\":true");
+        }
+        let given = qualified.and_then(parent_from_qualified);
+        match &self.parent {
+            None if given.is_some() => out.extend_from_slice(b",\"parent\":null"),
+            None => {}
+            Some(parent) if given.as_ref() == Some(parent) => {}
+            Some(parent) => {
+                out.extend_from_slice(b",\"parent\":");
+                write_str(out, parent);
+            }
+        }
+        out.extend_from_slice(b",\"signature\":");
+        write_str(out, &self.signature);
+        if let Some(doc) = &self.doc {
+            out.extend_from_slice(b",\"doc\":");
+            write_str(out, doc);
+        }
+        out.push(b'}');
+    }
+}
+
 /// Names a JS/TS file exports through `export { a, b as c }` or `export default a`, which
 /// mark a declaration made elsewhere in the file as exported; the second set holds those
 /// exported as the default (`export default a`, `export { a as default }`,
@@ -364,8 +432,7 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
             "program" => break,
             "export_statement" => {
                 scope.js_exported = true;
-                let mut cursor = up.walk();
-                scope.js_default |= up.children(&mut cursor).any(|c| c.kind_str() == "default");
+                scope.js_default |= up.kids().into_iter().any(|c| c.kind_str() == "default");
                 if !anchor_settled {
                     scope.anchor = up;
                 }
@@ -438,10 +505,7 @@ fn js_scope<'t>(node: Node<'t>, source: &[u8]) -> Option<Scope<'t>> {
 
 /// `declare global { ... }`.
 fn is_declare_global(ambient: Node<'_>) -> bool {
-    let mut cursor = ambient.walk();
-    ambient
-        .children(&mut cursor)
-        .any(|c| c.kind_str() == "global")
+    ambient.kids().into_iter().any(|c| c.kind_str() == "global")
 }
 
 /// Records the nearest container as the parent and the outermost one as the top.
@@ -509,9 +573,9 @@ fn signature_text(
 ) -> String {
     let start = node.start_byte();
     // Python's head ends at its `:` (a comment may sit between it and the body).
-    let mut cursor = node.walk();
     let colon = node
-        .children(&mut cursor)
+        .kids()
+        .into_iter()
         .find(|c| !c.is_named() && c.kind_str() == ":")
         .map(|c| c.start_byte());
     let end = match (colon, body) {
@@ -584,4 +648,66 @@ fn first_doc_line<'a>(lines: impl Iterator<Item = &'a str>) -> Option<String> {
         .map(str::trim)
         .find(|l| !l.is_empty())
         .map(|l| one_line(l, DOC_MAX))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Items;
+
+    fn symbol(file: &str, id: &str, name: &str, parent: Option<&str>) -> Symbol {
+        Symbol {
+            file: file.to_string(),
+            line: 2,
+            column: 4,
+            id: id.to_string(),
+            end_line: 9,
+            name: name.to_string(),
+            kind: SymbolKind::Method,
+            exported: false,
+            default: false,
+            parent: parent.map(str::to_string),
+            signature: String::new(),
+            doc: None,
+        }
+    }
+
+    /// The direct rendering against the generic one (`to_output_json` holds them equal in
+    /// debug builds and checks the bytes read back): names and parents the id gives or
+    /// not, a parent the id gives that the symbol lacks, foreign ids, flags, escapes.
+    #[test]
+    fn the_direct_rendering_is_the_generic_one() {
+        let odd = "src/q\"\\ü\u{2}.ts";
+        let mut flagged = symbol(odd, &format!("{odd}#A~2.b~3"), "b", Some("A"));
+        flagged.exported = true;
+        flagged.default = true;
+        flagged.signature = "b(x: \"y\")\t".to_string();
+        flagged.doc = Some("Docs\n\u{1f}".to_string());
+        let mut items = vec![
+            flagged,
+            symbol(odd, &format!("{odd}#A.c"), "c", None),
+            symbol(odd, &format!("{odd}#A.d"), "other", Some("B")),
+            symbol(odd, &format!("{odd}#e"), "e", Some("E")),
+            symbol(odd, &format!("{odd}#"), "", None),
+            symbol(odd, "elsewhere.ts#F.g", "g", Some("F")),
+            symbol("b.py", "b.py#h", "h", None),
+        ];
+        items.sort();
+        let text = String::from_utf8(Items::Symbols(items).to_output_json("c")).unwrap();
+        assert!(text.contains(
+            "{\"line\":2,\"column\":4,\"id\":\"#A~2.b~3\",\"end_line\":9,\"kind\":\"method\",\
+             \"exported\":true,\"default\":true,\"signature\":\"b(x: \\\"y\\\")\\t\",\
+             \"doc\":\"Docs\\n\\u001f\"}"
+        ));
+        assert!(
+            text.contains("\"id\":\"#A.c\",\"end_line\":9,\"kind\":\"method\",\"parent\":null,")
+        );
+        assert!(text.contains("\"name\":\"other\",\"kind\":\"method\",\"parent\":\"B\","));
+        assert!(
+            text.contains("\"id\":\"#e\",\"end_line\":9,\"kind\":\"method\",\"parent\":\"E\",")
+        );
+        assert!(text.contains("\"id\":\"elsewhere.ts#F.g\",\"end_line\":9,\"name\":\"g\""));
+        assert!(text.contains("\n\"src/q\\\"\\\\ü\\u0002.ts\":[\n"));
+        assert!(text.ends_with("\n]\n}\n}\n"));
+    }
 }

@@ -18,11 +18,19 @@ pub trait NodeExt<'t> {
     /// `named_children(&mut cursor)`, listed by C (`preorder::named_children`): a cursor's
     /// stepping costs about five times as much.
     fn named_kids(self) -> Vec<Node<'t>>;
+    /// `children(&mut cursor)` (tokens included), listed by C (`preorder::children`).
+    fn kids(self) -> Vec<Node<'t>>;
 }
 
 impl<'t> NodeExt<'t> for Node<'t> {
     fn named_kids(self) -> Vec<Node<'t>> {
         super::preorder::named_children(self)
+    }
+
+    fn kids(self) -> Vec<Node<'t>> {
+        let mut all = Vec::new();
+        super::preorder::children(self, &mut all);
+        all.into_iter().map(|(child, _)| child).collect()
     }
 
     #[inline]

@@ -400,8 +400,7 @@ struct Flags {
 impl Flags {
     fn of(node: Node<'_>, source: &[u8]) -> Flags {
         let mut flags = Flags::default();
-        let mut cursor = node.walk();
-        for child in node.children(&mut cursor) {
+        for child in node.kids() {
             match child.kind_str() {
                 "accessibility_modifier" => {
                     flags.hidden = text(child, source) != "public";
@@ -478,8 +477,7 @@ fn parameter_properties(ctor: Node<'_>, source: &[u8], out: &mut Vec<Member>) {
         }
         let mut modifier = None;
         let mut readonly = false;
-        let mut inner = param.walk();
-        for child in param.children(&mut inner) {
+        for child in param.kids() {
             match child.kind_str() {
                 "accessibility_modifier" => modifier = Some(text(child, source)),
                 "readonly" => readonly = true,

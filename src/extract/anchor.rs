@@ -14,10 +14,11 @@ use tree_sitter::Node;
 #[derive(Debug)]
 pub struct Anchoring {
     /// By node kind id: 0 when no pattern starts at this kind, 1 when one does whatever the
-    /// text, 2 when every pattern starting there needs one of `words`.
+    /// text, 2 when every pattern starting there needs one of the words.
     kinds: Vec<u8>,
-    /// The words of the filtered patterns' predicates, all of them.
-    words: Vec<String>,
+    /// A searcher for each word of the filtered patterns' predicates (all of them), built
+    /// once: building one costs more than searching a file.
+    finders: Vec<memchr::memmem::Finder<'static>>,
 }
 
 const NOT_ROOT: u8 = 0;
@@ -65,7 +66,11 @@ impl Anchoring {
                 }
             }
         }
-        Some(Anchoring { kinds, words })
+        let finders = words
+            .iter()
+            .map(|w| memchr::memmem::Finder::new(w.as_bytes()).into_owned())
+            .collect();
+        Some(Anchoring { kinds, finders })
     }
 
     /// Whether a pattern can start at nodes of kind `kind_id`.
@@ -94,11 +99,11 @@ impl Anchoring {
     /// of a longer identifier), as the predicates compare whole node texts.
     pub fn word_hits(&self, text: &[u8]) -> Vec<usize> {
         let mut hits = Vec::new();
-        for word in &self.words {
-            let w = word.as_bytes();
+        for finder in &self.finders {
+            let w = finder.needle();
             let check_before = w.first().is_some_and(|&b| is_ident(b));
             let check_after = w.last().is_some_and(|&b| is_ident(b));
-            for at in memchr::memmem::find_iter(text, w) {
+            for at in finder.find_iter(text) {
                 let before_ok = !check_before || at == 0 || !is_ident(text[at - 1]);
                 let after = at + w.len();
                 let after_ok = !check_after || after >= text.len() || !is_ident(text[after]);

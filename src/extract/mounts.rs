@@ -11,13 +11,14 @@
 //! mounted in another file or in several places, a router imported from another file.
 
 use super::gates::Words;
-use super::preorder::{self, Preorder};
+use super::preorder::Preorder;
 use super::routes::{kwarg, py_args};
 use super::scan::Scan;
 use super::syntax::NodeExt;
 use super::syntax::{
     awaited, key_text, named_args, object_property, position, string_literal, text,
 };
+use crate::lang::Lang;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -478,12 +479,17 @@ impl Routers {
         let mut assignments = Vec::new();
         let mut calls = Vec::new();
         let mut attributes = Vec::new();
-        collect(root, depth, &mut |n, scope| match n.kind_str() {
-            "assignment" => assignments.push((n, scope)),
-            "call" => calls.push(n),
-            "attribute" => attributes.push(n),
-            _ => {}
-        });
+        collect(
+            root,
+            Lang::Python,
+            depth,
+            &mut |n, scope| match n.kind_str() {
+                "assignment" => assignments.push((n, scope)),
+                "call" => calls.push(n),
+                "attribute" => attributes.push(n),
+                _ => {}
+            },
+        );
         // Class attribute defaults that read as paths, by `Class.ATTR` (pydantic settings).
         let mut class_paths: HashMap<String, Vec<(String, String)>> = HashMap::new();
         for statement in root.named_kids() {
@@ -750,6 +756,7 @@ impl Routers {
     pub fn js(
         root: Node<'_>,
         src: &[u8],
+        lang: Lang,
         imported: HashMap<String, (String, String)>,
         depth: usize,
     ) -> Routers {
@@ -760,7 +767,7 @@ impl Routers {
         };
         let mut declarators = Vec::new();
         let mut calls = Vec::new();
-        collect(root, depth, &mut |n, scope| match n.kind_str() {
+        collect(root, lang, depth, &mut |n, scope| match n.kind_str() {
             "variable_declarator" => declarators.push((n, scope)),
             "call_expression" => calls.push(n),
             _ => {}
@@ -1795,7 +1802,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Mount> {
     };
     let imported = super::routes::imported(scan.imports());
     let routers = if scan.lang.is_js_like() {
-        Routers::js(scan.root, src, imported, depth)
+        Routers::js(scan.root, src, scan.lang, imported, depth)
     } else {
         Routers::python(scan.root, src, imported, depth)
     };
@@ -1970,15 +1977,21 @@ fn one(node: Node<'_>, src: &[u8]) -> String {
 }
 
 /// Visits every named node with children to `levels` levels below the root `node`, in
-/// document order, with the scope it is in (`scope_of`). The C walk, with tokens left out:
-/// a cursor's stepping cost more than the rest of the extractor, and every node this
-/// extractor reads has children. The walk passes through every ancestor of a node, so it
-/// knows the scope that `scope_of` would find going up, one `parent()` at a time, each a
-/// descent from the root (a third of the extractor's time before).
-fn collect<'t>(node: Node<'t>, levels: usize, visit: &mut dyn FnMut(Node<'t>, Option<Node<'t>>)) {
+/// document order, with the scope it is in (`scope_of`). The C walk, with tokens left out
+/// and types and plain strings not entered (`calls::no_tokens`): a cursor's stepping cost
+/// more than the rest of the extractor, every node this extractor reads has children, and
+/// none sits in a type or a string. The walk passes through every ancestor of a node, so
+/// it knows the scope that `scope_of` would find going up, one `parent()` at a time, each
+/// a descent from the root (a third of the extractor's time before).
+fn collect<'t>(
+    node: Node<'t>,
+    lang: Lang,
+    levels: usize,
+    visit: &mut dyn FnMut(Node<'t>, Option<Node<'t>>),
+) {
     let levels = u32::try_from(levels).unwrap_or(u32::MAX);
     let mut scopes: Vec<(u32, Node<'t>)> = Vec::new();
-    for step in Preorder::to_depth(node, &preorder::ALL_QUIET, levels) {
+    for step in Preorder::to_depth(node, super::calls::no_tokens(lang), levels) {
         while scopes.last().is_some_and(|(depth, _)| *depth >= step.depth) {
             scopes.pop();
         }

@@ -435,7 +435,13 @@ fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     if calls.is_empty() {
         return;
     }
-    let routers = Routers::js(scan.root, src, imported(scan.imports()), mounts::MAX_DEPTH);
+    let routers = Routers::js(
+        scan.root,
+        src,
+        scan.lang,
+        imported(scan.imports()),
+        mounts::MAX_DEPTH,
+    );
     for call in calls {
         let first = out.len();
         js_call(call, src, file, framework, out);

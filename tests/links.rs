@@ -48,6 +48,27 @@ fn exports(repo: &Repo, file: &str) -> Vec<(String, String, Option<String>)> {
     out
 }
 
+/// `(name, module)` of each export item of `file` that names a module.
+fn export_modules(repo: &Repo, file: &str) -> Vec<(String, String)> {
+    let dir = repo.state().join("exports");
+    let mut out = Vec::new();
+    for rel in files_under(&dir).into_keys() {
+        let json = read_json(&dir.join(rel));
+        for item in &crate::util::items(&json) {
+            if item["file"] == file
+                && let Some(module) = item["module"].as_str()
+            {
+                out.push((
+                    item["name"].as_str().unwrap().to_string(),
+                    module.to_string(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn owned(rows: &[(&str, &str, Option<&str>)]) -> Vec<(String, String, Option<String>)> {
     let mut out: Vec<_> = rows
         .iter()
@@ -177,6 +198,33 @@ fn exports_list_a_barrels_surface() {
             ("assist", "local", Some("src/lib/format.ts#helper")),
             ("default", "local", Some("src/lib/format.ts#default")),
             ("TAX", "local", Some("src/lib/format.ts#TAX")),
+        ])
+    );
+    // A CommonJS barrel: a name given another module itself is that module's object.
+    assert_eq!(
+        exports(&repo, "src/cjs-barrel/index.js"),
+        owned(&[
+            ("single", "namespace", None),
+            ("util", "namespace", None),
+            ("lazy", "local", None),
+        ])
+    );
+    assert_eq!(
+        export_modules(&repo, "src/cjs-barrel/index.js"),
+        [
+            ("single".to_string(), "../cjs/single".to_string()),
+            ("util".to_string(), "../cjs/util".to_string()),
+        ]
+    );
+    assert_eq!(
+        exports(&repo, "src/cjs-barrel/all.js"),
+        owned(&[
+            ("single", "namespace", None),
+            ("helper", "local", Some("src/cjs-barrel/all.js#helper")),
+            ("named", "local", Some("src/cjs-barrel/all.js#helper")),
+            // A string key is its contents; a computed one names nothing.
+            ("quoted", "local", Some("src/cjs-barrel/all.js#helper")),
+            ("sum", "local", None),
         ])
     );
     assert_eq!(

@@ -192,7 +192,7 @@ fn js_requires(statement: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
 
 /// `m` of `require("m")`, and whether the call sits under another call, a member access
 /// or an `await` (`require("m")()`, `require("m").Router`).
-fn required_module<'s>(value: Node<'_>, source: &'s [u8]) -> Option<(&'s str, bool)> {
+pub(super) fn required_module<'s>(value: Node<'_>, source: &'s [u8]) -> Option<(&'s str, bool)> {
     let mut node = value;
     for depth in 0..4 {
         match node.kind_str() {

@@ -409,8 +409,15 @@ fn has_default(statement: Node<'_>) -> bool {
 }
 
 /// CommonJS: `module.exports = X` (the whole export, `module.exports`), `module.exports =
-/// { a, b: c }`, `exports.a = a`, `module.exports.a = a`.
+/// { a, b: c }`, `exports.a = a`, `module.exports.a = a`. A name given another module
+/// itself (`exports.a = require("./a")`, `module.exports = { a: require("./a") }`, a CJS
+/// barrel) is that module's object, as an exported `import * as a` is: a namespace.
 fn commonjs(statement: Node<'_>, source: &[u8], out: &mut Vec<Found>) {
+    let required = |value: Node<'_>| {
+        super::bindings::required_module(value, source)
+            .filter(|(_, wrapped)| !wrapped)
+            .map(|(module, _)| module)
+    };
     let Some((left, right)) = super::symbols::commonjs_assignment(statement) else {
         return;
     };
@@ -431,19 +438,42 @@ fn commonjs(statement: Node<'_>, source: &[u8], out: &mut Vec<Found>) {
             for property in right.named_kids() {
                 let (key, value) = match property.kind_str() {
                     "shorthand_property_identifier" => (Some(property), Some(property)),
-                    "pair" => (
-                        property.field("key"),
-                        property
-                            .field("value")
-                            .filter(|v| v.kind_str() == "identifier"),
-                    ),
+                    "pair" => (property.field("key"), property.field("value")),
                     _ => (None, None),
                 };
-                if let Some(key) = key {
-                    let local = value.map(|v| text(v, source));
-                    out.push(Found::local(property, text(key, source), local));
+                // A computed key (`[name]: f`) names nothing known here; a string key is
+                // its contents (`'ary': require('./ary')`).
+                let Some(key) = key.filter(|k| k.kind_str() != "computed_property_name") else {
+                    continue;
+                };
+                let key = super::syntax::key_text(key, source);
+                match value {
+                    Some(value)
+                        if matches!(
+                            value.kind_str(),
+                            "identifier" | "shorthand_property_identifier"
+                        ) =>
+                    {
+                        out.push(Found::local(property, key, Some(text(value, source))));
+                    }
+                    Some(value) if let Some(module) = required(value) => out.push(
+                        Found::from_module(property, key, ExportKind::Namespace, module),
+                    ),
+                    _ => out.push(Found::local(property, key, None)),
                 }
             }
+        }
+        // The whole export as another module's stays an expression: what it brings is
+        // that module's `module.exports`, which this surface does not list.
+        _ if name != "module.exports"
+            && let Some(module) = required(right) =>
+        {
+            out.push(Found::from_module(
+                left,
+                name,
+                ExportKind::Namespace,
+                module,
+            ));
         }
         _ => out.push(Found::local(left, name, None)),
     }

@@ -156,7 +156,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "exports",
-        version: 2,
+        version: 3,
         description: "each file's export surface: every exported name with the definition it reaches through re-exports",
         langs: ALL_LANGS,
         layer: Layer::Exports,

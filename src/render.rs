@@ -322,6 +322,8 @@ struct StateFormatter {
     value: Vec<u8>,
     /// `"<path>#`: the prefix of ids into the file whose items are being written.
     own_prefix: Vec<u8>,
+    /// The root entry being written is `files`.
+    in_files: bool,
     /// The value being started sits under one of [`ID_KEYS`] (directly or in its list).
     id_value: bool,
     /// The current item's `name` as its `id` gives it (escaped as written), once the id is.
@@ -343,6 +345,7 @@ impl StateFormatter {
             key: Vec::new(),
             value: Vec::new(),
             own_prefix: Vec::new(),
+            in_files: false,
             id_value: false,
             item_name: None,
             item_parent: None,
@@ -502,7 +505,13 @@ impl StateFormatter {
                 }
                 self.entry_head(writer)?;
                 self.id_value = ID_KEYS.contains(&self.key.as_slice());
-                if self.items() && depth == 2 {
+                if self.items() && depth == 1 {
+                    // Only `files` holds items: a key of the call graph's `imports` table
+                    // (a local name, which may be `request` or `id`) holds no ids.
+                    self.in_files = self.key == b"\"files\"";
+                    self.own_prefix.clear();
+                }
+                if self.items() && depth == 2 && self.in_files {
                     // A key of `files`: the path whose items follow.
                     self.own_prefix.clear();
                     self.own_prefix

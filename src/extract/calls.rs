@@ -1900,6 +1900,8 @@ mod tests {
                     other_binding,
                     edge("x", Some("src/other.ts#x"), Some(("./other", "x"))),
                     edge("y", Some(&format!("{odd}#")), None),
+                    // An import table's key may be `request`: its module is no id.
+                    edge("request", None, Some((&format!("{odd}#v2"), "default"))),
                 ],
             ),
             node(odd, &format!("{odd}#Cart~2.add~3"), "Cart.add", vec![]),
@@ -1921,6 +1923,7 @@ mod tests {
              \"target\":\"#Cart.save\",\"shadowed\":true}"
         ));
         assert!(text.contains("\"api\":[\"./api\",\"*\"]"));
+        assert!(text.contains("\"request\":[\"src/we\\\"ird\\\\ü\\u0001.ts#v2\",\"default\"]"));
         assert!(
             text.contains("\"reference\":\"api.get\",\"module\":\"./api2\",\"imported\":\"*\"}")
         );

@@ -456,26 +456,32 @@ fn commonjs(statement: Node<'_>, source: &[u8], out: &mut Vec<Found>) {
                     {
                         out.push(Found::local(property, key, Some(text(value, source))));
                     }
-                    Some(value) if let Some(module) = required(value) => out.push(
-                        Found::from_module(property, key, ExportKind::Namespace, module),
-                    ),
-                    _ => out.push(Found::local(property, key, None)),
+                    // No `if let` guard: the crate builds on Rust 1.90.
+                    _ => match value.and_then(required) {
+                        Some(module) => out.push(Found::from_module(
+                            property,
+                            key,
+                            ExportKind::Namespace,
+                            module,
+                        )),
+                        None => out.push(Found::local(property, key, None)),
+                    },
                 }
             }
         }
         // The whole export as another module's stays an expression: what it brings is
         // that module's `module.exports`, which this surface does not list.
-        _ if name != "module.exports"
-            && let Some(module) = required(right) =>
-        {
-            out.push(Found::from_module(
-                left,
-                name,
-                ExportKind::Namespace,
-                module,
-            ));
-        }
-        _ => out.push(Found::local(left, name, None)),
+        _ => match required(right).filter(|_| name != "module.exports") {
+            Some(module) => {
+                out.push(Found::from_module(
+                    left,
+                    name,
+                    ExportKind::Namespace,
+                    module,
+                ));
+            }
+            None => out.push(Found::local(left, name, None)),
+        },
     }
 }
 

@@ -87,64 +87,64 @@ impl Manifest {
         let outputs: usize = self.chunks.iter().map(|c| c.outputs.len()).sum();
         let mut out = Vec::with_capacity(4096 + files * 96 + outputs * 200);
         out.extend_from_slice(b"{\n \"format\":");
-        number(&mut out, u64::from(self.format));
+        crate::render::write_u64(&mut out, u64::from(self.format));
         out.extend_from_slice(b",\n \"generator\":");
-        string(&mut out, &self.generator);
+        crate::render::write_str(&mut out, &self.generator);
         out.extend_from_slice(b",\n \"resolution\":");
-        string(&mut out, &self.resolution);
+        crate::render::write_str(&mut out, &self.resolution);
         out.extend_from_slice(b",\n \"extractors\":");
         pretty_list(&mut out, 1, &self.extractors, |out, e| {
             out.extend_from_slice(b"{\n   \"name\":");
-            string(out, &e.name);
+            crate::render::write_str(out, &e.name);
             out.extend_from_slice(b",\n   \"version\":");
-            number(out, u64::from(e.version));
+            crate::render::write_u64(out, u64::from(e.version));
             out.extend_from_slice(b",\n   \"description\":");
-            string(out, &e.description);
+            crate::render::write_str(out, &e.description);
             out.extend_from_slice(b"\n  }");
         });
         out.extend_from_slice(b",\n \"chunks\":");
         pretty_list(&mut out, 1, &self.chunks, |out, c| {
             out.extend_from_slice(b"{\n   \"name\":");
-            string(out, &c.name);
+            crate::render::write_str(out, &c.name);
             out.extend_from_slice(b",\n   \"files\":");
             pretty_list(out, 3, &c.files, |out, f| {
                 out.extend_from_slice(b"{\"path\":");
-                string(out, &f.path);
+                crate::render::write_str(out, &f.path);
                 out.extend_from_slice(b",\"hash\":");
-                string(out, &f.hash);
+                crate::render::write_str(out, &f.hash);
                 if f.syntax_errors != 0 {
                     out.extend_from_slice(b",\"syntax_errors\":");
-                    number(out, u64::from(f.syntax_errors));
+                    crate::render::write_u64(out, u64::from(f.syntax_errors));
                 }
                 out.push(b'}');
             });
             out.extend_from_slice(b",\n   \"outputs\":");
             pretty_list(out, 3, &c.outputs, |out, o| {
                 out.extend_from_slice(b"{\"extractor\":");
-                string(out, &o.extractor);
+                crate::render::write_str(out, &o.extractor);
                 out.extend_from_slice(b",\"version\":");
-                number(out, u64::from(o.version));
+                crate::render::write_u64(out, u64::from(o.version));
                 out.extend_from_slice(b",\"inputs\":");
-                string(out, &o.inputs);
+                crate::render::write_str(out, &o.inputs);
                 if o.items != 0 {
                     out.extend_from_slice(b",\"items\":");
-                    number(out, o.items as u64);
+                    crate::render::write_u64(out, o.items as u64);
                 }
                 if o.bytes != 0 {
                     out.extend_from_slice(b",\"bytes\":");
-                    number(out, o.bytes);
+                    crate::render::write_u64(out, o.bytes);
                 }
                 if !o.hash.is_empty() {
                     out.extend_from_slice(b",\"hash\":");
-                    string(out, &o.hash);
+                    crate::render::write_str(out, &o.hash);
                 }
                 if let Some(surface) = &o.surface {
                     out.extend_from_slice(b",\"surface\":");
-                    string(out, surface);
+                    crate::render::write_str(out, surface);
                 }
                 if let Some(links) = &o.links {
                     out.extend_from_slice(b",\"links\":");
-                    string(out, links);
+                    crate::render::write_str(out, links);
                 }
                 out.push(b'}');
             });
@@ -153,7 +153,7 @@ impl Manifest {
         out.extend_from_slice(b",\n \"skipped\":");
         pretty_list(&mut out, 1, &self.skipped, |out, s| {
             out.extend_from_slice(b"{\n   \"path\":");
-            string(out, &s.path);
+            crate::render::write_str(out, &s.path);
             out.extend_from_slice(b",\n   \"reason\":");
             // A unit variant: serde's name for it, quoted.
             let _ = serde_json::to_writer(&mut *out, &s.reason);
@@ -185,32 +185,6 @@ fn pretty_list<T>(
     out.push(b'\n');
     out.resize(out.len() + indent, b' ');
     out.push(b']');
-}
-
-/// A JSON string, escaped as serde_json escapes it (hashes and most paths need none).
-fn string(out: &mut Vec<u8>, s: &str) {
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    } else {
-        let _ = serde_json::to_writer(&mut *out, s);
-    }
-}
-
-fn number(out: &mut Vec<u8>, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut n = n;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
 }
 
 pub fn generator() -> String {

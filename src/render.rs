@@ -220,7 +220,12 @@ pub fn chunk_files<T>(
 
 /// A number as JSON writes it.
 pub fn write_u32(out: &mut Vec<u8>, value: u32) {
-    let mut digits = [0u8; 10];
+    write_u64(out, u64::from(value));
+}
+
+/// A number as JSON writes it.
+pub fn write_u64(out: &mut Vec<u8>, value: u64) {
+    let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut left = value;
     loop {

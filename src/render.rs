@@ -218,6 +218,15 @@ pub fn chunk_files<T>(
     out.extend_from_slice(b"\n}\n");
 }
 
+/// The start of an item's line in a chunk file: `{"line":L,"column":C` (every item kind
+/// written directly opens with its position).
+pub fn item_head(out: &mut Vec<u8>, line: u32, column: u32) {
+    out.extend_from_slice(b"{\"line\":");
+    write_u32(out, line);
+    out.extend_from_slice(b",\"column\":");
+    write_u32(out, column);
+}
+
 /// A number as JSON writes it.
 pub fn write_u32(out: &mut Vec<u8>, value: u32) {
     write_u64(out, u64::from(value));

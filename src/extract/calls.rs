@@ -301,12 +301,9 @@ impl NodeJson<'_> {
     /// The node's line: what `Serialize` gives, through the chunk layout's rules (false,
     /// null and empty left out, own ids as `#Name`, a name the id gives left out).
     fn write(&self, out: &mut Vec<u8>, file: &str) {
-        use crate::render::{Names, name_from_qualified, own_id, write_str, write_u32};
+        use crate::render::{Names, name_from_qualified, own_id, write_str};
         let node = self.node;
-        out.extend_from_slice(b"{\"line\":");
-        write_u32(out, node.line);
-        out.extend_from_slice(b",\"column\":");
-        write_u32(out, node.column);
+        crate::render::item_head(out, node.line, node.column);
         out.extend_from_slice(b",\"id\":");
         let own = own_id(&node.id, file);
         write_str(out, own.unwrap_or(&node.id));

@@ -103,11 +103,8 @@ impl Export {
     /// the file as `#Name`, and the `local` that id gives left out (a `local` it gives that
     /// the export lacks is written `null`).
     pub fn write_line(&self, out: &mut Vec<u8>, file: &str) {
-        use crate::render::{Names, name_from_qualified, own_id, write_str, write_u32};
-        out.extend_from_slice(b"{\"line\":");
-        write_u32(out, self.line);
-        out.extend_from_slice(b",\"column\":");
-        write_u32(out, self.column);
+        use crate::render::{Names, name_from_qualified, own_id, write_str};
+        crate::render::item_head(out, self.line, self.column);
         out.extend_from_slice(b",\"name\":");
         write_str(out, &self.name);
         out.extend_from_slice(b",\"kind\":\"");

@@ -56,11 +56,8 @@ impl Import {
     /// The import's line in its chunk file, as the generic rendering writes it
     /// (`render::chunk_files`): empty lists left out.
     pub fn write_line(&self, out: &mut Vec<u8>) {
-        use crate::render::{write_str, write_u32};
-        out.extend_from_slice(b"{\"line\":");
-        write_u32(out, self.line);
-        out.extend_from_slice(b",\"column\":");
-        write_u32(out, self.column);
+        use crate::render::write_str;
+        crate::render::item_head(out, self.line, self.column);
         out.extend_from_slice(b",\"kind\":\"");
         out.extend_from_slice(self.kind.name().as_bytes());
         out.extend_from_slice(b"\",\"specifier\":");

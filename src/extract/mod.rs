@@ -393,11 +393,7 @@ macro_rules! stored_with_parent {
 
             fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
                 self.file = file.to_string();
-                absolute_id(&mut self.id, file);
-                restore_name(&mut self.name, &self.id, file, Self::NAMES);
-                if self.parent.as_deref() == Some(NAME_LEFT_OUT) {
-                    self.parent = own_qualified(&self.id, file).and_then(parent_from_qualified);
-                }
+                restore_with_parent(&mut self.id, &mut self.name, &mut self.parent, file);
             }
         })*
     };
@@ -416,11 +412,22 @@ impl StoredItem for Symbol {
 
     fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
         self.file = file.to_string();
-        absolute_id(&mut self.id, file);
-        restore_name(&mut self.name, &self.id, file, Self::NAMES);
-        if self.parent.as_deref() == Some(NAME_LEFT_OUT) {
-            self.parent = own_qualified(&self.id, file).and_then(parent_from_qualified);
-        }
+        restore_with_parent(&mut self.id, &mut self.name, &mut self.parent, file);
+    }
+}
+
+/// An item with [`Names::Simple`] read back: its id whole, and the `name` and `parent` its
+/// id gives where they were left out.
+fn restore_with_parent(
+    id: &mut String,
+    name: &mut String,
+    parent: &mut Option<String>,
+    file: &str,
+) {
+    absolute_id(id, file);
+    restore_name(name, id, file, Names::Simple);
+    if parent.as_deref() == Some(NAME_LEFT_OUT) {
+        *parent = own_qualified(id, file).and_then(parent_from_qualified);
     }
 }
 

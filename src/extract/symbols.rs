@@ -88,10 +88,7 @@ impl Symbol {
         use crate::render::{
             Names, name_from_qualified, own_id, parent_from_qualified, write_str, write_u32,
         };
-        out.extend_from_slice(b"{\"line\":");
-        write_u32(out, self.line);
-        out.extend_from_slice(b",\"column\":");
-        write_u32(out, self.column);
+        crate::render::item_head(out, self.line, self.column);
         out.extend_from_slice(b",\"id\":");
         let own = own_id(&self.id, file);
         write_str(out, own.unwrap_or(&self.id));

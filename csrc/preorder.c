@@ -32,7 +32,8 @@ typedef struct {
 // repetitions) get frames too, but their children are reported at the depth of the hidden
 // node's visible parent, as the cursor sees through them.
 typedef struct {
-  Subtree parent;
+  const Subtree *children;  // of the node whose children these are, and how many
+  uint32_t count;
   Length position;  // start of the next child
   uint32_t child_index;
   uint32_t structural_index;
@@ -59,7 +60,7 @@ typedef struct {
   bool failed;
 } DiscoverPreorder;
 
-static bool push(DiscoverPreorder *self, Subtree parent, Length position, uint32_t depth,
+static inline bool push(DiscoverPreorder *self, Subtree parent, Length position, uint32_t depth,
                  TSFieldId inherited, bool hidden) {
   if (self->len == self->cap) {
     uint32_t cap = self->cap ? self->cap * 2 : 16;
@@ -78,7 +79,8 @@ static bool push(DiscoverPreorder *self, Subtree parent, Length position, uint32
     self->cap = cap;
   }
   Frame *frame = &self->frames[self->len++];
-  frame->parent = parent;
+  frame->children = ts_subtree_children(parent);
+  frame->count = parent.ptr->child_count;
   frame->position = position;
   frame->child_index = 0;
   frame->structural_index = 0;
@@ -128,6 +130,15 @@ void discover_preorder_delete(DiscoverPreorder *self) {
   free(self);
 }
 
+// The field of the child at `structural` (extras not counted) of the frame's node: its own,
+// or, under a hidden node, the hidden node's.
+static inline TSFieldId field_of(const Frame *frame, uint32_t structural) {
+  for (const TSFieldMapEntry *map = frame->fields; map < frame->fields_end; map++) {
+    if (!map->inherited && map->child_index == structural) return map->field_id;
+  }
+  return frame->hidden ? frame->inherited : 0;
+}
+
 // Fills `out` with up to `cap` visits; returns how many. 0 means the walk is over; a walk
 // that could not grow its stack reports it through discover_preorder_failed.
 uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint32_t cap) {
@@ -146,26 +157,19 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
   }
   while (n < cap && self->len > 0) {
     Frame *frame = &self->frames[self->len - 1];
-    uint32_t count = frame->parent.ptr->child_count;
+    uint32_t count = frame->count;
     if (frame->child_index == count) {
       self->len--;
       continue;
     }
-    const Subtree *children = ts_subtree_children(frame->parent);
+    const Subtree *children = frame->children;
     const Subtree *child = &children[frame->child_index];
     Length position = frame->position;
     bool extra = ts_subtree_extra(*child);
     TSSymbol alias = 0;
-    TSFieldId field = 0;
+    uint32_t structural = frame->structural_index;
     if (!extra) {
-      if (frame->aliases) alias = frame->aliases[frame->structural_index];
-      for (const TSFieldMapEntry *map = frame->fields; map < frame->fields_end; map++) {
-        if (!map->inherited && map->child_index == frame->structural_index) {
-          field = map->field_id;
-          break;
-        }
-      }
-      if (!field && frame->hidden) field = frame->inherited;
+      if (frame->aliases) alias = frame->aliases[structural];
       frame->structural_index++;
     }
     frame->position = length_add(position, ts_subtree_size(*child));
@@ -176,10 +180,14 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
     uint32_t depth = frame->depth;
     if (ts_subtree_visible(*child) || alias) {
       TSSymbol symbol = alias ? alias : ts_subtree_symbol(*child);
-      uint16_t kind = ts_language_public_symbol(self->language, symbol);
+      // ts_language_public_symbol, inline: this is the walk's hottest line.
+      uint16_t kind =
+          symbol == ts_builtin_sym_error ? symbol : self->language->public_symbol_map[symbol];
       bool leaf = ts_subtree_visible_child_count(*child) == 0;
-      // Tokens are most of a tree's nodes, and most walks have no use for punctuation.
+      // Tokens are most of a tree's nodes, and most walks have no use for punctuation; their
+      // fields are not worth looking up.
       if (leaf && (flags_of(self, kind) & DISCOVER_QUIET_LEAF)) continue;
+      TSFieldId field = extra ? 0 : field_of(frame, structural);
       TSNode node = {
         {position.bytes, position.extent.row, position.extent.column, alias},
         child,
@@ -190,6 +198,7 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
         if (!push(self, *child, position, depth + 1, 0, false)) return n;
       }
     } else if (ts_subtree_visible_child_count(*child) > 0) {
+      TSFieldId field = extra ? 0 : field_of(frame, structural);
       if (!push(self, *child, position, depth, field, true)) return n;
     }
   }

@@ -563,6 +563,8 @@ pub fn extract<'t>(
     // The context of each node on the path from the root, with the node itself: a child's
     // parent is the top of the stack (`Node::parent` would search down from the root).
     let mut path_stack: Vec<Frame<'_>> = Vec::new();
+    // The children of a value holder, listed into one buffer for the whole walk.
+    let mut holder_children = Vec::new();
     let tables = kind_tables(lang);
     let flags = walk_flags(lang, anchor_table, true);
     for (visited, visit) in Preorder::new(root, &flags).enumerate() {
@@ -699,9 +701,17 @@ pub fn extract<'t>(
             }
             Role::Values => {
                 let parent = path_stack.last().map(|f| f.node);
-                references(node, parent, source, context, tables, |value, at| {
-                    refs.push((context.owner, context.scope, value, at));
-                });
+                references(
+                    node,
+                    parent,
+                    source,
+                    context,
+                    tables,
+                    &mut holder_children,
+                    |value, at| {
+                        refs.push((context.owner, context.scope, value, at));
+                    },
+                );
             }
             Role::None => {}
         }
@@ -1631,6 +1641,7 @@ fn references<'t>(
     source: &[u8],
     context: Context,
     tables: &KindTables,
+    children: &mut Vec<(Node<'t>, Option<u16>)>,
     mut found: impl FnMut(Node<'t>, Context),
 ) {
     let fields = &tables.fields;
@@ -1654,9 +1665,8 @@ fn references<'t>(
         // `items.map(format)`: the function runs once per element.
         context.in_loop |= iterates(parent, tables, source);
     }
-    let mut children = Vec::new();
-    super::preorder::children(holder, &mut children);
-    for (child, _) in children {
+    super::preorder::children(holder, children);
+    for &(child, _) in children.iter() {
         if !child.is_named() {
             continue;
         }

@@ -233,17 +233,16 @@ impl Patterns {
             // Two ways of matching that differ only in captures one of them lacks (an
             // optional node skipped or taken) are one match, the fuller, as the cursor
             // drops a state whose captures another state at its step holds.
-            let mut kept: Vec<Partial<'t>> = Vec::new();
-            for (i, partial) in partials.iter().enumerate() {
-                let dominated = partials.iter().enumerate().any(|(j, other)| {
-                    j != i
-                        && contains(&other.captures, &partial.captures)
-                        && (!contains(&partial.captures, &other.captures) || j < i)
-                });
-                if !dominated {
-                    kept.push(partial.clone());
-                }
-            }
+            let dominated: Vec<bool> = (partials.iter().enumerate())
+                .map(|(i, partial)| {
+                    partials.iter().enumerate().any(|(j, other)| {
+                        j != i
+                            && contains(&other.captures, &partial.captures)
+                            && (!contains(&partial.captures, &other.captures) || j < i)
+                    })
+                })
+                .collect();
+            let kept = (partials.into_iter().zip(dominated)).filter_map(|(p, d)| (!d).then_some(p));
             for partial in kept {
                 if pattern
                     .predicates

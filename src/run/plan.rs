@@ -144,9 +144,11 @@ pub fn survey(cfg: &RunConfig, state: &StateDir, purpose: Purpose) -> Result<Sur
             }))
         })
         .collect();
+    crate::timing::mark("chunk digests");
     let resolver = Resolver::new(&inventory.files, &inventory.resolution_configs, |path| {
         std::fs::read_to_string(cfg.root.join(path)).ok()
     });
+    crate::timing::mark("resolver built");
     let (old, old_bytes, manifest_problem) = match manifest {
         None => (None, None, None),
         Some((Ok(m), bytes)) => (Some(m), Some(bytes), None),
@@ -166,6 +168,7 @@ pub fn survey(cfg: &RunConfig, state: &StateDir, purpose: Purpose) -> Result<Sur
         &recorded.metadata,
         verify_outputs,
     );
+    crate::timing::mark("staleness judged");
     Ok(Survey {
         inventory,
         chunks,

@@ -312,12 +312,7 @@ pub fn work(cfg: &RunConfig, state: &StateDir, survey: &Survey) -> Result<Work, 
             (files, p.extractors.clone())
         })
         .collect();
-    let files = &survey.inventory.files;
-    let work_bytes: u64 = work_files
-        .iter()
-        .flat_map(|(f, _)| f.iter().map(|&i| files[i].size))
-        .sum();
-    let tasks = task::plan_tasks(&work_files, files, task_target_bytes(work_bytes, cfg.jobs));
+    let tasks = task::plan_tasks(&work_files, &survey.inventory.files, cfg.jobs);
     let reused = pending
         .iter()
         .map(|p| p.outcomes.iter().filter(|o| o.is_some()).count())
@@ -402,13 +397,4 @@ fn reusable_outcomes(
             }))
         })
         .collect()
-}
-
-/// Bytes of source per task: small enough that every worker gets several tasks (balance),
-/// large enough that the per-task round trip stays negligible.
-fn task_target_bytes(work_bytes: u64, jobs: usize) -> u64 {
-    if jobs == 0 {
-        return u64::MAX;
-    }
-    (work_bytes / (jobs as u64 * 8)).clamp(64 << 10, 2 << 20)
 }

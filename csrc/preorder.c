@@ -233,3 +233,116 @@ uint32_t discover_children(TSNode node, DiscoverVisit *out, uint32_t cap) {
   if (self.frames != inline_frames) free(self.frames);
   return failed ? UINT32_MAX : n;
 }
+
+// ts_node_child_by_field_id, computed the same way without the generic child iterator:
+// the call graph and the extractors ask for fields (a call's `function`, a function's
+// `body`) hundreds of thousands of times a run, and tree-sitter's version costs several
+// hundred instructions a call, most of it in `ts_node_child(child, 0)` for a field that
+// names a hidden node. `extract::preorder`'s tests compare the two on every node and field
+// of every fixture.
+
+static inline TSNode make_node(const TSTree *tree, const Subtree *child, Length position,
+                               TSSymbol alias) {
+  return (TSNode){
+    {position.bytes, position.extent.row, position.extent.column, alias},
+    child,
+    tree,
+  };
+}
+
+static inline Length start_of(TSNode node) {
+  return (Length){node.context[0], {node.context[1], node.context[2]}};
+}
+
+static inline uint32_t visible_children(Subtree subtree) {
+  return ts_subtree_child_count(subtree) > 0 ? subtree.ptr->visible_child_count : 0;
+}
+
+// ts_node_child(node, 0): the first visible child, seeing through hidden ones.
+static TSNode first_visible_child(TSNode node) {
+  for (;;) {
+    Subtree subtree = *(const Subtree *)node.id;
+    uint32_t count = ts_subtree_child_count(subtree);
+    if (count == 0) return (TSNode){0};
+    const TSSymbol *aliases =
+        ts_language_alias_sequence(node.tree->language, subtree.ptr->production_id);
+    const Subtree *children = ts_subtree_children(subtree);
+    Length position = start_of(node);
+    uint32_t structural = 0;
+    bool descended = false;
+    for (uint32_t i = 0; i < count; i++) {
+      const Subtree *child = &children[i];
+      if (i > 0) position = length_add(position, ts_subtree_padding(*child));
+      TSSymbol alias = 0;
+      if (!ts_subtree_extra(*child)) {
+        if (aliases) alias = aliases[structural];
+        structural++;
+      }
+      if (ts_subtree_visible(*child) || alias) return make_node(node.tree, child, position, alias);
+      if (visible_children(*child) > 0) {
+        node = make_node(node.tree, child, position, alias);
+        descended = true;
+        break;
+      }
+      position = length_add(position, ts_subtree_size(*child));
+    }
+    if (!descended) return (TSNode){0};
+  }
+}
+
+TSNode discover_child_by_field_id(TSNode self, TSFieldId field_id) {
+recur:
+  if (!field_id) return (TSNode){0};
+  Subtree subtree = *(const Subtree *)self.id;
+  if (visible_children(subtree) == 0) return (TSNode){0};
+  const TSLanguage *language = self.tree->language;
+  const TSFieldMapEntry *field_map, *field_map_end;
+  ts_language_field_map(language, subtree.ptr->production_id, &field_map, &field_map_end);
+  if (field_map == field_map_end) return (TSNode){0};
+  // The entries are sorted by field id: narrow them to this field's.
+  while (field_map->field_id < field_id) {
+    field_map++;
+    if (field_map == field_map_end) return (TSNode){0};
+  }
+  while (field_map_end[-1].field_id > field_id) {
+    field_map_end--;
+    if (field_map == field_map_end) return (TSNode){0};
+  }
+  const TSSymbol *aliases = ts_language_alias_sequence(language, subtree.ptr->production_id);
+  const Subtree *children = ts_subtree_children(subtree);
+  uint32_t count = subtree.ptr->child_count;
+  Length position = start_of(self);
+  uint32_t structural = 0;
+  for (uint32_t i = 0; i < count; i++) {
+    const Subtree *child = &children[i];
+    if (i > 0) position = length_add(position, ts_subtree_padding(*child));
+    Length at = position;
+    position = length_add(position, ts_subtree_size(*child));
+    if (ts_subtree_extra(*child)) continue;
+    uint32_t index = structural++;
+    if (index < field_map->child_index) continue;
+    TSSymbol alias = aliases ? aliases[index] : 0;
+    TSNode node = make_node(self.tree, child, at, alias);
+    if (field_map->inherited) {
+      // A hidden child's own fields are its visible parent's. The last candidate is
+      // searched in place of this node; an earlier one may not hold the field.
+      if (field_map + 1 == field_map_end) {
+        self = node;
+        goto recur;
+      }
+      TSNode found = discover_child_by_field_id(node, field_id);
+      if (found.id) return found;
+      field_map++;
+      if (field_map == field_map_end) return (TSNode){0};
+    } else if (ts_subtree_visible(*child) || alias) {
+      return node;
+    } else if (visible_children(*child) > 0) {
+      // A field naming a hidden node with visible children names its first one.
+      return first_visible_child(node);
+    } else {
+      field_map++;
+      if (field_map == field_map_end) return (TSNode){0};
+    }
+  }
+  return (TSNode){0};
+}

@@ -203,7 +203,10 @@ mod tests {
         let all = vec![ExtractorId::SYMBOLS];
         let work = vec![((0..400).collect::<Vec<_>>(), all.clone())];
         let tasks = plan_tasks(&work, &files, 2);
-        let order: Vec<u32> = tasks.iter().flat_map(|t| t.files.iter().map(|f| f.index)).collect();
+        let order: Vec<u32> = tasks
+            .iter()
+            .flat_map(|t| t.files.iter().map(|f| f.index))
+            .collect();
         assert_eq!(order, (0..400).collect::<Vec<u32>>());
         let sizes: Vec<u64> = (tasks.iter())
             .map(|t| t.files.iter().map(|f| f.size).sum())

@@ -941,7 +941,7 @@ trait ChildByField<'t> {
 
 impl<'t> ChildByField<'t> for Node<'t> {
     fn child_by_field_id_opt(&self, id: Option<u16>) -> Option<Node<'t>> {
-        self.child_by_field_id(id?)
+        super::preorder::child_by_field(*self, id?)
     }
 }
 

@@ -161,7 +161,7 @@ impl ExportList {
             let export_clause = kind("export_clause");
             let identifier = kind("identifier");
             fn child(node: Node<'_>, field: Option<std::num::NonZeroU16>) -> Option<Node<'_>> {
-                field.and_then(|f| node.child_by_field_id(f.get()))
+                field.and_then(|f| super::preorder::child_by_field(node, f.get()))
             }
             for statement in root.named_kids() {
                 let statement_kind = statement.kind_id();

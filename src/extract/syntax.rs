@@ -68,7 +68,7 @@ impl<'t> NodeExt<'t> for Node<'t> {
             id
         });
         // Id 0, no such field, finds no child.
-        self.child_by_field_id(id)
+        super::preorder::child_by_field(self, id)
     }
 }
 

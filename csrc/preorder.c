@@ -43,6 +43,7 @@ typedef struct {
   uint32_t depth;        // depth of the children
   TSFieldId inherited;   // a hidden parent's own field, which its children take when they have none
   bool hidden;
+  bool report_leaves;    // the visible parent's kind has DISCOVER_REPORT_LEAVES
 } Frame;
 
 typedef struct {
@@ -61,7 +62,7 @@ typedef struct {
 } DiscoverPreorder;
 
 static inline bool push(DiscoverPreorder *self, Subtree parent, Length position, uint32_t depth,
-                 TSFieldId inherited, bool hidden) {
+                 TSFieldId inherited, bool hidden, bool report_leaves) {
   if (self->len == self->cap) {
     uint32_t cap = self->cap ? self->cap * 2 : 16;
     Frame *frames;
@@ -95,12 +96,14 @@ static inline bool push(DiscoverPreorder *self, Subtree parent, Length position,
   frame->depth = depth;
   frame->inherited = inherited;
   frame->hidden = hidden;
+  frame->report_leaves = report_leaves;
   return true;
 }
 
 // Kind flags. A kind past the table (ERROR's id, for one) has none.
 #define DISCOVER_NO_DESCEND 1  // the walk does not go below such nodes
 #define DISCOVER_QUIET_LEAF 2  // such nodes are not reported when they have no children
+#define DISCOVER_REPORT_LEAVES 4  // the named children of such nodes are reported, quiet or not
 
 static inline uint8_t flags_of(const DiscoverPreorder *self, uint16_t kind) {
   return kind < self->flags_len ? self->flags[kind] : 0;
@@ -152,7 +155,8 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
     Subtree subtree = *(const Subtree *)root.id;
     if (ts_subtree_child_count(subtree) > 0 && descend(self, kind) && self->max_depth > 0) {
       Length position = {root.context[0], {root.context[1], root.context[2]}};
-      if (!push(self, subtree, position, 1, 0, false)) return n;
+      bool report = flags_of(self, kind) & DISCOVER_REPORT_LEAVES;
+      if (!push(self, subtree, position, 1, 0, false, report)) return n;
     }
   }
   while (n < cap && self->len > 0) {
@@ -186,7 +190,12 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
       bool leaf = ts_subtree_visible_child_count(*child) == 0;
       // Tokens are most of a tree's nodes, and most walks have no use for punctuation; their
       // fields are not worth looking up.
-      if (leaf && (flags_of(self, kind) & DISCOVER_QUIET_LEAF)) continue;
+      if (leaf && (flags_of(self, kind) & DISCOVER_QUIET_LEAF)) {
+        if (!frame->report_leaves) continue;
+        bool named = alias ? ts_language_symbol_metadata(self->language, alias).named
+                           : ts_subtree_named(*child);
+        if (!named) continue;
+      }
       TSFieldId field = extra ? 0 : field_of(frame, structural);
       TSNode node = {
         {position.bytes, position.extent.row, position.extent.column, alias},
@@ -195,11 +204,12 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
       };
       out[n++] = (DiscoverVisit){node, depth, kind, field};
       if (!leaf && descend(self, kind) && depth < self->max_depth) {
-        if (!push(self, *child, position, depth + 1, 0, false)) return n;
+        bool report = flags_of(self, kind) & DISCOVER_REPORT_LEAVES;
+        if (!push(self, *child, position, depth + 1, 0, false, report)) return n;
       }
     } else if (ts_subtree_visible_child_count(*child) > 0) {
       TSFieldId field = extra ? 0 : field_of(frame, structural);
-      if (!push(self, *child, position, depth, field, true)) return n;
+      if (!push(self, *child, position, depth, field, true, frame->report_leaves)) return n;
     }
   }
   return n;
@@ -227,7 +237,7 @@ uint32_t discover_children(TSNode node, DiscoverVisit *out, uint32_t cap) {
   self.cap = 8;
   self.inline_frames = inline_frames;
   Length position = {node.context[0], {node.context[1], node.context[2]}};
-  push(&self, subtree, position, 1, 0, false);
+  push(&self, subtree, position, 1, 0, false, false);
   uint32_t n = discover_preorder_next(&self, out, cap);
   bool failed = self.failed;
   if (self.frames != inline_frames) free(self.frames);

@@ -9,7 +9,7 @@
 //! parse time; the preorder walk of `preorder.rs` about two fifths of the cursor's cost).
 
 use super::anchor::Anchor;
-use super::preorder::{NO_DESCEND, Preorder, QUIET_LEAF};
+use super::preorder::{NO_DESCEND, Preorder, QUIET_LEAF, REPORT_LEAVES};
 use super::react::{body_facts, is_js_function, rendered_component, returns_jsx};
 use super::scan::Scan;
 use super::syntax::NodeExt;
@@ -563,8 +563,6 @@ pub fn extract<'t>(
     // The context of each node on the path from the root, with the node itself: a child's
     // parent is the top of the stack (`Node::parent` would search down from the root).
     let mut path_stack: Vec<Frame<'_>> = Vec::new();
-    // The children of a value holder, listed into one buffer for the whole walk.
-    let mut holder_children = Vec::new();
     let tables = kind_tables(lang);
     let flags = walk_flags(lang, anchor_table, true);
     for (visited, visit) in Preorder::new(root, &flags).enumerate() {
@@ -609,7 +607,27 @@ pub fn extract<'t>(
                 source,
             );
         }
+        // A named child of a value holder may name a definition it passes: `format` in
+        // `items.map(format)`, `get_db` in `Depends(get_db)` or `handler=get_db`. The walk
+        // hands these children out, identifiers included (`REPORT_LEAVES`).
+        if let Some(frame) = path_stack.last()
+            && let Some(at) = frame.holder
+            && node.is_named()
+        {
+            // Python `handler=get_db`: the keyword's value.
+            let value = if visit.kind == tables.kinds.keyword_argument {
+                node.child_by_field_id_opt(tables.fields.value)
+            } else {
+                Some(node)
+            };
+            if let Some(value) = value
+                && tables.is_reference.get(usize::from(value.kind_id())) == Some(&true)
+            {
+                refs.push((frame.context.owner, frame.context.scope, value, at));
+            }
+        }
         let mut defines = false;
+        let mut holder = None;
         match tables.role.get(kind).copied().unwrap_or(Role::None) {
             Role::Definition => {
                 let in_scope = context.scope != 0;
@@ -701,17 +719,7 @@ pub fn extract<'t>(
             }
             Role::Values => {
                 let parent = path_stack.last().map(|f| f.node);
-                references(
-                    node,
-                    parent,
-                    source,
-                    context,
-                    tables,
-                    &mut holder_children,
-                    |value, at| {
-                        refs.push((context.owner, context.scope, value, at));
-                    },
-                );
+                holder = holder_context(node, parent, source, context, tables);
             }
             Role::None => {}
         }
@@ -726,6 +734,7 @@ pub fn extract<'t>(
             // ERROR nodes have a kind id past the tables.
             effect: tables.effect.get(kind).copied().unwrap_or(Effect::None),
             defines,
+            holder,
         });
     }
 
@@ -881,6 +890,9 @@ struct Frame<'t> {
     effect: Effect,
     /// The node is a definition whose node this walk created (its `context.owner`).
     defines: bool,
+    /// For a value holder whose children may pass definitions (`holder_context`), the
+    /// context of what they pass.
+    holder: Option<Context>,
 }
 
 /// What a node is to the walk, by kind: comparing kind ids is what keeps the walk cheap,
@@ -1093,7 +1105,14 @@ pub fn walk_flags(lang: Lang, anchor_table: &[u16], call_graph: bool) -> Vec<u8>
             let read = anchor_table.get(kind).is_some_and(|&mask| mask != 0)
                 || (call_graph && tables.role[kind] != Role::None);
             let descend = if tables.skip[kind] { NO_DESCEND } else { 0 };
-            descend | if read { 0 } else { QUIET_LEAF }
+            // A value holder's children are read as they are visited (`holder_context`),
+            // the identifiers among them included.
+            let holder = if call_graph && tables.role[kind] == Role::Values {
+                REPORT_LEAVES
+            } else {
+                0
+            };
+            descend | holder | if read { 0 } else { QUIET_LEAF }
         })
         .collect()
 }
@@ -1631,58 +1650,37 @@ const VALUE_HOLDERS: &[&str] = &["arguments", "argument_list", "jsx_expression"]
 /// The kinds of value that name a definition: a name, or a dotted name through members.
 const REFERENCES: &[&str] = &["identifier", "member_expression", "attribute"];
 
-/// Each definition `holder` passes as a value, as a `reference` edge with the name as
-/// written: `format` in `items.map(format)`, `get_db` in `Depends(get_db)` or
-/// `handler=get_db`, `this.save` in `onClick={this.save}`. Which of them name a definition
-/// (and not a variable) is decided with the rest of the file's sites.
-fn references<'t>(
-    holder: Node<'t>,
-    parent: Option<Node<'t>>,
+/// The context in which the children of `holder`, a value holder (a call's arguments, a
+/// JSX attribute's `{…}`), pass what they name, or `None` when what they name is not passed:
+/// `{save}` as a child of an element is rendered, a Python class's bases are inherited
+/// from. Which of the names name a definition (and not a variable) is decided with the
+/// rest of the file's sites.
+fn holder_context(
+    holder: Node<'_>,
+    parent: Option<Node<'_>>,
     source: &[u8],
     context: Context,
     tables: &KindTables,
-    children: &mut Vec<(Node<'t>, Option<u16>)>,
-    mut found: impl FnMut(Node<'t>, Context),
-) {
-    let fields = &tables.fields;
+) -> Option<Context> {
     let kinds = &tables.kinds;
-    let is_reference =
-        |n: Node<'_>| tables.is_reference.get(usize::from(n.kind_id())) == Some(&true);
     let parent_kind = parent.map_or(0, |p| p.kind_id());
     let mut context = context;
     let holder_kind = holder.kind_id();
     if holder_kind == kinds.jsx_expression {
         // `{save}` as a child of an element is rendered, not passed.
         if parent_kind != kinds.jsx_attribute {
-            return;
+            return None;
         }
     } else if holder_kind == kinds.argument_list {
         // A Python class's bases: inheritance, not a value passed.
         if parent_kind == kinds.class_definition {
-            return;
+            return None;
         }
     } else if holder_kind == kinds.arguments {
         // `items.map(format)`: the function runs once per element.
         context.in_loop |= iterates(parent, tables, source);
     }
-    super::preorder::children(holder, children);
-    for &(child, _) in children.iter() {
-        if !child.is_named() {
-            continue;
-        }
-        // Python `handler=get_db`: the keyword's value.
-        let value = if child.kind_id() == kinds.keyword_argument {
-            match child.child_by_field_id_opt(fields.value) {
-                Some(value) => value,
-                None => continue,
-            }
-        } else {
-            child
-        };
-        if is_reference(value) {
-            found(value, context);
-        }
-    }
+    Some(context)
 }
 
 /// A reference's name as written, when it is a plain dotted name (`a.b(c).d` or `a?.b`

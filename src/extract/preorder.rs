@@ -132,6 +132,9 @@ const FIRST_BATCH: usize = 32;
 pub const NO_DESCEND: u8 = 1;
 /// Flag of a kind: its nodes without children are not visited (`DISCOVER_QUIET_LEAF`).
 pub const QUIET_LEAF: u8 = 2;
+/// Flag of a kind: its named children are visited even when they are quiet leaves
+/// (`DISCOVER_REPORT_LEAVES`): the call graph reads the identifiers a call passes.
+pub const REPORT_LEAVES: u8 = 4;
 
 /// Flags for a walk that hands out every node with children and no token, whatever the
 /// grammar (no kind id reaches past `u16`): the tests' walk cut at a depth.
@@ -238,10 +241,18 @@ mod tests {
         let mut out = Vec::new();
         let mut cursor = root.walk();
         let mut depth = 0u32;
+        // The flags of the nodes on the path from the root.
+        let mut path: Vec<u8> = Vec::new();
         'walk: loop {
             let node = cursor.node();
-            let quiet =
-                depth > 0 && node.child_count() == 0 && flags_of(node.kind_id()) & QUIET_LEAF != 0;
+            path.truncate(depth as usize);
+            let reported_anyway =
+                path.last().is_some_and(|f| f & REPORT_LEAVES != 0) && node.is_named();
+            let quiet = depth > 0
+                && node.child_count() == 0
+                && flags_of(node.kind_id()) & QUIET_LEAF != 0
+                && !reported_anyway;
+            path.push(flags_of(node.kind_id()));
             if !quiet {
                 out.push((
                     node.kind_id(),

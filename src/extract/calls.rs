@@ -520,11 +520,13 @@ struct Def<'s> {
     bindable: bool,
 }
 
-/// Walks the whole tree once; on the way, the nodes whose kind has bits in `anchor_table`
-/// are collected into `anchors` for the other extractors.
+/// Walks the whole tree once, with `flags` (`walk_flags(lang, anchor_table, true)`); on the
+/// way, the nodes whose kind has bits in `anchor_table` are collected into `anchors` for
+/// the other extractors.
 pub fn extract<'t>(
     scan: &mut Scan<'_, 't>,
     anchor_table: &[u16],
+    flags: &[u8],
     anchors: &mut Vec<Anchor<'t>>,
 ) -> Vec<CallNode> {
     let source = scan.text;
@@ -564,8 +566,7 @@ pub fn extract<'t>(
     // parent is the top of the stack (`Node::parent` would search down from the root).
     let mut path_stack: Vec<Frame<'_>> = Vec::new();
     let tables = kind_tables(lang);
-    let flags = walk_flags(lang, anchor_table, true);
-    for (visited, visit) in Preorder::new(root, &flags).enumerate() {
+    for (visited, visit) in Preorder::new(root, flags).enumerate() {
         // The stack holds the visible ancestors: as many as the node's depth.
         path_stack.truncate(visit.depth as usize);
         let node = visit.node;

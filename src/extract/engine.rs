@@ -29,6 +29,20 @@ pub struct ExtractorSet {
     queries: Vec<[OnceLock<Compiled>; Lang::COUNT]>,
     /// A small run: the queries one file needs are compiled together, as one query.
     together: std::sync::atomic::AtomicBool,
+    /// The walk's tables by grammar and by the positions of the extractors anchored in a
+    /// file: the same few combinations come back file after file, and building them cost
+    /// some 20,000 instructions a file.
+    walk_tables:
+        std::sync::Mutex<std::collections::HashMap<(Lang, Vec<usize>), std::sync::Arc<WalkTables>>>,
+}
+
+/// What the walk over one file reads, by kind id.
+struct WalkTables {
+    /// The anchored extractors whose queries may start at a kind, one bit each.
+    anchors: Vec<u16>,
+    /// The call graph's walk flags, and those of a walk for anchors alone.
+    graph: Vec<u8>,
+    bare: Vec<u8>,
 }
 
 /// An extractor's query and its anchoring, when its patterns can be anchored. The
@@ -51,7 +65,32 @@ impl ExtractorSet {
             selected: selected.to_vec(),
             queries: selected.iter().map(|_| Default::default()).collect(),
             together: std::sync::atomic::AtomicBool::new(false),
+            walk_tables: Default::default(),
         }
+    }
+
+    /// The walk's tables for `lang` and the extractors `anchored` (position, anchoring).
+    fn walk_tables(
+        &self,
+        lang: Lang,
+        anchored: &[(usize, &Anchoring)],
+    ) -> std::sync::Arc<WalkTables> {
+        let key = (
+            lang,
+            anchored.iter().map(|(pos, _)| *pos).collect::<Vec<_>>(),
+        );
+        let mut cache = self.walk_tables.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .entry(key)
+            .or_insert_with(|| {
+                let anchors = anchor_table(lang, anchored);
+                std::sync::Arc::new(WalkTables {
+                    graph: calls::walk_flags(lang, &anchors, true),
+                    bare: calls::walk_flags(lang, &anchors, false),
+                    anchors,
+                })
+            })
+            .clone()
     }
 
     /// The query of the extractor at `pos` for `lang`, or `None` when it ships none.
@@ -294,9 +333,13 @@ fn depth_of(node: tree_sitter::Node<'_>, anchors: &[Anchor<'_>]) -> u32 {
 
 /// The walk for anchors alone, when the call graph (which collects them as it walks) is
 /// not wanted.
-fn collect_anchors<'t>(scan: &mut Scan<'_, 't>, table: &[u16], out: &mut Vec<Anchor<'t>>) {
-    let flags = calls::walk_flags(scan.lang, table, false);
-    for (visited, visit) in Preorder::new(scan.root, &flags).enumerate() {
+fn collect_anchors<'t>(
+    scan: &mut Scan<'_, 't>,
+    table: &[u16],
+    flags: &[u8],
+    out: &mut Vec<Anchor<'t>>,
+) {
+    for (visited, visit) in Preorder::new(scan.root, flags).enumerate() {
         Anchor::record(&visit, table, out);
         if visited % 4096 == 4095 && scan.over_budget() {
             return;
@@ -443,7 +486,8 @@ pub fn extract_file(
     let mut call_graph = None;
     let needs_graph;
     {
-        let table = anchor_table(lang, &anchored);
+        let tables = set.walk_tables(lang, &anchored);
+        let table = &tables.anchors;
         let mut should_stop = || check(&mut stop).is_break();
         let mut scan = Scan::new(None, &mut ctx.cursor, &file_cx, &mut should_stop);
         // Every id (the export surface's, a symbol's, a component's, …) is the call graph's
@@ -462,9 +506,14 @@ pub fn extract_file(
             )
         });
         if needs_graph {
-            call_graph = Some(calls::extract(&mut scan, &table, &mut anchors));
+            call_graph = Some(calls::extract(
+                &mut scan,
+                table,
+                &tables.graph,
+                &mut anchors,
+            ));
         } else if !anchored.is_empty() {
-            collect_anchors(&mut scan, &table, &mut anchors);
+            collect_anchors(&mut scan, table, &tables.bare, &mut anchors);
         }
         if scan.stopped() {
             return Err(stop.unwrap_or(ExtractError::Cancelled));

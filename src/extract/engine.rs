@@ -32,9 +32,11 @@ pub struct ExtractorSet {
     /// The walk's tables by grammar and by the positions of the extractors anchored in a
     /// file: the same few combinations come back file after file, and building them cost
     /// some 20,000 instructions a file.
-    walk_tables:
-        std::sync::Mutex<std::collections::HashMap<(Lang, Vec<usize>), std::sync::Arc<WalkTables>>>,
+    walk_tables: std::sync::Mutex<WalkTablesCache>,
 }
+
+/// By grammar and positions of the anchored extractors.
+type WalkTablesCache = std::collections::HashMap<(Lang, Vec<usize>), std::sync::Arc<WalkTables>>;
 
 /// What the walk over one file reads, by kind id.
 struct WalkTables {

@@ -178,7 +178,8 @@ impl Dispatcher<'_, '_> {
 
         let tx = self.tx.clone();
         std::thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
+            // Large enough that a frame header and most frames come in one read.
+            let mut reader = BufReader::with_capacity(1 << 16, stdout);
             loop {
                 let frame = match read_frame::<FromWorker>(&mut reader) {
                     Ok(Some(frame)) => Ok(frame),

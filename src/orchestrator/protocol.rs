@@ -60,11 +60,14 @@ pub enum ProtocolError {
 }
 
 pub fn write_frame<T: Serialize>(out: &mut impl Write, message: &T) -> Result<(), ProtocolError> {
-    let payload = bincode::serde::encode_to_vec(message, bincode::config::standard())
+    // The frame is built whole and written at once: one `write` per frame on an unbuffered
+    // pipe, and one wakeup of the reader.
+    let mut frame = vec![0u8; 4];
+    bincode::serde::encode_into_std_write(message, &mut frame, bincode::config::standard())
         .map_err(|e| ProtocolError::Encode(e.to_string()))?;
-    let len = u32::try_from(payload.len()).map_err(|_| ProtocolError::TooLarge(u32::MAX))?;
-    out.write_all(&len.to_le_bytes())?;
-    out.write_all(&payload)?;
+    let len = u32::try_from(frame.len() - 4).map_err(|_| ProtocolError::TooLarge(u32::MAX))?;
+    frame[..4].copy_from_slice(&len.to_le_bytes());
+    out.write_all(&frame)?;
     out.flush()?;
     Ok(())
 }

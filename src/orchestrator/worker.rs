@@ -7,6 +7,7 @@ use crate::extract::{ExtractContext, ExtractorId, ExtractorSet};
 use crate::task::{FileOutcome, run_file};
 use std::collections::HashMap;
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStringExt;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -27,8 +28,16 @@ pub fn worker_main() -> i32 {
 
 fn serve() -> Result<(), String> {
     crate::fault::at_worker_start();
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // Frames go out through a handle of their own on stdout: `Stdout` is line-buffered, and
+    // would split a binary frame into a write at every newline byte it holds and another
+    // at the flush (some 22,000 writes for the bench corpus's 6,100 files instead of two a
+    // file).
+    let mut out = std::fs::File::from(
+        std::io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(|e| format!("cannot take stdout: {e}"))?,
+    );
     write_frame(
         &mut out,
         &FromWorker::Hello {

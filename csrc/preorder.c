@@ -268,33 +268,73 @@ static inline uint32_t visible_children(Subtree subtree) {
   return ts_subtree_child_count(subtree) > 0 ? subtree.ptr->visible_child_count : 0;
 }
 
+// The children of one node in order, each with its position, alias and structural index
+// (extras not counted), as a cursor steps through them; inlined, unlike tree-sitter's.
+typedef struct {
+  const TSTree *tree;
+  const Subtree *children;
+  uint32_t count;
+  uint32_t index;
+  uint32_t structural;
+  const TSSymbol *aliases;
+  Length position;  // where the next child's padding starts, past the first child
+} Children;
+
+typedef struct {
+  const Subtree *subtree;
+  TSNode node;
+  bool extra;
+  uint32_t structural;  // for a child that is not an extra
+} Child;
+
+static inline Children children_of(TSNode node) {
+  Subtree subtree = *(const Subtree *)node.id;
+  uint32_t count = ts_subtree_child_count(subtree);
+  return (Children){
+    node.tree,
+    count ? ts_subtree_children(subtree) : NULL,
+    count,
+    0,
+    0,
+    count ? ts_language_alias_sequence(node.tree->language, subtree.ptr->production_id) : NULL,
+    start_of(node),
+  };
+}
+
+static inline bool next_child(Children *self, Child *out) {
+  if (self->index == self->count) return false;
+  const Subtree *child = &self->children[self->index];
+  if (self->index > 0) self->position = length_add(self->position, ts_subtree_padding(*child));
+  out->subtree = child;
+  out->extra = ts_subtree_extra(*child);
+  TSSymbol alias = 0;
+  if (!out->extra) {
+    if (self->aliases) alias = self->aliases[self->structural];
+    out->structural = self->structural++;
+  }
+  out->node = make_node(self->tree, child, self->position, alias);
+  self->position = length_add(self->position, ts_subtree_size(*child));
+  self->index++;
+  return true;
+}
+
+static inline bool is_visible(const Child *child) {
+  return ts_subtree_visible(*child->subtree) || child->node.context[3];
+}
+
 // ts_node_child(node, 0): the first visible child, seeing through hidden ones.
 static TSNode first_visible_child(TSNode node) {
   for (;;) {
-    Subtree subtree = *(const Subtree *)node.id;
-    uint32_t count = ts_subtree_child_count(subtree);
-    if (count == 0) return (TSNode){0};
-    const TSSymbol *aliases =
-        ts_language_alias_sequence(node.tree->language, subtree.ptr->production_id);
-    const Subtree *children = ts_subtree_children(subtree);
-    Length position = start_of(node);
-    uint32_t structural = 0;
+    Children children = children_of(node);
+    Child child;
     bool descended = false;
-    for (uint32_t i = 0; i < count; i++) {
-      const Subtree *child = &children[i];
-      if (i > 0) position = length_add(position, ts_subtree_padding(*child));
-      TSSymbol alias = 0;
-      if (!ts_subtree_extra(*child)) {
-        if (aliases) alias = aliases[structural];
-        structural++;
-      }
-      if (ts_subtree_visible(*child) || alias) return make_node(node.tree, child, position, alias);
-      if (visible_children(*child) > 0) {
-        node = make_node(node.tree, child, position, alias);
+    while (next_child(&children, &child)) {
+      if (is_visible(&child)) return child.node;
+      if (visible_children(*child.subtree) > 0) {
+        node = child.node;
         descended = true;
         break;
       }
-      position = length_add(position, ts_subtree_size(*child));
     }
     if (!descended) return (TSNode){0};
   }
@@ -305,9 +345,9 @@ recur:
   if (!field_id) return (TSNode){0};
   Subtree subtree = *(const Subtree *)self.id;
   if (visible_children(subtree) == 0) return (TSNode){0};
-  const TSLanguage *language = self.tree->language;
   const TSFieldMapEntry *field_map, *field_map_end;
-  ts_language_field_map(language, subtree.ptr->production_id, &field_map, &field_map_end);
+  ts_language_field_map(self.tree->language, subtree.ptr->production_id, &field_map,
+                        &field_map_end);
   if (field_map == field_map_end) return (TSNode){0};
   // The entries are sorted by field id: narrow them to this field's.
   while (field_map->field_id < field_id) {
@@ -318,37 +358,26 @@ recur:
     field_map_end--;
     if (field_map == field_map_end) return (TSNode){0};
   }
-  const TSSymbol *aliases = ts_language_alias_sequence(language, subtree.ptr->production_id);
-  const Subtree *children = ts_subtree_children(subtree);
-  uint32_t count = subtree.ptr->child_count;
-  Length position = start_of(self);
-  uint32_t structural = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    const Subtree *child = &children[i];
-    if (i > 0) position = length_add(position, ts_subtree_padding(*child));
-    Length at = position;
-    position = length_add(position, ts_subtree_size(*child));
-    if (ts_subtree_extra(*child)) continue;
-    uint32_t index = structural++;
-    if (index < field_map->child_index) continue;
-    TSSymbol alias = aliases ? aliases[index] : 0;
-    TSNode node = make_node(self.tree, child, at, alias);
+  Children children = children_of(self);
+  Child child;
+  while (next_child(&children, &child)) {
+    if (child.extra || child.structural < field_map->child_index) continue;
     if (field_map->inherited) {
       // A hidden child's own fields are its visible parent's. The last candidate is
       // searched in place of this node; an earlier one may not hold the field.
       if (field_map + 1 == field_map_end) {
-        self = node;
+        self = child.node;
         goto recur;
       }
-      TSNode found = discover_child_by_field_id(node, field_id);
+      TSNode found = discover_child_by_field_id(child.node, field_id);
       if (found.id) return found;
       field_map++;
       if (field_map == field_map_end) return (TSNode){0};
-    } else if (ts_subtree_visible(*child) || alias) {
-      return node;
-    } else if (visible_children(*child) > 0) {
+    } else if (is_visible(&child)) {
+      return child.node;
+    } else if (visible_children(*child.subtree) > 0) {
       // A field naming a hidden node with visible children names its first one.
-      return first_visible_child(node);
+      return first_visible_child(child.node);
     } else {
       field_map++;
       if (field_map == field_map_end) return (TSNode){0};

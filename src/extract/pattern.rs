@@ -274,7 +274,8 @@ impl Item {
 impl Kind {
     fn admits(&self, node: Node<'_>) -> bool {
         match self {
-            Kind::Named(ids) => node.is_named() && ids.contains(&node.kind_id()),
+            // The kind first: most nodes tried are of another kind, and the id is one call.
+            Kind::Named(ids) => ids.contains(&node.kind_id()) && node.is_named(),
             Kind::AnyNamed => node.is_named(),
             Kind::Any => true,
             Kind::Anonymous(text) => !node.is_named() && node.kind_str() == text,

@@ -211,8 +211,8 @@ mod tests {
         let sizes: Vec<u64> = (tasks.iter())
             .map(|t| t.files.iter().map(|f| f.size).sum())
             .collect();
-        // The first takes an eighth of the work, capped at 2 MiB; the last ones the 64 KiB
-        // floor (here two files); sizes never grow.
+        // The first takes an eighth of the work, capped at 2 MiB; the last ones are at the
+        // 64 KiB floor (one 40 KiB file each, as a second would pass it); sizes never grow.
         assert_eq!(sizes[0], 2000 << 10);
         assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
         assert_eq!(*sizes.last().unwrap(), 40 << 10);

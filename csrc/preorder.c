@@ -61,6 +61,19 @@ typedef struct {
   bool failed;
 } DiscoverPreorder;
 
+static inline TSNode make_node(const TSTree *tree, const Subtree *child, Length position,
+                               TSSymbol alias) {
+  return (TSNode){
+    {position.bytes, position.extent.row, position.extent.column, alias},
+    child,
+    tree,
+  };
+}
+
+static inline Length start_of(TSNode node) {
+  return (Length){node.context[0], {node.context[1], node.context[2]}};
+}
+
 static inline bool push(DiscoverPreorder *self, Subtree parent, Length position, uint32_t depth,
                  TSFieldId inherited, bool hidden, bool report_leaves) {
   if (self->len == self->cap) {
@@ -154,7 +167,7 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
     out[n++] = (DiscoverVisit){root, 0, kind, 0};
     Subtree subtree = *(const Subtree *)root.id;
     if (ts_subtree_child_count(subtree) > 0 && descend(self, kind) && self->max_depth > 0) {
-      Length position = {root.context[0], {root.context[1], root.context[2]}};
+      Length position = start_of(root);
       bool report = flags_of(self, kind) & DISCOVER_REPORT_LEAVES;
       if (!push(self, subtree, position, 1, 0, false, report)) return n;
     }
@@ -197,11 +210,7 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
         if (!named) continue;
       }
       TSFieldId field = extra ? 0 : field_of(frame, structural);
-      TSNode node = {
-        {position.bytes, position.extent.row, position.extent.column, alias},
-        child,
-        self->tree,
-      };
+      TSNode node = make_node(self->tree, child, position, alias);
       out[n++] = (DiscoverVisit){node, depth, kind, field};
       if (!leaf && descend(self, kind) && depth < self->max_depth) {
         bool report = flags_of(self, kind) & DISCOVER_REPORT_LEAVES;
@@ -236,7 +245,7 @@ uint32_t discover_children(TSNode node, DiscoverVisit *out, uint32_t cap) {
   self.frames = inline_frames;
   self.cap = 8;
   self.inline_frames = inline_frames;
-  Length position = {node.context[0], {node.context[1], node.context[2]}};
+  Length position = start_of(node);
   push(&self, subtree, position, 1, 0, false, false);
   uint32_t n = discover_preorder_next(&self, out, cap);
   bool failed = self.failed;
@@ -250,19 +259,6 @@ uint32_t discover_children(TSNode node, DiscoverVisit *out, uint32_t cap) {
 // hundred instructions a call, most of it in `ts_node_child(child, 0)` for a field that
 // names a hidden node. `extract::preorder`'s tests compare the two on every node and field
 // of every fixture.
-
-static inline TSNode make_node(const TSTree *tree, const Subtree *child, Length position,
-                               TSSymbol alias) {
-  return (TSNode){
-    {position.bytes, position.extent.row, position.extent.column, alias},
-    child,
-    tree,
-  };
-}
-
-static inline Length start_of(TSNode node) {
-  return (Length){node.context[0], {node.context[1], node.context[2]}};
-}
 
 static inline uint32_t visible_children(Subtree subtree) {
   return ts_subtree_child_count(subtree) > 0 ? subtree.ptr->visible_child_count : 0;

@@ -37,15 +37,22 @@ struct Dir<'a> {
 
 /// Splits the sorted file list into chunks, sorted by name.
 pub fn plan_chunks(files: &[SourceFile], settings: &Settings) -> Result<Vec<Chunk>, ChunkError> {
-    let mut tree = Dir::default();
+    // The files of a directory go into the tree together: one descent per directory, not
+    // per file. Each list stays ascending, as the files are taken in order.
+    let mut by_parent: foldhash::HashMap<&str, Vec<usize>> = Default::default();
     for (index, file) in files.iter().enumerate() {
+        let parent = file.path.rsplit_once('/').map_or("", |(parent, _)| parent);
+        by_parent.entry(parent).or_default().push(index);
+    }
+    let mut tree = Dir::default();
+    for (parent, own) in by_parent {
         let mut dir = &mut tree;
-        if let Some((parent, _)) = file.path.rsplit_once('/') {
+        if !parent.is_empty() {
             for part in parent.split('/') {
                 dir = dir.children.entry(part).or_default();
             }
         }
-        dir.own.push(index);
+        dir.own = own;
     }
     annotate(&mut tree, "", settings);
     let mut chunks = Vec::new();

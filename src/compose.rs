@@ -288,17 +288,29 @@ pub const SCHEMA_LIBRARIES: &[Library] = &[
 /// resolution) and each chunk's mounts and schemas outputs, by chunk. A routes output
 /// linked against another may hold URLs or schemas the current outputs no longer give.
 pub fn routes_digest<'c>(links: &str, chunks: impl Iterator<Item = &'c ChunkEntry>) -> String {
-    let mut parts: Vec<(String, &str)> = Vec::new();
+    let (mounts, schemas) = (ExtractorId::MOUNTS.name(), ExtractorId::SCHEMAS.name());
+    let mut parts: Vec<(&str, &str, &str)> = Vec::new();
     for chunk in chunks {
         for output in &chunk.outputs {
-            if output.extractor == ExtractorId::MOUNTS.name()
-                || output.extractor == ExtractorId::SCHEMAS.name()
-            {
-                parts.push((format!("{}/{}", output.extractor, chunk.name), &output.hash));
+            if output.extractor == mounts || output.extractor == schemas {
+                parts.push((&output.extractor, &chunk.name, &output.hash));
             }
         }
     }
-    parts.sort();
+    // In the order of the keys `extractor/chunk`: by extractor, then chunk, as neither
+    // extractor's name begins with the other's.
+    parts.sort_unstable();
     // The same construction as the links digest, over those outputs' hashes.
-    crate::link::links_digest(links, parts.iter().map(|(k, h)| (k.as_str(), *h)))
+    let mut digest = crate::hash::Digest::new();
+    digest.part(links.as_bytes()).part(b"\n");
+    for (extractor, chunk, hash) in parts {
+        digest
+            .part(extractor.as_bytes())
+            .part(b"/")
+            .part(chunk.as_bytes())
+            .part(b"\0")
+            .part(hash.as_bytes())
+            .part(b"\n");
+    }
+    digest.finish()
 }

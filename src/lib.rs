@@ -90,7 +90,7 @@ where
     let result = args
         .resolve()
         .map_err(run::RunError::from)
-        .and_then(|cfg| run::execute(&cfg));
+        .and_then(|cfg| run::execute_and_exit(&cfg));
     match result {
         Ok(code) => code.code(),
         Err(e) => {

@@ -635,16 +635,16 @@ pub fn links_digest<'s>(
     resolution: &str,
     surfaces: impl Iterator<Item = (&'s str, &'s str)>,
 ) -> String {
-    let mut hasher = blake3::Hasher::new();
-    hasher.update(resolution.as_bytes());
-    hasher.update(b"\n");
+    let mut digest = crate::hash::Digest::new();
+    digest.part(resolution.as_bytes()).part(b"\n");
     for (chunk, surface) in surfaces {
-        hasher.update(chunk.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(surface.as_bytes());
-        hasher.update(b"\n");
+        digest
+            .part(chunk.as_bytes())
+            .part(b"\0")
+            .part(surface.as_bytes())
+            .part(b"\n");
     }
-    crate::hash::short_hex(hasher.finalize().as_bytes())
+    digest.finish()
 }
 
 /// The names `export *` never passes on.

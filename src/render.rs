@@ -141,10 +141,22 @@ pub fn absolute_id(value: &mut String, file: &str) {
 /// else): for the writers that render a chunk directly (`calls::render_chunk`), whose bytes
 /// must be the generic renderer's.
 pub fn write_str(out: &mut Vec<u8>, value: &str) {
+    out.reserve(value.len() + 2);
     out.push(b'"');
     let bytes = value.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    let mut i = 0;
+    while i < bytes.len() {
+        // Eight bytes at a time while none needs escaping (paths, ids and hashes hardly
+        // ever do): a byte-by-byte test was most of rendering a manifest.
+        if let Some(word) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(word.try_into().unwrap_or([0; 8]));
+            if !any_escaped(word) {
+                i += 8;
+                continue;
+            }
+        }
+        let b = bytes[i];
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -154,7 +166,10 @@ pub fn write_str(out: &mut Vec<u8>, value: &str) {
             0x08 => b"\\b",
             0x0c => b"\\f",
             0..0x20 => b"",
-            _ => continue,
+            _ => {
+                i += 1;
+                continue;
+            }
         };
         out.extend_from_slice(&bytes[start..i]);
         if escape.is_empty() {
@@ -170,10 +185,23 @@ pub fn write_str(out: &mut Vec<u8>, value: &str) {
         } else {
             out.extend_from_slice(escape);
         }
-        start = i + 1;
+        i += 1;
+        start = i;
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Whether any of the eight bytes of `word` is a control character, `"` or `\\`. The
+/// zero-byte tests are exact as a yes or no: a borrow can only mark a byte above one that
+/// matched.
+fn any_escaped(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    (control | zero_in(word ^ (ONES * u64::from(b'"'))) | zero_in(word ^ (ONES * u64::from(b'\\'))))
+        != 0
 }
 
 /// An id into `file` itself as the section of `file` writes it, `#Name` (`None` for any
@@ -871,6 +899,37 @@ impl Formatter for StateFormatter {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn write_str_escapes_as_serde_json_does() {
+        // Every ASCII byte and some multi-byte characters, at every offset within and
+        // across the eight-byte words, alone and in runs.
+        let specials: Vec<String> = (0u8..0x80)
+            .map(|b| char::from(b).to_string())
+            .chain(["é", "→", "𝄞", "\u{7f}", "\u{80}", "\u{ff}"].map(String::from))
+            .collect();
+        for special in &specials {
+            for before in 0..17 {
+                for after in [0, 1, 7, 8, 9] {
+                    let value = format!("{}{special}{}", "a".repeat(before), "é".repeat(after));
+                    let mut out = Vec::new();
+                    write_str(&mut out, &value);
+                    assert_eq!(
+                        String::from_utf8(out).unwrap(),
+                        serde_json::to_string(&value).unwrap(),
+                        "{value:?}"
+                    );
+                }
+            }
+        }
+        let mixed = "a\"b\\c\nd\u{1}e\u{1f}f\"\"\"\\\\g0123456789\t";
+        let mut out = Vec::new();
+        write_str(&mut out, mixed);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            serde_json::to_string(mixed).unwrap()
+        );
+    }
 
     #[test]
     fn plain_layout_is_pretty_to_depth_four() {

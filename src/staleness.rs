@@ -11,14 +11,15 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Digest of a chunk's sources: each file's path and content hash.
 pub fn chunk_digest<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let mut hasher = blake3::Hasher::new();
+    let mut digest = crate::hash::Digest::new();
     for (path, hash) in files {
-        hasher.update(path.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(hash.as_bytes());
-        hasher.update(b"\n");
+        digest
+            .part(path.as_bytes())
+            .part(b"\0")
+            .part(hash.as_bytes())
+            .part(b"\n");
     }
-    crate::hash::short_hex(hasher.finalize().as_bytes())
+    digest.finish()
 }
 
 /// Why an output is stale.

@@ -160,23 +160,20 @@ pub fn walk(
         })
         .build_parallel();
 
-    let found = std::sync::Mutex::new(Vec::new());
-    let cache_ref = &*cache;
-    walker.run(|| {
-        let found = &found;
-        Box::new(move |entry| {
-            if let Some(f) = classify(root, settings, cache_ref, entry) {
-                found
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-                    .push(f);
-            }
-            ignore::WalkState::Continue
-        })
+    let runs = std::sync::Mutex::new(Vec::new());
+    walker.visit(&mut Collectors {
+        root,
+        settings,
+        cache,
+        runs: &runs,
     });
-    let mut found = found
+    // Each thread sorted what it found; merging the sorted runs is a pass, not a sort.
+    let mut found: Vec<Found> = runs
         .into_inner()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .into_iter()
+        .flatten()
+        .collect();
     found.sort_by(|a, b| a.rel().cmp(b.rel()));
     for f in found {
         match f {
@@ -215,6 +212,56 @@ pub fn walk(
     }
     inventory.resolution_configs.sort();
     inventory
+}
+
+/// Makes each walking thread's collector.
+struct Collectors<'a> {
+    root: &'a Path,
+    settings: &'a Settings,
+    cache: &'a HashCache,
+    runs: &'a std::sync::Mutex<Vec<Vec<Found>>>,
+}
+
+impl<'a> ignore::ParallelVisitorBuilder<'a> for Collectors<'a> {
+    fn build(&mut self) -> Box<dyn ignore::ParallelVisitor + 'a> {
+        Box::new(Collector {
+            root: self.root,
+            settings: self.settings,
+            cache: self.cache,
+            found: Vec::new(),
+            runs: self.runs,
+        })
+    }
+}
+
+/// What one walking thread found. When the thread is done it sorts its finds (the sorting
+/// shared between the threads, off the main thread's path) and hands them over.
+struct Collector<'a> {
+    root: &'a Path,
+    settings: &'a Settings,
+    cache: &'a HashCache,
+    found: Vec<Found>,
+    runs: &'a std::sync::Mutex<Vec<Vec<Found>>>,
+}
+
+impl ignore::ParallelVisitor for Collector<'_> {
+    fn visit(&mut self, entry: Result<ignore::DirEntry, ignore::Error>) -> ignore::WalkState {
+        if let Some(f) = classify(self.root, self.settings, self.cache, entry) {
+            self.found.push(f);
+        }
+        ignore::WalkState::Continue
+    }
+}
+
+impl Drop for Collector<'_> {
+    fn drop(&mut self) {
+        let mut found = std::mem::take(&mut self.found);
+        found.sort_by(|a, b| a.rel().cmp(b.rel()));
+        self.runs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(found);
+    }
 }
 
 /// What one walked entry contributes.

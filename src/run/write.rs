@@ -332,31 +332,40 @@ impl<'a> ChunkWriter<'a> {
             }
             let (linker, inputs, prelinked) =
                 self.partial_linker(&survey.resolver, &composer_sources)?;
-            Some((linker, digest, surface_of.clone(), inputs, prelinked))
+            Some((
+                linker,
+                digest,
+                surface_of.clone(),
+                inputs,
+                prelinked,
+                Some(routes_digest),
+            ))
         });
         // The composer's inputs, when the partial linker read them already.
-        let (linker, digest, surface_of, mut composer_inputs, mut prelinked) = match partial {
-            Some(found) => {
-                if self.cfg.verbose {
-                    eprintln!(
-                        "linking: the surfaces of {} file(s), those the fresh lists reach",
-                        found.0.file_count()
-                    );
+        let (linker, digest, surface_of, mut composer_inputs, mut prelinked, routes_digest) =
+            match partial {
+                Some(found) => {
+                    if self.cfg.verbose {
+                        eprintln!(
+                            "linking: the surfaces of {} file(s), those the fresh lists reach",
+                            found.0.file_count()
+                        );
+                    }
+                    found
                 }
-                found
-            }
-            None => {
-                let (linker, digest, surface_of) = self.whole_linker(survey);
-                if self.cfg.verbose {
-                    eprintln!("linking: every surface, {} file(s)", linker.file_count());
+                None => {
+                    let (linker, digest, surface_of) = self.whole_linker(survey);
+                    if self.cfg.verbose {
+                        eprintln!("linking: every surface, {} file(s)", linker.file_count());
+                    }
+                    (linker, digest, surface_of, None, HashMap::new(), None)
                 }
-                (linker, digest, surface_of, None, HashMap::new())
-            }
-        };
+            };
         crate::timing::mark("linker built");
         // Routes also depend on every chunk's mounts and schemas (written by `finish`
-        // before this).
-        let routes_digest = crate::compose::routes_digest(&digest, self.entries.values());
+        // before this; the partial linker's test computed it already).
+        let routes_digest = routes_digest
+            .unwrap_or_else(|| crate::compose::routes_digest(&digest, self.entries.values()));
         let digest_of = |extractor: ExtractorId| {
             if extractor == ExtractorId::ROUTES {
                 routes_digest.clone()
@@ -840,24 +849,31 @@ impl<'a> ChunkWriter<'a> {
             old.map(|m| m.resolution.clone()).unwrap_or_default()
         };
         // Files that failed in an earlier run stay recorded while their chunk is not retried.
-        let files = &survey.inventory.files;
-        let file_chunk: HashMap<&str, &str> = chunks
-            .iter()
-            .flat_map(|c| {
-                c.files
-                    .iter()
-                    .map(move |&i| (files[i].path.as_str(), c.name.as_str()))
-            })
+        let mut failures = tally.failures.clone();
+        let old_failures: Vec<_> = old
+            .into_iter()
+            .flat_map(|m| m.skipped.iter())
+            .filter(|s| s.reason.is_extraction_failure())
             .collect();
+        // Which chunk holds each file is needed only to place such failures: a map of every
+        // file that a one-file run would otherwise build for nothing.
+        let files = &survey.inventory.files;
+        let file_chunk: HashMap<&str, &str> = if old_failures.is_empty() {
+            HashMap::new()
+        } else {
+            chunks
+                .iter()
+                .flat_map(|c| {
+                    c.files
+                        .iter()
+                        .map(move |&i| (files[i].path.as_str(), c.name.as_str()))
+                })
+                .collect()
+        };
         let retried: BTreeSet<&str> = pending
             .iter()
             .map(|p| chunks[p.chunk].name.as_str())
             .collect();
-        let mut failures = tally.failures.clone();
-        let old_failures = old
-            .into_iter()
-            .flat_map(|m| m.skipped.iter())
-            .filter(|s| s.reason.is_extraction_failure());
         for old_skip in old_failures {
             let chunk = file_chunk.get(old_skip.path.as_str());
             let still_missing = chunk.is_some_and(|c| {

@@ -146,10 +146,16 @@ impl HashCache {
     /// Replaces the cache with `fresh` and writes it if anything changed. Failures are
     /// ignored: the cache only saves time.
     pub fn store(&mut self, fresh: Vec<(String, Stamp, String)>) {
-        // The usual case, nothing changed, is told without building a second map.
+        // The usual case, nothing changed, is told without building a second map. A file
+        // modified just now (the one an editor saved) is not learned, and its old entry,
+        // which its new stamp no longer matches, may stay: no rewrite for that alone.
         let now = Self::now();
         let settled = fresh.iter().filter(|(_, stamp, _)| !stamp.is_racy(now));
-        if settled.clone().count() == self.entries.len()
+        let racy_known = fresh
+            .iter()
+            .filter(|(path, stamp, _)| stamp.is_racy(now) && self.entries.contains_key(path))
+            .count();
+        if settled.clone().count() + racy_known == self.entries.len()
             && settled.into_iter().all(|(path, stamp, hash)| {
                 self.entries
                     .get(path)

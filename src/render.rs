@@ -195,7 +195,7 @@ pub fn write_str(out: &mut Vec<u8>, value: &str) {
 /// Whether any of the eight bytes of `word` is a control character, `"` or `\\`. The
 /// zero-byte tests are exact as a yes or no: a borrow can only mark a byte above one that
 /// matched.
-fn any_escaped(word: u64) -> bool {
+pub(crate) fn any_escaped(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let zero_in = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;

@@ -12,8 +12,8 @@ use crate::extract::mounts_join as join;
 use crate::extract::{ExtractorId, Library, Mount, MountKind, Route, Segment, Via};
 use crate::link::Linker;
 use crate::manifest::ChunkEntry;
+use foldhash::{HashMap, HashSet};
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
 
 /// How deep mounts may nest before a chain counts as a cycle.
 const MAX_CHAIN: usize = 32;
@@ -39,11 +39,11 @@ impl<'a> Composer<'a> {
     ) -> Composer<'a> {
         let mut composer = Composer {
             linker,
-            routers: HashMap::new(),
-            constants: HashMap::new(),
-            mounts: HashMap::new(),
+            routers: HashMap::default(),
+            constants: HashMap::default(),
+            mounts: HashMap::default(),
             schemas,
-            places: RefCell::new(HashMap::new()),
+            places: RefCell::new(HashMap::default()),
         };
         let mut items: Vec<Mount> = items.into_iter().collect();
         items.sort();

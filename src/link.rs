@@ -10,8 +10,9 @@
 use crate::extract::{CallNode, Export, ExportKind};
 use crate::lang::Lang;
 use crate::resolve::Resolver;
+use foldhash::HashMap;
 use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// What following an exported name found. Ordered as a lattice for the solver: `Absent`
 /// below every definition, and `Found(None)` (exported, but no single definition) above.
@@ -111,7 +112,7 @@ impl<'a> Linker<'a> {
             surfaces: Vec::new(),
             solved: Vec::new(),
             brought: Vec::new(),
-            modules: RefCell::new(HashMap::new()),
+            modules: RefCell::new(HashMap::default()),
             known: None,
             misses: RefCell::new(std::collections::BTreeSet::new()),
         };

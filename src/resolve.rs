@@ -248,16 +248,16 @@ impl Resolver {
             configs.sort();
             extends = Configs::read(&configs);
         }
-        let mut hasher = blake3::Hasher::new();
+        let mut fingerprint = crate::hash::Digest::new();
         for file in files {
-            hasher.update(file.path.as_bytes());
-            hasher.update(b"\n");
+            fingerprint.part(file.path.as_bytes()).part(b"\n");
         }
         for (path, text) in &configs {
-            hasher.update(path.as_bytes());
-            hasher.update(b"\0");
-            hasher.update(text.as_bytes());
-            hasher.update(b"\0");
+            fingerprint
+                .part(path.as_bytes())
+                .part(b"\0")
+                .part(text.as_bytes())
+                .part(b"\0");
         }
         let parsed = &extends.parsed;
         let mut ts_configs = BTreeMap::new();
@@ -302,12 +302,16 @@ impl Resolver {
             ..
         } = extends;
         Resolver {
-            files: files.iter().map(|f| f.path.clone()).collect(),
+            files: {
+                let mut set = HashSet::with_capacity_and_hasher(files.len(), Default::default());
+                set.extend(files.iter().map(|f| f.path.clone()));
+                set
+            },
             ts_configs,
             layouts,
             manifests,
             workspace,
-            fingerprint: crate::hash::short_hex(hasher.finalize().as_bytes()),
+            fingerprint: fingerprint.finish(),
         }
     }
 

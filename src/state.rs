@@ -1,8 +1,9 @@
 //! The state directory on disk: atomic writes, leftover temp files, orphaned outputs.
 
 use crate::hash_cache::{Entry, HashCache, Stamp};
+use foldhash::HashMap;
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -73,7 +74,7 @@ impl StateDir {
         StateDir {
             place: Place { root, shown },
             renamed_in: RefCell::new(BTreeSet::new()),
-            output_cache: RefCell::new((HashCache::disabled(), HashMap::new())),
+            output_cache: RefCell::new((HashCache::disabled(), HashMap::default())),
             known_files: RefCell::new(None),
         }
     }
@@ -307,7 +308,7 @@ impl StateDir {
 
     /// Outputs whose metadata and hash `cache` holds are known without reading them.
     pub fn set_output_cache(&self, cache: HashCache) {
-        *self.output_cache.borrow_mut() = (cache, HashMap::new());
+        *self.output_cache.borrow_mut() = (cache, HashMap::default());
     }
 
     fn io(&self, action: &'static str, rel: &str, source: std::io::Error) -> StateError {

@@ -10,8 +10,9 @@ use super::calls::CallNode;
 use super::syntax::NodeExt;
 use super::syntax::{position, string_literal, text};
 use crate::lang::Lang;
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use tree_sitter::Node;
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -165,7 +166,7 @@ pub fn extract(
         python_exports(root, source, path, imports, &mut raw, &mut declared);
     }
     // Top-level nodes by name; a name defined twice names no single definition.
-    let mut top: HashMap<&str, Option<&str>> = HashMap::new();
+    let mut top: HashMap<&str, Option<&str>> = HashMap::default();
     for node in nodes {
         if node.name.contains('.') || node.name == "<module>" {
             continue;
@@ -616,7 +617,7 @@ fn python_exports(
 
 /// Where each name a module-level `from m import …` binds is written.
 fn import_positions<'s>(root: Node<'_>, source: &'s [u8]) -> HashMap<&'s str, (u32, u32)> {
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     let mut blocks = vec![root];
     while let Some(block) = blocks.pop() {
         for statement in block.named_kids() {

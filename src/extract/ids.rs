@@ -9,10 +9,10 @@
 
 use super::Items;
 use super::calls::CallNode;
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 pub fn assign(items: &mut [Items], nodes: &[CallNode], path: &str) {
-    let mut by_name: HashMap<&str, Vec<(u32, &str)>> = HashMap::new();
+    let mut by_name: HashMap<&str, Vec<(u32, &str)>> = HashMap::default();
     for node in nodes {
         by_name
             .entry(node.name.as_str())

@@ -48,8 +48,8 @@ use crate::lang::Lang;
 use crate::render::{
     NAME_LEFT_OUT, Names, absolute_id, name_from_qualified, parent_from_qualified,
 };
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 impl ExtractorId {
     /// Whether a file can hold anything this extractor finds: by language, then by the
@@ -164,7 +164,7 @@ macro_rules! items {
 
             /// Splits the items by the file they come from.
             pub fn by_file(self) -> HashMap<String, Items> {
-                let mut out: HashMap<String, Items> = HashMap::new();
+                let mut out: HashMap<String, Items> = HashMap::default();
                 match self {
                     $(Items::$variant(items) => {
                         for item in items {

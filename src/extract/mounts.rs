@@ -19,8 +19,8 @@ use super::syntax::{
     awaited, key_text, named_args, object_property, position, string_literal, text,
 };
 use crate::lang::Lang;
+use foldhash::HashMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::collections::HashMap;
 use tree_sitter::Node;
 
 /// A piece of a URL prefix: text, or a value of another file that the link stage reads
@@ -491,7 +491,7 @@ impl Routers {
             },
         );
         // Class attribute defaults that read as paths, by `Class.ATTR` (pydantic settings).
-        let mut class_paths: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut class_paths: HashMap<String, Vec<(String, String)>> = HashMap::default();
         for statement in root.named_kids() {
             let class = match statement.kind_str() {
                 "class_definition" => statement,

@@ -9,8 +9,8 @@ use super::syntax::NodeExt;
 use super::syntax::{
     awaited, key_text, named_args, object_property, one_line, position, string_literal, text,
 };
+use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use tree_sitter::Node;
 
 /// Capture names `extractors/routes/*.scm` may use.
@@ -193,7 +193,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Route> {
         let functions = if scan.lang.is_js_like() {
             module_functions(scan.root, scan.text)
         } else {
-            HashMap::new()
+            HashMap::default()
         };
         for route in &mut out {
             route.handler_imports = handler_imports(&route.handlers, &imports);
@@ -242,7 +242,7 @@ pub(super) fn is_dotted(text: &str) -> bool {
 /// The file's module-level functions by name (`function f`, `export function f`,
 /// `const f = (req, res) => …`).
 fn module_functions<'t>(root: Node<'t>, src: &[u8]) -> HashMap<String, Node<'t>> {
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for statement in root.named_kids() {
         let inner = if statement.kind_str() == "export_statement" {
             statement.field("declaration").unwrap_or(statement)
@@ -1522,7 +1522,7 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
 /// served where the router's `urls` are included. Methods are `ANY`: which a viewset
 /// serves depends on its mixins.
 fn drf_routes(root: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
-    let mut routers: HashMap<&str, bool> = HashMap::new();
+    let mut routers: HashMap<&str, bool> = HashMap::default();
     let statements: Vec<Node<'_>> = root.named_kids().into_iter().collect();
     for statement in &statements {
         let Some(assignment) = statement

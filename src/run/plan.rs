@@ -13,7 +13,8 @@ use crate::staleness::{self, Current, Staleness};
 use crate::state::StateDir;
 use crate::task::{self, FileOutcome, Task};
 use crate::walk::{self, Inventory};
-use std::collections::{BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeSet;
 
 /// The sources and the state as the manifest describes them.
 pub struct Survey {
@@ -251,7 +252,7 @@ pub fn work(cfg: &RunConfig, state: &StateDir, survey: &Survey) -> Result<Work, 
 
     // Incremental runs reuse, from the outputs on disk, the items of every file of a stale
     // chunk whose content did not change; only changed and new files are parsed.
-    let mut owner: HashMap<u32, (usize, usize)> = HashMap::new();
+    let mut owner: HashMap<u32, (usize, usize)> = HashMap::default();
     let mut pending: Vec<PendingChunk> = Vec::new();
     for (index, chunk) in chunks.iter().enumerate() {
         if !wanted(&chunk.name) {

@@ -16,7 +16,8 @@ use crate::staleness;
 use crate::state::{StateDir, Written};
 use crate::task::{Failure, FileOutcome};
 use crate::walk::{Inventory, Skipped};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Owns the manifest's chunk entries while chunks finish, and counts what it wrote.
 pub struct ChunkWriter<'a> {
@@ -39,10 +40,7 @@ type PartialLinker<'r> = (
 
 /// Every chunk's mounts items, and the ids of the schemas a request or response can be:
 /// what routes are composed from.
-type ComposerInputs = (
-    Vec<crate::extract::Mount>,
-    std::collections::HashSet<String>,
-);
+type ComposerInputs = (Vec<crate::extract::Mount>, foldhash::HashSet<String>);
 
 /// Whether some of `routes` continue in another file or name what other files define:
 /// linking them composes every chunk's mounts.
@@ -358,7 +356,7 @@ impl<'a> ChunkWriter<'a> {
                     if self.cfg.verbose {
                         eprintln!("linking: every surface, {} file(s)", linker.file_count());
                     }
-                    (linker, digest, surface_of, None, HashMap::new(), None)
+                    (linker, digest, surface_of, None, HashMap::default(), None)
                 }
             };
         crate::timing::mark("linker built");
@@ -604,9 +602,9 @@ impl<'a> ChunkWriter<'a> {
             .flat_map(|(n, e)| e.files.iter().map(move |f| (f.path.as_str(), n.as_str())))
             .collect();
         // Chunk → its files' declared exports, read once.
-        let mut read: HashMap<&str, BTreeMap<String, Vec<Export>>> = HashMap::new();
+        let mut read: HashMap<&str, BTreeMap<String, Vec<Export>>> = HashMap::default();
         let mut loaded: BTreeMap<String, Vec<Export>> = BTreeMap::new();
-        let mut without: std::collections::HashSet<String> = std::collections::HashSet::new();
+        let mut without: foldhash::HashSet<String> = foldhash::HashSet::default();
         let mut seeds: Vec<String> = self
             .deferred
             .keys()
@@ -697,7 +695,7 @@ impl<'a> ChunkWriter<'a> {
             let composer = inputs.as_ref().map(|(mounts, schemas)| {
                 crate::compose::Composer::new(&linker, mounts.clone(), schemas.clone())
             });
-            let mut linked_calls: HashMap<String, Vec<CallNode>> = HashMap::new();
+            let mut linked_calls: HashMap<String, Vec<CallNode>> = HashMap::default();
             for (name, (_, lists)) in &self.deferred {
                 for list in lists {
                     match list {
@@ -783,7 +781,7 @@ impl<'a> ChunkWriter<'a> {
     /// outputs `finish` wrote (and those of chunks this run did not extract).
     fn composer_inputs(&self, sources: &[(String, OutputEntry)]) -> ComposerInputs {
         let mut mounts = Vec::new();
-        let mut schemas = std::collections::HashSet::new();
+        let mut schemas = foldhash::HashSet::default();
         for (chunk, output) in sources {
             match self.read_stored(chunk, output) {
                 Some(Items::Mounts(items)) => mounts.extend(items),
@@ -859,7 +857,7 @@ impl<'a> ChunkWriter<'a> {
         // file that a one-file run would otherwise build for nothing.
         let files = &survey.inventory.files;
         let file_chunk: HashMap<&str, &str> = if old_failures.is_empty() {
-            HashMap::new()
+            HashMap::default()
         } else {
             chunks
                 .iter()

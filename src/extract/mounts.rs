@@ -1311,7 +1311,10 @@ impl Routers {
                         Some(o) if is_routes && o.kind_str() == "identifier" => {
                             (self.lookup(call, text(o, src), src), text(o, src))
                         }
-                        _ => continue,
+                        _ => {
+                            self.mount_through(call, object, *arg, src);
+                            continue;
+                        }
                     }
                 }
                 _ => continue,
@@ -1324,6 +1327,27 @@ impl Routers {
                 prefix.clone(),
                 src,
             );
+        }
+    }
+
+    /// `app.use(vhost('api.example.com', api))`: an app or router of this file passed to a
+    /// function discover does not know is mounted somewhere that function decides, not at
+    /// `/` (where an app nobody mounts is served) and not nowhere.
+    fn mount_through(&mut self, call: Node<'_>, object: Node<'_>, wrapper: Node<'_>, src: &[u8]) {
+        let Some(arguments) = wrapper.field("arguments") else {
+            return;
+        };
+        let callee = wrapper.field("function").map_or("?", |f| text(f, src));
+        for arg in named_args(arguments) {
+            let name = text(arg, src);
+            if arg.kind_str() != "identifier" || !self.is_router(call, name, src) {
+                continue;
+            }
+            let reason = format!(
+                "`{name}` is mounted through `{callee}(...)`, which discover does not read"
+            );
+            let child = self.lookup(call, name, src);
+            self.mount_on(call, object, child, name.to_string(), Err(reason), src);
         }
     }
 

@@ -560,26 +560,50 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     let [first, .., last] = args.as_slice() else {
         return;
     };
-    let Some(path) = js_path(*first, src) else {
-        return;
+    // koa-router names a route with a first string before its path:
+    // `router.get('user', '/users/:id', show)`.
+    let named = fw == "koa"
+        && args.len() >= 3
+        && first.kind_str() == "string"
+        && js_path(*first, src).is_none()
+        && js_path(args[1], src).is_some();
+    let (path_arg, handlers) = if named {
+        (args[1], &args[2..])
+    } else {
+        (*first, &args[1..])
     };
-    if js_handlers(&[*last], src).is_empty() || request() {
+    // One path, or an array of them (Express and koa-router take both): a route each,
+    // for the elements that are paths.
+    let paths: Vec<Node<'_>> = if path_arg.kind_str() == "array" {
+        named_args(path_arg)
+    } else {
+        vec![path_arg]
+    };
+    let paths: Vec<(Node<'_>, String)> = paths
+        .into_iter()
+        .filter_map(|p| js_path(p, src).map(|path| (p, path)))
+        .collect();
+    if paths.is_empty() || js_handlers(&[*last], src).is_empty() || request() {
         return;
     }
-    let mut route = item(file, call, vec![verb.to_string()], path);
-    route.handlers = js_handlers(&args[1..], src);
-    route.framework = fw.to_string();
-    if matches!(
+    let request_schema = matches!(
         last.kind_str(),
         "arrow_function" | "function_expression" | "function"
-    ) && let Some(name) = js_request_schema(*last, src)
-    {
-        route.schema_refs.push(schema_ref("request", &name));
+    )
+    .then(|| js_request_schema(*last, src))
+    .flatten();
+    for (node, path) in paths {
+        let mut route = item(file, call, vec![verb.to_string()], path);
+        route.handlers = js_handlers(handlers, src);
+        route.framework = fw.to_string();
+        if let Some(name) = &request_schema {
+            route.schema_refs.push(schema_ref("request", name));
+        }
+        if node.kind_str() == "regex" {
+            route.url_unresolved = Some("the path is a regular expression".to_string());
+        }
+        out.push(route);
     }
-    if first.kind_str() == "regex" {
-        route.url_unresolved = Some("the path is a regular expression".to_string());
-    }
-    out.push(route);
 }
 
 /// Every handler of a route in order, middleware first; an array of them flattened.

@@ -307,10 +307,7 @@ pub fn routes_digest<'c>(links: &str, chunks: impl Iterator<Item = &'c ChunkEntr
         digest
             .part(extractor.as_bytes())
             .part(b"/")
-            .part(chunk.as_bytes())
-            .part(b"\0")
-            .part(hash.as_bytes())
-            .part(b"\n");
+            .pair(chunk.as_bytes(), hash.as_bytes());
     }
     digest.finish()
 }

@@ -32,6 +32,11 @@ impl Digest {
         self
     }
 
+    /// `key`, a NUL, `value` and a newline: one entry of a keyed list.
+    pub fn pair(&mut self, key: &[u8], value: &[u8]) -> &mut Digest {
+        self.part(key).part(b"\0").part(value).part(b"\n")
+    }
+
     pub fn finish(&self) -> String {
         short_hex(blake3::hash(&self.bytes).as_bytes())
     }

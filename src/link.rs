@@ -639,11 +639,7 @@ pub fn links_digest<'s>(
     let mut digest = crate::hash::Digest::new();
     digest.part(resolution.as_bytes()).part(b"\n");
     for (chunk, surface) in surfaces {
-        digest
-            .part(chunk.as_bytes())
-            .part(b"\0")
-            .part(surface.as_bytes())
-            .part(b"\n");
+        digest.pair(chunk.as_bytes(), surface.as_bytes());
     }
     digest.finish()
 }

@@ -314,20 +314,14 @@ mod canonical {
 
     pub fn read(bytes: &[u8]) -> Option<Manifest> {
         let mut r = Reader { bytes, at: 0 };
-        r.lit(b"{\n \"format\":")?;
-        let format = u32::try_from(r.number()?).ok()?;
-        r.lit(b",\n \"generator\":")?;
-        let generator = r.string()?;
-        r.lit(b",\n \"resolution\":")?;
-        let resolution = r.string()?;
+        let format = r.u32_at(b"{\n \"format\":")?;
+        let generator = r.string_at(b",\n \"generator\":")?;
+        let resolution = r.string_at(b",\n \"resolution\":")?;
         r.lit(b",\n \"extractors\":")?;
         let extractors = r.list(1, |r| {
-            r.lit(b"{\n   \"name\":")?;
-            let name = r.string()?;
-            r.lit(b",\n   \"version\":")?;
-            let version = u32::try_from(r.number()?).ok()?;
-            r.lit(b",\n   \"description\":")?;
-            let description = r.string()?;
+            let name = r.string_at(b"{\n   \"name\":")?;
+            let version = r.u32_at(b",\n   \"version\":")?;
+            let description = r.string_at(b",\n   \"description\":")?;
             r.lit(b"\n  }")?;
             Some(ExtractorEntry {
                 name,
@@ -337,14 +331,11 @@ mod canonical {
         })?;
         r.lit(b",\n \"chunks\":")?;
         let chunks = r.list(1, |r| {
-            r.lit(b"{\n   \"name\":")?;
-            let name = r.string()?;
+            let name = r.string_at(b"{\n   \"name\":")?;
             r.lit(b",\n   \"files\":")?;
             let files = r.list(3, |r| {
-                r.lit(b"{\"path\":")?;
-                let path = r.string()?;
-                r.lit(b",\"hash\":")?;
-                let hash = r.string()?;
+                let path = r.string_at(b"{\"path\":")?;
+                let hash = r.string_at(b",\"hash\":")?;
                 let syntax_errors = match r.lit(b",\"syntax_errors\":") {
                     Some(()) => u32::try_from(r.nonzero()?).ok()?,
                     None => 0,
@@ -358,12 +349,9 @@ mod canonical {
             })?;
             r.lit(b",\n   \"outputs\":")?;
             let outputs = r.list(3, |r| {
-                r.lit(b"{\"extractor\":")?;
-                let extractor = r.string()?;
-                r.lit(b",\"version\":")?;
-                let version = u32::try_from(r.number()?).ok()?;
-                r.lit(b",\"inputs\":")?;
-                let inputs = r.string()?;
+                let extractor = r.string_at(b"{\"extractor\":")?;
+                let version = r.u32_at(b",\"version\":")?;
+                let inputs = r.string_at(b",\"inputs\":")?;
                 let mut output = OutputEntry {
                     extractor,
                     version,
@@ -401,10 +389,8 @@ mod canonical {
         })?;
         r.lit(b",\n \"skipped\":")?;
         let skipped = r.list(1, |r| {
-            r.lit(b"{\n   \"path\":")?;
-            let path = r.string()?;
-            r.lit(b",\n   \"reason\":")?;
-            let reason = r.string()?;
+            let path = r.string_at(b"{\n   \"path\":")?;
+            let reason = r.string_at(b",\n   \"reason\":")?;
             let reason = SkipReason::deserialize(
                 IntoDeserializer::<serde::de::value::Error>::into_deserializer(reason.as_str()),
             )
@@ -434,6 +420,18 @@ mod canonical {
             self.bytes[self.at..].starts_with(literal).then(|| {
                 self.at += literal.len();
             })
+        }
+
+        /// The string after `key`.
+        fn string_at(&mut self, key: &[u8]) -> Option<String> {
+            self.lit(key)?;
+            self.string()
+        }
+
+        /// The number after `key`, as a `u32`.
+        fn u32_at(&mut self, key: &[u8]) -> Option<u32> {
+            self.lit(key)?;
+            u32::try_from(self.number()?).ok()
         }
 
         /// A number as `write_u64` writes it: digits, no leading zero but in `0` itself.

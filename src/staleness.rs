@@ -13,11 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub fn chunk_digest<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> String {
     let mut digest = crate::hash::Digest::new();
     for (path, hash) in files {
-        digest
-            .part(path.as_bytes())
-            .part(b"\0")
-            .part(hash.as_bytes())
-            .part(b"\n");
+        digest.pair(path.as_bytes(), hash.as_bytes());
     }
     digest.finish()
 }

@@ -1340,7 +1340,12 @@ impl Routers {
         let callee = wrapper.field("function").map_or("?", |f| text(f, src));
         for arg in named_args(arguments) {
             let name = text(arg, src);
-            if arg.kind_str() != "identifier" || !self.is_router(call, name, src) {
+            // The parent itself handed to a middleware's factory is configuration, not a
+            // mount: koa-session's `app.use(session(CONFIG, app))`.
+            if arg.kind_str() != "identifier"
+                || name == text(object, src)
+                || !self.is_router(call, name, src)
+            {
                 continue;
             }
             let reason = format!(

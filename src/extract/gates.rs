@@ -100,9 +100,10 @@ pub fn import_words(lang: Lang) -> Option<&'static [&'static str]> {
     }
 }
 
-/// Whether a JS/TS file may declare a route: `.route(`, or a method call whose first
-/// argument is a string literal starting with `/` or `*` (`app.get("/users", …)`);
-/// `map.get(key)` is not one, and it is in most files.
+/// Whether a JS/TS file may declare a route: `.route(`, or a method call whose path is a
+/// string literal starting with `/` or `*` (`app.get("/users", …)`, `app.get(["/a", "/b"],
+/// …)`, `router.get("user", "/users/:id", …)`); `map.get(key)` is not one, and it is in
+/// most files.
 fn routes_gate(text: &[u8]) -> bool {
     static ROUTE: Words = Words::new(&[".route("]);
     if super::routes::CLIENT_WORDS.any_in(text) {
@@ -123,16 +124,48 @@ fn routes_gate(text: &[u8]) -> bool {
         return true;
     }
     METHODS.finders().iter().any(|method| {
-        method.find_iter(text).any(|at| {
-            let rest = &text[at + method.needle().len()..];
-            let start = rest
-                .iter()
-                .position(|b| !b.is_ascii_whitespace())
-                .unwrap_or(rest.len());
-            matches!(rest.get(start), Some(b'\'' | b'"' | b'`'))
-                && matches!(rest.get(start + 1), Some(b'/' | b'*'))
-        })
+        method
+            .find_iter(text)
+            .any(|at| route_arguments(&text[at + method.needle().len()..]))
     })
+}
+
+/// Whether the text after `.get(` may open a route's arguments: a literal path, an array
+/// starting with one, or koa-router's name (a string or plain name) followed by one.
+fn route_arguments(rest: &[u8]) -> bool {
+    let rest = skip_space(rest);
+    if path_literal(rest) {
+        return true;
+    }
+    let name_end = match rest.first() {
+        Some(b'[') => return path_literal(skip_space(&rest[1..])),
+        Some(&quote @ (b'\'' | b'"' | b'`')) => rest[1..]
+            .iter()
+            .position(|&b| b == quote || b == b'\n')
+            .filter(|&end| rest[1 + end] == quote)
+            .map(|end| end + 2),
+        Some(b) if b.is_ascii_alphabetic() || matches!(b, b'_' | b'$') => rest
+            .iter()
+            .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))),
+        _ => None,
+    };
+    let Some(after) = name_end.map(|end| skip_space(&rest[end..])) else {
+        return false;
+    };
+    after.first() == Some(&b',') && path_literal(skip_space(&after[1..]))
+}
+
+/// A string literal starting with `/` or `*`.
+fn path_literal(text: &[u8]) -> bool {
+    matches!(text.first(), Some(b'\'' | b'"' | b'`')) && matches!(text.get(1), Some(b'/' | b'*'))
+}
+
+fn skip_space(text: &[u8]) -> &[u8] {
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
+    &text[start..]
 }
 
 /// A list of words to search files for, with its `memmem` searchers built on first use:
@@ -189,4 +222,34 @@ fn calls_any(text: &[u8], names: &Words) -> bool {
             before_ok && matches!(after, Some(b'(' | b'.'))
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_gate_reads_paths_arrays_and_named_routes() {
+        for yes in [
+            "app.get('/users', list)",
+            "app.get( \"*\", h)",
+            "router.get(['/', '/page/:page'], explore)",
+            "router.get([ `/a`], h)",
+            "router.get('user', '/users/:id', show)",
+            "router.get(DETAIL, '/items/:id', show)",
+            "router.get(names.detail , \"/x\", show)",
+        ] {
+            assert!(routes_gate(yes.as_bytes()), "{yes}");
+        }
+        for no in [
+            "map.get(key)",
+            "cache.get('key', fallback)",
+            "map.get([a, b])",
+            "cache.get('a\n', '/b')",
+            "settings.get(name, other)",
+            "app.get('title')",
+        ] {
+            assert!(!routes_gate(no.as_bytes()), "{no}");
+        }
+    }
 }

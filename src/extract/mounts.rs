@@ -1061,26 +1061,48 @@ impl Routers {
             "new_expression" => (value.field("constructor"), value.field("arguments")),
             _ => return Binding::Other,
         };
-        let Some(callee) = callee else {
+        let Some(mut callee) = callee else {
             return Binding::Other;
         };
-        let name = text(callee, src);
-        // `require('fastify')({ logger: true })`, `require('express')()`.
-        if callee.kind_str() == "call_expression"
-            && require_of(callee, src).is_some_and(|m| matches!(m, "express" | "fastify" | "koa"))
+        // `new (require('koa-router'))()`
+        while callee.kind_str() == "parenthesized_expression"
+            && let Some(inner) = callee.named_child(0)
         {
-            return Binding::App;
+            callee = inner;
         }
-        match name {
-            "express" | "fastify" | "Fastify" | "Koa" | "Hono" => Binding::App,
-            "express.Router" | "Router" => {
-                // koa-router's `new Router({ prefix: '/x' })`.
-                let prefix = arguments
-                    .and_then(|a| named_args(a).first().copied())
-                    .filter(|o| o.kind_str() == "object")
-                    .and_then(|o| object_property(o, "prefix", src));
-                Binding::Router(prefix.map_or(Ok(Segment::text("")), |v| self.value(v, src)))
+        // koa-router's `new Router({ prefix: '/x' })`.
+        let router = || {
+            let prefix = arguments
+                .and_then(|a| named_args(a).first().copied())
+                .filter(|o| o.kind_str() == "object")
+                .and_then(|o| object_property(o, "prefix", src));
+            Binding::Router(prefix.map_or(Ok(Segment::text("")), |v| self.value(v, src)))
+        };
+        // `require('fastify')({ logger: true })`, `require('express')()`,
+        // `require('@koa/router')()`.
+        if callee.kind_str() == "call_expression" {
+            match require_of(callee, src) {
+                Some("express" | "fastify" | "koa") => return Binding::App,
+                Some("@koa/router" | "koa-router") => return router(),
+                _ => {}
             }
+        }
+        // `require('express').Router()`
+        if callee.kind_str() == "member_expression"
+            && callee
+                .field("property")
+                .is_some_and(|p| text(p, src) == "Router")
+            && callee
+                .field("object")
+                .filter(|o| o.kind_str() == "call_expression")
+                .and_then(|o| require_of(o, src))
+                == Some("express")
+        {
+            return router();
+        }
+        match text(callee, src) {
+            "express" | "fastify" | "Fastify" | "Koa" | "Hono" => Binding::App,
+            "express.Router" | "Router" => router(),
             _ => Binding::Other,
         }
     }

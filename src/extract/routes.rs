@@ -545,8 +545,14 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
             [first] if first.kind_str() == "object" => {
                 fastify_route(*first, call, src, file, fw, out)
             }
+            // `app.route('/x')`, or an array of paths: a chain of items for each.
             [first] => {
-                if let Some(path) = js_path(*first, src) {
+                let paths = if first.kind_str() == "array" {
+                    named_args(*first)
+                } else {
+                    vec![*first]
+                };
+                for path in paths.into_iter().filter_map(|p| js_path(p, src)) {
                     route_chain(call, &path, src, file, fw, out);
                 }
             }
@@ -560,13 +566,12 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     let [first, .., last] = args.as_slice() else {
         return;
     };
-    // koa-router names a route with a first string before its path:
+    // koa-router names a route with a first argument before its path, and takes one
+    // whenever the second argument is a string or regular expression:
     // `router.get('user', '/users/:id', show)`.
     let named = fw == "koa"
         && args.len() >= 3
-        && first.kind_str() == "string"
-        && js_path(*first, src).is_none()
-        && js_path(args[1], src).is_some();
+        && matches!(args[1].kind_str(), "string" | "template_string" | "regex");
     let (path_arg, handlers) = if named {
         (args[1], &args[2..])
     } else {

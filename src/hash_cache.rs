@@ -263,3 +263,54 @@ pub fn cache_dir() -> Option<PathBuf> {
     };
     Some(base.join("discover"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(mtime: i64) -> Stamp {
+        Stamp {
+            size: 1,
+            mtime: (mtime, 0),
+            ctime: (mtime, 0),
+            ino: 1,
+            dev: 1,
+        }
+    }
+
+    #[test]
+    fn a_file_saved_just_now_does_not_rewrite_the_cache_but_a_removed_one_does() {
+        let dir = std::env::temp_dir().join(format!("discover-hash-cache-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cache.bin");
+        let cached = |entries: &[(&str, i64, &str)]| HashCache {
+            path: Some(path.clone()),
+            entries: entries
+                .iter()
+                .map(|(p, m, h)| (p.to_string(), (stamp(*m), h.to_string())))
+                .collect(),
+        };
+        let fresh = |entries: &[(&str, i64, &str)]| -> Vec<Entry> {
+            entries
+                .iter()
+                .map(|(p, m, h)| (p.to_string(), stamp(*m), h.to_string()))
+                .collect()
+        };
+        let now = HashCache::now();
+        // `b.ts` was just saved: too recent to learn, and its old entry may stay.
+        let mut cache = cached(&[("a.ts", 1000, "ha"), ("b.ts", 1000, "hb")]);
+        cache.store(fresh(&[("a.ts", 1000, "ha"), ("b.ts", now, "hb2")]));
+        assert!(!path.exists(), "rewritten for a racy file alone");
+        assert_eq!(cache.get("b.ts", &stamp(now)), None);
+        // `b.ts` is gone: the cache is rewritten without it.
+        cache.store(fresh(&[("a.ts", 1000, "ha")]));
+        assert!(path.exists());
+        assert_eq!(cache.entries.len(), 1);
+        // A racy file the cache never held changes nothing either.
+        std::fs::remove_file(&path).unwrap();
+        cache.store(fresh(&[("a.ts", 1000, "ha"), ("c.ts", now, "hc")]));
+        assert!(!path.exists());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -167,7 +167,7 @@ pub fn walk(
         cache,
         runs: &runs,
     });
-    // Each thread sorted what it found; merging the sorted runs is a pass, not a sort.
+    // Each thread sorted what it found: the stable sort finds those runs and merges them.
     let mut found: Vec<Found> = runs
         .into_inner()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -104,7 +104,7 @@ pub fn import_words(lang: Lang) -> Option<&'static [&'static str]> {
 /// string literal starting with `/` or `*` (`app.get("/users", …)`, `app.get(["/a", "/b"],
 /// …)`, `router.get("user", "/users/:id", …)`); `map.get(key)` is not one, and it is in
 /// most files.
-fn routes_gate(text: &[u8]) -> bool {
+pub(super) fn routes_gate(text: &[u8]) -> bool {
     static ROUTE: Words = Words::new(&[".route("]);
     if super::routes::CLIENT_WORDS.any_in(text) {
         return true;

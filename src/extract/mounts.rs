@@ -16,7 +16,7 @@ use super::routes::{kwarg, py_args};
 use super::scan::Scan;
 use super::syntax::NodeExt;
 use super::syntax::{
-    awaited, key_text, named_args, object_property, position, string_literal, text,
+    awaited, key_text, named_args, object_property, one_line, position, string_literal, text,
 };
 use crate::lang::Lang;
 use foldhash::HashMap;
@@ -278,6 +278,8 @@ struct Attach {
     /// Flask's `register_blueprint(bp, url_prefix=...)`: the prefix replaces the
     /// blueprint's own instead of adding to it.
     replaces: bool,
+    /// Made by `mount_through`: the child was handed to a function inside `use(...)`.
+    through: bool,
 }
 
 /// A binding with where it was made.
@@ -559,6 +561,7 @@ impl Routers {
                     child_module: Some(module.to_string()),
                     prefix: None,
                     replaces: false,
+                    through: false,
                 });
             }
             // `settings = Settings()`: the instance's attributes are the class defaults.
@@ -687,6 +690,7 @@ impl Routers {
             child_module,
             prefix: Some(prefix),
             replaces: false,
+            through: false,
         };
         self.mounts.push(attach);
     }
@@ -749,6 +753,7 @@ impl Routers {
             child_module: None,
             prefix: Some(Ok(Segment::text(""))),
             replaces: false,
+            through: false,
         });
     }
 
@@ -821,6 +826,7 @@ impl Routers {
             routers.js_mount(call, src);
             routers.plugin_call(call, src);
         }
+        routers.drop_configuration_mounts();
         routers
     }
 
@@ -929,14 +935,17 @@ impl Routers {
             if object.kind_str() != "identifier" || !PLUGIN_CALLS.contains(&method) {
                 continue;
             }
-            // A route needs a path (`req.get('host')`, `map.get(key)` are no routes).
+            // A route needs a path, or an array of them (`req.get('host')`, `map.get(key)`
+            // are no routes).
             if !matches!(method, "register" | "include_router" | "register_blueprint") {
-                let path = call
-                    .field("arguments")
-                    .and_then(|a| a.named_child(0))
-                    .and_then(|a| string_literal(a, src));
+                let is_path =
+                    |node: Node<'_>| string_literal(node, src).is_some_and(|p| p.starts_with('/'));
+                let first = call.field("arguments").and_then(|a| a.named_child(0));
+                let path = first.is_some_and(|a| {
+                    is_path(a) || (a.kind_str() == "array" && a.named_child(0).is_some_and(is_path))
+                });
                 // Awaited, it is a test's request (`await server.post('/x', user)`).
-                if !path.is_some_and(|p| p.starts_with('/')) || awaited(*call) {
+                if !path || awaited(*call) {
                     continue;
                 }
             }
@@ -1199,6 +1208,7 @@ impl Routers {
             child_text: text(child, src).to_string(),
             child_module: None,
             replaces: name == "register_blueprint" && prefix.is_some(),
+            through: false,
             prefix,
         };
         self.mounts.push(attach);
@@ -1362,20 +1372,56 @@ impl Routers {
         let callee = wrapper.field("function").map_or("?", |f| text(f, src));
         for arg in named_args(arguments) {
             let name = text(arg, src);
-            // The parent itself handed to a middleware's factory is configuration, not a
-            // mount: koa-session's `app.use(session(CONFIG, app))`.
-            if arg.kind_str() != "identifier"
-                || name == text(object, src)
-                || !self.is_router(call, name, src)
-            {
+            if arg.kind_str() != "identifier" || !self.is_router(call, name, src) {
                 continue;
             }
             let reason = format!(
-                "`{name}` is mounted through `{callee}(...)`, which discover does not read"
+                "`{name}` is mounted through `{}(...)`, which discover does not read",
+                one_line(callee, 80)
             );
             let child = self.lookup(call, name, src);
             self.mount_on(call, object, child, name.to_string(), Err(reason), src);
+            if let Some(made) = self.mounts.last_mut() {
+                made.through = true;
+            }
         }
+    }
+
+    /// Drops the mounts `mount_through` made of the parent itself or of an app or router
+    /// above it in this file: the parent handing its app to a middleware's factory
+    /// (koa-session's `app.use(session(CONFIG, app))`, `api.use(auth(app))` under
+    /// `app.use('/api', api)`) configures the middleware and mounts nothing.
+    fn drop_configuration_mounts(&mut self) {
+        let above = |child: Name, parent: Name| {
+            let mut frontier = vec![parent];
+            let mut seen = Vec::new();
+            while let Some(name) = frontier.pop() {
+                if name == child {
+                    return true;
+                }
+                if !matches!(name, Name::Bound(_)) || seen.contains(&name) {
+                    continue;
+                }
+                seen.push(name);
+                frontier.extend(
+                    self.mounts
+                        .iter()
+                        .filter(|m| !m.through && m.child == name)
+                        .map(|m| m.parent),
+                );
+            }
+            false
+        };
+        let configuration: Vec<bool> = self
+            .mounts
+            .iter()
+            .map(|m| m.through && above(m.child, m.parent))
+            .collect();
+        let mut index = 0;
+        self.mounts.retain(|_| {
+            index += 1;
+            !configuration[index - 1]
+        });
     }
 
     /// Fastify's `app.register(plugin, { prefix: '/v1' })`, the plugin a name or
@@ -1435,6 +1481,7 @@ impl Routers {
             child_module: None,
             prefix: Some(prefix),
             replaces: false,
+            through: false,
         };
         self.mounts.push(attach);
     }
@@ -1846,11 +1893,14 @@ static ROUTER_WORDS: Words = Words::new(&[
 /// The `mounts` extractor.
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Mount> {
     let src = scan.text;
-    let depth = if ROUTER_WORDS.any_in(src) {
-        MAX_DEPTH
-    } else {
-        MODULE_LEVEL
-    };
+    // Also a JS file that passes the routes gate (a path array, a koa-router name before
+    // the path): its routes may be declared on a plugin's parameter too.
+    let depth =
+        if ROUTER_WORDS.any_in(src) || (scan.lang.is_js_like() && super::gates::routes_gate(src)) {
+            MAX_DEPTH
+        } else {
+            MODULE_LEVEL
+        };
     let imported = super::routes::imported(scan.imports());
     let routers = if scan.lang.is_js_like() {
         Routers::js(scan.root, src, scan.lang, imported, depth)

@@ -568,8 +568,10 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     };
     // koa-router names a route with a first argument before its path, and takes one
     // whenever the second argument is a string or regular expression:
-    // `router.get('user', '/users/:id', show)`.
-    let named = fw == "koa"
+    // `router.get('user', '/users/:id', show)`. Also with no framework known (a routes
+    // module handed its router): no other framework takes a string after the path, so
+    // the form is koa-router's wherever it appears.
+    let named = matches!(fw, "koa" | "unknown")
         && args.len() >= 3
         && matches!(args[1].kind_str(), "string" | "template_string" | "regex");
     let (path_arg, handlers) = if named {

@@ -1273,6 +1273,12 @@ impl Routers {
             self.mount_children(call, object, prefix, rest, src);
             return;
         }
+        if let [only] = args.as_slice()
+            && let Some(composed) = self.koa_compose_args(*only, src)
+        {
+            self.mount_children(call, object, Ok(Segment::text("")), &composed, src);
+            return;
+        }
         // A first argument that is a router or middleware, not a path, mounts at `/`.
         let (prefix, rest) = match first.kind_str() {
             "identifier" if self.is_router(call, text(*first, src), src) => {
@@ -1314,6 +1320,23 @@ impl Routers {
             return None;
         }
         Some(named_args(call.field("arguments")?))
+    }
+
+    /// The elements of the array passed to koa-compose (`compose([a.routes(), b.routes()])`,
+    /// imported from `koa-compose`): middleware run in turn, each router at `/`.
+    fn koa_compose_args<'t>(&self, call: Node<'t>, src: &[u8]) -> Option<Vec<Node<'t>>> {
+        let function = call.field("function")?;
+        if function.kind_str() != "identifier" {
+            return None;
+        }
+        let (module, _) = self.imported.get(text(function, src))?;
+        if module != "koa-compose" {
+            return None;
+        }
+        match named_args(call.field("arguments")?).as_slice() {
+            [array] if array.kind_str() == "array" => Some(named_args(*array)),
+            _ => None,
+        }
     }
 
     /// Mounts each router or app among `args` on `object` under `prefix`; other arguments

@@ -1263,7 +1263,7 @@ impl Routers {
         // koa-mount's `app.use(mount('/p', sub))` (or `mount(sub)`, at `/`): the mount's
         // arguments are the wrapper's.
         if let [only] = args.as_slice()
-            && let Some(inner) = self.koa_mount_args(*only, src)
+            && let Some(inner) = self.call_of_module(*only, "koa-mount", src)
         {
             let (prefix, rest) = match inner.as_slice() {
                 [child] => (Ok(Segment::text("")), std::slice::from_ref(child)),
@@ -1308,32 +1308,25 @@ impl Routers {
         self.mount_children(call, object, prefix, rest, src);
     }
 
-    /// The arguments of `call` when it is a call of koa-mount's function (imported from
-    /// `koa-mount`).
-    fn koa_mount_args<'t>(&self, call: Node<'t>, src: &[u8]) -> Option<Vec<Node<'t>>> {
+    /// The arguments of `call` when it calls a name imported from `module`.
+    fn call_of_module<'t>(
+        &self,
+        call: Node<'t>,
+        module: &str,
+        src: &[u8],
+    ) -> Option<Vec<Node<'t>>> {
         let function = call.field("function")?;
         if function.kind_str() != "identifier" {
             return None;
         }
-        let (module, _) = self.imported.get(text(function, src))?;
-        if module != "koa-mount" {
-            return None;
-        }
-        Some(named_args(call.field("arguments")?))
+        let (from, _) = self.imported.get(text(function, src))?;
+        (from == module).then(|| call.field("arguments").map(named_args))?
     }
 
     /// The elements of the array passed to koa-compose (`compose([a.routes(), b.routes()])`,
     /// imported from `koa-compose`): middleware run in turn, each router at `/`.
     fn koa_compose_args<'t>(&self, call: Node<'t>, src: &[u8]) -> Option<Vec<Node<'t>>> {
-        let function = call.field("function")?;
-        if function.kind_str() != "identifier" {
-            return None;
-        }
-        let (module, _) = self.imported.get(text(function, src))?;
-        if module != "koa-compose" {
-            return None;
-        }
-        match named_args(call.field("arguments")?).as_slice() {
+        match self.call_of_module(call, "koa-compose", src)?.as_slice() {
             [array] if array.kind_str() == "array" => Some(named_args(*array)),
             _ => None,
         }

@@ -130,8 +130,9 @@ pub(super) fn routes_gate(text: &[u8]) -> bool {
     })
 }
 
-/// Whether the text after `.get(` may open a route's arguments: a literal path, an array
-/// starting with one, or koa-router's name (a string or plain name) followed by one.
+/// Whether the text after `.get(` may open a route's arguments: a literal path (a string
+/// or a regular expression), an array starting with one, or koa-router's name (a string or
+/// plain name) followed by one.
 fn route_arguments(rest: &[u8]) -> bool {
     let rest = skip_space(rest);
     if path_literal(rest) {
@@ -155,9 +156,14 @@ fn route_arguments(rest: &[u8]) -> bool {
     after.first() == Some(&b',') && path_literal(skip_space(&after[1..]))
 }
 
-/// A string literal starting with `/` or `*`.
+/// A string literal starting with `/` or `*`, or a regular expression literal (a `/` that
+/// opens no comment).
 fn path_literal(text: &[u8]) -> bool {
-    matches!(text.first(), Some(b'\'' | b'"' | b'`')) && matches!(text.get(1), Some(b'/' | b'*'))
+    match text.first() {
+        Some(b'\'' | b'"' | b'`') => matches!(text.get(1), Some(b'/' | b'*')),
+        Some(b'/') => !matches!(text.get(1), Some(b'/' | b'*') | None),
+        _ => false,
+    }
 }
 
 fn skip_space(text: &[u8]) -> &[u8] {
@@ -238,6 +244,9 @@ mod tests {
             "router.get('user', '/users/:id', show)",
             "router.get(DETAIL, '/items/:id', show)",
             "router.get(names.detail , \"/x\", show)",
+            "router.get(/^\\/files\\/(.*)$/, serve)",
+            "router.get('files', /^\\/files/, serve)",
+            "router.get([/^\\/a/, '/b'], h)",
         ] {
             assert!(routes_gate(yes.as_bytes()), "{yes}");
         }
@@ -248,6 +257,8 @@ mod tests {
             "cache.get('a\n', '/b')",
             "settings.get(name, other)",
             "app.get('title')",
+            "cache.get(/* key */ name)",
+            "cache.get(// key\n name)",
         ] {
             assert!(!routes_gate(no.as_bytes()), "{no}");
         }

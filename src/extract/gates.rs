@@ -134,12 +134,12 @@ pub(super) fn routes_gate(text: &[u8]) -> bool {
 /// or a regular expression), an array starting with one, or koa-router's name (a string or
 /// plain name) followed by one.
 fn route_arguments(rest: &[u8]) -> bool {
-    let rest = skip_space(rest);
+    let rest = rest.trim_ascii_start();
     if path_literal(rest) {
         return true;
     }
     let name_end = match rest.first() {
-        Some(b'[') => return path_literal(skip_space(&rest[1..])),
+        Some(b'[') => return path_literal(rest[1..].trim_ascii_start()),
         Some(&quote @ (b'\'' | b'"' | b'`')) => rest[1..]
             .iter()
             .position(|&b| b == quote || b == b'\n')
@@ -150,10 +150,10 @@ fn route_arguments(rest: &[u8]) -> bool {
             .position(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.'))),
         _ => None,
     };
-    let Some(after) = name_end.map(|end| skip_space(&rest[end..])) else {
+    let Some(after) = name_end.map(|end| rest[end..].trim_ascii_start()) else {
         return false;
     };
-    after.first() == Some(&b',') && path_literal(skip_space(&after[1..]))
+    after.first() == Some(&b',') && path_literal(after[1..].trim_ascii_start())
 }
 
 /// A string literal starting with `/` or `*`, or a regular expression literal (a `/` that
@@ -164,14 +164,6 @@ fn path_literal(text: &[u8]) -> bool {
         Some(b'/') => !matches!(text.get(1), Some(b'/' | b'*') | None),
         _ => false,
     }
-}
-
-fn skip_space(text: &[u8]) -> &[u8] {
-    let start = text
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(text.len());
-    &text[start..]
 }
 
 /// A list of words to search files for, with its `memmem` searchers built on first use:

@@ -80,8 +80,9 @@ pub struct Linker<'a> {
     /// Per file: each name its stars bring (and it does not export itself), with the
     /// files whose surfaces bring it.
     brought: Vec<BTreeMap<String, Vec<usize>>>,
-    /// (importing file, specifier) → the file it loads.
-    modules: RefCell<HashMap<(String, String), Option<String>>>,
+    /// Importing file → specifier → the file it loads. Nested, so that a lookup (one per
+    /// call edge through an import) builds no key.
+    modules: RefCell<HashMap<String, HashMap<String, Option<String>>>>,
     /// A linker over part of the files ([`Linker::partial`]): the files whose surfaces it
     /// knows (those it holds, and those known to have none).
     known: Option<std::collections::HashSet<String>>,
@@ -182,12 +183,15 @@ impl<'a> Linker<'a> {
 
     /// The repository file `module` (as written in `from`) loads.
     pub fn module_file(&self, from: &str, module: &str) -> Option<String> {
-        let key = (from.to_string(), module.to_string());
-        if let Some(found) = self.modules.borrow().get(&key) {
+        if let Some(found) = self.modules.borrow().get(from).and_then(|m| m.get(module)) {
             return found.clone();
         }
         let found = self.resolver.module_file(from, module);
-        self.modules.borrow_mut().insert(key, found.clone());
+        self.modules
+            .borrow_mut()
+            .entry(from.to_string())
+            .or_default()
+            .insert(module.to_string(), found.clone());
         found
     }
 

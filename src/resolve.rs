@@ -351,8 +351,17 @@ impl Resolver {
         let found = if lang.is_js_like() {
             // Whether the module was imported or required is not known here: where the
             // two differ (a package with `import` and `require` targets), neither is taken.
-            let imported = self.resolve_js(from, specifier, Syntax::Import);
-            if imported != self.resolve_js(from, specifier, Syntax::Require) {
+            let dir = parent_dir(from);
+            let mode = self.mode(dir);
+            let esm = self.is_esm(from, mode, Syntax::Import);
+            let imported = self.resolve_js_in(dir, mode, specifier, esm);
+            // Asked once when the syntax cannot change the answer (the link stage asks
+            // this for every call through an import): in a file that is CommonJS either
+            // way; and for a relative specifier, where an import finds what a require
+            // finds, or nothing (under node16 an ES module's import takes the one file its
+            // require would try first), and nothing is the answer then either way.
+            let same = !esm || is_relative(specifier);
+            if !same && imported != self.resolve_js_in(dir, mode, specifier, false) {
                 return None;
             }
             imported
@@ -373,22 +382,28 @@ impl Resolver {
     fn resolve_js(&self, from: &str, specifier: &str, syntax: Syntax) -> Option<String> {
         let dir = parent_dir(from);
         let mode = self.mode(dir);
-        // Which conditions apply, as TypeScript decides: by the syntax, except that under
-        // node16 / nodenext a static import takes the importing file's format, and a
-        // `.cts` / `.cjs` file is CommonJS everywhere.
-        let esm = match syntax {
+        let esm = self.is_esm(from, mode, syntax);
+        self.resolve_js_in(dir, mode, specifier, esm)
+    }
+
+    /// Which conditions apply, as TypeScript decides: by the syntax, except that under
+    /// node16 / nodenext a static import takes the importing file's format, and a `.cts` /
+    /// `.cjs` file is CommonJS everywhere.
+    fn is_esm(&self, from: &str, mode: Mode, syntax: Syntax) -> bool {
+        match syntax {
             Syntax::Require => false,
             Syntax::Dynamic => true,
             Syntax::Import => match mode {
                 Mode::Node16 => self.is_es_module(from),
                 _ => !(from.ends_with(".cts") || from.ends_with(".cjs")),
             },
-        };
-        if specifier.starts_with("./")
-            || specifier.starts_with("../")
-            || specifier == "."
-            || specifier == ".."
-        {
+        }
+    }
+
+    /// A specifier written in a file of directory `dir`, under `mode`, as an ES module
+    /// (`esm`) or CommonJS asks for it.
+    fn resolve_js_in(&self, dir: &str, mode: Mode, specifier: &str, esm: bool) -> Option<String> {
+        if is_relative(specifier) {
             let path = normalize(&join(dir, specifier))?;
             // An ES module under node16 / nodenext names its file whole: no extension or
             // `index` is added.
@@ -707,10 +722,22 @@ impl Resolver {
         if self.files.contains(base) {
             return Some(base.to_string());
         }
-        for prefix in [base.to_string(), join(base, "index")] {
+        // Every candidate in one buffer: `base` with each extension, then `base/index`.
+        let mut candidate = String::with_capacity(base.len() + 12);
+        for index in [false, true] {
+            candidate.clear();
+            candidate.push_str(base);
+            if index {
+                if !base.is_empty() {
+                    candidate.push('/');
+                }
+                candidate.push_str("index");
+            }
+            let stem = candidate.len();
             for ext in JS_EXTENSIONS {
-                let candidate = format!("{prefix}{ext}");
-                if self.files.contains(&candidate) {
+                candidate.truncate(stem);
+                candidate.push_str(ext);
+                if self.files.contains(candidate.as_str()) {
                     return Some(candidate);
                 }
             }
@@ -1016,6 +1043,14 @@ fn strip_jsonc(text: &str) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
+/// Whether a JS specifier names a path from the importing file's directory.
+fn is_relative(specifier: &str) -> bool {
+    specifier.starts_with("./")
+        || specifier.starts_with("../")
+        || specifier == "."
+        || specifier == ".."
+}
+
 fn parent_dir(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
@@ -1026,7 +1061,13 @@ fn join(dir: &str, rest: &str) -> String {
     } else if rest.is_empty() {
         dir.to_string()
     } else {
-        format!("{dir}/{rest}")
+        // Built by hand: `format!` costs several times as much, and the resolver joins
+        // paths for every candidate it probes.
+        let mut path = String::with_capacity(dir.len() + 1 + rest.len());
+        path.push_str(dir);
+        path.push('/');
+        path.push_str(rest);
+        path
     }
 }
 
@@ -1055,6 +1096,70 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&strip_jsonc(text)).unwrap();
         assert_eq!(v["a"], "http://x/*y*/");
         assert_eq!(v["p"], serde_json::json!([1, 2]));
+    }
+
+    fn resolver(paths: &[&str], configs: &[(&str, &str)]) -> Resolver {
+        let files: Vec<SourceFile> = (paths.iter())
+            .map(|p| SourceFile {
+                path: p.to_string(),
+                lang: Lang::from_path(p).unwrap(),
+                hash: String::new(),
+                size: 1,
+            })
+            .collect();
+        let configs: Vec<(String, String)> = (configs.iter())
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect();
+        Resolver::new(&files, &configs, |_| None)
+    }
+
+    #[test]
+    fn module_file_takes_a_file_only_when_import_and_require_agree() {
+        // Bundler resolution (no tsconfig): a relative specifier probes extensions and
+        // `index` whichever the syntax.
+        let plain = resolver(&["src/a.ts", "src/util/index.ts", "src/b.ts"], &[]);
+        assert_eq!(
+            plain.module_file("src/a.ts", "./util").as_deref(),
+            Some("src/util/index.ts")
+        );
+        assert_eq!(
+            plain.module_file("src/a.ts", "./b").as_deref(),
+            Some("src/b.ts")
+        );
+        assert_eq!(
+            plain.module_file("src/a.ts", "./a"),
+            None,
+            "a file is not its own module"
+        );
+        // node16 in an ES module package: an import names its file whole, a require
+        // probes; `./b` is then two different answers, and neither is taken.
+        let node16 = resolver(
+            &["src/a.ts", "src/b.ts"],
+            &[
+                (
+                    "tsconfig.json",
+                    r#"{"compilerOptions":{"module":"node16"}}"#,
+                ),
+                ("package.json", r#"{"type":"module"}"#),
+            ],
+        );
+        assert_eq!(node16.module_file("src/a.ts", "./b"), None);
+        assert_eq!(
+            node16.module_file("src/a.ts", "./b.js").as_deref(),
+            Some("src/b.ts")
+        );
+        // A CommonJS file is CommonJS either way.
+        let cjs = resolver(
+            &["src/a.cts", "src/b.ts"],
+            &[(
+                "tsconfig.json",
+                r#"{"compilerOptions":{"module":"node16"}}"#,
+            )],
+        );
+        assert_eq!(
+            cjs.module_file("src/a.cts", "./b").as_deref(),
+            Some("src/b.ts")
+        );
     }
 
     #[test]

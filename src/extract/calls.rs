@@ -173,25 +173,28 @@ fn takes_binding(edge: &Edge, file: &str) -> bool {
 /// entry per imported name, instead of a `module` and `imported` on every edge that
 /// uses it), and the nodes, whose edges leave out what the table gives back.
 pub fn chunk_view<'a>(file: &'a str, nodes: &[&'a CallNode]) -> (Bindings, Vec<NodeJson<'a>>) {
-    let mut table = Bindings::new();
-    let mut unbound = Vec::new();
+    // Gathered borrowed in hash maps (a look per edge), then sorted and owned once.
+    let mut first: foldhash::HashMap<&str, (&str, &str)> = foldhash::HashMap::default();
+    let mut unbound: foldhash::HashSet<&str> = foldhash::HashSet::default();
     for edge in nodes.iter().flat_map(|n| &n.edges) {
         if !takes_binding(edge, file) {
             continue;
         }
         match (&edge.module, &edge.imported) {
             (Some(module), Some(imported)) => {
-                table
-                    .entry(import_name(&edge.callee).to_string())
-                    .or_insert_with(|| (module.clone(), imported.clone()));
+                first
+                    .entry(import_name(&edge.callee))
+                    .or_insert((module.as_str(), imported.as_str()));
             }
-            _ => unbound.push(import_name(&edge.callee)),
+            _ => {
+                unbound.insert(import_name(&edge.callee));
+            }
         }
     }
     // A name some edge would wrongly take a binding under (none the extractor makes)
     // stays on each edge instead.
-    for name in unbound {
-        table.remove(name);
+    if !unbound.is_empty() {
+        first.retain(|name, _| !unbound.contains(name));
     }
     let views = nodes
         .iter()
@@ -202,7 +205,7 @@ pub fn chunk_view<'a>(file: &'a str, nodes: &[&'a CallNode]) -> (Bindings, Vec<N
                 .iter()
                 .map(|edge| {
                     let given = takes_binding(edge, file)
-                        .then(|| table.get(import_name(&edge.callee)))
+                        .then(|| first.get(import_name(&edge.callee)))
                         .flatten();
                     let binding = match (given, &edge.module, &edge.imported) {
                         (Some((m, i)), Some(module), Some(imported)) => {
@@ -213,6 +216,12 @@ pub fn chunk_view<'a>(file: &'a str, nodes: &[&'a CallNode]) -> (Bindings, Vec<N
                     EdgeJson { edge, binding }
                 })
                 .collect(),
+        })
+        .collect();
+    let table = first
+        .into_iter()
+        .map(|(name, (module, imported))| {
+            (name.to_string(), (module.to_string(), imported.to_string()))
         })
         .collect();
     (table, views)

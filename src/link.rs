@@ -11,8 +11,8 @@ use crate::extract::{CallNode, Export, ExportKind};
 use crate::lang::Lang;
 use crate::resolve::Resolver;
 use foldhash::HashMap;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 
 /// What following an exported name found. Ordered as a lattice for the solver: `Absent`
 /// below every definition, and `Found(None)` (exported, but no single definition) above.
@@ -82,12 +82,12 @@ pub struct Linker<'a> {
     brought: Vec<BTreeMap<String, Vec<usize>>>,
     /// Importing file → specifier → the file it loads. Nested, so that a lookup (one per
     /// call edge through an import) builds no key.
-    modules: RefCell<HashMap<String, HashMap<String, Option<String>>>>,
+    modules: Mutex<HashMap<String, HashMap<String, Option<String>>>>,
     /// A linker over part of the files ([`Linker::partial`]): the files whose surfaces it
     /// knows (those it holds, and those known to have none).
     known: Option<std::collections::HashSet<String>>,
     /// The files a partial linker was asked about without knowing them.
-    misses: RefCell<std::collections::BTreeSet<String>>,
+    misses: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl<'a> Linker<'a> {
@@ -113,9 +113,9 @@ impl<'a> Linker<'a> {
             surfaces: Vec::new(),
             solved: Vec::new(),
             brought: Vec::new(),
-            modules: RefCell::new(HashMap::default()),
+            modules: Mutex::new(HashMap::default()),
             known: None,
-            misses: RefCell::new(std::collections::BTreeSet::new()),
+            misses: Mutex::new(std::collections::BTreeSet::new()),
         };
         for (file, mut all) in by_file {
             all.sort();
@@ -169,7 +169,7 @@ impl<'a> Linker<'a> {
 
     /// The files a partial linker was asked about that it does not know, sorted.
     pub fn misses(&self) -> Vec<String> {
-        self.misses.borrow().iter().cloned().collect()
+        lock(&self.misses).iter().cloned().collect()
     }
 
     /// Records a question about `file` that a partial linker cannot answer.
@@ -177,18 +177,19 @@ impl<'a> Linker<'a> {
         if let Some(known) = &self.known
             && !known.contains(file)
         {
-            self.misses.borrow_mut().insert(file.to_string());
+            lock(&self.misses).insert(file.to_string());
         }
     }
 
     /// The repository file `module` (as written in `from`) loads.
     pub fn module_file(&self, from: &str, module: &str) -> Option<String> {
-        if let Some(found) = self.modules.borrow().get(from).and_then(|m| m.get(module)) {
+        if let Some(found) = lock(&self.modules).get(from).and_then(|m| m.get(module)) {
             return found.clone();
         }
+        // Resolved outside the lock: the link stage's threads may ask the same question
+        // at once, and both get the one answer the resolver gives.
         let found = self.resolver.module_file(from, module);
-        self.modules
-            .borrow_mut()
+        lock(&self.modules)
             .entry(from.to_string())
             .or_default()
             .insert(module.to_string(), found.clone());
@@ -646,6 +647,14 @@ pub fn links_digest<'s>(
         digest.pair(chunk.as_bytes(), surface.as_bytes());
     }
     digest.finish()
+}
+
+/// The value behind `mutex`: a linker's caches, shared by the link stage's threads. A
+/// cache a panicking thread left half-updated holds answers the resolver gave all the same.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The names `export *` never passes on.

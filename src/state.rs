@@ -2,11 +2,11 @@
 
 use crate::hash_cache::{Entry, HashCache, Stamp};
 use foldhash::HashMap;
-use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 /// Suffix of in-flight temp files; any such file found later is a killed run's leftover.
 const TEMP_SUFFIX: &str = ".discover-tmp";
@@ -57,31 +57,40 @@ pub struct Place {
     shown: String,
 }
 
+/// The value behind `mutex`: the link stage writes outputs from several threads. A thread
+/// that panicked mid-update cannot leave more than a cache entry or a directory to flush
+/// behind, and the panic ends the run anyway.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub struct StateDir {
     place: Place,
     /// Directories that received a rename, flushed by `sync`.
-    renamed_in: RefCell<BTreeSet<PathBuf>>,
+    renamed_in: Mutex<BTreeSet<PathBuf>>,
     /// Content hashes of outputs by their metadata, and what this run learned of them.
-    output_cache: RefCell<(HashCache, Learned)>,
+    output_cache: Mutex<(HashCache, Learned)>,
     /// The files below the root when the run began (`set_known_files`), and
     /// those it has written since: where `orphans` looks, without listing the directory
     /// again.
-    known_files: RefCell<Option<Listing>>,
+    known_files: Mutex<Option<Listing>>,
 }
 
 impl StateDir {
     pub fn new(root: PathBuf, shown: String) -> StateDir {
         StateDir {
             place: Place { root, shown },
-            renamed_in: RefCell::new(BTreeSet::new()),
-            output_cache: RefCell::new((HashCache::disabled(), HashMap::default())),
-            known_files: RefCell::new(None),
+            renamed_in: Mutex::new(BTreeSet::new()),
+            output_cache: Mutex::new((HashCache::disabled(), HashMap::default())),
+            known_files: Mutex::new(None),
         }
     }
 
     /// Writes what the run learned of its outputs' hashes to the output cache.
     pub fn store_output_cache(&self) {
-        let (cache, fresh) = &mut *self.output_cache.borrow_mut();
+        let (cache, fresh) = &mut *lock(&self.output_cache);
         let learned: Vec<Entry> = std::mem::take(fresh)
             .into_iter()
             .map(|(rel, (stamp, hash))| (rel, stamp, hash))
@@ -99,15 +108,14 @@ impl StateDir {
         }
         let bytes = fs::read(self.place.root.join(rel)).ok()?;
         let hash = crate::hash::content_hash(&bytes);
-        self.output_cache
-            .borrow_mut()
+        lock(&self.output_cache)
             .1
             .insert(rel.to_string(), (stamp, hash.clone()));
         Some(hash)
     }
 
     fn known_hash(&self, rel: &str, stamp: &Stamp) -> Option<String> {
-        let (cache, fresh) = &*self.output_cache.borrow();
+        let (cache, fresh) = &*lock(&self.output_cache);
         match fresh.get(rel) {
             Some((learned, hash)) if learned == stamp => Some(hash.clone()),
             _ => cache.get(rel, stamp).map(str::to_string),
@@ -125,8 +133,7 @@ impl StateDir {
             let unchanged = self.known_hash(rel, &stamp).as_deref() == Some(hash)
                 || fs::read(&target).is_ok_and(|old| old == bytes);
             if unchanged {
-                self.output_cache
-                    .borrow_mut()
+                lock(&self.output_cache)
                     .1
                     .insert(rel.to_string(), (stamp, hash.to_string()));
                 return Ok(Written::Unchanged);
@@ -177,7 +184,7 @@ impl StateDir {
     /// Puts `bytes` in place of `target` through a temp file and a rename.
     fn replace(&self, rel: &str, target: &Path, bytes: &[u8]) -> Result<(), StateError> {
         let dir = target.parent().unwrap_or(&self.place.root);
-        if !self.renamed_in.borrow().contains(dir) {
+        if !lock(&self.renamed_in).contains(dir) {
             fs::create_dir_all(dir).map_err(|e| self.io("create directory for", rel, e))?;
         }
         let file_name = target
@@ -198,8 +205,8 @@ impl StateDir {
             let _ = fs::remove_file(&temp);
             return Err(self.io("write", rel, e));
         }
-        self.renamed_in.borrow_mut().insert(dir.to_path_buf());
-        if let Some(known) = &mut *self.known_files.borrow_mut() {
+        lock(&self.renamed_in).insert(dir.to_path_buf());
+        if let Some(known) = &mut *lock(&self.known_files) {
             known.files.insert(rel.to_string());
         }
         Ok(())
@@ -218,10 +225,10 @@ impl StateDir {
         // The directory where the removal shows: the first one that is not removed in turn.
         let mut changed = target.parent().unwrap_or(&self.place.root);
         while changed != self.place.root && fs::remove_dir(changed).is_ok() {
-            self.renamed_in.borrow_mut().remove(changed);
+            lock(&self.renamed_in).remove(changed);
             changed = changed.parent().unwrap_or(&self.place.root);
         }
-        self.renamed_in.borrow_mut().insert(changed.to_path_buf());
+        lock(&self.renamed_in).insert(changed.to_path_buf());
         Ok(())
     }
 
@@ -231,7 +238,7 @@ impl StateDir {
     /// an error: the caller must not write a manifest that describes outputs the disk may
     /// not hold.
     pub fn sync(&self) -> Result<(), StateError> {
-        let mut dirs = std::mem::take(&mut *self.renamed_in.borrow_mut());
+        let mut dirs = std::mem::take(&mut *lock(&self.renamed_in));
         let flush_error = |source| StateError::Flush {
             path: self.place.shown.clone(),
             source,
@@ -263,7 +270,7 @@ impl StateDir {
 
     /// Whether anything was written or removed since the last `sync`.
     pub fn wrote_anything(&self) -> bool {
-        !self.renamed_in.borrow().is_empty()
+        !lock(&self.renamed_in).is_empty()
     }
 
     /// Outputs of ours (see `is_our_output_in`) below the root that are not in `keep`. Any
@@ -271,7 +278,7 @@ impl StateDir {
     /// the files that listing found and those written since, instead of listing the
     /// directory again.
     pub fn orphans(&self, keep: &BTreeSet<String>, manifest_name: &str) -> Vec<String> {
-        match &*self.known_files.borrow() {
+        match &*lock(&self.known_files) {
             Some(known) => orphans_among(
                 &self.place.root,
                 known.files.iter().cloned(),
@@ -303,12 +310,12 @@ impl StateDir {
     /// The files a listing at the start of the run found
     /// (`Place::remove_leftover_temp_files`), for `orphans`.
     pub fn set_known_files(&self, listing: Listing) {
-        *self.known_files.borrow_mut() = Some(listing);
+        *lock(&self.known_files) = Some(listing);
     }
 
     /// Outputs whose metadata and hash `cache` holds are known without reading them.
     pub fn set_output_cache(&self, cache: HashCache) {
-        *self.output_cache.borrow_mut() = (cache, HashMap::default());
+        *lock(&self.output_cache) = (cache, HashMap::default());
     }
 
     fn io(&self, action: &'static str, rel: &str, source: std::io::Error) -> StateError {

@@ -65,6 +65,69 @@ fn is_linked(extractor: ExtractorId) -> bool {
         || extractor == ExtractorId::ROUTES
 }
 
+/// What writing one output did, for the tally.
+#[derive(Debug, Default)]
+struct Effect {
+    written: Option<Written>,
+    warning: Option<String>,
+}
+
+impl Tally {
+    fn record(&mut self, extractor: ExtractorId, effect: Effect) {
+        match effect.written {
+            Some(Written::Created) => *self.created.entry(extractor).or_default() += 1,
+            Some(Written::Replaced) => *self.rewritten.entry(extractor).or_default() += 1,
+            Some(Written::Unchanged) | None => {}
+        }
+        self.warnings.extend(effect.warning);
+    }
+}
+
+/// A list the link stage writes for a chunk: extracted in this run, or stored and to be
+/// read back (its manifest entry) and linked again.
+enum Source {
+    Fresh(Items),
+    Stored(OutputEntry),
+}
+
+/// One chunk's part of the link stage: its manifest entry's files and outputs, and the
+/// lists to link and write, with the inputs digest each records. Routes come composed
+/// already (see `ChunkWriter::link`).
+struct LinkJob {
+    name: String,
+    files: Vec<FileEntry>,
+    outputs: Vec<OutputEntry>,
+    lists: Vec<(ExtractorId, String, Source)>,
+    /// The call list the partial linker linked already.
+    prelinked: Option<Vec<CallNode>>,
+}
+
+impl LinkJob {
+    /// About how much work the job is, to hand out the largest first.
+    fn weight(&self) -> u64 {
+        (self.lists.iter())
+            .map(|(_, _, source)| match source {
+                Source::Fresh(items) => items.len() as u64 * 256,
+                Source::Stored(output) => output.bytes,
+            })
+            .sum()
+    }
+}
+
+/// What a job gives back: the chunk's files and outputs, and what each write did.
+type LinkDone = (Vec<FileEntry>, Vec<OutputEntry>, Vec<(ExtractorId, Effect)>);
+
+/// Threads for the link stage of a run with `jobs` workers: the cores a parallel run
+/// was given, once the workers are done; one for an in-process run, which keeps to one
+/// core throughout.
+fn link_threads(jobs: usize) -> usize {
+    if jobs == 0 {
+        return 1;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.min(jobs + 1).clamp(1, 8)
+}
+
 impl<'a> ChunkWriter<'a> {
     /// Starts from the old manifest's entries, without the outputs of extractors no longer
     /// registered (a query extractor taken out of `discover.toml` can never refresh them)
@@ -218,17 +281,31 @@ impl<'a> ChunkWriter<'a> {
         list: &Items,
         inputs: &str,
     ) -> Result<OutputEntry, RunError> {
+        let (entry, effect) = self.put_output(chunk, list, inputs)?;
+        self.tally.record(list.extractor(), effect);
+        Ok(entry)
+    }
+
+    /// `write_output` without counting: what it did is returned, for the caller to record
+    /// (the link stage writes from several threads, and records in chunk order).
+    fn put_output(
+        &self,
+        chunk: &str,
+        list: &Items,
+        inputs: &str,
+    ) -> Result<(OutputEntry, Effect), RunError> {
         let extractor = list.extractor();
         let rel = StateDir::output_rel(extractor.name(), chunk);
+        let mut effect = Effect::default();
         // An extractor that found nothing in a chunk writes no file: most chunks have no
         // routes, schemas or tests, and an empty file per chunk and extractor would be most
         // of `.state/`. The manifest records the output with `bytes: 0`.
         if list.is_empty() {
             if self.state.size(&rel).is_some() {
                 self.state.remove(&rel)?;
-                *self.tally.rewritten.entry(extractor).or_default() += 1;
+                effect.written = Some(Written::Replaced);
             }
-            return Ok(OutputEntry {
+            let entry = OutputEntry {
                 extractor: extractor.name().to_string(),
                 version: extractor.version(),
                 inputs: inputs.to_string(),
@@ -237,7 +314,8 @@ impl<'a> ChunkWriter<'a> {
                 hash: String::new(),
                 surface: None,
                 links: None,
-            });
+            };
+            return Ok((entry, effect));
         }
         let bytes = list.to_output_json(chunk);
         // The call graph has an edge per call; its files are allowed four times the size.
@@ -248,7 +326,7 @@ impl<'a> ChunkWriter<'a> {
         if bytes.len() as u64 > warn_size {
             // Printed once the executor is done: a line written under the progress bar
             // would leave a frozen copy of it.
-            self.tally.warnings.push(format!(
+            effect.warning = Some(format!(
                 "{} is {} (over {}); split the chunk with `chunks.max_files` or `chunks.roots` in discover.toml",
                 self.state.show(&rel),
                 human_size(bytes.len() as u64),
@@ -256,12 +334,8 @@ impl<'a> ChunkWriter<'a> {
             ));
         }
         let hash = crate::hash::content_hash(&bytes);
-        match self.state.write_output(&rel, &bytes, &hash)? {
-            Written::Unchanged => {}
-            Written::Created => *self.tally.created.entry(extractor).or_default() += 1,
-            Written::Replaced => *self.tally.rewritten.entry(extractor).or_default() += 1,
-        }
-        Ok(OutputEntry {
+        effect.written = Some(self.state.write_output(&rel, &bytes, &hash)?);
+        let entry = OutputEntry {
             extractor: extractor.name().to_string(),
             version: extractor.version(),
             inputs: inputs.to_string(),
@@ -270,7 +344,8 @@ impl<'a> ChunkWriter<'a> {
             hash,
             surface: None,
             links: None,
-        })
+        };
+        Ok((entry, effect))
     }
 
     /// The link stage: every chunk's declared export surface (this run's, or read back
@@ -373,65 +448,56 @@ impl<'a> ChunkWriter<'a> {
         };
         let mut composer: Option<crate::compose::Composer<'_>> = None;
 
-        // Every chunk extracted in this run has its entry (`finish` made it).
+        // The jobs, in chunk order. Routes are composed here, one chunk after another:
+        // the composer remembers each router's place as it first meets it, and meeting
+        // routers in a fixed order keeps what it says of a cycle the same in every run.
+        let mut jobs: Vec<LinkJob> = Vec::new();
         let names: Vec<String> = self.entries.keys().cloned().collect();
         for name in names {
             let mut fresh = self.deferred.remove(&name);
             if fresh.is_none() && !wanted(&name) {
                 continue;
             }
-            let mut outputs = self
+            let (files, mut outputs) = self
                 .entries
                 .remove(&name)
                 .map(|e| (e.files, e.outputs))
                 .unwrap_or_default();
+            let mut lists = Vec::new();
             for &extractor in &linked {
                 // Each list is linked and written once: taken, not copied.
                 let fresh_list = fresh.as_mut().and_then(|(inputs, lists)| {
                     let at = lists.iter().position(|l| l.extractor() == extractor)?;
                     Some((inputs.clone(), lists.swap_remove(at)))
                 });
-                let (inputs, list) = match fresh_list {
-                    Some(found) => found,
+                let (inputs, source) = match fresh_list {
+                    Some((inputs, list)) => (inputs, Source::Fresh(list)),
                     None => {
                         // Stored and linked against other surfaces: relink what is stored.
-                        let Some(position) = outputs
-                            .1
-                            .iter()
-                            .position(|o| o.extractor == extractor.name())
+                        let Some(output) = outputs.iter().find(|o| o.extractor == extractor.name())
                         else {
                             continue;
                         };
-                        let output = &outputs.1[position];
                         if output.links.as_deref() == Some(digest_of(extractor).as_str())
                             || output.version != extractor.version()
                         {
                             continue;
                         }
-                        let Some(list) = self.read_stored(&name, output) else {
-                            continue;
-                        };
-                        let inputs = output.inputs.clone();
-                        outputs.1.remove(position);
-                        (inputs, list)
+                        (output.inputs.clone(), Source::Stored(output.clone()))
                     }
                 };
-                let mut list = match list {
-                    Items::Exports(items) => {
-                        let files: BTreeSet<String> =
-                            items.iter().map(|e| e.file.clone()).collect();
-                        Items::Exports(files.iter().flat_map(|f| linker.link_exports(f)).collect())
+                let source = match source {
+                    Source::Stored(output) if extractor == ExtractorId::ROUTES => {
+                        let Some(list) = self.read_stored(&name, &output) else {
+                            continue;
+                        };
+                        outputs.retain(|o| o.extractor != extractor.name());
+                        Source::Fresh(list)
                     }
-                    Items::Calls(mut nodes) => match prelinked.remove(&name) {
-                        // The partial linker's last round linked this very list with this
-                        // very linker.
-                        Some(linked) => Items::Calls(linked),
-                        None => {
-                            linker.link_calls(&mut nodes);
-                            Items::Calls(nodes)
-                        }
-                    },
-                    Items::Routes(mut routes) => {
+                    other => other,
+                };
+                let source = match source {
+                    Source::Fresh(Items::Routes(mut routes)) => {
                         if composes(&routes) {
                             let composer = match &composer {
                                 Some(c) => c,
@@ -446,27 +512,95 @@ impl<'a> ChunkWriter<'a> {
                             };
                             composer.link_routes(&mut routes);
                         }
-                        Items::Routes(routes)
+                        Source::Fresh(Items::Routes(routes))
                     }
                     other => other,
                 };
+                lists.push((extractor, inputs, source));
+            }
+            jobs.push(LinkJob {
+                prelinked: prelinked.remove(&name),
+                name,
+                files,
+                outputs,
+                lists,
+            });
+        }
+        drop(composer);
+
+        // Then each chunk's lists linked, rendered and written: on the cores a parallel
+        // run has free now that its workers are done. Every answer the linker gives is
+        // the same whichever thread asks first, and the results are recorded in chunk
+        // order, so the state and the summary are the same bytes as one thread gives.
+        let link_job = |job: LinkJob| -> Result<LinkDone, RunError> {
+            let LinkJob {
+                name,
+                files,
+                mut outputs,
+                lists,
+                mut prelinked,
+            } = job;
+            let mut effects = Vec::new();
+            for (extractor, inputs, source) in lists {
+                let list = match source {
+                    Source::Fresh(list) => list,
+                    Source::Stored(output) => {
+                        let Some(list) = self.read_stored(&name, &output) else {
+                            continue;
+                        };
+                        outputs.retain(|o| o.extractor != extractor.name());
+                        list
+                    }
+                };
+                let mut list = match list {
+                    Items::Exports(items) => {
+                        let files: BTreeSet<String> =
+                            items.iter().map(|e| e.file.clone()).collect();
+                        Items::Exports(files.iter().flat_map(|f| linker.link_exports(f)).collect())
+                    }
+                    Items::Calls(mut nodes) => match prelinked.take() {
+                        // The partial linker's last round linked this very list with this
+                        // very linker.
+                        Some(linked) => Items::Calls(linked),
+                        None => {
+                            linker.link_calls(&mut nodes);
+                            Items::Calls(nodes)
+                        }
+                    },
+                    other => other,
+                };
                 list.sort();
-                let mut entry = self.write_output(&name, &list, &inputs)?;
+                let (mut entry, effect) = self.put_output(&name, &list, &inputs)?;
+                effects.push((extractor, effect));
                 entry.links = Some(digest_of(extractor));
                 if extractor == ExtractorId::EXPORTS {
                     entry.surface = surface_of.get(&name).cloned();
                 }
-                outputs.1.retain(|o| o.extractor != extractor.name());
-                outputs.1.push(entry);
+                outputs.retain(|o| o.extractor != extractor.name());
+                outputs.push(entry);
             }
-            outputs.1.sort_by(|a, b| a.extractor.cmp(&b.extractor));
-            if !outputs.1.is_empty() {
+            outputs.sort_by(|a, b| a.extractor.cmp(&b.extractor));
+            Ok((files, outputs, effects))
+        };
+        let threads = link_threads(self.cfg.jobs).min(jobs.len());
+        let done: Vec<LinkDone> = if threads <= 1 {
+            (jobs.iter_mut())
+                .map(|job| link_job(take_job(job)))
+                .collect::<Result<_, _>>()?
+        } else {
+            run_jobs(&mut jobs, threads, &link_job)?
+        };
+        for (job, (files, outputs, effects)) in jobs.into_iter().zip(done) {
+            for (extractor, effect) in effects {
+                self.tally.record(extractor, effect);
+            }
+            if !outputs.is_empty() {
                 self.entries.insert(
-                    name.clone(),
+                    job.name.clone(),
                     ChunkEntry {
-                        name,
-                        files: outputs.0,
-                        outputs: outputs.1,
+                        name: job.name,
+                        files,
+                        outputs,
                     },
                 );
             }
@@ -1015,4 +1149,89 @@ pub(super) fn expected_outputs(manifest: &Manifest) -> BTreeSet<String> {
                 .map(|o| StateDir::output_rel(&o.extractor, &c.name))
         })
         .collect()
+}
+
+/// A job's contents, leaving its name (results are matched with their jobs by position).
+fn take_job(job: &mut LinkJob) -> LinkJob {
+    LinkJob {
+        name: job.name.clone(),
+        files: std::mem::take(&mut job.files),
+        outputs: std::mem::take(&mut job.outputs),
+        lists: std::mem::take(&mut job.lists),
+        prelinked: job.prelinked.take(),
+    }
+}
+
+/// Runs `link_job` over `jobs` on `threads` threads, the heaviest jobs first; the results
+/// come back in job order. After a failure no job is started, and the failure of the
+/// first job in order that failed is the answer.
+fn run_jobs(
+    jobs: &mut [LinkJob],
+    threads: usize,
+    link_job: &(dyn Fn(LinkJob) -> Result<LinkDone, RunError> + Sync),
+) -> Result<Vec<LinkDone>, RunError> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].weight()));
+    let taken: Vec<std::sync::Mutex<Option<LinkJob>>> = jobs
+        .iter_mut()
+        .map(|job| std::sync::Mutex::new(Some(take_job(job))))
+        .collect();
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let mut slots: Vec<Option<Result<LinkDone, RunError>>> =
+        (0..jobs.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    while !failed.load(Ordering::Relaxed) {
+                        let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                            break;
+                        };
+                        let job = taken[index]
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .take();
+                        let Some(job) = job else { continue };
+                        let result = link_job(job);
+                        if result.is_err() {
+                            failed.store(true, Ordering::Relaxed);
+                        }
+                        mine.push((index, result));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        for worker in workers {
+            let mine = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            for (index, result) in mine {
+                slots[index] = Some(result);
+            }
+        }
+    });
+    let mut done = Vec::with_capacity(slots.len());
+    let mut first_failure = None;
+    for slot in slots {
+        match slot {
+            Some(Ok(result)) => done.push(result),
+            Some(Err(e)) => {
+                first_failure.get_or_insert(e);
+            }
+            // Not run: a failure came first.
+            None => {}
+        }
+    }
+    match first_failure {
+        Some(e) => Err(e),
+        None => {
+            // Without a failure, every job ran (the threads stop only when none is left).
+            debug_assert_eq!(done.len(), jobs.len());
+            Ok(done)
+        }
+    }
 }

@@ -600,7 +600,8 @@ fn is_package_init(file: &str) -> bool {
 /// Digest of a chunk's declared export surface, recorded in the manifest: the link digest
 /// of the whole state is built from these and the resolver's fingerprint.
 pub fn surface_digest(declared: &[Export]) -> String {
-    let mut hasher = blake3::Hasher::new();
+    // One buffer, hashed once: the digest of the same bytes fed part by part.
+    let mut hasher = crate::hash::Digest::new();
     for export in declared.iter().filter(|e| e.is_declared()) {
         let local_id = if export.kind == ExportKind::Local {
             export.id.as_deref()
@@ -617,12 +618,11 @@ pub fn surface_digest(declared: &[Export]) -> String {
             local_id,
             export.unlisted.then_some("unlisted"),
         ] {
-            hasher.update(part.unwrap_or("\u{1}").as_bytes());
-            hasher.update(b"\0");
+            hasher.part(part.unwrap_or("\u{1}").as_bytes()).part(b"\0");
         }
-        hasher.update(b"\n");
+        hasher.part(b"\n");
     }
-    crate::hash::short_hex(hasher.finalize().as_bytes())
+    hasher.finish()
 }
 
 fn kind_name(kind: ExportKind) -> &'static str {

@@ -900,13 +900,13 @@ impl<'a> ChunkWriter<'a> {
             survey.resolver.fingerprint(),
             surfaces.iter().map(|(n, (_, d))| (n.as_str(), d.as_str())),
         );
-        let linker = crate::link::Linker::new(
-            &survey.resolver,
-            surfaces
-                .values()
-                .flat_map(|(items, _)| items.iter().cloned()),
-        );
-        let surface_of = surfaces.into_iter().map(|(n, (_, d))| (n, d)).collect();
+        let mut surface_of = BTreeMap::new();
+        let mut declared = Vec::new();
+        for (name, (items, digest)) in surfaces {
+            surface_of.insert(name, digest);
+            declared.extend(items);
+        }
+        let linker = crate::link::Linker::new(&survey.resolver, declared);
         (linker, digest, surface_of)
     }
 

@@ -984,7 +984,8 @@ impl Routers {
     }
 
     /// A module-level function's name and the node that names it: `function f(app)`,
-    /// `def f(app)`, `const f = (app) => ...`, `export default function f(app)`.
+    /// `def f(app)`, `const f = (app) => ...`, `export default function f(app)`, and
+    /// `default` for `export default (app) => ...` / `export default function (app)`.
     fn module_function<'t>(&self, function: Node<'t>, src: &[u8]) -> Option<(String, Node<'t>)> {
         let at_module = |n: Node<'_>| scope_of(n).is_some_and(|s| s.id() == self.module);
         match function.kind_str() {
@@ -993,9 +994,17 @@ impl Routers {
                 at_module(function).then(|| (text(name, src).to_string(), function))
             }
             "arrow_function" | "function_expression" | "function" => {
-                let declarator = function
-                    .parent()
-                    .filter(|p| p.kind_str() == "variable_declarator")?;
+                let parent = function.parent()?;
+                // `export default (router) => {...}`: the anonymous default export, named
+                // `default` as the exports and calls extractors name it (no identifier can
+                // be `default`). CommonJS's `module.exports = function (app) {...}` gets no
+                // id from them, and is no plugin here either.
+                if parent.kind_str() == "export_statement"
+                    && (parent.kids().iter()).any(|c| !c.is_named() && c.kind_str() == "default")
+                {
+                    return at_module(parent).then(|| ("default".to_string(), function));
+                }
+                let declarator = Some(parent).filter(|p| p.kind_str() == "variable_declarator")?;
                 let name = declarator.field("name")?;
                 (name.kind_str() == "identifier" && at_module(declarator))
                     .then(|| (text(name, src).to_string(), declarator))

@@ -29,6 +29,8 @@ pub struct Composer<'a> {
     /// The ids of every schema (`schemas` items) a request or response may name.
     schemas: HashSet<String>,
     places: RefCell<HashMap<String, Result<String, String>>>,
+    /// The routers whose place is being worked out, outermost first: how a cycle is seen.
+    visiting: RefCell<Vec<String>>,
 }
 
 impl<'a> Composer<'a> {
@@ -44,6 +46,7 @@ impl<'a> Composer<'a> {
             mounts: HashMap::default(),
             schemas,
             places: RefCell::new(HashMap::default()),
+            visiting: RefCell::new(Vec::new()),
         };
         let mut items: Vec<Mount> = items.into_iter().collect();
         items.sort();
@@ -172,14 +175,28 @@ impl<'a> Composer<'a> {
     }
 
     /// Where the routes of router `id` are served: its mount's place and its own prefix.
+    /// Each router's answer is remembered, so it must not depend on which router was asked
+    /// first: a cycle is named by its least router, whichever of them the question entered
+    /// it through (a full run and an incremental one compose different routes first).
     fn place_of_router(&self, id: &str, depth: usize) -> Result<String, String> {
-        if depth > MAX_CHAIN {
-            return Err(format!("`{id}` is mounted in a cycle"));
-        }
         if let Some(known) = self.places.borrow().get(id) {
             return known.clone();
         }
+        {
+            let visiting = self.visiting.borrow();
+            if let Some(at) = visiting.iter().position(|v| v == id) {
+                let least = visiting[at..].iter().min().map_or(id, String::as_str);
+                return Err(format!("`{least}` is mounted in a cycle"));
+            }
+        }
+        if depth > MAX_CHAIN {
+            return Err(format!(
+                "`{id}` is mounted through more than {MAX_CHAIN} routers"
+            ));
+        }
+        self.visiting.borrow_mut().push(id.to_string());
         let found = self.compute_place(id, depth);
+        self.visiting.borrow_mut().pop();
         self.places
             .borrow_mut()
             .insert(id.to_string(), found.clone());

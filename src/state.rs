@@ -48,8 +48,9 @@ pub enum Written {
     Replaced,
 }
 
-/// Where the state directory is and how it is shown: what another thread may use while
-/// the run's `StateDir`, which keeps per-run bookkeeping in cells, stays on its own.
+/// Where the state directory is and how it is shown: what the survey's side thread uses
+/// before the run's `StateDir` (whose per-run bookkeeping sits behind mutexes, for the
+/// link stage's threads) has its caches.
 #[derive(Debug, Clone)]
 pub struct Place {
     root: PathBuf,

@@ -65,11 +65,13 @@ fn is_linked(extractor: ExtractorId) -> bool {
         || extractor == ExtractorId::ROUTES
 }
 
-/// What writing one output did, for the tally.
+/// What writing one output did, for the tally; and the file of an output now empty, to
+/// remove.
 #[derive(Debug, Default)]
 struct Effect {
     written: Option<Written>,
     warning: Option<String>,
+    remove: Option<String>,
 }
 
 impl Tally {
@@ -282,8 +284,18 @@ impl<'a> ChunkWriter<'a> {
         inputs: &str,
     ) -> Result<OutputEntry, RunError> {
         let (entry, effect) = self.put_output(chunk, list, inputs)?;
-        self.tally.record(list.extractor(), effect);
+        self.record(list.extractor(), effect)?;
         Ok(entry)
+    }
+
+    /// Counts what writing an output did, and removes the file of one now empty.
+    fn record(&mut self, extractor: ExtractorId, mut effect: Effect) -> Result<(), RunError> {
+        if let Some(rel) = effect.remove.take() {
+            self.state.remove(&rel)?;
+            effect.written = Some(Written::Replaced);
+        }
+        self.tally.record(extractor, effect);
+        Ok(())
     }
 
     /// `write_output` without counting: what it did is returned, for the caller to record
@@ -301,9 +313,10 @@ impl<'a> ChunkWriter<'a> {
         // routes, schemas or tests, and an empty file per chunk and extractor would be most
         // of `.state/`. The manifest records the output with `bytes: 0`.
         if list.is_empty() {
+            // Removed by whoever records the effect, on one thread: a removal prunes the
+            // directories it empties, which another thread may be writing into.
             if self.state.size(&rel).is_some() {
-                self.state.remove(&rel)?;
-                effect.written = Some(Written::Replaced);
+                effect.remove = Some(rel);
             }
             let entry = OutputEntry {
                 extractor: extractor.name().to_string(),
@@ -448,9 +461,8 @@ impl<'a> ChunkWriter<'a> {
         };
         let mut composer: Option<crate::compose::Composer<'_>> = None;
 
-        // The jobs, in chunk order. Routes are composed here, one chunk after another:
-        // the composer remembers each router's place as it first meets it, and meeting
-        // routers in a fixed order keeps what it says of a cycle the same in every run.
+        // The jobs, in chunk order. Routes are composed here, one chunk after another: the
+        // composer works out and remembers router places on one thread.
         let mut jobs: Vec<LinkJob> = Vec::new();
         let names: Vec<String> = self.entries.keys().cloned().collect();
         for name in names {
@@ -592,7 +604,7 @@ impl<'a> ChunkWriter<'a> {
         };
         for (job, (files, outputs, effects)) in jobs.into_iter().zip(done) {
             for (extractor, effect) in effects {
-                self.tally.record(extractor, effect);
+                self.record(extractor, effect)?;
             }
             if !outputs.is_empty() {
                 self.entries.insert(
@@ -1151,6 +1163,17 @@ pub(super) fn expected_outputs(manifest: &Manifest) -> BTreeSet<String> {
         .collect()
 }
 
+/// Raises its flag when dropped by a panicking thread.
+struct StopOnPanic<'f>(&'f std::sync::atomic::AtomicBool);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+}
+
 /// A job's contents, leaving its name (results are matched with their jobs by position).
 fn take_job(job: &mut LinkJob) -> LinkJob {
     LinkJob {
@@ -1185,6 +1208,8 @@ fn run_jobs(
         let workers: Vec<_> = (0..threads)
             .map(|_| {
                 scope.spawn(|| {
+                    // A panic stops the others from starting jobs, as a failure does.
+                    let _stop = StopOnPanic(&failed);
                     let mut mine = Vec::new();
                     while !failed.load(Ordering::Relaxed) {
                         let Some(&index) = order.get(next.fetch_add(1, Ordering::Relaxed)) else {

@@ -1250,10 +1250,36 @@ impl Routers {
         else {
             return;
         };
-        if object.kind_str() != "identifier" {
-            return;
-        }
+        // `app.route('/a', a).route('/b', b)`, `app.use('/a', a).use(b)`: a mount chained
+        // on what `use`, a two-argument `route` or a route registration returned, which is
+        // the app or router the chain starts from.
+        let named = match object.kind_str() {
+            "identifier" => Some(object),
+            "call_expression" => chain_base(object, src),
+            "new_expression" => None,
+            _ => return,
+        };
         let args = named_args(arguments);
+        let Some(object) = named else {
+            // Mounted on an app this file does not name (`new Hono().route('/v1', v1)`, a
+            // chain on a call): a router of the file mounted there is served below a place
+            // discover cannot tell, never at `/` as an app nobody mounts would be.
+            if matches!(text(property, src), "use" | "route") {
+                for arg in &args {
+                    let name = text(*arg, src);
+                    if arg.kind_str() != "identifier" || !self.is_router(call, name, src) {
+                        continue;
+                    }
+                    let reason = format!(
+                        "`{name}` is mounted on `{}`, which is no app or router discover can name",
+                        one_line(text(object, src), 80)
+                    );
+                    let child = self.lookup(call, name, src);
+                    self.mount_on(call, object, child, name.to_string(), Err(reason), src);
+                }
+            }
+            return;
+        };
         let Some(first) = args.first() else { return };
         if text(property, src) == "register" {
             self.fastify_register(call, object, &args, src);
@@ -1495,7 +1521,7 @@ impl Routers {
         prefix: Result<Segment, String>,
         src: &[u8],
     ) {
-        let (line, column) = position(call);
+        let (line, column) = mount_position(call);
         let attach = Attach {
             line,
             column,
@@ -2128,4 +2154,43 @@ fn collect<'t>(
             }
         }
     }
+}
+
+/// The app or router a chain of calls starts from: `app` in `app.route('/a', a)` and in
+/// `app.use(x).get('/y', h)`. Each call of the chain must return its receiver: `use`, a
+/// two-argument `route` (Hono's mount; Express's one-argument `route('/x')` returns a
+/// route), or a route registration.
+fn chain_base<'t>(call: Node<'t>, src: &[u8]) -> Option<Node<'t>> {
+    let function = call.field("function")?;
+    let object = function.field("object")?;
+    let method = text(function.field("property")?, src);
+    let returns_receiver = match method {
+        "use" => true,
+        "route" => call
+            .field("arguments")
+            .is_some_and(|a| named_args(a).len() >= 2),
+        _ => super::routes::JS_METHODS.iter().any(|(m, _)| *m == method),
+    };
+    if !returns_receiver {
+        return None;
+    }
+    match object.kind_str() {
+        "identifier" => Some(object),
+        "call_expression" => chain_base(object, src),
+        _ => None,
+    }
+}
+
+/// Where a mount made by `call` sits: the call, or its method's name when the call is
+/// chained on another (`app.route('/a', a).route('/b', b)`) or its method starts a later
+/// line, as for routes.
+fn mount_position(call: Node<'_>) -> (u32, u32) {
+    let chained = call.field("function").and_then(|function| {
+        let object = function.field("object")?;
+        let property = function.field("property")?;
+        (object.kind_str() == "call_expression"
+            || property.start_position().row != call.start_position().row)
+            .then_some(property)
+    });
+    position(chained.unwrap_or(call))
 }

@@ -145,7 +145,7 @@ fn local_handler_at(qualified: &str, line: u32) -> String {
 }
 
 /// HTTP method names as they appear as router members, with the method each serves.
-const JS_METHODS: &[(&str, &str)] = &[
+pub(super) const JS_METHODS: &[(&str, &str)] = &[
     ("get", "GET"),
     ("post", "POST"),
     ("put", "PUT"),

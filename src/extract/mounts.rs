@@ -291,6 +291,8 @@ struct Bound {
     module_level: bool,
     line: u32,
     column: u32,
+    /// Bound more than once in its scope (and so `Other`, whatever it was first).
+    rebound: bool,
 }
 
 /// Where a router's routes are served, as far as its file tells.
@@ -883,7 +885,10 @@ impl Routers {
                 if name == "urlpatterns"
                     && matches!(binding, Binding::Router(_))
                     && matches!(self.bindings[index].binding, Binding::Router(_)) => {}
-            Some(&index) => self.bindings[index].binding = Binding::Other,
+            Some(&index) => {
+                self.bindings[index].binding = Binding::Other;
+                self.bindings[index].rebound = true;
+            }
             None => {
                 let (line, column) = position(at);
                 self.scopes.insert(key, self.bindings.len());
@@ -893,6 +898,7 @@ impl Routers {
                     module_level: scope.id() == self.module,
                     line,
                     column,
+                    rebound: false,
                 });
             }
         }
@@ -940,10 +946,18 @@ impl Routers {
             if !matches!(method, "register" | "include_router" | "register_blueprint") {
                 let is_path =
                     |node: Node<'_>| string_literal(node, src).is_some_and(|p| p.starts_with('/'));
-                let first = call.field("arguments").and_then(|a| a.named_child(0));
-                let path = first.is_some_and(|a| {
-                    is_path(a) || (a.kind_str() == "array" && a.named_child(0).is_some_and(is_path))
+                let arguments = call.field("arguments");
+                let first = arguments.and_then(|a| a.named_child(0));
+                // koa-router's named route, `router.get('user', '/users/:id', h)`: the
+                // path comes second.
+                let named = arguments.is_some_and(|a| {
+                    a.named_child_count() >= 3 && a.named_child(1).is_some_and(is_path)
                 });
+                let path = named
+                    || first.is_some_and(|a| {
+                        is_path(a)
+                            || (a.kind_str() == "array" && a.named_child(0).is_some_and(is_path))
+                    });
                 // Awaited, it is a test's request (`await server.post('/x', user)`).
                 if !path || awaited(*call) {
                     continue;
@@ -1521,11 +1535,22 @@ impl Routers {
         prefix: Result<Segment, String>,
         src: &[u8],
     ) {
+        let parent = self.lookup(call, text(object, src), src);
+        // `pug.use(app)` (koa-pug), `i18n.use(app)`: an app handed to a value the file made
+        // once that is no app or router configures that value, and is not mounted there
+        // (as a mount it would leave every URL of the app unresolved).
+        if let (Name::Bound(p), Name::Bound(c)) = (parent, child)
+            && matches!(self.bindings[p].binding, Binding::Other)
+            && !self.bindings[p].rebound
+            && matches!(self.bindings[c].binding, Binding::App)
+        {
+            return;
+        }
         let (line, column) = mount_position(call);
         let attach = Attach {
             line,
             column,
-            parent: self.lookup(call, text(object, src), src),
+            parent,
             parent_text: text(object, src).to_string(),
             child,
             child_text,

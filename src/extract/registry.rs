@@ -205,7 +205,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "mounts",
-        version: 8,
+        version: 9,
         description: "apps and routers with their prefixes, the mounts between them, and path constants: how URLs compose across files",
         langs: ALL_LANGS,
         layer: Layer::Mounts,
@@ -219,7 +219,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "routes",
-        version: 11,
+        version: 12,
         description: "HTTP endpoints and pages with their full URLs: Express-style routers, Next.js app and pages routers, FastAPI / Flask / Starlette, Django urls",
         langs: ALL_LANGS,
         layer: Layer::Routes,

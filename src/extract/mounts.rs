@@ -291,8 +291,6 @@ struct Bound {
     module_level: bool,
     line: u32,
     column: u32,
-    /// Bound more than once in its scope (and so `Other`, whatever it was first).
-    rebound: bool,
 }
 
 /// Where a router's routes are served, as far as its file tells.
@@ -885,10 +883,7 @@ impl Routers {
                 if name == "urlpatterns"
                     && matches!(binding, Binding::Router(_))
                     && matches!(self.bindings[index].binding, Binding::Router(_)) => {}
-            Some(&index) => {
-                self.bindings[index].binding = Binding::Other;
-                self.bindings[index].rebound = true;
-            }
+            Some(&index) => self.bindings[index].binding = Binding::Other,
             None => {
                 let (line, column) = position(at);
                 self.scopes.insert(key, self.bindings.len());
@@ -898,7 +893,6 @@ impl Routers {
                     module_level: scope.id() == self.module,
                     line,
                     column,
-                    rebound: false,
                 });
             }
         }
@@ -1408,6 +1402,16 @@ impl Routers {
                         Some(o) if is_routes && o.kind_str() == "identifier" => {
                             (self.lookup(call, text(o, src), src), text(o, src))
                         }
+                        // `app.route('/outer', b.route('/inner', a))`: what the chain
+                        // returns is the router it starts from.
+                        _ if chain_base(*arg, src)
+                            .is_some_and(|b| self.is_router(call, text(b, src), src)) =>
+                        {
+                            let Some(base) = chain_base(*arg, src) else {
+                                continue;
+                            };
+                            (self.lookup(call, text(base, src), src), text(base, src))
+                        }
                         _ => {
                             self.mount_through(call, object, *arg, src);
                             continue;
@@ -1536,16 +1540,6 @@ impl Routers {
         src: &[u8],
     ) {
         let parent = self.lookup(call, text(object, src), src);
-        // `pug.use(app)` (koa-pug), `i18n.use(app)`: an app handed to a value the file made
-        // once that is no app or router configures that value, and is not mounted there
-        // (as a mount it would leave every URL of the app unresolved).
-        if let (Name::Bound(p), Name::Bound(c)) = (parent, child)
-            && matches!(self.bindings[p].binding, Binding::Other)
-            && !self.bindings[p].rebound
-            && matches!(self.bindings[c].binding, Binding::App)
-        {
-            return;
-        }
         let (line, column) = mount_position(call);
         let attach = Attach {
             line,

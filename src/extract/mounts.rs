@@ -1398,18 +1398,15 @@ impl Routers {
                     let is_routes = function
                         .and_then(|f| f.field("property"))
                         .is_some_and(|p| text(p, src) == "routes");
-                    match function.and_then(|f| f.field("object")) {
-                        Some(o) if is_routes && o.kind_str() == "identifier" => {
+                    // `app.route('/outer', b.route('/inner', a))`: what the chain returns is
+                    // the router it starts from.
+                    let chained =
+                        chain_base(*arg, src).filter(|b| self.is_router(call, text(*b, src), src));
+                    match (function.and_then(|f| f.field("object")), chained) {
+                        (Some(o), _) if is_routes && o.kind_str() == "identifier" => {
                             (self.lookup(call, text(o, src), src), text(o, src))
                         }
-                        // `app.route('/outer', b.route('/inner', a))`: what the chain
-                        // returns is the router it starts from.
-                        _ if chain_base(*arg, src)
-                            .is_some_and(|b| self.is_router(call, text(b, src), src)) =>
-                        {
-                            let Some(base) = chain_base(*arg, src) else {
-                                continue;
-                            };
+                        (_, Some(base)) => {
                             (self.lookup(call, text(base, src), src), text(base, src))
                         }
                         _ => {

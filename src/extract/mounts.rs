@@ -1273,18 +1273,10 @@ impl Routers {
             // chain on a call): a router of the file mounted there is served below a place
             // discover cannot tell, never at `/` as an app nobody mounts would be.
             if matches!(text(property, src), "use" | "route") {
-                for arg in &args {
-                    let name = text(*arg, src);
-                    if arg.kind_str() != "identifier" || !self.is_router(call, name, src) {
-                        continue;
-                    }
-                    let reason = format!(
-                        "`{name}` is mounted on `{}`, which is no app or router discover can name",
-                        one_line(text(object, src), 80)
-                    );
-                    let child = self.lookup(call, name, src);
-                    self.mount_on(call, object, child, name.to_string(), Err(reason), src);
-                }
+                let receiver = one_line(text(object, src), 80);
+                self.mount_unplaced(call, object, &args, src, |name| {
+                    format!("`{name}` is mounted on `{receiver}`, which is no app or router discover can name")
+                });
             }
             return;
         };
@@ -1435,21 +1427,34 @@ impl Routers {
         let Some(arguments) = wrapper.field("arguments") else {
             return;
         };
-        let callee = wrapper.field("function").map_or("?", |f| text(f, src));
-        for arg in named_args(arguments) {
-            let name = text(arg, src);
+        let callee = one_line(wrapper.field("function").map_or("?", |f| text(f, src)), 80);
+        let before = self.mounts.len();
+        self.mount_unplaced(call, object, &named_args(arguments), src, |name| {
+            format!("`{name}` is mounted through `{callee}(...)`, which discover does not read")
+        });
+        for made in &mut self.mounts[before..] {
+            made.through = true;
+        }
+    }
+
+    /// Mounts each app or router of the file among `args` on `object` at a place discover
+    /// cannot tell: `prefix_unresolved` with the reason `why` gives for its name, so that
+    /// its routes get no URL rather than one under `/`.
+    fn mount_unplaced(
+        &mut self,
+        call: Node<'_>,
+        object: Node<'_>,
+        args: &[Node<'_>],
+        src: &[u8],
+        why: impl Fn(&str) -> String,
+    ) {
+        for arg in args {
+            let name = text(*arg, src);
             if arg.kind_str() != "identifier" || !self.is_router(call, name, src) {
                 continue;
             }
-            let reason = format!(
-                "`{name}` is mounted through `{}(...)`, which discover does not read",
-                one_line(callee, 80)
-            );
             let child = self.lookup(call, name, src);
-            self.mount_on(call, object, child, name.to_string(), Err(reason), src);
-            if let Some(made) = self.mounts.last_mut() {
-                made.through = true;
-            }
+            self.mount_on(call, object, child, name.to_string(), Err(why(name)), src);
         }
     }
 
@@ -1536,12 +1541,11 @@ impl Routers {
         prefix: Result<Segment, String>,
         src: &[u8],
     ) {
-        let parent = self.lookup(call, text(object, src), src);
-        let (line, column) = mount_position(call);
+        let (line, column) = position(chained_at(call));
         let attach = Attach {
             line,
             column,
-            parent,
+            parent: self.lookup(call, text(object, src), src),
             parent_text: text(object, src).to_string(),
             child,
             child_text,
@@ -2197,10 +2201,11 @@ fn chain_base<'t>(call: Node<'t>, src: &[u8]) -> Option<Node<'t>> {
     }
 }
 
-/// Where a mount made by `call` sits: the call, or its method's name when the call is
-/// chained on another (`app.route('/a', a).route('/b', b)`) or its method starts a later
-/// line, as for routes.
-fn mount_position(call: Node<'_>) -> (u32, u32) {
+/// Where a route or mount that `call` makes sits: the call, or its method's name when the
+/// call is chained on another (`app.get('/a', a).post('/b', b)`, `app.route('/a',
+/// a).route('/b', b)`) or its method starts a later line (`router\n  .get(...)`): the call
+/// itself starts where the chain does.
+pub(super) fn chained_at<'t>(call: Node<'t>) -> Node<'t> {
     let chained = call.field("function").and_then(|function| {
         let object = function.field("object")?;
         let property = function.field("property")?;
@@ -2208,5 +2213,5 @@ fn mount_position(call: Node<'_>) -> (u32, u32) {
             || property.start_position().row != call.start_position().row)
             .then_some(property)
     });
-    position(chained.unwrap_or(call))
+    chained.unwrap_or(call)
 }

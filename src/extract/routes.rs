@@ -599,17 +599,8 @@ fn js_call(call: Node<'_>, src: &[u8], file: &str, framework: Option<&str>, out:
     )
     .then(|| js_request_schema(*last, src))
     .flatten();
-    // A route registered on what another call returned (`app.get('/a', a).post('/b', b)`),
-    // or whose method starts a line of its own (`router\n  .get(...)`), sits at its
-    // method's name, as a `route('/x')` chain's items do: the call itself starts where the
-    // chain does.
-    let at = if object.kind_str() == "call_expression"
-        || property.start_position().row != call.start_position().row
-    {
-        property
-    } else {
-        call
-    };
+    // A chained route sits at its method's name, as a `route('/x')` chain's items do.
+    let at = super::mounts::chained_at(call);
     for (node, path) in paths {
         let mut route = item(file, at, vec![verb.to_string()], path);
         route.handlers = js_handlers(handlers, src);

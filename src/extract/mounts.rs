@@ -9,6 +9,10 @@
 //! constants of the file, or f-strings / template literals / `+` of those. Anything else
 //! leaves the URL unresolved with the reason: a prefix that is not such a value, a router
 //! mounted in another file or in several places, a router imported from another file.
+//!
+//! A module-level function that returns an app or router it makes is a factory: it stands
+//! for what it returns, served wherever a call of it is mounted (`app.route('/api',
+//! createApi())`), in this file or, through the link stage, in another.
 
 use super::gates::Words;
 use super::preorder::Preorder;
@@ -141,9 +145,10 @@ impl Serialize for Via {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MountKind {
-    /// An application object created at module level: served at `/` unless mounted.
+    /// An application object created at module level, or a factory of one: served at `/`
+    /// unless mounted.
     App,
-    /// A router created at module level, with its own prefix.
+    /// A router created at module level, or a factory of one, with its own prefix.
     Router,
     /// A mount of a router of this file or an imported one.
     Mount,
@@ -237,6 +242,9 @@ enum Binding {
     /// An array of object literals (a mount table iterated with `forEach`): each row's
     /// properties, a string by its value and a name as written.
     Table(Vec<Vec<(String, Cell)>>),
+    /// What a call of a plain name returned (`api = create_api()`): the factory's app or
+    /// router when the name is a factory of this file or an imported function.
+    Result(String),
     /// Anything else, or a name bound more than once.
     Other,
 }
@@ -289,6 +297,8 @@ struct Bound {
     binding: Binding,
     /// Made in the module's own scope: importable, and named by `path#name`.
     module_level: bool,
+    /// Bound more than once in its scope (the binding is then `Other`).
+    twice: bool,
     line: u32,
     column: u32,
 }
@@ -391,6 +401,14 @@ pub struct Routers {
     /// plugin, `def register_routes(app)`): function node id → (the parameter, the
     /// router binding that stands for whatever the function is handed).
     plugins: HashMap<usize, (String, usize)>,
+    /// Apps and routers made in a module-level function that returns them (a factory,
+    /// `def create_app(): app = Flask(...); ...; return app`): the binding made in the
+    /// function → the function's own module-level binding, which stands for them and is
+    /// served wherever a call of the function is mounted.
+    factories: HashMap<usize, usize>,
+    /// Apps and routers returned by a function discover cannot name (a method, a nested
+    /// function): served wherever its caller puts them, which no file tells.
+    escaped: Vec<usize>,
 }
 
 /// Nodes that open a scope of their own.
@@ -481,6 +499,7 @@ impl Routers {
         let mut assignments = Vec::new();
         let mut calls = Vec::new();
         let mut attributes = Vec::new();
+        let mut returns = Vec::new();
         collect(
             root,
             Lang::Python,
@@ -489,6 +508,7 @@ impl Routers {
                 "assignment" => assignments.push((n, scope)),
                 "call" => calls.push(n),
                 "attribute" => attributes.push(n),
+                "return_statement" => returns.push(n),
                 _ => {}
             },
         );
@@ -589,6 +609,7 @@ impl Routers {
             }
         }
         routers.find_plugins(&calls, src);
+        routers.find_factories(&returns, src);
         for call in calls {
             routers.python_mount(call, src);
             routers.django_include(call, src);
@@ -772,9 +793,11 @@ impl Routers {
         };
         let mut declarators = Vec::new();
         let mut calls = Vec::new();
+        let mut returns = Vec::new();
         collect(root, lang, depth, &mut |n, scope| match n.kind_str() {
             "variable_declarator" => declarators.push((n, scope)),
             "call_expression" => calls.push(n),
+            "return_statement" => returns.push(n),
             _ => {}
         });
         for (d, scope) in &declarators {
@@ -822,6 +845,7 @@ impl Routers {
             }
         }
         routers.find_plugins(&calls, src);
+        routers.find_factories(&returns, src);
         for call in calls {
             routers.js_mount(call, src);
             routers.plugin_call(call, src);
@@ -883,7 +907,10 @@ impl Routers {
                 if name == "urlpatterns"
                     && matches!(binding, Binding::Router(_))
                     && matches!(self.bindings[index].binding, Binding::Router(_)) => {}
-            Some(&index) => self.bindings[index].binding = Binding::Other,
+            Some(&index) => {
+                self.bindings[index].binding = Binding::Other;
+                self.bindings[index].twice = true;
+            }
             None => {
                 let (line, column) = position(at);
                 self.scopes.insert(key, self.bindings.len());
@@ -891,9 +918,43 @@ impl Routers {
                     name: name.to_string(),
                     binding,
                     module_level: scope.id() == self.module,
+                    twice: false,
                     line,
                     column,
                 });
+            }
+        }
+    }
+
+    /// Binds the module-level function `name`, declared at `at`, to the router or app it
+    /// stands for (a plugin's, a factory's); its index, or `None` when the name is bound
+    /// otherwise too. `const users = async (app) => ...` was bound once already, by its
+    /// declarator (`at`), as no router: that binding is the function's own.
+    fn bind_function(&mut self, at: Node<'_>, name: &str, binding: Binding) -> Option<usize> {
+        match self.scopes.get(&(self.module, name.to_string())) {
+            Some(&index) => {
+                let bound = &mut self.bindings[index];
+                if bound.twice || (bound.line, bound.column) != position(at) {
+                    bound.binding = Binding::Other;
+                    bound.twice = true;
+                    return None;
+                }
+                bound.binding = binding;
+                Some(index)
+            }
+            None => {
+                let index = self.bindings.len();
+                let (line, column) = position(at);
+                self.scopes.insert((self.module, name.to_string()), index);
+                self.bindings.push(Bound {
+                    name: name.to_string(),
+                    binding,
+                    module_level: true,
+                    twice: false,
+                    line,
+                    column,
+                });
+                Some(index)
             }
         }
     }
@@ -969,26 +1030,116 @@ impl Routers {
                     if !self.plugins.contains_key(&s.id())
                         && first_parameter(s, src) == Some(name)
                         && let Some((function_name, at)) = self.module_function(s, src)
-                    {
-                        let index = self.bindings.len();
-                        let Some(root) = scope_of(at).filter(|r| r.id() == self.module) else {
-                            break;
-                        };
-                        self.bind_in(
-                            root,
+                        && let Some(index) = self.bind_function(
                             at,
                             &function_name,
                             Binding::Router(Ok(Segment::text(""))),
-                        );
-                        if self.bindings.len() > index {
-                            self.plugins.insert(s.id(), (name.to_string(), index));
-                        }
+                        )
+                    {
+                        self.plugins.insert(s.id(), (name.to_string(), index));
                     }
                     break;
                 }
                 scope = scope_of(s);
             }
         }
+    }
+
+    /// Finds the module-level functions that return an app or router they make
+    /// (`function createApi() { const api = new Hono(); ...; return api }`), and binds each
+    /// function's name to an app or router of the same kind standing for what it returns:
+    /// its routes are served wherever the function's result is mounted, also from another
+    /// file (`app.route('/api', createApi())`). A function returning two different ones, or
+    /// also a plugin, is no factory; one discover cannot name (a method, a nested function)
+    /// leaves what it returns unplaced.
+    fn find_factories(&mut self, returns: &[Node<'_>], src: &[u8]) {
+        // Per function, in document order: the binding it returns, `None` once it returns two.
+        let mut found: Vec<(Node<'_>, Option<usize>)> = Vec::new();
+        for ret in returns {
+            let Some(value) = ret.named_child(0).filter(|v| v.kind_str() == "identifier") else {
+                continue;
+            };
+            // Returned by the function that makes it: a callback's `return app` is not.
+            let Some(function) = scope_of(*ret)
+                .filter(|s| !matches!(s.kind_str(), "program" | "module" | "class_definition"))
+            else {
+                continue;
+            };
+            let Some(&index) = self
+                .scopes
+                .get(&(function.id(), text(value, src).to_string()))
+            else {
+                continue;
+            };
+            if !matches!(
+                self.bindings[index].binding,
+                Binding::App | Binding::Router(_)
+            ) {
+                continue;
+            }
+            match found.iter_mut().find(|(f, _)| f.id() == function.id()) {
+                Some((_, returned)) if *returned != Some(index) => *returned = None,
+                Some(_) => {}
+                None => found.push((function, Some(index))),
+            }
+        }
+        for (function, returned) in found {
+            let Some(index) = returned else { continue };
+            if self.plugins.contains_key(&function.id()) {
+                continue;
+            }
+            let Some((name, at)) = self.module_function(function, src) else {
+                self.escaped.push(index);
+                continue;
+            };
+            let binding = self.bindings[index].binding.clone();
+            match self.bind_function(at, &name, binding) {
+                Some(function) => {
+                    self.factories.insert(index, function);
+                }
+                // The function's name is bound otherwise too: what it returns is unplaced.
+                None => self.escaped.push(index),
+            }
+        }
+    }
+
+    /// The app or router a call of `callee` (a plain name, at `at`) returns, when it is a
+    /// factory: of this file, its binding; an imported function (`imported`: when a call
+    /// of one may be counted), free — the link stage keeps the mount only when the name
+    /// reaches another file's factory. With the child's name as shown (`createApi()`).
+    fn factory_call(
+        &self,
+        at: Node<'_>,
+        callee: &str,
+        imported: bool,
+        src: &[u8],
+    ) -> Option<(Name, String)> {
+        let name = match self.lookup(at, callee, src) {
+            Name::Bound(index) if self.factories.values().any(|f| *f == index) => {
+                Name::Bound(index)
+            }
+            Name::Free if imported && self.imported.contains_key(callee) => Name::Free,
+            _ => return None,
+        };
+        Some((name, format!("{callee}()")))
+    }
+
+    /// A mounted name bound to a call's result (`api = create_api()`): the factory's app
+    /// or router, as [`Routers::factory_call`] finds it.
+    fn result_child(
+        &self,
+        at: Node<'_>,
+        name: Name,
+        imported: bool,
+        src: &[u8],
+    ) -> Option<(Name, String)> {
+        let Name::Bound(index) = name else {
+            return None;
+        };
+        let Binding::Result(callee) = &self.bindings[index].binding else {
+            return None;
+        };
+        self.factory_call(at, callee, imported, src)
     }
 
     /// A module-level function's name and the node that names it: `function f(app)`,
@@ -1063,6 +1214,7 @@ impl Routers {
             ),
             // Django REST framework: its `urls` are included like a url configuration.
             "DefaultRouter" | "SimpleRouter" => Binding::Router(Ok(Segment::text(""))),
+            _ if function.kind_str() == "identifier" => Binding::Result(name.to_string()),
             _ => Binding::Other,
         }
     }
@@ -1129,6 +1281,9 @@ impl Routers {
         match text(callee, src) {
             "express" | "fastify" | "Fastify" | "Koa" | "Hono" => Binding::App,
             "express.Router" | "Router" => router(),
+            name if callee.kind_str() == "identifier" && value.kind_str() == "call_expression" => {
+                Binding::Result(name.to_string())
+            }
             _ => Binding::Other,
         }
     }
@@ -1212,7 +1367,7 @@ impl Routers {
             _ => return,
         };
         let Some(child) = child else { return };
-        let Some(child_name) = self.child_name(call, child, src) else {
+        let Some((child_name, child_text)) = self.child_name(call, child, src) else {
             return;
         };
         let (line, column) = position(call);
@@ -1222,7 +1377,7 @@ impl Routers {
             parent: self.name_at(call, object, src),
             parent_text: text(object, src).to_string(),
             child: child_name,
-            child_text: text(child, src).to_string(),
+            child_text,
             child_module: None,
             replaces: name == "register_blueprint" && prefix.is_some(),
             through: false,
@@ -1232,9 +1387,23 @@ impl Routers {
     }
 
     /// A mounted child: a name, or `module.router` / `require('./x')` of another file.
-    fn child_name(&self, at: Node<'_>, child: Node<'_>, src: &[u8]) -> Option<Name> {
-        match child.kind_str() {
-            "identifier" => Some(self.lookup(at, text(child, src), src)),
+    fn child_name(&self, at: Node<'_>, child: Node<'_>, src: &[u8]) -> Option<(Name, String)> {
+        let written = || text(child, src).to_string();
+        let name = match child.kind_str() {
+            "identifier" => {
+                let name = self.lookup(at, text(child, src), src);
+                return Some(
+                    self.result_child(at, name, true, src)
+                        .unwrap_or((name, written())),
+                );
+            }
+            // `app.mount("/v1", create_v1())`: a factory's app.
+            "call" => {
+                let callee = child
+                    .field("function")
+                    .filter(|f| f.kind_str() == "identifier")?;
+                return self.factory_call(at, text(callee, src), true, src);
+            }
             "attribute" | "member_expression" => {
                 let root = dotted_root(child, src)?;
                 // Only a module's attribute: `items.router` after `from .routes import items`.
@@ -1243,7 +1412,8 @@ impl Routers {
             }
             "call_expression" => require_of(child, src).map(|_| Name::Free),
             _ => None,
-        }
+        };
+        name.map(|name| (name, written()))
     }
 
     /// `app.use('/p', a, router)`, `app.use(router)`, `app.route('/p', sub)` (Hono),
@@ -1305,13 +1475,14 @@ impl Routers {
                 [path, child] => (self.value(*path, src), std::slice::from_ref(child)),
                 _ => return,
             };
-            self.mount_children(call, object, prefix, rest, src);
+            let placed = inner.len() == 2;
+            self.mount_children(call, object, prefix, rest, placed, src);
             return;
         }
         if let [only] = args.as_slice()
             && let Some(composed) = self.koa_compose_args(*only, src)
         {
-            self.mount_children(call, object, Ok(Segment::text("")), &composed, src);
+            self.mount_children(call, object, Ok(Segment::text("")), &composed, false, src);
             return;
         }
         // A first argument that is a router or middleware, not a path, mounts at `/`.
@@ -1340,7 +1511,12 @@ impl Routers {
                 &args[1..],
             ),
         };
-        self.mount_children(call, object, prefix, rest, src);
+        // Under a path (or by Hono's `route`), a call's result is an app or router: a
+        // factory's, also an imported one. At `/`, `use` takes middleware
+        // (`app.use(cors())`), which no mount is made of: an app mounted there is served
+        // where an app nobody mounts is.
+        let placed = rest.len() < args.len() || text(property, src) == "route";
+        self.mount_children(call, object, prefix, rest, placed, src);
     }
 
     /// The arguments of `call` when it calls a name imported from `module`.
@@ -1368,16 +1544,39 @@ impl Routers {
     }
 
     /// Mounts each router or app among `args` on `object` under `prefix`; other arguments
-    /// (middleware) are passed over.
+    /// (middleware) are passed over. `placed`: the mount has a path, and a call of an
+    /// imported function there is taken for a factory's app or router.
     fn mount_children(
         &mut self,
         call: Node<'_>,
         object: Node<'_>,
         prefix: Result<Segment, String>,
         rest: &[Node<'_>],
+        placed: bool,
         src: &[u8],
     ) {
         for arg in rest {
+            // `app.route('/api', createApi())`, or `api` after `const api = createApi()`.
+            let made = match arg.kind_str() {
+                "identifier" => {
+                    let name = self.lookup(call, text(*arg, src), src);
+                    self.result_child(call, name, placed, src)
+                }
+                "call_expression" => arg
+                    .field("function")
+                    .filter(|f| f.kind_str() == "identifier")
+                    .and_then(|f| self.factory_call(call, text(f, src), placed, src)),
+                _ => None,
+            };
+            if let Some((child, child_text)) = made {
+                self.mount_on(call, object, child, child_text, prefix.clone(), src);
+                // An imported function may be no factory, but a wrapper that places the
+                // routers it is handed (`vhost('api.example.com', api)`).
+                if child == Name::Free && arg.kind_str() == "call_expression" {
+                    self.mount_through(call, object, *arg, src);
+                }
+                continue;
+            }
             let (child, child_text) = match arg.kind_str() {
                 "identifier" => (self.lookup(call, text(*arg, src), src), text(*arg, src)),
                 // `require('./routes')`
@@ -1771,6 +1970,22 @@ impl Routers {
         let own = match &bound.binding {
             Binding::App => None,
             Binding::Router(prefix) => Some(prefix.clone()),
+            // `app = create_app()` at module level: the factory's app, of this file or
+            // another.
+            Binding::Result(callee) if bound.module_level => {
+                let callee = callee.as_str();
+                return match self.scopes.get(&(self.module, callee.to_string())) {
+                    Some(&function) if self.factories.values().any(|f| *f == function) => {
+                        self.partial_within(Name::Bound(function), callee, depth + 1)
+                    }
+                    None if self.imported.contains_key(callee) => {
+                        self.imported_anchor(&format!("{callee}()"))
+                    }
+                    _ => Err(format!(
+                        "`{shown}` is what `{callee}()` returns, which is no app or router factory discover can name"
+                    )),
+                };
+            }
             _ => {
                 return Err(format!(
                     "`{shown}` is not an app or router this file creates"
@@ -1778,9 +1993,22 @@ impl Routers {
             }
         };
         let mounts: Vec<&Attach> = self.mounts.iter().filter(|m| m.child == name).collect();
+        if mounts.is_empty() {
+            // Made by a factory: served wherever the factory's result is.
+            if let Some(&function) = self.factories.get(&index) {
+                let function_name = &self.bindings[function].name;
+                return self.partial_within(Name::Bound(function), function_name, depth + 1);
+            }
+            if self.escaped.contains(&index) {
+                return Err(format!(
+                    "`{shown}` is returned by a function discover cannot name: it is served wherever that function's caller puts it"
+                ));
+            }
+        }
         match (mounts.as_slice(), own) {
             // A module-level app may be mounted by another file (`app.mount("/v2", v2)`):
-            // the link stage decides; an app made in a function is served at `/`.
+            // the link stage decides; an app made in a function that is no factory is served
+            // at `/`.
             ([], None) if bound.module_level && bound.name != DJANGO_ROOT => Ok(Partial {
                 anchor: Anchor::Local(bound.name.clone()),
                 prefix: Vec::new(),
@@ -1830,7 +2058,9 @@ impl Routers {
                 prefix: Vec::new(),
             });
         }
+        // A factory's result, `createApi()`, is the function's.
         let root = shown.split('.').next().unwrap_or(shown);
+        let root = root.strip_suffix("()").unwrap_or(root);
         match self.imported.get(root) {
             Some((module, imported)) => Ok(Partial {
                 anchor: Anchor::Imported {

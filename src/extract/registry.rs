@@ -205,7 +205,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "mounts",
-        version: 10,
+        version: 11,
         description: "apps and routers with their prefixes, the mounts between them, and path constants: how URLs compose across files",
         langs: ALL_LANGS,
         layer: Layer::Mounts,
@@ -219,7 +219,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "routes",
-        version: 13,
+        version: 14,
         description: "HTTP endpoints and pages with their full URLs: Express-style routers, Next.js app and pages routers, FastAPI / Flask / Starlette, Django urls",
         langs: ALL_LANGS,
         layer: Layer::Routes,

@@ -120,6 +120,7 @@ impl Dispatcher<'_, '_> {
         loop {
             if let Some(sig) = interrupts.received() {
                 self.report.interrupted = Some(sig);
+                self.collect_written(rx);
                 return Ok(());
             }
             if self.report.stopped {
@@ -141,6 +142,43 @@ impl Dispatcher<'_, '_> {
                 self.handle(event)?;
             }
             self.enforce_limits()?;
+        }
+    }
+
+    /// On an interrupt, the files a worker finished before it still count: its frames may
+    /// not be read yet (one thread reads a worker's frames, another its stderr, so a line
+    /// the worker printed after a frame can arrive first). Stops every worker (TERM takes
+    /// a worker's whole group at once) and reads each pipe to its end, for at most the
+    /// grace period; nothing new is handed out.
+    fn collect_written(&mut self, rx: &mpsc::Receiver<Event>) {
+        let mut open: Vec<(usize, u64)> = Vec::new();
+        for (slot, worker) in self.workers.iter().enumerate() {
+            if let Some(worker) = worker {
+                unix::signal_group(worker.pid, libc::SIGTERM);
+                open.push((slot, worker.generation));
+            }
+        }
+        let deadline = Instant::now() + self.options.grace;
+        while !open.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(Event::Closed { slot, generation }) => {
+                    open.retain(|o| *o != (slot, generation));
+                }
+                Ok(Event::Frame {
+                    slot,
+                    generation,
+                    frame: Ok(frame),
+                }) if self.live(slot, generation).is_some() => {
+                    // A worker that breaks the protocol now is stopped anyway.
+                    let _ = self.on_frame(slot, frame);
+                }
+                Ok(stderr @ Event::Stderr { .. }) => {
+                    let _ = self.handle(stderr);
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
         }
     }
 

@@ -210,7 +210,8 @@ impl<'a> Composer<'a> {
         let python = is_python(&router.file);
         let mounts = self.mounts.get(id).map(Vec::as_slice).unwrap_or_default();
         let (base, replaces) = match (router.kind, mounts) {
-            (MountKind::App, []) => return Ok(String::new()),
+            // Served at `/`, below its own base path (Hono's `basePath`) if it has one.
+            (MountKind::App, []) => (String::new(), false),
             (_, []) => return Err(format!("router `{id}` is mounted nowhere discover can see")),
             (_, [mount]) => self.mounted_at(mount, depth)?,
             (_, several) => {

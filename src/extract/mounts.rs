@@ -409,6 +409,9 @@ pub struct Routers {
     /// Apps and routers returned by a function discover cannot name (a method, a nested
     /// function): served wherever its caller puts them, which no file tells.
     escaped: Vec<usize>,
+    /// Apps served below a base path of their own (Hono's `new Hono().basePath('/api')`),
+    /// by binding.
+    bases: HashMap<usize, Result<Segment, String>>,
 }
 
 /// Nodes that open a scope of their own.
@@ -816,6 +819,39 @@ impl Routers {
             {
                 continue;
             }
+            // Hono's `basePath`: `new Hono().basePath('/api')` is an app served below its
+            // base path; `app.basePath('/v1')` a router of `app`'s (it shares `app`'s routes)
+            // below `/v1`.
+            if let Some((receiver, base)) = value.and_then(|v| routers.base_path(v, src)) {
+                let made = routers.bindings.len();
+                match receiver {
+                    None => routers.bind_in(scope, *d, name, Binding::App),
+                    Some(_) => routers.bind_in(scope, *d, name, Binding::Router(base.clone())),
+                }
+                if routers.bindings.len() > made {
+                    match receiver {
+                        None => {
+                            routers.bases.insert(made, base);
+                        }
+                        Some(receiver) => {
+                            let (line, column) = position(*d);
+                            routers.mounts.push(Attach {
+                                line,
+                                column,
+                                parent: routers.lookup(*d, text(receiver, src), src),
+                                parent_text: text(receiver, src).to_string(),
+                                child: Name::Bound(made),
+                                child_text: name.to_string(),
+                                child_module: None,
+                                prefix: Some(Ok(Segment::text(""))),
+                                replaces: false,
+                                through: false,
+                            });
+                        }
+                    }
+                }
+                continue;
+            }
             let binding = match value {
                 Some(value) => routers.js_binding(value, src),
                 None => Binding::Other,
@@ -1096,6 +1132,9 @@ impl Routers {
             match self.bind_function(at, &name, binding) {
                 Some(function) => {
                     self.factories.insert(index, function);
+                    if let Some(base) = self.bases.get(&index).cloned() {
+                        self.bases.insert(function, base);
+                    }
                 }
                 // The function's name is bound otherwise too: what it returns is unplaced.
                 None => self.escaped.push(index),
@@ -1217,6 +1256,38 @@ impl Routers {
             _ if function.kind_str() == "identifier" => Binding::Result(name.to_string()),
             _ => Binding::Other,
         }
+    }
+
+    /// `new Hono().basePath(p)` (no receiver) or `app.basePath(p)` on an app or router
+    /// `app` of the file: the receiver, and the base path.
+    fn base_path<'t>(
+        &self,
+        value: Node<'t>,
+        src: &[u8],
+    ) -> Option<(Option<Node<'t>>, Result<Segment, String>)> {
+        if value.kind_str() != "call_expression" {
+            return None;
+        }
+        let function = value.field("function")?;
+        let object = function.field("object")?;
+        if text(function.field("property")?, src) != "basePath" {
+            return None;
+        }
+        let [path] = named_args(value.field("arguments")?)[..] else {
+            return None;
+        };
+        let receiver = match object.kind_str() {
+            "new_expression"
+                if object
+                    .field("constructor")
+                    .is_some_and(|c| text(c, src) == "Hono") =>
+            {
+                None
+            }
+            "identifier" if self.is_router(value, text(object, src), src) => Some(object),
+            _ => return None,
+        };
+        Some((receiver, self.value(path, src)))
     }
 
     fn js_binding(&self, value: Node<'_>, src: &[u8]) -> Binding {
@@ -1967,8 +2038,9 @@ impl Routers {
             Name::Free => return self.imported_anchor(shown),
         };
         let bound = &self.bindings[index];
+        let app = matches!(bound.binding, Binding::App);
         let own = match &bound.binding {
-            Binding::App => None,
+            Binding::App => self.bases.get(&index).cloned(),
             Binding::Router(prefix) => Some(prefix.clone()),
             // `app = create_app()` at module level: the factory's app, of this file or
             // another.
@@ -2007,18 +2079,24 @@ impl Routers {
         }
         match (mounts.as_slice(), own) {
             // A module-level app may be mounted by another file (`app.mount("/v2", v2)`):
-            // the link stage decides; an app made in a function that is no factory is served
-            // at `/`.
-            ([], None) if bound.module_level && bound.name != DJANGO_ROOT => Ok(Partial {
+            // the link stage decides (the app's item carries its base path); an app made in
+            // a function that is no factory is served at `/`, below its base path.
+            ([], _) if app && bound.module_level && bound.name != DJANGO_ROOT => Ok(Partial {
                 anchor: Anchor::Local(bound.name.clone()),
                 prefix: Vec::new(),
             }),
-            ([], None) => Ok(Partial::root()),
-            ([], Some(_)) if bound.module_level => Ok(Partial {
+            ([], own) if app => {
+                let mut partial = Partial::root();
+                if let Some(own) = own {
+                    partial.push(own?, self.python);
+                }
+                Ok(partial)
+            }
+            ([], _) if bound.module_level => Ok(Partial {
                 anchor: Anchor::Local(bound.name.clone()),
                 prefix: Vec::new(),
             }),
-            ([], Some(_)) => Err(format!(
+            ([], _) => Err(format!(
                 "router `{shown}` is created inside a function that does not mount it"
             )),
             ([mount], own) => {
@@ -2094,19 +2172,21 @@ impl Routers {
             parent: None,
             replaces: false,
         };
-        for bound in self
-            .bindings
-            .iter()
-            .filter(|b| b.module_level && b.name != DJANGO_ROOT)
+        for (index, bound) in (self.bindings.iter().enumerate())
+            .filter(|(_, b)| b.module_level && b.name != DJANGO_ROOT)
         {
             let mut mount = match &bound.binding {
-                Binding::App => item(bound.line, bound.column, MountKind::App, &bound.name),
-                Binding::Router(prefix) => {
-                    let mut mount = item(bound.line, bound.column, MountKind::Router, &bound.name);
+                Binding::App | Binding::Router(_) => {
+                    let (kind, prefix) = match &bound.binding {
+                        Binding::Router(prefix) => (MountKind::Router, Some(prefix)),
+                        _ => (MountKind::App, self.bases.get(&index)),
+                    };
+                    let mut mount = item(bound.line, bound.column, kind, &bound.name);
                     match prefix {
-                        Ok(p) if p.is_text() && p.text.is_empty() => {}
-                        Ok(p) => mount.prefix.push(p.clone()),
-                        Err(reason) => mount.prefix_unresolved = Some(reason.clone()),
+                        None => {}
+                        Some(Ok(p)) if p.is_text() && p.text.is_empty() => {}
+                        Some(Ok(p)) => mount.prefix.push(p.clone()),
+                        Some(Err(reason)) => mount.prefix_unresolved = Some(reason.clone()),
                     }
                     mount
                 }

@@ -822,6 +822,23 @@ impl Routers {
             // Hono's `basePath`: `new Hono().basePath('/api')` is an app served below its
             // base path; `app.basePath('/v1')` a router of `app`'s (it shares `app`'s routes)
             // below `/v1`.
+            // `const route = new Hono().get('/a', h)` (also on a base path): the app.
+            let chained = value
+                .filter(|v| v.kind_str() == "call_expression")
+                .and_then(|v| chain_start(v, src))
+                .and_then(|start| new_hono(start, src))
+                .filter(|_| value.is_some_and(|v| chain_declared(v, src).is_some()));
+            if let Some(base) = chained {
+                let made = routers.bindings.len();
+                routers.bind_in(scope, *d, name, Binding::App);
+                if let Some(base) = base
+                    && routers.bindings.len() > made
+                {
+                    let base = routers.value(base, src);
+                    routers.bases.insert(made, base);
+                }
+                continue;
+            }
             if let Some((receiver, base)) = value.and_then(|v| routers.base_path(v, src)) {
                 let made = routers.bindings.len();
                 match receiver {
@@ -1504,8 +1521,8 @@ impl Routers {
         // the app or router the chain starts from.
         let named = match object.kind_str() {
             "identifier" => Some(object),
-            "call_expression" => chain_base(object, src),
-            "new_expression" => None,
+            "call_expression" => chain_base(object, src).or_else(|| chain_declared(call, src)),
+            "new_expression" => chain_declared(call, src),
             _ => return,
         };
         let args = named_args(arguments);
@@ -2491,24 +2508,90 @@ fn collect<'t>(
 /// two-argument `route` (Hono's mount; Express's one-argument `route('/x')` returns a
 /// route), or a route registration.
 fn chain_base<'t>(call: Node<'t>, src: &[u8]) -> Option<Node<'t>> {
-    let function = call.field("function")?;
-    let object = function.field("object")?;
-    let method = text(function.field("property")?, src);
-    let returns_receiver = match method {
+    chain_start(call, src).filter(|start| start.kind_str() == "identifier")
+}
+
+/// Whether `call` returns its receiver: `use`, a two-argument `route` (Hono's mount;
+/// Express's one-argument `route('/x')` returns a route), or a route registration.
+fn returns_receiver(call: Node<'_>, src: &[u8]) -> bool {
+    let Some(property) = call.field("function").and_then(|f| f.field("property")) else {
+        return false;
+    };
+    match text(property, src) {
         "use" => true,
         "route" => call
             .field("arguments")
             .is_some_and(|a| named_args(a).len() >= 2),
-        _ => super::routes::JS_METHODS.iter().any(|(m, _)| *m == method),
-    };
-    if !returns_receiver {
+        method => super::routes::JS_METHODS.iter().any(|(m, _)| *m == method),
+    }
+}
+
+/// What a chain of calls that each return their receiver starts from: `app` in
+/// `app.use(x).get('/y', h)`, `new Hono()` in `new Hono().get('/a', h)`, the call
+/// `new Hono().basePath('/api')` in `new Hono().basePath('/api').get('/a', h)`.
+fn chain_start<'t>(call: Node<'t>, src: &[u8]) -> Option<Node<'t>> {
+    if !returns_receiver(call, src) {
         return None;
     }
-    match object.kind_str() {
-        "identifier" => Some(object),
-        "call_expression" => chain_base(object, src),
+    let object = call.field("function")?.field("object")?;
+    if object.kind_str() == "call_expression" && returns_receiver(object, src) {
+        return chain_start(object, src);
+    }
+    Some(object)
+}
+
+/// `new Hono()` or `new Hono().basePath(p)`: `Some` with the base path, if any.
+fn new_hono<'t>(node: Node<'t>, src: &[u8]) -> Option<Option<Node<'t>>> {
+    let is_new = |n: Node<'_>| {
+        n.kind_str() == "new_expression"
+            && n.field("constructor")
+                .is_some_and(|c| text(c, src) == "Hono")
+    };
+    if is_new(node) {
+        return Some(None);
+    }
+    let function = node
+        .field("function")
+        .filter(|_| node.kind_str() == "call_expression")?;
+    if !function.field("object").is_some_and(is_new)
+        || text(function.field("property")?, src) != "basePath"
+    {
+        return None;
+    }
+    match named_args(node.field("arguments")?)[..] {
+        [path] => Some(Some(path)),
         _ => None,
     }
+}
+
+/// The app a chain of calls on `new Hono()` builds, when a declaration names it: `route`
+/// in `const route = new Hono().get('/a', h).post('/b', h)` (Hono's RPC style), for each
+/// call of the chain. The name node, whose text is the app's name where `call` is.
+pub(super) fn chain_declared<'t>(call: Node<'t>, src: &[u8]) -> Option<Node<'t>> {
+    new_hono(chain_start(call, src)?, src)?;
+    let mut top = call;
+    while let Some(member) = top
+        .parent()
+        .filter(|p| p.kind_str() == "member_expression" && p.field("object") == Some(top))
+    {
+        let Some(outer) = member
+            .parent()
+            .filter(|p| p.kind_str() == "call_expression" && p.field("function") == Some(member))
+        else {
+            // `new Hono().get('/a', h).fetch`: the app is not what is declared.
+            return None;
+        };
+        if !returns_receiver(outer, src) {
+            return None;
+        }
+        top = outer;
+    }
+    let declarator = top
+        .parent()
+        .filter(|p| p.kind_str() == "variable_declarator" && p.field("value") == Some(top))?;
+    declarator
+        .field("name")
+        .filter(|n| n.kind_str() == "identifier")
 }
 
 /// Where a route or mount that `call` makes sits: the call, or its method's name when the

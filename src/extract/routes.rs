@@ -448,7 +448,8 @@ fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
         let receiver = call
             .field("function")
             .and_then(|f| f.field("object"))
-            .and_then(|o| chain_receiver(o, src));
+            .and_then(|o| chain_receiver(o, src))
+            .or_else(|| mounts::chain_declared(call, src).map(|name| text(name, src)));
         for route in &mut out[first..] {
             compose(route, &routers, call, receiver, src, false);
         }

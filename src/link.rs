@@ -517,7 +517,9 @@ impl<'a> Linker<'a> {
         let lang = Lang::from_path(file)?;
         let python = lang == Lang::Python;
         let mut target = self.import_source(file, module)?;
-        // `require('./x')` is the module itself, with no attribute after it.
+        // `require('./x')` is the module itself, with no attribute after it; a factory's
+        // call, `users.createUsers()`, is the function's.
+        let expression = expression.strip_suffix("()").unwrap_or(expression);
         let rest: Vec<&str> = if expression.contains('(') {
             Vec::new()
         } else {

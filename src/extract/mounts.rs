@@ -1159,10 +1159,13 @@ impl Routers {
         }
     }
 
-    /// The app or router a call of `callee` (a plain name, at `at`) returns, when it is a
-    /// factory: of this file, its binding; an imported function (`imported`: when a call
-    /// of one may be counted), free — the link stage keeps the mount only when the name
-    /// reaches another file's factory. With the child's name as shown (`createApi()`).
+    /// The app or router a call of `callee` (at `at`) returns, when it is a factory: of
+    /// this file, its binding; an imported function (`imported`: when a call of one may
+    /// be counted), free — the link stage keeps the mount only when the name reaches
+    /// another file's factory. With the child's name as shown (`createApi()`). The callee
+    /// is a name, a function of an imported module (`users.createUsers`; in JavaScript,
+    /// of a relative module only: `express.static` is middleware), or a required module
+    /// itself (`require('./api')`: what it exports).
     fn factory_call(
         &self,
         at: Node<'_>,
@@ -1170,6 +1173,21 @@ impl Routers {
         imported: bool,
         src: &[u8],
     ) -> Option<(Name, String)> {
+        let shown = format!("{callee}()");
+        let local =
+            |module: &str| self.python || module.starts_with('.') || module.starts_with('/');
+        if let Some(module) = callee
+            .strip_prefix("require(")
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
+            let module = module.trim_matches(|c| c == '\'' || c == '"' || c == '`');
+            return (imported && local(module)).then_some((Name::Free, shown));
+        }
+        if let Some((object, _)) = callee.split_once('.') {
+            let (module, _) = self.imported.get(object)?;
+            let free = self.lookup(at, object, src) == Name::Free;
+            return (imported && free && local(module)).then_some((Name::Free, shown));
+        }
         let name = match self.lookup(at, callee, src) {
             Name::Bound(index) if self.factories.values().any(|f| *f == index) => {
                 Name::Bound(index)
@@ -1177,7 +1195,7 @@ impl Routers {
             Name::Free if imported && self.imported.contains_key(callee) => Name::Free,
             _ => return None,
         };
-        Some((name, format!("{callee}()")))
+        Some((name, shown))
     }
 
     /// A mounted name bound to a call's result (`api = create_api()`): the factory's app
@@ -1270,7 +1288,7 @@ impl Routers {
             ),
             // Django REST framework: its `urls` are included like a url configuration.
             "DefaultRouter" | "SimpleRouter" => Binding::Router(Ok(Segment::text(""))),
-            _ if function.kind_str() == "identifier" => Binding::Result(name.to_string()),
+            _ if factory_callee(function, src).is_some() => Binding::Result(name.to_string()),
             _ => Binding::Other,
         }
     }
@@ -1369,7 +1387,9 @@ impl Routers {
         match text(callee, src) {
             "express" | "fastify" | "Fastify" | "Koa" | "Hono" => Binding::App,
             "express.Router" | "Router" => router(),
-            name if callee.kind_str() == "identifier" && value.kind_str() == "call_expression" => {
+            name if value.kind_str() == "call_expression"
+                && factory_callee(callee, src).is_some() =>
+            {
                 Binding::Result(name.to_string())
             }
             _ => Binding::Other,
@@ -1427,6 +1447,7 @@ impl Routers {
         else {
             return;
         };
+        self.python_mount_elsewhere(call, function, arguments, src);
         let (Some(object), Some(method)) = (function.field("object"), function.field("attribute"))
         else {
             return;
@@ -1474,6 +1495,59 @@ impl Routers {
         self.mounts.push(attach);
     }
 
+    /// Starlette's `Mount("/p", app=sub)` and werkzeug's `DispatcherMiddleware(app, {"/p":
+    /// sub})` serve an app below a path, under an app discover does not follow there: each
+    /// app of the file (or factory's) so mounted gets a mount with `prefix_unresolved`, so
+    /// that its routes get no URL rather than one under `/`.
+    fn python_mount_elsewhere(
+        &mut self,
+        call: Node<'_>,
+        function: Node<'_>,
+        arguments: Node<'_>,
+        src: &[u8],
+    ) {
+        let callee = text(function, src);
+        let callee = callee.rsplit('.').next().unwrap_or(callee);
+        let children: Vec<Node<'_>> = match callee {
+            "Mount" => kwarg(arguments, "app", src)
+                .or_else(|| py_args(arguments).get(1).copied())
+                .into_iter()
+                .collect(),
+            "DispatcherMiddleware" => py_args(arguments)
+                .get(1)
+                .copied()
+                .or_else(|| kwarg(arguments, "mounts", src))
+                .filter(|d| d.kind_str() == "dictionary")
+                .map(|d| {
+                    (d.named_kids().iter())
+                        .filter_map(|pair| pair.field("value"))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => return,
+        };
+        for child in children {
+            let Some((child, child_text)) = self.child_name(call, child, src) else {
+                continue;
+            };
+            let (line, column) = position(call);
+            self.mounts.push(Attach {
+                line,
+                column,
+                parent: Name::Free,
+                parent_text: callee.to_string(),
+                child,
+                child_text: child_text.clone(),
+                child_module: None,
+                prefix: Some(Err(format!(
+                    "`{child_text}` is mounted through `{callee}(...)`, which discover does not compose"
+                ))),
+                replaces: false,
+                through: false,
+            });
+        }
+    }
+
     /// A mounted child: a name, or `module.router` / `require('./x')` of another file.
     fn child_name(&self, at: Node<'_>, child: Node<'_>, src: &[u8]) -> Option<(Name, String)> {
         let written = || text(child, src).to_string();
@@ -1487,10 +1561,8 @@ impl Routers {
             }
             // `app.mount("/v1", create_v1())`: a factory's app.
             "call" => {
-                let callee = child
-                    .field("function")
-                    .filter(|f| f.kind_str() == "identifier")?;
-                return self.factory_call(at, text(callee, src), true, src);
+                let callee = factory_callee(child.field("function")?, src)?;
+                return self.factory_call(at, callee, true, src);
             }
             "attribute" | "member_expression" => {
                 let root = dotted_root(child, src)?;
@@ -1644,24 +1716,29 @@ impl Routers {
         src: &[u8],
     ) {
         for arg in rest {
-            // `app.route('/api', createApi())`, or `api` after `const api = createApi()`.
-            let made = match arg.kind_str() {
+            // `app.route('/api', createApi())` (or awaited), or `api` after `const api =
+            // createApi()`.
+            let value = match arg.kind_str() {
+                "await_expression" => arg.named_child(0).unwrap_or(*arg),
+                _ => *arg,
+            };
+            let made = match value.kind_str() {
                 "identifier" => {
-                    let name = self.lookup(call, text(*arg, src), src);
+                    let name = self.lookup(call, text(value, src), src);
                     self.result_child(call, name, placed, src)
                 }
-                "call_expression" => arg
+                "call_expression" => value
                     .field("function")
-                    .filter(|f| f.kind_str() == "identifier")
-                    .and_then(|f| self.factory_call(call, text(f, src), placed, src)),
+                    .and_then(|f| factory_callee(f, src))
+                    .and_then(|f| self.factory_call(call, f, placed, src)),
                 _ => None,
             };
             if let Some((child, child_text)) = made {
                 self.mount_on(call, object, child, child_text, prefix.clone(), src);
                 // An imported function may be no factory, but a wrapper that places the
                 // routers it is handed (`vhost('api.example.com', api)`).
-                if child == Name::Free && arg.kind_str() == "call_expression" {
-                    self.mount_through(call, object, *arg, src);
+                if child == Name::Free && value.kind_str() == "call_expression" {
+                    self.mount_through(call, object, value, src);
                 }
                 continue;
             }
@@ -2067,7 +2144,12 @@ impl Routers {
                     Some(&function) if self.factories.values().any(|f| *f == function) => {
                         self.partial_within(Name::Bound(function), callee, depth + 1)
                     }
-                    None if self.imported.contains_key(callee) => {
+                    // Imported: a name, a function of an imported module, a module.
+                    None if callee.starts_with("require(")
+                        || self
+                            .imported
+                            .contains_key(callee.split('.').next().unwrap_or(callee)) =>
+                    {
                         self.imported_anchor(&format!("{callee}()"))
                     }
                     _ => Err(format!(
@@ -2139,16 +2221,18 @@ impl Routers {
 
     /// A router of another file, named as written.
     fn imported_anchor(&self, shown: &str) -> Result<Partial, String> {
-        if let Some(module) = shown
-            .strip_prefix("require(")
-            .and_then(|s| s.strip_suffix(')'))
-        {
+        if let Some(rest) = shown.strip_prefix("require(") {
+            // `require('./api')()`: what the module exports, called.
+            let (module, imported) = match rest.strip_suffix(")()") {
+                Some(module) => (module, "default"),
+                None => (rest.strip_suffix(')').unwrap_or(rest), "*"),
+            };
             let module = module.trim_matches(|c| c == '\'' || c == '"' || c == '`');
             return Ok(Partial {
                 anchor: Anchor::Imported {
                     name: shown.to_string(),
                     module: module.to_string(),
-                    imported: "*".to_string(),
+                    imported: imported.to_string(),
                 },
                 prefix: Vec::new(),
             });
@@ -2425,6 +2509,20 @@ fn dotted_root<'s>(node: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
 }
 
 /// The module of `require('./x')`.
+/// The callee of a call that may be a factory's: a name, `module.function` on a plain
+/// name, or `require('./x')` (called: `require('./x')(env)`).
+fn factory_callee<'s>(function: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+    let plain = match function.kind_str() {
+        "identifier" => true,
+        "member_expression" | "attribute" => function
+            .field("object")
+            .is_some_and(|o| o.kind_str() == "identifier"),
+        "call_expression" => require_of(function, src).is_some(),
+        _ => false,
+    };
+    plain.then(|| text(function, src))
+}
+
 fn require_of<'s>(call: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
     let function = call.field("function")?;
     if text(function, src) != "require" {

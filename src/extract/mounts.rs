@@ -1326,6 +1326,14 @@ impl Routers {
     }
 
     fn js_binding(&self, value: Node<'_>, src: &[u8]) -> Binding {
+        // `const api = await createApi()`: what the factory's promise resolves to.
+        let value = match value.kind_str() {
+            "await_expression" => match value.named_child(0) {
+                Some(inner) if inner.kind_str() == "call_expression" => inner,
+                _ => return Binding::Other,
+            },
+            _ => value,
+        };
         if let Some(s) =
             string_literal(value, src).filter(|_| value.kind_str() != "template_string")
         {
@@ -1657,10 +1665,11 @@ impl Routers {
             "identifier" | "string" | "template_string" | "binary_expression" => {
                 (self.value(*first, src), &args[1..])
             }
-            "member_expression" if self.value(*first, src).is_ok() => {
-                (self.value(*first, src), &args[1..])
-            }
-            "call_expression" | "member_expression" | "arrow_function" | "function_expression" => {
+            // `app.use(config.baseUrl, router)`: a path discover cannot read (a property
+            // holding middleware, `app.use(auth.required, router)`, is rarer), so the
+            // router's routes get no URL rather than one under `/`.
+            "member_expression" => (self.value(*first, src), &args[1..]),
+            "call_expression" | "arrow_function" | "function_expression" => {
                 (Ok(Segment::text("")), &args[..])
             }
             _ => (
@@ -2370,6 +2379,22 @@ static ROUTER_WORDS: Words = Words::new(&[
     "('/",
     "(\"/",
     "(`/",
+    // An app or router made, perhaps in a factory whose routes name no literal path on
+    // the call's line (`@router.post(\n    "/x"`, `@router.get("")`, `app.all("*")`).
+    // Written as made, not as imported: `Router` alone is in every react-router file.
+    "APIRouter(",
+    "Blueprint(",
+    "FastAPI(",
+    "Flask(",
+    "Starlette(",
+    "Quart(",
+    "express()",
+    "express.Router(",
+    "= Router(",
+    "new Router(",
+    "new Hono(",
+    "new Koa(",
+    "astify(",
 ]);
 
 /// The `mounts` extractor.

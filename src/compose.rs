@@ -211,6 +211,11 @@ impl<'a> Composer<'a> {
         let mounts = self.mounts.get(id).map(Vec::as_slice).unwrap_or_default();
         let (base, replaces) = match (router.kind, mounts) {
             // Served at `/`, below its own base path (Hono's `basePath`) if it has one.
+            (MountKind::App, []) if router.factory => {
+                return Err(format!(
+                    "`{id}` makes an app that nothing discover reads serves or mounts: it is served wherever its callers put it"
+                ));
+            }
             (MountKind::App, []) => (String::new(), false),
             (_, []) => return Err(format!("router `{id}` is mounted nowhere discover can see")),
             (_, [mount]) => self.mounted_at(mount, depth)?,

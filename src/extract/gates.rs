@@ -76,6 +76,19 @@ pub fn mounts(_: Lang, _: &str, text: &[u8]) -> bool {
         ".route(",
         "urlpatterns",
         "ROOT_URLCONF",
+        // What serves a factory's app as it is (`mounts::served_call`).
+        ".listen(",
+        "createServer(",
+        ".serve(",
+        "@hono/node-server",
+        "hono/vercel",
+        "hono/aws-lambda",
+        "serverless",
+        "supertest",
+        "testClient",
+        // `export default createApp()`, `export default { fetch: app.fetch }`.
+        "App()",
+        "app.fetch",
     ]);
     WORDS.any_in(text)
 }

@@ -192,6 +192,11 @@ pub struct Mount {
     /// prefix instead of adding to it.
     #[serde(default)]
     pub replaces: bool,
+    /// App: made by a JavaScript factory, served at `/` only where something serves its
+    /// result as it is (a mount of it at `/` with no parent); mounted nowhere, it has no
+    /// place discover can tell.
+    #[serde(default)]
+    pub factory: bool,
 }
 
 impl Serialize for Mount {
@@ -199,7 +204,7 @@ impl Serialize for Mount {
         use serde::ser::SerializeStruct;
         // The worker pipe (bincode) needs every field; JSON leaves out the empty ones.
         let sparse = serializer.is_human_readable();
-        let mut out = serializer.serialize_struct("Mount", 12)?;
+        let mut out = serializer.serialize_struct("Mount", 13)?;
         out.serialize_field("file", &self.file)?;
         out.serialize_field("line", &self.line)?;
         out.serialize_field("column", &self.column)?;
@@ -225,6 +230,9 @@ impl Serialize for Mount {
         }
         if !sparse || self.replaces {
             out.serialize_field("replaces", &self.replaces)?;
+        }
+        if !sparse || self.factory {
+            out.serialize_field("factory", &self.factory)?;
         }
         out.end()
     }
@@ -288,6 +296,9 @@ struct Attach {
     replaces: bool,
     /// Made by `mount_through`: the child was handed to a function inside `use(...)`.
     through: bool,
+    /// No mount but the evidence that the child, a factory's app, is served as it is, at
+    /// `/` (`createApp().listen(3000)`, `serve(app)` after `const app = createApp()`).
+    root: bool,
 }
 
 /// A binding with where it was made.
@@ -585,6 +596,7 @@ impl Routers {
                     prefix: None,
                     replaces: false,
                     through: false,
+                    root: false,
                 });
             }
             // `settings = Settings()`: the instance's attributes are the class defaults.
@@ -715,6 +727,7 @@ impl Routers {
             prefix: Some(prefix),
             replaces: false,
             through: false,
+            root: false,
         };
         self.mounts.push(attach);
     }
@@ -778,6 +791,7 @@ impl Routers {
             prefix: Some(Ok(Segment::text(""))),
             replaces: false,
             through: false,
+            root: false,
         });
     }
 
@@ -797,10 +811,12 @@ impl Routers {
         let mut declarators = Vec::new();
         let mut calls = Vec::new();
         let mut returns = Vec::new();
+        let mut exports = Vec::new();
         collect(root, lang, depth, &mut |n, scope| match n.kind_str() {
             "variable_declarator" => declarators.push((n, scope)),
             "call_expression" => calls.push(n),
             "return_statement" => returns.push(n),
+            "export_statement" | "assignment_expression" => exports.push(n),
             _ => {}
         });
         for (d, scope) in &declarators {
@@ -863,6 +879,7 @@ impl Routers {
                                 prefix: Some(Ok(Segment::text(""))),
                                 replaces: false,
                                 through: false,
+                                root: false,
                             });
                         }
                     }
@@ -899,12 +916,141 @@ impl Routers {
         }
         routers.find_plugins(&calls, src);
         routers.find_factories(&returns, src);
-        for call in calls {
-            routers.js_mount(call, src);
-            routers.plugin_call(call, src);
+        for call in &calls {
+            routers.js_mount(*call, src);
+            routers.plugin_call(*call, src);
+            routers.served_call(*call, src);
+        }
+        for export in exports {
+            routers.served_export(export, src);
         }
         routers.drop_configuration_mounts();
         routers
+    }
+
+    /// The factory's app that `value` is, served as it is: a call of a factory
+    /// (`createApp()`, awaited or not), a name bound to one (`app` after `const app =
+    /// createApp()`), or an object serving its `fetch` (`{ fetch: app.fetch }`).
+    fn served_value(&self, at: Node<'_>, value: Node<'_>, src: &[u8]) -> Option<(Name, String)> {
+        let value = match value.kind_str() {
+            "await_expression" | "parenthesized_expression" => value.named_child(0)?,
+            _ => value,
+        };
+        match value.kind_str() {
+            "identifier" => {
+                let name = self.lookup(at, text(value, src), src);
+                self.result_child(at, name, true, src).or_else(|| {
+                    // `const app = createApp()` made in the factory's own file is its app.
+                    let Name::Bound(index) = name else {
+                        return None;
+                    };
+                    self.factories.get(&index).map(|f| {
+                        let function = &self.bindings[*f].name;
+                        (Name::Bound(*f), format!("{function}()"))
+                    })
+                })
+            }
+            "call_expression" => {
+                let callee = factory_callee(value.field("function")?, src)?;
+                self.factory_call(at, callee, true, src)
+            }
+            // `{ fetch: app.fetch }`, `{ fetch: app.fetch.bind(app) }`, `{ app }`.
+            "object" => value.named_kids().into_iter().find_map(|pair| {
+                let served = match pair.kind_str() {
+                    "shorthand_property_identifier" => pair,
+                    "pair" => {
+                        let mut v = pair.field("value")?;
+                        while let Some(object) = v.field("object").or_else(|| {
+                            v.field("function")
+                                .filter(|_| v.kind_str() == "call_expression")
+                        }) {
+                            v = object;
+                        }
+                        v
+                    }
+                    _ => return None,
+                };
+                (served.kind_str() == "identifier")
+                    .then(|| self.served_value(at, served, src))
+                    .flatten()
+            }),
+            _ => None,
+        }
+    }
+
+    /// Records that a factory's app is served as it is: `createApp().listen(3000)`,
+    /// `serve(app)`, `createServer(app)`, `handle(app)`, `request(app)` (supertest) …
+    fn served_call(&mut self, call: Node<'_>, src: &[u8]) {
+        let Some(function) = call.field("function") else {
+            return;
+        };
+        let served = match function.kind_str() {
+            "member_expression" => {
+                let method = function.field("property").map_or("", |p| text(p, src));
+                match method {
+                    "listen" | "fire" => function.field("object"),
+                    // `http.createServer(app)`, `Bun.serve({ fetch: app.fetch })`.
+                    "createServer" | "serve" => call
+                        .field("arguments")
+                        .and_then(|a| named_args(a).first().copied()),
+                    _ => None,
+                }
+            }
+            "identifier" => match text(function, src) {
+                "serve" | "createServer" | "handle" | "serverless" | "serverlessExpress"
+                | "request" | "supertest" | "testClient" => call
+                    .field("arguments")
+                    .and_then(|a| named_args(a).first().copied()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(value) = served {
+            self.served_at(call, value, src);
+        }
+    }
+
+    /// `export default app`, `export default createApp()`, `module.exports = app`, `export
+    /// default { fetch: app.fetch }`: the entry a runtime serves.
+    fn served_export(&mut self, node: Node<'_>, src: &[u8]) {
+        let value = match node.kind_str() {
+            "export_statement"
+                if (node.kids().iter()).any(|c| !c.is_named() && c.kind_str() == "default") =>
+            {
+                node.field("value").or_else(|| node.field("declaration"))
+            }
+            "assignment_expression"
+                if node
+                    .field("left")
+                    .is_some_and(|l| text(l, src) == "module.exports") =>
+            {
+                node.field("right")
+            }
+            _ => None,
+        };
+        if let Some(value) = value {
+            self.served_at(node, value, src);
+        }
+    }
+
+    fn served_at(&mut self, at: Node<'_>, value: Node<'_>, src: &[u8]) {
+        let Some((child, child_text)) = self.served_value(at, value, src) else {
+            return;
+        };
+        let (line, column) = position(at);
+        self.mounts.push(Attach {
+            line,
+            column,
+            parent: Name::Free,
+            parent_text: String::new(),
+            child,
+            child_text,
+            child_module: None,
+            prefix: Some(Ok(Segment::text(""))),
+            replaces: false,
+            through: false,
+            root: true,
+        });
     }
 
     /// `register_routes(app)`: a function handed an app or router serves its routes there
@@ -1192,7 +1338,16 @@ impl Routers {
             Name::Bound(index) if self.factories.values().any(|f| *f == index) => {
                 Name::Bound(index)
             }
-            Name::Free if imported && self.imported.contains_key(callee) => Name::Free,
+            Name::Free if imported && self.imported.contains_key(callee) => {
+                // `const boot = require('./server'); boot(env)`: what the module exports.
+                if let Some((module, whole)) = self.imported.get(callee)
+                    && whole == "*"
+                    && !self.python
+                {
+                    return local(module).then(|| (Name::Free, format!("require('{module}')()")));
+                }
+                Name::Free
+            }
             _ => return None,
         };
         Some((name, shown))
@@ -1498,6 +1653,7 @@ impl Routers {
             child_module: None,
             replaces: name == "register_blueprint" && prefix.is_some(),
             through: false,
+            root: false,
             prefix,
         };
         self.mounts.push(attach);
@@ -1552,6 +1708,7 @@ impl Routers {
                 ))),
                 replaces: false,
                 through: false,
+                root: false,
             });
         }
     }
@@ -1724,7 +1881,17 @@ impl Routers {
         placed: bool,
         src: &[u8],
     ) {
-        for arg in rest {
+        for &written in rest {
+            // `app.route('/authors', authors as unknown as Hono)`: the value is the child.
+            let mut node = written;
+            while matches!(
+                node.kind_str(),
+                "as_expression" | "satisfies_expression" | "non_null_expression"
+            ) && let Some(inner) = node.named_child(0)
+            {
+                node = inner;
+            }
+            let arg = &node;
             // `app.route('/api', createApi())` (or awaited), or `api` after `const api =
             // createApi()`.
             let value = match arg.kind_str() {
@@ -1926,6 +2093,7 @@ impl Routers {
             prefix: Some(prefix),
             replaces: false,
             through: false,
+            root: false,
         };
         self.mounts.push(attach);
     }
@@ -2208,8 +2376,11 @@ impl Routers {
                 "router `{shown}` is created inside a function that does not mount it"
             )),
             ([mount], own) => {
-                let mut partial =
-                    self.partial_within(mount.parent, &mount.parent_text, depth + 1)?;
+                let mut partial = if mount.root {
+                    Partial::root()
+                } else {
+                    self.partial_within(mount.parent, &mount.parent_text, depth + 1)?
+                };
                 if let Some(prefix) = &mount.prefix {
                     partial.push(prefix.clone()?, self.python);
                 }
@@ -2281,6 +2452,7 @@ impl Routers {
             prefix_unresolved: None,
             parent: None,
             replaces: false,
+            factory: false,
         };
         for (index, bound) in (self.bindings.iter().enumerate())
             .filter(|(_, b)| b.module_level && b.name != DJANGO_ROOT)
@@ -2292,6 +2464,9 @@ impl Routers {
                         _ => (MountKind::App, self.bases.get(&index)),
                     };
                     let mut mount = item(bound.line, bound.column, kind, &bound.name);
+                    mount.factory = kind == MountKind::App
+                        && !self.python
+                        && self.factories.values().any(|f| *f == index);
                     match prefix {
                         None => {}
                         Some(Ok(p)) if p.is_text() && p.text.is_empty() => {}
@@ -2345,6 +2520,10 @@ impl Routers {
                 Name::Parameter => continue,
             }
             mount.replaces = attach.replaces;
+            if attach.root {
+                out.push(mount);
+                continue;
+            }
             let prefix = attach.prefix.clone().unwrap_or(Ok(Segment::text("")));
             let parent = self.partial_within(attach.parent, &attach.parent_text, 0);
             match (prefix, parent) {
@@ -2395,6 +2574,16 @@ static ROUTER_WORDS: Words = Words::new(&[
     "new Hono(",
     "new Koa(",
     "astify(",
+    // What serves a factory's app, perhaps in a function (`main()`, a test).
+    ".listen(",
+    "createServer(",
+    ".serve(",
+    "@hono/node-server",
+    "hono/vercel",
+    "hono/aws-lambda",
+    "serverless",
+    "supertest",
+    "testClient",
 ]);
 
 /// The `mounts` extractor.

@@ -1005,9 +1005,19 @@ impl Routers {
             },
             _ => None,
         };
-        if let Some(value) = served {
-            self.served_at(call, value, src);
+        let Some(value) = served else { return };
+        // `create(app).listen(port)`: a server made of the app is listened to.
+        let wrapped = (value.kind_str() == "call_expression")
+            .then(|| value.field("arguments"))
+            .flatten()
+            .and_then(|a| named_args(a).first().copied());
+        if self.served_value(call, value, src).is_none()
+            && let Some(inner) = wrapped
+        {
+            self.served_at(call, inner, src);
+            return;
         }
+        self.served_at(call, value, src);
     }
 
     /// `export default app`, `export default createApp()`, `module.exports = app`, `export

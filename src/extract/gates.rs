@@ -76,22 +76,26 @@ pub fn mounts(_: Lang, _: &str, text: &[u8]) -> bool {
         ".route(",
         "urlpatterns",
         "ROOT_URLCONF",
-        // What serves a factory's app as it is (`mounts::served_call`).
-        ".listen(",
-        "createServer(",
-        ".serve(",
-        "@hono/node-server",
-        "hono/vercel",
-        "hono/aws-lambda",
-        "serverless",
-        "supertest",
-        "testClient",
-        // `export default createApp()`, `export default { fetch: app.fetch }`.
-        "App()",
-        "app.fetch",
     ]);
-    WORDS.any_in(text)
+    WORDS.any_in(text) || SERVED.any_in(text)
 }
+
+/// Words of files that may serve a factory's app as it is (`mounts::served_call`,
+/// `served_export`).
+pub(super) static SERVED: Words = Words::new(&[
+    ".listen(",
+    "createServer(",
+    ".serve(",
+    "@hono/node-server",
+    "hono/vercel",
+    "hono/aws-lambda",
+    "serverless",
+    "supertest",
+    "testClient",
+    // `export default createApp()`, `export default { fetch: app.fetch }`.
+    "App()",
+    "app.fetch",
+]);
 
 pub fn tests(lang: Lang, _: &str, text: &[u8]) -> bool {
     static PYTHON: Words = Words::new(&["test", "Test"]);

@@ -2584,16 +2584,6 @@ static ROUTER_WORDS: Words = Words::new(&[
     "new Hono(",
     "new Koa(",
     "astify(",
-    // What serves a factory's app, perhaps in a function (`main()`, a test).
-    ".listen(",
-    "createServer(",
-    ".serve(",
-    "@hono/node-server",
-    "hono/vercel",
-    "hono/aws-lambda",
-    "serverless",
-    "supertest",
-    "testClient",
 ]);
 
 /// The `mounts` extractor.
@@ -2602,7 +2592,11 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Mount> {
     // Also a JS file that passes the routes gate (a path array, a koa-router name before
     // the path): its routes may be declared on a plugin's parameter too.
     let depth =
-        if ROUTER_WORDS.any_in(src) || (scan.lang.is_js_like() && super::gates::routes_gate(src)) {
+        // What serves a factory's app may sit in a function too (`main()`, a test).
+        if ROUTER_WORDS.any_in(src)
+            || super::gates::SERVED.any_in(src)
+            || (scan.lang.is_js_like() && super::gates::routes_gate(src))
+        {
             MAX_DEPTH
         } else {
             MODULE_LEVEL

@@ -955,10 +955,16 @@ impl Routers {
                 self.factory_call(at, callee, true, src)
             }
             // `{ fetch: app.fetch }`, `{ fetch: app.fetch.bind(app) }`, `{ app }`.
+            // Only the properties that hand over the app: `{ port: config.port }` serves
+            // no `config`.
             "object" => value.named_kids().into_iter().find_map(|pair| {
                 let served = match pair.kind_str() {
-                    "shorthand_property_identifier" => pair,
-                    "pair" => {
+                    "shorthand_property_identifier" if text(pair, src) == "app" => pair,
+                    "pair"
+                        if pair
+                            .field("key")
+                            .is_some_and(|k| matches!(text(k, src), "fetch" | "app")) =>
+                    {
                         let mut v = pair.field("value")?;
                         while let Some(object) = v.field("object").or_else(|| {
                             v.field("function")

@@ -26,6 +26,8 @@ pub struct Composer<'a> {
     constants: HashMap<String, String>,
     /// Mounts by the id of the router they mount.
     mounts: HashMap<String, Vec<Mount>>,
+    /// Factories' apps something serves as they are (`served` mounts), by id.
+    served: HashSet<String>,
     /// The ids of every schema (`schemas` items) a request or response may name.
     schemas: HashSet<String>,
     places: RefCell<HashMap<String, Result<String, String>>>,
@@ -44,6 +46,7 @@ impl<'a> Composer<'a> {
             routers: HashMap::default(),
             constants: HashMap::default(),
             mounts: HashMap::default(),
+            served: HashSet::default(),
             schemas,
             places: RefCell::new(HashMap::default()),
             visiting: RefCell::new(Vec::new()),
@@ -74,8 +77,12 @@ impl<'a> Composer<'a> {
                             .map(|file| format!("{file}#urlpatterns")),
                         _ => None,
                     };
-                    if let Some(child) = child {
-                        composer.mounts.entry(child).or_default().push(item);
+                    match child {
+                        Some(child) if item.served => {
+                            composer.served.insert(child);
+                        }
+                        Some(child) => composer.mounts.entry(child).or_default().push(item),
+                        None => {}
                     }
                 }
             }
@@ -211,9 +218,14 @@ impl<'a> Composer<'a> {
         let mounts = self.mounts.get(id).map(Vec::as_slice).unwrap_or_default();
         let (base, replaces) = match (router.kind, mounts) {
             // Served at `/`, below its own base path (Hono's `basePath`) if it has one.
-            (MountKind::App, []) if router.factory => {
+            (MountKind::App, []) if router.factory && !self.served.contains(id) => {
                 return Err(format!(
                     "`{id}` makes an app that nothing discover reads serves or mounts: it is served wherever its callers put it"
+                ));
+            }
+            (MountKind::App, [_, ..]) if router.factory && self.served.contains(id) => {
+                return Err(format!(
+                    "`{id}` makes an app that is both served as it is and mounted: two URLs"
                 ));
             }
             (MountKind::App, []) => (String::new(), false),

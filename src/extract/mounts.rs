@@ -197,6 +197,9 @@ pub struct Mount {
     /// place discover can tell.
     #[serde(default)]
     pub factory: bool,
+    /// Mount: no mount but something serving the child, a factory's app, as it is (at `/`).
+    #[serde(default)]
+    pub served: bool,
 }
 
 impl Serialize for Mount {
@@ -204,7 +207,7 @@ impl Serialize for Mount {
         use serde::ser::SerializeStruct;
         // The worker pipe (bincode) needs every field; JSON leaves out the empty ones.
         let sparse = serializer.is_human_readable();
-        let mut out = serializer.serialize_struct("Mount", 13)?;
+        let mut out = serializer.serialize_struct("Mount", 14)?;
         out.serialize_field("file", &self.file)?;
         out.serialize_field("line", &self.line)?;
         out.serialize_field("column", &self.column)?;
@@ -233,6 +236,9 @@ impl Serialize for Mount {
         }
         if !sparse || self.factory {
             out.serialize_field("factory", &self.factory)?;
+        }
+        if !sparse || self.served {
+            out.serialize_field("served", &self.served)?;
         }
         out.end()
     }
@@ -308,6 +314,8 @@ struct Bound {
     binding: Binding,
     /// Made in the module's own scope: importable, and named by `path#name`.
     module_level: bool,
+    /// The scope's node id.
+    scope: usize,
     /// Bound more than once in its scope (the binding is then `Other`).
     twice: bool,
     line: u32,
@@ -423,6 +431,10 @@ pub struct Routers {
     /// Apps served below a base path of their own (Hono's `new Hono().basePath('/api')`),
     /// by binding.
     bases: HashMap<usize, Result<Segment, String>>,
+    /// The scopes (node ids) of factory functions: an app made there that is not what the
+    /// function returns (`const app = new Hono(); return app.basePath('/api')`) is served
+    /// wherever the factory's result is, below a place discover does not follow.
+    factory_scopes: Vec<usize>,
 }
 
 /// Nodes that open a scope of their own.
@@ -965,20 +977,31 @@ impl Routers {
                             .field("key")
                             .is_some_and(|k| matches!(text(k, src), "fetch" | "app")) =>
                     {
+                        // `app.fetch`, `app.fetch.bind(app)`, `createApp().fetch`.
                         let mut v = pair.field("value")?;
-                        while let Some(object) = v.field("object").or_else(|| {
-                            v.field("function")
-                                .filter(|_| v.kind_str() == "call_expression")
-                        }) {
-                            v = object;
+                        loop {
+                            let next = match v.kind_str() {
+                                "member_expression" => v.field("object"),
+                                "call_expression" => v
+                                    .field("function")
+                                    .filter(|f| {
+                                        f.kind_str() == "member_expression"
+                                            && f.field("property")
+                                                .is_some_and(|p| text(p, src) == "bind")
+                                    })
+                                    .and_then(|f| f.field("object")),
+                                _ => None,
+                            };
+                            match next {
+                                Some(n) => v = n,
+                                None => break,
+                            }
                         }
                         v
                     }
                     _ => return None,
                 };
-                (served.kind_str() == "identifier")
-                    .then(|| self.served_value(at, served, src))
-                    .flatten()
+                self.served_value(at, served, src)
             }),
             _ => None,
         }
@@ -1003,8 +1026,8 @@ impl Routers {
                 }
             }
             "identifier" => match text(function, src) {
-                "serve" | "createServer" | "handle" | "serverless" | "serverlessExpress"
-                | "request" | "supertest" | "testClient" => call
+                // Not a test's `request(app)`: a sub-app is often tested on its own.
+                "serve" | "createServer" | "handle" | "serverless" | "serverlessExpress" => call
                     .field("arguments")
                     .and_then(|a| named_args(a).first().copied()),
                 _ => None,
@@ -1029,22 +1052,17 @@ impl Routers {
     /// `export default app`, `export default createApp()`, `module.exports = app`, `export
     /// default { fetch: app.fetch }`: the entry a runtime serves.
     fn served_export(&mut self, node: Node<'_>, src: &[u8]) {
+        // Only the object a runtime serves (Workers, Bun, Deno): exporting an app itself
+        // hands it to another file, which may mount it anywhere.
         let value = match node.kind_str() {
             "export_statement"
                 if (node.kids().iter()).any(|c| !c.is_named() && c.kind_str() == "default") =>
             {
-                node.field("value").or_else(|| node.field("declaration"))
-            }
-            "assignment_expression"
-                if node
-                    .field("left")
-                    .is_some_and(|l| text(l, src) == "module.exports") =>
-            {
-                node.field("right")
+                node.field("value")
             }
             _ => None,
         };
-        if let Some(value) = value {
+        if let Some(value) = value.filter(|v| v.kind_str() == "object") {
             self.served_at(node, value, src);
         }
     }
@@ -1053,6 +1071,12 @@ impl Routers {
         let Some((child, child_text)) = self.served_value(at, value, src) else {
             return;
         };
+        // A router is served by being mounted, not so (the link stage checks an imported one).
+        if let Name::Bound(index) = child
+            && !matches!(self.bindings[index].binding, Binding::App)
+        {
+            return;
+        }
         let (line, column) = position(at);
         self.mounts.push(Attach {
             line,
@@ -1133,6 +1157,7 @@ impl Routers {
                     name: name.to_string(),
                     binding,
                     module_level: scope.id() == self.module,
+                    scope: scope.id(),
                     twice: false,
                     line,
                     column,
@@ -1165,6 +1190,7 @@ impl Routers {
                     name: name.to_string(),
                     binding,
                     module_level: true,
+                    scope: self.module,
                     twice: false,
                     line,
                     column,
@@ -1308,6 +1334,7 @@ impl Routers {
                 continue;
             };
             let binding = self.bindings[index].binding.clone();
+            self.factory_scopes.push(function.id());
             match self.bind_function(at, &name, binding) {
                 Some(function) => {
                     self.factories.insert(index, function);
@@ -2356,7 +2383,11 @@ impl Routers {
                 ));
             }
         };
-        let mounts: Vec<&Attach> = self.mounts.iter().filter(|m| m.child == name).collect();
+        // What serves a factory's app as it is counts in the link stage, with its mounts in
+        // every file.
+        let mounts: Vec<&Attach> = (self.mounts.iter())
+            .filter(|m| m.child == name && !m.root)
+            .collect();
         if mounts.is_empty() {
             // Made by a factory: served wherever the factory's result is.
             if let Some(&function) = self.factories.get(&index) {
@@ -2377,6 +2408,9 @@ impl Routers {
                 anchor: Anchor::Local(bound.name.clone()),
                 prefix: Vec::new(),
             }),
+            ([], _) if app && self.factory_scopes.contains(&bound.scope) => Err(format!(
+                "`{shown}` is made in a factory that returns something else: it is served below wherever that is"
+            )),
             ([], own) if app => {
                 let mut partial = Partial::root();
                 if let Some(own) = own {
@@ -2392,11 +2426,8 @@ impl Routers {
                 "router `{shown}` is created inside a function that does not mount it"
             )),
             ([mount], own) => {
-                let mut partial = if mount.root {
-                    Partial::root()
-                } else {
-                    self.partial_within(mount.parent, &mount.parent_text, depth + 1)?
-                };
+                let mut partial =
+                    self.partial_within(mount.parent, &mount.parent_text, depth + 1)?;
                 if let Some(prefix) = &mount.prefix {
                     partial.push(prefix.clone()?, self.python);
                 }
@@ -2469,6 +2500,7 @@ impl Routers {
             parent: None,
             replaces: false,
             factory: false,
+            served: false,
         };
         for (index, bound) in (self.bindings.iter().enumerate())
             .filter(|(_, b)| b.module_level && b.name != DJANGO_ROOT)
@@ -2537,6 +2569,7 @@ impl Routers {
             }
             mount.replaces = attach.replaces;
             if attach.root {
+                mount.served = true;
                 out.push(mount);
                 continue;
             }

@@ -77,8 +77,28 @@ pub fn mounts(_: Lang, _: &str, text: &[u8]) -> bool {
         "urlpatterns",
         "ROOT_URLCONF",
     ]);
-    WORDS.any_in(text) || SERVED.any_in(text)
+    WORDS.any_in(text) || MAKERS.any_in(text) || SERVED.any_in(text)
 }
+
+/// Words of files that make an app or router, perhaps in a factory whose routes name no
+/// literal path on the call's line (`@router.post(\n    "/x"`, `@router.get("")`,
+/// `app.all("*")`). Written as made, not as imported: `Router` alone is in every
+/// react-router file.
+pub(super) static MAKERS: Words = Words::new(&[
+    "APIRouter(",
+    "Blueprint(",
+    "FastAPI(",
+    "Flask(",
+    "Starlette(",
+    "Quart(",
+    "express()",
+    "express.Router(",
+    "= Router(",
+    "new Router(",
+    "new Hono(",
+    "new Koa(",
+    "astify(",
+]);
 
 /// Words of files that may serve a factory's app as it is (`mounts::served_call`,
 /// `served_export`).

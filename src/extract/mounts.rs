@@ -2607,22 +2607,6 @@ static ROUTER_WORDS: Words = Words::new(&[
     "('/",
     "(\"/",
     "(`/",
-    // An app or router made, perhaps in a factory whose routes name no literal path on
-    // the call's line (`@router.post(\n    "/x"`, `@router.get("")`, `app.all("*")`).
-    // Written as made, not as imported: `Router` alone is in every react-router file.
-    "APIRouter(",
-    "Blueprint(",
-    "FastAPI(",
-    "Flask(",
-    "Starlette(",
-    "Quart(",
-    "express()",
-    "express.Router(",
-    "= Router(",
-    "new Router(",
-    "new Hono(",
-    "new Koa(",
-    "astify(",
 ]);
 
 /// The `mounts` extractor.
@@ -2633,6 +2617,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Mount> {
     let depth =
         // What serves a factory's app may sit in a function too (`main()`, a test).
         if ROUTER_WORDS.any_in(src)
+            || super::gates::MAKERS.any_in(src)
             || super::gates::SERVED.any_in(src)
             || (scan.lang.is_js_like() && super::gates::routes_gate(src))
         {

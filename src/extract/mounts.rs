@@ -1348,6 +1348,11 @@ impl Routers {
         }
     }
 
+    /// Whether binding `index` is a factory function's own (what stands for its result).
+    fn is_factory(&self, index: usize) -> bool {
+        self.factories.values().any(|f| *f == index)
+    }
+
     /// The app or router a call of `callee` (at `at`) returns, when it is a factory: of
     /// this file, its binding; an imported function (`imported`: when a call of one may
     /// be counted), free — the link stage keeps the mount only when the name reaches
@@ -1378,9 +1383,7 @@ impl Routers {
             return (imported && free && local(module)).then_some((Name::Free, shown));
         }
         let name = match self.lookup(at, callee, src) {
-            Name::Bound(index) if self.factories.values().any(|f| *f == index) => {
-                Name::Bound(index)
-            }
+            Name::Bound(index) if self.is_factory(index) => Name::Bound(index),
             Name::Free if imported && self.imported.contains_key(callee) => {
                 // `const boot = require('./server'); boot(env)`: what the module exports.
                 if let Some((module, whole)) = self.imported.get(callee)
@@ -2361,7 +2364,7 @@ impl Routers {
             Binding::Result(callee) if bound.module_level => {
                 let callee = callee.as_str();
                 return match self.scopes.get(&(self.module, callee.to_string())) {
-                    Some(&function) if self.factories.values().any(|f| *f == function) => {
+                    Some(&function) if self.is_factory(function) => {
                         self.partial_within(Name::Bound(function), callee, depth + 1)
                     }
                     // Imported: a name, a function of an imported module, a module.
@@ -2512,9 +2515,8 @@ impl Routers {
                         _ => (MountKind::App, self.bases.get(&index)),
                     };
                     let mut mount = item(bound.line, bound.column, kind, &bound.name);
-                    mount.factory = kind == MountKind::App
-                        && !self.python
-                        && self.factories.values().any(|f| *f == index);
+                    mount.factory =
+                        kind == MountKind::App && !self.python && self.is_factory(index);
                     match prefix {
                         None => {}
                         Some(Ok(p)) if p.is_text() && p.text.is_empty() => {}

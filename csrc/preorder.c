@@ -381,3 +381,52 @@ recur:
   }
   return (TSNode){0};
 }
+
+// ts_node_child_with_descendant, computed the same way with the child listing inlined:
+// `syntax::ancestors` climbs from symbols, imports and tests this way tens of thousands of
+// times a run, and tree-sitter's version makes a function call per child for its start,
+// end and child count. `extract::syntax`'s tests compare the two on every node of every
+// fixture.
+static TSNode child_with_descendant(TSNode self, TSNode descendant, uint32_t start_byte,
+                                    uint32_t end_byte) {
+  bool is_empty = start_byte == end_byte;
+  for (;;) {
+    Children children = children_of(self);
+    Child child;
+    for (;;) {
+      if (!next_child(&children, &child) || child.node.context[0] > start_byte) {
+        return (TSNode){0};
+      }
+      self = child.node;
+      if (self.id == descendant.id) return self;
+      // An empty descendant that ends within this child may be inside it or after it.
+      if (is_empty && children.position.bytes >= end_byte &&
+          visible_children(*child.subtree) > 0) {
+        TSNode found = child_with_descendant(self, descendant, start_byte, end_byte);
+        if (found.id) return is_visible(&child) ? self : found;
+      }
+      bool more = is_empty ? children.position.bytes <= end_byte
+                           : children.position.bytes < end_byte;
+      if (!more && visible_children(*child.subtree) > 0) break;
+    }
+    if (is_visible(&child)) return self;
+  }
+}
+
+// The ancestors of `node` from its tree's root down to its parent, as climbing with
+// ts_node_parent finds them, into `out`: at most `cap`; returns how many there are (more
+// than `cap` when `out` was too short, and then only `cap` were written).
+uint32_t discover_ancestors(TSNode node, TSNode *out, uint32_t cap) {
+  TSNode current = ts_tree_root_node(node.tree);
+  uint32_t start_byte = node.context[0];
+  uint32_t end_byte = start_byte + ts_subtree_size(*(const Subtree *)node.id).bytes;
+  uint32_t n = 0;
+  while (current.id != node.id) {
+    if (n < cap) out[n] = current;
+    n++;
+    TSNode next = child_with_descendant(current, node, start_byte, end_byte);
+    if (!next.id) break;
+    current = next;
+  }
+  return n;
+}

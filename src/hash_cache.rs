@@ -164,31 +164,42 @@ impl HashCache {
         {
             return;
         }
-        let entries = Self::settled(fresh).collect();
-        self.write(entries);
+        let entries: Vec<Entry> = fresh
+            .into_iter()
+            .filter(|(_, stamp, _)| !stamp.is_racy(now))
+            .collect();
+        self.write(entries.iter().map(|(p, s, h)| (p.as_str(), s, h.as_str())));
+        self.entries = entries
+            .into_iter()
+            .map(|(path, stamp, hash)| (path, (stamp, hash)))
+            .collect();
     }
 
     /// Adds `fresh` to the cache, replacing entries of the same paths, and writes it if
     /// anything changed: for the outputs, of which a run may touch only some. An entry
     /// of a file since removed stays, harmless: no other file has its inode and times.
     pub fn merge(&mut self, fresh: Vec<(String, Stamp, String)>) {
-        if fresh.is_empty() {
-            return;
-        }
-        let mut entries = self.entries.clone();
-        entries.extend(Self::settled(fresh));
-        self.write(entries);
-    }
-
-    /// The entries that may be trusted later: not modified within the racy window.
-    fn settled(
-        fresh: Vec<(String, Stamp, String)>,
-    ) -> impl Iterator<Item = (String, (Stamp, String))> {
         let now = Self::now();
-        fresh
-            .into_iter()
-            .filter(move |(_, stamp, _)| !stamp.is_racy(now))
-            .map(|(path, stamp, hash)| (path, (stamp, hash)))
+        let mut changed = false;
+        for (path, stamp, hash) in fresh {
+            if stamp.is_racy(now)
+                || self
+                    .entries
+                    .get(&path)
+                    .is_some_and(|(s, h)| *s == stamp && *h == hash)
+            {
+                continue;
+            }
+            self.entries.insert(path, (stamp, hash));
+            changed = true;
+        }
+        if changed {
+            self.write(
+                self.entries
+                    .iter()
+                    .map(|(p, (s, h))| (p.as_str(), s, h.as_str())),
+            );
+        }
     }
 
     /// Seconds since the epoch, for the racy window.
@@ -198,22 +209,18 @@ impl HashCache {
             .map_or(0, |d| d.as_secs() as i64)
     }
 
-    fn write(&mut self, entries: HashMap<String, (Stamp, String)>) {
+    /// Writes `entries` as the cache file, sorted by path, borrowed: the file of a large
+    /// tree holds thousands of entries, and copying them to write them cost more than the
+    /// encoding (an editor's one-file `--incremental` rewrites it).
+    fn write<'a>(&self, entries: impl Iterator<Item = (&'a str, &'a Stamp, &'a str)>) {
         let Some(path) = &self.path else { return };
-        if entries == self.entries {
-            return;
-        }
-        let mut list: Vec<(String, Stamp, String)> = entries
-            .iter()
-            .map(|(p, (s, h))| (p.clone(), s.clone(), h.clone()))
-            .collect();
-        list.sort_by(|a, b| a.0.cmp(&b.0));
-        self.entries = entries;
-        let file = CacheFile {
-            version: CACHE_VERSION,
-            entries: list,
-        };
-        let Ok(bytes) = bincode::serde::encode_to_vec(&file, bincode::config::standard()) else {
+        let mut list: Vec<(&str, &Stamp, &str)> = entries.collect();
+        list.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        // The same encoding as `CacheFile`'s: serde writes a borrowed string or stamp as
+        // the owned one.
+        let Ok(bytes) =
+            bincode::serde::encode_to_vec((CACHE_VERSION, list), bincode::config::standard())
+        else {
             return;
         };
         let Some(dir) = path.parent() else { return };
@@ -307,10 +314,39 @@ mod tests {
         cache.store(fresh(&[("a.ts", 1000, "ha")]));
         assert!(path.exists());
         assert_eq!(cache.entries.len(), 1);
+        // What was written reads back as the cache file it stands for.
+        let read = |path: &Path| {
+            let bytes = std::fs::read(path).unwrap();
+            let (file, _): (CacheFile, _) =
+                bincode::serde::decode_from_slice(&bytes, bincode::config::standard()).unwrap();
+            (file.version, file.entries)
+        };
+        assert_eq!(
+            read(&path),
+            (
+                CACHE_VERSION,
+                vec![("a.ts".to_string(), stamp(1000), "ha".to_string())]
+            )
+        );
         // A racy file the cache never held changes nothing either.
         std::fs::remove_file(&path).unwrap();
         cache.store(fresh(&[("a.ts", 1000, "ha"), ("c.ts", now, "hc")]));
         assert!(!path.exists());
+        // Outputs learned later are merged in, sorted by path; one already known changes
+        // nothing.
+        cache.merge(fresh(&[("a.ts", 1000, "ha")]));
+        assert!(!path.exists(), "rewritten with nothing new");
+        cache.merge(fresh(&[("0.ts", 999, "h0"), ("z.ts", now, "hz")]));
+        assert_eq!(
+            read(&path),
+            (
+                CACHE_VERSION,
+                vec![
+                    ("0.ts".to_string(), stamp(999), "h0".to_string()),
+                    ("a.ts".to_string(), stamp(1000), "ha".to_string()),
+                ]
+            )
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

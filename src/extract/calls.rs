@@ -652,7 +652,7 @@ pub fn extract<'t>(
                 ) {
                     Some(Found::Node(name, kind, at)) => {
                         let (line, column) = position(at);
-                        let locals = parameter_names(node, source, &tables.fields);
+                        let locals = parameter_names(node, source, tables);
                         let bindable = !(node.kind_str() == "method_definition"
                             && path_stack
                                 .last()
@@ -698,7 +698,7 @@ pub fn extract<'t>(
                     None if tables.opens_scope.get(kind) == Some(&true) => {
                         // An anonymous function: what it binds is its own, its own name
                         // (`function retry() { retry() }`) included.
-                        let mut locals = parameter_names(node, source, &tables.fields);
+                        let mut locals = parameter_names(node, source, tables);
                         if let Some(name) = node.child_by_field_id_opt(tables.fields.name) {
                             locals.push(text(name, source));
                         }
@@ -995,6 +995,9 @@ struct KindTables {
     skip: Vec<bool>,
     /// Walk flags for reading calls and JSX elements alone: `skip` and no tokens.
     no_tokens: Vec<u8>,
+    /// Walk flags that leave out the tokens (childless nodes of anonymous kinds) and nothing
+    /// else.
+    named: Vec<u8>,
     condition: Option<u16>,
     right: Option<u16>,
     left: Option<u16>,
@@ -1164,6 +1167,7 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
             },
             skip: vec![false; count],
             no_tokens: Vec::new(),
+            named: vec![0; count],
             condition: field("condition"),
             right: field("right"),
             left: field("left"),
@@ -1177,6 +1181,7 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
             // Anonymous nodes are tokens, without children.
             if !language.node_kind_is_named(id16) {
                 tables.skip[id] = true;
+                tables.named[id] = QUIET_LEAF;
                 continue;
             }
             let Some(name) = language.node_kind_for_id(id16) else {
@@ -1512,7 +1517,6 @@ fn binding_name<'t>(
     None
 }
 
-/// The names a function's parameters bind (destructured ones included).
 /// The names a binding target binds: `x`, `[a, b]`, `{ a, b: c }`, `(a, b)`, `*rest`.
 fn bound_names<'s>(target: Node<'_>, source: &'s [u8]) -> Vec<&'s str> {
     let mut names = Vec::new();
@@ -1550,7 +1554,9 @@ fn bound_names<'s>(target: Node<'_>, source: &'s [u8]) -> Vec<&'s str> {
     names
 }
 
-fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], fields: &Fields) -> Vec<&'s str> {
+/// The names a function's parameters bind (destructured ones included).
+fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], tables: &KindTables) -> Vec<&'s str> {
+    let fields = &tables.fields;
     let Some(parameters) = function
         .child_by_field_id_opt(fields.parameters)
         .or_else(|| function.child_by_field_id_opt(fields.parameter))
@@ -1562,7 +1568,8 @@ fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], fields: &Fields) ->
         names.push(text(parameters, source));
         return names;
     }
-    super::react::for_each_descendant(parameters, |node| {
+    // What binds a name is named: the walk leaves the punctuation out.
+    super::react::for_each_descendant_in(parameters, &tables.named, |node| {
         match node.kind_str() {
             // A default value's expression binds nothing; its names are uses.
             "default_parameter"

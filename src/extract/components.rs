@@ -1,7 +1,7 @@
 //! The `components` extractor: React function, arrow, wrapped and class components.
 
 use super::calls;
-use super::react::{body_facts, for_each_descendant, returns_jsx};
+use super::react::{body_facts, for_each_descendant, for_each_descendant_in, returns_jsx};
 use super::scan::Scan;
 use super::symbols::ExportList;
 use super::syntax::NodeExt;
@@ -189,7 +189,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
         }
         let at = anchor.unwrap_or(function);
         let (exported, default) = exports.status(at, name);
-        let (props, param_type) = props_of(function, source);
+        let (props, param_type) = props_of(function, source, lang);
         let (line, column) = position(at);
         let kind = if function.kind_str() == "arrow_function" {
             ComponentKind::Arrow
@@ -301,7 +301,7 @@ fn unwrap<'t>(call: Node<'t>, source: &[u8]) -> Unwrapped<'t> {
 
 /// The props a function component takes: destructured names of its first parameter (or
 /// of `const { a } = props` in its body) and the parameter's declared type.
-fn props_of(function: Node<'_>, source: &[u8]) -> (Vec<String>, Option<String>) {
+fn props_of(function: Node<'_>, source: &[u8], lang: Lang) -> (Vec<String>, Option<String>) {
     let first = function
         .field("parameters")
         .and_then(|p| p.named_child(0))
@@ -334,7 +334,8 @@ fn props_of(function: Node<'_>, source: &[u8]) -> (Vec<String>, Option<String>) 
             let param = text(pattern, source);
             let mut names = Vec::new();
             if let Some(body) = function.field("body") {
-                for_each_descendant(body, |node| {
+                // Declarators are neither tokens nor inside types or plain strings.
+                for_each_descendant_in(body, calls::no_tokens(lang), |node| {
                     // `const props = useThemeProps({ props: inProps })` is a common way to
                     // fill in defaults before destructuring.
                     if node.kind_str() == "variable_declarator"

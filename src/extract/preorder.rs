@@ -37,6 +37,30 @@ unsafe extern "C" {
     fn discover_preorder_delete(walk: *mut RawPreorder);
     fn discover_children(node: TSNode, out: *mut RawVisit, cap: u32) -> u32;
     fn discover_child_by_field_id(node: TSNode, field: u16) -> TSNode;
+    fn discover_ancestors(node: TSNode, out: *mut TSNode, cap: u32) -> u32;
+}
+
+/// The ancestors of `node`, nearest first, up to the root of its tree: what climbing with
+/// `Node::parent` gives, in one descent from the root (`csrc/preorder.c`).
+pub fn ancestors<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    let mut raw: Vec<TSNode> = Vec::with_capacity(16);
+    loop {
+        let cap = u32::try_from(raw.capacity()).unwrap_or(u32::MAX);
+        // SAFETY: `raw` has room for `cap` nodes and the C side writes at most `cap`; it
+        // returns how many ancestors there are, all written when that is within `cap`.
+        let n = unsafe { discover_ancestors(node.into_raw(), raw.as_mut_ptr(), cap) };
+        if n <= cap {
+            // SAFETY: as above.
+            unsafe { raw.set_len(n as usize) };
+            break;
+        }
+        raw.reserve_exact(n as usize);
+    }
+    raw.iter()
+        .rev()
+        // SAFETY: the C side builds each node from a live subtree of `node`'s tree.
+        .map(|&raw| unsafe { Node::from_raw(raw) })
+        .collect()
 }
 
 /// `node.child_by_field_id(field)`, at a fraction of its cost (`csrc/preorder.c`).
@@ -368,6 +392,27 @@ mod tests {
                     "{path}: field {field} of {node:?}"
                 );
             }
+            // The ancestors, as tree-sitter's own descent finds them (what `Node::parent`
+            // climbing gives).
+            let mut by_descent = Vec::new();
+            let mut current = root;
+            while current != node {
+                by_descent.push(current);
+                match current.child_with_descendant(node) {
+                    Some(child) => current = child,
+                    None => break,
+                }
+            }
+            by_descent.reverse();
+            let found = ancestors(node);
+            assert_eq!(found, by_descent, "{path}: ancestors of {node:?}");
+            assert!(
+                found
+                    .iter()
+                    .zip(&by_descent)
+                    .all(|(a, b)| seen(Some(*a)) == seen(Some(*b))),
+                "{path}: ancestors of {node:?} (positions or aliases)"
+            );
             stack.extend(expected.iter().map(|(child, _)| *child));
         }
         // Cut at a depth, as `mounts` walks a module's top levels.

@@ -205,9 +205,20 @@ fn call_facts(current: Node<'_>, source: &[u8], facts: &mut BodyFacts) {
 /// nodes out in batches and so cannot be pruned as it goes: the nodes below one `visit`
 /// declined are walked and not handed to `visit`. Walking them costs less than a cursor's
 /// stepping over the rest (a fifth per node).
-pub fn for_each_descendant<'t>(node: Node<'t>, mut visit: impl FnMut(Node<'t>) -> bool) {
+pub fn for_each_descendant<'t>(node: Node<'t>, visit: impl FnMut(Node<'t>) -> bool) {
+    for_each_descendant_in(node, &[], visit);
+}
+
+/// [`for_each_descendant`] over the nodes a walk pruned by `flags` (`preorder`'s, by kind
+/// id) hands out: a visitor that reads no token, or nothing below some kinds, is spared
+/// them (a parameter list is mostly punctuation, a component's body mostly tokens).
+pub fn for_each_descendant_in<'t>(
+    node: Node<'t>,
+    flags: &[u8],
+    mut visit: impl FnMut(Node<'t>) -> bool,
+) {
     let mut declined: Option<u32> = None;
-    for step in Preorder::new(node, &[]).skip(1) {
+    for step in Preorder::new(node, flags).skip(1) {
         if let Some(depth) = declined {
             if step.depth > depth {
                 continue;

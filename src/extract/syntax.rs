@@ -295,22 +295,9 @@ pub fn in_jsx_text(root: Node<'_>, at: usize, parsed: bool) -> bool {
 
 /// The ancestors of `node`, nearest first, up to the root of its tree. `Node::parent`
 /// searches down from the root on every call, so climbing `d` levels with it costs `d`
-/// descents; this costs one.
+/// descents; this costs one, in C (`preorder::ancestors`).
 pub fn ancestors(node: Node<'_>) -> Vec<Node<'_>> {
-    let raw = node.into_raw();
-    // SAFETY: `raw.tree` is the live tree `node` borrows from; its root node lives as long.
-    let root = unsafe { Node::from_raw(tree_sitter::ffi::ts_tree_root_node(raw.tree)) };
-    let mut path = Vec::new();
-    let mut current = root;
-    while current != node {
-        path.push(current);
-        match current.child_with_descendant(node) {
-            Some(child) => current = child,
-            None => break,
-        }
-    }
-    path.reverse();
-    path
+    super::preorder::ancestors(node)
 }
 
 /// The value of `key` in an object literal (`{ key: value }`, `{ "key": value }`).

@@ -605,6 +605,7 @@ pub fn extract_file(
                     &mut ctx.cursor,
                     &query,
                     text,
+                    &file_cx.kids,
                     &of_extractor,
                     within,
                     extractor.max_start_depth(),

@@ -16,6 +16,7 @@ use super::anchor::{Token, spanned_tokens};
 use super::syntax::NodeExt;
 use crate::lang::Lang;
 use std::ops::Range;
+use std::rc::Rc;
 use tree_sitter::Node;
 
 /// A query file's patterns, ready to match.
@@ -147,10 +148,11 @@ impl Patterns {
         patterns: Range<usize>,
         node: Node<'t>,
         text: &[u8],
+        kids: &mut Kids<'t>,
         out: &mut Vec<WalkMatch<'t>>,
     ) {
         let mut found = Vec::new();
-        self.collect_at(patterns, node, 0, text, &mut found);
+        self.collect_at(patterns, node, 0, text, kids, &mut found);
         found.sort_by_key(|(last, pattern, _)| (*last, *pattern));
         out.extend(
             found
@@ -179,13 +181,21 @@ impl Patterns {
         let mut depth = 0u32;
         let mut order = 0usize;
         let mut at_start = Vec::new();
+        let mut kids = Kids::default();
         loop {
             if order % 4096 == 4095 && should_stop() {
                 return true;
             }
             let node = cursor.node();
             at_start.clear();
-            self.collect_at(patterns.clone(), node, depth, text, &mut at_start);
+            self.collect_at(
+                patterns.clone(),
+                node,
+                depth,
+                text,
+                &mut kids,
+                &mut at_start,
+            );
             for (last, pattern, captures) in at_start.drain(..) {
                 found.push((last, depth, order, pattern, captures));
             }
@@ -221,6 +231,7 @@ impl Patterns {
         node: Node<'t>,
         depth: u32,
         text: &[u8],
+        kids: &mut Kids<'t>,
         out: &mut Vec<((usize, u32), usize, Vec<(u16, Node<'t>)>)>,
     ) {
         for p in patterns {
@@ -229,7 +240,7 @@ impl Patterns {
                 continue;
             }
             let mut partials = Vec::new();
-            item_matches(&pattern.root, node, depth, &[], &mut partials);
+            item_matches(&pattern.root, node, depth, &[], kids, &mut partials);
             // Two ways of matching that differ only in captures one of them lacks (an
             // optional node skipped or taken) are one match, the fuller, as the cursor
             // drops a state whose captures another state at its step holds.
@@ -253,6 +264,33 @@ impl Patterns {
                 }
             }
         }
+    }
+}
+
+/// The children of the nodes patterns looked into, each node's listed once per file: the
+/// extractors' patterns start at the same anchors and look at the same children (three
+/// listings in five repeated an earlier one).
+#[derive(Default)]
+pub struct Kids<'t> {
+    listed: foldhash::HashMap<usize, Listing<'t>>,
+}
+
+/// A node's children with the field each fills.
+type Listing<'t> = Rc<[(Node<'t>, Option<u16>)]>;
+
+impl<'t> Kids<'t> {
+    /// `node`'s children (tokens included) with their fields, as `preorder::children`
+    /// lists them. The memo is keyed by node id, which is unique within one tree: a
+    /// `Kids` must not outlive its tree's file (the lifetime holds it to the tree).
+    fn of(&mut self, node: Node<'t>) -> Listing<'t> {
+        self.listed
+            .entry(node.id())
+            .or_insert_with(|| {
+                let mut kids = Vec::new();
+                super::preorder::children(node, &mut kids);
+                kids.into()
+            })
+            .clone()
     }
 }
 
@@ -290,13 +328,14 @@ fn item_matches<'t>(
     node: Node<'t>,
     depth: u32,
     outer: &[u16],
+    listed: &mut Kids<'t>,
     out: &mut Vec<Partial<'t>>,
 ) {
     match &item.pat {
         Pat::Alt(items) => {
             let outer: Vec<u16> = item.captures.iter().chain(outer).copied().collect();
             for alternative in items {
-                item_matches(alternative, node, depth, &outer, out);
+                item_matches(alternative, node, depth, &outer, listed, out);
             }
         }
         Pat::Node { kind, children } => {
@@ -316,9 +355,8 @@ fn item_matches<'t>(
                 out.push(base);
                 return;
             }
-            let mut kids = Vec::new();
-            super::preorder::children(node, &mut kids);
-            children_matches(children, &kids, 0, base, depth, out);
+            let kids = listed.of(node);
+            children_matches(children, &kids, 0, base, depth, listed, out);
         }
     }
 }
@@ -331,6 +369,7 @@ fn children_matches<'t>(
     from: usize,
     acc: Partial<'t>,
     depth: u32,
+    listed: &mut Kids<'t>,
     out: &mut Vec<Partial<'t>>,
 ) {
     let Some((child, rest)) = children.split_first() else {
@@ -338,7 +377,7 @@ fn children_matches<'t>(
         return;
     };
     if child.item.optional {
-        children_matches(rest, kids, from, acc.clone(), depth, out);
+        children_matches(rest, kids, from, acc.clone(), depth, listed, out);
     }
     let candidates = if child.first {
         match kids.iter().position(|(k, _)| k.is_named()) {
@@ -355,12 +394,12 @@ fn children_matches<'t>(
             continue;
         }
         subs.clear();
-        item_matches(&child.item, kid, depth + 1, &[], &mut subs);
+        item_matches(&child.item, kid, depth + 1, &[], listed, &mut subs);
         for sub in subs.drain(..) {
             let mut next = acc.clone();
             next.captures.extend(sub.captures);
             next.last = sub.last;
-            children_matches(rest, kids, j + 1, next, depth, out);
+            children_matches(rest, kids, j + 1, next, depth, listed, out);
         }
     }
 }
@@ -746,7 +785,7 @@ mod tests {
                             expected.push(of_query(query, m));
                         }
                         let mut found = Vec::new();
-                        walk.matches_at(all.clone(), node, &text, &mut found);
+                        walk.matches_at(all.clone(), node, &text, &mut Kids::default(), &mut found);
                         let found: Vec<Seen> = found.iter().map(|m| of_walk(walk, m)).collect();
                         assert_eq!(
                             found,

@@ -28,6 +28,8 @@ pub struct FileContext<'a, 't> {
     pub path: &'a str,
     pub exports: ExportList,
     imports: std::cell::OnceCell<Imports>,
+    /// The children pattern matching listed, for every extractor's patterns.
+    pub kids: std::cell::RefCell<super::pattern::Kids<'t>>,
 }
 
 impl<'a, 't> FileContext<'a, 't> {
@@ -39,6 +41,7 @@ impl<'a, 't> FileContext<'a, 't> {
             path,
             exports: ExportList::of(root, text, lang),
             imports: std::cell::OnceCell::new(),
+            kids: std::cell::RefCell::default(),
         }
     }
 
@@ -194,6 +197,7 @@ impl<'a, 't> Scan<'a, 't> {
                 self.cursor,
                 own,
                 self.text,
+                &self.file.kids,
                 anchors,
                 (node, 0),
                 max_depth,
@@ -264,6 +268,7 @@ pub fn for_each_anchored_match<'a, 't>(
     cursor: &mut QueryCursor,
     own: &OwnQuery<'a>,
     text: &[u8],
+    kids: &std::cell::RefCell<super::pattern::Kids<'t>>,
     anchors: &Anchors<'_, 't>,
     within: (Node<'t>, u32),
     max_depth: Option<u32>,
@@ -295,7 +300,14 @@ pub fn for_each_anchored_match<'a, 't>(
         }
         match own.query {
             Engine::Walk(walk) => {
-                walk.matches_at(own.patterns.clone(), anchor.node, text, &mut found);
+                // Borrowed for the matching alone: `f` may start a scan of its own.
+                walk.matches_at(
+                    own.patterns.clone(),
+                    anchor.node,
+                    text,
+                    &mut kids.borrow_mut(),
+                    &mut found,
+                );
                 for m in found.drain(..) {
                     f(Match::of_walk(own.query, m));
                 }

@@ -65,7 +65,7 @@ pub fn routes(lang: Lang, path: &str, text: &[u8]) -> bool {
 /// A file can hold a path constant or a mount only if it writes a string starting with `/`
 /// or mounts something.
 pub fn mounts(_: Lang, _: &str, text: &[u8]) -> bool {
-    static WORDS: Words = Words::new(&[
+    const MOUNTS: &[&str] = &[
         "\"/",
         "'/",
         "`/",
@@ -76,15 +76,16 @@ pub fn mounts(_: Lang, _: &str, text: &[u8]) -> bool {
         ".route(",
         "urlpatterns",
         "ROOT_URLCONF",
-    ]);
-    WORDS.any_in(text) || MAKERS.any_in(text) || SERVED.any_in(text)
+    ];
+    static WORDS: Words = Words::joined(&[MOUNTS, MAKER_WORDS, SERVED_WORDS]);
+    WORDS.any_in(text)
 }
 
 /// Words of files that make an app or router, perhaps in a factory whose routes name no
 /// literal path on the call's line (`@router.post(\n    "/x"`, `@router.get("")`,
 /// `app.all("*")`). Written as made, not as imported: `Router` alone is in every
 /// react-router file.
-pub(super) static MAKERS: Words = Words::new(&[
+pub(super) const MAKER_WORDS: &[&str] = &[
     "APIRouter(",
     "Blueprint(",
     "FastAPI(",
@@ -98,11 +99,11 @@ pub(super) static MAKERS: Words = Words::new(&[
     "new Hono(",
     "new Koa(",
     "astify(",
-]);
+];
 
 /// Words of files that may serve a factory's app as it is (`mounts::served_call`,
 /// `served_export`).
-pub(super) static SERVED: Words = Words::new(&[
+pub(super) const SERVED_WORDS: &[&str] = &[
     ".listen(",
     "createServer(",
     ".serve(",
@@ -115,7 +116,7 @@ pub(super) static SERVED: Words = Words::new(&[
     // `export default createApp()`, `export default { fetch: app.fetch }`.
     "App()",
     "app.fetch",
-]);
+];
 
 pub fn tests(lang: Lang, _: &str, text: &[u8]) -> bool {
     static PYTHON: Words = Words::new(&["test", "Test"]);
@@ -157,13 +158,11 @@ pub(super) fn routes_gate(text: &[u8]) -> bool {
         ".options(",
         ".all(",
     ]);
-    if ROUTE.finders()[0].find(text).is_some() {
+    if ROUTE.any_in(text) {
         return true;
     }
-    METHODS.finders().iter().any(|method| {
-        method
-            .find_iter(text)
-            .any(|at| route_arguments(&text[at + method.needle().len()..]))
+    METHODS.any_occurrence(text, |method, at| {
+        route_arguments(&text[at + method.len()..])
     })
 }
 
@@ -203,31 +202,130 @@ fn path_literal(text: &[u8]) -> bool {
     }
 }
 
-/// A list of words to search files for, with its `memmem` searchers built on first use:
-/// building one costs more than a search through a typical file.
+/// A list of words to search files for, with its searchers built on first use: building
+/// one costs more than a search through a typical file.
+///
+/// A `memmem` pass over the text per word, except where several words share a byte that
+/// few bytes of code are: a `(` (calls, most of what gates look for), a `/` (paths, package
+/// names) or a `_` (Python names). Such words are found in one pass over that byte's
+/// occurrences, each compared with the words in which it follows the byte before it. Every
+/// occurrence of a word has that byte somewhere, so the two ways find the same
+/// occurrences (the tests hold them to it).
 pub struct Words {
-    words: &'static [&'static str],
-    finders: std::sync::OnceLock<Vec<memchr::memmem::Finder<'static>>>,
+    lists: WordLists,
+    searchers: std::sync::OnceLock<Searchers>,
 }
+
+enum WordLists {
+    One(&'static [&'static str]),
+    Many(&'static [&'static [&'static str]]),
+}
+
+struct Searchers {
+    /// Words searched for one by one.
+    plain: Vec<memchr::memmem::Finder<'static>>,
+    /// Words found at their first byte of one kind, in a pass over that byte.
+    passes: Vec<Pass>,
+}
+
+/// The words found at one byte: by the byte before it in the word (256: the words that
+/// start with it), with its offset in the word.
+struct Pass {
+    byte: u8,
+    words: Vec<Vec<(usize, &'static [u8])>>,
+}
+
+/// The bytes a pass may look for, in order of preference, and how many words need one for
+/// a pass to cost less than a `memmem` pass per word.
+const PASS_BYTES: [u8; 3] = [b'(', b'/', b'_'];
+const PASS_WORDS: usize = 3;
 
 impl Words {
     pub const fn new(words: &'static [&'static str]) -> Words {
         Words {
-            words,
-            finders: std::sync::OnceLock::new(),
+            lists: WordLists::One(words),
+            searchers: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The words of several lists, searched for together (a gate that takes any of them).
+    pub const fn joined(lists: &'static [&'static [&'static str]]) -> Words {
+        Words {
+            lists: WordLists::Many(lists),
+            searchers: std::sync::OnceLock::new(),
+        }
+    }
+
+    fn words(&self) -> Vec<&'static str> {
+        match self.lists {
+            WordLists::One(words) => words.to_vec(),
+            WordLists::Many(lists) => lists.concat(),
         }
     }
 
     pub fn any_in(&self, text: &[u8]) -> bool {
-        self.finders().iter().any(|f| f.find(text).is_some())
+        self.any_occurrence(text, |_, _| true)
     }
 
-    fn finders(&self) -> &[memchr::memmem::Finder<'static>] {
-        self.finders.get_or_init(|| {
-            self.words
-                .iter()
-                .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
-                .collect()
+    /// Whether `accept` takes any occurrence of any of the words: given the word and where
+    /// it starts in `text`.
+    pub fn any_occurrence(
+        &self,
+        text: &[u8],
+        mut accept: impl FnMut(&[u8], usize) -> bool,
+    ) -> bool {
+        let searchers = self.searchers();
+        if searchers
+            .plain
+            .iter()
+            .any(|finder| finder.find_iter(text).any(|at| accept(finder.needle(), at)))
+        {
+            return true;
+        }
+        searchers.passes.iter().any(|pass| {
+            let starting = &pass.words[256];
+            memchr::memchr_iter(pass.byte, text).any(|found| {
+                let after = match found.checked_sub(1) {
+                    Some(before) => &pass.words[usize::from(text[before])][..],
+                    None => &[],
+                };
+                starting.iter().chain(after).any(|&(offset, word)| {
+                    found.checked_sub(offset).is_some_and(|at| {
+                        text.get(at..at + word.len()) == Some(word) && accept(word, at)
+                    })
+                })
+            })
+        })
+    }
+
+    fn searchers(&self) -> &Searchers {
+        self.searchers.get_or_init(|| {
+            let mut left = self.words();
+            let mut passes = Vec::new();
+            for byte in PASS_BYTES {
+                let (taken, rest): (Vec<&str>, Vec<&str>) =
+                    left.into_iter().partition(|w| w.as_bytes().contains(&byte));
+                left = rest;
+                if taken.len() < PASS_WORDS {
+                    left.extend(taken);
+                    continue;
+                }
+                let mut words = vec![Vec::new(); 257];
+                for word in taken {
+                    let bytes = word.as_bytes();
+                    let offset = bytes.iter().position(|&b| b == byte).unwrap_or(0);
+                    let bucket = offset.checked_sub(1).map_or(256, |b| usize::from(bytes[b]));
+                    words[bucket].push((offset, bytes));
+                }
+                passes.push(Pass { byte, words });
+            }
+            Searchers {
+                plain: left
+                    .iter()
+                    .map(|w| memchr::memmem::Finder::new(w.as_bytes()))
+                    .collect(),
+                passes,
+            }
         })
     }
 }
@@ -250,18 +348,83 @@ static TEST_RUNNERS: Words = Words::new(&[
 /// `.test(` on a regular expression) and is followed by `(` or `.` (`it.each(...)`).
 fn calls_any(text: &[u8], names: &Words) -> bool {
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.';
-    names.finders().iter().any(|name| {
-        name.find_iter(text).any(|at| {
-            let before_ok = at == 0 || !is_word(text[at - 1]);
-            let after = text.get(at + name.needle().len()).copied();
-            before_ok && matches!(after, Some(b'(' | b'.'))
-        })
+    names.any_occurrence(text, |name, at| {
+        let before_ok = at == 0 || !is_word(text[at - 1]);
+        let after = text.get(at + name.len()).copied();
+        before_ok && matches!(after, Some(b'(' | b'.'))
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_are_found_where_a_search_for_each_finds_them() {
+        // Enough words with a `(` for the pass over parentheses (one with two, one starting
+        // with it, overlapping ones), words without, and a list too short for that pass.
+        static LISTS: [Words; 2] = [
+            Words::joined(&[
+                &["(''", "a(", "ba(", ".use(", "x()", "(\"/", "plain", "f(g("],
+                &["z(", "/'", "'/", "a/b", "/"],
+            ]),
+            Words::new(&["a(", "plain", "(''"]),
+        ];
+        let fragments: [&[u8]; 16] = [
+            b"(",
+            b"'",
+            b"a",
+            b"b",
+            b".use",
+            b"x",
+            b")",
+            b"\"",
+            b"/",
+            b"plain",
+            b"f",
+            b"g",
+            b"z",
+            b" ",
+            b"\n",
+            b"\xc3\xa9",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut found_any = 0;
+        for round in 0..3000 {
+            let len = (next() % 40) as usize;
+            let text: Vec<u8> = (0..len)
+                .flat_map(|_| fragments[(next() % 16) as usize].iter().copied())
+                .collect();
+            let words = &LISTS[round % 2];
+            let mut expected = std::collections::BTreeSet::new();
+            for word in words.words() {
+                let word = word.as_bytes();
+                for at in 0..=text.len().saturating_sub(word.len()) {
+                    if text.len() >= word.len() && text[at..].starts_with(word) {
+                        expected.insert((word.to_vec(), at));
+                    }
+                }
+            }
+            let mut found = std::collections::BTreeSet::new();
+            let accepted = words.any_occurrence(&text, |word, at| {
+                assert!(found.insert((word.to_vec(), at)), "found twice: {at}");
+                false
+            });
+            assert!(!accepted);
+            assert_eq!(found, expected, "{:?}", String::from_utf8_lossy(&text));
+            assert_eq!(words.any_in(&text), !expected.is_empty());
+            found_any += usize::from(!expected.is_empty());
+        }
+        assert!(found_any > 1000, "only {found_any} texts held a word");
+        assert_eq!(LISTS[0].searchers().passes.len(), 2, "passes over ( and /");
+        assert!(LISTS[1].searchers().passes.is_empty());
+    }
 
     #[test]
     fn route_gate_reads_paths_arrays_and_named_routes() {

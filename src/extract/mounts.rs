@@ -2597,18 +2597,23 @@ impl Routers {
 /// Words of files that may mount a router or declare a route (perhaps on a plugin
 /// function's parameter): only those are read below their module-level statements, where
 /// apps and routers are made.
-static ROUTER_WORDS: Words = Words::new(&[
-    "include_router",
-    "register_blueprint",
-    ".mount(",
-    ".use(",
-    ".route(",
-    ".register(",
-    "urlpatterns",
-    // A call with a path literal: a route, perhaps on a plugin function's parameter.
-    "('/",
-    "(\"/",
-    "(`/",
+static ROUTER_WORDS: Words = Words::joined(&[
+    &[
+        "include_router",
+        "register_blueprint",
+        ".mount(",
+        ".use(",
+        ".route(",
+        ".register(",
+        "urlpatterns",
+        // A call with a path literal: a route, perhaps on a plugin function's parameter.
+        "('/",
+        "(\"/",
+        "(`/",
+    ],
+    // What serves a factory's app may sit in a function too (`main()`, a test).
+    super::gates::MAKER_WORDS,
+    super::gates::SERVED_WORDS,
 ]);
 
 /// The `mounts` extractor.
@@ -2617,12 +2622,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Mount> {
     // Also a JS file that passes the routes gate (a path array, a koa-router name before
     // the path): its routes may be declared on a plugin's parameter too.
     let depth =
-        // What serves a factory's app may sit in a function too (`main()`, a test).
-        if ROUTER_WORDS.any_in(src)
-            || super::gates::MAKERS.any_in(src)
-            || super::gates::SERVED.any_in(src)
-            || (scan.lang.is_js_like() && super::gates::routes_gate(src))
-        {
+        if ROUTER_WORDS.any_in(src) || (scan.lang.is_js_like() && super::gates::routes_gate(src)) {
             MAX_DEPTH
         } else {
             MODULE_LEVEL

@@ -219,7 +219,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "routes",
-        version: 14,
+        version: 15,
         description: "HTTP endpoints and pages with their full URLs: Express-style routers, Next.js app and pages routers, FastAPI / Flask / Starlette, Django urls",
         langs: ALL_LANGS,
         layer: Layer::Routes,

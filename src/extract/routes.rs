@@ -14,7 +14,14 @@ use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
 /// Capture names `extractors/routes/*.scm` may use.
-pub const CAPTURES: &[&str] = &["call", "decorator", "route", "urlpatterns", "assigned"];
+pub const CAPTURES: &[&str] = &[
+    "call",
+    "decorator",
+    "route",
+    "registered",
+    "urlpatterns",
+    "assigned",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
 pub struct Route {
@@ -1512,7 +1519,7 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     }
     let routers = found
         .iter()
-        .any(|(k, _)| *k == "decorator")
+        .any(|(k, _)| matches!(*k, "decorator" | "registered"))
         .then(|| Routers::python(scan.root, src, imported(scan.imports()), mounts::MAX_DEPTH));
     for (kind, node) in found {
         let first = out.len();
@@ -1520,7 +1527,10 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
             ("decorator", Some(routers)) => {
                 decorator_route(node, src, file, framework, routers, out);
             }
-            ("decorator", None) => {}
+            ("registered", Some(routers)) => {
+                registered_route(node, src, file, framework, routers, out);
+            }
+            ("decorator" | "registered", None) => {}
             ("route", _) => starlette_route(node, src, file, out),
             ("urlpatterns", _) => {
                 django_patterns(node, src, file, out, 0, &Ok(String::new()), "urlpatterns");
@@ -1537,9 +1547,13 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
         if out.len() == first {
             continue;
         }
-        if let ("decorator", Some(routers)) = (kind, &routers) {
-            let receiver = node
-                .named_child(0)
+        if let ("decorator" | "registered", Some(routers)) = (kind, &routers) {
+            let call = if kind == "decorator" {
+                node.named_child(0)
+            } else {
+                Some(node)
+            };
+            let receiver = call
                 .and_then(|c| c.field("function"))
                 .and_then(|f| f.field("object"))
                 .and_then(|o| chain_receiver(o, src));
@@ -1730,6 +1744,78 @@ fn decorator_route(
     if html || definition.is_some_and(|d| renders_template(d, src)) {
         route.kind = RouteKind::Page;
     }
+    out.push(route);
+}
+
+/// A route registered by a call on an app or router: FastAPI `add_api_route(path,
+/// endpoint, methods=[...])` and `add_api_websocket_route(path, endpoint)`, Starlette
+/// `add_route(path, route, methods=[...])` and `add_websocket_route(path, route)`, Flask
+/// `add_url_rule(rule, endpoint, view_func, methods=[...])`. The path as decorators take it
+/// (a literal, or a string constant of the file). Without `methods`: FastAPI serves `GET`;
+/// Flask and Starlette serve `GET` with a function (a name or attribute not written in
+/// capitals, a lambda; Flask also without a view) and the methods a view class defines
+/// otherwise (Flask's `View.as_view("x")`, a Starlette endpoint class): `ANY`. `add_route` and `add_websocket_route` count only in a file that imports
+/// Starlette or FastAPI (Falcon, Sanic and aiohttp have methods of those names).
+fn registered_route(
+    call: Node<'_>,
+    src: &[u8],
+    file: &str,
+    framework: Option<&'static str>,
+    routers: &Routers,
+    out: &mut Vec<Route>,
+) {
+    let (Some(function), Some(arguments)) = (call.field("function"), call.field("arguments"))
+    else {
+        return;
+    };
+    let Some(method) = function.field("attribute") else {
+        return;
+    };
+    let method = text(method, src);
+    let (framework, handler_at, handler_key, websocket) = match (method, framework) {
+        // Each framework's own method names, whatever the file imports first.
+        ("add_api_route", _) => ("fastapi", 1, "endpoint", false),
+        ("add_api_websocket_route", _) => ("fastapi", 1, "endpoint", true),
+        ("add_url_rule", _) => ("flask", 2, "view_func", false),
+        ("add_route", Some(fw @ ("starlette" | "fastapi"))) => (fw, 1, "route", false),
+        ("add_websocket_route", Some(fw @ ("starlette" | "fastapi"))) => (fw, 1, "route", true),
+        _ => return,
+    };
+    let positional = py_args(arguments);
+    let Some(path) = positional
+        .first()
+        .and_then(|a| match a.kind_str() {
+            "identifier" => routers.constant_value(*a, src),
+            _ => string_literal(*a, src).map(str::to_string),
+        })
+        .filter(|p| p.is_empty() || p.starts_with('/'))
+    else {
+        return;
+    };
+    let handler = positional
+        .get(handler_at)
+        .copied()
+        .or_else(|| kwarg(arguments, handler_key, src));
+    let methods = if websocket {
+        vec!["WEBSOCKET".to_string()]
+    } else {
+        methods_kwarg(arguments, src).unwrap_or_else(|| {
+            let function = handler.is_none_or(|h| match h.kind_str() {
+                "lambda" => true,
+                "identifier" | "attribute" => {
+                    // Classes are written in capitals; a function is not.
+                    let name = last_name(text(h, src));
+                    !name.starts_with(|c: char| c.is_ascii_uppercase())
+                }
+                _ => false,
+            });
+            let get = method == "add_api_route" || function;
+            vec![if get { "GET" } else { "ANY" }.to_string()]
+        })
+    };
+    let mut route = item(file, call, methods, path);
+    route.handlers = handler.map(|h| py_handler(h, src)).into_iter().collect();
+    route.framework = framework.to_string();
     out.push(route);
 }
 

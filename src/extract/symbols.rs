@@ -580,7 +580,9 @@ fn signature_text(
         (_, Some(b)) if b.start_byte() > start => b.start_byte(),
         _ => node.end_byte(),
     };
-    let raw = std::str::from_utf8(&source[start..end]).unwrap_or("");
+    // What `one_line` reads of it: a variable's head ends with its value, which may be a
+    // whole object or component.
+    let raw = super::syntax::head(&source[start..end], SIGNATURE_MAX);
     let mut sig = match keyword {
         Some(keyword) => one_line(&format!("{keyword} {raw}"), SIGNATURE_MAX),
         None => one_line(raw, SIGNATURE_MAX),

@@ -89,7 +89,11 @@ pub fn text<'s>(node: Node<'_>, source: &'s [u8]) -> &'s str {
 /// whitespace (counted in bytes, so a cut never comes early). A callee can be a whole
 /// immediately invoked function; this keeps its cost to the part that is shown.
 pub fn text_head<'s>(node: Node<'_>, source: &'s [u8], max_chars: usize) -> &'s str {
-    let bytes = source.get(node.byte_range()).unwrap_or_default();
+    head(source.get(node.byte_range()).unwrap_or_default(), max_chars)
+}
+
+/// [`text_head`] of any stretch of text: what `one_line(_, max_chars)` reads of it.
+pub fn head(bytes: &[u8], max_chars: usize) -> &str {
     let limit = (max_chars + 1) * 4;
     let mut seen = 0;
     let mut cut = bytes.len();

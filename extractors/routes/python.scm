@@ -5,7 +5,7 @@
 ;   @registered   a route registered by a call on an app or router: FastAPI
 ;                 `add_api_route("/x", endpoint, methods=[...])` / `add_api_websocket_route`,
 ;                 Starlette `add_route` / `add_websocket_route`, Flask `add_url_rule("/x",
-;                 view_func=...)`
+;                 view_func=...)`; the path positional or by keyword
 ;   @urlpatterns  the value assigned to (or added to) Django's `urlpatterns`; the Rust layer
 ;                 walks it for `path()` / `re_path()` / `url()` calls
 ;   @assigned     the value of any other module-level assignment: walked the same way in a
@@ -21,7 +21,7 @@
 
 (call
   function: (attribute attribute: (identifier) @_method)
-  arguments: (argument_list . [(string) (identifier)])
+  arguments: (argument_list)
   (#any-of? @_method "add_api_route" "add_api_websocket_route" "add_route" "add_websocket_route" "add_url_rule")) @registered
 
 (call

@@ -1750,12 +1750,15 @@ fn decorator_route(
 /// A route registered by a call on an app or router: FastAPI `add_api_route(path,
 /// endpoint, methods=[...])` and `add_api_websocket_route(path, endpoint)`, Starlette
 /// `add_route(path, route, methods=[...])` and `add_websocket_route(path, route)`, Flask
-/// `add_url_rule(rule, endpoint, view_func, methods=[...])`. The path as decorators take it
-/// (a literal, or a string constant of the file). Without `methods`: FastAPI serves `GET`;
-/// Flask and Starlette serve `GET` with a function (a name or attribute not written in
-/// capitals, a lambda; Flask also without a view) and the methods a view class defines
-/// otherwise (Flask's `View.as_view("x")`, a Starlette endpoint class): `ANY`. `add_route` and `add_websocket_route` count only in a file that imports
-/// Starlette or FastAPI (Falcon, Sanic and aiohttp have methods of those names).
+/// `add_url_rule(rule, endpoint, view_func, methods=[...])` (not `build_only=True`, which
+/// serves nothing). The path as decorators take it (a literal, or a string constant of the
+/// file), positional or by keyword (`rule=`, `path=`). Without `methods`, each framework's
+/// default: FastAPI `GET`; Flask `GET`, but a view class's own methods for a view made by
+/// `View.as_view("x")` (in place or bound to a name in the scope): `ANY`; Starlette `GET` for
+/// a function and every method for anything else (an endpoint class, a `partial`): `ANY`,
+/// where a name is a class when the file defines it so, or, defined elsewhere, when it is
+/// written in capitals. `add_route` and `add_websocket_route` count only in a file that
+/// imports Starlette or FastAPI (Falcon, Sanic and aiohttp have methods of those names).
 fn registered_route(
     call: Node<'_>,
     src: &[u8],
@@ -1781,42 +1784,125 @@ fn registered_route(
         ("add_websocket_route", Some(fw @ ("starlette" | "fastapi"))) => (fw, 1, "route", true),
         _ => return,
     };
+    let flask = framework == "flask";
+    if flask && kwarg(arguments, "build_only", src).is_some_and(|v| text(v, src) == "True") {
+        return;
+    }
     let positional = py_args(arguments);
+    let path_key = if flask { "rule" } else { "path" };
     let Some(path) = positional
         .first()
+        .copied()
+        .or_else(|| kwarg(arguments, path_key, src))
         .and_then(|a| match a.kind_str() {
-            "identifier" => routers.constant_value(*a, src),
-            _ => string_literal(*a, src).map(str::to_string),
+            "identifier" => routers.constant_value(a, src),
+            _ => string_literal(a, src).map(str::to_string),
         })
         .filter(|p| p.is_empty() || p.starts_with('/'))
     else {
         return;
     };
+    // Starlette's endpoint may also be passed as `endpoint=`.
     let handler = positional
         .get(handler_at)
         .copied()
-        .or_else(|| kwarg(arguments, handler_key, src));
+        .or_else(|| kwarg(arguments, handler_key, src))
+        .or_else(|| {
+            (!flask)
+                .then(|| kwarg(arguments, "endpoint", src))
+                .flatten()
+        });
     let methods = if websocket {
         vec!["WEBSOCKET".to_string()]
     } else {
         methods_kwarg(arguments, src).unwrap_or_else(|| {
-            let function = handler.is_none_or(|h| match h.kind_str() {
-                "lambda" => true,
-                "identifier" | "attribute" => {
-                    // Classes are written in capitals; a function is not.
-                    let name = last_name(text(h, src));
-                    !name.starts_with(|c: char| c.is_ascii_uppercase())
+            let every = match (framework, handler) {
+                ("fastapi", _) if method == "add_api_route" => false,
+                (_, None) => false,
+                ("flask", Some(view)) => {
+                    let view = match view.kind_str() {
+                        "identifier" => scope_value(call, text(view, src), src).unwrap_or(view),
+                        _ => view,
+                    };
+                    view.kind_str() == "call"
+                        && view
+                            .field("function")
+                            .is_some_and(|f| last_name(text(f, src)) == "as_view")
                 }
-                _ => false,
-            });
-            let get = method == "add_api_route" || function;
-            vec![if get { "GET" } else { "ANY" }.to_string()]
+                (_, Some(endpoint)) => match endpoint.kind_str() {
+                    "lambda" => false,
+                    "identifier" => match scope_value(call, text(endpoint, src), src) {
+                        Some(defined) if defined.kind_str() == "class_definition" => true,
+                        Some(defined) if defined.kind_str() == "function_definition" => false,
+                        _ => capitalised(text(endpoint, src)),
+                    },
+                    "attribute" => capitalised(last_name(text(endpoint, src))),
+                    _ => true,
+                },
+            };
+            vec![if every { "ANY" } else { "GET" }.to_string()]
         })
     };
     let mut route = item(file, call, methods, path);
     route.handlers = handler.map(|h| py_handler(h, src)).into_iter().collect();
     route.framework = framework.to_string();
     out.push(route);
+}
+
+/// Classes are written in capitals; a function is not.
+fn capitalised(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// What `name` is where `at` reads it, as a statement of the enclosing function bodies or
+/// the module makes it (the innermost that binds it): the value of an assignment to it, or
+/// a function or class of that name (decorated or not). In each scope the last such
+/// statement before `at` wins; none when no scope binds it.
+fn scope_value<'t>(at: Node<'t>, name: &str, src: &[u8]) -> Option<Node<'t>> {
+    super::syntax::ancestors(at)
+        .iter()
+        .filter_map(|a| match a.kind_str() {
+            "function_definition" => a.field("body"),
+            "module" => Some(*a),
+            _ => None,
+        })
+        .find_map(|body| bound_in(body, at, name, src))
+}
+
+/// [`scope_value`] in one scope's statements.
+fn bound_in<'t>(body: Node<'t>, at: Node<'_>, name: &str, src: &[u8]) -> Option<Node<'t>> {
+    let mut found = None;
+    for statement in body.named_kids() {
+        if statement.start_byte() >= at.start_byte() {
+            break;
+        }
+        let statement = match statement.kind_str() {
+            "decorated_definition" => statement.field("definition").unwrap_or(statement),
+            _ => statement,
+        };
+        match statement.kind_str() {
+            "function_definition" | "class_definition"
+                if statement
+                    .field("name")
+                    .is_some_and(|n| text(n, src) == name) =>
+            {
+                found = Some(statement);
+            }
+            "expression_statement" => {
+                if let Some(assignment) = statement
+                    .named_child(0)
+                    .filter(|a| a.kind_str() == "assignment")
+                    && assignment
+                        .field("left")
+                        .is_some_and(|l| text(l, src) == name)
+                {
+                    found = assignment.field("right");
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 /// Parameter types FastAPI fills from the request itself, never a body.

@@ -95,6 +95,10 @@ pub fn text_head<'s>(node: Node<'_>, source: &'s [u8], max_chars: usize) -> &'s 
 /// [`text_head`] of any stretch of text: what `one_line(_, max_chars)` reads of it.
 pub fn head(bytes: &[u8], max_chars: usize) -> &str {
     let limit = (max_chars + 1) * 4;
+    // Most texts are shorter than that: nothing to count.
+    if bytes.len() <= limit {
+        return std::str::from_utf8(bytes).unwrap_or("");
+    }
     let mut seen = 0;
     let mut cut = bytes.len();
     for (i, b) in bytes.iter().enumerate() {

@@ -1680,12 +1680,56 @@ impl Routers {
                     .get(1)
                     .copied()
                     .or_else(|| kwarg(arguments, "app", src)),
-                positional.first().map(|v| self.value(*v, src)),
+                positional
+                    .first()
+                    .copied()
+                    .or_else(|| kwarg(arguments, "path", src))
+                    .map(|v| self.value(v, src)),
             ),
             _ => return,
         };
         let Some(child) = child else { return };
-        let Some((child_name, child_text)) = self.child_name(call, child, src) else {
+        let named = self.child_name(call, child, src);
+        // An app mounted inside a wrapper (`app=auth_middleware(private_app)`, no factory
+        // discover knows): below a path discover does not compose through the wrapper, so
+        // its routes get no URL rather than one under `/`.
+        if named.is_none() && child.kind_str() == "call" {
+            let wrapper = child.field("function").map_or("", |f| text(f, src));
+            for wrapped in child
+                .field("arguments")
+                .map(|a| a.named_kids())
+                .unwrap_or_default()
+            {
+                let wrapped = match wrapped.kind_str() {
+                    "keyword_argument" => wrapped.field("value"),
+                    _ => Some(wrapped),
+                };
+                let Some(wrapped) = wrapped.filter(|w| w.kind_str() == "identifier") else {
+                    continue;
+                };
+                let Some((child, child_text)) = self.child_name(call, wrapped, src) else {
+                    continue;
+                };
+                let (line, column) = position(call);
+                self.mounts.push(Attach {
+                    line,
+                    column,
+                    parent: self.name_at(call, object, src),
+                    parent_text: text(object, src).to_string(),
+                    child,
+                    child_text: child_text.clone(),
+                    child_module: None,
+                    prefix: Some(Err(format!(
+                        "`{child_text}` is mounted wrapped in `{wrapper}(...)`, which discover does not compose"
+                    ))),
+                    replaces: false,
+                    through: false,
+                    root: false,
+                });
+            }
+            return;
+        }
+        let Some((child_name, child_text)) = named else {
             return;
         };
         let (line, column) = position(call);

@@ -205,7 +205,7 @@ const BUILTINS: [ExtractorDef; 11] = [
     },
     ExtractorDef {
         name: "mounts",
-        version: 11,
+        version: 12,
         description: "apps and routers with their prefixes, the mounts between them, and path constants: how URLs compose across files",
         langs: ALL_LANGS,
         layer: Layer::Mounts,

@@ -1690,22 +1690,12 @@ fn decorator_route(
     let Some(call) = decorator.named_child(0).filter(|c| c.kind_str() == "call") else {
         return;
     };
-    let (Some(function), Some(arguments)) = (call.field("function"), call.field("arguments"))
-    else {
+    let Some((method, arguments)) = member_call(call, src) else {
         return;
     };
-    let Some(method) = function.field("attribute") else {
-        return;
-    };
-    let method = text(method, src);
-    // A literal, or a string constant of the file (`@app.route(api_url)`), by its value.
     let Some(path) = py_args(arguments)
         .first()
-        .and_then(|a| match a.kind_str() {
-            "identifier" => routers.constant_value(*a, src),
-            _ => string_literal(*a, src).map(str::to_string),
-        })
-        .filter(|p| p.is_empty() || p.starts_with('/'))
+        .and_then(|a| route_path(*a, routers, src))
     else {
         return;
     };
@@ -1755,7 +1745,8 @@ fn decorator_route(
 /// file), positional or by keyword (`rule=`, `path=`). Without `methods`, each framework's
 /// default: FastAPI `GET`; Flask `GET`, but a view class's own methods for a view made by
 /// `View.as_view("x")` (in place or bound to a name in the scope): `ANY`; Starlette `GET` for
-/// a function and every method for anything else (an endpoint class, a `partial`): `ANY`,
+/// a function (through `functools.partial`) and every method for anything else (an
+/// endpoint class, an ASGI app): `ANY`,
 /// where a name is a class when the file defines it so, or, defined elsewhere, when it is
 /// written in capitals. `add_route` and `add_websocket_route` count only in a file that
 /// imports Starlette or FastAPI (Falcon, Sanic and aiohttp have methods of those names).
@@ -1767,14 +1758,9 @@ fn registered_route(
     routers: &Routers,
     out: &mut Vec<Route>,
 ) {
-    let (Some(function), Some(arguments)) = (call.field("function"), call.field("arguments"))
-    else {
+    let Some((method, arguments)) = member_call(call, src) else {
         return;
     };
-    let Some(method) = function.field("attribute") else {
-        return;
-    };
-    let method = text(method, src);
     let (framework, handler_at, handler_key, websocket) = match (method, framework) {
         // Each framework's own method names, whatever the file imports first.
         ("add_api_route", _) => ("fastapi", 1, "endpoint", false),
@@ -1794,11 +1780,7 @@ fn registered_route(
         .first()
         .copied()
         .or_else(|| kwarg(arguments, path_key, src))
-        .and_then(|a| match a.kind_str() {
-            "identifier" => routers.constant_value(a, src),
-            _ => string_literal(a, src).map(str::to_string),
-        })
-        .filter(|p| p.is_empty() || p.starts_with('/'))
+        .and_then(|a| route_path(a, routers, src))
     else {
         return;
     };
@@ -1829,16 +1811,29 @@ fn registered_route(
                             .field("function")
                             .is_some_and(|f| last_name(text(f, src)) == "as_view")
                 }
-                (_, Some(endpoint)) => match endpoint.kind_str() {
-                    "lambda" => false,
-                    "identifier" => match scope_value(call, text(endpoint, src), src) {
-                        Some(defined) if defined.kind_str() == "class_definition" => true,
-                        Some(defined) if defined.kind_str() == "function_definition" => false,
-                        _ => capitalised(text(endpoint, src)),
-                    },
-                    "attribute" => capitalised(last_name(text(endpoint, src))),
-                    _ => true,
-                },
+                (_, Some(endpoint)) => {
+                    // Starlette looks through `functools.partial` to what it wraps.
+                    let mut endpoint = endpoint;
+                    while let Some(wrapped) = (endpoint.kind_str() == "call")
+                        .then(|| endpoint.field("function"))
+                        .flatten()
+                        .filter(|f| last_name(text(*f, src)) == "partial")
+                        .and_then(|_| endpoint.field("arguments"))
+                        .and_then(|a| py_args(a).first().copied())
+                    {
+                        endpoint = wrapped;
+                    }
+                    match endpoint.kind_str() {
+                        "lambda" => false,
+                        "identifier" => match scope_value(call, text(endpoint, src), src) {
+                            Some(defined) if defined.kind_str() == "class_definition" => true,
+                            Some(defined) if defined.kind_str() == "function_definition" => false,
+                            _ => capitalised(text(endpoint, src)),
+                        },
+                        "attribute" => capitalised(last_name(text(endpoint, src))),
+                        _ => true,
+                    }
+                }
             };
             vec![if every { "ANY" } else { "GET" }.to_string()]
         })
@@ -1847,6 +1842,23 @@ fn registered_route(
     route.handlers = handler.map(|h| py_handler(h, src)).into_iter().collect();
     route.framework = framework.to_string();
     out.push(route);
+}
+
+/// The method name and arguments of a call on a member (`app.get(...)`).
+fn member_call<'t, 's>(call: Node<'t>, src: &'s [u8]) -> Option<(&'s str, Node<'t>)> {
+    let method = call.field("function")?.field("attribute")?;
+    Some((text(method, src), call.field("arguments")?))
+}
+
+/// A route's path argument: a literal, or a string constant of the file
+/// (`@app.route(api_url)`) by its value; a path starts with `/` or is empty (a FastAPI
+/// router prefix's root).
+fn route_path(argument: Node<'_>, routers: &Routers, src: &[u8]) -> Option<String> {
+    match argument.kind_str() {
+        "identifier" => routers.constant_value(argument, src),
+        _ => string_literal(argument, src).map(str::to_string),
+    }
+    .filter(|p| p.is_empty() || p.starts_with('/'))
 }
 
 /// Classes are written in capitals; a function is not.

@@ -2232,11 +2232,34 @@ fn passed_to_app(any: Node<'_>, name: &str, src: &[u8]) -> bool {
     apps == 1 && bindings == 1
 }
 
+/// A Python handler as a route item names it: a name of the file (resolved later), `<inline>`
+/// for a lambda, else the expression as written on one line, without its comments
+/// (`change_password(  # type: ignore` would otherwise keep the rest of the line).
 fn py_handler(node: Node<'_>, src: &[u8]) -> String {
     match node.kind_str() {
         "lambda" => INLINE.to_string(),
         "identifier" => local_handler(text(node, src)),
-        _ => one_line(text(node, src), 200),
+        _ => {
+            let written = text(node, src);
+            if !written.contains('#') {
+                return one_line(written, 200);
+            }
+            let mut comments = Vec::new();
+            super::react::for_each_descendant(node, |n| {
+                if n.kind_str() == "comment" {
+                    comments.push(n.byte_range());
+                }
+                true
+            });
+            let mut kept = String::with_capacity(written.len());
+            let mut from = node.start_byte();
+            for comment in comments {
+                kept.push_str(std::str::from_utf8(&src[from..comment.start]).unwrap_or(""));
+                from = comment.end;
+            }
+            kept.push_str(std::str::from_utf8(&src[from..node.end_byte()]).unwrap_or(""));
+            one_line(&kept, 200)
+        }
     }
 }
 

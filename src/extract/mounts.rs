@@ -1710,22 +1710,16 @@ impl Routers {
                 let Some((child, child_text)) = self.child_name(call, wrapped, src) else {
                     continue;
                 };
-                let (line, column) = position(call);
-                self.mounts.push(Attach {
-                    line,
-                    column,
-                    parent: self.name_at(call, object, src),
-                    parent_text: text(object, src).to_string(),
-                    child,
-                    child_text: child_text.clone(),
-                    child_module: None,
-                    prefix: Some(Err(format!(
-                        "`{child_text}` is mounted wrapped in `{wrapper}(...)`, which discover does not compose"
-                    ))),
-                    replaces: false,
-                    through: false,
-                    root: false,
-                });
+                let parent = (
+                    self.name_at(call, object, src),
+                    text(object, src).to_string(),
+                );
+                self.mount_uncomposed(
+                    call,
+                    parent,
+                    (child, child_text),
+                    &format!("wrapped in `{wrapper}(...)`"),
+                );
             }
             return;
         }
@@ -1784,23 +1778,40 @@ impl Routers {
             let Some((child, child_text)) = self.child_name(call, child, src) else {
                 continue;
             };
-            let (line, column) = position(call);
-            self.mounts.push(Attach {
-                line,
-                column,
-                parent: Name::Free,
-                parent_text: callee.to_string(),
-                child,
-                child_text: child_text.clone(),
-                child_module: None,
-                prefix: Some(Err(format!(
-                    "`{child_text}` is mounted through `{callee}(...)`, which discover does not compose"
-                ))),
-                replaces: false,
-                through: false,
-                root: false,
-            });
+            let parent = (Name::Free, callee.to_string());
+            self.mount_uncomposed(
+                call,
+                parent,
+                (child, child_text),
+                &format!("through `{callee}(...)`"),
+            );
         }
+    }
+
+    /// A mount at `at` of `child` below a path discover does not compose (`how` it is
+    /// mounted says why): its routes get no URL rather than one under `/`.
+    fn mount_uncomposed(
+        &mut self,
+        at: Node<'_>,
+        (parent, parent_text): (Name, String),
+        (child, child_text): (Name, String),
+        how: &str,
+    ) {
+        let (line, column) = position(at);
+        let reason = format!("`{child_text}` is mounted {how}, which discover does not compose");
+        self.mounts.push(Attach {
+            line,
+            column,
+            parent,
+            parent_text,
+            child,
+            child_text,
+            child_module: None,
+            prefix: Some(Err(reason)),
+            replaces: false,
+            through: false,
+            root: false,
+        });
     }
 
     /// A mounted child: a name, or `module.router` / `require('./x')` of another file.

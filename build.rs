@@ -23,6 +23,9 @@ fn main() {
         .define("_POSIX_C_SOURCE", "200112L")
         .define("_DEFAULT_SOURCE", None)
         .opt_level(3)
+        // Packing a node's position into vector registers to store it costs the walk more
+        // than it saves (callgrind: 5% fewer instructions in the walk without it).
+        .flag_if_supported("-fno-tree-slp-vectorize")
         .warnings(true)
         .file("csrc/preorder.c")
         .compile("discover-preorder");

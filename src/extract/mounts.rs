@@ -2682,13 +2682,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Mount> {
         } else {
             MODULE_LEVEL
         };
-    let imported = super::routes::imported(scan.imports());
-    let routers = if scan.lang.is_js_like() {
-        Routers::js(scan.root, src, scan.lang, imported, depth)
-    } else {
-        Routers::python(scan.root, src, imported, depth)
-    };
-    let mut items = routers.items(scan.path);
+    let mut items = scan.routers(depth).items(scan.path);
     items.sort();
     items
 }

@@ -442,13 +442,7 @@ fn extract_js(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     if calls.is_empty() {
         return;
     }
-    let routers = Routers::js(
-        scan.root,
-        src,
-        scan.lang,
-        imported(scan.imports()),
-        mounts::MAX_DEPTH,
-    );
+    let routers = scan.routers(mounts::MAX_DEPTH);
     for call in calls {
         let first = out.len();
         js_call(call, src, file, framework, out);
@@ -1520,7 +1514,7 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
     let routers = found
         .iter()
         .any(|(k, _)| matches!(*k, "decorator" | "registered"))
-        .then(|| Routers::python(scan.root, src, imported(scan.imports()), mounts::MAX_DEPTH));
+        .then(|| scan.routers(mounts::MAX_DEPTH));
     for (kind, node) in found {
         let first = out.len();
         match (kind, &routers) {

@@ -30,6 +30,9 @@ pub struct FileContext<'a, 't> {
     imports: std::cell::OnceCell<Imports>,
     /// The children pattern matching listed, for every extractor's patterns.
     pub kids: std::cell::RefCell<super::pattern::Kids<'t>>,
+    /// The file's routers, by the depth they were looked for to: `mounts` and `routes`
+    /// both read them, and finding them walks the whole tree.
+    routers: std::cell::RefCell<Vec<(usize, std::rc::Rc<super::mounts::Routers>)>>,
 }
 
 impl<'a, 't> FileContext<'a, 't> {
@@ -42,7 +45,23 @@ impl<'a, 't> FileContext<'a, 't> {
             exports: ExportList::of(root, text, lang),
             imports: std::cell::OnceCell::new(),
             kids: std::cell::RefCell::default(),
+            routers: std::cell::RefCell::default(),
         }
+    }
+
+    /// The file's routers found `depth` levels deep: built once per file and depth.
+    pub fn routers(&self, depth: usize) -> std::rc::Rc<super::mounts::Routers> {
+        if let Some((_, found)) = self.routers.borrow().iter().find(|(d, _)| *d == depth) {
+            return found.clone();
+        }
+        let imported = super::routes::imported(self.imports());
+        let built = std::rc::Rc::new(if self.lang.is_js_like() {
+            super::mounts::Routers::js(self.root, self.text, self.lang, imported, depth)
+        } else {
+            super::mounts::Routers::python(self.root, self.text, imported, depth)
+        });
+        self.routers.borrow_mut().push((depth, built.clone()));
+        built
     }
 
     /// The file's module-level imports and the names they bind.
@@ -153,6 +172,12 @@ impl<'a, 't> Scan<'a, 't> {
     /// The file's module-level imports and the names they bind.
     pub fn imports(&self) -> &'a Imports {
         self.file.imports()
+    }
+
+    /// The file's routers found `depth` levels deep, built once per file and depth
+    /// ([`FileContext::routers`]).
+    pub fn routers(&self, depth: usize) -> std::rc::Rc<super::mounts::Routers> {
+        self.file.routers(depth)
     }
 
     /// Runs whole-tree matches at `anchors` only; the result is the same, as no match of

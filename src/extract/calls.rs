@@ -9,6 +9,7 @@
 //! parse time; the preorder walk of `preorder.rs` about two fifths of the cursor's cost).
 
 use super::anchor::Anchor;
+use super::mounts::Walked;
 use super::preorder::{NO_DESCEND, Preorder, QUIET_LEAF, REPORT_LEAVES};
 use super::react::{body_facts, is_js_function, rendered_component, returns_jsx};
 use super::scan::Scan;
@@ -532,11 +533,17 @@ struct Def<'s> {
 /// Walks the whole tree once, with `flags` (`walk_flags(lang, anchor_table, true)`); on the
 /// way, the nodes whose kind has bits in `anchor_table` are collected into `anchors` for
 /// the other extractors.
+///
+/// With `walked`, the nodes finding the file's routers reads (`mounts::walked_kinds`), to
+/// `mounts::MAX_DEPTH` levels, are collected there too, each with its scope: the same
+/// nodes and scopes as that search's own walk would visit (the walks are pruned alike),
+/// without walking the tree again.
 pub fn extract<'t>(
     scan: &mut Scan<'_, 't>,
     anchor_table: &[u16],
     flags: &[u8],
     anchors: &mut Vec<Anchor<'t>>,
+    mut walked: Option<&mut Vec<Walked<'t>>>,
 ) -> Vec<CallNode> {
     let source = scan.text;
     let lang = scan.lang;
@@ -575,10 +582,27 @@ pub fn extract<'t>(
     // parent is the top of the stack (`Node::parent` would search down from the root).
     let mut path_stack: Vec<Frame<'_>> = Vec::new();
     let tables = kind_tables(lang);
+    let walked_kinds = super::mounts::walked_kinds(lang);
+    let walked_depth = u32::try_from(super::mounts::MAX_DEPTH).unwrap_or(u32::MAX);
     for (visited, visit) in Preorder::new(root, flags).enumerate() {
         // The stack holds the visible ancestors: as many as the node's depth.
         path_stack.truncate(visit.depth as usize);
         let node = visit.node;
+        let kind = usize::from(visit.kind);
+        // The scope the routers' search sees this node in; that walk visits no token, so a
+        // childless node (the root aside) is not among its nodes.
+        let outer_scope = path_stack.last().and_then(|f| f.scope);
+        if let Some(walked) = walked.as_deref_mut()
+            && visit.depth <= walked_depth
+            && walked_kinds.reads.get(kind) == Some(&true)
+            && (visit.depth == 0 || node.child_count() > 0)
+        {
+            walked.push(Walked {
+                node,
+                depth: visit.depth,
+                scope: outer_scope,
+            });
+        }
         let mut context = path_stack.last().map_or(
             Context {
                 owner: 0,
@@ -588,7 +612,6 @@ pub fn extract<'t>(
             },
             |f| f.context,
         );
-        let kind = usize::from(visit.kind);
         // Python evaluates a `def`'s parameter defaults and annotations when the `def` runs,
         // in the enclosing scope (like its decorators): their calls are the enclosing
         // node's, not the function's.
@@ -745,6 +768,11 @@ pub fn extract<'t>(
             effect: tables.effect.get(kind).copied().unwrap_or(Effect::None),
             defines,
             holder,
+            scope: if walked.is_some() && walked_kinds.scopes.get(kind) == Some(&true) {
+                Some(node)
+            } else {
+                outer_scope
+            },
         });
     }
 
@@ -903,6 +931,9 @@ struct Frame<'t> {
     /// For a value holder whose children may pass definitions (`holder_context`), the
     /// context of what they pass.
     holder: Option<Context>,
+    /// When the routers' nodes are collected: the innermost node opening a scope, this one
+    /// included, among the node and its ancestors (`mounts::scope_of`).
+    scope: Option<Node<'t>>,
 }
 
 /// What a node is to the walk, by kind: comparing kind ids is what keeps the walk cheap,

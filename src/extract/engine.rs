@@ -508,12 +508,29 @@ pub fn extract_file(
             )
         });
         if needs_graph {
+            // The mounts and routes extractors find the file's routers: the call graph's
+            // walk collects what that reads, when one of them will ask (not `mounts` looking
+            // at module-level statements only, for which its own short walk costs less).
+            let admitted_and_wanted = |id: ExtractorId| {
+                set.selected
+                    .iter()
+                    .position(|&e| e == id)
+                    .is_some_and(|pos| admitted[pos] && wanted.contains(&id))
+            };
+            let mut walked = (admitted_and_wanted(ExtractorId::ROUTES)
+                || (admitted_and_wanted(ExtractorId::MOUNTS)
+                    && file_cx.mounts_depth() == super::mounts::MAX_DEPTH))
+                .then(Vec::new);
             call_graph = Some(calls::extract(
                 &mut scan,
                 table,
                 &tables.graph,
                 &mut anchors,
+                walked.as_mut(),
             ));
+            if let Some(walked) = walked {
+                file_cx.set_walked(walked);
+            }
         } else if !anchored.is_empty() {
             collect_anchors(&mut scan, table, &tables.bare, &mut anchors);
         }

@@ -437,10 +437,31 @@ pub struct Routers {
     factory_scopes: Vec<usize>,
 }
 
+/// The kinds of nodes that open a scope of their own.
+const SCOPE_KINDS: &[&str] = &[
+    "function_declaration",
+    "function_expression",
+    "function",
+    "arrow_function",
+    "method_definition",
+    "generator_function_declaration",
+    "generator_function",
+    "function_definition",
+    "lambda",
+    "class_definition",
+    "program",
+    "module",
+];
+
 /// Nodes that open a scope of their own.
 fn is_scope(node: Node<'_>) -> bool {
+    is_scope_kind(node.kind_str())
+}
+
+/// Whether a kind is one of [`SCOPE_KINDS`] (a `match`: `scope_of` asks at every level).
+fn is_scope_kind(kind: &str) -> bool {
     matches!(
-        node.kind_str(),
+        kind,
         "function_declaration"
             | "function_expression"
             | "function"
@@ -454,6 +475,59 @@ fn is_scope(node: Node<'_>) -> bool {
             | "program"
             | "module"
     )
+}
+
+/// The kinds of nodes finding a file's routers reads, by language: what `Routers::python`
+/// and `Routers::js` collect.
+const PYTHON_READS: &[&str] = &["assignment", "call", "attribute", "return_statement"];
+const JS_READS: &[&str] = &[
+    "variable_declarator",
+    "call_expression",
+    "return_statement",
+    "export_statement",
+    "assignment_expression",
+];
+
+/// By kind id, for the call graph's walk to collect what finding the routers reads
+/// ([`Walked`]) on its way: whether a kind is read, and whether it opens a scope.
+pub struct WalkedKinds {
+    pub reads: Vec<bool>,
+    pub scopes: Vec<bool>,
+}
+
+/// The [`WalkedKinds`] of `lang`.
+pub fn walked_kinds(lang: Lang) -> &'static WalkedKinds {
+    static TABLES: [std::sync::OnceLock<WalkedKinds>; Lang::COUNT] =
+        [const { std::sync::OnceLock::new() }; Lang::COUNT];
+    TABLES[lang.index()].get_or_init(|| {
+        let count = lang.grammar().node_kind_count();
+        let table = |names: &[&str]| {
+            let mut table = vec![false; count];
+            for name in names {
+                for &id in lang.kind_ids(name, true) {
+                    table[usize::from(id)] = true;
+                }
+            }
+            table
+        };
+        WalkedKinds {
+            reads: table(if lang.is_js_like() {
+                JS_READS
+            } else {
+                PYTHON_READS
+            }),
+            scopes: table(SCOPE_KINDS),
+        }
+    })
+}
+
+/// A node finding the routers reads, collected by the call graph's walk so that it need not
+/// walk the tree again: its depth below the root and the scope it is in (`scope_of`).
+#[derive(Clone, Copy)]
+pub struct Walked<'t> {
+    pub node: Node<'t>,
+    pub depth: u32,
+    pub scope: Option<Node<'t>>,
 }
 
 /// The scope `node` is in (for a scope node, the one around it).
@@ -510,11 +584,12 @@ pub const MODULE_LEVEL: usize = 3;
 
 impl Routers {
     /// The routers of a Python file.
-    pub fn python(
-        root: Node<'_>,
+    pub fn python<'t>(
+        root: Node<'t>,
         src: &[u8],
         imported: HashMap<String, (String, String)>,
         depth: usize,
+        walked: Option<&[Walked<'t>]>,
     ) -> Routers {
         let mut routers = Routers {
             imported,
@@ -530,6 +605,7 @@ impl Routers {
             root,
             Lang::Python,
             depth,
+            walked,
             &mut |n, scope| match n.kind_str() {
                 "assignment" => assignments.push((n, scope)),
                 "call" => calls.push(n),
@@ -808,12 +884,13 @@ impl Routers {
     }
 
     /// The routers of a JavaScript / TypeScript file.
-    pub fn js(
-        root: Node<'_>,
+    pub fn js<'t>(
+        root: Node<'t>,
         src: &[u8],
         lang: Lang,
         imported: HashMap<String, (String, String)>,
         depth: usize,
+        walked: Option<&[Walked<'t>]>,
     ) -> Routers {
         let mut routers = Routers {
             imported,
@@ -824,13 +901,19 @@ impl Routers {
         let mut calls = Vec::new();
         let mut returns = Vec::new();
         let mut exports = Vec::new();
-        collect(root, lang, depth, &mut |n, scope| match n.kind_str() {
-            "variable_declarator" => declarators.push((n, scope)),
-            "call_expression" => calls.push(n),
-            "return_statement" => returns.push(n),
-            "export_statement" | "assignment_expression" => exports.push(n),
-            _ => {}
-        });
+        collect(
+            root,
+            lang,
+            depth,
+            walked,
+            &mut |n, scope| match n.kind_str() {
+                "variable_declarator" => declarators.push((n, scope)),
+                "call_expression" => calls.push(n),
+                "return_statement" => returns.push(n),
+                "export_statement" | "assignment_expression" => exports.push(n),
+                _ => {}
+            },
+        );
         for (d, scope) in &declarators {
             let (Some(scope), Some(name)) = (*scope, d.field("name")) else {
                 continue;
@@ -2671,18 +2754,20 @@ static ROUTER_WORDS: Words = Words::joined(&[
     super::gates::SERVED_WORDS,
 ]);
 
+/// How deep the `mounts` extractor looks in a file: below its module-level statements only
+/// in files with a router word, or JS files that pass the routes gate (a path array, a
+/// koa-router name before the path), whose routes may be declared on a plugin's parameter.
+pub fn depth(lang: Lang, src: &[u8]) -> usize {
+    if ROUTER_WORDS.any_in(src) || (lang.is_js_like() && super::gates::routes_gate(src)) {
+        MAX_DEPTH
+    } else {
+        MODULE_LEVEL
+    }
+}
+
 /// The `mounts` extractor.
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Mount> {
-    let src = scan.text;
-    // Also a JS file that passes the routes gate (a path array, a koa-router name before
-    // the path): its routes may be declared on a plugin's parameter too.
-    let depth =
-        if ROUTER_WORDS.any_in(src) || (scan.lang.is_js_like() && super::gates::routes_gate(src)) {
-            MAX_DEPTH
-        } else {
-            MODULE_LEVEL
-        };
-    let mut items = scan.routers(depth).items(scan.path);
+    let mut items = scan.routers(scan.mounts_depth()).items(scan.path);
     items.sort();
     items
 }
@@ -2873,13 +2958,23 @@ fn one(node: Node<'_>, src: &[u8]) -> String {
 /// none sits in a type or a string. The walk passes through every ancestor of a node, so
 /// it knows the scope that `scope_of` would find going up, one `parent()` at a time, each
 /// a descent from the root (a third of the extractor's time before).
+///
+/// `walked`, when the call graph's walk collected them, are the nodes of the kinds the
+/// visitor reads (`walked_kinds`) with their scopes: the same visits, without a walk.
 fn collect<'t>(
     node: Node<'t>,
     lang: Lang,
     levels: usize,
+    walked: Option<&[Walked<'t>]>,
     visit: &mut dyn FnMut(Node<'t>, Option<Node<'t>>),
 ) {
     let levels = u32::try_from(levels).unwrap_or(u32::MAX);
+    if let Some(walked) = walked {
+        for w in walked.iter().filter(|w| w.depth <= levels) {
+            visit(w.node, w.scope);
+        }
+        return;
+    }
     let mut scopes: Vec<(u32, Node<'t>)> = Vec::new();
     for step in Preorder::to_depth(node, super::calls::no_tokens(lang), levels) {
         while scopes.last().is_some_and(|(depth, _)| *depth >= step.depth) {
@@ -2998,4 +3093,92 @@ pub(super) fn chained_at<'t>(call: Node<'t>) -> Node<'t> {
             .then_some(property)
     });
     chained.unwrap_or(call)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The nodes the call graph's walk collects for finding the routers are, with their
+    /// scopes, those the search's own walk visits and reads: on every fixture.
+    #[test]
+    fn the_call_graph_walk_collects_what_the_routers_search_reads() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let (mut files, mut nodes, mut inner) = (0, 0, 0);
+        for entry in ignore::WalkBuilder::new(&fixtures)
+            .standard_filters(false)
+            .build()
+        {
+            let entry = entry.expect("fixture dir is readable");
+            let path = entry.path().to_string_lossy().into_owned();
+            let Some(lang) = Lang::from_path(&path) else {
+                continue;
+            };
+            let Ok(text) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            let mut parser = tree_sitter::Parser::new();
+            parser.set_language(&lang.grammar()).expect("grammar loads");
+            let tree = parser.parse(&text, None).expect("parses");
+            let root = tree.root_node();
+            let file = super::super::scan::FileContext::new(root, &text, lang, &path);
+            let mut cursor = tree_sitter::QueryCursor::new();
+            let mut never = || false;
+            let mut scan = Scan::new(None, &mut cursor, &file, &mut never);
+            let flags = super::super::calls::walk_flags(lang, &[], true);
+            let mut walked = Vec::new();
+            super::super::calls::extract(
+                &mut scan,
+                &[],
+                &flags,
+                &mut Vec::new(),
+                Some(&mut walked),
+            );
+            let reads = if lang.is_js_like() {
+                JS_READS
+            } else {
+                PYTHON_READS
+            };
+            let mut own = Vec::new();
+            collect(root, lang, MAX_DEPTH, None, &mut |node, scope| {
+                if reads.contains(&node.kind_str()) {
+                    own.push((node, scope));
+                }
+            });
+            let collected: Vec<_> = walked.iter().map(|w| (w.node, w.scope)).collect();
+            assert_eq!(collected, own, "{path}");
+            files += 1;
+            nodes += own.len();
+            inner += own
+                .iter()
+                .filter(|(_, scope)| scope.is_some_and(|s| s != root))
+                .count();
+        }
+        assert!(files > 50, "only {files} fixture files were read");
+        assert!(
+            nodes > 1000 && inner > 100,
+            "{nodes} nodes, {inner} in functions"
+        );
+    }
+
+    /// `is_scope_kind` is the list the walk's tables are made from.
+    #[test]
+    fn scope_kinds_agree() {
+        for lang in Lang::ALL {
+            let grammar = lang.grammar();
+            for id in 0..grammar.node_kind_count() {
+                let Some(name) = u16::try_from(id)
+                    .ok()
+                    .and_then(|id| grammar.node_kind_for_id(id))
+                else {
+                    continue;
+                };
+                assert_eq!(
+                    is_scope_kind(name),
+                    SCOPE_KINDS.contains(&name),
+                    "{lang} {name}"
+                );
+            }
+        }
+    }
 }

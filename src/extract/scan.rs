@@ -33,6 +33,10 @@ pub struct FileContext<'a, 't> {
     /// The file's routers, by the depth they were looked for to: `mounts` and `routes`
     /// both read them, and finding them walks the whole tree.
     routers: std::cell::RefCell<Vec<(usize, std::rc::Rc<super::mounts::Routers>)>>,
+    /// What finding the routers reads, when the call graph's walk collected it.
+    walked: std::cell::OnceCell<Vec<super::mounts::Walked<'t>>>,
+    /// How deep the `mounts` extractor looks (`mounts::depth`, a search of the text).
+    mounts_depth: std::cell::OnceCell<usize>,
 }
 
 impl<'a, 't> FileContext<'a, 't> {
@@ -46,7 +50,23 @@ impl<'a, 't> FileContext<'a, 't> {
             imports: std::cell::OnceCell::new(),
             kids: std::cell::RefCell::default(),
             routers: std::cell::RefCell::default(),
+            walked: std::cell::OnceCell::new(),
+            mounts_depth: std::cell::OnceCell::new(),
         }
+    }
+
+    /// How deep the `mounts` extractor looks in this file (`mounts::depth`), found once.
+    pub fn mounts_depth(&self) -> usize {
+        *self
+            .mounts_depth
+            .get_or_init(|| super::mounts::depth(self.lang, self.text))
+    }
+
+    /// Hands over what the call graph's walk collected for finding the routers (all of it,
+    /// to [`super::mounts::MAX_DEPTH`]).
+    pub fn set_walked(&self, walked: Vec<super::mounts::Walked<'t>>) {
+        // Set once per file, by the one walk.
+        let _ = self.walked.set(walked);
     }
 
     /// The file's routers found `depth` levels deep: built once per file and depth.
@@ -55,10 +75,15 @@ impl<'a, 't> FileContext<'a, 't> {
             return found.clone();
         }
         let imported = super::routes::imported(self.imports());
+        let walked = self
+            .walked
+            .get()
+            .filter(|_| depth <= super::mounts::MAX_DEPTH)
+            .map(Vec::as_slice);
         let built = std::rc::Rc::new(if self.lang.is_js_like() {
-            super::mounts::Routers::js(self.root, self.text, self.lang, imported, depth)
+            super::mounts::Routers::js(self.root, self.text, self.lang, imported, depth, walked)
         } else {
-            super::mounts::Routers::python(self.root, self.text, imported, depth)
+            super::mounts::Routers::python(self.root, self.text, imported, depth, walked)
         });
         self.routers.borrow_mut().push((depth, built.clone()));
         built
@@ -178,6 +203,11 @@ impl<'a, 't> Scan<'a, 't> {
     /// ([`FileContext::routers`]).
     pub fn routers(&self, depth: usize) -> std::rc::Rc<super::mounts::Routers> {
         self.file.routers(depth)
+    }
+
+    /// How deep the `mounts` extractor looks in this file ([`FileContext::mounts_depth`]).
+    pub fn mounts_depth(&self) -> usize {
+        self.file.mounts_depth()
     }
 
     /// Runs whole-tree matches at `anchors` only; the result is the same, as no match of

@@ -591,7 +591,7 @@ pub fn extract<'t>(
         let kind = usize::from(visit.kind);
         // The scope the routers' search sees this node in; that walk visits no token, so a
         // childless node (the root aside) is not among its nodes.
-        let outer_scope = path_stack.last().and_then(|f| f.scope);
+        let outer_scope = path_stack.last().map_or(0, |f| f.scope);
         if let Some(walked) = walked.as_deref_mut()
             && visit.depth <= walked_depth
             && walked_kinds.reads.get(kind) == Some(&true)
@@ -600,7 +600,9 @@ pub fn extract<'t>(
             walked.push(Walked {
                 node,
                 depth: visit.depth,
-                scope: outer_scope,
+                scope: outer_scope
+                    .checked_sub(1)
+                    .map(|at| path_stack[at as usize].node),
             });
         }
         let mut context = path_stack.last().map_or(
@@ -769,7 +771,8 @@ pub fn extract<'t>(
             defines,
             holder,
             scope: if walked.is_some() && walked_kinds.scopes.get(kind) == Some(&true) {
-                Some(node)
+                // This frame's place in the stack, plus one.
+                u32::try_from(path_stack.len() + 1).unwrap_or(0)
             } else {
                 outer_scope
             },
@@ -932,8 +935,9 @@ struct Frame<'t> {
     /// context of what they pass.
     holder: Option<Context>,
     /// When the routers' nodes are collected: the innermost node opening a scope, this one
-    /// included, among the node and its ancestors (`mounts::scope_of`).
-    scope: Option<Node<'t>>,
+    /// included, among the node and its ancestors (`mounts::scope_of`), as its frame's
+    /// place in the stack plus one (0: none). An index keeps the frame small.
+    scope: u32,
 }
 
 /// What a node is to the walk, by kind: comparing kind ids is what keeps the walk cheap,

@@ -396,9 +396,14 @@ fn children_matches<'t>(
         subs.clear();
         item_matches(&child.item, kid, depth + 1, &[], listed, &mut subs);
         for sub in subs.drain(..) {
-            let mut next = acc.clone();
-            next.captures.extend(sub.captures);
-            next.last = sub.last;
+            // One allocation for both lists (a clone grown by the extension made two).
+            let mut captures = Vec::with_capacity(acc.captures.len() + sub.captures.len());
+            captures.extend_from_slice(&acc.captures);
+            captures.extend(sub.captures);
+            let next = Partial {
+                captures,
+                last: sub.last,
+            };
             children_matches(rest, kids, j + 1, next, depth, listed, out);
         }
     }

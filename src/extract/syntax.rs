@@ -80,6 +80,16 @@ thread_local! {
 
 /// The node's source text; lossy only for a node that splits a UTF-8 sequence, which a
 /// grammar over valid UTF-8 does not produce.
+/// `parts` joined, in one allocation: names are built per definition and per call site,
+/// and `format!` (which grows its string as it goes) cost several times as much.
+pub fn concat(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
 pub fn text<'s>(node: Node<'_>, source: &'s [u8]) -> &'s str {
     node.utf8_text(source).unwrap_or("")
 }

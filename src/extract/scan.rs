@@ -31,7 +31,7 @@ pub struct FileContext<'a, 't> {
     /// The children pattern matching listed, for every extractor's patterns.
     pub kids: std::cell::RefCell<super::pattern::Kids<'t>>,
     /// The file's routers, by the depth they were looked for to: `mounts` and `routes`
-    /// both read them, and finding them walks the whole tree.
+    /// both read them, and finding them reads every assignment, call and return.
     routers: std::cell::RefCell<Vec<(usize, std::rc::Rc<super::mounts::Routers>)>>,
     /// What finding the routers reads, when the call graph's walk collected it.
     walked: std::cell::OnceCell<Vec<super::mounts::Walked<'t>>>,

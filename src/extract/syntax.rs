@@ -78,8 +78,6 @@ thread_local! {
         RefCell::new(foldhash::HashMap::default());
 }
 
-/// The node's source text; lossy only for a node that splits a UTF-8 sequence, which a
-/// grammar over valid UTF-8 does not produce.
 /// `parts` joined, in one allocation: names are built per definition and per call site,
 /// and `format!` (which grows its string as it goes) cost several times as much.
 pub fn concat(parts: &[&str]) -> String {
@@ -90,6 +88,8 @@ pub fn concat(parts: &[&str]) -> String {
     out
 }
 
+/// The node's source text; lossy only for a node that splits a UTF-8 sequence, which a
+/// grammar over valid UTF-8 does not produce.
 pub fn text<'s>(node: Node<'_>, source: &'s [u8]) -> &'s str {
     node.utf8_text(source).unwrap_or("")
 }
@@ -238,6 +238,7 @@ fn one_line_ascii(s: &str, max: usize) -> String {
     out
 }
 
+/// [`one_line`] of any text, a character at a time.
 fn one_line_chars(s: &str, max: usize) -> String {
     let mut out = String::with_capacity(s.len().min(max + 4));
     let mut count = 0;
@@ -362,6 +363,8 @@ pub fn object_property<'t>(object: Node<'t>, key: &str, source: &[u8]) -> Option
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::lang::Lang;
     use proptest::prelude::*;
 
     proptest! {
@@ -376,9 +379,6 @@ mod tests {
             prop_assert_eq!(super::one_line_ascii(&s, max), super::one_line_chars(&s, max));
         }
     }
-
-    use super::*;
-    use crate::lang::Lang;
 
     #[test]
     fn text_head_keeps_what_one_line_shows() {

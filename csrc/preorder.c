@@ -55,7 +55,6 @@ typedef struct {
   Frame *frames;
   uint32_t len;
   uint32_t cap;
-  Frame *inline_frames;  // storage on the caller's stack that `frames` starts in, if any
   bool root_pending;
   TSNode root;
   bool failed;
@@ -78,13 +77,7 @@ static inline bool push(DiscoverPreorder *self, Subtree parent, Length position,
                  TSFieldId inherited, bool hidden, bool report_leaves) {
   if (self->len == self->cap) {
     uint32_t cap = self->cap ? self->cap * 2 : 16;
-    Frame *frames;
-    if (self->frames && self->frames == self->inline_frames) {
-      frames = malloc(sizeof(Frame) * cap);
-      if (frames) memcpy(frames, self->frames, sizeof(Frame) * self->len);
-    } else {
-      frames = realloc(self->frames, sizeof(Frame) * cap);
-    }
+    Frame *frames = realloc(self->frames, sizeof(Frame) * cap);
     if (!frames) {
       self->failed = true;
       return false;
@@ -228,31 +221,6 @@ bool discover_preorder_failed(const DiscoverPreorder *self) {
   return self->failed;
 }
 
-// The children of `node`, as a cursor's goto_first_child / goto_next_sibling lists them
-// (tokens included, hidden rules seen through), with their field ids: at most `cap` of
-// them, which ts_node_child_count(node) always covers. Returns how many, or UINT32_MAX if
-// memory ran out. No allocation unless hidden rules nest deeper than a few levels: pattern
-// matching lists the children of every node it tries, and a cursor's stepping (or a walk's
-// heap state) cost more than the listing.
-uint32_t discover_children(TSNode node, DiscoverVisit *out, uint32_t cap) {
-  Subtree subtree = *(const Subtree *)node.id;
-  if (ts_subtree_child_count(subtree) == 0 || cap == 0) return 0;
-  Frame inline_frames[8];
-  DiscoverPreorder self = {0};
-  self.tree = node.tree;
-  self.language = node.tree->language;
-  self.max_depth = 1;
-  self.frames = inline_frames;
-  self.cap = 8;
-  self.inline_frames = inline_frames;
-  Length position = start_of(node);
-  push(&self, subtree, position, 1, 0, false, false);
-  uint32_t n = discover_preorder_next(&self, out, cap);
-  bool failed = self.failed;
-  if (self.frames != inline_frames) free(self.frames);
-  return failed ? UINT32_MAX : n;
-}
-
 // ts_node_child_by_field_id, computed the same way without the generic child iterator:
 // the call graph and the extractors ask for fields (a call's `function`, a function's
 // `body`) hundreds of thousands of times a run, and tree-sitter's version costs several
@@ -316,6 +284,69 @@ static inline bool next_child(Children *self, Child *out) {
 
 static inline bool is_visible(const Child *child) {
   return ts_subtree_visible(*child->subtree) || child->node.context[3];
+}
+
+// One child of a listing: the node and the field it fills (0 for none).
+typedef struct {
+  TSNode node;
+  uint16_t field;
+} DiscoverChild;
+
+// The field of the child at `structural` in a node's field map: the first entry that names
+// it directly, as ts_tree_cursor_current_field_id finds it.
+static inline TSFieldId field_at(const TSFieldMapEntry *map, const TSFieldMapEntry *end,
+                                 uint32_t structural) {
+  for (; map < end; map++) {
+    if (!map->inherited && map->child_index == structural) return map->field_id;
+  }
+  return 0;
+}
+
+// Appends the visible children of `node` (seeing through hidden ones, whose children take
+// the hidden node's own field, `inherited`, when they have none) from index `n`; writes
+// those that fit below `cap` and returns the new count. Recursion is as deep as hidden
+// rules nest, which tree-sitter's balancing of repetitions keeps logarithmic.
+static uint32_t list_children(TSNode node, TSFieldId inherited, bool named_only,
+                              DiscoverChild *out, uint32_t cap, uint32_t n) {
+  Subtree subtree = *(const Subtree *)node.id;
+  const TSLanguage *language = node.tree->language;
+  const TSFieldMapEntry *fields = NULL, *fields_end = NULL;
+  if (!named_only && language->field_count > 0) {
+    ts_language_field_map(language, subtree.ptr->production_id, &fields, &fields_end);
+  }
+  Children children = children_of(node);
+  Child child;
+  while (next_child(&children, &child)) {
+    TSFieldId field = 0;
+    if (!named_only && !child.extra) {
+      field = field_at(fields, fields_end, child.structural);
+      if (!field) field = inherited;
+    }
+    if (is_visible(&child)) {
+      if (named_only) {
+        TSSymbol alias = child.node.context[3];
+        bool named = alias ? ts_language_symbol_metadata(language, alias).named
+                           : ts_subtree_named(*child.subtree);
+        if (!named) continue;
+      }
+      if (n < cap) out[n] = (DiscoverChild){child.node, field};
+      n++;
+    } else if (visible_children(*child.subtree) > 0) {
+      n = list_children(child.node, field, named_only, out, cap, n);
+    }
+  }
+  return n;
+}
+
+// The children of `node`, as a cursor's goto_first_child / goto_next_sibling lists them
+// (tokens included, hidden rules seen through), with their field ids; only the named ones
+// if `named_only` (then every field is 0). Writes at most `cap` and returns how many there
+// are: more than `cap` means `out` was too short. Pattern matching and the extractors list
+// the children of every node they try, and a cursor's stepping, or setting up the preorder
+// walk for one level, cost several times this loop.
+uint32_t discover_children(TSNode node, bool named_only, DiscoverChild *out, uint32_t cap) {
+  if (ts_subtree_child_count(*(const Subtree *)node.id) == 0) return 0;
+  return list_children(node, 0, named_only, out, cap, 0);
 }
 
 // ts_node_child(node, 0): the first visible child, seeing through hidden ones.
@@ -429,4 +460,79 @@ uint32_t discover_ancestors(TSNode node, TSNode *out, uint32_t cap) {
     current = next;
   }
   return n;
+}
+
+// ts_node_parent, computed the same way with the child listing inlined: the extractors climb
+// from a match to its declaration, statement or call this way thousands of times a run.
+TSNode discover_parent(TSNode node) {
+  TSNode current = ts_tree_root_node(node.tree);
+  if (current.id == node.id) return (TSNode){0};
+  uint32_t start_byte = node.context[0];
+  uint32_t end_byte = start_byte + ts_subtree_size(*(const Subtree *)node.id).bytes;
+  for (;;) {
+    TSNode next = child_with_descendant(current, node, start_byte, end_byte);
+    if (!next.id || next.id == node.id) return current;
+    current = next;
+  }
+}
+
+// The last visible node of a hidden node's children, seeing through hidden ones.
+static TSNode last_visible(TSNode node) {
+  for (;;) {
+    Children children = children_of(node);
+    Child child;
+    TSNode candidate = {0};
+    bool hidden = false;
+    while (next_child(&children, &child)) {
+      if (is_visible(&child)) {
+        candidate = child.node;
+        hidden = false;
+      } else if (visible_children(*child.subtree) > 0) {
+        candidate = child.node;
+        hidden = true;
+      }
+    }
+    if (!hidden) return candidate;
+    node = candidate;
+  }
+}
+
+// What a step through a node's children has seen before the target: the last visible node,
+// or a hidden node after it whose last visible node is it (found only if needed).
+typedef struct {
+  TSNode last;
+  TSNode pending;
+} Before;
+
+// Steps through the visible children of `node` (seeing through hidden ones) up to `target`;
+// returns whether `target` was reached. A hidden child that ends before `target` starts is
+// not entered: a module's statements sit under a balanced tree of hidden repetitions, and
+// stepping through all of those before a statement would cost as much as listing them.
+static bool scan_to(TSNode node, TSNode target, Before *before) {
+  Children children = children_of(node);
+  Child child;
+  while (next_child(&children, &child)) {
+    if (child.node.id == target.id && child.node.context[0] == target.context[0]) return true;
+    if (is_visible(&child)) {
+      before->last = child.node;
+      before->pending = (TSNode){0};
+    } else if (visible_children(*child.subtree) > 0) {
+      // `children.position` is now where this child ends.
+      if (children.position.bytes < target.context[0]) {
+        before->pending = child.node;
+      } else if (scan_to(child.node, target, before)) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// ts_node_prev_sibling: the child of `node`'s parent listed before it, tokens included.
+TSNode discover_prev_sibling(TSNode node) {
+  TSNode parent = discover_parent(node);
+  Before before;
+  memset(&before, 0, sizeof before);
+  if (!parent.id || !scan_to(parent, node, &before)) return (TSNode){0};
+  return before.pending.id ? last_visible(before.pending) : before.last;
 }

@@ -112,7 +112,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
         let name = name_node.map_or("default", |n| text(n, source));
         let anchor = m.get("default").or(name_node);
         let declared_type = name_node
-            .and_then(|n| n.parent())
+            .and_then(|n| n.up())
             .and_then(|declarator| declarator.field("type"))
             .and_then(|annotation| fc_props_type(annotation, source));
         if let (Some(alias), Some(name_node)) = (m.get("alias"), name_node) {

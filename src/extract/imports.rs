@@ -251,10 +251,7 @@ fn js_require_names(node: Node<'_>, source: &[u8]) -> Vec<String> {
             .map(|n| vec![format!("* as {}", text(n, source))])
             .unwrap_or_default();
     }
-    let Some(declarator) = node
-        .parent()
-        .filter(|p| p.kind_str() == "variable_declarator")
-    else {
+    let Some(declarator) = node.up().filter(|p| p.kind_str() == "variable_declarator") else {
         return Vec::new();
     };
     let Some(pattern) = declarator.field("name") else {

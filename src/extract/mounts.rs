@@ -532,12 +532,12 @@ pub struct Walked<'t> {
 
 /// The scope `node` is in (for a scope node, the one around it).
 fn scope_of(node: Node<'_>) -> Option<Node<'_>> {
-    let mut up = node.parent();
+    let mut up = node.up();
     while let Some(n) = up {
         if is_scope(n) {
             return Some(n);
         }
-        up = n.parent();
+        up = n.up();
     }
     None
 }
@@ -769,7 +769,7 @@ impl Routers {
         };
         // The paths of the `path(p, include([...]))` calls around this one, innermost first.
         let mut prefix = vec![django_route(call, route, src)];
-        let mut up = call.parent();
+        let mut up = call.up();
         let mut list_owner = None;
         while let Some(node) = up {
             if is_scope(node) {
@@ -789,7 +789,7 @@ impl Routers {
                 list_owner = node.field("left");
                 break;
             }
-            up = node.parent();
+            up = node.up();
         }
         let Some(owner) = list_owner.filter(|o| text(*o, src) == "urlpatterns") else {
             return;
@@ -840,7 +840,7 @@ impl Routers {
         }
         // Only directly in the value of `urlpatterns` (an operand, a list element, a splat),
         // not inside a `path()` (that is `include()`'s business).
-        let mut up = node.parent();
+        let mut up = node.up();
         let mut owner = None;
         while let Some(n) = up {
             match n.kind_str() {
@@ -862,7 +862,7 @@ impl Routers {
                 }
                 _ => break,
             }
-            up = n.parent();
+            up = n.up();
         }
         let Some(owner) = owner.filter(|o| text(*o, src) == "urlpatterns") else {
             return;
@@ -1511,7 +1511,7 @@ impl Routers {
                 at_module(function).then(|| (text(name, src).to_string(), function))
             }
             "arrow_function" | "function_expression" | "function" => {
-                let parent = function.parent()?;
+                let parent = function.up()?;
                 // `export default (router) => {...}`: the anonymous default export, named
                 // `default` as the exports and calls extractors name it (no identifier can
                 // be `default`). CommonJS's `module.exports = function (app) {...}` gets no
@@ -2293,9 +2293,9 @@ impl Routers {
         let [path, child] = args else { return None };
         let callback = scope_of(call)?;
         let for_each = callback
-            .parent()
+            .up()
             .filter(|p| p.kind_str() == "arguments")?
-            .parent()
+            .up()
             .filter(|p| p.kind_str() == "call_expression")?;
         let member = for_each.field("function")?;
         let table = member.field("object")?;
@@ -3057,11 +3057,11 @@ pub(super) fn chain_declared<'t>(call: Node<'t>, src: &[u8]) -> Option<Node<'t>>
     new_hono(chain_start(call, src)?, src)?;
     let mut top = call;
     while let Some(member) = top
-        .parent()
+        .up()
         .filter(|p| p.kind_str() == "member_expression" && p.field("object") == Some(top))
     {
         let Some(outer) = member
-            .parent()
+            .up()
             .filter(|p| p.kind_str() == "call_expression" && p.field("function") == Some(member))
         else {
             // `new Hono().get('/a', h).fetch`: the app is not what is declared.
@@ -3073,7 +3073,7 @@ pub(super) fn chain_declared<'t>(call: Node<'t>, src: &[u8]) -> Option<Node<'t>>
         top = outer;
     }
     let declarator = top
-        .parent()
+        .up()
         .filter(|p| p.kind_str() == "variable_declarator" && p.field("value") == Some(top))?;
     declarator
         .field("name")

@@ -20,6 +20,14 @@ struct RawVisit {
     field: u16,
 }
 
+/// One child of a listing (`discover_children`).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct RawChild {
+    node: TSNode,
+    field: u16,
+}
+
 #[repr(C)]
 struct RawPreorder {
     _private: [u8; 0],
@@ -35,9 +43,11 @@ unsafe extern "C" {
     fn discover_preorder_next(walk: *mut RawPreorder, out: *mut RawVisit, cap: u32) -> u32;
     fn discover_preorder_failed(walk: *const RawPreorder) -> bool;
     fn discover_preorder_delete(walk: *mut RawPreorder);
-    fn discover_children(node: TSNode, out: *mut RawVisit, cap: u32) -> u32;
+    fn discover_children(node: TSNode, named_only: bool, out: *mut RawChild, cap: u32) -> u32;
     fn discover_child_by_field_id(node: TSNode, field: u16) -> TSNode;
     fn discover_ancestors(node: TSNode, out: *mut TSNode, cap: u32) -> u32;
+    fn discover_parent(node: TSNode) -> TSNode;
+    fn discover_prev_sibling(node: TSNode) -> TSNode;
 }
 
 /// The ancestors of `node`, nearest first, up to the root of its tree: what climbing with
@@ -63,6 +73,25 @@ pub fn ancestors<'t>(node: Node<'t>) -> Vec<Node<'t>> {
         .collect()
 }
 
+/// `node.parent()`, in one descent from the root with the child listing inlined
+/// (`csrc/preorder.c`).
+pub fn parent<'t>(node: Node<'t>) -> Option<Node<'t>> {
+    // SAFETY: the C side reads the live tree `node` belongs to and returns one of its
+    // nodes, or the null node for the root.
+    let found = unsafe { discover_parent(node.into_raw()) };
+    // SAFETY: a non-null id is a node of `node`'s tree.
+    (!found.id.is_null()).then(|| unsafe { Node::from_raw(found) })
+}
+
+/// `node.prev_sibling()`: the child of its parent listed before it, tokens included, found
+/// by C (`csrc/preorder.c`).
+pub fn prev_sibling<'t>(node: Node<'t>) -> Option<Node<'t>> {
+    // SAFETY: as in `parent`.
+    let found = unsafe { discover_prev_sibling(node.into_raw()) };
+    // SAFETY: a non-null id is a node of `node`'s tree.
+    (!found.id.is_null()).then(|| unsafe { Node::from_raw(found) })
+}
+
 /// `node.child_by_field_id(field)`, at a fraction of its cost (`csrc/preorder.c`).
 pub fn child_by_field<'t>(node: Node<'t>, field: u16) -> Option<Node<'t>> {
     // SAFETY: the C side reads the live tree `node` belongs to and returns one of its
@@ -73,65 +102,68 @@ pub fn child_by_field<'t>(node: Node<'t>, field: u16) -> Option<Node<'t>> {
 }
 
 thread_local! {
-    /// What `children` hands the C side to fill, kept between calls.
-    static CHILDREN: std::cell::RefCell<Vec<RawVisit>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// What the listings hand the C side to fill, kept between calls.
+    static CHILDREN: std::cell::RefCell<Vec<RawChild>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Lists the `count` (`child_count`) children of `node` into `raw`.
-fn fill(node: Node<'_>, count: u32, raw: &mut Vec<RawVisit>) {
-    raw.clear();
-    raw.reserve(count as usize);
-    // SAFETY: `raw` has room for `count` visits and the C side writes at most that many,
-    // which it reports back (or `u32::MAX`, having written nothing usable, when out of
-    // memory); `set_len` covers exactly those.
-    let n = unsafe { discover_children(node.into_raw(), raw.as_mut_ptr(), count) };
-    assert!(n != u32::MAX, "out of memory listing a node's children");
-    // SAFETY: as above.
-    unsafe { raw.set_len(n as usize) };
-}
-
-/// The named children of `node`, as `Node::named_children` walks them with a cursor, at the
-/// cost of the C listing ([`children`]).
-pub fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
-    let mut out = Vec::new();
-    let count = node.child_count();
-    if count == 0 {
-        return out;
-    }
+/// Lists the children of `node` (only the named ones if `named_only`) into the thread's
+/// buffer and hands them to `f`.
+fn with_children<R>(node: Node<'_>, named_only: bool, f: impl FnOnce(&[RawChild]) -> R) -> R {
     CHILDREN.with_borrow_mut(|raw| {
-        fill(node, count, raw);
-        out.reserve(raw.len());
-        for visit in raw.iter() {
-            // SAFETY: the C side builds each node from a live child of `node`'s tree.
-            let child = unsafe { Node::from_raw(visit.node) };
-            if child.is_named() {
-                out.push(child);
+        raw.clear();
+        loop {
+            let cap = u32::try_from(raw.capacity()).unwrap_or(u32::MAX);
+            // SAFETY: `raw` has room for `cap` children and the C side writes at most `cap`;
+            // it returns how many there are, all written when that is within `cap`.
+            let n =
+                unsafe { discover_children(node.into_raw(), named_only, raw.as_mut_ptr(), cap) };
+            if n <= cap {
+                // SAFETY: as above.
+                unsafe { raw.set_len(n as usize) };
+                break;
             }
+            raw.reserve_exact(n as usize);
         }
-    });
-    out
+        f(raw)
+    })
+}
+
+/// The named children of `node`, as `Node::named_children` walks them with a cursor, listed
+/// by C at a fraction of the cursor's cost.
+pub fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    with_children(node, true, |raw| {
+        raw.iter()
+            // SAFETY: the C side builds each node from a live child of `node`'s tree.
+            .map(|child| unsafe { Node::from_raw(child.node) })
+            .collect()
+    })
 }
 
 /// The children of `node` (tokens included) with the field each fills, as a cursor's
 /// `goto_first_child` / `goto_next_sibling` list them, into `out` (cleared first). The C
-/// listing costs about a fifth of the cursor's stepping; pattern matching lists the
-/// children of every node it tries.
+/// listing costs a fraction of the cursor's stepping; pattern matching lists the children
+/// of every node it tries.
 pub fn children<'t>(node: Node<'t>, out: &mut Vec<(Node<'t>, Option<u16>)>) {
     out.clear();
-    let count = node.child_count();
-    if count == 0 {
-        return;
-    }
-    CHILDREN.with_borrow_mut(|raw| {
-        fill(node, count, raw);
-        out.extend(raw.iter().map(|visit| {
+    with_children(node, false, |raw| {
+        out.extend(raw.iter().map(|child| {
             (
                 // SAFETY: the C side builds each node from a live child of `node`'s tree.
-                unsafe { Node::from_raw(visit.node) },
-                (visit.field != 0).then_some(visit.field),
+                unsafe { Node::from_raw(child.node) },
+                (child.field != 0).then_some(child.field),
             )
         }));
     });
+}
+
+/// The children of `node` (tokens included), as [`children`] lists them, without fields.
+pub fn all_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    with_children(node, false, |raw| {
+        raw.iter()
+            // SAFETY: the C side builds each node from a live child of `node`'s tree.
+            .map(|child| unsafe { Node::from_raw(child.node) })
+            .collect()
+    })
 }
 
 /// One visible node of the walk.
@@ -372,8 +404,8 @@ mod tests {
                 }
             }
             assert_eq!(listed, expected, "{path}: children of {node:?}");
-            // Every field of the grammar (0 is none), looked up both ways; a node's id does
-            // not say where it is or under which alias, so those are compared too.
+            // A node's id does not say where it is or under which alias, so those are
+            // compared too.
             let seen = |n: Option<Node<'_>>| {
                 n.map(|n| {
                     (
@@ -385,6 +417,37 @@ mod tests {
                     )
                 })
             };
+            let all_seen = |nodes: &mut dyn Iterator<Item = Node<'_>>| {
+                nodes.map(|n| seen(Some(n))).collect::<Vec<_>>()
+            };
+            let by_cursor_all = all_seen(&mut expected.iter().map(|(child, _)| *child));
+            assert_eq!(
+                all_seen(&mut listed.iter().map(|(child, _)| *child)),
+                by_cursor_all,
+                "{path}: children of {node:?} (positions or aliases)"
+            );
+            assert_eq!(
+                all_seen(&mut all_children(node).into_iter()),
+                by_cursor_all,
+                "{path}: all children of {node:?}"
+            );
+            let mut named_cursor = node.walk();
+            assert_eq!(
+                all_seen(&mut named_children(node).into_iter()),
+                all_seen(&mut node.named_children(&mut named_cursor)),
+                "{path}: named children of {node:?}"
+            );
+            assert_eq!(
+                seen(parent(node)),
+                seen(node.parent()),
+                "{path}: parent of {node:?}"
+            );
+            assert_eq!(
+                seen(prev_sibling(node)),
+                seen(node.prev_sibling()),
+                "{path}: previous sibling of {node:?}"
+            );
+            // Every field of the grammar (0 is none), looked up both ways.
             for field in 0..=lang.grammar().field_count() as u16 {
                 assert_eq!(
                     seen(child_by_field(node, field)),

@@ -640,14 +640,11 @@ fn route_chain(
     out: &mut Vec<Route>,
 ) {
     let mut current = head;
-    while let Some(member) = current.parent() {
+    while let Some(member) = current.up() {
         if member.kind_str() != "member_expression" {
             break;
         }
-        let Some(call) = member
-            .parent()
-            .filter(|p| p.kind_str() == "call_expression")
-        else {
+        let Some(call) = member.up().filter(|p| p.kind_str() == "call_expression") else {
             break;
         };
         let Some(property) = member.field("property") else {
@@ -1252,7 +1249,7 @@ fn jsx_route(element: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
     };
     let mut paths = vec![own.clone()];
     let mut routed = false;
-    let mut up = element.parent();
+    let mut up = element.up();
     while let Some(node) = up {
         if node.kind_str() == "jsx_element" {
             match jsx_name(node, src) {
@@ -1261,7 +1258,7 @@ fn jsx_route(element: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
                         jsx_attribute(node, "path", src).and_then(|v| jsx_string(v, src))
                     else {
                         // A layout route without a path adds nothing.
-                        up = node.parent();
+                        up = node.up();
                         continue;
                     };
                     paths.push(path.to_string());
@@ -1273,7 +1270,7 @@ fn jsx_route(element: Node<'_>, src: &[u8], file: &str, out: &mut Vec<Route>) {
                 _ => {}
             }
         }
-        up = node.parent();
+        up = node.up();
     }
     let handler = ["element", "component", "Component"]
         .iter()
@@ -1531,7 +1528,7 @@ fn extract_python(scan: &mut Scan<'_, '_>, out: &mut Vec<Route>) {
             }
             ("assigned", _) if urlconf => {
                 let list = node
-                    .parent()
+                    .up()
                     .and_then(|a| a.field("left"))
                     .map_or("", |l| text(l, src));
                 django_patterns(node, src, file, out, 0, &Ok(String::new()), list);
@@ -1694,7 +1691,7 @@ fn decorator_route(
         return;
     };
     let definition = decorator
-        .parent()
+        .up()
         .filter(|p| p.kind_str() == "decorated_definition")
         .and_then(|p| p.field("definition"))
         .filter(|d| d.kind_str() == "function_definition");
@@ -2048,12 +2045,12 @@ fn renders_template(definition: Node<'_>, src: &[u8]) -> bool {
 /// functions and classes (`create_app.index`), as the call graph names it.
 fn py_qualified(definition: Node<'_>, src: &[u8]) -> Option<String> {
     let mut parts = vec![text(definition.field("name")?, src)];
-    let mut up = definition.parent();
+    let mut up = definition.up();
     while let Some(node) = up {
         if matches!(node.kind_str(), "function_definition" | "class_definition") {
             parts.push(text(node.field("name")?, src));
         }
-        up = node.parent();
+        up = node.up();
     }
     parts.reverse();
     Some(parts.join("."))
@@ -2141,7 +2138,7 @@ fn starlette_prefix(route: Node<'_>, src: &[u8]) -> Result<String, String> {
     let mut prefixes: Vec<String> = Vec::new();
     let mut node = route;
     let joined = |prefixes: &[String]| prefixes.iter().rev().cloned().collect::<String>();
-    while let Some(parent) = node.parent() {
+    while let Some(parent) = node.up() {
         match parent.kind_str() {
             "list"
             | "tuple"
@@ -2193,7 +2190,7 @@ fn starlette_prefix(route: Node<'_>, src: &[u8]) -> Result<String, String> {
 /// `FastAPI(...)` call at module level, and binds `name` once there.
 fn passed_to_app(any: Node<'_>, name: &str, src: &[u8]) -> bool {
     let mut root = any;
-    while let Some(p) = root.parent() {
+    while let Some(p) = root.up() {
         root = p;
     }
     let (mut apps, mut bindings) = (0, 0);

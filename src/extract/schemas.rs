@@ -243,8 +243,8 @@ fn zod_schemas(scan: &mut Scan<'_, '_>) -> Vec<Schema> {
     let exported = |node: Node<'_>, name: &str| {
         node.kind_str() == "export_statement"
             || node
-                .parent()
-                .and_then(|d| d.parent())
+                .up()
+                .and_then(|d| d.up())
                 .is_some_and(|s| s.kind_str() == "export_statement")
             || exports.contains(name)
     };
@@ -600,7 +600,7 @@ fn validator_field(library: Library, name: String, value: Node<'_>, ctx: &ZodCon
 /// A declarator (or `export default`) directly in the program, not in a function.
 fn js_module_level(node: Node<'_>) -> bool {
     let mut current = node;
-    while let Some(up) = current.parent() {
+    while let Some(up) = current.up() {
         match up.kind_str() {
             "program" => return true,
             "lexical_declaration" | "variable_declaration" | "export_statement" => {}
@@ -1271,12 +1271,12 @@ impl PythonImports {
 
 /// A class directly in the module, or decorated there.
 fn python_module_level(class: Node<'_>) -> bool {
-    let Some(parent) = class.parent() else {
+    let Some(parent) = class.up() else {
         return false;
     };
     match parent.kind_str() {
         "module" => true,
-        "decorated_definition" => parent.parent().is_some_and(|p| p.kind_str() == "module"),
+        "decorated_definition" => parent.up().is_some_and(|p| p.kind_str() == "module"),
         _ => false,
     }
 }
@@ -1304,7 +1304,7 @@ fn python_bases(class: Node<'_>, src: &[u8]) -> (Vec<String>, bool) {
 
 fn decorator_library(class: Node<'_>, src: &[u8], imports: &PythonImports) -> Option<Library> {
     let decorated = class
-        .parent()
+        .up()
         .filter(|p| p.kind_str() == "decorated_definition")?;
     for decorator in decorated.named_kids() {
         if decorator.kind_str() != "decorator" {

@@ -613,13 +613,13 @@ fn declaration_keyword<'s>(node: Node<'_>, source: &'s [u8]) -> Option<&'s str> 
     if node.kind_str() != "variable_declarator" {
         return None;
     }
-    let declaration = node.parent()?;
+    let declaration = node.up()?;
     Some(text(declaration.child(0)?, source))
 }
 
 /// First line of the JSDoc block (`/** ... */`) right above the statement.
 fn js_doc(anchor: Node<'_>, source: &[u8]) -> Option<String> {
-    let comment = anchor.prev_sibling()?;
+    let comment = anchor.before()?;
     if comment.kind_str() != "comment"
         || comment.end_position().row + 1 < anchor.start_position().row
     {

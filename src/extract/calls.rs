@@ -11,7 +11,7 @@
 use super::anchor::Anchor;
 use super::mounts::Walked;
 use super::preorder::{NO_DESCEND, Preorder, QUIET_LEAF, REPORT_LEAVES};
-use super::react::{body_facts, is_js_function, rendered_component, returns_jsx};
+use super::react::{FactNode, body_facts, is_js_function, rendered_component, returns_jsx};
 use super::scan::Scan;
 use super::syntax::NodeExt;
 use super::syntax::{concat, one_line, position, text, text_head};
@@ -539,13 +539,15 @@ struct Def<'s> {
 /// With `walked`, the nodes finding the file's routers reads (`mounts::walked_kinds`), to
 /// `mounts::MAX_DEPTH` levels, are collected there too, each with its scope: the same
 /// nodes and scopes as that search's own walk would visit (the walks are pruned alike),
-/// without walking the tree again.
+/// without walking the tree again. With `fact_nodes`, so are the calls and JSX elements
+/// components' and hooks' facts are read from (`react::body_facts_from`).
 pub fn extract<'t>(
     scan: &mut Scan<'_, 't>,
     anchor_table: &[u16],
     flags: &[u8],
     anchors: &mut Vec<Anchor<'t>>,
     mut walked: Option<&mut Vec<Walked<'t>>>,
+    mut fact_nodes: Option<&mut Vec<FactNode<'t>>>,
 ) -> Vec<CallNode> {
     let source = scan.text;
     let lang = scan.lang;
@@ -586,11 +588,22 @@ pub fn extract<'t>(
     let tables = kind_tables(lang);
     let walked_kinds = super::mounts::walked_kinds(lang);
     let walked_depth = u32::try_from(super::mounts::MAX_DEPTH).unwrap_or(u32::MAX);
+    let fact_kinds = super::react::fact_kinds(lang);
     for (visited, visit) in Preorder::new(root, flags).enumerate() {
         // The stack holds the visible ancestors: as many as the node's depth.
         path_stack.truncate(visit.depth as usize);
         let node = visit.node;
         let kind = usize::from(visit.kind);
+        if let Some(found) = fact_nodes.as_deref_mut()
+            && fact_kinds.reads(visit.kind)
+        {
+            found.push(FactNode {
+                start: u32::try_from(node.start_byte()).unwrap_or(u32::MAX),
+                end: u32::try_from(node.end_byte()).unwrap_or(u32::MAX),
+                kind: visit.kind,
+                node,
+            });
+        }
         // The scope the routers' search sees this node in; that walk visits no token, so a
         // childless node (the root aside) is not among its nodes.
         let outer_scope = path_stack.last().map_or(0, |f| f.scope);

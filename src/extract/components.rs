@@ -1,7 +1,7 @@
 //! The `components` extractor: React function, arrow, wrapped and class components.
 
 use super::calls;
-use super::react::{body_facts, for_each_descendant, for_each_descendant_in, returns_jsx};
+use super::react::{body_facts_from, for_each_descendant, for_each_descendant_in, returns_jsx};
 use super::scan::Scan;
 use super::symbols::ExportList;
 use super::syntax::NodeExt;
@@ -107,6 +107,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
     let root = scan.root;
     let lang = scan.lang;
     let path = scan.path;
+    let fact_nodes = scan.fact_nodes();
     scan.matches(root, Some(MAX_DEPTH), |m| {
         let name_node = m.get("name");
         let name = name_node.map_or("default", |n| text(n, source));
@@ -139,7 +140,9 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
             return;
         }
         if let Some(class) = m.get("class") {
-            if let Some(component) = class_component(class, name, source, path, &exports, lang) {
+            if let Some(component) =
+                class_component(class, name, source, path, &exports, lang, fact_nodes)
+            {
                 found.push(component);
             }
             return;
@@ -178,7 +181,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
         };
         let facts = function
             .field("body")
-            .map(|b| body_facts(b, source, lang, calls::no_tokens(lang)));
+            .map(|b| body_facts_from(fact_nodes, b, source, lang));
         // A capitalised function that calls hooks is a component whatever it returns
         // (`null`, a string, `children`, `useMemo(() => <X/>)`); an anonymous default export
         // needs JSX.
@@ -410,6 +413,7 @@ fn class_component(
     path: &str,
     exports: &ModuleExports<'_>,
     lang: Lang,
+    fact_nodes: Option<&[super::react::FactNode<'_>]>,
 ) -> Option<Component> {
     let heritage = {
         class
@@ -429,7 +433,7 @@ fn class_component(
     if base.is_none() && !renders_jsx {
         return None;
     }
-    let facts = body_facts(body, source, lang, calls::no_tokens(lang));
+    let facts = body_facts_from(fact_nodes, body, source, lang);
     let mut props = Vec::new();
     let mut contexts: BTreeSet<String> = facts.contexts;
     for_each_descendant(body, |node| {

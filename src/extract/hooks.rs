@@ -1,7 +1,7 @@
 //! The `hooks` extractor: custom React hooks defined at module level.
 
 use super::components::ModuleExports;
-use super::react::body_facts;
+use super::react::body_facts_from;
 use super::scan::Scan;
 use super::syntax::NodeExt;
 use super::syntax::{one_line, position, text};
@@ -46,6 +46,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Hook> {
     let mut found = Vec::new();
     let root = scan.root;
     let lang = scan.lang;
+    let fact_nodes = scan.fact_nodes();
     scan.matches(root, Some(MAX_DEPTH), |m| {
         let (Some(function), Some(name_node)) = (m.get("hook"), m.get("name")) else {
             return;
@@ -71,7 +72,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Hook> {
         let hooks = function
             .field("body")
             .map(|b| {
-                body_facts(b, source, lang, super::calls::no_tokens(lang))
+                body_facts_from(fact_nodes, b, source, lang)
                     .hooks
                     .into_iter()
                     .collect()

@@ -3133,6 +3133,7 @@ mod tests {
                 &flags,
                 &mut Vec::new(),
                 Some(&mut walked),
+                None,
             );
             let reads = if lang.is_js_like() {
                 JS_READS

@@ -82,7 +82,7 @@ pub fn returns_jsx(function: Node<'_>, source: &[u8]) -> bool {
 
 /// The hooks a function body calls, the components it renders and the contexts it reads,
 /// each sorted and without repeats.
-#[derive(Default)]
+#[derive(Default, Debug, PartialEq)]
 pub struct BodyFacts {
     pub hooks: BTreeSet<String>,
     pub children: BTreeSet<String>,
@@ -136,13 +136,29 @@ pub fn rendered_component(element: Node<'_>, source: &[u8]) -> Option<String> {
 
 /// The kind ids `body_facts` looks for, per grammar: comparing ids instead of names saves
 /// a string comparison per node of every component and hook body.
-struct FactKinds {
+pub(crate) struct FactKinds {
     call: u16,
     opening: u16,
     self_closing: u16,
 }
 
-fn fact_kinds(lang: Lang) -> &'static FactKinds {
+impl FactKinds {
+    /// Whether `body_facts` reads nodes of `kind`.
+    pub fn reads(&self, kind: u16) -> bool {
+        kind == self.call || kind == self.opening || kind == self.self_closing
+    }
+}
+
+/// A node `body_facts` reads, as the call graph's walk found it, with the bytes it spans.
+#[derive(Clone, Copy)]
+pub struct FactNode<'t> {
+    pub start: u32,
+    pub end: u32,
+    pub kind: u16,
+    pub node: Node<'t>,
+}
+
+pub(crate) fn fact_kinds(lang: Lang) -> &'static FactKinds {
     static KINDS: [OnceLock<FactKinds>; Lang::COUNT] = [const { OnceLock::new() }; Lang::COUNT];
     KINDS[lang.index()].get_or_init(|| {
         let language = lang.grammar();
@@ -164,15 +180,48 @@ pub fn body_facts(node: Node<'_>, source: &[u8], lang: Lang, walk: &[u8]) -> Bod
     let mut facts = BodyFacts::default();
     let kinds = fact_kinds(lang);
     for visit in Preorder::new(node, walk) {
-        if visit.kind == kinds.call {
-            call_facts(visit.node, source, &mut facts);
-        } else if (visit.kind == kinds.opening || visit.kind == kinds.self_closing)
-            && let Some(child) = rendered_component(visit.node, source)
-        {
-            facts.children.insert(child);
+        read_fact(visit.node, visit.kind, kinds, source, &mut facts);
+    }
+    facts
+}
+
+/// [`body_facts`] from the nodes the call graph's walk collected (`found`, in document
+/// order): those `node` spans are the ones its own walk would visit, since both walks are
+/// pruned alike (`calls::no_tokens`) and no body lies inside a pruned kind. Without the
+/// walk, `found` is `None` and the body is walked.
+pub fn body_facts_from(
+    found: Option<&[FactNode<'_>]>,
+    node: Node<'_>,
+    source: &[u8],
+    lang: Lang,
+) -> BodyFacts {
+    let Some(found) = found else {
+        return body_facts(node, source, lang, super::calls::no_tokens(lang));
+    };
+    let mut facts = BodyFacts::default();
+    let kinds = fact_kinds(lang);
+    let (start, end) = (node.start_byte(), node.end_byte());
+    let first = found.partition_point(|f| (f.start as usize) < start);
+    // Nodes nest: one that starts within `node` and ends by its end is `node` or below it.
+    for f in found[first..]
+        .iter()
+        .take_while(|f| (f.start as usize) < end)
+    {
+        if f.end as usize <= end {
+            read_fact(f.node, f.kind, kinds, source, &mut facts);
         }
     }
     facts
+}
+
+fn read_fact(node: Node<'_>, kind: u16, kinds: &FactKinds, source: &[u8], facts: &mut BodyFacts) {
+    if kind == kinds.call {
+        call_facts(node, source, facts);
+    } else if (kind == kinds.opening || kind == kinds.self_closing)
+        && let Some(child) = rendered_component(node, source)
+    {
+        facts.children.insert(child);
+    }
 }
 
 /// The hook a call calls, and the context it reads.
@@ -228,5 +277,68 @@ pub fn for_each_descendant_in<'t>(
         if !visit(step.node) {
             declined = Some(step.depth);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::scan::{FileContext, Scan};
+
+    /// Body facts read from the nodes the call graph's walk collected are those a walk of
+    /// the body finds: for every node that walk visits, on every fixture.
+    #[test]
+    fn facts_from_the_call_graph_walk_are_those_of_a_walk_of_the_body() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let (mut files, mut bodies, mut with_facts) = (0, 0, 0);
+        for entry in ignore::WalkBuilder::new(&fixtures)
+            .standard_filters(false)
+            .build()
+        {
+            let entry = entry.expect("fixture dir is readable");
+            let path = entry.path().to_string_lossy().into_owned();
+            let Some(lang) = Lang::from_path(&path) else {
+                continue;
+            };
+            let Ok(text) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            let mut parser = tree_sitter::Parser::new();
+            parser.set_language(&lang.grammar()).expect("grammar loads");
+            let tree = parser.parse(&text, None).expect("parses");
+            let root = tree.root_node();
+            let file = FileContext::new(root, &text, lang, &path);
+            let mut cursor = tree_sitter::QueryCursor::new();
+            let mut never = || false;
+            let mut scan = Scan::new(None, &mut cursor, &file, &mut never);
+            let flags = crate::extract::calls::walk_flags(lang, &[], true);
+            let mut found = Vec::new();
+            crate::extract::calls::extract(
+                &mut scan,
+                &[],
+                &flags,
+                &mut Vec::new(),
+                None,
+                Some(&mut found),
+            );
+            for visit in Preorder::new(root, crate::extract::calls::no_tokens(lang)) {
+                let walked = body_facts(
+                    visit.node,
+                    &text,
+                    lang,
+                    crate::extract::calls::no_tokens(lang),
+                );
+                let from = body_facts_from(Some(&found), visit.node, &text, lang);
+                assert_eq!(from, walked, "{path}: {:?}", visit.node);
+                bodies += 1;
+                with_facts += usize::from(walked != BodyFacts::default());
+            }
+            files += 1;
+        }
+        assert!(files > 50, "only {files} fixture files were read");
+        assert!(
+            bodies > 10_000 && with_facts > 200,
+            "{bodies} nodes, {with_facts} with facts"
+        );
     }
 }

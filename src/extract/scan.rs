@@ -35,6 +35,9 @@ pub struct FileContext<'a, 't> {
     routers: std::cell::RefCell<Vec<(usize, std::rc::Rc<super::mounts::Routers>)>>,
     /// What finding the routers reads, when the call graph's walk collected it.
     walked: std::cell::OnceCell<Vec<super::mounts::Walked<'t>>>,
+    /// The calls and JSX elements a component's or hook's facts are read from, when the
+    /// call graph's walk collected them (`react::body_facts_from`).
+    fact_nodes: std::cell::OnceCell<Vec<super::react::FactNode<'t>>>,
     /// How deep the `mounts` extractor looks (`mounts::depth`, a search of the text).
     mounts_depth: std::cell::OnceCell<usize>,
 }
@@ -51,6 +54,7 @@ impl<'a, 't> FileContext<'a, 't> {
             kids: std::cell::RefCell::default(),
             routers: std::cell::RefCell::default(),
             walked: std::cell::OnceCell::new(),
+            fact_nodes: std::cell::OnceCell::new(),
             mounts_depth: std::cell::OnceCell::new(),
         }
     }
@@ -64,6 +68,16 @@ impl<'a, 't> FileContext<'a, 't> {
 
     /// Hands over what the call graph's walk collected for finding the routers (all of it,
     /// to [`super::mounts::MAX_DEPTH`]).
+    pub fn set_fact_nodes(&self, found: Vec<super::react::FactNode<'t>>) {
+        // Set once per file, by the one walk.
+        let _ = self.fact_nodes.set(found);
+    }
+
+    /// The nodes body facts are read from, if the call graph's walk collected them.
+    pub fn fact_nodes(&self) -> Option<&[super::react::FactNode<'t>]> {
+        self.fact_nodes.get().map(Vec::as_slice)
+    }
+
     pub fn set_walked(&self, walked: Vec<super::mounts::Walked<'t>>) {
         // Set once per file, by the one walk.
         let _ = self.walked.set(walked);
@@ -197,6 +211,12 @@ impl<'a, 't> Scan<'a, 't> {
     /// The file's module-level imports and the names they bind.
     pub fn imports(&self) -> &'a Imports {
         self.file.imports()
+    }
+
+    /// The calls and JSX elements the call graph's walk collected, if it ran
+    /// ([`FileContext::fact_nodes`]).
+    pub fn fact_nodes(&self) -> Option<&'a [super::react::FactNode<'t>]> {
+        self.file.fact_nodes()
     }
 
     /// The file's routers found `depth` levels deep, built once per file and depth

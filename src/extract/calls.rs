@@ -811,8 +811,17 @@ pub fn extract<'t>(
     // What a name means where it is written: a definition of the file (its index), an
     // import (module, name), or nothing the graph can hold (`None`: hidden by a binding,
     // or, for a reference, neither defined nor imported).
-    let meaning = |callee: &str, owner: usize, scope: usize, reference: bool| {
-        match resolve_local(callee, owner, scope, &defs, &scopes, &index, lang) {
+    // The qualified names `resolve_local` looks up are built in one buffer for the file.
+    let mut key = String::new();
+    let mut meaning = |callee: &str, owner: usize, scope: usize, reference: bool| {
+        match resolve_local(
+            callee,
+            (owner, scope),
+            (&defs, &scopes),
+            &index,
+            lang,
+            &mut key,
+        ) {
             Local::Definition(target) => Some(Meaning::Definition(target)),
             // A parameter or local variable of that name: whatever the file imports under
             // it is not what this names.
@@ -1810,14 +1819,14 @@ fn callee_text(node: Node<'_>, source: &[u8], fields: &Fields, depth: u32) -> St
 /// the enclosing class through `this.`/`self.`. A parameter or variable of the same name
 /// in between hides what is outside, and a definition made inside an anonymous function
 /// is seen only within it.
+/// `key` is a buffer for the qualified names looked up in `index`, reused across calls.
 fn resolve_local(
     callee: &str,
-    owner: usize,
-    scope: usize,
-    defs: &[Def<'_>],
-    scopes: &[Scope<'_>],
+    (owner, scope): (usize, usize),
+    (defs, scopes): (&[Def<'_>], &[Scope<'_>]),
     index: &HashMap<&str, usize>,
     lang: Lang,
+    key: &mut String,
 ) -> Local {
     let receiver = if lang == Lang::Python {
         ["self.", "cls."]
@@ -1841,7 +1850,6 @@ fn resolve_local(
     // Bare names see enclosing functions' definitions, never a class's members.
     let first = import_name(callee);
     let (mut at, mut scope) = (owner, scope);
-    let mut key = String::new();
     loop {
         // The anonymous functions around the site, innermost first.
         while scope != 0 {

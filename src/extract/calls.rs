@@ -1062,9 +1062,11 @@ struct KindTables {
     skip: Vec<bool>,
     /// Walk flags for reading calls and JSX elements alone: `skip` and no tokens.
     no_tokens: Vec<u8>,
-    /// Walk flags that leave out the tokens (childless nodes of anonymous kinds) and nothing
-    /// else.
-    named: Vec<u8>,
+    /// `no_tokens`, and nothing below a function either.
+    no_functions: Vec<u8>,
+    /// Walk flags for `parameter_names`: no tokens (childless nodes of anonymous kinds), and
+    /// nothing below the kinds it reads no further than (`PARAMETER_LEAVES`).
+    parameters: Vec<u8>,
     condition: Option<u16>,
     right: Option<u16>,
     left: Option<u16>,
@@ -1234,7 +1236,8 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
             },
             skip: vec![false; count],
             no_tokens: Vec::new(),
-            named: vec![0; count],
+            no_functions: Vec::new(),
+            parameters: vec![0; count],
             condition: field("condition"),
             right: field("right"),
             left: field("left"),
@@ -1248,12 +1251,15 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
             // Anonymous nodes are tokens, without children.
             if !language.node_kind_is_named(id16) {
                 tables.skip[id] = true;
-                tables.named[id] = QUIET_LEAF;
+                tables.parameters[id] = QUIET_LEAF;
                 continue;
             }
             let Some(name) = language.node_kind_for_id(id16) else {
                 continue;
             };
+            if PARAMETER_LEAVES.contains(&name) {
+                tables.parameters[id] = NO_DESCEND;
+            }
             if DEFINITIONS.contains(&name) {
                 tables.role[id] = Role::Definition;
             } else if SITES.contains(&name) {
@@ -1274,6 +1280,9 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
         tables.no_tokens = (tables.skip.iter())
             .map(|&skip| QUIET_LEAF | if skip { NO_DESCEND } else { 0 })
             .collect();
+        tables.no_functions = (tables.no_tokens.iter().zip(&tables.is_function))
+            .map(|(&flags, &function)| flags | if function { NO_DESCEND } else { 0 })
+            .collect();
         tables
     })
 }
@@ -1292,6 +1301,11 @@ fn calls_hooks(function: Node<'_>, source: &[u8], lang: Lang) -> bool {
 /// plain strings are not descended into and no childless node is handed out.
 pub fn no_tokens(lang: Lang) -> &'static [u8] {
     &kind_tables(lang).no_tokens
+}
+
+/// [`no_tokens`], and nothing below a function.
+pub fn no_tokens_nor_functions(lang: Lang) -> &'static [u8] {
+    &kind_tables(lang).no_functions
 }
 
 /// Marks a node conditional or looping by its place in its parent.
@@ -1623,6 +1637,16 @@ fn bound_names<'s>(target: Node<'_>, source: &'s [u8]) -> Vec<&'s str> {
 
 /// The names a function's parameters bind (destructured ones included).
 fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], tables: &KindTables) -> Vec<&'s str> {
+    parameter_names_in(function, source, tables, &tables.parameters)
+}
+
+/// [`parameter_names`] with the walk pruned by `flags`.
+fn parameter_names_in<'s>(
+    function: Node<'_>,
+    source: &'s [u8],
+    tables: &KindTables,
+    flags: &[u8],
+) -> Vec<&'s str> {
     let fields = &tables.fields;
     let Some(parameters) = function
         .child_by_field_id_opt(fields.parameters)
@@ -1635,8 +1659,10 @@ fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], tables: &KindTables
         names.push(text(parameters, source));
         return names;
     }
-    // What binds a name is named: the walk leaves the punctuation out.
-    super::react::for_each_descendant_in(parameters, &tables.named, |node| {
+    // What binds a name is named: the walk leaves the punctuation out, and whatever is
+    // below the kinds this reads no further than (a TypeScript parameter's type is most of
+    // its nodes).
+    super::react::for_each_descendant_in(parameters, flags, |node| {
         match node.kind_str() {
             // A default value's expression binds nothing; its names are uses.
             "default_parameter"
@@ -1665,6 +1691,18 @@ fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], tables: &KindTables
     });
     names
 }
+
+/// The kinds `parameter_names` reads no further than: the walk need not descend into them.
+const PARAMETER_LEAVES: &[&str] = &[
+    "default_parameter",
+    "typed_default_parameter",
+    "assignment_pattern",
+    "object_assignment_pattern",
+    "identifier",
+    "shorthand_property_identifier_pattern",
+    "type_annotation",
+    "type",
+];
 
 /// A call, `new` or render at `node`, with the callee as written.
 fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<Edge> {
@@ -1937,6 +1975,47 @@ enum Local {
 mod tests {
     use super::*;
     use crate::extract::Items;
+
+    /// The parameter walk pruned below `PARAMETER_LEAVES` finds the names a walk of every
+    /// named node finds: for every node with parameters, on every fixture.
+    #[test]
+    fn pruned_parameter_walks_find_every_name() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let (mut lists, mut names) = (0, 0);
+        for entry in ignore::WalkBuilder::new(&fixtures)
+            .standard_filters(false)
+            .build()
+        {
+            let entry = entry.expect("fixture dir is readable");
+            let path = entry.path().to_string_lossy().into_owned();
+            let Some(lang) = Lang::from_path(&path) else {
+                continue;
+            };
+            let Ok(text) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            let mut parser = tree_sitter::Parser::new();
+            parser.set_language(&lang.grammar()).expect("grammar loads");
+            let tree = parser.parse(&text, None).expect("parses");
+            let tables = kind_tables(lang);
+            let grammar = lang.grammar();
+            // Tokens quiet, nothing pruned.
+            let named: Vec<u8> = (0..grammar.node_kind_count())
+                .map(|id| {
+                    let named = u16::try_from(id).is_ok_and(|id| grammar.node_kind_is_named(id));
+                    if named { 0 } else { QUIET_LEAF }
+                })
+                .collect();
+            for visit in Preorder::new(tree.root_node(), &[]) {
+                let pruned = parameter_names(visit.node, &text, tables);
+                let whole = parameter_names_in(visit.node, &text, tables, &named);
+                assert_eq!(pruned, whole, "{path}: {:?}", visit.node);
+                lists += usize::from(!whole.is_empty());
+                names += whole.len();
+            }
+        }
+        assert!(lists > 200 && names > 300, "{lists} lists, {names} names");
+    }
 
     fn edge(callee: &str, target: Option<&str>, import: Option<(&str, &str)>) -> Edge {
         Edge {

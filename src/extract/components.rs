@@ -1,7 +1,8 @@
 //! The `components` extractor: React function, arrow, wrapped and class components.
 
-use super::calls;
-use super::react::{body_facts_from, for_each_descendant, for_each_descendant_in, returns_jsx};
+use super::react::{
+    body_facts_from, for_each_descendant, for_each_descendant_outside_functions, returns_jsx,
+};
 use super::scan::Scan;
 use super::symbols::ExportList;
 use super::syntax::NodeExt;
@@ -337,8 +338,9 @@ fn props_of(function: Node<'_>, source: &[u8], lang: Lang) -> (Vec<String>, Opti
             let param = text(pattern, source);
             let mut names = Vec::new();
             if let Some(body) = function.field("body") {
-                // Declarators are neither tokens nor inside types or plain strings.
-                for_each_descendant_in(body, calls::no_tokens(lang), |node| {
+                // Declarators are neither tokens nor inside types or plain strings, and
+                // nested functions' own are not this one's.
+                for_each_descendant_outside_functions(body, lang, |node| {
                     // `const props = useThemeProps({ props: inProps })` is a common way to
                     // fill in defaults before destructuring.
                     if node.kind_str() == "variable_declarator"
@@ -351,7 +353,6 @@ fn props_of(function: Node<'_>, source: &[u8], lang: Lang) -> (Vec<String>, Opti
                     {
                         names.extend(pattern_names(target, source));
                     }
-                    !super::react::is_js_function(node.kind_str())
                 });
             }
             (names, declared)

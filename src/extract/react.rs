@@ -258,6 +258,25 @@ pub fn for_each_descendant<'t>(node: Node<'t>, visit: impl FnMut(Node<'t>) -> bo
     for_each_descendant_in(node, &[], visit);
 }
 
+/// [`for_each_descendant_in`] with `calls::no_tokens`, declining every function below
+/// `node` (`is_js_function`): the walk does not go below them at all.
+pub fn for_each_descendant_outside_functions<'t>(
+    node: Node<'t>,
+    lang: Lang,
+    mut visit: impl FnMut(Node<'t>),
+) {
+    // The walk does not descend into a root it prunes; a function's own body is walked.
+    let flags = if is_js_function(node.kind_str()) {
+        super::calls::no_tokens(lang)
+    } else {
+        super::calls::no_tokens_nor_functions(lang)
+    };
+    for_each_descendant_in(node, flags, |n| {
+        visit(n);
+        !is_js_function(n.kind_str())
+    });
+}
+
 /// [`for_each_descendant`] over the nodes a walk pruned by `flags` (`preorder`'s, by kind
 /// id) hands out: a visitor that reads no token, or nothing below some kinds, is spared
 /// them (a parameter list is mostly punctuation, a component's body mostly tokens).
@@ -339,6 +358,52 @@ mod tests {
         assert!(
             bodies > 10_000 && with_facts > 200,
             "{bodies} nodes, {with_facts} with facts"
+        );
+    }
+
+    /// A walk pruned below functions hands out the nodes a walk declining them does: from
+    /// every node, on every fixture.
+    #[test]
+    fn walks_outside_functions_see_what_declining_them_sees() {
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let (mut roots, mut pruned_somewhere) = (0, 0);
+        for entry in ignore::WalkBuilder::new(&fixtures)
+            .standard_filters(false)
+            .build()
+        {
+            let entry = entry.expect("fixture dir is readable");
+            let path = entry.path().to_string_lossy().into_owned();
+            let Some(lang) = Lang::from_path(&path) else {
+                continue;
+            };
+            let Ok(text) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            let mut parser = tree_sitter::Parser::new();
+            parser.set_language(&lang.grammar()).expect("grammar loads");
+            let tree = parser.parse(&text, None).expect("parses");
+            let no_tokens = crate::extract::calls::no_tokens(lang);
+            for visit in Preorder::new(tree.root_node(), no_tokens) {
+                let mut declining = Vec::new();
+                for_each_descendant_in(visit.node, no_tokens, |n| {
+                    declining.push(n);
+                    !is_js_function(n.kind_str())
+                });
+                let mut outside = Vec::new();
+                for_each_descendant_outside_functions(visit.node, lang, |n| outside.push(n));
+                assert_eq!(outside, declining, "{path}: {:?}", visit.node);
+                roots += 1;
+                let mut all = 0;
+                for_each_descendant_in(visit.node, no_tokens, |_| {
+                    all += 1;
+                    true
+                });
+                pruned_somewhere += usize::from(all > declining.len());
+            }
+        }
+        assert!(
+            roots > 10_000 && pruned_somewhere > 500,
+            "{roots} roots, {pruned_somewhere} with functions below"
         );
     }
 }

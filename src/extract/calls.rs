@@ -1971,6 +1971,33 @@ enum Local {
     Unknown,
 }
 
+/// The call graph's walk over a whole fixture, as a full run makes it, collecting what
+/// finding routers reads and what body facts are read from: for the tests that hold those
+/// collections to the walks they replace.
+#[cfg(test)]
+pub(crate) fn walk_collecting<'t>(
+    path: &str,
+    lang: Lang,
+    text: &[u8],
+    root: Node<'t>,
+) -> (Vec<Walked<'t>>, Vec<FactNode<'t>>) {
+    let file = super::scan::FileContext::new(root, text, lang, path);
+    let mut cursor = tree_sitter::QueryCursor::new();
+    let mut never = || false;
+    let mut scan = Scan::new(None, &mut cursor, &file, &mut never);
+    let flags = walk_flags(lang, &[], true);
+    let (mut walked, mut found) = (Vec::new(), Vec::new());
+    extract(
+        &mut scan,
+        &[],
+        &flags,
+        &mut Vec::new(),
+        Some(&mut walked),
+        Some(&mut found),
+    );
+    (walked, found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1980,23 +2007,8 @@ mod tests {
     /// named node finds: for every node with parameters, on every fixture.
     #[test]
     fn pruned_parameter_walks_find_every_name() {
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let (mut lists, mut names) = (0, 0);
-        for entry in ignore::WalkBuilder::new(&fixtures)
-            .standard_filters(false)
-            .build()
-        {
-            let entry = entry.expect("fixture dir is readable");
-            let path = entry.path().to_string_lossy().into_owned();
-            let Some(lang) = Lang::from_path(&path) else {
-                continue;
-            };
-            let Ok(text) = std::fs::read(entry.path()) else {
-                continue;
-            };
-            let mut parser = tree_sitter::Parser::new();
-            parser.set_language(&lang.grammar()).expect("grammar loads");
-            let tree = parser.parse(&text, None).expect("parses");
+        crate::extract::for_each_fixture(|path, lang, text, tree| {
             let tables = kind_tables(lang);
             let grammar = lang.grammar();
             // Tokens quiet, nothing pruned.
@@ -2007,13 +2019,13 @@ mod tests {
                 })
                 .collect();
             for visit in Preorder::new(tree.root_node(), &[]) {
-                let pruned = parameter_names(visit.node, &text, tables);
-                let whole = parameter_names_in(visit.node, &text, tables, &named);
+                let pruned = parameter_names(visit.node, text, tables);
+                let whole = parameter_names_in(visit.node, text, tables, &named);
                 assert_eq!(pruned, whole, "{path}: {:?}", visit.node);
                 lists += usize::from(!whole.is_empty());
                 names += whole.len();
             }
-        }
+        });
         assert!(lists > 200 && names > 300, "{lists} lists, {names} names");
     }
 

@@ -51,6 +51,34 @@ use crate::render::{
 use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Every fixture source file (`tests/fixtures`) with its path, language, bytes and tree:
+/// the unit tests that hold a fast path to the plain one run it on all of them. Returns how
+/// many files there were.
+#[cfg(test)]
+pub(crate) fn for_each_fixture(mut f: impl FnMut(&str, Lang, &[u8], &tree_sitter::Tree)) -> usize {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut files = 0;
+    for entry in ignore::WalkBuilder::new(&fixtures)
+        .standard_filters(false)
+        .build()
+    {
+        let entry = entry.expect("fixture dir is readable");
+        let path = entry.path().to_string_lossy().into_owned();
+        let Some(lang) = Lang::from_path(&path) else {
+            continue;
+        };
+        let Ok(text) = std::fs::read(entry.path()) else {
+            continue;
+        };
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&lang.grammar()).expect("grammar loads");
+        let tree = parser.parse(&text, None).expect("parses");
+        f(&path, lang, &text, &tree);
+        files += 1;
+    }
+    files
+}
+
 impl ExtractorId {
     /// Whether a file can hold anything this extractor finds: by language, then by the
     /// row's word gate (`gates.rs`).

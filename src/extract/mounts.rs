@@ -3103,38 +3103,10 @@ mod tests {
     /// scopes, those the search's own walk visits and reads: on every fixture.
     #[test]
     fn the_call_graph_walk_collects_what_the_routers_search_reads() {
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let (mut files, mut nodes, mut inner) = (0, 0, 0);
-        for entry in ignore::WalkBuilder::new(&fixtures)
-            .standard_filters(false)
-            .build()
-        {
-            let entry = entry.expect("fixture dir is readable");
-            let path = entry.path().to_string_lossy().into_owned();
-            let Some(lang) = Lang::from_path(&path) else {
-                continue;
-            };
-            let Ok(text) = std::fs::read(entry.path()) else {
-                continue;
-            };
-            let mut parser = tree_sitter::Parser::new();
-            parser.set_language(&lang.grammar()).expect("grammar loads");
-            let tree = parser.parse(&text, None).expect("parses");
+        let (mut nodes, mut inner) = (0, 0);
+        let files = super::super::for_each_fixture(|path, lang, text, tree| {
             let root = tree.root_node();
-            let file = super::super::scan::FileContext::new(root, &text, lang, &path);
-            let mut cursor = tree_sitter::QueryCursor::new();
-            let mut never = || false;
-            let mut scan = Scan::new(None, &mut cursor, &file, &mut never);
-            let flags = super::super::calls::walk_flags(lang, &[], true);
-            let mut walked = Vec::new();
-            super::super::calls::extract(
-                &mut scan,
-                &[],
-                &flags,
-                &mut Vec::new(),
-                Some(&mut walked),
-                None,
-            );
+            let (walked, _) = super::super::calls::walk_collecting(path, lang, text, root);
             let reads = if lang.is_js_like() {
                 JS_READS
             } else {
@@ -3148,13 +3120,12 @@ mod tests {
             });
             let collected: Vec<_> = walked.iter().map(|w| (w.node, w.scope)).collect();
             assert_eq!(collected, own, "{path}");
-            files += 1;
             nodes += own.len();
             inner += own
                 .iter()
                 .filter(|(_, scope)| scope.is_some_and(|s| s != root))
                 .count();
-        }
+        });
         assert!(files > 50, "only {files} fixture files were read");
         assert!(
             nodes > 1000 && inner > 100,

@@ -505,23 +505,13 @@ mod tests {
 
     #[test]
     fn the_walk_matches_a_cursor_on_every_fixture() {
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut seen = 0;
-        for entry in ignore::WalkBuilder::new(&fixtures)
-            .standard_filters(false)
-            .build()
-        {
-            let entry = entry.expect("fixture dir is readable");
-            let path = entry.path().to_string_lossy().into_owned();
-            if Lang::from_path(&path).is_none() || !entry.path().is_file() {
-                continue;
+        crate::extract::for_each_fixture(|path, _, text, _| {
+            if let Ok(source) = std::str::from_utf8(text) {
+                same_as_cursor(path, source);
+                seen += 1;
             }
-            let Ok(source) = std::fs::read_to_string(entry.path()) else {
-                continue;
-            };
-            same_as_cursor(&path, &source);
-            seen += 1;
-        }
+        });
         assert!(seen > 50, "only {seen} fixture files were walked");
     }
 

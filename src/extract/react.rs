@@ -302,58 +302,28 @@ pub fn for_each_descendant_in<'t>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::extract::scan::{FileContext, Scan};
 
     /// Body facts read from the nodes the call graph's walk collected are those a walk of
     /// the body finds: for every node that walk visits, on every fixture.
     #[test]
     fn facts_from_the_call_graph_walk_are_those_of_a_walk_of_the_body() {
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let (mut files, mut bodies, mut with_facts) = (0, 0, 0);
-        for entry in ignore::WalkBuilder::new(&fixtures)
-            .standard_filters(false)
-            .build()
-        {
-            let entry = entry.expect("fixture dir is readable");
-            let path = entry.path().to_string_lossy().into_owned();
-            let Some(lang) = Lang::from_path(&path) else {
-                continue;
-            };
-            let Ok(text) = std::fs::read(entry.path()) else {
-                continue;
-            };
-            let mut parser = tree_sitter::Parser::new();
-            parser.set_language(&lang.grammar()).expect("grammar loads");
-            let tree = parser.parse(&text, None).expect("parses");
+        let (mut bodies, mut with_facts) = (0, 0);
+        let files = crate::extract::for_each_fixture(|path, lang, text, tree| {
             let root = tree.root_node();
-            let file = FileContext::new(root, &text, lang, &path);
-            let mut cursor = tree_sitter::QueryCursor::new();
-            let mut never = || false;
-            let mut scan = Scan::new(None, &mut cursor, &file, &mut never);
-            let flags = crate::extract::calls::walk_flags(lang, &[], true);
-            let mut found = Vec::new();
-            crate::extract::calls::extract(
-                &mut scan,
-                &[],
-                &flags,
-                &mut Vec::new(),
-                None,
-                Some(&mut found),
-            );
+            let (_, found) = crate::extract::calls::walk_collecting(path, lang, text, root);
             for visit in Preorder::new(root, crate::extract::calls::no_tokens(lang)) {
                 let walked = body_facts(
                     visit.node,
-                    &text,
+                    text,
                     lang,
                     crate::extract::calls::no_tokens(lang),
                 );
-                let from = body_facts_from(Some(&found), visit.node, &text, lang);
+                let from = body_facts_from(Some(&found), visit.node, text, lang);
                 assert_eq!(from, walked, "{path}: {:?}", visit.node);
                 bodies += 1;
                 with_facts += usize::from(walked != BodyFacts::default());
             }
-            files += 1;
-        }
+        });
         assert!(files > 50, "only {files} fixture files were read");
         assert!(
             bodies > 10_000 && with_facts > 200,
@@ -365,23 +335,8 @@ mod tests {
     /// every node, on every fixture.
     #[test]
     fn walks_outside_functions_see_what_declining_them_sees() {
-        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let (mut roots, mut pruned_somewhere) = (0, 0);
-        for entry in ignore::WalkBuilder::new(&fixtures)
-            .standard_filters(false)
-            .build()
-        {
-            let entry = entry.expect("fixture dir is readable");
-            let path = entry.path().to_string_lossy().into_owned();
-            let Some(lang) = Lang::from_path(&path) else {
-                continue;
-            };
-            let Ok(text) = std::fs::read(entry.path()) else {
-                continue;
-            };
-            let mut parser = tree_sitter::Parser::new();
-            parser.set_language(&lang.grammar()).expect("grammar loads");
-            let tree = parser.parse(&text, None).expect("parses");
+        crate::extract::for_each_fixture(|path, lang, _, tree| {
             let no_tokens = crate::extract::calls::no_tokens(lang);
             for visit in Preorder::new(tree.root_node(), no_tokens) {
                 let mut declining = Vec::new();
@@ -400,7 +355,7 @@ mod tests {
                 });
                 pruned_somewhere += usize::from(all > declining.len());
             }
-        }
+        });
         assert!(
             roots > 10_000 && pruned_somewhere > 500,
             "{roots} roots, {pruned_somewhere} with functions below"

@@ -139,13 +139,21 @@ void discover_preorder_delete(DiscoverPreorder *self) {
   free(self);
 }
 
+// The field of the child at `structural` in a node's field map: the first entry that names
+// it directly, as ts_tree_cursor_current_field_id finds it.
+static inline TSFieldId field_at(const TSFieldMapEntry *map, const TSFieldMapEntry *end,
+                                 uint32_t structural) {
+  for (; map < end; map++) {
+    if (!map->inherited && map->child_index == structural) return map->field_id;
+  }
+  return 0;
+}
+
 // The field of the child at `structural` (extras not counted) of the frame's node: its own,
 // or, under a hidden node, the hidden node's.
 static inline TSFieldId field_of(const Frame *frame, uint32_t structural) {
-  for (const TSFieldMapEntry *map = frame->fields; map < frame->fields_end; map++) {
-    if (!map->inherited && map->child_index == structural) return map->field_id;
-  }
-  return frame->hidden ? frame->inherited : 0;
+  TSFieldId field = field_at(frame->fields, frame->fields_end, structural);
+  return field ? field : frame->hidden ? frame->inherited : 0;
 }
 
 // Fills `out` with up to `cap` visits; returns how many. 0 means the walk is over; a walk
@@ -291,16 +299,6 @@ typedef struct {
   TSNode node;
   uint16_t field;
 } DiscoverChild;
-
-// The field of the child at `structural` in a node's field map: the first entry that names
-// it directly, as ts_tree_cursor_current_field_id finds it.
-static inline TSFieldId field_at(const TSFieldMapEntry *map, const TSFieldMapEntry *end,
-                                 uint32_t structural) {
-  for (; map < end; map++) {
-    if (!map->inherited && map->child_index == structural) return map->field_id;
-  }
-  return 0;
-}
 
 // Appends the visible children of `node` (seeing through hidden ones, whose children take
 // the hidden node's own field, `inherited`, when they have none) from index `n`; writes

@@ -1064,9 +1064,8 @@ struct KindTables {
     no_tokens: Vec<u8>,
     /// `no_tokens`, and nothing below a function either.
     no_functions: Vec<u8>,
-    /// Walk flags for `parameter_names`: no tokens (childless nodes of anonymous kinds), and
-    /// nothing below the kinds it reads no further than (`PARAMETER_LEAVES`).
-    parameters: Vec<u8>,
+    /// What `parameter_names` does at a named node of each kind.
+    parameters: Vec<ParameterKind>,
     condition: Option<u16>,
     right: Option<u16>,
     left: Option<u16>,
@@ -1237,7 +1236,7 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
             skip: vec![false; count],
             no_tokens: Vec::new(),
             no_functions: Vec::new(),
-            parameters: vec![0; count],
+            parameters: vec![ParameterKind::Descend; count],
             condition: field("condition"),
             right: field("right"),
             left: field("left"),
@@ -1251,15 +1250,12 @@ fn kind_tables(lang: Lang) -> &'static KindTables {
             // Anonymous nodes are tokens, without children.
             if !language.node_kind_is_named(id16) {
                 tables.skip[id] = true;
-                tables.parameters[id] = QUIET_LEAF;
                 continue;
             }
             let Some(name) = language.node_kind_for_id(id16) else {
                 continue;
             };
-            if PARAMETER_LEAVES.contains(&name) {
-                tables.parameters[id] = NO_DESCEND;
-            }
+            tables.parameters[id] = ParameterKind::of(name);
             if DEFINITIONS.contains(&name) {
                 tables.role[id] = Role::Definition;
             } else if SITES.contains(&name) {
@@ -1637,21 +1633,7 @@ fn bound_names<'s>(target: Node<'_>, source: &'s [u8]) -> Vec<&'s str> {
 
 /// The names a function's parameters bind (destructured ones included).
 fn parameter_names<'s>(function: Node<'_>, source: &'s [u8], tables: &KindTables) -> Vec<&'s str> {
-    parameter_names_in(function, source, tables, &tables.parameters)
-}
-
-/// [`parameter_names`] with the walk pruned by `flags`.
-fn parameter_names_in<'s>(
-    function: Node<'_>,
-    source: &'s [u8],
-    tables: &KindTables,
-    flags: &[u8],
-) -> Vec<&'s str> {
-    let fields = &tables.fields;
-    let Some(parameters) = function
-        .child_by_field_id_opt(fields.parameters)
-        .or_else(|| function.child_by_field_id_opt(fields.parameter))
-    else {
+    let Some(parameters) = parameter_list(function, &tables.fields) else {
         return Vec::new();
     };
     let mut names = Vec::new();
@@ -1659,50 +1641,70 @@ fn parameter_names_in<'s>(
         names.push(text(parameters, source));
         return names;
     }
-    // What binds a name is named: the walk leaves the punctuation out, and whatever is
-    // below the kinds this reads no further than (a TypeScript parameter's type is most of
-    // its nodes).
-    super::react::for_each_descendant_in(parameters, flags, |node| {
-        match node.kind_str() {
-            // A default value's expression binds nothing; its names are uses.
-            "default_parameter"
-            | "typed_default_parameter"
-            | "assignment_pattern"
-            | "object_assignment_pattern" => {
-                if let Some(name) = node
-                    .child_by_field_id_opt(fields.name)
-                    .or_else(|| node.child_by_field_id_opt(fields.left))
-                    .filter(|n| {
-                        n.kind_str() == "identifier"
-                            || n.kind_str() == "shorthand_property_identifier_pattern"
-                    })
-                {
-                    names.push(text(name, source));
-                }
-                false
+    // What binds a name is named: a walk over named nodes, in document order, from a stack
+    // of the nodes still to visit. Most lists are a few nodes deep, for which starting the
+    // preorder walk would cost more than the walk itself (`tests` hold the two equal).
+    let mut stack = Vec::new();
+    super::preorder::push_named_children_reversed(parameters, &mut stack);
+    while let Some(node) = stack.pop() {
+        let kind = tables.parameters.get(usize::from(node.kind_id()));
+        match kind.copied().unwrap_or(ParameterKind::Descend) {
+            ParameterKind::Descend => {
+                super::preorder::push_named_children_reversed(node, &mut stack)
             }
-            "identifier" | "shorthand_property_identifier_pattern" => {
-                names.push(text(node, source));
-                false
+            ParameterKind::Default => {
+                names.extend(default_name(node, &tables.fields).map(|n| text(n, source)))
             }
-            "type_annotation" | "type" => false,
-            _ => true,
+            ParameterKind::Name => names.push(text(node, source)),
+            ParameterKind::Type => {}
         }
-    });
+    }
     names
 }
 
-/// The kinds `parameter_names` reads no further than: the walk need not descend into them.
-const PARAMETER_LEAVES: &[&str] = &[
-    "default_parameter",
-    "typed_default_parameter",
-    "assignment_pattern",
-    "object_assignment_pattern",
-    "identifier",
-    "shorthand_property_identifier_pattern",
-    "type_annotation",
-    "type",
-];
+/// A function's parameter list (or its one parameter, an arrow's `x => …`).
+fn parameter_list<'t>(function: Node<'t>, fields: &Fields) -> Option<Node<'t>> {
+    function
+        .child_by_field_id_opt(fields.parameters)
+        .or_else(|| function.child_by_field_id_opt(fields.parameter))
+}
+
+/// The name a parameter with a default binds; the default's expression binds nothing (its
+/// names are uses).
+fn default_name<'t>(node: Node<'t>, fields: &Fields) -> Option<Node<'t>> {
+    node.child_by_field_id_opt(fields.name)
+        .or_else(|| node.child_by_field_id_opt(fields.left))
+        .filter(|n| {
+            n.kind_str() == "identifier" || n.kind_str() == "shorthand_property_identifier_pattern"
+        })
+}
+
+/// What `parameter_names` does at a node, by its kind.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ParameterKind {
+    /// Reads the names below it.
+    Descend,
+    /// A parameter with a default: its name, not its default's names.
+    Default,
+    /// A name bound.
+    Name,
+    /// A type: no name below it is bound.
+    Type,
+}
+
+impl ParameterKind {
+    fn of(kind: &str) -> ParameterKind {
+        match kind {
+            "default_parameter"
+            | "typed_default_parameter"
+            | "assignment_pattern"
+            | "object_assignment_pattern" => ParameterKind::Default,
+            "identifier" | "shorthand_property_identifier_pattern" => ParameterKind::Name,
+            "type_annotation" | "type" => ParameterKind::Type,
+            _ => ParameterKind::Descend,
+        }
+    }
+}
 
 /// A call, `new` or render at `node`, with the callee as written.
 fn site(node: Node<'_>, source: &[u8], lang: Lang, context: Context) -> Option<Edge> {
@@ -2003,10 +2005,45 @@ mod tests {
     use super::*;
     use crate::extract::Items;
 
-    /// The parameter walk pruned below `PARAMETER_LEAVES` finds the names a walk of every
+    /// The names a walk of every named node below a function's parameter list finds, by the
+    /// preorder walk (tokens quiet, nothing pruned): what `parameter_names` must find.
+    fn parameter_names_by_walk<'s>(
+        function: Node<'_>,
+        source: &'s [u8],
+        tables: &KindTables,
+        named: &[u8],
+    ) -> Vec<&'s str> {
+        let Some(parameters) = parameter_list(function, &tables.fields) else {
+            return Vec::new();
+        };
+        if parameters.kind_str() == "identifier" {
+            return vec![text(parameters, source)];
+        }
+        let mut names = Vec::new();
+        super::super::react::for_each_descendant_in(parameters, named, |node| {
+            match node.kind_str() {
+                "default_parameter"
+                | "typed_default_parameter"
+                | "assignment_pattern"
+                | "object_assignment_pattern" => {
+                    names.extend(default_name(node, &tables.fields).map(|n| text(n, source)));
+                    false
+                }
+                "identifier" | "shorthand_property_identifier_pattern" => {
+                    names.push(text(node, source));
+                    false
+                }
+                "type_annotation" | "type" => false,
+                _ => true,
+            }
+        });
+        names
+    }
+
+    /// The parameter names read from a stack of named children are those a walk of every
     /// named node finds: for every node with parameters, on every fixture.
     #[test]
-    fn pruned_parameter_walks_find_every_name() {
+    fn parameter_names_are_those_a_walk_finds() {
         let (mut lists, mut names) = (0, 0);
         crate::extract::for_each_fixture(|path, lang, text, tree| {
             let tables = kind_tables(lang);
@@ -2019,11 +2056,11 @@ mod tests {
                 })
                 .collect();
             for visit in Preorder::new(tree.root_node(), &[]) {
-                let pruned = parameter_names(visit.node, text, tables);
-                let whole = parameter_names_in(visit.node, text, tables, &named);
-                assert_eq!(pruned, whole, "{path}: {:?}", visit.node);
-                lists += usize::from(!whole.is_empty());
-                names += whole.len();
+                let read = parameter_names(visit.node, text, tables);
+                let walked = parameter_names_by_walk(visit.node, text, tables, &named);
+                assert_eq!(read, walked, "{path}: {:?}", visit.node);
+                lists += usize::from(!walked.is_empty());
+                names += walked.len();
             }
         });
         assert!(lists > 200 && names > 300, "{lists} lists, {names} names");

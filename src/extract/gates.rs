@@ -282,20 +282,28 @@ impl Words {
         {
             return true;
         }
-        searchers.passes.iter().any(|pass| {
+        for pass in &searchers.passes {
             let starting = &pass.words[256];
-            memchr::memchr_iter(pass.byte, text).any(|found| {
+            for found in memchr::memchr_iter(pass.byte, text) {
                 let after = match found.checked_sub(1) {
                     Some(before) => &pass.words[usize::from(text[before])][..],
                     None => &[],
                 };
-                starting.iter().chain(after).any(|&(offset, word)| {
-                    found.checked_sub(offset).is_some_and(|at| {
-                        text.get(at..at + word.len()) == Some(word) && accept(word, at)
-                    })
-                })
-            })
-        })
+                // Two plain loops: a chain of the two lists was inlined or not from one
+                // build to the next, moving the gates' cost by 8%.
+                for list in [starting, after] {
+                    for &(offset, word) in list {
+                        if let Some(at) = found.checked_sub(offset)
+                            && text.get(at..at + word.len()) == Some(word)
+                            && accept(word, at)
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+        }
+        false
     }
 
     fn searchers(&self) -> &Searchers {

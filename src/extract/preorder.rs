@@ -156,6 +156,17 @@ pub fn children<'t>(node: Node<'t>, out: &mut Vec<(Node<'t>, Option<u16>)>) {
     });
 }
 
+/// Appends the named children of `node`, last first, to `stack`: a walk that pops its next
+/// node from the end visits them in order.
+pub fn push_named_children_reversed<'t>(node: Node<'t>, stack: &mut Vec<Node<'t>>) {
+    with_children(node, true, |raw| {
+        stack.extend(raw.iter().rev().map(|child| {
+            // SAFETY: the C side builds each node from a live child of `node`'s tree.
+            unsafe { Node::from_raw(child.node) }
+        }));
+    });
+}
+
 /// The children of `node` (tokens included), as [`children`] lists them, without fields.
 pub fn all_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
     with_children(node, false, |raw| {

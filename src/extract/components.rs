@@ -1,7 +1,8 @@
 //! The `components` extractor: React function, arrow, wrapped and class components.
 
 use super::react::{
-    body_facts_from, for_each_descendant, for_each_descendant_outside_functions, returns_jsx,
+    FactNode, body_facts_from, declarators_outside_functions, for_each_descendant,
+    for_each_descendant_outside_functions, returns_jsx,
 };
 use super::scan::Scan;
 use super::symbols::ExportList;
@@ -193,7 +194,7 @@ pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<Component> {
         }
         let at = anchor.unwrap_or(function);
         let (exported, default) = exports.status(at, name);
-        let (props, param_type) = props_of(function, source, lang);
+        let (props, param_type) = props_of(function, source, lang, fact_nodes);
         let (line, column) = position(at);
         let kind = if function.kind_str() == "arrow_function" {
             ComponentKind::Arrow
@@ -305,7 +306,12 @@ fn unwrap<'t>(call: Node<'t>, source: &[u8]) -> Unwrapped<'t> {
 
 /// The props a function component takes: destructured names of its first parameter (or
 /// of `const { a } = props` in its body) and the parameter's declared type.
-fn props_of(function: Node<'_>, source: &[u8], lang: Lang) -> (Vec<String>, Option<String>) {
+fn props_of(
+    function: Node<'_>,
+    source: &[u8],
+    lang: Lang,
+    fact_nodes: Option<&[FactNode<'_>]>,
+) -> (Vec<String>, Option<String>) {
     let first = function
         .field("parameters")
         .and_then(|p| p.named_child(0))
@@ -338,9 +344,7 @@ fn props_of(function: Node<'_>, source: &[u8], lang: Lang) -> (Vec<String>, Opti
             let param = text(pattern, source);
             let mut names = Vec::new();
             if let Some(body) = function.field("body") {
-                // Declarators are neither tokens nor inside types or plain strings, and
-                // nested functions' own are not this one's.
-                for_each_descendant_outside_functions(body, lang, |node| {
+                let read = |node: Node<'_>| {
                     // `const props = useThemeProps({ props: inProps })` is a common way to
                     // fill in defaults before destructuring.
                     if node.kind_str() == "variable_declarator"
@@ -353,7 +357,13 @@ fn props_of(function: Node<'_>, source: &[u8], lang: Lang) -> (Vec<String>, Opti
                     {
                         names.extend(pattern_names(target, source));
                     }
-                });
+                };
+                // Declarators are neither tokens nor inside types or plain strings, and
+                // nested functions' own are not this one's.
+                match fact_nodes {
+                    Some(found) => declarators_outside_functions(found, body, lang, read),
+                    None => for_each_descendant_outside_functions(body, lang, read),
+                }
             }
             (names, declared)
         }

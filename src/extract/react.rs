@@ -140,12 +140,24 @@ pub(crate) struct FactKinds {
     call: u16,
     opening: u16,
     self_closing: u16,
+    /// What a component's props are destructured by (`declarators_outside_functions`).
+    declarator: u16,
+    /// By kind id: a function (`is_js_function`), whose declarators are its own.
+    functions: Vec<bool>,
 }
 
 impl FactKinds {
-    /// Whether `body_facts` reads nodes of `kind`.
+    /// Whether `body_facts` or `declarators_outside_functions` reads nodes of `kind`.
     pub fn reads(&self, kind: u16) -> bool {
-        kind == self.call || kind == self.opening || kind == self.self_closing
+        kind == self.call
+            || kind == self.opening
+            || kind == self.self_closing
+            || kind == self.declarator
+            || self.is_function(kind)
+    }
+
+    fn is_function(&self, kind: u16) -> bool {
+        self.functions.get(usize::from(kind)) == Some(&true)
     }
 }
 
@@ -167,6 +179,15 @@ pub(crate) fn fact_kinds(lang: Lang) -> &'static FactKinds {
             call: language.id_for_node_kind("call_expression", true),
             opening: language.id_for_node_kind("jsx_opening_element", true),
             self_closing: language.id_for_node_kind("jsx_self_closing_element", true),
+            declarator: language.id_for_node_kind("variable_declarator", true),
+            functions: (0..language.node_kind_count())
+                .map(|id| {
+                    u16::try_from(id).is_ok_and(|id| {
+                        language.node_kind_is_named(id)
+                            && language.node_kind_for_id(id).is_some_and(is_js_function)
+                    })
+                })
+                .collect(),
         }
     })
 }
@@ -212,6 +233,37 @@ pub fn body_facts_from(
         }
     }
     facts
+}
+
+/// The variable declarators below `node` and outside the functions below it, in document
+/// order, as [`for_each_descendant_outside_functions`] visits them, from the nodes the call
+/// graph's walk collected (`found`): it collects every declarator and function, and its
+/// walk is pruned as that one is (`calls::no_tokens`, which no declarator lies inside).
+pub fn declarators_outside_functions<'t>(
+    found: &[FactNode<'t>],
+    node: Node<'t>,
+    lang: Lang,
+    mut visit: impl FnMut(Node<'t>),
+) {
+    let kinds = fact_kinds(lang);
+    let (start, end) = (node.start_byte(), node.end_byte());
+    let first = found.partition_point(|f| (f.start as usize) < start);
+    // Nodes starting before this lie inside a function below `node`.
+    let mut inside_until = 0;
+    for f in found[first..]
+        .iter()
+        .take_while(|f| (f.start as usize) < end)
+    {
+        // `node` itself is not visited, and may be a function whose body is walked.
+        if f.end as usize > end || (f.start as usize) < inside_until || f.node == node {
+            continue;
+        }
+        if f.kind == kinds.declarator {
+            visit(f.node);
+        } else if kinds.is_function(f.kind) {
+            inside_until = f.end as usize;
+        }
+    }
 }
 
 fn read_fact(node: Node<'_>, kind: u16, kinds: &FactKinds, source: &[u8], facts: &mut BodyFacts) {
@@ -328,6 +380,34 @@ mod tests {
         assert!(
             bodies > 10_000 && with_facts > 200,
             "{bodies} nodes, {with_facts} with facts"
+        );
+    }
+
+    /// The declarators read from the nodes the call graph's walk collected are those a walk
+    /// outside functions finds: below every node that walk visits, on every fixture.
+    #[test]
+    fn declarators_from_the_call_graph_walk_are_those_of_a_walk() {
+        let (mut roots, mut with_declarators) = (0, 0);
+        crate::extract::for_each_fixture(|path, lang, text, tree| {
+            let root = tree.root_node();
+            let (_, found) = crate::extract::calls::walk_collecting(path, lang, text, root);
+            for visit in Preorder::new(root, crate::extract::calls::no_tokens(lang)) {
+                let mut walked = Vec::new();
+                for_each_descendant_outside_functions(visit.node, lang, |n| {
+                    if n.kind_str() == "variable_declarator" {
+                        walked.push(n);
+                    }
+                });
+                let mut from = Vec::new();
+                declarators_outside_functions(&found, visit.node, lang, |n| from.push(n));
+                assert_eq!(from, walked, "{path}: {:?}", visit.node);
+                roots += 1;
+                with_declarators += usize::from(!walked.is_empty());
+            }
+        });
+        assert!(
+            roots > 10_000 && with_declarators > 500,
+            "{roots} roots, {with_declarators} with declarators"
         );
     }
 

@@ -569,16 +569,21 @@ fn signature_text(
     keyword: Option<&str>,
 ) -> String {
     let start = node.start_byte();
-    // Python's head ends at its `:` (a comment may sit between it and the body).
-    let colon = node
-        .kids()
-        .into_iter()
-        .find(|c| !c.is_named() && c.kind_str() == ":")
-        .map(|c| c.start_byte());
-    let end = match (colon, body) {
-        (Some(colon), Some(_)) => colon,
-        (_, Some(b)) if b.start_byte() > start => b.start_byte(),
-        _ => node.end_byte(),
+    // Python's head ends at its `:` (a comment may sit between it and the body); the
+    // children are listed only for a node with a body, the only one whose head it ends.
+    let colon = || {
+        node.kids()
+            .into_iter()
+            .find(|c| !c.is_named() && c.kind_str() == ":")
+            .map(|c| c.start_byte())
+    };
+    let end = match body {
+        Some(b) => match colon() {
+            Some(colon) => colon,
+            None if b.start_byte() > start => b.start_byte(),
+            None => node.end_byte(),
+        },
+        None => node.end_byte(),
     };
     // What `one_line` reads of it: a variable's head ends with its value, which may be a
     // whole object or component.

@@ -237,8 +237,7 @@ fn python_blocks(root: Node<'_>, source: &[u8], out: &mut Vec<Statement>) {
 }
 
 fn python_import(statement: Node<'_>, source: &[u8], guarded: bool, out: &mut Vec<Statement>) {
-    let mut cursor = statement.walk();
-    for name in statement.children_by_field_name("name", &mut cursor) {
+    for name in statement.field_kids("name") {
         let written = text(name, source);
         let binding = match name.kind_str() {
             "aliased_import" => match (name.field("name"), name.field("alias")) {
@@ -276,8 +275,7 @@ fn python_from(statement: Node<'_>, source: &[u8], guarded: bool, out: &mut Vec<
     };
     let module = text(module, source).to_string();
     let mut bindings = Vec::new();
-    let mut cursor = statement.walk();
-    for name in statement.children_by_field_name("name", &mut cursor) {
+    for name in statement.field_kids("name") {
         let (imported, local) = match name.kind_str() {
             "aliased_import" => match (name.field("name"), name.field("alias")) {
                 (Some(n), Some(a)) => (text(n, source), text(a, source)),

@@ -623,8 +623,7 @@ fn import_positions<'s>(root: Node<'_>, source: &'s [u8]) -> HashMap<&'s str, (u
         for statement in block.named_kids() {
             match statement.kind_str() {
                 "import_from_statement" => {
-                    let mut names = statement.walk();
-                    for name in statement.children_by_field_name("name", &mut names) {
+                    for name in statement.field_kids("name") {
                         let local = name.field("alias").unwrap_or(name);
                         out.entry(text(local, source)).or_insert(position(name));
                     }

@@ -129,8 +129,7 @@ pub fn from_match(m: &Match<'_, '_>, source: &[u8], lang: Lang, file: &str, out:
     };
     match role {
         "import" => {
-            let mut cursor = node.walk();
-            for name in node.children_by_field_name("name", &mut cursor) {
+            for name in node.field_kids("name") {
                 let (module, names) = match name.kind_str() {
                     "aliased_import" => {
                         let module = name.field("name").map(|n| text(n, source));

@@ -230,9 +230,9 @@ fn describe(def: &mut TypeDef, node: Node<'_>, source: &[u8]) {
     for child in node.named_kids() {
         match child.kind_str() {
             "extends_type_clause" => {
-                let mut types = child.walk();
                 def.extends = child
-                    .children_by_field_name("type", &mut types)
+                    .field_kids("type")
+                    .into_iter()
                     .map(|t| one_line(text(t, source), TEXT_MAX))
                     .collect();
             }

@@ -84,10 +84,11 @@ impl Anchoring {
 
     /// Whether the query can match at `node` (an anchor), given the sorted positions of its
     /// words in the file.
-    pub fn may_match(&self, anchor: &Anchor<'_>, hits: &[usize]) -> bool {
+    pub fn may_match<'h>(&self, anchor: &Anchor<'_>, hits: impl FnOnce() -> &'h [usize]) -> bool {
         match self.kinds.get(usize::from(anchor.kind)).copied() {
             Some(ANY_TEXT) => true,
             Some(NEEDS_WORD) => {
+                let hits = hits();
                 let first = hits.partition_point(|&h| h < anchor.start);
                 hits.get(first).is_some_and(|&h| h < anchor.end)
             }

@@ -589,7 +589,8 @@ pub fn extract_file(
                     all: &anchors,
                     bit: 1 << bit,
                     anchoring,
-                    hits: anchoring.word_hits(text),
+                    text,
+                    hits: std::cell::OnceCell::new(),
                 });
             }
             let items = run_scan(&mut scan, extractor);
@@ -617,7 +618,8 @@ pub fn extract_file(
                 all: &anchors,
                 bit: 1 << bit,
                 anchoring,
-                hits: anchoring.word_hits(text),
+                text,
+                hits: std::cell::OnceCell::new(),
             };
             // Symbols scan the top of the tree, then each container (class, namespace)
             // found there, to the same depth below it.

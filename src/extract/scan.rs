@@ -133,8 +133,18 @@ pub struct Anchors<'a, 't> {
     pub all: &'a [Anchor<'t>],
     pub bit: u16,
     pub anchoring: &'a Anchoring,
-    /// Sorted positions of the query's predicate words in the file.
-    pub hits: Vec<usize>,
+    /// The file's text, searched for the query's predicate words.
+    pub text: &'a [u8],
+    /// Sorted positions of those words in the file, found when an anchor first needs one:
+    /// many files have no anchor of the kinds whose patterns name a word.
+    pub hits: std::cell::OnceCell<Vec<usize>>,
+}
+
+impl Anchors<'_, '_> {
+    fn hits(&self) -> &[usize] {
+        self.hits
+            .get_or_init(|| self.anchoring.word_hits(self.text))
+    }
 }
 
 /// One match: its pattern (index in the query) and its captures, by name, in pattern order.
@@ -365,7 +375,7 @@ pub fn for_each_anchored_match<'a, 't>(
             || anchor.depth < root_depth
             || max_depth.is_some_and(|d| anchor.depth - root_depth > d)
             || anchor.end > end
-            || !anchors.anchoring.may_match(anchor, &anchors.hits)
+            || !anchors.anchoring.may_match(anchor, || anchors.hits())
         {
             continue;
         }

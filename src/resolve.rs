@@ -755,94 +755,115 @@ impl Resolver {
             .filter(|n| *n != "*")
             .collect();
         let mut targets = Vec::new();
+        // Every candidate is probed in this one buffer.
+        let mut probe = String::with_capacity(from.len() + 32);
         if level > 0 {
-            let mut base = parent_dir(from).to_string();
+            let mut base = parent_dir(from);
             for _ in 1..level {
                 if base.is_empty() {
                     return targets;
                 }
-                base = parent_dir(&base).to_string();
+                base = parent_dir(base);
             }
-            self.python_from(&base, &parts, &imported, &mut targets);
+            self.python_from(base, &parts, &imported, &mut targets, &mut probe);
             return targets;
         }
         // Where `sys.path` would most likely point: the directory holding the file's top
         // package, then each directory above it (a project in a monorepo subdirectory), then
         // a `src/` layout at the root.
-        let mut roots = Vec::new();
-        let mut dir = self.python_package_root(from);
+        let mut root = self.python_package_root(from, &mut probe);
         loop {
-            roots.push(dir.clone());
-            if dir.is_empty() {
+            if self.python_from(root, &parts, &imported, &mut targets, &mut probe) {
+                return targets;
+            }
+            if root.is_empty() {
                 break;
             }
-            dir = parent_dir(&dir).to_string();
+            root = parent_dir(root);
         }
-        roots.push("src".to_string());
-        for root in roots {
-            if self.python_from(&root, &parts, &imported, &mut targets) {
-                break;
-            }
-        }
+        self.python_from("src", &parts, &imported, &mut targets, &mut probe);
         targets
     }
 
     /// Resolves `parts` under `base` and each imported name as a submodule of it; returns
-    /// whether anything was found.
+    /// whether anything was found. `probe` is the buffer candidates are built in.
     fn python_from(
         &self,
         base: &str,
         parts: &[&str],
         names: &[&str],
         out: &mut Vec<String>,
+        probe: &mut String,
     ) -> bool {
-        let module_dir = parts.iter().fold(base.to_string(), |dir, p| join(&dir, p));
-        let before = out.len();
-        if parts.is_empty() {
-            if let Some(init) = self.python_package_init(&module_dir) {
-                out.push(init);
-            }
-        } else if let Some(module) = self.python_module(&module_dir) {
-            out.push(module);
+        probe.clear();
+        probe.push_str(base);
+        for part in parts {
+            push_segment(probe, part);
         }
+        let module_dir = probe.len();
+        let before = out.len();
+        let found = if parts.is_empty() {
+            self.probe_python_init(probe)
+        } else {
+            self.probe_python_module(probe)
+        };
+        out.extend(found);
         for name in names {
-            if let Some(sub) = self.python_module(&join(&module_dir, name)) {
-                out.push(sub);
-            }
+            probe.truncate(module_dir);
+            push_segment(probe, name);
+            out.extend(self.probe_python_module(probe));
         }
         out.len() > before
     }
 
     fn python_module(&self, path: &str) -> Option<String> {
-        // `x.py`, then `x.pyi` in the same buffer: a `from m import a, b` probes each name.
-        let mut candidate = String::with_capacity(path.len() + 4);
-        candidate.push_str(path);
-        candidate.push_str(".py");
-        if self.files.contains(&candidate) {
-            return Some(candidate);
-        }
-        candidate.push('i');
-        if self.files.contains(&candidate) {
-            return Some(candidate);
-        }
-        self.python_package_init(path)
+        self.probe_python_module(&mut path.to_string())
     }
 
-    fn python_package_init(&self, dir: &str) -> Option<String> {
-        let mut candidate = join(dir, "__init__.py");
-        if self.files.contains(&candidate) {
-            return Some(candidate);
+    /// The module `probe` names (`x.py`, `x.pyi`, or the package's `x/__init__.py(i)`),
+    /// each candidate built by extending `probe`, which holds the path again after.
+    fn probe_python_module(&self, probe: &mut String) -> Option<String> {
+        let path = probe.len();
+        for extension in [".py", ".pyi"] {
+            probe.truncate(path);
+            probe.push_str(extension);
+            if self.files.contains(probe.as_str()) {
+                let found = probe.clone();
+                probe.truncate(path);
+                return Some(found);
+            }
         }
-        candidate.push('i');
-        self.files.contains(&candidate).then_some(candidate)
+        probe.truncate(path);
+        self.probe_python_init(probe)
+    }
+
+    /// The `__init__.py` (or `.pyi`) of the package directory `probe` holds, which it
+    /// holds again after.
+    fn probe_python_init(&self, probe: &mut String) -> Option<String> {
+        let dir = probe.len();
+        let mut found = None;
+        for init in ["__init__.py", "__init__.pyi"] {
+            probe.truncate(dir);
+            push_segment(probe, init);
+            if self.files.contains(probe.as_str()) {
+                found = Some(probe.clone());
+                break;
+            }
+        }
+        probe.truncate(dir);
+        found
     }
 
     /// The directory a file's top-level package sits in: its parent directories are climbed
     /// while they are packages (hold an `__init__.py`).
-    fn python_package_root(&self, from: &str) -> String {
-        let mut dir = parent_dir(from).to_string();
-        while !dir.is_empty() && self.python_package_init(&dir).is_some() {
-            dir = parent_dir(&dir).to_string();
+    fn python_package_root<'f>(&self, from: &'f str, probe: &mut String) -> &'f str {
+        let mut dir = parent_dir(from);
+        while !dir.is_empty() && {
+            probe.clear();
+            probe.push_str(dir);
+            self.probe_python_init(probe).is_some()
+        } {
+            dir = parent_dir(dir);
         }
         dir
     }
@@ -1053,6 +1074,14 @@ fn is_relative(specifier: &str) -> bool {
 
 fn parent_dir(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// Appends `rest` to the path in `path` as `join` joins them.
+fn push_segment(path: &mut String, rest: &str) {
+    if !path.is_empty() && !rest.is_empty() {
+        path.push('/');
+    }
+    path.push_str(rest);
 }
 
 fn join(dir: &str, rest: &str) -> String {

@@ -121,7 +121,7 @@ pub(super) const SERVED_WORDS: &[&str] = &[
 pub fn tests(lang: Lang, _: &str, text: &[u8]) -> bool {
     static PYTHON: Words = Words::new(&["test", "Test"]);
     if lang.is_js_like() {
-        calls_any(text, &TEST_FUNCTIONS) || TEST_RUNNERS.any_in(text)
+        calls_test_function(text) || TEST_RUNNERS.any_in(text)
     } else {
         PYTHON.any_in(text)
     }
@@ -339,7 +339,36 @@ impl Words {
 }
 
 /// The functions a JS test file calls to declare suites and tests.
+#[cfg(test)]
 static TEST_FUNCTIONS: Words = Words::new(super::tests::TEST_NAMES);
+
+/// The test functions' names that are not another's with an `f` or `x` in front (`fit`,
+/// `xdescribe`): every call of one of those holds one of these (a unit test keeps the list
+/// in step with `TEST_NAMES`).
+static TEST_BASES: Words = Words::new(&["describe", "it", "test", "suite", "context", "specify"]);
+
+/// [`calls_any`] of the test functions, searching for the names without their `f` / `x`
+/// variants, half as many passes over the file: an occurrence of a base name preceded by
+/// such a letter is the variant's when `TEST_NAMES` has it.
+fn calls_test_function(text: &[u8]) -> bool {
+    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.';
+    TEST_BASES.any_occurrence(text, |name, at| {
+        if !matches!(text.get(at + name.len()), Some(b'(' | b'.')) {
+            return false;
+        }
+        let Some(before) = at.checked_sub(1) else {
+            return true;
+        };
+        if !is_word(text[before]) {
+            return true;
+        }
+        let prefix = text[before];
+        (before == 0 || !is_word(text[before - 1]))
+            && super::tests::TEST_NAMES
+                .iter()
+                .any(|variant| variant.as_bytes().split_first() == Some((&prefix, name)))
+    })
+}
 
 /// Test runners, whose import lets a file call test functions under other names
 /// (`import { test as setup } from "@playwright/test"`).
@@ -353,7 +382,9 @@ static TEST_RUNNERS: Words = Words::new(&[
 ]);
 
 /// Whether `text` calls one of `names` as a free function: the name starts a word (not
-/// `.test(` on a regular expression) and is followed by `(` or `.` (`it.each(...)`).
+/// `.test(` on a regular expression) and is followed by `(` or `.` (`it.each(...)`). What
+/// [`calls_test_function`] must answer for the test functions.
+#[cfg(test)]
 fn calls_any(text: &[u8], names: &Words) -> bool {
     let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.';
     names.any_occurrence(text, |name, at| {
@@ -366,6 +397,82 @@ fn calls_any(text: &[u8], names: &Words) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every test function's name is a base name or one with an `f` / `x` in front, and
+    /// every base name is a test function's.
+    #[test]
+    fn test_bases_cover_the_test_names() {
+        let bases: Vec<&str> = TEST_BASES.words();
+        for name in super::super::tests::TEST_NAMES {
+            let variant = name
+                .strip_prefix(['f', 'x'])
+                .is_some_and(|base| bases.contains(&base));
+            assert!(
+                bases.contains(name) || variant,
+                "{name} is neither a base nor a variant"
+            );
+        }
+        for base in &bases {
+            assert!(super::super::tests::TEST_NAMES.contains(base), "{base}");
+        }
+    }
+
+    /// Searching for the base names finds the test calls a search for every name finds:
+    /// in random texts of the names' pieces and in every fixture.
+    #[test]
+    fn test_calls_are_found_as_a_search_for_every_name_finds_them() {
+        let fragments: [&[u8]; 14] = [
+            b"it",
+            b"x",
+            b"f",
+            b"describe",
+            b"test",
+            b"(",
+            b".",
+            b" ",
+            b"e",
+            b"context",
+            b"suite",
+            b"specify",
+            b"\n",
+            b"$",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut calls = 0;
+        for _ in 0..20_000 {
+            let len = (next() % 12) as usize;
+            let text: Vec<u8> = (0..len)
+                .flat_map(|_| {
+                    fragments[(next() % fragments.len() as u64) as usize]
+                        .iter()
+                        .copied()
+                })
+                .collect();
+            let expected = calls_any(&text, &TEST_FUNCTIONS);
+            assert_eq!(
+                calls_test_function(&text),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+            calls += usize::from(expected);
+        }
+        assert!(calls > 2_000, "only {calls} texts call a test function");
+        let files = crate::extract::for_each_fixture(|path, _, text, _| {
+            assert_eq!(
+                calls_test_function(text),
+                calls_any(text, &TEST_FUNCTIONS),
+                "{path}"
+            );
+        });
+        assert!(files > 50);
+    }
 
     #[test]
     fn words_are_found_where_a_search_for_each_finds_them() {

@@ -9,4 +9,4 @@ fn main() -> std::process::ExitCode {
 }
 /// mimalloc for Rust's allocations, as for tree-sitter's (see `discover::alloc`).
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: discover::alloc::Allocator = discover::alloc::Allocator;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The same allocators as discover, so that the floor differs from it by extraction only.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: discover::alloc::Allocator = discover::alloc::Allocator;
 
 fn main() -> std::process::ExitCode {
     discover::alloc::install();

@@ -52,6 +52,63 @@ pub fn install() {
     unsafe { tree_sitter::set_allocator(Some(allocator)) };
 }
 
+/// Rust's global allocator: mimalloc's default heap, asked as `malloc` asks it whenever the
+/// alignment is one its blocks always have. The `mimalloc` crate asks every allocation
+/// through `mi_malloc_aligned`, whose alignment checks cost about 20 instructions more per
+/// allocation than `mi_malloc` (a million allocations on the 978-file sample).
+pub struct Allocator;
+
+/// The alignment every mimalloc block has: blocks are whole words from a word-aligned start.
+const WORD: usize = std::mem::size_of::<usize>();
+
+// SAFETY: each function returns a block of mimalloc's default heap with the layout's size
+// and an alignment of at least the layout's (a word for `mi_malloc`, `mi_zalloc` and
+// `mi_realloc`, which are only asked for layouts aligned to at most that), or null on
+// exhaustion; `mi_free` takes any block of the heap.
+unsafe impl std::alloc::GlobalAlloc for Allocator {
+    #[inline]
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: plain allocation calls.
+        unsafe {
+            if layout.align() <= WORD {
+                libmimalloc_sys::mi_malloc(layout.size()).cast()
+            } else {
+                libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: as in `alloc`.
+        unsafe {
+            if layout.align() <= WORD {
+                libmimalloc_sys::mi_zalloc(layout.size()).cast()
+            } else {
+                libmimalloc_sys::mi_zalloc_aligned(layout.size(), layout.align()).cast()
+            }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _: std::alloc::Layout) {
+        // SAFETY: `ptr` came from this allocator, so from mimalloc.
+        unsafe { libmimalloc_sys::mi_free(ptr.cast()) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as in `dealloc`; the block keeps the layout's alignment.
+        unsafe {
+            if layout.align() <= WORD {
+                libmimalloc_sys::mi_realloc(ptr.cast(), new_size).cast()
+            } else {
+                libmimalloc_sys::mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
+            }
+        }
+    }
+}
+
 fn heap() -> *mut c_void {
     HEAP.load(Ordering::Acquire)
 }

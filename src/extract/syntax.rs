@@ -48,16 +48,22 @@ impl<'t> NodeExt<'t> for Node<'t> {
 
     #[inline]
     fn kind_str(self) -> &'t str {
-        // SAFETY: `ts_node_type` returns the grammar's NUL-terminated name of the node's
-        // kind, which lives as long as the language, and so as long as the tree.
-        let name = unsafe { CStr::from_ptr(tree_sitter::ffi::ts_node_type(self.into_raw())) };
-        let bytes = name.to_bytes();
-        if bytes.is_ascii() {
-            // SAFETY: ASCII is UTF-8.
-            unsafe { std::str::from_utf8_unchecked(bytes) }
-        } else {
-            self.kind()
+        let raw = self.into_raw();
+        // SAFETY: both read a live node.
+        let (kind, language) = unsafe {
+            (
+                tree_sitter::ffi::ts_node_symbol(raw),
+                tree_sitter::ffi::ts_node_language(raw),
+            )
+        };
+        // The name from the grammar's table of them; ERROR (a kind id past the table) and
+        // a grammar of none of the languages take the long way.
+        if let Some((_, names)) = kind_names().iter().find(|(l, _)| *l == language as usize)
+            && let Some(&Some(name)) = names.get(usize::from(kind))
+        {
+            return name;
         }
+        kind_name_of(self)
     }
 
     fn field(self, name: &'static str) -> Option<Node<'t>> {
@@ -76,6 +82,55 @@ impl<'t> NodeExt<'t> for Node<'t> {
             .into_iter()
             .filter_map(|(child, field)| (field == Some(id)).then_some(child))
             .collect()
+    }
+}
+
+/// Kind names by public kind id (as `ts_node_symbol` gives it), per grammar, known by its
+/// address: `ts_node_type` looks the name up again and Rust must then measure it with
+/// `strlen`, about 40 instructions a call, and extractors ask for 580,000 names on the
+/// 978-file sample. A public kind id names the kind its node's own id does (tree-sitter maps
+/// kinds of one name to one id), so the names are `ts_node_type`'s (a test holds them to
+/// it at every node of every fixture).
+fn kind_names() -> &'static [(usize, Vec<Option<&'static str>>)] {
+    static NAMES: std::sync::OnceLock<Vec<(usize, Vec<Option<&'static str>>)>> =
+        std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        crate::lang::Lang::ALL
+            .iter()
+            .map(|lang| {
+                let language = lang.grammar();
+                let count = language.node_kind_count();
+                let raw = language.into_raw();
+                let names = (0..count)
+                    .map(|id| {
+                        let id = u16::try_from(id).ok()?;
+                        // SAFETY: a compiled-in grammar's kind names are static C strings,
+                        // as the grammar itself is (its address never changes).
+                        let name = unsafe { tree_sitter::ffi::ts_language_symbol_name(raw, id) };
+                        if name.is_null() {
+                            return None;
+                        }
+                        // SAFETY: as above; non-null and NUL-terminated.
+                        unsafe { CStr::from_ptr::<'static>(name) }.to_str().ok()
+                    })
+                    .collect();
+                (raw as usize, names)
+            })
+            .collect()
+    })
+}
+
+/// A node's kind name from `ts_node_type`, for the kinds the table does not hold.
+fn kind_name_of<'t>(node: Node<'t>) -> &'t str {
+    // SAFETY: `ts_node_type` returns the grammar's NUL-terminated name of the node's
+    // kind, which lives as long as the language, and so as long as the tree.
+    let name = unsafe { CStr::from_ptr(tree_sitter::ffi::ts_node_type(node.into_raw())) };
+    let bytes = name.to_bytes();
+    if bytes.is_ascii() {
+        // SAFETY: ASCII is UTF-8.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    } else {
+        node.kind()
     }
 }
 
@@ -397,6 +452,26 @@ mod tests {
     use super::*;
     use crate::lang::Lang;
     use proptest::prelude::*;
+
+    /// A kind's name from the table is `ts_node_type`'s: at every node of every fixture,
+    /// tokens, aliases and errors included.
+    #[test]
+    fn kind_names_are_those_tree_sitter_gives() {
+        let (mut nodes, mut errors) = (0, 0);
+        crate::extract::for_each_fixture(|path, _, _, tree| {
+            for visit in super::super::preorder::Preorder::new(tree.root_node(), &[]) {
+                let node = visit.node;
+                assert_eq!(node.kind_str(), kind_name_of(node), "{path}: {node:?}");
+                assert_eq!(node.kind_str(), node.kind(), "{path}: {node:?}");
+                nodes += 1;
+                errors += usize::from(node.is_error());
+            }
+        });
+        assert!(
+            nodes > 20_000 && errors > 0,
+            "{nodes} nodes, {errors} errors"
+        );
+    }
 
     /// The children in a field, from the C listing, are those `children_by_field_name`
     /// steps a cursor to: at every node of every fixture, for each field its children fill

@@ -578,13 +578,21 @@ pub fn extract<'t>(
     }];
     // Sites are collected with the callee node's text; resolution runs once all
     // definitions of the file are known.
-    let mut sites: Vec<(usize, usize, Edge)> = Vec::new();
+    // The lists the walk fills are sized from the file's length, at about what 90% of the
+    // sample's files need per kilobyte (`sites`: 15, `refs`: 6, anchors and facts: 18 to 20;
+    // a path 4 to 11 deep): growing them by doubling cost 0.2% of a run in copies.
+    let per_kb = |n: usize| source.len() / 1024 * n + 8;
+    anchors.reserve(per_kb(20));
+    if let Some(found) = fact_nodes.as_deref_mut() {
+        found.reserve(per_kb(20));
+    }
+    let mut sites: Vec<(usize, usize, Edge)> = Vec::with_capacity(per_kb(15));
     // Values that may pass a definition: kept as nodes, and made edges only when they
     // name one (most arguments are variables).
-    let mut refs: Vec<(usize, usize, Node<'_>, Context)> = Vec::new();
+    let mut refs: Vec<(usize, usize, Node<'_>, Context)> = Vec::with_capacity(per_kb(6));
     // The context of each node on the path from the root, with the node itself: a child's
     // parent is the top of the stack (`Node::parent` would search down from the root).
-    let mut path_stack: Vec<Frame<'_>> = Vec::new();
+    let mut path_stack: Vec<Frame<'_>> = Vec::with_capacity(64);
     let tables = kind_tables(lang);
     let walked_kinds = super::mounts::walked_kinds(lang);
     let walked_depth = u32::try_from(super::mounts::MAX_DEPTH).unwrap_or(u32::MAX);

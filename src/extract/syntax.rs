@@ -85,15 +85,17 @@ impl<'t> NodeExt<'t> for Node<'t> {
     }
 }
 
+/// One grammar's kind names by kind id (none for an id without a UTF-8 name).
+type KindNames = Vec<Option<&'static str>>;
+
 /// Kind names by public kind id (as `ts_node_symbol` gives it), per grammar, known by its
 /// address: `ts_node_type` looks the name up again and Rust must then measure it with
 /// `strlen`, about 40 instructions a call, and extractors ask for 580,000 names on the
 /// 978-file sample. A public kind id names the kind its node's own id does (tree-sitter maps
 /// kinds of one name to one id), so the names are `ts_node_type`'s (a test holds them to
 /// it at every node of every fixture).
-fn kind_names() -> &'static [(usize, Vec<Option<&'static str>>)] {
-    static NAMES: std::sync::OnceLock<Vec<(usize, Vec<Option<&'static str>>)>> =
-        std::sync::OnceLock::new();
+fn kind_names() -> &'static [(usize, KindNames)] {
+    static NAMES: std::sync::OnceLock<Vec<(usize, KindNames)>> = std::sync::OnceLock::new();
     NAMES.get_or_init(|| {
         crate::lang::Lang::ALL
             .iter()

@@ -69,13 +69,16 @@ unsafe impl std::alloc::GlobalAlloc for Allocator {
     #[inline]
     unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
         // SAFETY: plain allocation calls.
-        unsafe {
+        let block: *mut u8 = unsafe {
             if layout.align() <= WORD {
                 libmimalloc_sys::mi_malloc(layout.size()).cast()
             } else {
                 libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()).cast()
             }
-        }
+        };
+        // Every test runs the debug binary: each of its allocations checks the claim above.
+        debug_assert!(block.is_null() || block.align_offset(layout.align()) == 0);
+        block
     }
 
     #[inline]

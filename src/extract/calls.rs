@@ -1307,6 +1307,11 @@ pub fn no_tokens(lang: Lang) -> &'static [u8] {
     &kind_tables(lang).no_tokens
 }
 
+/// By kind id: whether the kind is a function (`is_js_function`).
+pub(crate) fn function_kinds(lang: Lang) -> &'static [bool] {
+    &kind_tables(lang).is_function
+}
+
 /// [`no_tokens`], and nothing below a function.
 pub fn no_tokens_nor_functions(lang: Lang) -> &'static [u8] {
     &kind_tables(lang).no_functions

@@ -351,7 +351,6 @@ static TEST_BASES: Words = Words::new(&["describe", "it", "test", "suite", "cont
 /// variants, half as many passes over the file: an occurrence of a base name preceded by
 /// such a letter is the variant's when `TEST_NAMES` has it.
 fn calls_test_function(text: &[u8]) -> bool {
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.';
     TEST_BASES.any_occurrence(text, |name, at| {
         if !matches!(text.get(at + name.len()), Some(b'(' | b'.')) {
             return false;
@@ -381,12 +380,17 @@ static TEST_RUNNERS: Words = Words::new(&[
     "mocha",
 ]);
 
+/// A byte that continues a name or a member chain: a test function's name must not follow
+/// one (`.test(` on a regular expression, `edit(`).
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.'
+}
+
 /// Whether `text` calls one of `names` as a free function: the name starts a word (not
 /// `.test(` on a regular expression) and is followed by `(` or `.` (`it.each(...)`). What
 /// [`calls_test_function`] must answer for the test functions.
 #[cfg(test)]
 fn calls_any(text: &[u8], names: &Words) -> bool {
-    let is_word = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b == b'.';
     names.any_occurrence(text, |name, at| {
         let before_ok = at == 0 || !is_word(text[at - 1]);
         let after = text.get(at + name.len()).copied();

@@ -143,7 +143,7 @@ pub(crate) struct FactKinds {
     /// What a component's props are destructured by (`declarators_outside_functions`).
     declarator: u16,
     /// By kind id: a function (`is_js_function`), whose declarators are its own.
-    functions: Vec<bool>,
+    functions: &'static [bool],
 }
 
 impl FactKinds {
@@ -180,14 +180,7 @@ pub(crate) fn fact_kinds(lang: Lang) -> &'static FactKinds {
             opening: language.id_for_node_kind("jsx_opening_element", true),
             self_closing: language.id_for_node_kind("jsx_self_closing_element", true),
             declarator: language.id_for_node_kind("variable_declarator", true),
-            functions: (0..language.node_kind_count())
-                .map(|id| {
-                    u16::try_from(id).is_ok_and(|id| {
-                        language.node_kind_is_named(id)
-                            && language.node_kind_for_id(id).is_some_and(is_js_function)
-                    })
-                })
-                .collect(),
+            functions: super::calls::function_kinds(lang),
         }
     })
 }

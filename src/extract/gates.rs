@@ -402,6 +402,29 @@ fn calls_any(text: &[u8], names: &Words) -> bool {
 mod tests {
     use super::*;
 
+    /// `count` texts of fewer than `pieces` pieces each, drawn from `fragments` by a xorshift
+    /// generator started at `seed`: the same texts on every run.
+    fn random_texts(fragments: &[&[u8]], mut seed: u64, count: usize, pieces: u64) -> Vec<Vec<u8>> {
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        (0..count)
+            .map(|_| {
+                let len = next() % pieces;
+                (0..len)
+                    .flat_map(|_| {
+                        fragments[(next() % fragments.len() as u64) as usize]
+                            .iter()
+                            .copied()
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Every test function's name is a base name or one with an `f` / `x` in front, and
     /// every base name is a test function's.
     #[test]
@@ -441,23 +464,8 @@ mod tests {
             b"\n",
             b"$",
         ];
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
         let mut calls = 0;
-        for _ in 0..20_000 {
-            let len = (next() % 12) as usize;
-            let text: Vec<u8> = (0..len)
-                .flat_map(|_| {
-                    fragments[(next() % fragments.len() as u64) as usize]
-                        .iter()
-                        .copied()
-                })
-                .collect();
+        for text in random_texts(&fragments, 0x2545_f491_4f6c_dd1d, 20_000, 12) {
             let expected = calls_any(&text, &TEST_FUNCTIONS);
             assert_eq!(
                 calls_test_function(&text),
@@ -507,19 +515,11 @@ mod tests {
             b"\n",
             b"\xc3\xa9",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
         let mut found_any = 0;
-        for round in 0..3000 {
-            let len = (next() % 40) as usize;
-            let text: Vec<u8> = (0..len)
-                .flat_map(|_| fragments[(next() % 16) as usize].iter().copied())
-                .collect();
+        for (round, text) in random_texts(&fragments, 0x9e37_79b9_7f4a_7c15, 3000, 40)
+            .into_iter()
+            .enumerate()
+        {
             let words = &LISTS[round % 2];
             let mut expected = std::collections::BTreeSet::new();
             for word in words.words() {

@@ -1085,19 +1085,12 @@ fn push_segment(path: &mut String, rest: &str) {
 }
 
 fn join(dir: &str, rest: &str) -> String {
-    if dir.is_empty() {
-        rest.to_string()
-    } else if rest.is_empty() {
-        dir.to_string()
-    } else {
-        // Built by hand: `format!` costs several times as much, and the resolver joins
-        // paths for every candidate it probes.
-        let mut path = String::with_capacity(dir.len() + 1 + rest.len());
-        path.push_str(dir);
-        path.push('/');
-        path.push_str(rest);
-        path
-    }
+    // Built by hand: `format!` costs several times as much, and the resolver joins paths
+    // for every candidate it probes.
+    let mut path = String::with_capacity(dir.len() + 1 + rest.len());
+    path.push_str(dir);
+    push_segment(&mut path, rest);
+    path
 }
 
 /// Resolves `.` and `..` segments; `None` when the path climbs out of the root.

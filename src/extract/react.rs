@@ -348,26 +348,33 @@ pub fn for_each_descendant_in<'t>(
 mod tests {
     use super::*;
 
+    /// Calls `check` with every node the call graph's walk visits without tokens
+    /// (`calls::no_tokens`), on every fixture, beside the nodes that walk collected for its
+    /// file: the roots from which a read of the collected nodes must find what a walk finds.
+    /// Returns how many fixture files were read.
+    fn for_each_root_with_collected(
+        mut check: impl FnMut(&str, Lang, &[u8], &[FactNode<'_>], Node<'_>),
+    ) -> usize {
+        crate::extract::for_each_fixture(|path, lang, text, tree| {
+            let root = tree.root_node();
+            let (_, found) = crate::extract::calls::walk_collecting(path, lang, text, root);
+            for visit in Preorder::new(root, crate::extract::calls::no_tokens(lang)) {
+                check(path, lang, text, &found, visit.node);
+            }
+        })
+    }
+
     /// Body facts read from the nodes the call graph's walk collected are those a walk of
     /// the body finds: for every node that walk visits, on every fixture.
     #[test]
     fn facts_from_the_call_graph_walk_are_those_of_a_walk_of_the_body() {
         let (mut bodies, mut with_facts) = (0, 0);
-        let files = crate::extract::for_each_fixture(|path, lang, text, tree| {
-            let root = tree.root_node();
-            let (_, found) = crate::extract::calls::walk_collecting(path, lang, text, root);
-            for visit in Preorder::new(root, crate::extract::calls::no_tokens(lang)) {
-                let walked = body_facts(
-                    visit.node,
-                    text,
-                    lang,
-                    crate::extract::calls::no_tokens(lang),
-                );
-                let from = body_facts_from(Some(&found), visit.node, text, lang);
-                assert_eq!(from, walked, "{path}: {:?}", visit.node);
-                bodies += 1;
-                with_facts += usize::from(walked != BodyFacts::default());
-            }
+        let files = for_each_root_with_collected(|path, lang, text, found, node| {
+            let walked = body_facts(node, text, lang, crate::extract::calls::no_tokens(lang));
+            let from = body_facts_from(Some(found), node, text, lang);
+            assert_eq!(from, walked, "{path}: {node:?}");
+            bodies += 1;
+            with_facts += usize::from(walked != BodyFacts::default());
         });
         assert!(files > 50, "only {files} fixture files were read");
         assert!(
@@ -381,22 +388,18 @@ mod tests {
     #[test]
     fn declarators_from_the_call_graph_walk_are_those_of_a_walk() {
         let (mut roots, mut with_declarators) = (0, 0);
-        crate::extract::for_each_fixture(|path, lang, text, tree| {
-            let root = tree.root_node();
-            let (_, found) = crate::extract::calls::walk_collecting(path, lang, text, root);
-            for visit in Preorder::new(root, crate::extract::calls::no_tokens(lang)) {
-                let mut walked = Vec::new();
-                for_each_descendant_outside_functions(visit.node, lang, |n| {
-                    if n.kind_str() == "variable_declarator" {
-                        walked.push(n);
-                    }
-                });
-                let mut from = Vec::new();
-                declarators_outside_functions(&found, visit.node, lang, |n| from.push(n));
-                assert_eq!(from, walked, "{path}: {:?}", visit.node);
-                roots += 1;
-                with_declarators += usize::from(!walked.is_empty());
-            }
+        for_each_root_with_collected(|path, lang, _, found, node| {
+            let mut walked = Vec::new();
+            for_each_descendant_outside_functions(node, lang, |n| {
+                if n.kind_str() == "variable_declarator" {
+                    walked.push(n);
+                }
+            });
+            let mut from = Vec::new();
+            declarators_outside_functions(found, node, lang, |n| from.push(n));
+            assert_eq!(from, walked, "{path}: {node:?}");
+            roots += 1;
+            with_declarators += usize::from(!walked.is_empty());
         });
         assert!(
             roots > 10_000 && with_declarators > 500,

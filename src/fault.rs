@@ -20,6 +20,7 @@ pub enum Fault {
     Corrupt,
     Slow,
     Truncate,
+    Rewrite,
     Stall,
 }
 
@@ -39,6 +40,7 @@ pub fn fault_for(path: &str) -> Option<Fault> {
             "corrupt" => Fault::Corrupt,
             "slow" => Fault::Slow,
             "truncate" => Fault::Truncate,
+            "rewrite" => Fault::Rewrite,
             "stall" => Fault::Stall,
             _ => return None,
         })
@@ -89,15 +91,21 @@ impl Drop for Restore {
 }
 
 /// For a `truncate` fault on `rel`: cuts `full` to half its length on disk, as an editor
-/// saving it would, until the returned guard is dropped.
+/// saving it would, until the returned guard is dropped. For a `rewrite` fault: writes
+/// as many bytes, all blanks, so that only the file's times tell the change.
 pub fn cut_before_read(full: &std::path::Path, rel: &str) -> Restore {
-    if fault_for(rel) != Some(Fault::Truncate) {
+    let fault = fault_for(rel);
+    if fault != Some(Fault::Truncate) && fault != Some(Fault::Rewrite) {
         return Restore(None);
     }
     let Ok(bytes) = std::fs::read(full) else {
         return Restore(None);
     };
-    let _ = std::fs::write(full, &bytes[..bytes.len() / 2]);
+    let _ = if fault == Some(Fault::Truncate) {
+        std::fs::write(full, &bytes[..bytes.len() / 2])
+    } else {
+        std::fs::write(full, vec![b' '; bytes.len()])
+    };
     Restore(Some((full.to_path_buf(), bytes)))
 }
 

@@ -49,7 +49,7 @@ impl Stamp {
 
     /// Modified so recently that a further edit in the same clock tick could leave the
     /// stamp unchanged.
-    fn is_racy(&self, now: i64) -> bool {
+    pub fn is_racy(&self, now: i64) -> bool {
         self.mtime.0 >= now - RACY_SECONDS
     }
 }
@@ -203,7 +203,7 @@ impl HashCache {
     }
 
     /// Seconds since the epoch, for the racy window.
-    fn now() -> i64 {
+    pub fn now() -> i64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64)

@@ -1127,6 +1127,7 @@ mod tests {
                 lang: Lang::from_path(p).unwrap(),
                 hash: String::new(),
                 size: 1,
+                settled: None,
             })
             .collect();
         let configs: Vec<(String, String)> = (configs.iter())

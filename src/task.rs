@@ -2,6 +2,7 @@
 //! the outcome of one file, the unit results travel in (in process or over the worker pipe).
 
 use crate::extract::{self, ExtractContext, ExtractError, ExtractorId, ExtractorSet, FileFacts};
+use crate::hash_cache::Stamp;
 use crate::lang::Lang;
 use crate::walk::{self, SkipReason, SourceFile};
 use serde::{Deserialize, Serialize};
@@ -15,6 +16,9 @@ pub struct TaskFile {
     pub path: String,
     pub lang: Lang,
     pub size: u64,
+    /// The walk's settled metadata of the file and the hash of its bytes then
+    /// ([`SourceFile::settled`]).
+    pub known: Option<(Stamp, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,19 +104,30 @@ pub fn run_file(
     let restore = crate::fault::cut_before_read(&full, &file.path);
     let read = crate::unix::read_regular_file(&full);
     drop(restore);
-    let bytes = match read {
-        Ok(bytes) => bytes,
+    let read = match read {
+        Ok(read) => read,
         Err(e) => return Ok(FileOutcome::Failed(Failure::Unreadable(e.to_string()))),
     };
-    if let Err((_, why)) = walk::check_text(&bytes) {
+    let bytes = &read.bytes;
+    if let Err((_, why)) = walk::check_text(bytes) {
         return Ok(FileOutcome::Failed(Failure::Unreadable(why)));
     }
+    // The manifest records the hash of these very bytes: a file that changed between the
+    // walk and this read is then stale, not silently fresh. When the open file's metadata,
+    // before and after the read, is the walk's settled metadata, the bytes are the ones the
+    // walk hashed (as sure as the hash cache is across runs), and its hash is theirs.
+    let hash = match &file.known {
+        Some((stamp, hash))
+            if Stamp::of(&read.before) == *stamp && Stamp::of(&read.after) == *stamp =>
+        {
+            hash.clone()
+        }
+        _ => crate::hash::content_hash(bytes),
+    };
     match extract::extract_file(
-        ctx, set, &file.path, file.lang, &bytes, extractors, budget, cancelled,
+        ctx, set, &file.path, file.lang, bytes, extractors, budget, cancelled,
     ) {
-        // The manifest records the hash of these very bytes, not the walk's: a file that
-        // changed between the walk and this read is then stale, not silently fresh.
-        Ok(facts) => Ok(FileOutcome::Done(facts.with_source_hash(&bytes))),
+        Ok(facts) => Ok(FileOutcome::Done(facts.with_source_hash(hash))),
         Err(ExtractError::OverBudget(budget)) => Ok(FileOutcome::Failed(Failure::OverBudget {
             millis: budget.as_millis() as u64,
         })),
@@ -165,6 +180,7 @@ pub fn plan_tasks(
                     path: file.path.clone(),
                     lang: file.lang,
                     size: file.size,
+                    known: file.settled.clone().map(|s| (s, file.hash.clone())),
                 });
             }
         }
@@ -192,6 +208,7 @@ mod tests {
                 lang: Lang::TypeScript,
                 hash: String::new(),
                 size,
+                settled: None,
             })
             .collect()
     }

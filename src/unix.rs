@@ -257,24 +257,56 @@ pub fn process_exists(pid: u32) -> bool {
     alive || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
+/// A file's bytes with its metadata from just before and just after they were read (of the
+/// open file, so a file renamed over the path meanwhile is not mistaken for it).
+pub struct ReadFile {
+    pub bytes: Vec<u8>,
+    pub before: std::fs::Metadata,
+    pub after: std::fs::Metadata,
+}
+
 /// Reads a source file, refusing anything but a regular file: opening a FIFO or a device
 /// for reading could block forever or never end, so the file is opened without blocking
 /// and checked before a byte is read.
-pub fn read_regular_file(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+pub fn read_regular_file(path: &std::path::Path) -> std::io::Result<ReadFile> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
+    let before = file.metadata()?;
+    if !before.is_file() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             "not a regular file",
         ));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.read_to_end(&mut bytes)?;
-    Ok(bytes)
+    // Read up to the end by hand: `read_to_end` on a file asks its size and position again
+    // (two more system calls a file) for a size already known. One byte of room past it
+    // lets the read that finds the end need no growth.
+    let mut bytes = Vec::with_capacity(before.len() as usize + 1);
+    loop {
+        if bytes.len() == bytes.capacity() {
+            bytes.reserve(8192);
+        }
+        let start = bytes.len();
+        let room = bytes.capacity() - start;
+        bytes.resize(start + room, 0);
+        match file.read(&mut bytes[start..]) {
+            Ok(0) => {
+                bytes.truncate(start);
+                break;
+            }
+            Ok(n) => bytes.truncate(start + n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => bytes.truncate(start),
+            Err(e) => return Err(e),
+        }
+    }
+    let after = file.metadata()?;
+    Ok(ReadFile {
+        bytes,
+        before,
+        after,
+    })
 }

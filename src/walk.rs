@@ -39,6 +39,10 @@ pub struct SourceFile {
     pub lang: Lang,
     pub hash: String,
     pub size: u64,
+    /// The file's metadata when `hash` was taken, unless it was modified too recently for
+    /// its metadata to tell a later edit apart (or changed while it was read): extraction
+    /// then takes `hash` for the bytes it reads when their metadata is the same.
+    pub settled: Option<Stamp>,
 }
 
 /// A file under the root that is not inventoried, and why.
@@ -185,6 +189,7 @@ pub fn walk(
 
     let mut skipped: Vec<(Skipped, String)> = Vec::new();
     let mut stamps = Vec::with_capacity(candidates.len());
+    let now = HashCache::now();
     for (rel, lang, outcome) in candidates {
         match outcome {
             Ok((hash, size, stamp)) => {
@@ -193,6 +198,7 @@ pub fn walk(
                     lang,
                     hash: hash.clone(),
                     size,
+                    settled: (!stamp.is_racy(now)).then(|| stamp.clone()),
                 });
                 stamps.push((rel, stamp, hash));
             }
@@ -356,17 +362,18 @@ fn read_one(rel: &str, path: &Path, max_size: u64, cache: &HashCache) -> ReadOut
     if let Some(hash) = cache.get(rel, &stamp) {
         return Ok((hash.to_string(), meta.len(), stamp));
     }
-    let bytes = crate::unix::read_regular_file(path)
+    let read = crate::unix::read_regular_file(path)
         .map_err(|e| (SkipReason::Unreadable, e.to_string()))?;
-    check_text(&bytes)?;
-    // A file that changed while it was read gets a stamp that matches nothing, so it is
-    // neither cached with the wrong hash nor trusted next time.
-    let after = std::fs::metadata(path).map(|m| Stamp::of(&m));
-    let stamp = match after {
-        Ok(after) if after == stamp => stamp,
-        _ => Stamp::unstable(),
+    check_text(&read.bytes)?;
+    // A file that changed while it was read (or was replaced since it was looked up) gets
+    // a stamp that matches nothing, so it is neither cached with the wrong hash nor
+    // trusted next time.
+    let stamp = if Stamp::of(&read.before) == stamp && Stamp::of(&read.after) == stamp {
+        stamp
+    } else {
+        Stamp::unstable()
     };
-    Ok((content_hash(&bytes), bytes.len() as u64, stamp))
+    Ok((content_hash(&read.bytes), read.bytes.len() as u64, stamp))
 }
 
 /// Rejects binary and non-UTF-8 content.

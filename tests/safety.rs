@@ -333,6 +333,29 @@ mod faulted {
         }
     }
 
+    #[test]
+    fn a_settled_file_rewritten_to_the_same_size_before_it_is_read_is_hashed_again() {
+        // Extraction takes the walk's hash when the file's metadata is the walk's, and the
+        // walk's is only trusted for files last modified seconds ago or more: here every
+        // file was, an hour ago, and the rewrite keeps the size, so only the file's times
+        // tell it apart.
+        for args in [&[][..], &["-j", "2"]] {
+            let repo = Repo::from_fixture("mixed");
+            let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+            for rel in crate::util::files_under(repo.path()).keys() {
+                std::fs::File::options()
+                    .write(true)
+                    .open(repo.path().join(rel))
+                    .and_then(|f| f.set_modified(hour_ago))
+                    .unwrap();
+            }
+            let fault = format!("rewrite:{HANG}");
+            repo.run_env(args, &[("DISCOVER_FAULT", &fault)])
+                .expect_code(0);
+            stale_then_repaired(&repo);
+        }
+    }
+
     /// `--check` names `HANG` as modified, and `--incremental` brings the state to what a
     /// full run writes.
     fn stale_then_repaired(repo: &Repo) {

@@ -232,8 +232,8 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
-    pub fn with_source_hash(mut self, source: &[u8]) -> FileFacts {
-        self.source_hash = crate::hash::content_hash(source);
+    pub fn with_source_hash(mut self, hash: String) -> FileFacts {
+        self.source_hash = hash;
         self
     }
 }

@@ -165,6 +165,7 @@ mod tests {
                 path: "a.py".into(),
                 lang: Lang::Python,
                 size: 9,
+                known: None,
             }],
             extractors: vec![ExtractorId::IMPORTS],
         });

@@ -263,6 +263,63 @@ pub fn item_head(out: &mut Vec<u8>, line: u32, column: u32) {
     write_u32(out, column);
 }
 
+/// An item's field holding a list of strings, as the generic rendering writes it: `,"key":[…]`,
+/// nothing for an empty list. `key` comes quoted: `b"\"hooks\""`.
+pub fn write_str_list(out: &mut Vec<u8>, key: &[u8], values: &[String]) {
+    let Some((first, rest)) = values.split_first() else {
+        return;
+    };
+    out.push(b',');
+    out.extend_from_slice(key);
+    out.extend_from_slice(b":[");
+    write_str(out, first);
+    for value in rest {
+        out.push(b',');
+        write_str(out, value);
+    }
+    out.push(b']');
+}
+
+/// An item's optional string field: `,"key":"…"`, nothing for none. `key` comes quoted.
+pub fn write_opt_str(out: &mut Vec<u8>, key: &[u8], value: Option<&str>) {
+    if let Some(value) = value {
+        out.push(b',');
+        out.extend_from_slice(key);
+        out.push(b':');
+        write_str(out, value);
+    }
+}
+
+/// An item's `true` flag: `,"key":true`; `false` is left out. `key` comes quoted.
+pub fn write_flag(out: &mut Vec<u8>, key: &[u8], value: bool) {
+    if value {
+        out.push(b',');
+        out.extend_from_slice(key);
+        out.extend_from_slice(b":true");
+    }
+}
+
+/// An item's field holding a list of records, as the generic rendering writes it: each
+/// record on a line of its own, `line` writing it; nothing for an empty list.
+pub fn write_record_list<T>(
+    out: &mut Vec<u8>,
+    key: &[u8],
+    values: &[T],
+    mut line: impl FnMut(&mut Vec<u8>, &T),
+) {
+    if values.is_empty() {
+        return;
+    }
+    out.push(b',');
+    out.extend_from_slice(key);
+    out.extend_from_slice(b":[");
+    for (i, value) in values.iter().enumerate() {
+        out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+        line(out, value);
+    }
+    out.extend_from_slice(b"\n]");
+}
+
 /// A number as JSON writes it.
 pub fn write_u32(out: &mut Vec<u8>, value: u32) {
     write_u64(out, u64::from(value));

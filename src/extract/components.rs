@@ -67,6 +67,58 @@ pub enum ComponentKind {
     Alias,
 }
 
+impl ComponentKind {
+    pub const ALL: [ComponentKind; 4] = [
+        ComponentKind::Function,
+        ComponentKind::Arrow,
+        ComponentKind::Class,
+        ComponentKind::Alias,
+    ];
+
+    /// As JSON writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ComponentKind::Function => "function",
+            ComponentKind::Arrow => "arrow",
+            ComponentKind::Class => "class",
+            ComponentKind::Alias => "alias",
+        }
+    }
+}
+
+impl Component {
+    /// The component's line in a chunk file of `file`'s, as the generic rendering writes it
+    /// (`render::chunk_files`): `false`, `null` and empty lists left out, an id into the
+    /// file as `#Name`, and the `name` that id gives left out.
+    pub fn write_line(&self, out: &mut Vec<u8>, file: &str) {
+        use crate::render::{
+            Names, item_head, name_from_qualified, own_id, write_flag, write_opt_str, write_str,
+            write_str_list,
+        };
+        item_head(out, self.line, self.column);
+        out.extend_from_slice(b",\"id\":");
+        let own = own_id(&self.id, file);
+        write_str(out, own.unwrap_or(&self.id));
+        if own.is_none_or(|own| name_from_qualified(&own[1..], Names::Qualified) != self.name) {
+            out.extend_from_slice(b",\"name\":");
+            write_str(out, &self.name);
+        }
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(self.kind.name().as_bytes());
+        out.push(b'"');
+        write_flag(out, b"\"exported\"", self.exported);
+        write_flag(out, b"\"default\"", self.default);
+        write_str_list(out, b"\"wrappers\"", &self.wrappers);
+        write_opt_str(out, b"\"wraps\"", self.wraps.as_deref());
+        write_str_list(out, b"\"props\"", &self.props);
+        write_opt_str(out, b"\"props_type\"", self.props_type.as_deref());
+        write_str_list(out, b"\"hooks\"", &self.hooks);
+        write_str_list(out, b"\"children\"", &self.children);
+        write_str_list(out, b"\"contexts\"", &self.contexts);
+        out.push(b'}');
+    }
+}
+
 /// Export status of module-level definitions: the file's separate export statements
 /// (`symbols::ExportList`) plus an `export` in front of the definition itself.
 pub struct ModuleExports<'a>(pub &'a ExportList);
@@ -549,4 +601,79 @@ fn react_base(heritage: Node<'_>, source: &[u8]) -> Option<Option<String>> {
         node.kind_str() != "member_expression"
     });
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Items;
+
+    #[test]
+    fn kind_names_are_the_serde_names() {
+        for kind in ComponentKind::ALL {
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.name())
+            );
+        }
+    }
+
+    fn component(file: &str, id: &str, name: &str) -> Component {
+        Component {
+            file: file.to_string(),
+            line: 3,
+            column: 6,
+            id: id.to_string(),
+            name: name.to_string(),
+            kind: ComponentKind::Arrow,
+            exported: false,
+            default: false,
+            wrappers: Vec::new(),
+            wraps: None,
+            props: Vec::new(),
+            props_type: None,
+            hooks: Vec::new(),
+            children: Vec::new(),
+            contexts: Vec::new(),
+        }
+    }
+
+    /// The direct rendering against the generic one (`to_output_json` holds them equal in
+    /// debug builds and checks the bytes read back): every field set and none, a name the
+    /// id gives or not, a foreign id, escapes.
+    #[test]
+    fn the_direct_rendering_is_the_generic_one() {
+        let odd = "src/q\"\\ü\u{2}.tsx";
+        let mut full = component(odd, &format!("{odd}#Outer.Card~2"), "Outer.Card");
+        full.kind = ComponentKind::Function;
+        full.exported = true;
+        full.default = true;
+        full.wrappers = vec!["React.memo".into(), "forwardRef".into()];
+        full.wraps = Some("Impl\"".into());
+        full.props = vec!["title".into(), "...rest".into()];
+        full.props_type = Some("Props<\"a\">\n".into());
+        full.hooks = vec!["useState".into()];
+        full.children = vec!["Button".into(), "Icon".into()];
+        full.contexts = vec!["Theme".into()];
+        let mut items = vec![
+            full,
+            component(odd, &format!("{odd}#Bare"), "Bare"),
+            component(odd, &format!("{odd}#Named"), "Other"),
+            component(odd, "elsewhere.tsx#Foreign", "Foreign"),
+            component("b.jsx", "b.jsx#B", "B"),
+        ];
+        items.sort();
+        let text = String::from_utf8(Items::Components(items).to_output_json("c")).unwrap();
+        assert!(text.contains(
+            "{\"line\":3,\"column\":6,\"id\":\"#Outer.Card~2\",\"kind\":\"function\",\
+             \"exported\":true,\"default\":true,\"wrappers\":[\"React.memo\",\"forwardRef\"],\
+             \"wraps\":\"Impl\\\"\",\"props\":[\"title\",\"...rest\"],\
+             \"props_type\":\"Props<\\\"a\\\">\\n\",\"hooks\":[\"useState\"],\
+             \"children\":[\"Button\",\"Icon\"],\"contexts\":[\"Theme\"]}"
+        ));
+        assert!(text.contains("{\"line\":3,\"column\":6,\"id\":\"#Bare\",\"kind\":\"arrow\"}"));
+        assert!(text.contains("\"id\":\"#Named\",\"name\":\"Other\",\"kind\":\"arrow\"}"));
+        assert!(text.contains("\"id\":\"elsewhere.tsx#Foreign\",\"name\":\"Foreign\","));
+        assert!(text.ends_with("\n]\n}\n}\n"));
+    }
 }

@@ -372,17 +372,6 @@ has_file!(
     CallNode, Component, Export, Hook, Import, Mount, Route, Schema, Symbol, TestCase, TypeDef
 );
 
-/// The items without ids: only their file comes back.
-macro_rules! stored_without_ids {
-    ($($item:ty),*) => {
-        $(impl StoredItem for $item {
-            fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
-                self.file = file.to_string();
-            }
-        })*
-    };
-}
-
 /// The items whose one id is `id`, and whose `name` it gives (`$names`).
 macro_rules! stored_with_id {
     ($names:expr => $($item:ty),*) => {
@@ -398,7 +387,15 @@ macro_rules! stored_with_id {
     };
 }
 
-stored_without_ids!(TestCase);
+impl StoredItem for TestCase {
+    fn chunk_json(extractor: ExtractorId, chunk: &str, items: &[Self]) -> Vec<u8> {
+        direct_chunk_json(extractor, chunk, items, |out, test, _| test.write_line(out))
+    }
+
+    fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
+        self.file = file.to_string();
+    }
+}
 
 impl StoredItem for Import {
     fn chunk_json(extractor: ExtractorId, chunk: &str, items: &[Self]) -> Vec<u8> {
@@ -411,23 +408,38 @@ impl StoredItem for Import {
         self.file = file.to_string();
     }
 }
-stored_with_id!(Names::Qualified => Component, Hook, Schema);
+stored_with_id!(Names::Qualified => Hook, Schema);
 
-/// The items whose `name` is the last part of their id, and whose `parent` the rest.
-macro_rules! stored_with_parent {
-    ($($item:ty),*) => {
-        $(impl StoredItem for $item {
-            const NAMES: Names = Names::Simple;
+impl StoredItem for Component {
+    const NAMES: Names = Names::Qualified;
 
-            fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
-                self.file = file.to_string();
-                restore_with_parent(&mut self.id, &mut self.name, &mut self.parent, file);
-            }
-        })*
-    };
+    fn chunk_json(extractor: ExtractorId, chunk: &str, items: &[Self]) -> Vec<u8> {
+        direct_chunk_json(extractor, chunk, items, |out, component, file| {
+            component.write_line(out, file);
+        })
+    }
+
+    fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
+        self.file = file.to_string();
+        absolute_id(&mut self.id, file);
+        restore_name(&mut self.name, &self.id, file, Self::NAMES);
+    }
 }
 
-stored_with_parent!(TypeDef);
+impl StoredItem for TypeDef {
+    const NAMES: Names = Names::Simple;
+
+    fn chunk_json(extractor: ExtractorId, chunk: &str, items: &[Self]) -> Vec<u8> {
+        direct_chunk_json(extractor, chunk, items, |out, typedef, file| {
+            typedef.write_line(out, file);
+        })
+    }
+
+    fn restore(&mut self, file: &str, _: Option<&calls::Bindings>) {
+        self.file = file.to_string();
+        restore_with_parent(&mut self.id, &mut self.name, &mut self.parent, file);
+    }
+}
 
 impl StoredItem for Symbol {
     const NAMES: Names = Names::Simple;

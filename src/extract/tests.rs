@@ -67,6 +67,43 @@ pub enum TestKind {
     Test,
 }
 
+impl TestKind {
+    pub const ALL: [TestKind; 2] = [TestKind::Suite, TestKind::Test];
+
+    /// As JSON writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TestKind::Suite => "suite",
+            TestKind::Test => "test",
+        }
+    }
+}
+
+impl TestCase {
+    /// The test's line in a chunk file, as the generic rendering writes it
+    /// (`render::chunk_files`): `false`, `null` and empty lists left out.
+    pub fn write_line(&self, out: &mut Vec<u8>) {
+        use crate::render::{item_head, write_flag, write_str, write_str_list, write_u32};
+        item_head(out, self.line, self.column);
+        out.extend_from_slice(b",\"name\":");
+        write_str(out, &self.name);
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(self.kind.name().as_bytes());
+        out.extend_from_slice(b"\",\"framework\":");
+        write_str(out, &self.framework);
+        write_flag(out, b"\"skipped\"", self.skipped);
+        write_str_list(out, b"\"modifiers\"", &self.modifiers);
+        if let Some(cases) = self.cases {
+            out.extend_from_slice(b",\"cases\":");
+            write_u32(out, cases);
+        }
+        if let Some(ids) = &self.case_ids {
+            write_str_list(out, b"\"case_ids\"", ids);
+        }
+        out.push(b'}');
+    }
+}
+
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<TestCase> {
     if scan.lang.is_js_like() {
         extract_js(scan)
@@ -1211,4 +1248,65 @@ fn parametrize_rows(arguments: Node<'_>, src: &[u8]) -> Option<u32> {
         }
     }
     Some(count)
+}
+
+#[cfg(test)]
+mod unit {
+    use super::*;
+    use crate::extract::Items;
+
+    #[test]
+    fn kind_names_are_the_serde_names() {
+        for kind in TestKind::ALL {
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.name())
+            );
+        }
+    }
+
+    fn case(file: &str, name: &str) -> TestCase {
+        TestCase {
+            file: file.to_string(),
+            line: 7,
+            column: 5,
+            name: name.to_string(),
+            kind: TestKind::Test,
+            framework: "jest".to_string(),
+            skipped: false,
+            modifiers: Vec::new(),
+            cases: None,
+            case_ids: None,
+        }
+    }
+
+    /// The direct rendering against the generic one (`to_output_json` holds them equal in
+    /// debug builds and checks the bytes read back): every field set and none, no cases,
+    /// escapes.
+    #[test]
+    fn the_direct_rendering_is_the_generic_one() {
+        let odd = "tests/q\"\\ü\u{2}_test.py";
+        let mut full = case(odd, "Suite::test_\"a\"\n");
+        full.kind = TestKind::Suite;
+        full.framework = "pytest".into();
+        full.skipped = true;
+        full.modifiers = vec!["parametrize".into(), "xfail".into()];
+        full.cases = Some(3);
+        full.case_ids = Some(vec!["1-2".into(), "a\\b".into()]);
+        let mut no_cases = case(odd, "test_none");
+        no_cases.cases = Some(0);
+        let mut items = vec![full, no_cases, case(odd, "plain"), case("b.test.ts", "b")];
+        items.sort();
+        let text = String::from_utf8(Items::Tests(items).to_output_json("c")).unwrap();
+        assert!(text.contains(
+            "{\"line\":7,\"column\":5,\"name\":\"Suite::test_\\\"a\\\"\\n\",\"kind\":\"suite\",\
+             \"framework\":\"pytest\",\"skipped\":true,\"modifiers\":[\"parametrize\",\"xfail\"],\
+             \"cases\":3,\"case_ids\":[\"1-2\",\"a\\\\b\"]}"
+        ));
+        assert!(text.contains(
+            "\"name\":\"test_none\",\"kind\":\"test\",\"framework\":\"jest\",\"cases\":0}"
+        ));
+        assert!(text.contains("\"name\":\"plain\",\"kind\":\"test\",\"framework\":\"jest\"}"));
+        assert!(text.ends_with("\n]\n}\n}\n"));
+    }
 }

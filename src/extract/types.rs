@@ -91,6 +91,114 @@ pub struct EnumMember {
     pub value: Option<String>,
 }
 
+impl TypeKind {
+    pub const ALL: [TypeKind; 4] = [
+        TypeKind::Interface,
+        TypeKind::Type,
+        TypeKind::Enum,
+        TypeKind::Class,
+    ];
+
+    /// As JSON writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            TypeKind::Interface => "interface",
+            TypeKind::Type => "type",
+            TypeKind::Enum => "enum",
+            TypeKind::Class => "class",
+        }
+    }
+}
+
+impl MemberKind {
+    pub const ALL: [MemberKind; 7] = [
+        MemberKind::Property,
+        MemberKind::Method,
+        MemberKind::Index,
+        MemberKind::Call,
+        MemberKind::Construct,
+        MemberKind::Get,
+        MemberKind::Set,
+    ];
+
+    /// As JSON writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            MemberKind::Property => "property",
+            MemberKind::Method => "method",
+            MemberKind::Index => "index",
+            MemberKind::Call => "call",
+            MemberKind::Construct => "construct",
+            MemberKind::Get => "get",
+            MemberKind::Set => "set",
+        }
+    }
+}
+
+impl TypeDef {
+    /// The type's line in a chunk file of `file`'s, as the generic rendering writes it
+    /// (`render::chunk_files`): `false`, `null` and empty lists left out, an id into the
+    /// file as `#Name`, the `name` and `parent` that id gives left out (a `parent` it gives
+    /// that the type lacks is written `null`), members one to a line.
+    pub fn write_line(&self, out: &mut Vec<u8>, file: &str) {
+        use crate::render::{
+            Names, item_head, name_from_qualified, own_id, parent_from_qualified, write_flag,
+            write_opt_str, write_record_list, write_str, write_str_list,
+        };
+        item_head(out, self.line, self.column);
+        out.extend_from_slice(b",\"id\":");
+        let own = own_id(&self.id, file);
+        write_str(out, own.unwrap_or(&self.id));
+        let qualified = own.map(|own| &own[1..]);
+        if qualified.is_none_or(|q| name_from_qualified(q, Names::Simple) != self.name) {
+            out.extend_from_slice(b",\"name\":");
+            write_str(out, &self.name);
+        }
+        out.extend_from_slice(b",\"kind\":\"");
+        out.extend_from_slice(self.kind.name().as_bytes());
+        out.push(b'"');
+        write_flag(out, b"\"exported\"", self.exported);
+        let given = qualified.and_then(parent_from_qualified);
+        match &self.parent {
+            None if given.is_some() => out.extend_from_slice(b",\"parent\":null"),
+            None => {}
+            Some(parent) if given.as_ref() == Some(parent) => {}
+            Some(parent) => {
+                out.extend_from_slice(b",\"parent\":");
+                write_str(out, parent);
+            }
+        }
+        write_str_list(out, b"\"type_params\"", &self.type_params);
+        write_str_list(out, b"\"extends\"", &self.extends);
+        write_str_list(out, b"\"implements\"", &self.implements);
+        write_record_list(out, b"\"members\"", &self.members, |out, member| {
+            out.extend_from_slice(b"{\"name\":");
+            write_str(out, &member.name);
+            out.extend_from_slice(b",\"kind\":\"");
+            out.extend_from_slice(member.kind.name().as_bytes());
+            out.push(b'"');
+            write_opt_str(out, b"\"type\"", member.type_text.as_deref());
+            write_flag(out, b"\"optional\"", member.optional);
+            write_flag(out, b"\"readonly\"", member.readonly);
+            write_flag(out, b"\"static\"", member.is_static);
+            out.push(b'}');
+        });
+        write_record_list(
+            out,
+            b"\"enum_members\"",
+            &self.enum_members,
+            |out, member| {
+                out.extend_from_slice(b"{\"name\":");
+                write_str(out, &member.name);
+                write_opt_str(out, b"\"value\"", member.value.as_deref());
+                out.push(b'}');
+            },
+        );
+        write_opt_str(out, b"\"alias\"", self.alias.as_deref());
+        out.push(b'}');
+    }
+}
+
 pub fn extract(scan: &mut Scan<'_, '_>) -> Vec<TypeDef> {
     let exports = scan.exports;
     let declaration_file = [".d.ts", ".d.mts", ".d.cts"]
@@ -527,4 +635,120 @@ fn enum_members(body: Node<'_>, source: &[u8]) -> Vec<EnumMember> {
         out.push(EnumMember { name, value });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract::Items;
+
+    #[test]
+    fn kind_names_are_the_serde_names() {
+        for kind in TypeKind::ALL {
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.name())
+            );
+        }
+        for kind in MemberKind::ALL {
+            assert_eq!(
+                serde_json::to_string(&kind).unwrap(),
+                format!("\"{}\"", kind.name())
+            );
+        }
+    }
+
+    fn typedef(file: &str, id: &str, name: &str, parent: Option<&str>) -> TypeDef {
+        TypeDef {
+            file: file.to_string(),
+            line: 4,
+            column: 2,
+            id: id.to_string(),
+            name: name.to_string(),
+            kind: TypeKind::Interface,
+            exported: false,
+            parent: parent.map(str::to_string),
+            type_params: Vec::new(),
+            extends: Vec::new(),
+            implements: Vec::new(),
+            members: Vec::new(),
+            enum_members: Vec::new(),
+            alias: None,
+        }
+    }
+
+    fn member(name: &str, kind: MemberKind) -> Member {
+        Member {
+            name: name.to_string(),
+            kind,
+            type_text: None,
+            optional: false,
+            readonly: false,
+            is_static: false,
+        }
+    }
+
+    /// The direct rendering against the generic one (`to_output_json` holds them equal in
+    /// debug builds and checks the bytes read back): every field set and none, members and
+    /// enum members one to a line, names and parents the id gives or not, a parent the id
+    /// gives that the type lacks, foreign ids, escapes.
+    #[test]
+    fn the_direct_rendering_is_the_generic_one() {
+        let odd = "src/q\"\\ü\u{2}.ts";
+        let mut full = typedef(odd, &format!("{odd}#Ns.Shape~2"), "Shape", Some("Ns"));
+        full.kind = TypeKind::Class;
+        full.exported = true;
+        full.type_params = vec!["T".into(), "U extends \"k\"".into()];
+        full.extends = vec!["Base<T>".into()];
+        full.implements = vec!["I".into(), "J".into()];
+        let mut every = member("m\t", MemberKind::Method);
+        every.type_text = Some("(x: T) => U".into());
+        every.optional = true;
+        every.readonly = true;
+        every.is_static = true;
+        full.members = vec![every, member("p", MemberKind::Property)];
+        full.alias = Some("A | \"b\"".into());
+        let mut en = typedef(odd, &format!("{odd}#Color"), "Color", None);
+        en.kind = TypeKind::Enum;
+        en.enum_members = vec![
+            EnumMember {
+                name: "Red".into(),
+                value: Some("'r'".into()),
+            },
+            EnumMember {
+                name: "Blue".into(),
+                value: None,
+            },
+        ];
+        let mut items = vec![
+            full,
+            en,
+            typedef(odd, &format!("{odd}#Ns.Orphan"), "Orphan", None),
+            typedef(odd, &format!("{odd}#Top"), "Other", Some("Elsewhere")),
+            typedef(odd, "elsewhere.ts#F.G", "G", Some("F")),
+            typedef("b.ts", "b.ts#B", "B", None),
+        ];
+        items.sort();
+        let text = String::from_utf8(Items::Types(items).to_output_json("c")).unwrap();
+        assert!(text.contains(
+            "{\"line\":4,\"column\":2,\"id\":\"#Ns.Shape~2\",\"kind\":\"class\",\
+             \"exported\":true,\"type_params\":[\"T\",\"U extends \\\"k\\\"\"],\
+             \"extends\":[\"Base<T>\"],\"implements\":[\"I\",\"J\"],\"members\":[\n\
+             {\"name\":\"m\\t\",\"kind\":\"method\",\"type\":\"(x: T) => U\",\
+             \"optional\":true,\"readonly\":true,\"static\":true},\n\
+             {\"name\":\"p\",\"kind\":\"property\"}\n],\"alias\":\"A | \\\"b\\\"\"}"
+        ));
+        assert!(text.contains(
+            "\"id\":\"#Color\",\"kind\":\"enum\",\"enum_members\":[\n\
+             {\"name\":\"Red\",\"value\":\"'r'\"},\n{\"name\":\"Blue\"}\n]}"
+        ));
+        assert!(text.contains("\"id\":\"#Ns.Orphan\",\"kind\":\"interface\",\"parent\":null}"));
+        assert!(text.contains(
+            "\"id\":\"#Top\",\"name\":\"Other\",\"kind\":\"interface\",\"parent\":\"Elsewhere\"}"
+        ));
+        assert!(text.contains(
+            "\"id\":\"elsewhere.ts#F.G\",\"name\":\"G\",\"kind\":\"interface\",\"parent\":\"F\"}"
+        ));
+        assert!(text.ends_with("\n]\n}\n}\n"));
+    }
 }

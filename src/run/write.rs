@@ -191,6 +191,25 @@ impl<'a> ChunkWriter<'a> {
         let inventory = &survey.inventory;
         let resolver = &survey.resolver;
         let mut items: Vec<Items> = done.extractors.iter().map(|&e| Items::empty(e)).collect();
+        // Each list sized for all of the chunk's files at once: grown file by file, its
+        // copies on reallocation were 0.1% of a run.
+        let mut totals = vec![0usize; items.len()];
+        for facts in done.outcomes.iter().flatten().filter_map(|o| match o {
+            FileOutcome::Done(facts) => Some(facts),
+            FileOutcome::Failed(_) => None,
+        }) {
+            for found in &facts.items {
+                if let Some(at) = items
+                    .iter()
+                    .position(|i| i.extractor() == found.extractor())
+                {
+                    totals[at] += found.len();
+                }
+            }
+        }
+        for (all, total) in items.iter_mut().zip(totals) {
+            all.reserve(total);
+        }
         let mut files = Vec::with_capacity(chunk.files.len());
         // Whether the recorded inputs differ from the sources the walk saw: a file skipped, or
         // parsed from other bytes than the walk hashed (it changed in between).

@@ -263,6 +263,40 @@ pub fn item_head(out: &mut Vec<u8>, line: u32, column: u32) {
     write_u32(out, column);
 }
 
+/// An item's `id` as the generic rendering writes it: `,"id":` and the id, `#Name` when it
+/// is into `file`. Returns the qualified name of an id into `file`, which may give the
+/// item's `name` and `parent` ([`write_name`], [`write_parent`]).
+pub fn write_id<'a>(out: &mut Vec<u8>, id: &'a str, file: &str) -> Option<&'a str> {
+    out.extend_from_slice(b",\"id\":");
+    let own = own_id(id, file);
+    write_str(out, own.unwrap_or(id));
+    own.map(|own| &own[1..])
+}
+
+/// An item's `name`: `,"name":…`, left out when `qualified` (its id's, [`write_id`]) gives
+/// it as `names` reads it.
+pub fn write_name(out: &mut Vec<u8>, qualified: Option<&str>, names: Names, name: &str) {
+    if qualified.is_none_or(|q| name_from_qualified(q, names) != name) {
+        out.extend_from_slice(b",\"name\":");
+        write_str(out, name);
+    }
+}
+
+/// An item's `parent` with [`Names::Simple`]: left out when `qualified` (its id's) gives
+/// it, written `null` when the id gives one the item lacks.
+pub fn write_parent(out: &mut Vec<u8>, qualified: Option<&str>, parent: Option<&str>) {
+    let given = qualified.and_then(parent_from_qualified);
+    match parent {
+        None if given.is_some() => out.extend_from_slice(b",\"parent\":null"),
+        None => {}
+        Some(parent) if given.as_deref() == Some(parent) => {}
+        Some(parent) => {
+            out.extend_from_slice(b",\"parent\":");
+            write_str(out, parent);
+        }
+    }
+}
+
 /// An item's field holding a list of strings, as the generic rendering writes it: `,"key":[…]`,
 /// nothing for an empty list. `key` comes quoted: `b"\"hooks\""`.
 pub fn write_str_list(out: &mut Vec<u8>, key: &[u8], values: &[String]) {

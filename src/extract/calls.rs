@@ -313,19 +313,11 @@ impl NodeJson<'_> {
     /// The node's line: what `Serialize` gives, through the chunk layout's rules (false,
     /// null and empty left out, own ids as `#Name`, a name the id gives left out).
     fn write(&self, out: &mut Vec<u8>, file: &str) {
-        use crate::render::{Names, name_from_qualified, own_id, write_str};
+        use crate::render::{Names, write_id, write_name};
         let node = self.node;
         crate::render::item_head(out, node.line, node.column);
-        out.extend_from_slice(b",\"id\":");
-        let own = own_id(&node.id, file);
-        write_str(out, own.unwrap_or(&node.id));
-        let derived = own.is_some_and(|own| {
-            name_from_qualified(&own[1..], Names::Qualified) == node.name.as_str()
-        });
-        if !derived {
-            out.extend_from_slice(b",\"name\":");
-            write_str(out, &node.name);
-        }
+        let qualified = write_id(out, &node.id, file);
+        write_name(out, qualified, Names::Qualified, &node.name);
         out.extend_from_slice(b",\"kind\":\"");
         out.extend_from_slice(node.kind.name().as_bytes());
         out.push(b'"');

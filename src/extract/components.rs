@@ -92,17 +92,11 @@ impl Component {
     /// file as `#Name`, and the `name` that id gives left out.
     pub fn write_line(&self, out: &mut Vec<u8>, file: &str) {
         use crate::render::{
-            Names, item_head, name_from_qualified, own_id, write_flag, write_opt_str, write_str,
-            write_str_list,
+            Names, item_head, write_flag, write_id, write_name, write_opt_str, write_str_list,
         };
         item_head(out, self.line, self.column);
-        out.extend_from_slice(b",\"id\":");
-        let own = own_id(&self.id, file);
-        write_str(out, own.unwrap_or(&self.id));
-        if own.is_none_or(|own| name_from_qualified(&own[1..], Names::Qualified) != self.name) {
-            out.extend_from_slice(b",\"name\":");
-            write_str(out, &self.name);
-        }
+        let qualified = write_id(out, &self.id, file);
+        write_name(out, qualified, Names::Qualified, &self.name);
         out.extend_from_slice(b",\"kind\":\"");
         out.extend_from_slice(self.kind.name().as_bytes());
         out.push(b'"');
@@ -610,12 +604,7 @@ mod tests {
 
     #[test]
     fn kind_names_are_the_serde_names() {
-        for kind in ComponentKind::ALL {
-            assert_eq!(
-                serde_json::to_string(&kind).unwrap(),
-                format!("\"{}\"", kind.name())
-            );
-        }
+        crate::extract::assert_serde_names(&ComponentKind::ALL, ComponentKind::name);
     }
 
     fn component(file: &str, id: &str, name: &str) -> Component {

@@ -51,6 +51,20 @@ use crate::render::{
 use foldhash::HashMap;
 use serde::{Deserialize, Serialize};
 
+/// Holds each of `kinds` to serde's name for it: the direct writers write `name`'s.
+#[cfg(test)]
+pub(crate) fn assert_serde_names<T: Serialize + Copy>(
+    kinds: &[T],
+    name: impl Fn(T) -> &'static str,
+) {
+    for &kind in kinds {
+        assert_eq!(
+            serde_json::to_string(&kind).unwrap(),
+            format!("\"{}\"", name(kind))
+        );
+    }
+}
+
 /// Every fixture source file (`tests/fixtures`) with its path, language, bytes and tree:
 /// the unit tests that hold a fast path to the plain one run it on all of them. Returns how
 /// many files there were.

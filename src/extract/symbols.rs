@@ -85,20 +85,12 @@ impl Symbol {
     /// the file as `#Name`, and the `name` and `parent` that id gives left out (a `parent`
     /// it gives that the symbol lacks is written `null`).
     pub fn write_line(&self, out: &mut Vec<u8>, file: &str) {
-        use crate::render::{
-            Names, name_from_qualified, own_id, parent_from_qualified, write_str, write_u32,
-        };
+        use crate::render::{Names, write_id, write_name, write_parent, write_str, write_u32};
         crate::render::item_head(out, self.line, self.column);
-        out.extend_from_slice(b",\"id\":");
-        let own = own_id(&self.id, file);
-        write_str(out, own.unwrap_or(&self.id));
+        let qualified = write_id(out, &self.id, file);
         out.extend_from_slice(b",\"end_line\":");
         write_u32(out, self.end_line);
-        let qualified = own.map(|own| &own[1..]);
-        if qualified.is_none_or(|q| name_from_qualified(q, Names::Simple) != self.name) {
-            out.extend_from_slice(b",\"name\":");
-            write_str(out, &self.name);
-        }
+        write_name(out, qualified, Names::Simple, &self.name);
         out.extend_from_slice(b",\"kind\":\"");
         out.extend_from_slice(self.kind.name().as_bytes());
         out.push(b'"');
@@ -108,16 +100,7 @@ impl Symbol {
         if self.default {
             out.extend_from_slice(b",\"default\":true");
         }
-        let given = qualified.and_then(parent_from_qualified);
-        match &self.parent {
-            None if given.is_some() => out.extend_from_slice(b",\"parent\":null"),
-            None => {}
-            Some(parent) if given.as_ref() == Some(parent) => {}
-            Some(parent) => {
-                out.extend_from_slice(b",\"parent\":");
-                write_str(out, parent);
-            }
-        }
+        write_parent(out, qualified, self.parent.as_deref());
         out.extend_from_slice(b",\"signature\":");
         write_str(out, &self.signature);
         if let Some(doc) = &self.doc {

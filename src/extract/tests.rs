@@ -1257,12 +1257,7 @@ mod unit {
 
     #[test]
     fn kind_names_are_the_serde_names() {
-        for kind in TestKind::ALL {
-            assert_eq!(
-                serde_json::to_string(&kind).unwrap(),
-                format!("\"{}\"", kind.name())
-            );
-        }
+        crate::extract::assert_serde_names(&TestKind::ALL, TestKind::name);
     }
 
     fn case(file: &str, name: &str) -> TestCase {

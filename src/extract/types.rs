@@ -142,32 +142,17 @@ impl TypeDef {
     /// that the type lacks is written `null`), members one to a line.
     pub fn write_line(&self, out: &mut Vec<u8>, file: &str) {
         use crate::render::{
-            Names, item_head, name_from_qualified, own_id, parent_from_qualified, write_flag,
-            write_opt_str, write_record_list, write_str, write_str_list,
+            Names, item_head, write_flag, write_id, write_name, write_opt_str, write_parent,
+            write_record_list, write_str, write_str_list,
         };
         item_head(out, self.line, self.column);
-        out.extend_from_slice(b",\"id\":");
-        let own = own_id(&self.id, file);
-        write_str(out, own.unwrap_or(&self.id));
-        let qualified = own.map(|own| &own[1..]);
-        if qualified.is_none_or(|q| name_from_qualified(q, Names::Simple) != self.name) {
-            out.extend_from_slice(b",\"name\":");
-            write_str(out, &self.name);
-        }
+        let qualified = write_id(out, &self.id, file);
+        write_name(out, qualified, Names::Simple, &self.name);
         out.extend_from_slice(b",\"kind\":\"");
         out.extend_from_slice(self.kind.name().as_bytes());
         out.push(b'"');
         write_flag(out, b"\"exported\"", self.exported);
-        let given = qualified.and_then(parent_from_qualified);
-        match &self.parent {
-            None if given.is_some() => out.extend_from_slice(b",\"parent\":null"),
-            None => {}
-            Some(parent) if given.as_ref() == Some(parent) => {}
-            Some(parent) => {
-                out.extend_from_slice(b",\"parent\":");
-                write_str(out, parent);
-            }
-        }
+        write_parent(out, qualified, self.parent.as_deref());
         write_str_list(out, b"\"type_params\"", &self.type_params);
         write_str_list(out, b"\"extends\"", &self.extends);
         write_str_list(out, b"\"implements\"", &self.implements);
@@ -644,18 +629,8 @@ mod tests {
 
     #[test]
     fn kind_names_are_the_serde_names() {
-        for kind in TypeKind::ALL {
-            assert_eq!(
-                serde_json::to_string(&kind).unwrap(),
-                format!("\"{}\"", kind.name())
-            );
-        }
-        for kind in MemberKind::ALL {
-            assert_eq!(
-                serde_json::to_string(&kind).unwrap(),
-                format!("\"{}\"", kind.name())
-            );
-        }
+        crate::extract::assert_serde_names(&TypeKind::ALL, TypeKind::name);
+        crate::extract::assert_serde_names(&MemberKind::ALL, MemberKind::name);
     }
 
     fn typedef(file: &str, id: &str, name: &str, parent: Option<&str>) -> TypeDef {

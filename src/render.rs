@@ -286,14 +286,23 @@ pub fn write_name(out: &mut Vec<u8>, qualified: Option<&str>, names: Names, name
 /// it, written `null` when the id gives one the item lacks.
 pub fn write_parent(out: &mut Vec<u8>, qualified: Option<&str>, parent: Option<&str>) {
     let given = qualified.and_then(parent_from_qualified);
-    match parent {
-        None if given.is_some() => out.extend_from_slice(b",\"parent\":null"),
-        None => {}
-        Some(parent) if given.as_deref() == Some(parent) => {}
-        Some(parent) => {
-            out.extend_from_slice(b",\"parent\":");
-            write_str(out, parent);
-        }
+    write_unless_given(out, b"\"parent\"", given.as_deref(), parent);
+}
+
+/// An item's optional field that its id may give (`given`): left out when it is what the
+/// id gives, written `null` when the id gives a value the item lacks. `key` comes quoted.
+pub fn write_unless_given(out: &mut Vec<u8>, key: &[u8], given: Option<&str>, value: Option<&str>) {
+    match value {
+        None if given.is_none() => return,
+        Some(value) if given == Some(value) => return,
+        _ => {}
+    }
+    out.push(b',');
+    out.extend_from_slice(key);
+    out.push(b':');
+    match value {
+        None => out.extend_from_slice(b"null"),
+        Some(value) => write_str(out, value),
     }
 }
 

@@ -104,7 +104,7 @@ impl Export {
     /// the file as `#Name`, and the `local` that id gives left out (a `local` it gives that
     /// the export lacks is written `null`).
     pub fn write_line(&self, out: &mut Vec<u8>, file: &str) {
-        use crate::render::{Names, name_from_qualified, own_id, write_str};
+        use crate::render::{Names, name_from_qualified, own_id, write_str, write_unless_given};
         crate::render::item_head(out, self.line, self.column);
         out.extend_from_slice(b",\"name\":");
         write_str(out, &self.name);
@@ -117,15 +117,7 @@ impl Export {
             write_str(out, own.unwrap_or(id));
         }
         let given = own.map(|own| name_from_qualified(&own[1..], Names::Local));
-        match &self.local {
-            None if given.is_some() => out.extend_from_slice(b",\"local\":null"),
-            None => {}
-            Some(local) if given.as_ref() == Some(local) => {}
-            Some(local) => {
-                out.extend_from_slice(b",\"local\":");
-                write_str(out, local);
-            }
-        }
+        write_unless_given(out, b"\"local\"", given.as_deref(), self.local.as_deref());
         for (key, value) in [
             (&b",\"module\":"[..], &self.module),
             (&b",\"imported\":"[..], &self.imported),

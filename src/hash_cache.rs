@@ -36,6 +36,12 @@ impl Stamp {
         }
     }
 
+    /// Whether the open file had this stamp both before and after `read` read it: its bytes
+    /// are then the ones the stamp was taken with (as sure as the cache is across runs).
+    pub fn held_through(&self, read: &crate::unix::ReadFile) -> bool {
+        Stamp::of(&read.before) == *self && Stamp::of(&read.after) == *self
+    }
+
     /// The stamp of a file that changed while it was read: never cached, never matched.
     pub fn unstable() -> Stamp {
         Stamp {

@@ -113,15 +113,10 @@ pub fn run_file(
         return Ok(FileOutcome::Failed(Failure::Unreadable(why)));
     }
     // The manifest records the hash of these very bytes: a file that changed between the
-    // walk and this read is then stale, not silently fresh. When the open file's metadata,
-    // before and after the read, is the walk's settled metadata, the bytes are the ones the
-    // walk hashed (as sure as the hash cache is across runs), and its hash is theirs.
+    // walk and this read is then stale, not silently fresh. When the open file kept the
+    // walk's settled metadata through the read, the bytes are the ones the walk hashed.
     let hash = match &file.known {
-        Some((stamp, hash))
-            if Stamp::of(&read.before) == *stamp && Stamp::of(&read.after) == *stamp =>
-        {
-            hash.clone()
-        }
+        Some((stamp, hash)) if stamp.held_through(&read) => hash.clone(),
         _ => crate::hash::content_hash(bytes),
     };
     match extract::extract_file(

@@ -368,7 +368,7 @@ fn read_one(rel: &str, path: &Path, max_size: u64, cache: &HashCache) -> ReadOut
     // A file that changed while it was read (or was replaced since it was looked up) gets
     // a stamp that matches nothing, so it is neither cached with the wrong hash nor
     // trusted next time.
-    let stamp = if Stamp::of(&read.before) == stamp && Stamp::of(&read.after) == stamp {
+    let stamp = if stamp.held_through(&read) {
         stamp
     } else {
         Stamp::unstable()

@@ -46,7 +46,8 @@ fn assert_skipped(repo: &Repo, reason: &str) {
     assert!(listed, "{POISON} not skipped for {reason}: {skipped}");
 }
 
-fn run_fault(kind: &str, extra: &[&str], reason: &str, message: &str) {
+/// Runs with the fault on the poisoned file; returns the run's stderr.
+fn run_fault(kind: &str, extra: &[&str], reason: &str, message: &str) -> String {
     let repo = poisoned_tree();
     let fault = format!("{kind}:{POISON}");
     let mut args = vec!["-j", "2", "-v"];
@@ -103,15 +104,27 @@ fn run_fault(kind: &str, extra: &[&str], reason: &str, message: &str) {
     // Without the fault, --incremental completes the job.
     repo.run(&["--incremental", "-j", "2"]).expect_code(0);
     repo.run(&["--check"]).expect_code(0);
+    run.stderr()
 }
 
 #[test]
 fn a_hanging_file_times_out_and_is_skipped() {
-    run_fault(
+    let stderr = run_fault(
         "hang",
         &["--timeout", "1s"],
         "task-timeout",
         "timed out after 1000 ms",
+    );
+    // The worker sends its results in batches, but those of the files before the hanging
+    // one reach the parent while it hangs: the first stop already names it (and only it
+    // and the files after it are retried).
+    let first = stderr
+        .lines()
+        .find(|l| l.contains(") failed on task "))
+        .unwrap_or_else(|| panic!("no failed task in:\n{stderr}"));
+    assert!(
+        first.contains(&format!("files left, at {POISON}): timed out")),
+        "{first}"
     );
 }
 

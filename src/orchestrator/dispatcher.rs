@@ -49,9 +49,16 @@ struct Worker {
 struct Running {
     task: Task,
     started: Instant,
-    current: Option<String>,
     /// Files not yet reported done, in task order.
     unfinished: Vec<TaskFile>,
+}
+
+impl Running {
+    /// The file the worker is on: it extracts a task's files in order and reports each as
+    /// it finishes, so the first one not reported is the one under way (or about to be).
+    fn current(&self) -> Option<&str> {
+        self.unfinished.first().map(|f| f.path.as_str())
+    }
 }
 
 struct Dispatcher<'s, 'o> {
@@ -303,11 +310,11 @@ impl Dispatcher<'_, '_> {
                     task.files[0].path
                 )
             });
+            self.progress.working_on(slot, &task.files[0].path);
             worker.running = Some(Running {
                 unfinished: task.files.clone(),
                 task,
                 started: Instant::now(),
-                current: None,
             });
             if !sent {
                 self.fail_worker(slot, None)?;
@@ -328,10 +335,7 @@ impl Dispatcher<'_, '_> {
                         Some(r) => format!(
                             " (task {}{})",
                             r.task.id,
-                            r.current
-                                .as_deref()
-                                .map(|c| format!(", {c}"))
-                                .unwrap_or_default()
+                            r.current().map(|c| format!(", {c}")).unwrap_or_default()
                         ),
                         None => String::new(),
                     };
@@ -383,19 +387,6 @@ impl Dispatcher<'_, '_> {
                 worker.ready = true;
                 self.failed_starts = 0;
             }
-            FromWorker::FileStarted { task, file } => {
-                if let Some(running) = worker.running.as_mut().filter(|r| r.task.id == task) {
-                    let path = running
-                        .unfinished
-                        .iter()
-                        .find(|f| f.index == file)
-                        .map(|f| f.path.clone());
-                    running.current = path.clone();
-                    if let Some(path) = path {
-                        self.progress.working_on(slot, &path);
-                    }
-                }
-            }
             FromWorker::FileDone {
                 task,
                 file,
@@ -405,9 +396,9 @@ impl Dispatcher<'_, '_> {
                     let why = format!("reported a file of task {task}, which it was not running");
                     return self.fail_worker(slot, Some(Failure::Protocol(why)));
                 };
-                let before = running.unfinished.len();
-                running.unfinished.retain(|f| f.index != file);
-                if running.unfinished.len() == before {
+                // Files come back in the task's order: the first one not reported is the
+                // one under way (`Running::current`).
+                if running.unfinished.first().map(|f| f.index) != Some(file) {
                     return self.fail_worker(
                         slot,
                         Some(Failure::Protocol(format!(
@@ -415,7 +406,7 @@ impl Dispatcher<'_, '_> {
                         ))),
                     );
                 }
-                running.current = None;
+                running.unfinished.remove(0);
                 let items = match &outcome {
                     FileOutcome::Done(facts) => facts.items.iter().map(|i| i.len()).sum(),
                     FileOutcome::Failed(_) => 0,
@@ -424,6 +415,8 @@ impl Dispatcher<'_, '_> {
                     self.report.stopped = true;
                 }
                 self.progress.file_done(items);
+                self.progress
+                    .working_on(slot, running.current().unwrap_or_default());
             }
             FromWorker::TaskDone { task, peak } => {
                 let finished = worker
@@ -520,7 +513,7 @@ impl Dispatcher<'_, '_> {
                 running.task.id,
                 running.unfinished.len(),
                 running.task.files.len(),
-                running.current.as_deref().unwrap_or("start"),
+                running.current().unwrap_or("its end"),
                 reason.describe()
             ));
             self.retry_or_blame(running, reason)?;

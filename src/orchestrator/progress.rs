@@ -49,7 +49,8 @@ impl Progress {
 
     pub fn working_on(&mut self, slot: usize, path: &str) {
         if let Some(entry) = self.current.get_mut(slot) {
-            *entry = path.to_string();
+            entry.clear();
+            entry.push_str(path);
         }
         self.redraw();
     }

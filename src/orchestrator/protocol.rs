@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use std::io::{Read, Write};
 
 /// Bumped whenever a message changes shape; parent and worker refuse to talk across versions.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Frames larger than this are corrupt: no file's facts come near it.
 const MAX_FRAME: u32 = 512 << 20;
@@ -31,10 +31,6 @@ pub enum FromWorker {
     Hello {
         protocol: u32,
         pid: u32,
-    },
-    FileStarted {
-        task: u32,
-        file: u32,
     },
     FileDone {
         task: u32,
@@ -62,14 +58,32 @@ pub enum ProtocolError {
 pub fn write_frame<T: Serialize>(out: &mut impl Write, message: &T) -> Result<(), ProtocolError> {
     // The frame is built whole and written at once: one `write` per frame on an unbuffered
     // pipe, and one wakeup of the reader.
-    let mut frame = vec![0u8; 4];
-    bincode::serde::encode_into_std_write(message, &mut frame, bincode::config::standard())
-        .map_err(|e| ProtocolError::Encode(e.to_string()))?;
-    let len = u32::try_from(frame.len() - 4).map_err(|_| ProtocolError::TooLarge(u32::MAX))?;
-    frame[..4].copy_from_slice(&len.to_le_bytes());
+    let mut frame = Vec::new();
+    append_frame(&mut frame, message)?;
     out.write_all(&frame)?;
     out.flush()?;
     Ok(())
+}
+
+/// Appends one frame to `buffer`, for a writer that sends several at once; on an error,
+/// `buffer` is left as it was.
+pub fn append_frame<T: Serialize>(buffer: &mut Vec<u8>, message: &T) -> Result<(), ProtocolError> {
+    let start = buffer.len();
+    buffer.extend_from_slice(&[0; 4]);
+    let encoded =
+        bincode::serde::encode_into_std_write(message, buffer, bincode::config::standard())
+            .map_err(|e| ProtocolError::Encode(e.to_string()))
+            .and_then(|len| u32::try_from(len).map_err(|_| ProtocolError::TooLarge(u32::MAX)));
+    match encoded {
+        Ok(len) => {
+            buffer[start..start + 4].copy_from_slice(&len.to_le_bytes());
+            Ok(())
+        }
+        Err(e) => {
+            buffer.truncate(start);
+            Err(e)
+        }
+    }
 }
 
 /// Reads one frame; `Ok(None)` on a clean end of stream between frames.

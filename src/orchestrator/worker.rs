@@ -38,6 +38,7 @@ fn serve() -> Result<(), String> {
             .map_err(|e| format!("cannot take stdout: {e}"))?,
     );
     let outbox = Outbox::open(out);
+    outbox.flush_on_panic();
     outbox.send(&FromWorker::Hello {
         protocol: PROTOCOL_VERSION,
         pid: std::process::id(),
@@ -112,6 +113,11 @@ fn serve() -> Result<(), String> {
         // knows the file under way as the first one not reported, without a frame (and a
         // wakeup of the parent) to announce it.
         for file in &task.files {
+            if crate::fault::fault_for(&file.path).is_some() {
+                // A fault stands for a file that hangs or dies after the writer thread has
+                // sent the results before it; tests act on its line at once.
+                outbox.flush()?;
+            }
             crate::fault::before_file_in_worker(&file.path);
             if crate::fault::fault_for(&file.path) == Some(crate::fault::Fault::Corrupt) {
                 outbox.send_raw(&[5, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -191,6 +197,20 @@ impl Outbox {
         Outbox { shared }
     }
 
+    /// Sends what is queued before a panic's message: the message goes to stderr, which
+    /// the parent shows with the file under way, the first one it has no result for.
+    fn flush_on_panic(&self) {
+        let shared = std::sync::Arc::clone(&self.shared);
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // Not when the panic came while the lock was held: that would deadlock.
+            if let Ok(mut pending) = shared.try_lock() {
+                pending.write();
+            }
+            previous(info);
+        }));
+    }
+
     /// Queues a frame.
     fn send(&self, message: &FromWorker) -> Result<(), String> {
         let mut pending = lock(&self.shared);
@@ -218,4 +238,28 @@ fn lock(pending: &Mutex<Pending>) -> std::sync::MutexGuard<'_, Pending> {
     pending
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Without a flush, a queued frame still reaches the parent: the writer thread sends it.
+    /// (A worker stuck in a file never flushes; what it finished before must not wait.)
+    #[test]
+    fn a_queued_frame_goes_out_without_a_flush() {
+        let (mut reader, writer) = std::io::pipe().unwrap();
+        let outbox = Outbox::open(std::fs::File::from(std::os::fd::OwnedFd::from(writer)));
+        let sent = FromWorker::TaskDone { task: 3, peak: 7 };
+        outbox.send(&sent).unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(read_frame::<FromWorker>(&mut reader).map_err(|e| e.to_string()));
+        });
+        let got = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the queued frame never came");
+        assert_eq!(got.unwrap(), Some(sent));
+    }
 }

@@ -87,11 +87,18 @@ pub struct WalkMatch<'t> {
 }
 
 /// A match in the making, and the node that completes it, as (start byte, depth): the query
-/// cursor hands matches over in the order they complete.
-#[derive(Clone)]
-struct Partial<'t> {
-    captures: Vec<(u16, Node<'t>)>,
+/// cursor hands matches over in the order they complete. Its captures are a stretch of
+/// [`Kids::captures`].
+#[derive(Clone, Copy)]
+struct Partial {
+    captures: (u32, u32),
     last: (usize, u32),
+}
+
+impl Partial {
+    fn captures(self) -> Range<usize> {
+        self.captures.0 as usize..self.captures.1 as usize
+    }
 }
 
 impl Patterns {
@@ -234,45 +241,48 @@ impl Patterns {
         kids: &mut Kids<'t>,
         out: &mut Vec<((usize, u32), usize, Vec<(u16, Node<'t>)>)>,
     ) {
+        kids.captures.clear();
+        let mut partials = kids.list();
         for p in patterns {
             let pattern = &self.patterns[p];
             if !pattern.root.may_start(node) {
                 continue;
             }
-            let mut partials = Vec::new();
-            item_matches(&pattern.root, node, depth, &[], kids, &mut partials);
+            partials.clear();
+            item_matches(&pattern.root, node, depth, 0..0, kids, &mut partials);
             // Two ways of matching that differ only in captures one of them lacks (an
             // optional node skipped or taken) are one match, the fuller, as the cursor
             // drops a state whose captures another state at its step holds.
-            let dominated: Vec<bool> = (partials.iter().enumerate())
-                .map(|(i, partial)| {
-                    partials.iter().enumerate().any(|(j, other)| {
-                        j != i
-                            && contains(&other.captures, &partial.captures)
-                            && (!contains(&partial.captures, &other.captures) || j < i)
-                    })
-                })
-                .collect();
-            let kept = (partials.into_iter().zip(dominated)).filter_map(|(p, d)| (!d).then_some(p));
-            for partial in kept {
-                if pattern
-                    .predicates
-                    .iter()
-                    .all(|pred| pred.holds(&partial.captures, text))
-                {
-                    out.push((partial.last, p, partial.captures));
+            let all = &kids.captures;
+            for (i, partial) in partials.iter().enumerate() {
+                let captures = &all[partial.captures()];
+                let dominated = partials.iter().enumerate().any(|(j, other)| {
+                    let others = &all[other.captures()];
+                    j != i && contains(others, captures) && (!contains(captures, others) || j < i)
+                });
+                if !dominated && pattern.predicates.iter().all(|p| p.holds(captures, text)) {
+                    out.push((partial.last, p, captures.to_vec()));
                 }
             }
         }
+        kids.give_back(partials);
     }
 }
 
 /// The children of the nodes patterns looked into, each node's listed once per file: the
 /// extractors' patterns start at the same anchors and look at the same children (three
-/// listings in five repeated an earlier one).
+/// listings in five repeated an earlier one). And the matcher's working lists, kept between
+/// nodes: a match in the making was a list of its own, grown and copied at every step, a
+/// quarter of a run's allocations.
 #[derive(Default)]
 pub struct Kids<'t> {
     listed: foldhash::HashMap<usize, Listing<'t>>,
+    /// The captures of the matches in the making at one node, each a stretch of it.
+    captures: Vec<(u16, Node<'t>)>,
+    /// The captures of enclosing alternations, each list a stretch of it.
+    outer: Vec<u16>,
+    /// Lists of matches in the making, for reuse.
+    lists: Vec<Vec<Partial>>,
 }
 
 /// A node's children with the field each fills.
@@ -285,12 +295,17 @@ impl<'t> Kids<'t> {
     fn of(&mut self, node: Node<'t>) -> Listing<'t> {
         self.listed
             .entry(node.id())
-            .or_insert_with(|| {
-                let mut kids = Vec::new();
-                super::preorder::children(node, &mut kids);
-                kids.into()
-            })
+            .or_insert_with(|| super::preorder::shared_children(node))
             .clone()
+    }
+
+    fn list(&mut self) -> Vec<Partial> {
+        self.lists.pop().unwrap_or_default()
+    }
+
+    fn give_back(&mut self, mut list: Vec<Partial>) {
+        list.clear();
+        self.lists.push(list);
     }
 }
 
@@ -322,91 +337,97 @@ impl Kind {
 }
 
 /// Every way `item` matches `node` (which is `depth` below the scan's root), with
-/// `outer` (the captures of enclosing alternations) taken at the node after its own.
+/// `outer` (the captures of enclosing alternations, a stretch of `Kids::outer`) taken at
+/// the node after its own.
 fn item_matches<'t>(
     item: &Item,
     node: Node<'t>,
     depth: u32,
-    outer: &[u16],
-    listed: &mut Kids<'t>,
-    out: &mut Vec<Partial<'t>>,
+    outer: Range<usize>,
+    kids: &mut Kids<'t>,
+    out: &mut Vec<Partial>,
 ) {
     match &item.pat {
         Pat::Alt(items) => {
-            let outer: Vec<u16> = item.captures.iter().chain(outer).copied().collect();
+            let mark = kids.outer.len();
+            kids.outer.extend_from_slice(&item.captures);
+            kids.outer.extend_from_within(outer);
             for alternative in items {
-                item_matches(alternative, node, depth, &outer, listed, out);
+                item_matches(alternative, node, depth, mark..kids.outer.len(), kids, out);
             }
+            kids.outer.truncate(mark);
         }
         Pat::Node { kind, children } => {
             if !kind.admits(node) {
                 return;
             }
+            let from = kids.captures.len();
+            kids.captures
+                .extend(item.captures.iter().map(|&c| (c, node)));
+            for at in outer {
+                let capture = kids.outer[at];
+                kids.captures.push((capture, node));
+            }
             let base = Partial {
-                captures: item
-                    .captures
-                    .iter()
-                    .chain(outer)
-                    .map(|&c| (c, node))
-                    .collect(),
+                captures: (from as u32, kids.captures.len() as u32),
                 last: (node.start_byte(), depth),
             };
             if children.is_empty() {
                 out.push(base);
                 return;
             }
-            let kids = listed.of(node);
-            children_matches(children, &kids, 0, base, depth, listed, out);
+            let listing = kids.of(node);
+            children_matches(children, &listing, 0, base, depth, kids, out);
         }
     }
 }
 
-/// Every way `children` (child patterns, in order) match among `kids[from..]`, after what
-/// `acc` matched so far.
+/// Every way `children` (child patterns, in order) match among `listing[from..]`, after
+/// what `acc` matched so far.
 fn children_matches<'t>(
     children: &[Child],
-    kids: &[(Node<'t>, Option<u16>)],
+    listing: &[(Node<'t>, Option<u16>)],
     from: usize,
-    acc: Partial<'t>,
+    acc: Partial,
     depth: u32,
-    listed: &mut Kids<'t>,
-    out: &mut Vec<Partial<'t>>,
+    kids: &mut Kids<'t>,
+    out: &mut Vec<Partial>,
 ) {
     let Some((child, rest)) = children.split_first() else {
         out.push(acc);
         return;
     };
     if child.item.optional {
-        children_matches(rest, kids, from, acc.clone(), depth, listed, out);
+        children_matches(rest, listing, from, acc, depth, kids, out);
     }
     let candidates = if child.first {
-        match kids.iter().position(|(k, _)| k.is_named()) {
+        match listing.iter().position(|(k, _)| k.is_named()) {
             Some(first) if first >= from => first..first + 1,
             _ => 0..0,
         }
     } else {
-        from..kids.len()
+        from..listing.len()
     };
-    let mut subs = Vec::new();
+    let mut subs = kids.list();
     for j in candidates {
-        let (kid, field) = kids[j];
+        let (kid, field) = listing[j];
         if child.field.is_some() && field != child.field {
             continue;
         }
         subs.clear();
-        item_matches(&child.item, kid, depth + 1, &[], listed, &mut subs);
-        for sub in subs.drain(..) {
-            // One allocation for both lists (a clone grown by the extension made two).
-            let mut captures = Vec::with_capacity(acc.captures.len() + sub.captures.len());
-            captures.extend_from_slice(&acc.captures);
-            captures.extend(sub.captures);
+        item_matches(&child.item, kid, depth + 1, 0..0, kids, &mut subs);
+        for &sub in &subs {
+            let start = kids.captures.len();
+            kids.captures.extend_from_within(acc.captures());
+            kids.captures.extend_from_within(sub.captures());
             let next = Partial {
-                captures,
+                captures: (start as u32, kids.captures.len() as u32),
                 last: sub.last,
             };
-            children_matches(rest, kids, j + 1, next, depth, listed, out);
+            children_matches(rest, listing, j + 1, next, depth, kids, out);
         }
     }
+    kids.give_back(subs);
 }
 
 impl Predicate {

@@ -156,6 +156,21 @@ pub fn children<'t>(node: Node<'t>, out: &mut Vec<(Node<'t>, Option<u16>)>) {
     });
 }
 
+/// The children of `node` as [`children`] lists them, in one shared allocation.
+pub fn shared_children<'t>(node: Node<'t>) -> std::rc::Rc<[(Node<'t>, Option<u16>)]> {
+    with_children(node, false, |raw| {
+        raw.iter()
+            .map(|child| {
+                (
+                    // SAFETY: the C side builds each node from a live child of `node`'s tree.
+                    unsafe { Node::from_raw(child.node) },
+                    (child.field != 0).then_some(child.field),
+                )
+            })
+            .collect()
+    })
+}
+
 /// Appends the named children of `node`, last first, to `stack`: a walk that pops its next
 /// node from the end visits them in order.
 pub fn push_named_children_reversed<'t>(node: Node<'t>, stack: &mut Vec<Node<'t>>) {

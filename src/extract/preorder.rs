@@ -145,29 +145,23 @@ pub fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
 /// of every node it tries.
 pub fn children<'t>(node: Node<'t>, out: &mut Vec<(Node<'t>, Option<u16>)>) {
     out.clear();
-    with_children(node, false, |raw| {
-        out.extend(raw.iter().map(|child| {
-            (
-                // SAFETY: the C side builds each node from a live child of `node`'s tree.
-                unsafe { Node::from_raw(child.node) },
-                (child.field != 0).then_some(child.field),
-            )
-        }));
-    });
+    with_children(node, false, |raw| out.extend(with_fields(raw)));
 }
 
 /// The children of `node` as [`children`] lists them, in one shared allocation.
 pub fn shared_children<'t>(node: Node<'t>) -> std::rc::Rc<[(Node<'t>, Option<u16>)]> {
-    with_children(node, false, |raw| {
-        raw.iter()
-            .map(|child| {
-                (
-                    // SAFETY: the C side builds each node from a live child of `node`'s tree.
-                    unsafe { Node::from_raw(child.node) },
-                    (child.field != 0).then_some(child.field),
-                )
-            })
-            .collect()
+    with_children(node, false, |raw| with_fields(raw).collect())
+}
+
+/// A listing's children with their fields (`None` for none); `'t` is the listed node's.
+fn with_fields<'t>(raw: &[RawChild]) -> impl Iterator<Item = (Node<'t>, Option<u16>)> + '_ {
+    raw.iter().map(|child| {
+        (
+            // SAFETY: the C side builds each node from a live child of the listed node's
+            // tree, which lives for `'t`.
+            unsafe { Node::from_raw(child.node) },
+            (child.field != 0).then_some(child.field),
+        )
     })
 }
 

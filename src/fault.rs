@@ -6,8 +6,9 @@
 //! length on disk just before it is read for parsing and restored just after, in any mode),
 //! `stall` (the thread sleeps half a second inside the file's parse budget, as a thread
 //! waiting for a core on a loaded machine does);
-//! `startup:exit` makes every worker exit before its handshake, and `sync:eio` makes every
-//! flush of the state directory fail with EIO. Without the feature every hook is a no-op.
+//! `startup:exit` makes every worker exit before its handshake, `batch:late` keeps a worker's
+//! results queued (unsent) for ten minutes, and `sync:eio` makes every flush of the state
+//! directory fail with EIO. Without the feature every hook is a no-op.
 
 use std::time::Duration;
 
@@ -63,6 +64,24 @@ pub fn at_worker_start() {
 
 #[cfg(not(feature = "fault-injection"))]
 pub fn at_worker_start() {}
+
+/// How long a worker's queued results may wait to be sent: `DISCOVER_FAULT=batch:late`
+/// makes it ten minutes, as if the writer thread never got a core, so that a test sees what
+/// reaches the parent without it.
+#[cfg(feature = "fault-injection")]
+pub fn batch_period(period: Duration) -> Duration {
+    let spec = std::env::var("DISCOVER_FAULT").unwrap_or_default();
+    if spec.split(',').any(|entry| entry == "batch:late") {
+        Duration::from_secs(600)
+    } else {
+        period
+    }
+}
+
+#[cfg(not(feature = "fault-injection"))]
+pub fn batch_period(period: Duration) -> Duration {
+    period
+}
 
 /// `DISCOVER_FAULT=sync:eio` makes flushing the state directory fail as a dying disk does.
 #[cfg(feature = "fault-injection")]

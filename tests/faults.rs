@@ -116,9 +116,8 @@ fn a_hanging_file_times_out_and_is_skipped() {
         "timed out after 1000 ms",
     );
     // The worker sends its results in batches, but those of the files before the hanging
-    // one reach the parent while it hangs (its writer thread sends them; the fault, which
-    // stands for a hang noticed later, sends them before its line): the first stop already
-    // names it, and only it and the files after it are retried.
+    // one reach the parent while it hangs (its writer thread sends them): the first stop
+    // already names it, and only it and the files after it are retried.
     let first = stderr
         .lines()
         .find(|l| l.contains(") failed on task "))

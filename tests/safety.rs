@@ -432,12 +432,15 @@ mod faulted {
         }
     }
 
+    /// The worker hangs on the last file with the results of the files before it queued,
+    /// not yet sent (it sends them in batches, and `batch:late` holds them): stopping it,
+    /// the parent still gets them (the worker sends what is queued on SIGTERM).
     #[test]
     fn an_interrupted_run_counts_only_the_files_it_parsed() {
         let repo = crate::parallel::wide_tree();
         repo.write("zz/last.ts", "export const last = 1;\n");
         let total = 6 * 15 + 1;
-        let fault = "hang:zz/last.ts";
+        let fault = "hang:zz/last.ts,batch:late";
         let mut running = repo.spawn(&["-j", "1"], &[("DISCOVER_FAULT", fault)]);
         running.wait_for_line("fault: hanging on zz/last.ts");
         running.signal("INT");

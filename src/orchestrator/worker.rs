@@ -46,10 +46,14 @@ fn serve() -> Result<(), String> {
     outbox.flush()?;
 
     // SIGTERM (from the parent, or the kernel when the parent dies) takes the whole group:
-    // anything this worker spawned must not outlive it.
+    // anything this worker spawned must not outlive it. What is queued goes out first: a
+    // parent that stops its workers on an interrupt reads their pipes to the end, and the
+    // files they finished still count.
     if let Ok(mut signals) = signal_hook::iterator::Signals::new([libc::SIGTERM]) {
+        let pending = outbox.handle();
         std::thread::spawn(move || {
             if signals.forever().next().is_some() {
+                lock(&pending).write();
                 crate::unix::signal_group(std::process::id(), libc::SIGKILL);
             }
         });
@@ -113,11 +117,6 @@ fn serve() -> Result<(), String> {
         // knows the file under way as the first one not reported, without a frame (and a
         // wakeup of the parent) to announce it.
         for file in &task.files {
-            if crate::fault::fault_for(&file.path).is_some() {
-                // A fault stands for a file that hangs or dies after the writer thread has
-                // sent the results before it; tests act on its line at once.
-                outbox.flush()?;
-            }
             crate::fault::before_file_in_worker(&file.path);
             if crate::fault::fault_for(&file.path) == Some(crate::fault::Fault::Corrupt) {
                 outbox.send_raw(&[5, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -185,8 +184,9 @@ impl Outbox {
         }));
         let writer = std::sync::Arc::clone(&shared);
         std::thread::spawn(move || {
+            let period = crate::fault::batch_period(BATCH);
             loop {
-                std::thread::sleep(BATCH);
+                std::thread::sleep(period);
                 let mut pending = lock(&writer);
                 pending.write();
                 if pending.broken.is_some() {
@@ -200,7 +200,7 @@ impl Outbox {
     /// Sends what is queued before a panic's message: the message goes to stderr, which
     /// the parent shows with the file under way, the first one it has no result for.
     fn flush_on_panic(&self) {
-        let shared = std::sync::Arc::clone(&self.shared);
+        let shared = self.handle();
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             // Not when the panic came while the lock was held: that would deadlock.
@@ -209,6 +209,11 @@ impl Outbox {
             }
             previous(info);
         }));
+    }
+
+    /// The queue, for a thread that sends what is in it.
+    fn handle(&self) -> std::sync::Arc<Mutex<Pending>> {
+        std::sync::Arc::clone(&self.shared)
     }
 
     /// Queues a frame.

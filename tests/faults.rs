@@ -270,3 +270,176 @@ fn a_pool_that_cannot_start_is_an_error_not_a_loop() {
         .expect_stderr_contains("worker processes in a row exited before their handshake (last: worker crashed: exited with code 7)");
     assert!(!repo.state().join("manifest.json").exists());
 }
+
+/// What a terminal `width` columns wide shows after `bytes`, as lines (scrolled-off ones
+/// kept, trailing blanks cut): enough of a terminal for what the progress bar writes (text
+/// that wraps at the last column, `\r`, `\n`, cursor up, clear line and clear below). Any
+/// other control sequence fails the test, rather than being misread.
+fn screen(bytes: &[u8], width: usize) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut lines: Vec<Vec<char>> = vec![Vec::new()];
+    let (mut row, mut col) = (0usize, 0usize);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => col = 0,
+            '\n' => {
+                row += 1;
+                col = 0;
+                if row == lines.len() {
+                    lines.push(Vec::new());
+                }
+            }
+            '\x1b' => {
+                assert_eq!(
+                    chars.next(),
+                    Some('['),
+                    "an escape other than CSI: {text:?}"
+                );
+                let mut params = String::new();
+                let command = loop {
+                    match chars.next() {
+                        Some(p @ ('0'..='9' | ';' | '?')) => params.push(p),
+                        Some(command) => break command,
+                        None => panic!("a control sequence cut short: {text:?}"),
+                    }
+                };
+                let n = params.parse::<usize>().unwrap_or(1);
+                match (command, params.as_str()) {
+                    ('A', _) => row = row.saturating_sub(n),
+                    ('K', "2") => lines[row].clear(),
+                    ('K', "" | "0") => lines[row].truncate(col),
+                    ('J', "" | "0") => {
+                        lines[row].truncate(col);
+                        lines.truncate(row + 1);
+                    }
+                    ('h' | 'l', "?25") => {} // the cursor shown or hidden
+                    _ => panic!("control sequence ESC[{params}{command} in {text:?}"),
+                }
+            }
+            c => {
+                // A character past the last column goes to the start of the next line.
+                if col == width {
+                    row += 1;
+                    col = 0;
+                    if row == lines.len() {
+                        lines.push(Vec::new());
+                    }
+                }
+                let line = &mut lines[row];
+                if col < line.len() {
+                    line[col] = c;
+                } else {
+                    line.resize(col, ' ');
+                    line.push(c);
+                }
+                col += 1;
+            }
+        }
+    }
+    lines
+        .into_iter()
+        .map(|l| l.into_iter().collect::<String>().trim_end().to_string())
+        .collect()
+}
+
+/// On a terminal the bar shows the time spent, the rate and the time left; what a run
+/// reports while it is drawn (here a file that hangs, then is skipped) is printed above it,
+/// and no copy of the bar is left among those lines or after the run.
+#[test]
+fn on_a_terminal_the_bar_shows_its_pace_and_messages_leave_no_copy_of_it() {
+    use std::io::Read;
+    use std::os::fd::{FromRawFd, OwnedFd};
+
+    let repo = poisoned_tree();
+    let (mut master, mut slave) = (-1, -1);
+    let size = libc::winsize {
+        ws_row: 24,
+        ws_col: 80,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: openpty writes two new descriptors into the integers given; the name buffer
+    // and terminal settings may be null, and the window size points at a live winsize.
+    let opened = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            &size,
+        )
+    };
+    assert_eq!(opened, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: both descriptors were just opened, and each is owned here once.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+
+    let mut command = repo.command();
+    command
+        .args(["-j", "1", "--timeout", "1s"])
+        .current_dir(repo.path())
+        .env("DISCOVER_FAULT", format!("hang:{POISON}"))
+        .env("TERM", "xterm")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::from(slave));
+    let mut child = command.spawn().expect("spawn discover on a terminal");
+    // The only slave descriptor left is the child's: once it exits, reading the master
+    // ends (EIO on Linux).
+    drop(command);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut master = std::fs::File::from(master);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match master.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(e) if e.raw_os_error() == Some(libc::EIO) => break,
+                Err(e) => panic!("reading the terminal: {e}"),
+            }
+        }
+        let _ = tx.send(out);
+    });
+    let status = child.wait().expect("wait for discover");
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the terminal never closed");
+    let shown = screen(&out, 80);
+    let all = shown.join("\n");
+    assert_eq!(status.code(), Some(1), "{all}");
+
+    // The bar was drawn, with its pace: "<elapsed> <bar> <n>/<total> files, <rate>/s,
+    // ETA <left>". (The raw bytes: the bar is cleared by the end.)
+    let raw = String::from_utf8_lossy(&out);
+    let drawn = raw
+        .split(['\r', '\n'])
+        .find(|l| l.contains(" files, ") && l.contains("/s, ETA "))
+        .unwrap_or_else(|| panic!("no bar with its pace in {raw:?}"));
+    let width = screen(drawn.as_bytes(), 1000)[0].chars().count();
+    assert!(
+        width <= 80,
+        "{width} columns on a terminal of 80: {drawn:?}"
+    );
+
+    // The lines the run printed while the bar was up are whole, and no copy of the bar is
+    // left on the screen.
+    let skipped = format!("skipping {POISON}: timed out after 1000 ms");
+    assert!(
+        shown.iter().any(|l| l == &skipped),
+        "no line that is exactly {skipped:?} in:\n{all}"
+    );
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.starts_with("worker 0 (pid ") && l.contains(") failed on task ")),
+        "no line about the failed task in:\n{all}"
+    );
+    assert!(
+        !shown
+            .iter()
+            .any(|l| l.contains(" files, ") || l.contains("ETA ")),
+        "a copy of the bar was left:\n{all}"
+    );
+}

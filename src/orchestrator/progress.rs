@@ -18,9 +18,13 @@ impl Progress {
                 Some(total_files as u64),
                 ProgressDrawTarget::stderr(),
             );
+            // Elapsed time, files per second and the time left first, then the items and
+            // what each worker is on, cut at the terminal's width.
             bar.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} files {wide_msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{elapsed:>3} {bar:20} {pos}/{len} files, {per_sec:0}, ETA {eta} {wide_msg}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
         });

@@ -279,16 +279,19 @@ fn screen(bytes: &[u8], width: usize) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);
     let mut lines: Vec<Vec<char>> = vec![Vec::new()];
     let (mut row, mut col) = (0usize, 0usize);
-    let mut chars = text.chars().peekable();
+    let down = |lines: &mut Vec<Vec<char>>, row: &mut usize| {
+        *row += 1;
+        if *row == lines.len() {
+            lines.push(Vec::new());
+        }
+    };
+    let mut chars = text.chars();
     while let Some(c) = chars.next() {
         match c {
             '\r' => col = 0,
             '\n' => {
-                row += 1;
+                down(&mut lines, &mut row);
                 col = 0;
-                if row == lines.len() {
-                    lines.push(Vec::new());
-                }
             }
             '\x1b' => {
                 assert_eq!(
@@ -320,11 +323,8 @@ fn screen(bytes: &[u8], width: usize) -> Vec<String> {
             c => {
                 // A character past the last column goes to the start of the next line.
                 if col == width {
-                    row += 1;
+                    down(&mut lines, &mut row);
                     col = 0;
-                    if row == lines.len() {
-                        lines.push(Vec::new());
-                    }
                 }
                 let line = &mut lines[row];
                 if col < line.len() {

@@ -273,7 +273,8 @@ fn a_pool_that_cannot_start_is_an_error_not_a_loop() {
 
 /// What a terminal `width` columns wide shows after `bytes`, as lines (scrolled-off ones
 /// kept, trailing blanks cut): enough of a terminal for what the progress bar writes (text
-/// that wraps at the last column, `\r`, `\n`, cursor up, clear line and clear below). Any
+/// that wraps at the last column, `\r`, `\n`, cursor up and down, clear line and clear
+/// below). Any
 /// other control sequence fails the test, rather than being misread.
 fn screen(bytes: &[u8], width: usize) -> Vec<String> {
     let text = String::from_utf8_lossy(bytes);
@@ -310,6 +311,11 @@ fn screen(bytes: &[u8], width: usize) -> Vec<String> {
                 let n = params.parse::<usize>().unwrap_or(1);
                 match (command, params.as_str()) {
                     ('A', _) => row = row.saturating_sub(n),
+                    ('B', _) => {
+                        for _ in 0..n {
+                            down(&mut lines, &mut row);
+                        }
+                    }
                     ('K', "2") => lines[row].clear(),
                     ('K', "" | "0") => lines[row].truncate(col),
                     ('J', "" | "0") => {
@@ -411,17 +417,29 @@ fn on_a_terminal_the_bar_shows_its_pace_and_messages_leave_no_copy_of_it() {
     assert_eq!(status.code(), Some(1), "{all}");
 
     // The bar was drawn, with its pace: "<elapsed> <bar> <n>/<total> files, <rate>/s,
-    // ETA <left>". (The raw bytes: the bar is cleared by the end.)
+    // ETA <left>", and each frame fits the terminal's one line (a line printed above the
+    // bar goes out in the same write, before it). The raw bytes: the bar is cleared by
+    // the end.
     let raw = String::from_utf8_lossy(&out);
-    let drawn = raw
+    let frames: Vec<&str> = raw
         .split(['\r', '\n'])
-        .find(|l| l.contains(" files, ") && l.contains("/s, ETA "))
-        .unwrap_or_else(|| panic!("no bar with its pace in {raw:?}"));
-    let width = screen(drawn.as_bytes(), 1000)[0].chars().count();
-    assert!(
-        width <= 80,
-        "{width} columns on a terminal of 80: {drawn:?}"
-    );
+        .filter(|l| l.contains(" files, ") && l.contains("/s, ETA "))
+        .collect();
+    assert!(!frames.is_empty(), "no bar with its pace in {raw:?}");
+    for frame in frames {
+        // The row that says "files," starts with the elapsed time: the bar did not wrap.
+        let rows = screen(frame.as_bytes(), 80);
+        let row = rows.iter().find(|r| r.contains(" files, ")).unwrap();
+        let elapsed = row.trim_start().split(' ').next().unwrap();
+        assert!(
+            elapsed.len() >= 2
+                && elapsed.ends_with(['s', 'm', 'h'])
+                && elapsed[..elapsed.len() - 1]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit()),
+            "a bar wider than the terminal's 80 columns: {frame:?}"
+        );
+    }
 
     // The lines the run printed while the bar was up are whole, and no copy of the bar is
     // left on the screen.
